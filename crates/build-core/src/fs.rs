@@ -1,0 +1,57 @@
+//! File system steps that must never follow a symlink or leave half a file behind.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+/// Opens `path` for writing, creating it; fails if `path` is a symlink (`O_NOFOLLOW`).
+pub fn create_no_follow(path: &Utf8Path, truncate: bool) -> io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(truncate)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+}
+
+/// Creates a new file that must not exist yet (so nothing, not even a planted symlink, is
+/// written through), with `mode`.
+pub fn create_new(path: &Utf8Path, mode: u32) -> io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+}
+
+/// Writes `contents` to `path` atomically: a temp file in the same directory, synced, then
+/// renamed over `path`. Readers see the old file or the new one, never a part.
+pub fn write_atomic(path: &Utf8Path, contents: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Utf8Path::new("."));
+    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+    tmp.write_all(contents)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Turns a std path into a UTF-8 one, or says which path is not UTF-8.
+pub fn utf8(path: std::path::PathBuf) -> io::Result<Utf8PathBuf> {
+    Utf8PathBuf::from_path_buf(path).map_err(|p| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("path is not UTF-8: {}", p.display()),
+        )
+    })
+}
+
+/// Removes a directory tree if it exists; a missing one is fine.
+pub fn remove_dir_all_if_exists(path: &Utf8Path) -> io::Result<()> {
+    match std::fs::remove_dir_all(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}

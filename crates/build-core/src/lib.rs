@@ -1,0 +1,28 @@
+//! What every dockyard component shares.
+//!
+//! Data flows one way: [`pins`] say which commit of each [`Upstream`] to build; [`source`] turns a
+//! pin (or a developer's own checkout) into a verified source tree; a component crate describes its
+//! binaries as data ([`go::GoBinary`], [`cmake::CmakeTarget`]) and calls the one place that runs
+//! Go or CMake; [`elf`] and [`artifact`] check and describe what came out.
+//!
+//! ```no_run
+//! use build_core::{pins::Pins, source::{SourceCache, SourceRequest}, Upstream};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let pins = Pins::load("pins.lock".into())?;
+//! let cache = SourceCache::new("/tmp/dockyard-cache".into())?;
+//! let pin = pins.get(Upstream::Runc).expect("runc is pinned");
+//! let source = cache.prepare(&SourceRequest::pinned(pin.clone()), &build_core::progress::Silent)?;
+//! println!("runc {} at {}", source.commit, source.dir);
+//! # Ok(()) }
+//! ```
+
+pub mod digest;
+pub mod fs;
+pub mod lock;
+pub mod pins;
+pub mod progress;
+pub mod source;
+pub mod upstream;
+pub mod url;
+
+pub use upstream::Upstream;

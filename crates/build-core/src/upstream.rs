@@ -1,0 +1,82 @@
+//! The upstream repositories dockyard knows.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// One upstream repository pinned in `pins.lock`.
+///
+/// Build components map onto these: `docker-proxy` builds from [`Upstream::Moby`], so there are
+/// five upstreams for six component crates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Upstream {
+    /// docker/cli: the `docker` client.
+    Cli,
+    /// containerd/containerd: `containerd`, `containerd-shim-runc-v2`, `ctr`.
+    Containerd,
+    /// moby/moby: `dockerd` and `docker-proxy`.
+    Moby,
+    /// opencontainers/runc: `runc`.
+    Runc,
+    /// krallin/tini: `docker-init`.
+    Tini,
+}
+
+impl Upstream {
+    /// Every upstream, in the order `pins.lock` lists them.
+    pub const ALL: [Upstream; 5] = [
+        Upstream::Cli,
+        Upstream::Containerd,
+        Upstream::Moby,
+        Upstream::Runc,
+        Upstream::Tini,
+    ];
+
+    /// The name used in `pins.lock` and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Upstream::Cli => "cli",
+            Upstream::Containerd => "containerd",
+            Upstream::Moby => "moby",
+            Upstream::Runc => "runc",
+            Upstream::Tini => "tini",
+        }
+    }
+
+    /// The valid names, for error messages.
+    pub fn valid_names() -> String {
+        Upstream::ALL.map(Upstream::name).join(", ")
+    }
+}
+
+impl fmt::Display for Upstream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A name that is not one of [`Upstream::ALL`].
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "unknown component `{given}`: valid names are {}",
+    Upstream::valid_names()
+)]
+pub struct UnknownUpstream {
+    /// What was given.
+    pub given: String,
+}
+
+impl FromStr for Upstream {
+    type Err = UnknownUpstream;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Upstream::ALL
+            .into_iter()
+            .find(|u| u.name() == s)
+            .ok_or_else(|| UnknownUpstream {
+                given: s.to_owned(),
+            })
+    }
+}

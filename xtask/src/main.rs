@@ -1,1 +1,35 @@
-fn main() {}
+//! `cargo xtask`: dockyard's command line.
+//!
+//! The only place that talks to people: it parses flags, composes the component crates, draws
+//! progress and turns library errors into one message with the fix.
+
+mod fetch;
+mod flags;
+mod status;
+
+use std::process::ExitCode;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = flags::Cli::parse();
+    let result = match cli.command {
+        flags::Command::Fetch(args) => fetch::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            status::error(&e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: where `pins.lock` lives by default and `target/` holds outputs.
+pub(crate) fn project_root() -> Utf8PathBuf {
+    Utf8Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Utf8Path::to_path_buf)
+        .unwrap_or_else(|| Utf8PathBuf::from("."))
+}

@@ -1,28 +1,39 @@
 //! What every dockyard component shares.
 //!
-//! Data flows one way: [`pins`] say which commit of each [`Upstream`] to build; [`source`] turns a
-//! pin (or a developer's own checkout) into a verified source tree; a component crate describes its
-//! binaries as data ([`go::GoBinary`], [`cmake::CmakeTarget`]) and calls the one place that runs
-//! Go or CMake; [`elf`] and [`artifact`] check and describe what came out.
+//! Data flows one way: [`pins`] say which commit of each [`Upstream`] to build; [`source`] turns
+//! a pin (or a developer's own checkout) into a verified source tree; a component crate describes
+//! its binaries as data ([`go::GoBinary`], [`cmake::CmakeTarget`]) and calls the one place that
+//! runs Go or CMake; [`elf`] and [`artifact`] check and describe what came out.
 //!
 //! ```no_run
-//! use build_core::{pins::Pins, source::{SourceCache, SourceRequest}, Upstream};
+//! use build_core::pins::Pins;
+//! use build_core::progress::Silent;
+//! use build_core::source::{SourceCache, SourceRequest};
+//! use build_core::Upstream;
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let pins = Pins::load("pins.lock".into())?;
 //! let cache = SourceCache::new("/tmp/dockyard-cache".into())?;
 //! let pin = pins.get(Upstream::Runc).expect("runc is pinned");
-//! let source = cache.prepare(&SourceRequest::pinned(pin.clone()), &build_core::progress::Silent)?;
+//! let source = cache.prepare(&SourceRequest::pinned(pin.clone()), &Silent)?;
 //! println!("runc {} at {}", source.commit, source.dir);
 //! # Ok(()) }
 //! ```
 
+pub mod artifact;
+pub mod build;
+pub mod cmake;
 pub mod digest;
+pub mod elf;
 pub mod fs;
+pub mod go;
 pub mod lock;
 pub mod pins;
+pub mod process;
 pub mod progress;
 pub mod source;
 pub mod upstream;
 pub mod url;
 
+pub use artifact::{Artifact, Artifacts};
+pub use build::{BuildError, BuildOptions, Linkage, Target};
 pub use upstream::Upstream;

@@ -162,6 +162,8 @@ pub struct Source {
     /// Changes exactly when the tree's content changes: the commit for pinned trees, a hash of
     /// every file for overrides.
     pub content_id: String,
+    /// The commit's committer time (seconds since the epoch): the default `SOURCE_DATE_EPOCH`.
+    pub commit_time: i64,
     /// Where it came from.
     pub origin: Origin,
 }
@@ -430,12 +432,13 @@ impl SourceCache {
             .map_err(io_err("cannot lock", &lock_path))?;
         self.remove_stale_temps(upstream, commit)?;
 
-        let source = |origin| Source {
+        let source = |origin, commit_time| Source {
             upstream,
             dir: final_dir.clone(),
             commit: commit.clone(),
             dirty: false,
             content_id: commit.to_string(),
+            commit_time,
             origin,
         };
         match read_marker(&final_dir) {
@@ -443,7 +446,7 @@ impl SourceCache {
                 if marker.commit == commit.as_str()
                     && fingerprint(&final_dir).ok().as_ref() == Some(&marker.fingerprint) =>
             {
-                return Ok(source(Origin::Cache));
+                return Ok(source(Origin::Cache, marker.commit_time));
             }
             Some(_) => {
                 progress.status(
@@ -474,10 +477,11 @@ impl SourceCache {
                 &self.root.join("checkouts"),
             ))?;
         let tmp_dir = utf8(tmp.path().to_owned()).map_err(io_err("bad path", &self.root))?;
-        write_tree(&repo, upstream, commit, &tmp_dir)?;
+        let commit_time = write_tree(&repo, upstream, commit, &tmp_dir)?;
         verify_tree(&repo, upstream, commit, &tmp_dir)?;
         let marker = Marker {
             commit: commit.to_string(),
+            commit_time,
             fingerprint: fingerprint(&tmp_dir).map_err(io_err("cannot read", &tmp_dir))?,
         };
         let marker_path = tmp_dir.join(READY_MARKER);
@@ -489,7 +493,7 @@ impl SourceCache {
         let kept = tmp.keep();
         fs::rename(&kept, &final_dir)
             .map_err(io_err("cannot move the checkout into", &final_dir))?;
-        Ok(source(origin))
+        Ok(source(origin, commit_time))
     }
 
     /// Leftovers of killed runs for this checkout. Safe: we hold its lock.
@@ -682,18 +686,21 @@ fn is_safe_entry_name(name: &str) -> bool {
 }
 
 /// Writes the commit's tree under `dir` (which must be empty): regular files, executables and
-/// symlinks, each created new so nothing is ever written through a link.
+/// symlinks, each created new so nothing is ever written through a link. Returns the commit time.
 fn write_tree(
     repo: &Repository,
     upstream: Upstream,
     commit: &CommitId,
     dir: &Utf8Path,
-) -> Result<(), SourceError> {
+) -> Result<i64, SourceError> {
     let oid =
         Oid::from_str(commit.as_str()).map_err(|e| git_err(upstream, "reading the pin", e))?;
-    let tree = repo
+    let found = repo
         .find_commit(oid)
-        .and_then(|c| c.tree())
+        .map_err(|e| git_err(upstream, "reading the commit", e))?;
+    let commit_time = found.time().seconds();
+    let tree = found
+        .tree()
         .map_err(|e| git_err(upstream, "reading the commit", e))?;
     let mut stack = vec![(tree, dir.to_owned())];
     while let Some((tree, at)) = stack.pop() {
@@ -748,7 +755,7 @@ fn write_tree(
             }
         }
     }
-    Ok(())
+    Ok(commit_time)
 }
 
 /// Hashes every file under `dir` back to git blob ids and compares them with the commit's tree.
@@ -833,6 +840,7 @@ fn count_files(dir: &Utf8Path, n: &mut usize) -> io::Result<()> {
 #[derive(Serialize, Deserialize)]
 struct Marker {
     commit: String,
+    commit_time: i64,
     fingerprint: String,
 }
 
@@ -963,6 +971,7 @@ fn prepare_override(upstream: Upstream, path: &Utf8Path) -> Result<Source, Sourc
         commit,
         dirty,
         content_id: format!("sha256:{}", hex(&hasher.finalize())),
+        commit_time: head.time().seconds(),
         origin: Origin::Override {
             path: root.to_string(),
         },

@@ -1,0 +1,40 @@
+//! What a build produced: each binary with its checksum and link kind.
+
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::Serialize;
+
+use crate::elf::LinkKind;
+
+/// One built binary.
+#[derive(Clone, Debug, Serialize)]
+pub struct Artifact {
+    /// The name it is installed under (`docker-init`, `runc`).
+    pub name: String,
+    /// Where it is.
+    pub path: Utf8PathBuf,
+    /// SHA-256 of its bytes, lowercase hex.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// How it links.
+    pub link: LinkKind,
+}
+
+/// The binaries one component produced.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Artifacts {
+    /// In the order the recipe lists them.
+    pub binaries: Vec<Artifact>,
+}
+
+impl Artifacts {
+    /// The binary named `name`, if built.
+    pub fn get(&self, name: &str) -> Option<&Artifact> {
+        self.binaries.iter().find(|a| a.name == name)
+    }
+
+    /// The paths of all binaries.
+    pub fn paths(&self) -> impl Iterator<Item = &Utf8Path> {
+        self.binaries.iter().map(|a| a.path.as_path())
+    }
+}

@@ -1,0 +1,321 @@
+//! What every component's `build` takes and how it fails.
+
+use std::sync::Arc;
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::artifact::{Artifact, Artifacts};
+use crate::digest::sha256_file;
+use crate::elf::{ElfError, LinkKind, link_kind};
+use crate::go::GoToolchain;
+use crate::process::CommandError;
+use crate::progress::{Progress, Silent};
+use crate::source::Source;
+
+/// Static binaries (what Docker ships in its tgz) or dynamically linked ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Linkage {
+    /// No interpreter, no shared libraries: verified by reading the ELF headers.
+    Static,
+    /// The platform's default linking (cgo binaries need libc and, for runc, libseccomp).
+    Dynamic,
+}
+
+/// The platform to build for (Go's names).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct Target {
+    /// `GOOS`, e.g. `linux`.
+    pub os: String,
+    /// `GOARCH`, e.g. `amd64`.
+    pub arch: String,
+}
+
+impl Target {
+    /// The machine dockyard runs on.
+    pub fn host() -> Target {
+        let arch = match std::env::consts::ARCH {
+            "x86_64" => "amd64",
+            "aarch64" => "arm64",
+            "x86" => "386",
+            "powerpc64" => "ppc64le",
+            other => other,
+        };
+        Target {
+            os: std::env::consts::OS.to_owned(),
+            arch: arch.to_owned(),
+        }
+    }
+}
+
+/// Everything a component's `build` needs.
+///
+/// Build with [`BuildOptions::new`] and adjust the public fields.
+#[derive(Clone)]
+pub struct BuildOptions {
+    /// The source tree (from [`crate::source::SourceCache::prepare`]).
+    pub source: Source,
+    /// The version to stamp, without a leading `v` (`1.4.3`). The commit comes from `source`,
+    /// and `-dirty` is added where upstream adds it when `source.dirty` is set.
+    pub version: String,
+    /// Static or dynamic.
+    pub linkage: Linkage,
+    /// What to build for.
+    pub target: Target,
+    /// Where the binaries go (created if missing).
+    pub out_dir: Utf8PathBuf,
+    /// Scratch space: logs, CMake build trees, Go overlays (created if missing).
+    pub work_dir: Utf8PathBuf,
+    /// Seconds since the epoch for every embedded time (build time stamps, archive times).
+    /// Defaults to the source commit's time, so a rebuild is bit-identical.
+    pub source_date_epoch: i64,
+    /// Go build tags added to the recipe's own.
+    pub extra_tags: Vec<String>,
+    /// Linker flags added after the recipe's own (`-s -w` strips, for instance).
+    pub extra_ldflags: Vec<String>,
+    /// The Go toolchain; found on `PATH` when `None`.
+    pub go: Option<GoToolchain>,
+    /// `GOCACHE`; Go's own default when `None`. Share one between components: it is safe and
+    /// makes rebuilds fast.
+    pub go_cache: Option<Utf8PathBuf>,
+    /// Parallel jobs for C builds (Go decides its own).
+    pub jobs: usize,
+    /// Where status lines go.
+    pub progress: Arc<dyn Progress>,
+}
+
+impl std::fmt::Debug for BuildOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BuildOptions")
+            .field("source", &self.source)
+            .field("version", &self.version)
+            .field("linkage", &self.linkage)
+            .field("target", &self.target)
+            .field("out_dir", &self.out_dir)
+            .field("work_dir", &self.work_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BuildOptions {
+    /// Static, for the host, times from the source commit, Go from `PATH`, no progress output.
+    pub fn new(
+        source: Source,
+        version: impl Into<String>,
+        out_dir: Utf8PathBuf,
+        work_dir: Utf8PathBuf,
+    ) -> BuildOptions {
+        BuildOptions {
+            source_date_epoch: source.commit_time,
+            source,
+            version: version.into(),
+            linkage: Linkage::Static,
+            target: Target::host(),
+            out_dir,
+            work_dir,
+            extra_tags: Vec::new(),
+            extra_ldflags: Vec::new(),
+            go: None,
+            go_cache: None,
+            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            progress: Arc::new(Silent),
+        }
+    }
+
+    /// `version`, plus `-dirty` for an override with uncommitted changes.
+    pub fn version_dirty(&self) -> String {
+        if self.source.dirty {
+            format!("{}-dirty", self.version)
+        } else {
+            self.version.clone()
+        }
+    }
+
+    /// The first `n` digits of the commit, plus `-dirty` for a dirty override.
+    pub fn commit_dirty(&self, n: usize) -> String {
+        let c = self.source.commit.short(n);
+        if self.source.dirty {
+            format!("{c}-dirty")
+        } else {
+            c.to_owned()
+        }
+    }
+
+    /// The build time stamp upstream writes, from `source_date_epoch`, as RFC 3339 UTC.
+    pub fn build_time_rfc3339(&self) -> String {
+        rfc3339(self.source_date_epoch)
+    }
+
+    /// The log file of `component` in the work dir.
+    pub fn log_path(&self, component: &str) -> Utf8PathBuf {
+        self.work_dir.join(format!("{component}.log"))
+    }
+
+    /// Creates the output and work dirs and starts a fresh log for `component`.
+    pub fn prepare_dirs(&self, component: &str) -> Result<Utf8PathBuf, BuildError> {
+        for dir in [&self.out_dir, &self.work_dir] {
+            std::fs::create_dir_all(dir).map_err(|source| BuildError::Io {
+                component: component.to_owned(),
+                path: dir.clone(),
+                source,
+            })?;
+        }
+        let log = self.log_path(component);
+        std::fs::write(&log, b"").map_err(|source| BuildError::Io {
+            component: component.to_owned(),
+            path: log.clone(),
+            source,
+        })?;
+        Ok(log)
+    }
+}
+
+/// Why a component did not build. Each variant names the component and the way out.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// A tool is missing or too old.
+    #[error("{component}: {problem}; {fix}")]
+    Toolchain {
+        /// The component being built.
+        component: String,
+        /// What is wrong (`go 1.22.1 is older than 1.24.0, which go.mod requires`).
+        problem: String,
+        /// What to do.
+        fix: String,
+    },
+    /// A build command failed.
+    #[error("{component}: build failed: {source}\n{}", source.tail)]
+    Command {
+        /// The component.
+        component: String,
+        /// The command, with the log path and the last lines of output.
+        source: CommandError,
+    },
+    /// The build finished but a binary is not where it should be.
+    #[error("{component}: the build did not produce {path}")]
+    MissingOutput {
+        /// The component.
+        component: String,
+        /// The expected file.
+        path: Utf8PathBuf,
+    },
+    /// A binary that must be static links dynamically.
+    #[error(
+        "{component}: {binary} should be static but is {link}; is the static library installed (see `cargo xtask doctor`)?"
+    )]
+    NotStatic {
+        /// The component.
+        component: String,
+        /// The binary.
+        binary: String,
+        /// What it links.
+        link: LinkKind,
+    },
+    /// The output is not an ELF file.
+    #[error("{component}: {source}")]
+    Elf {
+        /// The component.
+        component: String,
+        /// The ELF error.
+        source: ElfError,
+    },
+    /// A file system failure.
+    #[error("{component}: {path}: {source}")]
+    Io {
+        /// The component.
+        component: String,
+        /// The path.
+        path: Utf8PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// Describes a freshly built binary: checksum, size, link kind; and checks it is static when
+/// static was asked for.
+pub fn collect_artifact(
+    opts: &BuildOptions,
+    component: &str,
+    name: &str,
+    path: &Utf8Path,
+) -> Result<Artifact, BuildError> {
+    let io = |source| BuildError::Io {
+        component: component.to_owned(),
+        path: path.to_owned(),
+        source,
+    };
+    let meta = std::fs::symlink_metadata(path).map_err(|_| BuildError::MissingOutput {
+        component: component.to_owned(),
+        path: path.to_owned(),
+    })?;
+    if !meta.is_file() {
+        return Err(BuildError::MissingOutput {
+            component: component.to_owned(),
+            path: path.to_owned(),
+        });
+    }
+    let link = link_kind(path).map_err(|source| BuildError::Elf {
+        component: component.to_owned(),
+        source,
+    })?;
+    if opts.linkage == Linkage::Static && !link.is_static() {
+        return Err(BuildError::NotStatic {
+            component: component.to_owned(),
+            binary: name.to_owned(),
+            link,
+        });
+    }
+    Ok(Artifact {
+        name: name.to_owned(),
+        path: path.to_owned(),
+        sha256: sha256_file(path).map_err(io)?,
+        size: meta.len(),
+        link,
+    })
+}
+
+/// Collects several binaries into [`Artifacts`].
+pub fn collect_artifacts<'a>(
+    opts: &BuildOptions,
+    component: &str,
+    binaries: impl IntoIterator<Item = (&'a str, Utf8PathBuf)>,
+) -> Result<Artifacts, BuildError> {
+    let binaries = binaries
+        .into_iter()
+        .map(|(name, path)| collect_artifact(opts, component, name, &path))
+        .collect::<Result<_, _>>()?;
+    Ok(Artifacts { binaries })
+}
+
+/// `1970-01-01T00:00:00Z` style, from seconds since the epoch (proleptic Gregorian, UTC).
+pub fn rfc3339(epoch: i64) -> String {
+    let days = epoch.div_euclid(86_400);
+    let secs = epoch.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc3339_matches_known_dates() {
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(super::rfc3339(1_767_225_599), "2025-12-31T23:59:59Z");
+    }
+}

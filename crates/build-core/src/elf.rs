@@ -1,0 +1,84 @@
+//! How a binary links, read from its ELF headers.
+
+use std::fmt;
+
+use camino::Utf8Path;
+use serde::Serialize;
+
+/// The link kind of an executable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum LinkKind {
+    /// No interpreter and no shared libraries: runs on any Linux of its architecture.
+    Static,
+    /// Static and position-independent (`-static-pie`): still no interpreter, no libraries.
+    StaticPie,
+    /// Needs a dynamic loader and shared libraries.
+    Dynamic {
+        /// `PT_INTERP`, e.g. `/lib64/ld-linux-x86-64.so.2`.
+        interpreter: Option<String>,
+        /// `DT_NEEDED` entries, e.g. `libseccomp.so.2`.
+        needed: Vec<String>,
+    },
+}
+
+impl LinkKind {
+    /// Static in the sense that matters: no interpreter, no needed libraries.
+    pub fn is_static(&self) -> bool {
+        !matches!(self, LinkKind::Dynamic { .. })
+    }
+}
+
+impl fmt::Display for LinkKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LinkKind::Static => f.write_str("statically linked"),
+            LinkKind::StaticPie => f.write_str("static-pie linked"),
+            LinkKind::Dynamic {
+                interpreter,
+                needed,
+            } => {
+                f.write_str("dynamically linked")?;
+                if let Some(i) = interpreter {
+                    write!(f, ", interpreter {i}")?;
+                }
+                if !needed.is_empty() {
+                    write!(f, ", needs {}", needed.join(" "))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A file that is not an ELF executable dockyard can read.
+#[derive(Debug, thiserror::Error)]
+#[error("{path} is not a readable ELF file: {message}")]
+pub struct ElfError {
+    /// The file.
+    pub path: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// Reads `path`'s program and dynamic headers.
+pub fn link_kind(path: &Utf8Path) -> Result<LinkKind, ElfError> {
+    let err = |message: String| ElfError {
+        path: path.to_string(),
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    let elf = goblin::elf::Elf::parse(&bytes).map_err(|e| err(e.to_string()))?;
+    let interpreter = elf.interpreter.map(str::to_owned);
+    let needed: Vec<String> = elf.libraries.iter().map(|s| (*s).to_owned()).collect();
+    Ok(if interpreter.is_some() || !needed.is_empty() {
+        LinkKind::Dynamic {
+            interpreter,
+            needed,
+        }
+    } else if elf.header.e_type == goblin::elf::header::ET_DYN {
+        LinkKind::StaticPie
+    } else {
+        LinkKind::Static
+    })
+}

@@ -1,0 +1,181 @@
+//! Running tools: one place that starts a subprocess, records what it ran and keeps its output.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::url::redact;
+
+/// A command line with its working directory and environment changes, logged when run.
+#[derive(Clone, Debug)]
+pub struct LoggedCommand {
+    program: String,
+    args: Vec<String>,
+    cwd: Option<Utf8PathBuf>,
+    env: Vec<(String, String)>,
+}
+
+/// A command that could not start or did not succeed.
+#[derive(Debug, thiserror::Error)]
+#[error("`{command}` {what}{}", log.as_ref().map(|l| format!(" (full log: {l})")).unwrap_or_default())]
+pub struct CommandError {
+    /// The command line, credentials redacted.
+    pub command: String,
+    /// `exited with status N`, `was killed by a signal`, or why it could not start.
+    pub what: String,
+    /// The log file holding its whole output, if it was logged.
+    pub log: Option<Utf8PathBuf>,
+    /// The last lines of its output.
+    pub tail: String,
+}
+
+/// How many lines of a failed command's output are shown to a person.
+pub const TAIL_LINES: usize = 25;
+
+impl LoggedCommand {
+    /// A command that runs `program`.
+    pub fn new(program: impl Into<String>) -> LoggedCommand {
+        LoggedCommand {
+            program: program.into(),
+            args: Vec::new(),
+            cwd: None,
+            env: Vec::new(),
+        }
+    }
+
+    /// Adds one argument.
+    pub fn arg(mut self, arg: impl Into<String>) -> LoggedCommand {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Adds arguments.
+    pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> LoggedCommand {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Runs in `dir`.
+    pub fn cwd(mut self, dir: impl Into<Utf8PathBuf>) -> LoggedCommand {
+        self.cwd = Some(dir.into());
+        self
+    }
+
+    /// Sets an environment variable for the command.
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> LoggedCommand {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// The command line as a person would type it, credentials redacted.
+    pub fn display(&self) -> String {
+        let mut s = shell_word(&self.program);
+        for a in &self.args {
+            s.push(' ');
+            s.push_str(&shell_word(a));
+        }
+        redact(&s)
+    }
+
+    fn expression(&self) -> duct::Expression {
+        let mut e = duct::cmd(&self.program, &self.args);
+        if let Some(dir) = &self.cwd {
+            e = e.dir(dir.as_std_path());
+        }
+        for (k, v) in &self.env {
+            e = e.env(k, v);
+        }
+        e
+    }
+
+    /// Runs to completion with stdout and stderr appended to `log` (after a header recording the
+    /// command, working directory and environment changes).
+    pub fn run_logged(&self, log: &Utf8Path) -> Result<(), CommandError> {
+        let fail = |what: String, tail: String| CommandError {
+            command: self.display(),
+            what,
+            log: Some(log.to_owned()),
+            tail,
+        };
+        let mut header = String::new();
+        let _ = writeln!(header, "$ {}", self.display());
+        if let Some(dir) = &self.cwd {
+            let _ = writeln!(header, "  cwd: {dir}");
+        }
+        for (k, v) in &self.env {
+            let _ = writeln!(header, "  env: {k}={}", redact(v));
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .and_then(|mut f| f.write_all(header.as_bytes()).map(|()| f))
+            .map_err(|e| fail(format!("could not open its log: {e}"), String::new()))?;
+        let output = self
+            .expression()
+            .stderr_to_stdout()
+            .stdout_file(file)
+            .stdin_null()
+            .unchecked()
+            .run()
+            .map_err(|e| fail(format!("could not start: {e}"), String::new()))?;
+        if output.status.success() {
+            return Ok(());
+        }
+        let what = match output.status.code() {
+            Some(code) => format!("exited with status {code}"),
+            None => "was killed by a signal".to_owned(),
+        };
+        Err(fail(what, tail_of_file(log, TAIL_LINES)))
+    }
+
+    /// Runs to completion and returns its stdout (trimmed); stderr goes into the error.
+    pub fn read(&self) -> Result<String, CommandError> {
+        let fail = |what: String, tail: String| CommandError {
+            command: self.display(),
+            what,
+            log: None,
+            tail,
+        };
+        let output = self
+            .expression()
+            .stdout_capture()
+            .stderr_capture()
+            .stdin_null()
+            .unchecked()
+            .run()
+            .map_err(|e| fail(format!("could not start: {e}"), String::new()))?;
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            return Err(fail(
+                format!("exited with status {}", output.status.code().unwrap_or(-1)),
+                redact(&tail(&stderr, TAIL_LINES)),
+            ));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    }
+}
+
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b))
+    {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// The last `n` lines of `text`.
+pub fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// The last `n` lines of a log file (empty if it cannot be read).
+pub fn tail_of_file(path: &Utf8Path, n: usize) -> String {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    redact(&tail(&String::from_utf8_lossy(&bytes), n))
+}

@@ -1,0 +1,125 @@
+//! `cargo xtask fetch`: materialise every pinned source.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use build_core::Upstream;
+use build_core::pins::Pins;
+use build_core::progress::Progress;
+use build_core::source::{Mirror, Source, SourceCache, SourceRequest};
+use camino::Utf8PathBuf;
+
+use crate::flags::{FetchArgs, SourceArgs};
+use crate::status::StatusLines;
+
+pub(crate) fn run(args: &FetchArgs) -> Result<()> {
+    let started = Instant::now();
+    let progress = StatusLines;
+    let plan = SourcePlan::from_args(&args.sources)?;
+    for request in &plan.requests {
+        let source = plan.cache.prepare(request, &progress)?;
+        report(&progress, &source);
+    }
+    progress.status(
+        "Finished",
+        &format!(
+            "{} sources in {:.1}s",
+            plan.requests.len(),
+            started.elapsed().as_secs_f64()
+        ),
+    );
+    Ok(())
+}
+
+fn report(progress: &dyn Progress, source: &Source) {
+    let dirty = if source.dirty { " (dirty)" } else { "" };
+    progress.status(
+        "Ready",
+        &format!(
+            "{} {}{dirty} from {} at {}",
+            source.upstream, source.commit, source.origin, source.dir
+        ),
+    );
+}
+
+/// Pins, mirrors and overrides, checked before anything is fetched or written.
+pub(crate) struct SourcePlan {
+    pub(crate) pins: Pins,
+    pub(crate) cache: SourceCache,
+    pub(crate) requests: Vec<SourceRequest>,
+}
+
+impl SourcePlan {
+    pub(crate) fn from_args(args: &SourceArgs) -> Result<SourcePlan> {
+        let pins = Pins::load(&args.pins)?;
+        let mirrors = parse_assignments(&args.mirrors, "--mirror")?;
+        let overrides = parse_assignments(&args.sources, "--source")?;
+        let mut requests = Vec::new();
+        for pin in pins.iter() {
+            let upstream = pin.upstream;
+            if let Some((_, path)) = overrides.iter().find(|(u, _)| *u == upstream) {
+                requests.push(SourceRequest::Override {
+                    upstream,
+                    path: absolute(path)?,
+                });
+                continue;
+            }
+            let mirror = match mirrors.iter().find(|(u, _)| *u == upstream) {
+                Some((_, value)) => Some(match Mirror::parse(value)? {
+                    Mirror::Path(p) => Mirror::Path(absolute(p.as_str())?),
+                    url => url,
+                }),
+                None => None,
+            };
+            requests.push(SourceRequest::Pinned {
+                pin: pin.clone(),
+                mirror,
+            });
+        }
+        let root = match &args.cache {
+            Some(dir) => absolute(dir.as_str())?,
+            None => SourceCache::default_root()
+                .context("cannot find a cache folder: set DOCKYARD_CACHE or pass --cache DIR")?,
+        };
+        let cache = SourceCache::new(root)?.offline(args.offline);
+        Ok(SourcePlan {
+            pins,
+            cache,
+            requests,
+        })
+    }
+}
+
+/// `runc=/src/runc` pairs, each name checked against the known components.
+fn parse_assignments(values: &[String], flag: &str) -> Result<Vec<(Upstream, String)>> {
+    let mut out: Vec<(Upstream, String)> = Vec::new();
+    for value in values {
+        let Some((name, rest)) = value.split_once('=') else {
+            bail!(
+                "{flag} {value}: expected COMPONENT=VALUE, where COMPONENT is one of {}",
+                Upstream::valid_names()
+            );
+        };
+        let upstream: Upstream = name.parse().with_context(|| format!("{flag} {value}"))?;
+        if rest.is_empty() || rest.contains('\0') {
+            bail!("{flag} {value}: the value after `=` is empty or holds a NUL");
+        }
+        if out.iter().any(|(u, _)| *u == upstream) {
+            bail!("{flag} names {upstream} twice; give one value per component");
+        }
+        out.push((upstream, rest.to_owned()));
+    }
+    Ok(out)
+}
+
+/// Relative paths are taken from the current directory, as a person typing them expects.
+fn absolute(path: &str) -> Result<Utf8PathBuf> {
+    let path = Utf8PathBuf::from(path);
+    if path.is_absolute() {
+        return Ok(path);
+    }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let cwd = Utf8PathBuf::from_path_buf(cwd)
+        .map_err(|p| anyhow::anyhow!("the current directory is not UTF-8: {}", p.display()))?;
+    Ok(cwd.join(path))
+}

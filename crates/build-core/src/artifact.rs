@@ -1,12 +1,12 @@
 //! What a build produced: each binary with its checksum and link kind.
 
 use camino::{Utf8Path, Utf8PathBuf};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::elf::LinkKind;
 
 /// One built binary.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Artifact {
     /// The name it is installed under (`docker-init`, `runc`).
     pub name: String,
@@ -18,10 +18,14 @@ pub struct Artifact {
     pub size: u64,
     /// How it links.
     pub link: LinkKind,
+    /// The toolchain that built it (`go1.26.8`, `cmake`).
+    pub toolchain: String,
+    /// The build tags it was built with (empty for C).
+    pub tags: Vec<String>,
 }
 
 /// The binaries one component produced.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Artifacts {
     /// In the order the recipe lists them.
     pub binaries: Vec<Artifact>,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8PathBuf;
 
 use crate::artifact::{Artifact, Artifacts};
 use crate::digest::sha256_file;
@@ -236,9 +236,9 @@ pub enum BuildError {
 pub fn collect_artifact(
     opts: &BuildOptions,
     component: &str,
-    name: &str,
-    path: &Utf8Path,
+    built: &Built<'_>,
 ) -> Result<Artifact, BuildError> {
+    let (name, path) = (built.name, built.path.as_path());
     let io = |source| BuildError::Io {
         component: component.to_owned(),
         path: path.to_owned(),
@@ -271,18 +271,33 @@ pub fn collect_artifact(
         sha256: sha256_file(path).map_err(io)?,
         size: meta.len(),
         link,
+        toolchain: built.toolchain.clone(),
+        tags: built.tags.clone(),
     })
+}
+
+/// A binary a toolchain just wrote, before it is checked.
+#[derive(Clone, Debug)]
+pub struct Built<'a> {
+    /// The installed name.
+    pub name: &'a str,
+    /// Where the toolchain wrote it.
+    pub path: Utf8PathBuf,
+    /// `go1.26.8`, `cmake`.
+    pub toolchain: String,
+    /// Build tags used.
+    pub tags: Vec<String>,
 }
 
 /// Collects several binaries into [`Artifacts`].
 pub fn collect_artifacts<'a>(
     opts: &BuildOptions,
     component: &str,
-    binaries: impl IntoIterator<Item = (&'a str, Utf8PathBuf)>,
+    binaries: impl IntoIterator<Item = Built<'a>>,
 ) -> Result<Artifacts, BuildError> {
     let binaries = binaries
         .into_iter()
-        .map(|(name, path)| collect_artifact(opts, component, name, &path))
+        .map(|built| collect_artifact(opts, component, &built))
         .collect::<Result<_, _>>()?;
     Ok(Artifacts { binaries })
 }

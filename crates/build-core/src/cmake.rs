@@ -1,9 +1,15 @@
-//! The one place dockyard runs CMake: configure out of the source tree, build one target.
+//! The one place dockyard runs CMake.
+//!
+//! The source is copied into the work dir first: some projects' `configure_file` writes into
+//! the source tree (tini's writes `README.md`), and a pinned checkout or a developer's override
+//! must never change under a build. Then configure in a fresh build folder, set the configured
+//! header values the project would have taken from `.git`, and build one target.
 
-use camino::Utf8PathBuf;
+use camino::Utf8Path;
 
 use crate::artifact::Artifacts;
-use crate::build::{BuildError, BuildOptions, collect_artifacts};
+use crate::build::{BuildError, BuildOptions, Built, collect_artifacts};
+use crate::fs::remove_dir_all_if_exists;
 use crate::process::LoggedCommand;
 
 /// One CMake target and the name its output is installed under.
@@ -11,34 +17,45 @@ use crate::process::LoggedCommand;
 pub struct CmakeTarget {
     /// The target to build (`tini-static`).
     pub target: &'static str,
-    /// The file the target produces in the build folder (`tini-static`).
-    pub output: &'static str,
     /// The installed name (`docker-init`).
     pub name: &'static str,
     /// `-D` cache entries.
     pub defines: Vec<(&'static str, String)>,
+    /// `#define NAME VALUE` lines to set in a header that configuring generated in the build
+    /// folder: `(header, macro, C string value)`. For values a project reads from `.git`, which
+    /// a pinned tree does not have.
+    pub header_strings: Vec<(&'static str, &'static str, String)>,
 }
 
-/// Configures the source in a fresh build folder under the work dir and builds the target.
+/// Builds `target` from `opts.source` and describes the result.
 pub fn build(
     opts: &BuildOptions,
     component: &str,
     target: &CmakeTarget,
 ) -> Result<Artifacts, BuildError> {
     let log = opts.prepare_dirs(component)?;
+    let io = |path: &Utf8Path| {
+        let path = path.to_owned();
+        let component = component.to_owned();
+        move |source| BuildError::Io {
+            component,
+            path,
+            source,
+        }
+    };
     let cmake = which::which("cmake").map_err(|_| BuildError::Toolchain {
         component: component.to_owned(),
         problem: "`cmake` is not on PATH".into(),
         fix: "install cmake (Debian: apt-get install cmake)".into(),
     })?;
     let cmake = cmake.to_string_lossy().into_owned();
-    let build_dir: Utf8PathBuf = opts.work_dir.join(format!("{component}-cmake"));
-    crate::fs::remove_dir_all_if_exists(&build_dir).map_err(|source| BuildError::Io {
-        component: component.to_owned(),
-        path: build_dir.clone(),
-        source,
-    })?;
-    let src = &opts.source.dir;
+    let src = opts.work_dir.join(format!("{component}-src"));
+    let build_dir = opts.work_dir.join(format!("{component}-build"));
+    for dir in [&src, &build_dir] {
+        remove_dir_all_if_exists(dir).map_err(io(dir))?;
+    }
+    copy_tree(&opts.source.dir, &src).map_err(io(&src))?;
+
     // Map both trees away so the binary does not depend on where it was built.
     let cflags = format!("-ffile-prefix-map={src}=. -ffile-prefix-map={build_dir}=.");
     let mut configure = LoggedCommand::new(&cmake)
@@ -47,6 +64,8 @@ pub fn build(
         .arg("-B")
         .arg(build_dir.as_str())
         .arg("-DCMAKE_BUILD_TYPE=Release")
+        // Old `cmake_minimum_required` lines are refused by CMake 4 without this.
+        .arg("-DCMAKE_POLICY_VERSION_MINIMUM=3.5")
         .arg(format!("-DCMAKE_C_FLAGS={cflags}"));
     for (k, v) in &target.defines {
         configure = configure.arg(format!("-D{k}={v}"));
@@ -62,6 +81,11 @@ pub fn build(
     opts.progress
         .status("Configuring", &format!("{component} (cmake)"));
     env(configure).run_logged(&log).map_err(fail)?;
+    for (header, name, value) in &target.header_strings {
+        let path = build_dir.join(header);
+        let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+        std::fs::write(&path, set_define(&text, name, value)).map_err(io(&path))?;
+    }
     opts.progress.status(
         "Compiling",
         &format!("{} ({component}, {})", target.name, target.target),
@@ -77,11 +101,80 @@ pub fn build(
         ]))
     .run_logged(&log)
     .map_err(fail)?;
-    let built = build_dir.join(target.output);
+    let built = build_dir.join(target.target);
     let out = opts.out_dir.join(target.name);
     std::fs::copy(&built, &out).map_err(|_| BuildError::MissingOutput {
         component: component.to_owned(),
         path: built.clone(),
     })?;
-    collect_artifacts(opts, component, [(target.name, out)])
+    let built = Built {
+        name: target.name,
+        path: out,
+        toolchain: "cmake".into(),
+        tags: Vec::new(),
+    };
+    collect_artifacts(opts, component, [built])
+}
+
+/// Replaces (or appends) `#define name "value"` in a C header.
+fn set_define(text: &str, name: &str, value: &str) -> String {
+    let line = format!(
+        "#define {name} \"{}\"",
+        value.replace('\\', "\\\\").replace('"', "\\\"")
+    );
+    let mut found = false;
+    let mut out: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let mut words = l.split_whitespace();
+            if words.next() == Some("#define") && words.next() == Some(name) {
+                found = true;
+                line.clone()
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    if !found {
+        out.push(line);
+    }
+    out.join("\n") + "\n"
+}
+
+/// Copies regular files, folders and symlinks (as links, never followed); skips `.git`.
+fn copy_tree(from: &Utf8Path, to: &Utf8Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name == ".git" {
+            continue;
+        }
+        let kind = entry.file_type()?;
+        let src = entry.path();
+        let dst = to.as_std_path().join(&name);
+        if kind.is_dir() {
+            let (src, dst) = (crate::fs::utf8(src)?, crate::fs::utf8(dst)?);
+            copy_tree(&src, &dst)?;
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&src)?, &dst)?;
+        } else if kind.is_file() {
+            std::fs::copy(&src, &dst)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn set_define_replaces_the_macro_and_escapes_the_value() {
+        let header = "#define TINI_VERSION \"0.19.0\"\n#define TINI_GIT     \"\"\n";
+        let out = super::set_define(header, "TINI_GIT", " - git.de40ad0");
+        assert_eq!(
+            out,
+            "#define TINI_VERSION \"0.19.0\"\n#define TINI_GIT \" - git.de40ad0\"\n"
+        );
+        assert!(super::set_define("", "X", "a\"b").contains(r#"#define X "a\"b""#));
+    }
 }

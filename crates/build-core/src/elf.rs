@@ -3,10 +3,10 @@
 use std::fmt;
 
 use camino::Utf8Path;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The link kind of an executable.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum LinkKind {
     /// No interpreter and no shared libraries: runs on any Linux of its architecture.

@@ -8,7 +8,7 @@
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::artifact::Artifacts;
-use crate::build::{BuildError, BuildOptions, Linkage, collect_artifacts};
+use crate::build::{BuildError, BuildOptions, Built, Linkage, collect_artifacts};
 use crate::process::LoggedCommand;
 
 /// Which file declares the module.
@@ -30,18 +30,9 @@ impl ModuleFile {
     }
 }
 
-/// How a static binary is linked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StaticLink {
-    /// Go's internal linker; right for `CGO_ENABLED=0` binaries, which are static already.
-    Internal,
-    /// The C linker with `-static` (cgo binaries).
-    External,
-    /// The C linker with `-static-pie` and `-buildmode=pie` (runc on amd64/arm64).
-    ExternalPie,
-}
-
 /// One Go binary of a component: the recipe, as data.
+///
+/// Fields mirror upstream's own Makefile variables, so a reader can hold the two side by side.
 #[derive(Clone, Debug)]
 pub struct GoBinary {
     /// The installed name (`containerd-shim-runc-v2`).
@@ -54,18 +45,22 @@ pub struct GoBinary {
     pub tags: Vec<&'static str>,
     /// Tags added for static builds (`netgo osusergo static_build`).
     pub static_tags: Vec<&'static str>,
-    /// How a static build links.
-    pub static_link: StaticLink,
     /// `-X` variables: full import path of the variable, and its value.
     pub stamps: Vec<(&'static str, String)>,
-    /// Further linker flags upstream uses (`-s -w`).
+    /// Linker flags for every build (`-s -w`).
     pub ldflags: Vec<&'static str>,
+    /// Linker flags added for static builds (`-extldflags -static`).
+    pub static_ldflags: Vec<&'static str>,
+    /// `-buildmode` for dynamic builds (`pie`).
+    pub buildmode: Option<&'static str>,
+    /// `-buildmode` for static builds (`pie` with `-static-pie`).
+    pub static_buildmode: Option<&'static str>,
     /// Which file declares the module.
     pub module_file: ModuleFile,
 }
 
 impl GoBinary {
-    /// A `CGO_ENABLED=0` binary from `package`, with no tags or stamps yet.
+    /// A `CGO_ENABLED=0` binary from `package`, with no tags, stamps or flags yet.
     pub fn new(name: &'static str, package: &'static str) -> GoBinary {
         GoBinary {
             name,
@@ -73,9 +68,11 @@ impl GoBinary {
             cgo: false,
             tags: Vec::new(),
             static_tags: Vec::new(),
-            static_link: StaticLink::Internal,
             stamps: Vec::new(),
             ldflags: Vec::new(),
+            static_ldflags: Vec::new(),
+            buildmode: None,
+            static_buildmode: None,
             module_file: ModuleFile::GoMod,
         }
     }
@@ -215,7 +212,15 @@ pub fn build(
                 component: component.to_owned(),
                 source,
             })?;
-        outputs.push((binary.name, out));
+        outputs.push(Built {
+            name: binary.name,
+            path: out,
+            toolchain: format!("go{}", go.version),
+            tags: tags_for(opts, binary)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+        });
     }
     collect_artifacts(opts, component, outputs)
 }
@@ -227,11 +232,7 @@ fn command(
     out: &Utf8Path,
 ) -> Result<LoggedCommand, BuildError> {
     let is_static = opts.linkage == Linkage::Static;
-    let mut tags: Vec<&str> = binary.tags.clone();
-    if is_static {
-        tags.extend(&binary.static_tags);
-    }
-    tags.extend(opts.extra_tags.iter().map(String::as_str));
+    let tags = tags_for(opts, binary);
 
     // An empty build id and -trimpath make the output depend on the inputs alone.
     let mut ldflags = vec!["-buildid=".to_owned()];
@@ -239,17 +240,12 @@ fn command(
         ldflags.push(format!("-X '{var}={value}'"));
     }
     ldflags.extend(binary.ldflags.iter().map(|s| (*s).to_owned()));
-    let mut buildmode = None;
-    if is_static && binary.cgo {
-        match binary.static_link {
-            StaticLink::Internal => {}
-            StaticLink::External => ldflags.push("-linkmode external -extldflags '-static'".into()),
-            StaticLink::ExternalPie => {
-                buildmode = Some("-buildmode=pie");
-                ldflags.push("-linkmode external -extldflags '-static-pie'".into());
-            }
-        }
-    }
+    let buildmode = if is_static {
+        ldflags.extend(binary.static_ldflags.iter().map(|s| (*s).to_owned()));
+        binary.static_buildmode
+    } else {
+        binary.buildmode
+    };
     ldflags.extend(opts.extra_ldflags.iter().cloned());
 
     let mut cmd = LoggedCommand::new(go.go.as_str()).arg("build").args([
@@ -264,7 +260,7 @@ fn command(
         ));
     }
     if let Some(mode) = buildmode {
-        cmd = cmd.arg(mode);
+        cmd = cmd.arg(format!("-buildmode={mode}"));
     }
     if !tags.is_empty() {
         cmd = cmd.arg(format!("-tags={}", tags.join(",")));
@@ -289,6 +285,15 @@ fn command(
         cmd = cmd.env("GOCACHE", cache.as_str());
     }
     Ok(cmd)
+}
+
+fn tags_for<'a>(opts: &'a BuildOptions, binary: &'a GoBinary) -> Vec<&'a str> {
+    let mut tags: Vec<&str> = binary.tags.clone();
+    if opts.linkage == Linkage::Static {
+        tags.extend(&binary.static_tags);
+    }
+    tags.extend(opts.extra_tags.iter().map(String::as_str));
+    tags
 }
 
 /// docker/cli keeps its module in `vendor.mod`; an overlay shows it to Go as `go.mod` without

@@ -19,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod archive;
 pub mod artifact;
 pub mod build;
 pub mod cmake;

@@ -1,0 +1,199 @@
+//! Deterministic `.tgz` archives, assembled from cacheable gzip members.
+//!
+//! A gzip file may be several members one after another (RFC 1952), and `tar xzf` reads them as
+//! one stream. So each file's tar entry is compressed on its own, once, and cached by its
+//! content: after a one-binary change only that binary is compressed again. Entries are sorted
+//! by the caller, owned by 0:0 with fixed modes, timed from `SOURCE_DATE_EPOCH`, and every gzip
+//! header has mtime 0, so equal inputs give equal bytes.
+
+use std::io::{self, Write};
+
+use camino::Utf8Path;
+use flate2::{Compression, GzBuilder};
+
+/// One entry of a tarball.
+#[derive(Clone, Debug)]
+pub enum Entry<'a> {
+    /// A folder (`docker/`).
+    Dir {
+        /// Relative name, without the trailing slash.
+        name: &'a str,
+    },
+    /// A regular file, read from `source`.
+    File {
+        /// Relative name inside the archive.
+        name: &'a str,
+        /// Where the bytes are.
+        source: &'a Utf8Path,
+        /// Permission bits (`0o755`).
+        mode: u32,
+    },
+}
+
+/// A name that must not go into an archive.
+#[derive(Debug, thiserror::Error)]
+#[error("refusing archive entry `{0}`: names must be relative, without `..`, and without NUL")]
+pub struct UnsafeName(pub String);
+
+fn check_name(name: &str) -> Result<(), UnsafeName> {
+    let bad = name.is_empty()
+        || name.starts_with('/')
+        || name.contains('\0')
+        || name.contains('\\')
+        || name
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..");
+    if bad {
+        Err(UnsafeName(name.to_owned()))
+    } else {
+        Ok(())
+    }
+}
+
+/// The gzip member holding `entry`'s tar header, data and padding (no end-of-archive blocks).
+///
+/// A file is read from its path with `O_NOFOLLOW`: only regular files go into an archive.
+pub fn member(entry: &Entry<'_>, mtime: u64, level: u32) -> io::Result<Vec<u8>> {
+    let mut header = tar::Header::new_ustar();
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_username("root")?;
+    header.set_groupname("root")?;
+    header.set_mtime(mtime);
+    let mut raw = Vec::new();
+    {
+        let mut builder = tar::Builder::new(&mut raw);
+        builder.mode(tar::HeaderMode::Deterministic);
+        match entry {
+            Entry::Dir { name } => {
+                check_name(name).map_err(io::Error::other)?;
+                header.set_entry_type(tar::EntryType::Directory);
+                header.set_mode(0o755);
+                header.set_size(0);
+                builder.append_data(&mut header, format!("{name}/"), io::empty())?;
+            }
+            Entry::File { name, source, mode } => {
+                check_name(name).map_err(io::Error::other)?;
+                let file = open_regular(source)?;
+                header.set_entry_type(tar::EntryType::Regular);
+                header.set_mode(*mode);
+                header.set_size(file.metadata()?.len());
+                builder.append_data(&mut header, name, file)?;
+            }
+        }
+        builder.finish()?;
+    }
+    // `finish` wrote the two zero blocks that end an archive; they belong in the last member only.
+    raw.truncate(raw.len() - 1024);
+    gzip(&raw, level)
+}
+
+/// The last member: the two zero blocks that end a tar archive.
+pub fn end_member(level: u32) -> io::Result<Vec<u8>> {
+    gzip(&[0u8; 1024], level)
+}
+
+fn gzip(bytes: &[u8], level: u32) -> io::Result<Vec<u8>> {
+    let mut encoder = GzBuilder::new()
+        .mtime(0)
+        .write(Vec::new(), Compression::new(level));
+    encoder.write_all(bytes)?;
+    encoder.finish()
+}
+
+fn open_regular(path: &Utf8Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::other(format!("{path} is not a regular file")));
+    }
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_escape_are_refused() {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "docker/../../x",
+            "a//b",
+            "a/./b",
+            "a\0b",
+        ] {
+            assert!(check_name(bad).is_err(), "{bad:?} accepted");
+        }
+        check_name("docker/runc").unwrap();
+    }
+
+    #[test]
+    fn concatenated_members_read_back_as_one_archive() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = Utf8Path::from_path(dir.path()).unwrap().join("hello");
+        std::fs::write(&path, b"hello\n").unwrap();
+        let mut tgz = member(&Entry::Dir { name: "docker" }, 7, 6).unwrap();
+        tgz.extend(
+            member(
+                &Entry::File {
+                    name: "docker/hello",
+                    source: &path,
+                    mode: 0o755,
+                },
+                7,
+                6,
+            )
+            .unwrap(),
+        );
+        tgz.extend(end_member(6).unwrap());
+
+        let mut archive = tar::Archive::new(flate2::read::MultiGzDecoder::new(&tgz[..]));
+        let entries: Vec<(String, u32, u64, u64)> = archive
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let h = e.header();
+                (
+                    e.path().unwrap().display().to_string(),
+                    h.mode().unwrap(),
+                    h.mtime().unwrap(),
+                    h.uid().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            entries,
+            vec![
+                ("docker/".into(), 0o755, 7, 0),
+                ("docker/hello".into(), 0o755, 7, 0)
+            ]
+        );
+    }
+
+    #[test]
+    fn symlinks_are_not_followed_into_an_archive() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Utf8Path::from_path(dir.path()).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", root.join("link")).unwrap();
+        let link = root.join("link");
+        assert!(
+            member(
+                &Entry::File {
+                    name: "docker/link",
+                    source: &link,
+                    mode: 0o644
+                },
+                0,
+                1
+            )
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,50 @@
+//! Builds the `docker` client from a pinned (or overridden) docker/cli source.
+//!
+//! docker/cli has no `go.mod`, only `vendor.mod`; upstream symlinks it into place
+//! (`scripts/with-go-mod.sh`). Here Go sees it through `-overlay`, so nothing is written into
+//! the tree. Static builds turn cgo off, as Docker's release pipeline does; dynamic ones follow
+//! `scripts/build/.variables` (cgo, PIE).
+//!
+//! See `runc_build` for a complete example; every component crate is called the same way.
+
+use build_core::go::{self, GoBinary, ModuleFile};
+pub use build_core::{Artifacts, BuildError as Error, BuildOptions, Linkage};
+
+/// The component's name in logs and messages.
+pub const COMPONENT: &str = "cli";
+/// What this crate builds.
+pub const BINARIES: &[&str] = &["docker"];
+/// Bumped whenever the recipe changes what it produces (part of the bundle's cache key).
+pub const RECIPE_VERSION: u32 = 1;
+
+/// The recipe, as data (`scripts/build/.variables` at v29.7.2).
+pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
+    let dynamic = opts.linkage == Linkage::Dynamic;
+    vec![GoBinary {
+        cgo: dynamic,
+        tags: vec!["grpcnotrace"],
+        static_tags: vec!["osusergo", "netgo"],
+        stamps: vec![
+            (
+                "github.com/docker/cli/cli/version.Version",
+                opts.version_dirty(),
+            ),
+            (
+                "github.com/docker/cli/cli/version.GitCommit",
+                opts.commit_dirty(7),
+            ),
+            (
+                "github.com/docker/cli/cli/version.BuildTime",
+                opts.build_time_rfc3339(),
+            ),
+        ],
+        buildmode: dynamic.then_some("pie"),
+        module_file: ModuleFile::VendorMod,
+        ..GoBinary::new("docker", "./cmd/docker")
+    }]
+}
+
+/// Builds `docker` into `opts.out_dir`.
+pub fn build(opts: &BuildOptions) -> Result<Artifacts, Error> {
+    go::build(opts, COMPONENT, &recipe(opts))
+}

@@ -113,7 +113,7 @@ fn parse_assignments(values: &[String], flag: &str) -> Result<Vec<(Upstream, Str
 }
 
 /// Relative paths are taken from the current directory, as a person typing them expects.
-fn absolute(path: &str) -> Result<Utf8PathBuf> {
+pub(crate) fn absolute(path: &str) -> Result<Utf8PathBuf> {
     let path = Utf8PathBuf::from(path);
     if path.is_absolute() {
         return Ok(path);

@@ -18,8 +18,23 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Build the eight engine binaries and publish them as a verified, reproducible bundle.
+    ///
+    /// Output: DIR/docker-VERSION/ with docker/ (the binaries), docker-VERSION.tgz (install it as
+    /// Docker documents: tar xzf, then cp docker/* /usr/bin/), SHA256SUMS, manifest.json and
+    /// systemd units. The folder is built aside and swapped in at the end: a failed or killed run
+    /// leaves the previous bundle as it was. Unchanged components are reused from the cache, so a
+    /// second run with nothing changed does almost nothing.
+    Bundle(BundleArgs),
+    /// Check the tools a build needs (go, gcc, cmake, make, pkg-config, static libseccomp and
+    /// libc) and say what to install for each one missing.
+    Doctor(DoctorArgs),
     /// Bring every pinned source to disk, verified, and say where each came from.
     Fetch(FetchArgs),
+    /// Put a bundle's binaries (and, with --systemd, its units) in place.
+    Install(InstallArgs),
+    /// Re-check a bundle against its SHA256SUMS and manifest.json, offline.
+    Verify(VerifyArgs),
 }
 
 /// Where sources come from: shared by every verb that reads them.
@@ -53,4 +68,60 @@ pub(crate) struct SourceArgs {
 pub(crate) struct FetchArgs {
     #[command(flatten)]
     pub(crate) sources: SourceArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BundleArgs {
+    #[command(flatten)]
+    pub(crate) sources: SourceArgs,
+
+    /// Static binaries, as Docker's own static tgz ships them.
+    #[arg(long = "static", conflicts_with = "dynamic")]
+    pub(crate) static_: bool,
+
+    /// Dynamically linked binaries (needs libseccomp and libc at run time). The default is
+    /// static.
+    #[arg(long)]
+    pub(crate) dynamic: bool,
+
+    /// Where bundles are published: DIR/docker-VERSION/.
+    #[arg(long, value_name = "DIR", default_value_t = crate::project_root().join("target/dockyard"))]
+    pub(crate) out: Utf8PathBuf,
+
+    /// How many components build at once. Go already uses every core, so more than 1 helps only
+    /// on larger machines. [default: half the cores, at least 1]
+    #[arg(long, value_name = "N")]
+    pub(crate) jobs: Option<usize>,
+
+    /// Build only these components (into the cache) and publish no bundle: a bundle always has
+    /// all eight binaries. Names: tini, runc, proxy, containerd, cli, moby.
+    #[arg(long, value_name = "COMPONENT", num_args = 1.., value_delimiter = ',')]
+    pub(crate) only: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DoctorArgs {
+    /// Check what a dynamic build needs instead of a static one.
+    #[arg(long)]
+    pub(crate) dynamic: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The bundle folder (DIR/docker-VERSION). [default: the newest under target/dockyard]
+    pub(crate) bundle: Option<Utf8PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InstallArgs {
+    /// The bundle folder (DIR/docker-VERSION). [default: the newest under target/dockyard]
+    pub(crate) bundle: Option<Utf8PathBuf>,
+
+    /// Binaries go to PREFIX/bin.
+    #[arg(long, value_name = "PREFIX", default_value = "/usr/local")]
+    pub(crate) prefix: Utf8PathBuf,
+
+    /// Also write docker.service, docker.socket and containerd.service into this folder.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "/etc/systemd/system")]
+    pub(crate) systemd: Option<Utf8PathBuf>,
 }

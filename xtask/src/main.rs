@@ -3,9 +3,16 @@
 //! The only place that talks to people: it parses flags, composes the component crates, draws
 //! progress and turns library errors into one message with the fix.
 
+mod bundle;
+mod components;
+mod doctor;
 mod fetch;
 mod flags;
+mod install;
+mod publish;
 mod status;
+mod systemd;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -15,7 +22,11 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = flags::Cli::parse();
     let result = match cli.command {
+        flags::Command::Bundle(args) => bundle::run(&args),
+        flags::Command::Doctor(args) => doctor::run(&args),
         flags::Command::Fetch(args) => fetch::run(&args),
+        flags::Command::Install(args) => install::run(&args),
+        flags::Command::Verify(args) => verify::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

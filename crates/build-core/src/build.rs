@@ -13,7 +13,7 @@ use crate::progress::{Progress, Silent};
 use crate::source::Source;
 
 /// Static binaries (what Docker ships in its tgz) or dynamically linked ones.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Linkage {
     /// No interpreter, no shared libraries: verified by reading the ELF headers.
@@ -23,7 +23,7 @@ pub enum Linkage {
 }
 
 /// The platform to build for (Go's names).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Target {
     /// `GOOS`, e.g. `linux`.
     pub os: String,

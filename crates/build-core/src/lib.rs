@@ -32,6 +32,8 @@ pub mod pins;
 pub mod process;
 pub mod progress;
 pub mod source;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod upstream;
 pub mod url;
 

@@ -2,8 +2,10 @@
 //!
 //! docker/cli has no `go.mod`, only `vendor.mod`; upstream symlinks it into place
 //! (`scripts/with-go-mod.sh`). Here Go sees it through `-overlay`, so nothing is written into
-//! the tree. Static builds turn cgo off, as Docker's release pipeline does; dynamic ones follow
-//! `scripts/build/.variables` (cgo, PIE).
+//! the tree. Dynamic builds follow `scripts/build/.variables` (cgo, PIE). Static builds turn cgo
+//! off instead of upstream's `-buildmode=pie -linkmode external -extldflags -static`: the client
+//! calls no C once `osusergo netgo` are set, and Go's own linker then gives a static binary
+//! with no dependence on the host's static libc.
 //!
 //! See `runc_build` for a complete example; every component crate is called the same way.
 

@@ -1,1 +1,341 @@
-//! Fixture upstreams for tests.
+//! Fixture upstreams: tiny git repositories that tests create, shaped like the real ones.
+//!
+//! Same module paths, `cmd/…` layout, version variables and build quirks (cgo in runc,
+//! `vendor.mod` in the cli, CMake and a configured header in tini), but a few lines of code
+//! each, written for dockyard's tests: no upstream code. Each program prints the variables a
+//! recipe stamps, in the upstream's `--version` format, so tests can assert on them.
+
+use std::fmt::Write as _;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use git2::{Repository, Signature, Time};
+
+/// A fixture repository on disk.
+#[derive(Debug)]
+pub struct FixtureRepo {
+    /// Its working tree (with `.git`).
+    pub path: Utf8PathBuf,
+    /// Its HEAD commit.
+    pub head: String,
+}
+
+/// The commit time of every fixture commit (fixed, so builds are reproducible).
+pub const COMMIT_TIME: i64 = 1_700_000_000;
+
+impl FixtureRepo {
+    /// Creates a repository at `path` with `files` and commits them.
+    pub fn create(path: &Utf8Path, files: &[(&str, &str)]) -> FixtureRepo {
+        std::fs::create_dir_all(path).expect("create fixture dir");
+        Repository::init(path).expect("git init");
+        let mut repo = FixtureRepo {
+            path: path.to_owned(),
+            head: String::new(),
+        };
+        for (name, text) in files {
+            repo.write(name, text);
+        }
+        repo.commit("initial");
+        repo
+    }
+
+    /// Writes a file (creating folders).
+    pub fn write(&self, name: &str, text: &str) {
+        let file = self.path.join(name);
+        std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&file, text).expect("write fixture file");
+    }
+
+    /// Commits everything in the working tree and returns the new HEAD.
+    pub fn commit(&mut self, message: &str) -> String {
+        let repo = Repository::open(&self.path).expect("open fixture");
+        let mut index = repo.index().expect("index");
+        index
+            .add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)
+            .expect("add");
+        index.write().expect("write index");
+        let tree = repo
+            .find_tree(index.write_tree().expect("tree"))
+            .expect("find tree");
+        let sig = Signature::new(
+            "Fixture",
+            "fixture@example.invalid",
+            &Time::new(COMMIT_TIME, 0),
+        )
+        .expect("signature");
+        let parents: Vec<git2::Commit<'_>> = repo
+            .head()
+            .ok()
+            .and_then(|h| h.peel_to_commit().ok())
+            .into_iter()
+            .collect();
+        let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+        let id = repo
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &parent_refs)
+            .expect("commit");
+        self.head = id.to_string();
+        self.head.clone()
+    }
+}
+
+/// Which fixture upstream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// docker/cli-shaped.
+    Cli,
+    /// containerd-shaped.
+    Containerd,
+    /// moby-shaped (dockerd and docker-proxy).
+    Moby,
+    /// runc-shaped.
+    Runc,
+    /// tini-shaped.
+    Tini,
+}
+
+impl Kind {
+    /// Every kind, in `pins.lock` order.
+    pub const ALL: [Kind; 5] = [
+        Kind::Cli,
+        Kind::Containerd,
+        Kind::Moby,
+        Kind::Runc,
+        Kind::Tini,
+    ];
+
+    /// The name in `pins.lock`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Cli => "cli",
+            Kind::Containerd => "containerd",
+            Kind::Moby => "moby",
+            Kind::Runc => "runc",
+            Kind::Tini => "tini",
+        }
+    }
+
+    /// The version a fixture pin carries.
+    pub fn version(self) -> &'static str {
+        match self {
+            Kind::Cli | Kind::Moby => "29.7.2",
+            Kind::Containerd => "2.3.3",
+            Kind::Runc => "1.4.3",
+            Kind::Tini => "0.19.0",
+        }
+    }
+
+    /// Creates this fixture upstream under `root/<name>`.
+    pub fn create(self, root: &Utf8Path) -> FixtureRepo {
+        let path = root.join(self.name());
+        match self {
+            Kind::Cli => FixtureRepo::create(&path, CLI),
+            Kind::Containerd => FixtureRepo::create(&path, CONTAINERD),
+            Kind::Moby => FixtureRepo::create(&path, MOBY),
+            Kind::Runc => FixtureRepo::create(&path, RUNC),
+            Kind::Tini => FixtureRepo::create(&path, TINI),
+        }
+    }
+}
+
+/// A `pins.lock` pinning each given fixture at its HEAD, with an unreachable https URL (tests
+/// pass the fixture as a `--mirror`).
+pub fn pins_lock(repos: &[(Kind, &FixtureRepo)]) -> String {
+    let mut text = String::from("go = \"1.24.0\"\n");
+    for (kind, repo) in repos {
+        let _ = write!(
+            text,
+            "\n[{name}]\nrepository = \"https://example.invalid/{name}\"\ntag = \"v{version}\"\ncommit = \"{commit}\"\nversion = \"{version}\"\n",
+            name = kind.name(),
+            version = kind.version(),
+            commit = repo.head,
+        );
+    }
+    text
+}
+
+const RUNC: &[(&str, &str)] = &[
+    (
+        "go.mod",
+        "module github.com/opencontainers/runc\n\ngo 1.24.0\n",
+    ),
+    ("VERSION", "1.4.3\n"),
+    (
+        "main.go",
+        r#"package main
+
+// A cgo call, as runc's nsenter has: the static build must link C statically.
+// int fixture_answer(void) { return 42; }
+import "C"
+
+import (
+	_ "embed"
+	"fmt"
+	"os"
+	"strings"
+)
+
+//go:embed VERSION
+var version string
+
+var gitCommit = ""
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "--version" {
+		fmt.Println("runc version", strings.TrimSpace(version))
+		if gitCommit != "" {
+			fmt.Println("commit:", gitCommit)
+		}
+		fmt.Println("cgo:", int(C.fixture_answer()))
+		return
+	}
+	fmt.Println("fixture runc")
+}
+"#,
+    ),
+];
+
+const CONTAINERD: &[(&str, &str)] = &[
+    (
+        "go.mod",
+        "module github.com/containerd/containerd/v2\n\ngo 1.24.0\n",
+    ),
+    (
+        "version/version.go",
+        "package version\n\nvar (\n\tPackage  = \"github.com/containerd/containerd/v2\"\n\tVersion  = \"2.3.3+unknown\"\n\tRevision = \"\"\n)\n",
+    ),
+    ("cmd/containerd/main.go", CONTAINERD_MAIN),
+    ("cmd/ctr/main.go", CONTAINERD_MAIN),
+    ("cmd/containerd-shim-runc-v2/main.go", CONTAINERD_MAIN),
+];
+
+const CONTAINERD_MAIN: &str = r#"package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/containerd/containerd/v2/version"
+)
+
+func main() {
+	// containerd prints "containerd PACKAGE VERSION REVISION"; ctr and the shim print similar.
+	fmt.Println(filepath.Base(os.Args[0]), version.Package, version.Version, version.Revision)
+}
+"#;
+
+const MOBY: &[(&str, &str)] = &[
+    ("go.mod", "module github.com/moby/moby/v2\n\ngo 1.24.0\n"),
+    (
+        "dockerversion/version.go",
+        "package dockerversion\n\nvar (\n\tVersion   = \"library-import\"\n\tGitCommit = \"library-import\"\n\tBuildTime = \"\"\n)\n",
+    ),
+    (
+        "cmd/dockerd/main.go",
+        r#"package main
+
+import (
+	"fmt"
+
+	"github.com/moby/moby/v2/dockerversion"
+)
+
+func main() {
+	fmt.Printf("Docker version %s, build %s\n", dockerversion.Version, dockerversion.GitCommit)
+	fmt.Printf("built %s\n", dockerversion.BuildTime)
+}
+"#,
+    ),
+    (
+        "cmd/docker-proxy/main.go",
+        r#"package main
+
+import (
+	"fmt"
+
+	"github.com/moby/moby/v2/dockerversion"
+)
+
+func main() {
+	fmt.Printf("docker-proxy (commit %s) version %s\n", dockerversion.GitCommit, dockerversion.Version)
+}
+"#,
+    ),
+];
+
+const CLI: &[(&str, &str)] = &[
+    // docker/cli has vendor.mod and no go.mod.
+    ("vendor.mod", "module github.com/docker/cli\n\ngo 1.24.0\n"),
+    ("vendor.sum", ""),
+    (
+        "cli/version/version.go",
+        "package version\n\nvar (\n\tPlatformName = \"\"\n\tVersion      = \"unknown-version\"\n\tGitCommit    = \"unknown-commit\"\n\tBuildTime    = \"unknown-buildtime\"\n)\n",
+    ),
+    (
+        "cmd/docker/docker.go",
+        r#"package main
+
+import (
+	"fmt"
+
+	"github.com/docker/cli/cli/version"
+)
+
+func main() {
+	fmt.Printf("Docker version %s, build %s\n", version.Version, version.GitCommit)
+	fmt.Printf("built %s\n", version.BuildTime)
+}
+"#,
+    ),
+];
+
+const TINI: &[(&str, &str)] = &[
+    (
+        "CMakeLists.txt",
+        r#"cmake_minimum_required(VERSION 3.5)
+project(tini C)
+set(tini_VERSION_MAJOR 0)
+set(tini_VERSION_MINOR 19)
+set(tini_VERSION_PATCH 0)
+# Like tini: the git suffix comes from .git, which a pinned tree lacks.
+execute_process(COMMAND git --git-dir "${PROJECT_SOURCE_DIR}/.git" log -n 1 --pretty=format:%h
+  RESULT_VARIABLE git_ret OUTPUT_VARIABLE tini_VERSION_GIT ERROR_QUIET)
+if("${git_ret}" EQUAL 0)
+  set(tini_VERSION_GIT " - git.${tini_VERSION_GIT}")
+else()
+  set(tini_VERSION_GIT "")
+endif()
+configure_file("${PROJECT_SOURCE_DIR}/src/tiniConfig.h.in" "${PROJECT_BINARY_DIR}/tiniConfig.h" @ONLY)
+# Like tini: configuring writes into the source tree.
+configure_file("${PROJECT_SOURCE_DIR}/tpl/README.md.in" "${PROJECT_SOURCE_DIR}/README.md" @ONLY)
+include_directories("${PROJECT_BINARY_DIR}")
+add_executable(tini src/tini.c)
+add_executable(tini-static src/tini.c)
+set_target_properties(tini-static PROPERTIES LINK_FLAGS "-static")
+"#,
+    ),
+    (
+        "src/tiniConfig.h.in",
+        "#define TINI_VERSION \"@tini_VERSION_MAJOR@.@tini_VERSION_MINOR@.@tini_VERSION_PATCH@\"\n#define TINI_GIT     \"@tini_VERSION_GIT@\"\n",
+    ),
+    (
+        "tpl/README.md.in",
+        "fixture tini @tini_VERSION_MAJOR@.@tini_VERSION_MINOR@ (configured)\n",
+    ),
+    ("README.md", "fixture tini, as committed\n"),
+    (
+        "src/tini.c",
+        r#"#include <stdio.h>
+#include <string.h>
+#include "tiniConfig.h"
+
+int main(int argc, char **argv) {
+	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+		printf("tini version %s%s\n", TINI_VERSION, TINI_GIT);
+		return 0;
+	}
+	printf("fixture tini\n");
+	return 0;
+}
+"#,
+    ),
+];

@@ -1,0 +1,102 @@
+//! Test helpers: a fixture upstream turned into a source and build options, in a temp dir.
+//!
+//! Only with the `testing` feature, for the component crates' integration tests.
+
+use std::sync::Arc;
+
+use camino::Utf8PathBuf;
+pub use test_fixtures::{FixtureRepo, Kind};
+
+use crate::build::{BuildOptions, Linkage};
+use crate::pins::Pins;
+use crate::progress::Recorded;
+use crate::source::{Mirror, SourceCache, SourceRequest};
+use crate::upstream::Upstream;
+
+/// A fixture upstream, its prepared source and options to build it; all under one temp dir.
+pub struct FixtureBuild {
+    /// Holds everything; removed on drop.
+    pub dir: tempfile::TempDir,
+    /// The fixture repository (a working tree).
+    pub repo: FixtureRepo,
+    /// Options building the pinned checkout into `<dir>/out`.
+    pub opts: BuildOptions,
+    /// What the build reported.
+    pub progress: Arc<Recorded>,
+}
+
+impl FixtureBuild {
+    /// Creates the `kind` fixture, pins its HEAD, and prepares it through a path mirror.
+    pub fn pinned(kind: Kind, linkage: Linkage) -> FixtureBuild {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = Utf8PathBuf::from_path_buf(dir.path().to_owned()).expect("utf-8 temp dir");
+        let repo = kind.create(&root.join("upstream"));
+        let pins = Pins::parse(
+            "pins.lock".into(),
+            &test_fixtures::pins_lock(&[(kind, &repo)]),
+        )
+        .expect("fixture pins");
+        let upstream: Upstream = kind.name().parse().expect("known upstream");
+        let pin = pins.get(upstream).expect("pinned").clone();
+        let request = SourceRequest::Pinned {
+            mirror: Some(Mirror::Path(repo.path.clone())),
+            pin: pin.clone(),
+        };
+        Self::prepare(dir, root, repo, &request, &pin.version, linkage)
+    }
+
+    /// Uses the `kind` fixture's working tree as an override (edit `repo` first to make it dirty).
+    pub fn overridden(
+        kind: Kind,
+        linkage: Linkage,
+        edit: impl FnOnce(&FixtureRepo),
+    ) -> FixtureBuild {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = Utf8PathBuf::from_path_buf(dir.path().to_owned()).expect("utf-8 temp dir");
+        let repo = kind.create(&root.join("upstream"));
+        edit(&repo);
+        let request = SourceRequest::Override {
+            upstream: kind.name().parse().expect("known upstream"),
+            path: repo.path.clone(),
+        };
+        Self::prepare(dir, root, repo, &request, kind.version(), linkage)
+    }
+
+    fn prepare(
+        dir: tempfile::TempDir,
+        root: Utf8PathBuf,
+        repo: FixtureRepo,
+        request: &SourceRequest,
+        version: &str,
+        linkage: Linkage,
+    ) -> FixtureBuild {
+        let progress = Arc::new(Recorded::default());
+        let cache = SourceCache::new(root.join("cache")).expect("cache");
+        let source = cache
+            .prepare(request, progress.as_ref())
+            .expect("prepare fixture source");
+        let mut opts = BuildOptions::new(source, version, root.join("out"), root.join("work"));
+        opts.linkage = linkage;
+        opts.progress = progress.clone();
+        FixtureBuild {
+            dir,
+            repo,
+            opts,
+            progress,
+        }
+    }
+}
+
+/// Runs a built binary with `args` and returns its stdout; panics with its stderr on failure.
+pub fn run(binary: &camino::Utf8Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(binary)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {binary}: {e}"));
+    assert!(
+        out.status.success(),
+        "{binary} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

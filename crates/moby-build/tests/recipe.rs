@@ -1,0 +1,39 @@
+//! dockerd's recipe against a moby-shaped fixture with no `.git` in the built tree.
+
+use build_core::Linkage;
+use build_core::testing::{FixtureBuild, Kind, run};
+
+#[test]
+fn static_dockerd_shows_version_short_commit_and_build_time_from_the_commit() {
+    let fx = FixtureBuild::pinned(Kind::Moby, Linkage::Static);
+    assert!(
+        !fx.opts.source.dir.join(".git").exists(),
+        "the pinned tree has no .git"
+    );
+    let dockerd = moby_build::build(&fx.opts).unwrap().binaries.remove(0);
+    assert!(dockerd.link.is_static(), "{}", dockerd.link);
+    let out = run(&dockerd.path, &[]);
+    assert_eq!(
+        out,
+        format!(
+            "Docker version 29.7.2, build {}\nbuilt 2023-11-14T22:13:20Z\n",
+            &fx.repo.head[..7]
+        )
+    );
+}
+
+#[test]
+fn dirty_override_marks_version_and_commit() {
+    let fx = FixtureBuild::overridden(Kind::Moby, Linkage::Static, |repo| {
+        repo.write("NOTES", "local change\n")
+    });
+    let dockerd = moby_build::build(&fx.opts).unwrap().binaries.remove(0);
+    let out = run(&dockerd.path, &[]);
+    assert!(
+        out.starts_with(&format!(
+            "Docker version 29.7.2-dirty, build {}-dirty\n",
+            &fx.repo.head[..7]
+        )),
+        "{out}"
+    );
+}

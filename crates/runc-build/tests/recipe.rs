@@ -1,0 +1,117 @@
+//! runc's recipe against a runc-shaped fixture (cgo, embedded VERSION, main.gitCommit).
+
+use build_core::elf::LinkKind;
+use build_core::testing::{FixtureBuild, Kind, run};
+use build_core::{BuildError, Linkage};
+
+#[test]
+fn static_runc_is_static_pie_and_stamped_with_the_pinned_commit() {
+    let fx = FixtureBuild::pinned(Kind::Runc, Linkage::Static);
+    let artifacts = runc_build::build(&fx.opts).unwrap();
+    let runc = artifacts.get("runc").unwrap();
+    assert_eq!(
+        runc.link,
+        LinkKind::StaticPie,
+        "runc links static-pie on amd64"
+    );
+    let out = run(&runc.path, &["--version"]);
+    assert!(out.contains("runc version 1.4.3"), "{out}");
+    assert!(out.contains(&format!("commit: {}", fx.repo.head)), "{out}");
+    assert!(out.contains("cgo: 42"), "cgo was linked in: {out}");
+    assert_eq!(
+        runc.sha256,
+        build_core::digest::sha256_file(&runc.path).unwrap()
+    );
+    assert!(runc.tags.contains(&"seccomp".to_owned()) && runc.tags.contains(&"netgo".to_owned()));
+}
+
+#[test]
+fn dynamic_runc_links_libc() {
+    let fx = FixtureBuild::pinned(Kind::Runc, Linkage::Dynamic);
+    let runc = runc_build::build(&fx.opts).unwrap().binaries.remove(0);
+    match &runc.link {
+        LinkKind::Dynamic { needed, .. } => assert!(
+            needed.iter().any(|l| l.starts_with("libc.so")),
+            "{needed:?}"
+        ),
+        other => panic!("expected a dynamic runc, got {other}"),
+    }
+}
+
+#[test]
+fn dirty_override_is_stamped_dirty() {
+    let fx = FixtureBuild::overridden(Kind::Runc, Linkage::Static, |repo| {
+        repo.write(
+            "main.go",
+            &std::fs::read_to_string(repo.path.join("main.go"))
+                .unwrap()
+                .replace("fixture runc", "patched runc"),
+        );
+    });
+    assert!(fx.opts.source.dirty);
+    let runc = runc_build::build(&fx.opts).unwrap().binaries.remove(0);
+    let out = run(&runc.path, &["--version"]);
+    assert!(
+        out.contains(&format!("commit: {}-dirty", fx.repo.head)),
+        "{out}"
+    );
+    assert_eq!(
+        run(&runc.path, &[]),
+        "patched runc\n",
+        "the override's edit was built"
+    );
+}
+
+#[test]
+fn a_go_syntax_error_names_the_component_the_log_and_its_last_lines() {
+    let fx = FixtureBuild::overridden(Kind::Runc, Linkage::Static, |repo| {
+        repo.write("broken.go", "package main\n\nfunc broken( {\n");
+    });
+    let err = runc_build::build(&fx.opts).unwrap_err();
+    let BuildError::Command { component, source } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(component, "runc");
+    assert!(
+        source.tail.contains("broken.go"),
+        "the tail shows the compiler's error: {}",
+        source.tail
+    );
+    let log = source.log.as_ref().expect("a log path");
+    assert!(std::fs::read_to_string(log).unwrap().contains("broken.go"));
+    let message = err.to_string();
+    assert!(
+        message.starts_with("runc: build failed") && message.contains(log.as_str()),
+        "{message}"
+    );
+}
+
+#[test]
+fn builds_are_reproducible_in_different_directories() {
+    let a = FixtureBuild::pinned(Kind::Runc, Linkage::Static);
+    let b = FixtureBuild::pinned(Kind::Runc, Linkage::Static);
+    // Same content, same commit time: the two fixtures are the same commit.
+    assert_eq!(a.repo.head, b.repo.head);
+    let (a, b) = (
+        runc_build::build(&a.opts).unwrap(),
+        runc_build::build(&b.opts).unwrap(),
+    );
+    assert_eq!(a.binaries[0].sha256, b.binaries[0].sha256);
+}
+
+#[test]
+fn the_build_never_writes_into_the_source_tree() {
+    let fx = FixtureBuild::pinned(Kind::Runc, Linkage::Static);
+    let before = listing(&fx.opts.source.dir);
+    runc_build::build(&fx.opts).unwrap();
+    assert_eq!(before, listing(&fx.opts.source.dir));
+}
+
+fn listing(dir: &camino::Utf8Path) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    out.sort();
+    out
+}

@@ -25,7 +25,12 @@ fn parse(text: &str) -> Result<Pins, PinsError> {
 /// The error's `file:line: field` prefix and message.
 fn error(text: &str) -> (usize, String, String) {
     match parse(text).unwrap_err() {
-        PinsError::Invalid { path, line, field, message } => {
+        PinsError::Invalid {
+            path,
+            line,
+            field,
+            message,
+        } => {
             assert_eq!(path, "pins.lock");
             (line, field, message)
         }
@@ -38,7 +43,10 @@ fn the_docker_29_7_2_set_parses() {
     let pins = Pins::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../../pins.lock").into()).unwrap();
     assert_eq!(pins.go, "1.26.5");
     let moby = pins.get(Upstream::Moby).unwrap();
-    assert_eq!(moby.commit.as_str(), "6a43e3d5afddf4111da0f864bbc7cae5d7e95001");
+    assert_eq!(
+        moby.commit.as_str(),
+        "6a43e3d5afddf4111da0f864bbc7cae5d7e95001"
+    );
     assert_eq!(moby.version, "29.7.2");
     assert_eq!(pins.iter().count(), 5, "cli, containerd, moby, runc, tini");
 }
@@ -48,7 +56,10 @@ fn a_good_file_round_trips_its_fields() {
     let pins = parse(GOOD).unwrap();
     let runc = pins.get(Upstream::Runc).unwrap();
     assert_eq!(runc.tag, "v1.4.3");
-    assert_eq!(runc.repository.as_str(), "https://github.com/opencontainers/runc");
+    assert_eq!(
+        runc.repository.as_str(),
+        "https://github.com/opencontainers/runc"
+    );
     assert!(pins.get(Upstream::Cli).is_none());
 }
 
@@ -63,7 +74,10 @@ fn a_duplicate_component_is_refused_at_its_second_table() {
     let text = format!("{GOOD}\n[runc]\nrepository = \"https://x.example/r\"\n");
     let (line, _, message) = error(&text);
     assert_eq!(line, 15, "{message}");
-    assert!(message.contains("duplicate") || message.contains("runc"), "{message}");
+    assert!(
+        message.contains("duplicate") || message.contains("runc"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -71,16 +85,23 @@ fn a_missing_field_is_named() {
     let (line, field, message) = error(&GOOD.replace("version = \"1.4.3\"\n", ""));
     assert_eq!(field, "version", "{message}");
     assert!(message.contains("missing field"), "{message}");
-    assert!((9..=12).contains(&line), "points into the [runc] table: {line}");
+    assert!(
+        (9..=12).contains(&line),
+        "points into the [runc] table: {line}"
+    );
 }
 
 #[test]
 fn an_unknown_field_or_component_is_named_with_the_valid_choices() {
-    let (line, field, message) = error(&GOOD.replace("tag = \"v1.4.3\"", "tag = \"v1.4.3\"\nbranch = \"main\""));
+    let (line, field, message) =
+        error(&GOOD.replace("tag = \"v1.4.3\"", "tag = \"v1.4.3\"\nbranch = \"main\""));
     assert_eq!((line, field.as_str()), (12, "branch"), "{message}");
     let (line, field, message) = error(&GOOD.replace("[runc]", "[contianerd]"));
     assert_eq!((line, field.as_str()), (9, "contianerd"), "{message}");
-    assert!(message.contains("containerd"), "lists the valid names: {message}");
+    assert!(
+        message.contains("containerd"),
+        "lists the valid names: {message}"
+    );
 }
 
 #[test]
@@ -94,7 +115,11 @@ fn commits_must_be_forty_lowercase_hex_digits() {
         "bb14dabeb7185bb72c8c86735d090dcb20f36587bb14dabeb7185bb72c8c8673", // 64 hex: SHA-256 ids
     ] {
         let (line, field, message) = error(&GOOD.replace(good, bad));
-        assert_eq!((line, field.as_str()), (12, "runc.commit"), "{bad}: {message}");
+        assert_eq!(
+            (line, field.as_str()),
+            (12, "runc.commit"),
+            "{bad}: {message}"
+        );
         assert!(message.contains("40 lowercase hex"), "{message}");
     }
 }
@@ -112,11 +137,19 @@ fn only_https_and_ssh_urls_without_credentials() {
         "ssh://-oProxyCommand=evil/runc",
     ] {
         let (line, field, message) = error(&GOOD.replace(url, bad));
-        assert_eq!((line, field.as_str()), (10, "runc.repository"), "{bad}: {message}");
+        assert_eq!(
+            (line, field.as_str()),
+            (10, "runc.repository"),
+            "{bad}: {message}"
+        );
     }
-    let (_, _, message) = error(&GOOD.replace(url, "https://me:hunter2@github.com/opencontainers/runc"));
+    let (_, _, message) =
+        error(&GOOD.replace(url, "https://me:hunter2@github.com/opencontainers/runc"));
     assert!(message.contains("credentials"), "{message}");
-    assert!(!message.contains("hunter2"), "the secret is never echoed: {message}");
+    assert!(
+        !message.contains("hunter2"),
+        "the secret is never echoed: {message}"
+    );
 }
 
 #[test]

@@ -22,12 +22,21 @@ fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
     let root = Utf8PathBuf::from_path_buf(dir.path().to_owned()).unwrap();
     let mut repo = Kind::Runc.create(&root.join("upstream"));
-    let pins = Pins::parse("pins.lock".into(), &test_fixtures::pins_lock(&[(Kind::Runc, &repo)])).unwrap();
+    let pins = Pins::parse(
+        "pins.lock".into(),
+        &test_fixtures::pins_lock(&[(Kind::Runc, &repo)]),
+    )
+    .unwrap();
     let pin = pins.get(Upstream::Runc).unwrap().clone();
     // The mirror moves on after the pin: the pin must still get the first commit.
     repo.write("VERSION", "1.5.0-dev\n");
     repo.commit("moved on");
-    World { _dir: dir, root, repo, pin }
+    World {
+        _dir: dir,
+        root,
+        repo,
+        pin,
+    }
 }
 
 impl World {
@@ -35,7 +44,10 @@ impl World {
         SourceCache::new(self.root.join("cache")).unwrap()
     }
     fn from_mirror(&self) -> SourceRequest {
-        SourceRequest::Pinned { pin: self.pin.clone(), mirror: Some(Mirror::Path(self.repo.path.clone())) }
+        SourceRequest::Pinned {
+            pin: self.pin.clone(),
+            mirror: Some(Mirror::Path(self.repo.path.clone())),
+        }
     }
 }
 
@@ -48,8 +60,17 @@ fn a_path_mirror_gives_exactly_the_pinned_commit_without_git_metadata() {
     let w = world();
     let source = w.cache().prepare(&w.from_mirror(), &Silent).unwrap();
     assert_eq!(source.commit, w.pin.commit);
-    assert_eq!(source.origin, Origin::Mirror { path: w.repo.path.to_string() });
-    assert_eq!(read(&source.dir.join("VERSION")), "1.4.3\n", "the pinned commit, not the mirror's HEAD");
+    assert_eq!(
+        source.origin,
+        Origin::Mirror {
+            path: w.repo.path.to_string()
+        }
+    );
+    assert_eq!(
+        read(&source.dir.join("VERSION")),
+        "1.4.3\n",
+        "the pinned commit, not the mirror's HEAD"
+    );
     assert!(!source.dir.join(".git").exists());
     assert!(source.dir.join(READY_MARKER).is_file());
     assert_eq!(source.commit_time, test_fixtures::COMMIT_TIME);
@@ -65,12 +86,22 @@ fn a_mirror_without_the_commit_is_named_and_nothing_is_checked_out() {
     let w = world();
     let mut pin = w.pin.clone();
     pin.commit = CommitId::parse("0123456789abcdef0123456789abcdef01234567").unwrap();
-    let request = SourceRequest::Pinned { pin: pin.clone(), mirror: Some(Mirror::Path(w.repo.path.clone())) };
+    let request = SourceRequest::Pinned {
+        pin: pin.clone(),
+        mirror: Some(Mirror::Path(w.repo.path.clone())),
+    };
     let cache = w.cache();
     let err = cache.prepare(&request, &Silent).unwrap_err();
-    assert!(matches!(err, SourceError::MirrorLacksCommit { .. }), "{err}");
+    assert!(
+        matches!(err, SourceError::MirrorLacksCommit { .. }),
+        "{err}"
+    );
     let message = err.to_string();
-    assert!(message.contains("0123456789abcdef0123456789abcdef01234567") && message.contains(w.repo.path.as_str()), "{message}");
+    assert!(
+        message.contains("0123456789abcdef0123456789abcdef01234567")
+            && message.contains(w.repo.path.as_str()),
+        "{message}"
+    );
     assert!(!cache.checkout_dir(Upstream::Runc, &pin.commit).exists());
 }
 
@@ -78,24 +109,39 @@ fn a_mirror_without_the_commit_is_named_and_nothing_is_checked_out() {
 fn a_mirror_of_another_project_cannot_supply_the_pin() {
     let w = world();
     let other = Kind::Tini.create(&w.root.join("other"));
-    let request = SourceRequest::Pinned { pin: w.pin.clone(), mirror: Some(Mirror::Path(other.path.clone())) };
+    let request = SourceRequest::Pinned {
+        pin: w.pin.clone(),
+        mirror: Some(Mirror::Path(other.path.clone())),
+    };
     let err = w.cache().prepare(&request, &Silent).unwrap_err();
-    assert!(matches!(err, SourceError::MirrorLacksCommit { .. }), "{err}");
+    assert!(
+        matches!(err, SourceError::MirrorLacksCommit { .. }),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_mirror_that_is_not_a_repository_is_named() {
     let w = world();
-    let request = SourceRequest::Pinned { pin: w.pin.clone(), mirror: Some(Mirror::Path(w.root.clone())) };
+    let request = SourceRequest::Pinned {
+        pin: w.pin.clone(),
+        mirror: Some(Mirror::Path(w.root.clone())),
+    };
     let err = w.cache().prepare(&request, &Silent).unwrap_err();
-    assert!(matches!(err, SourceError::MirrorNotARepository { .. }), "{err}");
+    assert!(
+        matches!(err, SourceError::MirrorNotARepository { .. }),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_url_mirror_is_fetched_into_the_cache_which_then_serves_offline() {
     let w = world();
     let url = format!("file://{}", w.repo.path);
-    let request = SourceRequest::Pinned { pin: w.pin.clone(), mirror: Some(Mirror::Url(url.clone())) };
+    let request = SourceRequest::Pinned {
+        pin: w.pin.clone(),
+        mirror: Some(Mirror::Url(url.clone())),
+    };
     let source = w.cache().prepare(&request, &Silent).unwrap();
     assert_eq!(source.origin, Origin::Remote { url });
     assert_eq!(read(&source.dir.join("VERSION")), "1.4.3\n");
@@ -103,7 +149,9 @@ fn a_url_mirror_is_fetched_into_the_cache_which_then_serves_offline() {
     // Without the checkout and without any mirror, offline: the cached repository has it.
     std::fs::remove_dir_all(&source.dir).unwrap();
     let offline = w.cache().offline(true);
-    let again = offline.prepare(&SourceRequest::pinned(w.pin.clone()), &Silent).unwrap();
+    let again = offline
+        .prepare(&SourceRequest::pinned(w.pin.clone()), &Silent)
+        .unwrap();
     assert_eq!(again.origin, Origin::Cache);
     assert_eq!(read(&again.dir.join("VERSION")), "1.4.3\n");
 }
@@ -111,7 +159,11 @@ fn a_url_mirror_is_fetched_into_the_cache_which_then_serves_offline() {
 #[test]
 fn offline_with_a_cold_cache_fails_fast_naming_the_commit() {
     let w = world();
-    let err = w.cache().offline(true).prepare(&SourceRequest::pinned(w.pin.clone()), &Silent).unwrap_err();
+    let err = w
+        .cache()
+        .offline(true)
+        .prepare(&SourceRequest::pinned(w.pin.clone()), &Silent)
+        .unwrap_err();
     assert!(matches!(err, SourceError::NotCachedOffline { .. }), "{err}");
     assert!(err.to_string().contains(w.pin.commit.as_str()), "{err}");
 }
@@ -124,13 +176,20 @@ fn an_interrupted_checkout_is_repaired_not_trusted() {
     // What a run killed mid-checkout leaves: a half-written folder and a temp folder.
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("VERSION"), "1.4").unwrap();
-    let stale = cache.root().join("checkouts").join(format!(".tmp-runc-{}-abc", w.pin.commit));
+    let stale = cache
+        .root()
+        .join("checkouts")
+        .join(format!(".tmp-runc-{}-abc", w.pin.commit));
     std::fs::create_dir_all(&stale).unwrap();
 
     let progress = Recorded::default();
     let source = cache.prepare(&w.from_mirror(), &progress).unwrap();
     assert_eq!(read(&source.dir.join("VERSION")), "1.4.3\n");
-    assert!(progress.lines().iter().any(|(verb, _)| verb == "Repairing"), "{:?}", progress.lines());
+    assert!(
+        progress.lines().iter().any(|(verb, _)| verb == "Repairing"),
+        "{:?}",
+        progress.lines()
+    );
     assert!(!stale.exists(), "stale temp folders are removed");
 }
 
@@ -141,7 +200,10 @@ fn a_checkout_edited_by_hand_is_detected_and_replaced() {
     std::fs::write(source.dir.join("main.go"), "package main // edited\n").unwrap();
     let progress = Recorded::default();
     let again = w.cache().prepare(&w.from_mirror(), &progress).unwrap();
-    assert!(read(&again.dir.join("main.go")).contains("fixture_answer"), "the pinned content is back");
+    assert!(
+        read(&again.dir.join("main.go")).contains("fixture_answer"),
+        "the pinned content is back"
+    );
     assert!(progress.lines().iter().any(|(verb, _)| verb == "Repairing"));
 }
 
@@ -160,36 +222,55 @@ fn a_forged_ready_marker_for_another_commit_is_not_trusted() {
 #[test]
 fn an_override_is_used_as_it_is_and_its_changes_are_seen() {
     let w = world();
-    let request = SourceRequest::Override { upstream: Upstream::Runc, path: w.repo.path.clone() };
+    let request = SourceRequest::Override {
+        upstream: Upstream::Runc,
+        path: w.repo.path.clone(),
+    };
     let clean = w.cache().prepare(&request, &Silent).unwrap();
     assert_eq!(clean.dir, w.repo.path);
     assert_eq!(clean.commit.as_str(), w.repo.head);
     assert!(!clean.dirty);
     assert!(matches!(clean.origin, Origin::Override { .. }));
 
-    w.repo.write("main.go", "package main // one line changed\n");
+    w.repo
+        .write("main.go", "package main // one line changed\n");
     let edited = w.cache().prepare(&request, &Silent).unwrap();
     assert!(edited.dirty);
     assert_ne!(edited.content_id, clean.content_id);
 
     w.repo.write("extra.go", "package main\n");
     let untracked = w.cache().prepare(&request, &Silent).unwrap();
-    assert_ne!(untracked.content_id, edited.content_id, "untracked files count too");
+    assert_ne!(
+        untracked.content_id, edited.content_id,
+        "untracked files count too"
+    );
 
     let again = w.cache().prepare(&request, &Silent).unwrap();
-    assert_eq!(again.content_id, untracked.content_id, "the id is stable while nothing changes");
+    assert_eq!(
+        again.content_id, untracked.content_id,
+        "the id is stable while nothing changes"
+    );
 }
 
 #[test]
 fn an_override_that_is_missing_or_not_a_repository_is_named() {
     let w = world();
-    let missing = SourceRequest::Override { upstream: Upstream::Runc, path: w.root.join("nope") };
+    let missing = SourceRequest::Override {
+        upstream: Upstream::Runc,
+        path: w.root.join("nope"),
+    };
     let err = w.cache().prepare(&missing, &Silent).unwrap_err();
     assert!(matches!(err, SourceError::OverrideMissing { .. }), "{err}");
     std::fs::create_dir_all(w.root.join("plain")).unwrap();
-    let plain = SourceRequest::Override { upstream: Upstream::Runc, path: w.root.join("plain") };
+    let plain = SourceRequest::Override {
+        upstream: Upstream::Runc,
+        path: w.root.join("plain"),
+    };
     let err = w.cache().prepare(&plain, &Silent).unwrap_err();
-    assert!(matches!(err, SourceError::OverrideNotARepository { .. }), "{err}");
+    assert!(
+        matches!(err, SourceError::OverrideNotARepository { .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("runc"), "{err}");
 }
 
@@ -197,7 +278,10 @@ fn an_override_that_is_missing_or_not_a_repository_is_named() {
 fn a_second_run_waits_for_the_lock_and_says_so() {
     let w = world();
     let cache = w.cache();
-    let lock_path = cache.root().join("locks").join(format!("runc-{}.lock", w.pin.commit));
+    let lock_path = cache
+        .root()
+        .join("locks")
+        .join(format!("runc-{}.lock", w.pin.commit));
     let held = FileLock::acquire(&lock_path, "test", &Silent).unwrap();
     let progress = Arc::new(Recorded::default());
     let waiter = {
@@ -206,7 +290,10 @@ fn a_second_run_waits_for_the_lock_and_says_so() {
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !progress.lines().iter().any(|(verb, _)| verb == "Waiting") {
-        assert!(std::time::Instant::now() < deadline, "the second run never said it waits");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the second run never said it waits"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     drop(held);
@@ -235,7 +322,10 @@ fn credentials_in_a_mirror_url_are_refused_without_being_echoed() {
     let err = Mirror::parse("https://user:hunter2@127.0.0.1:9/runc.git").unwrap_err();
     let message = format!("{err} {err:?}");
     assert!(!message.contains("hunter2"), "{message}");
-    assert!(message.contains("credentials") && message.contains("127.0.0.1"), "{message}");
+    assert!(
+        message.contains("credentials") && message.contains("127.0.0.1"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -247,10 +337,27 @@ fn a_failed_fetch_is_retried_a_bounded_number_of_times_and_named() {
         mirror: Some(Mirror::parse("https://127.0.0.1:9/runc.git").unwrap()),
     };
     let progress = Recorded::default();
-    let err = w.cache().fetch_attempts(2).prepare(&request, &progress).unwrap_err();
-    assert!(matches!(err, SourceError::Fetch { attempts: 2, .. }), "{err}");
-    assert!(err.to_string().contains("runc") && err.to_string().contains(w.pin.commit.as_str()), "{err}");
-    assert_eq!(progress.lines().iter().filter(|(verb, _)| verb == "Retrying").count(), 1);
+    let err = w
+        .cache()
+        .fetch_attempts(2)
+        .prepare(&request, &progress)
+        .unwrap_err();
+    assert!(
+        matches!(err, SourceError::Fetch { attempts: 2, .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("runc") && err.to_string().contains(w.pin.commit.as_str()),
+        "{err}"
+    );
+    assert_eq!(
+        progress
+            .lines()
+            .iter()
+            .filter(|(verb, _)| verb == "Retrying")
+            .count(),
+        1
+    );
     // A later run with a good mirror succeeds without cleanup.
     let source = w.cache().prepare(&w.from_mirror(), &Silent).unwrap();
     assert_eq!(read(&source.dir.join("VERSION")), "1.4.3\n");
@@ -258,9 +365,21 @@ fn a_failed_fetch_is_retried_a_bounded_number_of_times_and_named() {
 
 #[test]
 fn mirror_values_that_could_be_options_or_transports_are_refused() {
-    for bad in ["-oProxyCommand=x", "ext::sh -c x", "fd::3", "", "ssh://-oProxyCommand=x/y"] {
+    for bad in [
+        "-oProxyCommand=x",
+        "ext::sh -c x",
+        "fd::3",
+        "",
+        "ssh://-oProxyCommand=x/y",
+    ] {
         assert!(Mirror::parse(bad).is_err(), "{bad:?} accepted");
     }
-    assert!(matches!(Mirror::parse("/srv/runc").unwrap(), Mirror::Path(_)));
-    assert!(matches!(Mirror::parse("file:///srv/runc").unwrap(), Mirror::Url(_)));
+    assert!(matches!(
+        Mirror::parse("/srv/runc").unwrap(),
+        Mirror::Path(_)
+    ));
+    assert!(matches!(
+        Mirror::parse("file:///srv/runc").unwrap(),
+        Mirror::Url(_)
+    ));
 }

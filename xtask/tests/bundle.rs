@@ -1,0 +1,317 @@
+//! `cargo xtask bundle` end to end, on fixture upstreams.
+
+use std::process::{Command, Output};
+
+use camino::{Utf8Path, Utf8PathBuf};
+use test_fixtures::{FixtureRepo, Kind};
+
+struct World {
+    _dir: tempfile::TempDir,
+    root: Utf8PathBuf,
+    repos: Vec<(Kind, FixtureRepo)>,
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Utf8PathBuf::from_path_buf(dir.path().to_owned()).unwrap();
+    let repos: Vec<(Kind, FixtureRepo)> = Kind::ALL
+        .iter()
+        .map(|k| (*k, k.create(&root.join("upstream"))))
+        .collect();
+    let refs: Vec<(Kind, &FixtureRepo)> = repos.iter().map(|(k, r)| (*k, r)).collect();
+    std::fs::write(root.join("pins.lock"), test_fixtures::pins_lock(&refs)).unwrap();
+    World {
+        _dir: dir,
+        root,
+        repos,
+    }
+}
+
+impl World {
+    fn repo(&self, kind: Kind) -> &FixtureRepo {
+        &self.repos.iter().find(|(k, _)| *k == kind).unwrap().1
+    }
+
+    /// `xtask bundle` with every fixture as a mirror, plus `extra` flags.
+    fn bundle(&self, out: &Utf8Path, extra: &[&str]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        cmd.arg("bundle")
+            .args(["--pins", self.root.join("pins.lock").as_str()])
+            .args(["--cache", self.root.join("cache").as_str()])
+            .args(["--out", out.as_str()]);
+        for (kind, repo) in &self.repos {
+            cmd.args(["--mirror", &format!("{}={}", kind.name(), repo.path)]);
+        }
+        cmd.args(extra).output().unwrap()
+    }
+
+    fn bundle_ok(&self, out: &Utf8Path, extra: &[&str]) -> String {
+        let output = self.bundle(out, extra);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "bundle failed:\n{stderr}");
+        stderr
+    }
+}
+
+fn read(path: &Utf8Path) -> Vec<u8> {
+    std::fs::read(path).unwrap()
+}
+
+fn tgz_entries(path: &Utf8Path) -> Vec<(String, u32, u64, u64)> {
+    let file = std::fs::File::open(path).unwrap();
+    let mut archive = tar::Archive::new(flate2::read::MultiGzDecoder::new(file));
+    archive
+        .entries()
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let h = e.header();
+            (
+                e.path().unwrap().display().to_string(),
+                h.mode().unwrap(),
+                h.uid().unwrap(),
+                h.mtime().unwrap(),
+            )
+        })
+        .collect()
+}
+
+const BINARIES: [&str; 8] = [
+    "containerd",
+    "containerd-shim-runc-v2",
+    "ctr",
+    "docker",
+    "docker-init",
+    "docker-proxy",
+    "dockerd",
+    "runc",
+];
+
+#[test]
+fn a_bundle_has_docker_s_layout_and_checks_out() {
+    let w = world();
+    let out = w.root.join("out");
+    w.bundle_ok(&out, &["--static"]);
+    let dir = out.join("docker-29.7.2");
+
+    for name in BINARIES {
+        let meta = std::fs::metadata(dir.join("docker").join(name)).unwrap();
+        assert!(meta.is_file(), "{name}");
+    }
+    let mut expected: Vec<(String, u32, u64, u64)> = vec![(
+        "docker/".into(),
+        0o755,
+        0,
+        test_fixtures::COMMIT_TIME as u64,
+    )];
+    expected.extend(BINARIES.iter().map(|n| {
+        (
+            format!("docker/{n}"),
+            0o755,
+            0,
+            test_fixtures::COMMIT_TIME as u64,
+        )
+    }));
+    assert_eq!(tgz_entries(&dir.join("docker-29.7.2.tgz")), expected);
+
+    // sha256sum -c accepts SHA256SUMS.
+    let check = Command::new("sha256sum")
+        .arg("-c")
+        .arg("SHA256SUMS")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&read(&dir.join("manifest.json"))).unwrap();
+    let runc = manifest["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "runc")
+        .unwrap();
+    assert_eq!(runc["commit"], w.repo(Kind::Runc).head.as_str());
+    assert_eq!(runc["dirty"], false);
+    assert_eq!(runc["repository"], "https://example.invalid/runc");
+    assert!(
+        runc["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "seccomp")
+    );
+    let files = manifest["files"].as_array().unwrap();
+    assert!(
+        files
+            .iter()
+            .any(|f| f["path"] == "docker/runc" && f["link"]["kind"] == "static-pie")
+    );
+    for unit in ["docker.service", "docker.socket", "containerd.service"] {
+        let text = String::from_utf8(read(&dir.join("systemd").join(unit))).unwrap();
+        assert!(!text.is_empty(), "{unit}");
+    }
+    let service = String::from_utf8(read(&dir.join("systemd/docker.service"))).unwrap();
+    assert!(service.contains("ExecStart=/usr/bin/dockerd"), "{service}");
+
+    let verify = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["verify", dir.as_str()])
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
+
+#[test]
+fn two_clean_bundles_in_different_places_are_identical() {
+    let (a, b) = (world(), world());
+    let (out_a, out_b) = (a.root.join("one/out"), b.root.join("two/elsewhere"));
+    a.bundle_ok(&out_a, &[]);
+    b.bundle_ok(&out_b, &["--static"]);
+    for file in ["SHA256SUMS", "docker-29.7.2.tgz"] {
+        assert!(
+            read(&out_a.join("docker-29.7.2").join(file))
+                == read(&out_b.join("docker-29.7.2").join(file)),
+            "{file} differs"
+        );
+    }
+}
+
+#[test]
+fn a_second_run_with_nothing_changed_reuses_everything() {
+    let w = world();
+    let out = w.root.join("out");
+    w.bundle_ok(&out, &[]);
+    let before = read(&out.join("docker-29.7.2/SHA256SUMS"));
+    let stderr = w.bundle_ok(&out, &[]);
+    for component in ["tini", "runc", "proxy", "containerd", "cli", "moby"] {
+        assert!(
+            stderr.contains(&format!("Cached {component}")),
+            "{component} not cached:\n{stderr}"
+        );
+    }
+    assert!(stderr.contains("Fresh"), "{stderr}");
+    assert!(!stderr.contains("Compiling"), "{stderr}");
+    assert_eq!(before, read(&out.join("docker-29.7.2/SHA256SUMS")));
+}
+
+#[test]
+fn a_change_in_one_override_rebuilds_only_that_component() {
+    let w = world();
+    let out = w.root.join("out");
+    let runc = w.repo(Kind::Runc).path.clone();
+    let source = format!("runc={runc}");
+    w.bundle_ok(&out, &["--source", &source]);
+    let old_sums = String::from_utf8(read(&out.join("docker-29.7.2/SHA256SUMS"))).unwrap();
+
+    let main = runc.join("main.go");
+    let text = String::from_utf8(read(&main)).unwrap();
+    std::fs::write(&main, format!("{text}// one line changed\n")).unwrap();
+    let stderr = w.bundle_ok(&out, &["--source", &source]);
+    assert!(stderr.contains("Building runc"), "{stderr}");
+    for other in ["tini", "proxy", "containerd", "cli", "moby"] {
+        assert!(
+            stderr.contains(&format!("Cached {other}")),
+            "{other} rebuilt:\n{stderr}"
+        );
+    }
+    let new_sums = String::from_utf8(read(&out.join("docker-29.7.2/SHA256SUMS"))).unwrap();
+    let changed: Vec<&str> = new_sums
+        .lines()
+        .zip(old_sums.lines())
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| a.split_once("  ").unwrap().1)
+        .collect();
+    assert_eq!(changed, ["docker-29.7.2.tgz", "docker/runc"]);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&read(&out.join("docker-29.7.2/manifest.json"))).unwrap();
+    let entry = manifest["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "runc")
+        .unwrap()
+        .clone();
+    assert_eq!(entry["dirty"], true);
+}
+
+#[test]
+fn a_failed_component_leaves_the_previous_bundle_intact() {
+    let w = world();
+    let out = w.root.join("out");
+    let runc = w.repo(Kind::Runc).path.clone();
+    let source = format!("runc={runc}");
+    w.bundle_ok(&out, &["--source", &source]);
+    let before = snapshot(&out.join("docker-29.7.2"));
+
+    std::fs::write(runc.join("broken.go"), "package main\n\nfunc broken( {\n").unwrap();
+    let output = w.bundle(&out, &["--source", &source]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("runc: build failed"), "{stderr}");
+    assert!(
+        stderr.contains("broken.go"),
+        "shows the compiler's last lines: {stderr}"
+    );
+    assert!(stderr.contains("runc.log"), "names the full log: {stderr}");
+    assert_eq!(
+        before,
+        snapshot(&out.join("docker-29.7.2")),
+        "the previous bundle is byte-identical"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // Fixed: the next run succeeds without cleanup.
+    std::fs::remove_file(runc.join("broken.go")).unwrap();
+    w.bundle_ok(&out, &["--source", &source]);
+}
+
+#[test]
+fn verify_names_a_flipped_byte() {
+    let w = world();
+    let out = w.root.join("out");
+    w.bundle_ok(&out, &[]);
+    let dir = out.join("docker-29.7.2");
+    let target = dir.join("docker/ctr");
+    let mut bytes = read(&target);
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&target, bytes).unwrap();
+    let verify = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["verify", dir.as_str()])
+        .output()
+        .unwrap();
+    assert!(!verify.status.success());
+    let stderr = String::from_utf8_lossy(&verify.stderr);
+    assert!(stderr.contains("docker/ctr: checksum mismatch"), "{stderr}");
+}
+
+/// Every file under `dir` with its bytes.
+fn snapshot(dir: &Utf8Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = Utf8PathBuf::from_path_buf(e.unwrap().path()).unwrap();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.strip_prefix(dir).unwrap().to_string(), read(&p)));
+            }
+        }
+    }
+    out.sort();
+    out
+}

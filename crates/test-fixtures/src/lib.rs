@@ -160,9 +160,9 @@ const RUNC: &[(&str, &str)] = &[
     ("VERSION", "1.4.3\n"),
     (
         "main.go",
-        r#"package main
+        r#"// A cgo call, as runc's nsenter has: the static build must link C statically.
+package main
 
-// A cgo call, as runc's nsenter has: the static build must link C statically.
 // int fixture_answer(void) { return 42; }
 import "C"
 

@@ -43,7 +43,7 @@ impl World {
     fn cache(&self) -> SourceCache {
         SourceCache::new(self.root.join("cache")).unwrap()
     }
-    fn from_mirror(&self) -> SourceRequest {
+    fn pinned_via_mirror(&self) -> SourceRequest {
         SourceRequest::Pinned {
             pin: self.pin.clone(),
             mirror: Some(Mirror::Path(self.repo.path.clone())),
@@ -58,7 +58,7 @@ fn read(path: &Utf8Path) -> String {
 #[test]
 fn a_path_mirror_gives_exactly_the_pinned_commit_without_git_metadata() {
     let w = world();
-    let source = w.cache().prepare(&w.from_mirror(), &Silent).unwrap();
+    let source = w.cache().prepare(&w.pinned_via_mirror(), &Silent).unwrap();
     assert_eq!(source.commit, w.pin.commit);
     assert_eq!(
         source.origin,
@@ -76,7 +76,7 @@ fn a_path_mirror_gives_exactly_the_pinned_commit_without_git_metadata() {
     assert_eq!(source.commit_time, test_fixtures::COMMIT_TIME);
     assert!(!source.dirty);
 
-    let again = w.cache().prepare(&w.from_mirror(), &Silent).unwrap();
+    let again = w.cache().prepare(&w.pinned_via_mirror(), &Silent).unwrap();
     assert_eq!(again.origin, Origin::Cache, "a verified checkout is reused");
     assert_eq!(again.dir, source.dir);
 }
@@ -183,7 +183,7 @@ fn an_interrupted_checkout_is_repaired_not_trusted() {
     std::fs::create_dir_all(&stale).unwrap();
 
     let progress = Recorded::default();
-    let source = cache.prepare(&w.from_mirror(), &progress).unwrap();
+    let source = cache.prepare(&w.pinned_via_mirror(), &progress).unwrap();
     assert_eq!(read(&source.dir.join("VERSION")), "1.4.3\n");
     assert!(
         progress.lines().iter().any(|(verb, _)| verb == "Repairing"),
@@ -196,10 +196,13 @@ fn an_interrupted_checkout_is_repaired_not_trusted() {
 #[test]
 fn a_checkout_edited_by_hand_is_detected_and_replaced() {
     let w = world();
-    let source = w.cache().prepare(&w.from_mirror(), &Silent).unwrap();
+    let source = w.cache().prepare(&w.pinned_via_mirror(), &Silent).unwrap();
     std::fs::write(source.dir.join("main.go"), "package main // edited\n").unwrap();
     let progress = Recorded::default();
-    let again = w.cache().prepare(&w.from_mirror(), &progress).unwrap();
+    let again = w
+        .cache()
+        .prepare(&w.pinned_via_mirror(), &progress)
+        .unwrap();
     assert!(
         read(&again.dir.join("main.go")).contains("fixture_answer"),
         "the pinned content is back"
@@ -210,12 +213,14 @@ fn a_checkout_edited_by_hand_is_detected_and_replaced() {
 #[test]
 fn a_forged_ready_marker_for_another_commit_is_not_trusted() {
     let w = world();
-    let source = w.cache().prepare(&w.from_mirror(), &Silent).unwrap();
+    let source = w.cache().prepare(&w.pinned_via_mirror(), &Silent).unwrap();
     let marker = source.dir.join(READY_MARKER);
     let text = read(&marker).replace(w.pin.commit.as_str(), &"0".repeat(40));
     std::fs::write(&marker, text).unwrap();
     let progress = Recorded::default();
-    w.cache().prepare(&w.from_mirror(), &progress).unwrap();
+    w.cache()
+        .prepare(&w.pinned_via_mirror(), &progress)
+        .unwrap();
     assert!(progress.lines().iter().any(|(verb, _)| verb == "Repairing"));
 }
 
@@ -285,7 +290,7 @@ fn a_second_run_waits_for_the_lock_and_says_so() {
     let held = FileLock::acquire(&lock_path, "test", &Silent).unwrap();
     let progress = Arc::new(Recorded::default());
     let waiter = {
-        let (cache, request, progress) = (cache.clone(), w.from_mirror(), progress.clone());
+        let (cache, request, progress) = (cache.clone(), w.pinned_via_mirror(), progress.clone());
         std::thread::spawn(move || cache.prepare(&request, progress.as_ref()))
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -306,7 +311,7 @@ fn concurrent_runs_share_the_cache_safely() {
     let w = world();
     let results: Vec<_> = (0..4)
         .map(|_| {
-            let (cache, request) = (w.cache(), w.from_mirror());
+            let (cache, request) = (w.cache(), w.pinned_via_mirror());
             std::thread::spawn(move || cache.prepare(&request, &Silent))
         })
         .collect::<Vec<_>>()
@@ -359,7 +364,7 @@ fn a_failed_fetch_is_retried_a_bounded_number_of_times_and_named() {
         1
     );
     // A later run with a good mirror succeeds without cleanup.
-    let source = w.cache().prepare(&w.from_mirror(), &Silent).unwrap();
+    let source = w.cache().prepare(&w.pinned_via_mirror(), &Silent).unwrap();
     assert_eq!(read(&source.dir.join("VERSION")), "1.4.3\n");
 }
 

@@ -33,6 +33,13 @@ pub(crate) enum Command {
     Fetch(FetchArgs),
     /// Put a bundle's binaries (and, with --systemd, its units) in place.
     Install(InstallArgs),
+    /// Start the bundle's own engine in isolation and prove it runs containers (needs root).
+    ///
+    /// dockerd, containerd, the shim, runc, docker-init and docker-proxy from the bundle run in a
+    /// private network namespace with their own data root, exec root and socket under a
+    /// temporary folder. Each step is reported as passed or failed; everything started is
+    /// stopped and removed at the end, also on failure or Ctrl-C.
+    Smoke(SmokeArgs),
     /// Re-check a bundle against its SHA256SUMS and manifest.json, offline.
     Verify(VerifyArgs),
 }
@@ -124,4 +131,10 @@ pub(crate) struct InstallArgs {
     /// Also write docker.service, docker.socket and containerd.service into this folder.
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "/etc/systemd/system")]
     pub(crate) systemd: Option<Utf8PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SmokeArgs {
+    /// The bundle folder (DIR/docker-VERSION). [default: the newest under target/dockyard]
+    pub(crate) bundle: Option<Utf8PathBuf>,
 }

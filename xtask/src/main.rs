@@ -10,6 +10,7 @@ mod fetch;
 mod flags;
 mod install;
 mod publish;
+mod smoke;
 mod status;
 mod systemd;
 mod verify;
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
         flags::Command::Doctor(args) => doctor::run(&args),
         flags::Command::Fetch(args) => fetch::run(&args),
         flags::Command::Install(args) => install::run(&args),
+        flags::Command::Smoke(args) => smoke::run(&args),
         flags::Command::Verify(args) => verify::run(&args),
     };
     match result {

@@ -130,6 +130,53 @@ impl LoggedCommand {
         Err(fail(what, tail_of_file(log, TAIL_LINES)))
     }
 
+    /// Runs to completion and returns its exit code and output, whatever the code was.
+    pub fn output(&self) -> Result<Captured, CommandError> {
+        let output = self
+            .expression()
+            .stdout_capture()
+            .stderr_capture()
+            .stdin_null()
+            .unchecked()
+            .run()
+            .map_err(|e| CommandError {
+                command: self.display(),
+                what: format!("could not start: {e}"),
+                log: None,
+                tail: String::new(),
+            })?;
+        Ok(Captured {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        })
+    }
+
+    /// Starts the command in its own process group (a terminal's Ctrl-C does not reach it; the
+    /// caller stops it in order) with stdout and stderr going to `log`.
+    pub fn spawn_logged(&self, log: &Utf8Path) -> Result<duct::Handle, CommandError> {
+        let fail = |what: String| CommandError {
+            command: self.display(),
+            what,
+            log: Some(log.to_owned()),
+            tail: String::new(),
+        };
+        let file =
+            std::fs::File::create(log).map_err(|e| fail(format!("could not open its log: {e}")))?;
+        self.expression()
+            .stderr_to_stdout()
+            .stdout_file(file)
+            .stdin_null()
+            .unchecked()
+            .before_spawn(|cmd| {
+                use std::os::unix::process::CommandExt;
+                cmd.process_group(0);
+                Ok(())
+            })
+            .start()
+            .map_err(|e| fail(format!("could not start: {e}")))
+    }
+
     /// Runs to completion and returns its stdout (trimmed); stderr goes into the error.
     pub fn read(&self) -> Result<String, CommandError> {
         let fail = |what: String, tail: String| CommandError {
@@ -155,6 +202,17 @@ impl LoggedCommand {
         }
         Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
     }
+}
+
+/// What a finished command printed, and how it ended.
+#[derive(Clone, Debug)]
+pub struct Captured {
+    /// The exit code; `None` when a signal ended it.
+    pub code: Option<i32>,
+    /// Everything it wrote to stdout.
+    pub stdout: String,
+    /// Everything it wrote to stderr.
+    pub stderr: String,
 }
 
 fn shell_word(s: &str) -> String {

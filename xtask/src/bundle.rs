@@ -28,8 +28,16 @@ use crate::status::StatusLines;
 pub(crate) const FORMAT: u32 = 1;
 
 pub(crate) fn run(args: &BundleArgs) -> Result<()> {
+    let status = Arc::new(StatusLines::default());
+    let result = bundle(args, status.clone());
+    // The spinner goes before an error is printed.
+    status.finish();
+    result
+}
+
+fn bundle(args: &BundleArgs, status: Arc<StatusLines>) -> Result<()> {
     let started = Instant::now();
-    let progress: Arc<dyn Progress> = Arc::new(StatusLines);
+    let progress: Arc<dyn Progress> = status;
     let linkage = if args.dynamic {
         Linkage::Dynamic
     } else {
@@ -66,6 +74,13 @@ pub(crate) fn run(args: &BundleArgs) -> Result<()> {
         if components.iter().any(|c| c.upstream == upstream) {
             let source = plan.cache.prepare(request, progress.as_ref())?;
             sources.insert(upstream, source);
+        }
+    }
+
+    // A Go too old for any module fails here, before anything is built.
+    for component in &components {
+        if component.upstream != Upstream::Tini {
+            go.check_tree(component.name, &sources[&component.upstream].dir)?;
         }
     }
 

@@ -151,7 +151,7 @@ pub(crate) fn run(args: &DoctorArgs) -> Result<()> {
         Linkage::Static
     };
     let all: Vec<&Component> = crate::components::COMPONENTS.iter().collect();
-    let progress = StatusLines;
+    let progress = StatusLines::default();
     let mut failed = 0;
     for check in checks(linkage, &all) {
         match check.found {

@@ -14,7 +14,7 @@ use crate::status::StatusLines;
 
 pub(crate) fn run(args: &FetchArgs) -> Result<()> {
     let started = Instant::now();
-    let progress = StatusLines;
+    let progress = StatusLines::default();
     let plan = SourcePlan::from_args(&args.sources)?;
     for request in &plan.requests {
         let source = plan.cache.prepare(request, &progress)?;

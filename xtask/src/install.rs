@@ -17,7 +17,7 @@ pub(crate) fn run(args: &InstallArgs) -> Result<()> {
     let manifest = read_manifest(&dir)?;
     let bin = args.prefix.join("bin");
     std::fs::create_dir_all(&bin).with_context(|| format!("cannot create {bin}"))?;
-    let progress = StatusLines;
+    let progress = StatusLines::default();
     for file in manifest
         .files
         .iter()

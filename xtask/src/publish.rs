@@ -64,7 +64,6 @@ pub(crate) struct ManifestComponent {
     pub(crate) version: String,
     pub(crate) commit: String,
     pub(crate) dirty: bool,
-    pub(crate) origin: String,
     pub(crate) go: Option<String>,
     pub(crate) tags: Vec<String>,
     pub(crate) binaries: Vec<String>,
@@ -215,7 +214,6 @@ fn manifest_component(c: &BundleComponent) -> ManifestComponent {
         version: c.pin.version.clone(),
         commit: c.source.commit.to_string(),
         dirty: c.source.dirty,
-        origin: redact(&c.source.origin.to_string()),
         go: first
             .filter(|a| a.toolchain.starts_with("go"))
             .map(|a| a.toolchain.trim_start_matches("go").to_owned()),

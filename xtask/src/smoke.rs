@@ -39,7 +39,7 @@ pub(crate) fn run(args: &SmokeArgs) -> Result<()> {
         ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
             .context("cannot handle Ctrl-C")?;
     }
-    let progress = StatusLines;
+    let progress = StatusLines::default();
     let mut engine = Engine::new(&bundle)?;
     let steps: Vec<Step<'_>> = vec![
         (
@@ -735,7 +735,7 @@ mod tests {
 
     fn comp(name: &str, upstream: &str, version: &str, commit: &str) -> serde_json::Value {
         serde_json::json!({"name": name, "upstream": upstream, "repository": "", "ref": "", "version": version,
-            "commit": commit, "dirty": false, "origin": "", "go": null, "tags": [], "binaries": []})
+            "commit": commit, "dirty": false, "go": null, "tags": [], "binaries": []})
     }
 
     fn report() -> serde_json::Value {

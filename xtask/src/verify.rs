@@ -14,7 +14,7 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<()> {
         None => newest_bundle(&crate::project_root().join("target/dockyard"))?,
     };
     let checked = verify(&dir)?;
-    StatusLines.status(
+    StatusLines::default().status(
         "Verified",
         &format!("{dir}: {checked} files match SHA256SUMS and manifest.json"),
     );

@@ -1,80 +1,12 @@
 //! `cargo xtask bundle` end to end, on fixture upstreams.
 
-use std::process::{Command, Output};
+mod common;
+
+use std::process::Command;
 
 use camino::{Utf8Path, Utf8PathBuf};
-use test_fixtures::{FixtureRepo, Kind};
-
-struct World {
-    _dir: tempfile::TempDir,
-    root: Utf8PathBuf,
-    repos: Vec<(Kind, FixtureRepo)>,
-}
-
-fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let root = Utf8PathBuf::from_path_buf(dir.path().to_owned()).unwrap();
-    let repos: Vec<(Kind, FixtureRepo)> = Kind::ALL
-        .iter()
-        .map(|k| (*k, k.create(&root.join("upstream"))))
-        .collect();
-    let refs: Vec<(Kind, &FixtureRepo)> = repos.iter().map(|(k, r)| (*k, r)).collect();
-    std::fs::write(root.join("pins.lock"), test_fixtures::pins_lock(&refs)).unwrap();
-    World {
-        _dir: dir,
-        root,
-        repos,
-    }
-}
-
-impl World {
-    fn repo(&self, kind: Kind) -> &FixtureRepo {
-        &self.repos.iter().find(|(k, _)| *k == kind).unwrap().1
-    }
-
-    /// `xtask bundle` with every fixture as a mirror, plus `extra` flags.
-    fn bundle(&self, out: &Utf8Path, extra: &[&str]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
-        cmd.arg("bundle")
-            .args(["--pins", self.root.join("pins.lock").as_str()])
-            .args(["--cache", self.root.join("cache").as_str()])
-            .args(["--out", out.as_str()]);
-        for (kind, repo) in &self.repos {
-            cmd.args(["--mirror", &format!("{}={}", kind.name(), repo.path)]);
-        }
-        cmd.args(extra).output().unwrap()
-    }
-
-    fn bundle_ok(&self, out: &Utf8Path, extra: &[&str]) -> String {
-        let output = self.bundle(out, extra);
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        assert!(output.status.success(), "bundle failed:\n{stderr}");
-        stderr
-    }
-}
-
-fn read(path: &Utf8Path) -> Vec<u8> {
-    std::fs::read(path).unwrap()
-}
-
-fn tgz_entries(path: &Utf8Path) -> Vec<(String, u32, u64, u64)> {
-    let file = std::fs::File::open(path).unwrap();
-    let mut archive = tar::Archive::new(flate2::read::MultiGzDecoder::new(file));
-    archive
-        .entries()
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            let h = e.header();
-            (
-                e.path().unwrap().display().to_string(),
-                h.mode().unwrap(),
-                h.uid().unwrap(),
-                h.mtime().unwrap(),
-            )
-        })
-        .collect()
-}
+use common::{read, tgz_entries, world, xtask};
+use test_fixtures::Kind;
 
 const BINARIES: [&str; 8] = [
     "containerd",
@@ -158,10 +90,7 @@ fn a_bundle_has_docker_s_layout_and_checks_out() {
     let service = String::from_utf8(read(&dir.join("systemd/docker.service"))).unwrap();
     assert!(service.contains("ExecStart=/usr/bin/dockerd"), "{service}");
 
-    let verify = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["verify", dir.as_str()])
-        .output()
-        .unwrap();
+    let verify = xtask().args(["verify", dir.as_str()]).output().unwrap();
     assert!(
         verify.status.success(),
         "{}",
@@ -289,10 +218,7 @@ fn verify_names_a_flipped_byte() {
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x01;
     std::fs::write(&target, bytes).unwrap();
-    let verify = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["verify", dir.as_str()])
-        .output()
-        .unwrap();
+    let verify = xtask().args(["verify", dir.as_str()]).output().unwrap();
     assert!(!verify.status.success());
     let stderr = String::from_utf8_lossy(&verify.stderr);
     assert!(stderr.contains("docker/ctr: checksum mismatch"), "{stderr}");

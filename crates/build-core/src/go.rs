@@ -124,6 +124,17 @@ impl GoToolchain {
         })
     }
 
+    /// [`GoToolchain::check_module`] for whichever module file the tree has (`go.mod`, else
+    /// `vendor.mod`): lets a caller refuse a too-old Go before building anything.
+    pub fn check_tree(&self, component: &str, source: &Utf8Path) -> Result<(), BuildError> {
+        let file = if source.join("go.mod").exists() {
+            ModuleFile::GoMod
+        } else {
+            ModuleFile::VendorMod
+        };
+        self.check_module(component, source, file)
+    }
+
     /// Fails with both versions named when this Go is older than the module's `go` line.
     pub fn check_module(
         &self,

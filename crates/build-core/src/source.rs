@@ -467,18 +467,16 @@ impl SourceCache {
             None => {}
         }
 
-        let (repo, origin) = self.repository_with_commit(pin, mirror, progress)?;
-        progress.status("Checking out", &format!("{upstream} {commit}"));
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!(".tmp-{upstream}-{commit}-"))
-            .tempdir_in(self.root.join("checkouts"))
-            .map_err(io_err(
-                "cannot create a temporary folder in",
-                &self.root.join("checkouts"),
-            ))?;
-        let tmp_dir = utf8(tmp.path().to_owned()).map_err(io_err("bad path", &self.root))?;
-        let commit_time = write_tree(&repo, upstream, commit, &tmp_dir)?;
-        verify_tree(&repo, upstream, commit, &tmp_dir)?;
+        let (tmp, tmp_dir, commit_time, origin) = match self.checkout_aside(pin, mirror, progress) {
+            // A damaged cache repository (truncated or deleted objects): start it afresh once.
+            Err(e @ (SourceError::Git { .. } | SourceError::CheckoutMismatch { .. })) => {
+                let repo_dir = self.repository_dir(pin.repository.as_str());
+                progress.status("Repairing", &format!("{upstream} cache {repo_dir}: {e}"));
+                remove_dir_all_if_exists(&repo_dir).map_err(io_err("cannot remove", &repo_dir))?;
+                self.checkout_aside(pin, mirror, progress)?
+            }
+            other => other?,
+        };
         let marker = Marker {
             commit: commit.to_string(),
             commit_time,
@@ -494,6 +492,27 @@ impl SourceCache {
         fs::rename(&kept, &final_dir)
             .map_err(io_err("cannot move the checkout into", &final_dir))?;
         Ok(source(origin, commit_time))
+    }
+
+    /// Writes the pinned tree into a new temporary folder beside the checkouts and verifies it.
+    fn checkout_aside(
+        &self,
+        pin: &Pin,
+        mirror: Option<&Mirror>,
+        progress: &dyn Progress,
+    ) -> Result<(tempfile::TempDir, Utf8PathBuf, i64, Origin), SourceError> {
+        let (upstream, commit) = (pin.upstream, &pin.commit);
+        let (repo, origin) = self.repository_with_commit(pin, mirror, progress)?;
+        progress.status("Checking out", &format!("{upstream} {commit}"));
+        let checkouts = self.root.join("checkouts");
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".tmp-{upstream}-{commit}-"))
+            .tempdir_in(&checkouts)
+            .map_err(io_err("cannot create a temporary folder in", &checkouts))?;
+        let tmp_dir = utf8(tmp.path().to_owned()).map_err(io_err("bad path", &self.root))?;
+        let commit_time = write_tree(&repo, upstream, commit, &tmp_dir)?;
+        verify_tree(&repo, upstream, commit, &tmp_dir)?;
+        Ok((tmp, tmp_dir, commit_time, origin))
     }
 
     /// Leftovers of killed runs for this checkout. Safe: we hold its lock.
@@ -536,6 +555,19 @@ impl SourceCache {
         };
         if has_commit(&repo, oid) {
             return Ok((repo, Origin::Cache));
+        }
+        // Fetched before, yet unreadable now: the repository is damaged, and a fetch would find
+        // nothing to download. Callers repair this by starting the repository afresh.
+        if repo
+            .find_reference(&format!("refs/dockyard/{commit}"))
+            .is_ok()
+        {
+            return Err(SourceError::Git {
+                upstream,
+                action: "reading the cached repository".into(),
+                message: format!("commit {commit} was fetched but cannot be read"),
+                hint: Some(format!("delete {repo_dir} and retry")),
+            });
         }
         let url = match mirror {
             Some(Mirror::Path(path)) => {
@@ -615,6 +647,7 @@ impl SourceCache {
                 options.depth(1);
             }
             options.download_tags(git2::AutotagOption::None);
+            options.remote_callbacks(credential_callbacks(repo));
             match remote.fetch(&[&refspec], Some(&mut options), None) {
                 Ok(()) => return Ok(()),
                 // The server answered that it has no such object: retrying cannot help.
@@ -649,6 +682,32 @@ impl SourceCache {
             message: last.unwrap_or_default(),
         })
     }
+}
+
+/// Credentials the way git finds them: ssh-agent for ssh, the configured credential helper for
+/// https. libgit2 asks again after each refusal, so the number of tries is bounded.
+fn credential_callbacks(repo: &Repository) -> git2::RemoteCallbacks<'static> {
+    let config = repo.config().ok();
+    let mut tries = 0;
+    let mut callbacks = git2::RemoteCallbacks::new();
+    callbacks.credentials(move |url, username, allowed| {
+        tries += 1;
+        if tries > 3 {
+            return Err(git2::Error::from_str(
+                "authentication failed (tried ssh-agent and git's credential helper)",
+            ));
+        }
+        if allowed.contains(git2::CredentialType::SSH_KEY) {
+            return git2::Cred::ssh_key_from_agent(username.unwrap_or("git"));
+        }
+        if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT)
+            && let Some(config) = &config
+        {
+            return git2::Cred::credential_helper(config, url, username);
+        }
+        git2::Cred::default()
+    });
+    callbacks
 }
 
 fn is_missing_object(e: &git2::Error) -> bool {

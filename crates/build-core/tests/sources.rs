@@ -388,3 +388,92 @@ fn mirror_values_that_could_be_options_or_transports_are_refused() {
         Mirror::Url(_)
     ));
 }
+
+#[test]
+fn a_fetch_cut_part_way_is_retried_a_bounded_number_of_times_then_named() {
+    use std::io::Write;
+    let w = world();
+    // A loopback server that answers a few bytes and hangs up, however often it is asked.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let mut served = 0;
+        listener.set_nonblocking(true).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
+            match listener.accept() {
+                Ok((mut stream, _)) => {
+                    served += 1;
+                    let _ = stream.write_all(b"\x16\x03\x01\x00\x10partial");
+                }
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            }
+            if served == 3 {
+                break;
+            }
+        }
+        served
+    });
+    let request = SourceRequest::Pinned {
+        pin: w.pin.clone(),
+        mirror: Some(Mirror::parse(&format!("https://127.0.0.1:{port}/runc.git")).unwrap()),
+    };
+    let err = w
+        .cache()
+        .fetch_attempts(3)
+        .prepare(&request, &Silent)
+        .unwrap_err();
+    assert!(
+        matches!(err, SourceError::Fetch { attempts: 3, .. }),
+        "{err}"
+    );
+    assert_eq!(
+        server.join().unwrap(),
+        3,
+        "one connection per attempt, no more"
+    );
+    let checkout = w.cache().checkout_dir(Upstream::Runc, &w.pin.commit);
+    assert!(!checkout.exists(), "nothing half-written");
+    // The next run (here from a mirror that works) succeeds without cleanup.
+    let source = w.cache().prepare(&w.pinned_via_mirror(), &Silent).unwrap();
+    assert_eq!(read(&source.dir.join("VERSION")), "1.4.3\n");
+}
+
+#[test]
+fn a_corrupted_cache_repository_is_repaired() {
+    let w = world();
+    let url = format!("file://{}", w.repo.path);
+    let request = SourceRequest::Pinned {
+        pin: w.pin.clone(),
+        mirror: Some(Mirror::Url(url)),
+    };
+    let cache = w.cache();
+    let source = cache.prepare(&request, &Silent).unwrap();
+    std::fs::remove_dir_all(&source.dir).unwrap();
+    // Truncate every object file of the cached repository.
+    let objects = cache
+        .repository_dir(w.pin.repository.as_str())
+        .join("objects");
+    let mut stack = vec![objects];
+    let mut truncated = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = Utf8PathBuf::from_path_buf(entry.unwrap().path()).unwrap();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .truncate(true)
+                    .open(&path)
+                    .unwrap();
+                truncated += 1;
+            }
+        }
+    }
+    assert!(truncated > 0);
+    let progress = Recorded::default();
+    let repaired = cache.prepare(&request, &progress).unwrap();
+    assert_eq!(read(&repaired.dir.join("VERSION")), "1.4.3\n");
+    assert_eq!(repaired.commit, w.pin.commit);
+}

@@ -1,0 +1,120 @@
+//! Shared by the xtask integration tests: fixture upstreams, a pins.lock, and ways to run xtask.
+#![allow(dead_code, unreachable_pub)]
+
+use std::process::{Command, Output};
+
+use camino::{Utf8Path, Utf8PathBuf};
+use test_fixtures::{FixtureRepo, Kind};
+
+pub struct World {
+    pub _dir: tempfile::TempDir,
+    pub root: Utf8PathBuf,
+    pub repos: Vec<(Kind, FixtureRepo)>,
+}
+
+pub fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Utf8PathBuf::from_path_buf(dir.path().to_owned()).unwrap();
+    let repos: Vec<(Kind, FixtureRepo)> = Kind::ALL
+        .iter()
+        .map(|k| (*k, k.create(&root.join("upstream"))))
+        .collect();
+    let refs: Vec<(Kind, &FixtureRepo)> = repos.iter().map(|(k, r)| (*k, r)).collect();
+    std::fs::write(root.join("pins.lock"), test_fixtures::pins_lock(&refs)).unwrap();
+    World {
+        _dir: dir,
+        root,
+        repos,
+    }
+}
+
+impl World {
+    pub fn repo(&self, kind: Kind) -> &FixtureRepo {
+        &self.repos.iter().find(|(k, _)| *k == kind).unwrap().1
+    }
+
+    /// `xtask bundle` with every fixture as a mirror, plus `extra` flags.
+    pub fn bundle(&self, out: &Utf8Path, extra: &[&str]) -> Output {
+        self.bundle_command(out, extra).output().unwrap()
+    }
+
+    /// `xtask bundle --offline` with no mirrors and a fresh cache.
+    pub fn xtask_offline_without_mirrors(&self, out: &Utf8Path) -> Output {
+        xtask()
+            .arg("bundle")
+            .args(["--pins", self.root.join("pins.lock").as_str()])
+            .args(["--cache", self.root.join("cold-cache").as_str()])
+            .args(["--out", out.as_str(), "--offline"])
+            .output()
+            .unwrap()
+    }
+
+    /// The command `bundle` runs, to adjust (environment, spawn) before running it.
+    pub fn bundle_command(&self, out: &Utf8Path, extra: &[&str]) -> Command {
+        let mut cmd = xtask();
+        cmd.arg("bundle")
+            .args(["--pins", self.root.join("pins.lock").as_str()])
+            .args(["--cache", self.root.join("cache").as_str()])
+            .args(["--out", out.as_str()]);
+        for (kind, repo) in &self.repos {
+            cmd.args(["--mirror", &format!("{}={}", kind.name(), repo.path)]);
+        }
+        cmd.args(extra);
+        cmd
+    }
+
+    pub fn bundle_ok(&self, out: &Utf8Path, extra: &[&str]) -> String {
+        let output = self.bundle(out, extra);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "bundle failed:\n{stderr}");
+        stderr
+    }
+}
+
+pub fn read(path: &Utf8Path) -> Vec<u8> {
+    std::fs::read(path).unwrap()
+}
+
+pub fn tgz_entries(path: &Utf8Path) -> Vec<(String, u32, u64, u64)> {
+    let file = std::fs::File::open(path).unwrap();
+    let mut archive = tar::Archive::new(flate2::read::MultiGzDecoder::new(file));
+    archive
+        .entries()
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let h = e.header();
+            (
+                e.path().unwrap().display().to_string(),
+                h.mode().unwrap(),
+                h.uid().unwrap(),
+                h.mtime().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The xtask binary under test.
+pub fn xtask() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+}
+
+/// stderr of a finished command, as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The bytes of one file inside a tgz.
+pub fn tgz_file(path: &Utf8Path, name: &str) -> Vec<u8> {
+    let file = std::fs::File::open(path).unwrap();
+    let mut archive = tar::Archive::new(flate2::read::MultiGzDecoder::new(file));
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        if entry.path().unwrap().to_str() == Some(name) {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
+            return bytes;
+        }
+    }
+    panic!("{name} is not in {path}");
+}

@@ -1,0 +1,470 @@
+//! Bad input and faults lose nothing: one message naming the component, the problem and the
+//! fix; nothing half-written; the previous bundle byte-identical; the next run succeeds.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use camino::{Utf8Path, Utf8PathBuf};
+use common::{World, read, stderr, world, xtask};
+use test_fixtures::Kind;
+
+/// Every file under `dir` with its bytes (empty when `dir` does not exist).
+fn snapshot(dir: &Utf8Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries {
+            let p = Utf8PathBuf::from_path_buf(e.unwrap().path()).unwrap();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.strip_prefix(dir).unwrap().to_string(), read(&p)));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A world with one good bundle published, and a snapshot of it.
+fn published() -> (World, Utf8PathBuf, Vec<(String, Vec<u8>)>) {
+    let w = world();
+    let out = w.root.join("out");
+    w.bundle_ok(&out, &[]);
+    let before = snapshot(&out);
+    (w, out, before)
+}
+
+/// Runs a bundle that must fail; checks the previous bundle is untouched; returns stderr.
+fn fails_leaving_bundle(
+    w: &World,
+    out: &Utf8Path,
+    before: &[(String, Vec<u8>)],
+    extra: &[&str],
+) -> String {
+    let output = w.bundle(out, extra);
+    assert!(!output.status.success(), "expected a failure");
+    assert_eq!(snapshot(out), before, "the previous bundle changed");
+    let text = stderr(&output);
+    assert_eq!(text.matches("error:").count(), 1, "one message: {text}");
+    text
+}
+
+// 1. Malformed pins.lock: named with file:line:field, before any fetch or write.
+#[test]
+fn malformed_pins_are_named_before_anything_is_written() {
+    let (w, out, before) = published();
+    let pins = w.root.join("pins.lock");
+    let good = String::from_utf8(read(&pins)).unwrap();
+    let cases = [
+        (
+            good.replace("tag = \"v1.4.3\"", "tag = v1.4.3"),
+            "pins.lock:",
+            "-",
+        ),
+        (format!("{good}\n[runc]\ntag = \"x\"\n"), "duplicate", ""),
+        (
+            good.replace("version = \"1.4.3\"\n", ""),
+            "missing field",
+            "version",
+        ),
+        (
+            good.replace("tag = \"v1.4.3\"", "tag = \"v1.4.3\"\nbranch = \"x\""),
+            "unknown field",
+            "branch",
+        ),
+    ];
+    let cache = w.root.join("cache");
+    let cache_before = snapshot(&cache.join("checkouts")).len();
+    for (text, says, field) in cases {
+        std::fs::write(&pins, &text).unwrap();
+        let err = fails_leaving_bundle(&w, &out, &before, &[]);
+        assert!(
+            err.contains(pins.as_str()) && err.contains(says) && err.contains(field),
+            "{err}"
+        );
+        assert!(
+            !err.contains("Reading") && !err.contains("Fetching"),
+            "nothing fetched: {err}"
+        );
+    }
+    assert_eq!(
+        snapshot(&cache.join("checkouts")).len(),
+        cache_before,
+        "nothing written to the cache"
+    );
+}
+
+// 2. Unknown component in a flag: the valid names are listed.
+#[test]
+fn an_unknown_component_lists_the_valid_names() {
+    let (w, out, before) = published();
+    for flags in [
+        vec!["--source", "contianerd=/tmp"],
+        vec!["--mirror", "rnuc=/tmp"],
+        vec!["--only", "dockerd"],
+    ] {
+        let err = fails_leaving_bundle(&w, &out, &before, &flags);
+        assert!(
+            err.contains("containerd") && err.contains("runc") && err.contains("valid"),
+            "{err}"
+        );
+    }
+}
+
+// 5 and 22. Transports and names that could escape are refused before git sees them.
+#[test]
+fn dangerous_urls_names_and_paths_are_refused() {
+    let (w, out, before) = published();
+    for flags in [
+        vec!["--mirror", "runc=ext::sh -c touch% /tmp/pwned"],
+        vec!["--mirror", "runc=-oProxyCommand=x"],
+        vec!["--mirror", "runc=ssh://-oProxyCommand=x/y"],
+        vec!["--mirror", "runc=https://user:hunter2@example.invalid/runc"],
+        vec!["--source", "../runc=/tmp"],
+        vec!["--out", "../escape"],
+    ] {
+        let err = fails_leaving_bundle(&w, &out, &before, &flags);
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+    assert!(!Utf8Path::new("/tmp/pwned").exists());
+}
+
+// 6. An override that is missing or not a git working tree.
+#[test]
+fn a_bad_override_path_is_named() {
+    let (w, out, before) = published();
+    let missing = format!("runc={}", w.root.join("nope"));
+    let err = fails_leaving_bundle(&w, &out, &before, &["--source", &missing]);
+    assert!(
+        err.contains("runc") && err.contains("does not exist"),
+        "{err}"
+    );
+    std::fs::create_dir_all(w.root.join("plain")).unwrap();
+    let plain = format!("runc={}", w.root.join("plain"));
+    let err = fails_leaving_bundle(&w, &out, &before, &["--source", &plain]);
+    assert!(
+        err.contains("runc") && err.contains("not a git working tree"),
+        "{err}"
+    );
+}
+
+// 7. An output folder that is a file, unwritable, or inside a source tree.
+#[test]
+fn a_bad_output_folder_is_named() {
+    let w = world();
+    let file = w.root.join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let err = stderr(&w.bundle(&file, &[]));
+    assert!(err.contains("is not a folder"), "{err}");
+    assert_eq!(read(&file), b"x");
+
+    let err = stderr(&w.bundle(Utf8Path::new("/proc/dockyard-out"), &[]));
+    assert!(err.contains("cannot write"), "{err}");
+
+    let inside = w.repo(Kind::Runc).path.join("out");
+    let source = format!("runc={}", w.repo(Kind::Runc).path);
+    let err = stderr(&w.bundle(&inside, &["--source", &source]));
+    assert!(
+        err.contains("inside") && err.contains("source tree"),
+        "{err}"
+    );
+    assert!(!inside.exists());
+}
+
+// 11. A C build that fails names the component, its last lines and the log.
+#[test]
+fn a_failing_c_build_is_named_with_its_log() {
+    let (w, out, before) = published();
+    let tini = w.repo(Kind::Tini).path.clone();
+    std::fs::write(tini.join("src/tini.c"), "int main( { return 0; }\n").unwrap();
+    let source = format!("tini={tini}");
+    let err = fails_leaving_bundle(&w, &out, &before, &["--source", &source]);
+    assert!(
+        err.contains("tini: build failed") && err.contains("tini.c") && err.contains("tini.log"),
+        "{err}"
+    );
+}
+
+// 12. Missing toolchain pieces are caught before any fetch, with what to install.
+#[test]
+fn missing_tools_are_caught_before_any_fetch() {
+    let (w, out, before) = published();
+    // A PATH with the C tools but no go and no cmake.
+    let bin = w.root.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in ["gcc", "cc", "pkg-config", "make", "ld", "as"] {
+        if let Ok(path) = which::which(tool) {
+            std::os::unix::fs::symlink(path, bin.join(tool)).unwrap();
+        }
+    }
+    let output = w
+        .bundle_command(&out, &[])
+        .env("PATH", bin.as_str())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let err = stderr(&output);
+    assert!(
+        err.contains("go: `go` is not on PATH") && err.contains("install Go"),
+        "{err}"
+    );
+    assert!(
+        err.contains("cmake") && err.contains("apt-get install cmake"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("Reading") && !err.contains("Fetching"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&out), before);
+}
+
+// 12. A Go older than a go.mod requires: both versions named, before anything is built.
+#[test]
+fn a_go_older_than_go_mod_requires_names_both_versions() {
+    let (w, out, before) = published();
+    let runc = w.repo(Kind::Runc).path.clone();
+    std::fs::write(
+        runc.join("go.mod"),
+        "module github.com/opencontainers/runc\n\ngo 1.99.0\n",
+    )
+    .unwrap();
+    let source = format!("runc={runc}");
+    let err = fails_leaving_bundle(&w, &out, &before, &["--source", &source]);
+    assert!(
+        err.contains("runc") && err.contains("1.99.0") && err.contains("older than"),
+        "{err}"
+    );
+    assert!(!err.contains("Building"), "nothing was built: {err}");
+}
+
+// 13. --offline: warm cache works; Go is told never to reach the network.
+#[test]
+fn offline_with_a_warm_cache_succeeds_and_go_stays_offline() {
+    let (w, out, _) = published();
+    let warm = w.bundle(&out, &["--offline"]);
+    assert!(warm.status.success(), "{}", stderr(&warm));
+    let log = read(&w.root.join("cache/work/runc/runc.log"));
+    let log = String::from_utf8_lossy(&log);
+    assert!(
+        log.contains("env: GOPROXY=off") && log.contains("-mod=vendor"),
+        "{log}"
+    );
+}
+
+#[test]
+fn offline_with_a_cold_cache_fails_fast_naming_the_commit() {
+    let w = world();
+    let out = w.root.join("out");
+    let started = Instant::now();
+    let output = w.xtask_offline_without_mirrors(&out);
+    assert!(!output.status.success());
+    let err = stderr(&output);
+    assert!(
+        err.contains("--offline") && err.contains(&w.repo(Kind::Cli).head),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(!out.join("docker-29.7.2").exists());
+}
+
+// 9 and 16. A run killed mid-build: the next run proceeds at once and succeeds; temps cleaned.
+#[test]
+fn a_killed_run_neither_blocks_nor_breaks_the_next() {
+    let (w, out, _) = published();
+    let runc = w.repo(Kind::Runc).path.clone();
+    std::fs::write(runc.join("extra.go"), "package main\n\nvar extra = 1\n").unwrap();
+    let source = format!("runc={runc}");
+    let mut child = w
+        .bundle_command(&out, &["--source", &source])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stderr.take().unwrap());
+    for line in lines.lines() {
+        if line.unwrap().contains("Compiling runc") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let again = w.bundle(&out, &["--source", &source]);
+    let err = stderr(&again);
+    assert!(again.status.success(), "{err}");
+    assert!(
+        !err.contains("Waiting"),
+        "a dead run's lock is gone with it: {err}"
+    );
+    let verify = xtask()
+        .args(["verify", out.join("docker-29.7.2").as_str()])
+        .output()
+        .unwrap();
+    assert!(verify.status.success(), "{}", stderr(&verify));
+    let leftovers = |dir: Utf8PathBuf| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".tmp"))
+            .collect()
+    };
+    assert!(leftovers(out.clone()).is_empty());
+    assert!(leftovers(w.root.join("cache/artifacts")).is_empty());
+}
+
+// 14. Two runs sharing a cache: one waits for the other and says so; both succeed.
+#[test]
+fn two_runs_sharing_a_cache_both_succeed() {
+    let w = world();
+    let (a, b) = (w.root.join("out-a"), w.root.join("out-b"));
+    let first = w
+        .bundle_command(&a, &[])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let second = w
+        .bundle_command(&b, &[])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (first, second) = (
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(second.status.success(), "{}", stderr(&second));
+    let both = stderr(&first) + &stderr(&second);
+    assert!(both.contains("Waiting"), "one run said it waits: {both}");
+    assert_eq!(
+        read(&a.join("docker-29.7.2/SHA256SUMS")),
+        read(&b.join("docker-29.7.2/SHA256SUMS"))
+    );
+}
+
+// 15. Two runs into one output folder never mix their files.
+#[test]
+fn two_runs_into_one_output_folder_never_mix() {
+    let w = world();
+    let out = w.root.join("out");
+    let runc = w.repo(Kind::Runc).path.clone();
+    let other = w.root.join("runc-b");
+    let status = std::process::Command::new("git")
+        .args(["clone", "-q", runc.as_str(), other.as_str()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::write(other.join("extra.go"), "package main\n\nvar extra = 2\n").unwrap();
+    let (sa, sb) = (format!("runc={runc}"), format!("runc={other}"));
+    let first = w
+        .bundle_command(&out, &["--source", &sa])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let second = w
+        .bundle_command(&out, &["--source", &sb])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (first, second) = (
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    );
+    assert!(
+        first.status.success() && second.status.success(),
+        "{}{}",
+        stderr(&first),
+        stderr(&second)
+    );
+    let dir = out.join("docker-29.7.2");
+    let verify = xtask().args(["verify", dir.as_str()]).output().unwrap();
+    assert!(verify.status.success(), "{}", stderr(&verify));
+    // The tgz holds the same runc as docker/.
+    let sums = String::from_utf8(read(&dir.join("SHA256SUMS"))).unwrap();
+    let runc_sum = sums.lines().find(|l| l.ends_with("  docker/runc")).unwrap();
+    let from_tgz = common::tgz_file(&dir.join("docker-29.7.2.tgz"), "docker/runc");
+    assert!(runc_sum.starts_with(&build_core::digest::hex(&sha2_digest(&from_tgz))));
+}
+
+fn sha2_digest(bytes: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).to_vec()
+}
+
+// 20. Different working dirs, umask and TZ: identical SHA256SUMS and tgz.
+#[test]
+fn bundles_ignore_working_dir_umask_and_time_zone() {
+    use std::os::unix::process::CommandExt;
+    let (a, b) = (world(), world());
+    let (out_a, out_b) = (a.root.join("x/out"), b.root.join("y/z/out"));
+    a.bundle_ok(&out_a, &[]);
+    let mut cmd = b.bundle_command(&out_b, &[]);
+    cmd.env("TZ", "Pacific/Kiritimati").current_dir(&b.root);
+    // SAFETY: umask is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::umask(0o077);
+            Ok(())
+        });
+    }
+    let output = cmd.output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    for file in ["SHA256SUMS", "docker-29.7.2.tgz"] {
+        assert!(
+            read(&out_a.join("docker-29.7.2").join(file))
+                == read(&out_b.join("docker-29.7.2").join(file)),
+            "{file}"
+        );
+    }
+}
+
+// 21. Credentials in the environment never reach output, logs, manifest or tarball.
+#[test]
+fn credentials_in_the_environment_never_leak() {
+    let w = world();
+    let out = w.root.join("out");
+    let output = w
+        .bundle_command(&out, &[])
+        .env("GIT_PASSWORD", "hunter2-secret")
+        .env("https_proxy", "http://user:hunter2-secret@127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut seen = stderr(&output) + &String::from_utf8_lossy(&output.stdout);
+    for (_, bytes) in snapshot(&out)
+        .into_iter()
+        .chain(snapshot(&w.root.join("cache/work")))
+    {
+        seen.push_str(&String::from_utf8_lossy(&bytes));
+    }
+    let tgz = read(&out.join("docker-29.7.2/docker-29.7.2.tgz"));
+    let mut plain = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&tgz[..]), &mut plain)
+        .unwrap();
+    seen.push_str(&String::from_utf8_lossy(&plain));
+    assert!(!seen.contains("hunter2-secret"));
+}
+
+// 23. Symlinks are never followed when writing.
+#[test]
+fn a_planted_symlink_at_the_lock_is_not_followed() {
+    let (w, out, before) = published();
+    let target = w.root.join("victim");
+    std::fs::write(&target, "keep me").unwrap();
+    std::fs::remove_file(out.join(".dockyard.lock")).unwrap();
+    std::os::unix::fs::symlink(&target, out.join(".dockyard.lock")).unwrap();
+    let output = w.bundle(&out, &[]);
+    assert!(!output.status.success());
+    assert_eq!(read(&target), b"keep me");
+    let mut before = before;
+    before.retain(|(p, _)| p != ".dockyard.lock");
+    let mut now = snapshot(&out);
+    now.retain(|(p, _)| p != ".dockyard.lock");
+    assert_eq!(now, before);
+}

@@ -118,6 +118,19 @@ impl LoggedCommand {
             .stdout_file(file)
             .stdin_null()
             .unchecked()
+            .before_spawn(|cmd| {
+                use std::os::unix::process::CommandExt;
+                // If dockyard is killed, its build dies with it instead of writing on into
+                // folders the next run is cleaning up.
+                // SAFETY: prctl is async-signal-safe, as pre_exec requires.
+                unsafe {
+                    cmd.pre_exec(|| {
+                        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                        Ok(())
+                    });
+                }
+                Ok(())
+            })
             .run()
             .map_err(|e| fail(format!("could not start: {e}"), String::new()))?;
         if output.status.success() {

@@ -18,6 +18,11 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Measure dockyard against upstream's own build entry points and write docs/benchmarks.md.
+    ///
+    /// Needs all five real sources as --mirror and about a quarter hour on two cores: cold
+    /// builds (empty caches), no-op rebuilds, a one-line runc change, tgz sizes and peak memory.
+    Bench(BenchArgs),
     /// Build the eight engine binaries and publish them as a verified, reproducible bundle.
     ///
     /// Output: DIR/docker-VERSION/ with docker/ (the binaries), docker-VERSION.tgz (install it as
@@ -137,4 +142,18 @@ pub(crate) struct InstallArgs {
 pub(crate) struct SmokeArgs {
     /// The bundle folder (DIR/docker-VERSION). [default: the newest under target/dockyard]
     pub(crate) bundle: Option<Utf8PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    #[command(flatten)]
+    pub(crate) sources: SourceArgs,
+
+    /// Scratch folder for caches, upstream tree copies, outputs and logs.
+    #[arg(long, value_name = "DIR", default_value_t = crate::project_root().join("target/bench"))]
+    pub(crate) dir: Utf8PathBuf,
+
+    /// Repetitions of the short measurements (at least 3).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub(crate) runs: usize,
 }

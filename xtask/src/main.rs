@@ -3,6 +3,7 @@
 //! The only place that talks to people: it parses flags, composes the component crates, draws
 //! progress and turns library errors into one message with the fix.
 
+mod bench;
 mod bundle;
 mod components;
 mod doctor;
@@ -23,6 +24,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = flags::Cli::parse();
     let result = match cli.command {
+        flags::Command::Bench(args) => bench::run(&args),
         flags::Command::Bundle(args) => bundle::run(&args),
         flags::Command::Doctor(args) => doctor::run(&args),
         flags::Command::Fetch(args) => fetch::run(&args),

@@ -1,0 +1,498 @@
+//! `cargo xtask bench`: dockyard against upstream's own build entry points, on this machine, in
+//! one run. Not a test: it needs the real sources (as mirrors) and takes about a quarter hour.
+//!
+//! The upstream side runs in scratch copies of the same pinned trees, so nothing it writes
+//! touches dockyard's inputs. Both sides get Go's offline, vendored settings.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use build_core::Upstream;
+use build_core::archive::{self, Entry};
+use build_core::process::LoggedCommand;
+use build_core::progress::Progress;
+use build_core::source::Source;
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::fetch::SourcePlan;
+use crate::flags::BenchArgs;
+use crate::status::StatusLines;
+
+/// One upstream build entry point, run in its scratch tree.
+struct EntryPoint {
+    upstream: Upstream,
+    /// Program and arguments.
+    command: Vec<String>,
+    /// Extra environment (what a tree without `.git` needs).
+    env: Vec<(String, String)>,
+    /// What it produces, relative to the tree: `(installed name, path)`.
+    outputs: Vec<(&'static str, &'static str)>,
+}
+
+fn entry_points(sources: &[Source], plan: &SourcePlan) -> Vec<EntryPoint> {
+    let commit = |u: Upstream| {
+        sources
+            .iter()
+            .find(|s| s.upstream == u)
+            .map(|s| s.commit.to_string())
+            .unwrap_or_default()
+    };
+    let version = |u: Upstream| {
+        plan.pins
+            .get(u)
+            .map(|p| p.version.clone())
+            .unwrap_or_default()
+    };
+    let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+    vec![
+        EntryPoint {
+            upstream: Upstream::Runc,
+            command: s(&["make", "static"])
+                .into_iter()
+                .chain([format!("COMMIT={}", commit(Upstream::Runc))])
+                .collect(),
+            env: vec![],
+            outputs: vec![("runc", "runc")],
+        },
+        EntryPoint {
+            upstream: Upstream::Containerd,
+            command: s(&[
+                "make",
+                "STATIC=1",
+                "bin/containerd",
+                "bin/ctr",
+                "bin/containerd-shim-runc-v2",
+            ])
+            .into_iter()
+            .chain([
+                format!("VERSION=v{}", version(Upstream::Containerd)),
+                format!("REVISION={}", commit(Upstream::Containerd)),
+            ])
+            .collect(),
+            env: vec![],
+            outputs: vec![
+                ("containerd", "bin/containerd"),
+                ("ctr", "bin/ctr"),
+                ("containerd-shim-runc-v2", "bin/containerd-shim-runc-v2"),
+            ],
+        },
+        EntryPoint {
+            upstream: Upstream::Moby,
+            command: s(&["hack/make.sh", "binary"]),
+            env: vec![
+                (
+                    "DOCKER_GITCOMMIT".into(),
+                    commit(Upstream::Moby)[..7].to_owned(),
+                ),
+                ("VERSION".into(), version(Upstream::Moby)),
+            ],
+            outputs: vec![
+                ("dockerd", "bundles/binary-daemon/dockerd"),
+                ("docker-proxy", "bundles/binary-daemon/docker-proxy"),
+            ],
+        },
+        EntryPoint {
+            upstream: Upstream::Cli,
+            command: s(&["scripts/with-go-mod.sh", "scripts/build/binary"]),
+            env: vec![
+                ("VERSION".into(), version(Upstream::Cli)),
+                ("GITCOMMIT".into(), commit(Upstream::Cli)[..7].to_owned()),
+            ],
+            // `build/docker` is a symlink to this.
+            outputs: vec![("docker", "build/docker-linux-amd64")],
+        },
+        EntryPoint {
+            upstream: Upstream::Tini,
+            command: s(&[
+                "sh",
+                "-c",
+                "cmake -S . -B build -DCMAKE_POLICY_VERSION_MINIMUM=3.5 >/dev/null && make -C build tini-static",
+            ]),
+            env: vec![],
+            outputs: vec![("docker-init", "build/tini-static")],
+        },
+    ]
+}
+
+/// min, median, max of a few timings.
+#[derive(Clone, Copy, Debug)]
+struct Spread {
+    min: f64,
+    median: f64,
+    max: f64,
+}
+
+fn spread(mut samples: Vec<f64>) -> Spread {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    Spread {
+        min: samples[0],
+        median: samples[samples.len() / 2],
+        max: samples[samples.len() - 1],
+    }
+}
+
+struct Bench {
+    root: Utf8PathBuf,
+    xtask: Utf8PathBuf,
+    mirrors: Vec<String>,
+    pins: Utf8PathBuf,
+    progress: StatusLines,
+}
+
+impl Bench {
+    fn log(&self, name: &str) -> Utf8PathBuf {
+        self.root.join("logs").join(format!("{name}.log"))
+    }
+
+    /// `xtask bundle --static` as its own process, with the bench's caches.
+    fn bundle(&self, gocache: &Utf8Path, extra: &[String], log: &str) -> Result<f64> {
+        let mut cmd = LoggedCommand::new(self.xtask.as_str())
+            .args(["bundle", "--static", "--pins", self.pins.as_str()])
+            .arg("--cache")
+            .arg(self.root.join("dockyard-cache").as_str())
+            .arg("--out")
+            .arg(self.root.join("out").as_str())
+            .env("GOCACHE", gocache.as_str());
+        for m in &self.mirrors {
+            cmd = cmd.arg("--mirror").arg(m.as_str());
+        }
+        cmd = cmd.args(extra.iter().cloned());
+        let started = Instant::now();
+        cmd.run_logged(&self.log(log))
+            .with_context(|| format!("dockyard bundle failed (log: {})", self.log(log)))?;
+        Ok(started.elapsed().as_secs_f64())
+    }
+
+    /// Every upstream entry point one after another in the scratch trees; returns the seconds.
+    fn upstream(&self, points: &[EntryPoint], gocache: &Utf8Path, log: &str) -> Result<f64> {
+        let started = Instant::now();
+        for point in points {
+            self.upstream_one(point, gocache, log)?;
+        }
+        Ok(started.elapsed().as_secs_f64())
+    }
+
+    fn upstream_one(&self, point: &EntryPoint, gocache: &Utf8Path, log: &str) -> Result<f64> {
+        let tree = self.scratch(point.upstream);
+        let mut cmd = LoggedCommand::new(point.command[0].as_str())
+            .args(point.command[1..].iter().cloned())
+            .cwd(tree)
+            .env("GOCACHE", gocache.as_str())
+            .env("GOPROXY", "off")
+            .env("GOFLAGS", "-mod=vendor")
+            .env("GOTOOLCHAIN", "local");
+        for (k, v) in &point.env {
+            cmd = cmd.env(k, v);
+        }
+        let started = Instant::now();
+        let log = self.log(&format!("{log}-{}", point.upstream));
+        cmd.run_logged(&log)
+            .with_context(|| format!("upstream {} failed (log: {log})", point.upstream))?;
+        Ok(started.elapsed().as_secs_f64())
+    }
+
+    fn scratch(&self, upstream: Upstream) -> Utf8PathBuf {
+        self.root.join("upstream").join(upstream.name())
+    }
+
+    fn fresh_dir(&self, name: &str) -> Result<Utf8PathBuf> {
+        let dir = self.root.join(name);
+        build_core::fs::remove_dir_all_if_exists(&dir)?;
+        std::fs::create_dir_all(&dir)?;
+        Ok(dir)
+    }
+}
+
+/// Peak resident set of any waited-for child process so far, in MiB.
+fn children_max_rss_mib() -> f64 {
+    // SAFETY: getrusage writes into the struct we pass.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    usage.ru_maxrss as f64 / 1024.0
+}
+
+pub(crate) fn run(args: &BenchArgs) -> Result<()> {
+    if args.sources.mirrors.len() < 5 {
+        bail!(
+            "bench needs all five real sources as mirrors: --mirror cli=… --mirror containerd=… --mirror moby=… --mirror runc=… --mirror tini=…"
+        );
+    }
+    let progress = StatusLines::default();
+    let plan = SourcePlan::from_args(&args.sources)?;
+    let sources: Vec<Source> = plan
+        .requests
+        .iter()
+        .map(|r| plan.cache.prepare(r, &progress))
+        .collect::<Result<_, _>>()?;
+    let root = crate::fetch::absolute(args.dir.as_str())?;
+    std::fs::create_dir_all(root.join("logs"))?;
+    let bench = Bench {
+        root: root.clone(),
+        xtask: Utf8PathBuf::from_path_buf(std::env::current_exe()?)
+            .map_err(|p| anyhow::anyhow!("not UTF-8: {}", p.display()))?,
+        mirrors: args.sources.mirrors.clone(),
+        pins: args.sources.pins.clone(),
+        progress,
+    };
+    let points = entry_points(&sources, &plan);
+    let copy_trees = || -> Result<()> {
+        bench.fresh_dir("upstream")?;
+        for source in &sources {
+            let status = std::process::Command::new("cp")
+                .args([
+                    "-a",
+                    source.dir.as_str(),
+                    bench.scratch(source.upstream).as_str(),
+                ])
+                .status()?;
+            if !status.success() {
+                bail!("cannot copy {} for the upstream side", source.dir);
+            }
+        }
+        Ok(())
+    };
+
+    // P1: cold, each side once, interleaved: dockyard first so its peak RSS is its own.
+    bench.progress.status(
+        "Measuring",
+        "P1 dockyard cold (empty Go cache, empty dockyard cache)",
+    );
+    let dy_gocache = bench.fresh_dir("gocache-dockyard")?;
+    bench.fresh_dir("dockyard-cache")?;
+    bench.fresh_dir("out")?;
+    let dy_cold = bench.bundle(&dy_gocache, &[], "p1-dockyard")?;
+    let peak_rss = children_max_rss_mib();
+    bench.progress.status(
+        "Measured",
+        &format!("dockyard cold {dy_cold:.1}s, peak RSS {peak_rss:.0} MiB"),
+    );
+
+    bench.progress.status(
+        "Measuring",
+        "P1 upstream cold (entry points in sequence, one empty Go cache)",
+    );
+    copy_trees()?;
+    let up_gocache = bench.fresh_dir("gocache-upstream")?;
+    let up_cold = bench.upstream(&points, &up_gocache, "p1-upstream")?;
+    bench
+        .progress
+        .status("Measured", &format!("upstream cold {up_cold:.1}s"));
+
+    // P2: nothing changed.
+    let runs = args.runs.max(3);
+    let mut dy_noop = Vec::new();
+    let mut up_noop = Vec::new();
+    for i in 0..runs {
+        dy_noop.push(bench.bundle(&dy_gocache, &[], &format!("p2-dockyard-{i}"))?);
+        up_noop.push(bench.upstream(&points, &up_gocache, &format!("p2-upstream-{i}"))?);
+    }
+    let (dy_noop, up_noop) = (spread(dy_noop), spread(up_noop));
+    bench.progress.status(
+        "Measured",
+        &format!(
+            "no-op: dockyard {:.2}s, upstream {:.1}s",
+            dy_noop.median, up_noop.median
+        ),
+    );
+
+    // P3: one line appended to a Go file of runc, as an override for dockyard.
+    let runc_override = bench.fresh_dir("runc-override")?;
+    let runc_source = sources
+        .iter()
+        .find(|s| s.upstream == Upstream::Runc)
+        .context("no runc source")?;
+    let status = std::process::Command::new("cp")
+        .args([
+            "-a",
+            &format!("{}/.", runc_source.dir),
+            runc_override.as_str(),
+        ])
+        .status()?;
+    if !status.success() {
+        bail!("cannot copy runc for the override");
+    }
+    let _ = std::fs::remove_file(runc_override.join(build_core::source::READY_MARKER));
+    for git in [
+        vec!["init", "-q"],
+        vec!["add", "-A"],
+        vec![
+            "-c",
+            "user.name=bench",
+            "-c",
+            "user.email=bench@localhost",
+            "commit",
+            "-q",
+            "-m",
+            "pinned runc",
+        ],
+    ] {
+        LoggedCommand::new("git")
+            .args(git)
+            .cwd(runc_override.clone())
+            .read()?;
+    }
+    let override_flag = vec!["--source".to_owned(), format!("runc={runc_override}")];
+    bench.bundle(&dy_gocache, &override_flag, "p3-dockyard-warmup")?;
+    let runc_point = points
+        .iter()
+        .find(|p| p.upstream == Upstream::Runc)
+        .context("no runc entry point")?;
+    let mut dy_line = Vec::new();
+    let mut up_line = Vec::new();
+    for i in 0..runs {
+        append_line(&runc_override.join("main.go"), i)?;
+        dy_line.push(bench.bundle(&dy_gocache, &override_flag, &format!("p3-dockyard-{i}"))?);
+        append_line(&bench.scratch(Upstream::Runc).join("main.go"), i)?;
+        up_line.push(bench.upstream_one(runc_point, &up_gocache, &format!("p3-upstream-{i}"))?);
+    }
+    let (dy_line, up_line) = (spread(dy_line), spread(up_line));
+
+    // P4: sizes, packed the same way.
+    let tgz = std::fs::metadata(
+        root.join("out/docker-29.7.2")
+            .join("docker-29.7.2.tgz")
+            .as_std_path(),
+    )
+    .or_else(|_| newest_tgz(&root.join("out")))
+    .map(|m| m.len())?;
+    let mut upstream_files: Vec<(&str, Utf8PathBuf)> = points
+        .iter()
+        .flat_map(|p| {
+            p.outputs
+                .iter()
+                .map(|(name, rel)| (*name, bench.scratch(p.upstream).join(rel)))
+        })
+        .collect();
+    upstream_files.sort();
+    let upstream_tgz = packed_size(&upstream_files)?;
+
+    let report = Report {
+        dy_cold,
+        up_cold,
+        dy_noop,
+        up_noop,
+        dy_line,
+        up_line,
+        tgz,
+        upstream_tgz,
+        peak_rss,
+        runs,
+    };
+    let text = report.markdown()?;
+    let docs = crate::project_root().join("docs");
+    std::fs::create_dir_all(&docs)?;
+    std::fs::write(docs.join("benchmarks.md"), &text)?;
+    println!("{text}");
+    bench
+        .progress
+        .status("Wrote", docs.join("benchmarks.md").as_str());
+    Ok(())
+}
+
+fn newest_tgz(out: &Utf8Path) -> std::io::Result<std::fs::Metadata> {
+    let dir = crate::verify::newest_bundle(out).map_err(std::io::Error::other)?;
+    let name = format!("{}.tgz", dir.file_name().unwrap_or("docker"));
+    std::fs::metadata(dir.join(name))
+}
+
+fn append_line(file: &Utf8Path, i: usize) -> Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(file)
+        .with_context(|| format!("cannot open {file}"))?;
+    writeln!(f, "// dockyard bench: a harmless line ({i})")?;
+    Ok(())
+}
+
+/// The size of a tgz holding `files` under `docker/`, made as dockyard makes its own.
+fn packed_size(files: &[(&str, Utf8PathBuf)]) -> Result<u64> {
+    let mut size = archive::member(&Entry::Dir { name: "docker" }, 0, 6)?.len() as u64;
+    for (name, path) in files {
+        let name = format!("docker/{name}");
+        size += archive::member(
+            &Entry::File {
+                name: &name,
+                source: path,
+                mode: 0o755,
+            },
+            0,
+            6,
+        )
+        .with_context(|| format!("cannot pack {path}"))?
+        .len() as u64;
+    }
+    Ok(size + archive::end_member(6)?.len() as u64)
+}
+
+struct Report {
+    dy_cold: f64,
+    up_cold: f64,
+    dy_noop: Spread,
+    up_noop: Spread,
+    dy_line: Spread,
+    up_line: Spread,
+    tgz: u64,
+    upstream_tgz: u64,
+    peak_rss: f64,
+    runs: usize,
+}
+
+impl Report {
+    fn markdown(&self) -> Result<String> {
+        let go = LoggedCommand::new("go")
+            .args(["env", "GOVERSION"])
+            .env("GOTOOLCHAIN", "local")
+            .read()
+            .unwrap_or_default();
+        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+        let mem = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|m| {
+                m.lines()
+                    .next()
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|k| k.parse::<f64>().ok())
+            })
+            .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
+        let date = LoggedCommand::new("date")
+            .args(["-u", "+%Y-%m-%d"])
+            .read()
+            .unwrap_or_default();
+        let s = |x: Spread| format!("{:.2} s (min {:.2}, max {:.2})", x.median, x.min, x.max);
+        let mib = |b: u64| b as f64 / 1024.0 / 1024.0;
+        let verdict = |ok: bool| if ok { "met" } else { "not met" };
+        Ok(format!(
+            "# Benchmarks\n\n\
+             `cargo xtask bench`, {date}: {cores} cores, {mem:.1} GiB memory, {go}. Medians of {runs} runs \
+             where runs are short; cold runs once each, dockyard first.\n\n\
+             | | dockyard | upstream entry points | ratio | goal |\n\
+             |---|---|---|---|---|\n\
+             | P1 cold `bundle --static` | {dc:.1} s | {uc:.1} s | {r1:.2}× | ≤ 0.9×: {v1} |\n\
+             | P2 no-op | {dn} | {un} | | dockyard ≤ 1 s: {v2} |\n\
+             | P3 one line in runc | {dl} | {ul} (runc `make static`) | {r3:.2}× | ≤ 1.2×: {v3} |\n\
+             | P4 tgz size | {t:.1} MiB | {ut:.1} MiB (upstream's default flags, packed the same way) | {r4:.2}× | |\n\
+             | peak RSS, cold bundle | {rss:.0} MiB | | | |\n\n\
+             Upstream entry points, one after another with one shared Go cache, in scratch copies of the \
+             pinned trees: runc `make static`; containerd `make STATIC=1 bin/containerd bin/ctr \
+             bin/containerd-shim-runc-v2`; moby `hack/make.sh binary`; cli `scripts/with-go-mod.sh \
+             scripts/build/binary`; tini `cmake` + `make tini-static`. Logs: the bench folder's `logs/`.\n",
+            runs = self.runs,
+            dc = self.dy_cold,
+            uc = self.up_cold,
+            r1 = self.dy_cold / self.up_cold,
+            v1 = verdict(self.dy_cold <= 0.9 * self.up_cold),
+            dn = s(self.dy_noop),
+            un = s(self.up_noop),
+            v2 = verdict(self.dy_noop.median <= 1.0),
+            dl = s(self.dy_line),
+            ul = s(self.up_line),
+            r3 = self.dy_line.median / self.up_line.median,
+            v3 = verdict(self.dy_line.median <= 1.2 * self.up_line.median),
+            t = mib(self.tgz),
+            ut = mib(self.upstream_tgz),
+            r4 = self.tgz as f64 / self.upstream_tgz as f64,
+            rss = self.peak_rss,
+        ))
+    }
+}

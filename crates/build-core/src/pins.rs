@@ -203,7 +203,12 @@ impl Pins {
             let commit = CommitId::parse(table.commit.get_ref())
                 .map_err(|e| invalid(Some(table.commit.span()), &field("commit"), e.to_string()))?;
             let version = table.version.get_ref();
-            if version.is_empty() || version.starts_with('v') || !is_safe_token(version) {
+            // The version names files and folders (`docker-29.7.2.tgz`): no `/` at all.
+            if version.is_empty()
+                || version.starts_with('v')
+                || version.contains('/')
+                || !is_safe_token(version)
+            {
                 return Err(invalid(
                     Some(table.version.span()),
                     &field("version"),

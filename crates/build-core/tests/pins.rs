@@ -156,6 +156,8 @@ fn only_https_and_ssh_urls_without_credentials() {
 fn versions_and_tags_cannot_carry_paths() {
     let (_, field, _) = error(&GOOD.replace("version = \"1.4.3\"", "version = \"../../etc\""));
     assert_eq!(field, "runc.version");
+    let (_, field, _) = error(&GOOD.replace("version = \"1.4.3\"", "version = \"1.4/3\""));
+    assert_eq!(field, "runc.version");
     let (_, field, _) = error(&GOOD.replace("tag = \"v1.4.3\"", "tag = \"/abs\""));
     assert_eq!(field, "runc.tag");
     let (_, field, _) = error(&GOOD.replace("version = \"1.4.3\"", "version = \"1.4\\u0000\""));

@@ -57,10 +57,18 @@ impl SourcePlan {
         let mut requests = Vec::new();
         for pin in pins.iter() {
             let upstream = pin.upstream;
-            if let Some((_, path)) = overrides.iter().find(|(u, _)| *u == upstream) {
-                requests.push(SourceRequest::Override {
-                    upstream,
-                    path: absolute(path)?,
+            if let Some((_, value)) = overrides.iter().find(|(u, _)| *u == upstream) {
+                requests.push(match split_remote(value) {
+                    Some((url, reference)) => SourceRequest::Remote {
+                        upstream,
+                        url: url.to_owned(),
+                        reference: reference.map(str::to_owned),
+                        pin: pin.clone(),
+                    },
+                    None => SourceRequest::Override {
+                        upstream,
+                        path: absolute(value)?,
+                    },
                 });
                 continue;
             }
@@ -112,6 +120,21 @@ fn parse_assignments(values: &[String], flag: &str) -> Result<Vec<(Upstream, Str
     Ok(out)
 }
 
+/// `URL[@REF]` for a `--source` that names a repository rather than a working tree: the ref is
+/// what follows the last `@` after the last `/`.
+fn split_remote(value: &str) -> Option<(&str, Option<&str>)> {
+    let is_url = value.contains("://")
+        || (value.contains('@') && value.contains(':') && !value.starts_with('/'));
+    if !is_url {
+        return None;
+    }
+    let last_slash = value.rfind('/').unwrap_or(0);
+    match value.rfind('@') {
+        Some(at) if at > last_slash => Some((&value[..at], Some(&value[at + 1..]))),
+        _ => Some((value, None)),
+    }
+}
+
 /// Relative paths are taken from the current directory, as a person typing them expects.
 pub(crate) fn absolute(path: &str) -> Result<Utf8PathBuf> {
     let path = Utf8PathBuf::from(path);
@@ -122,4 +145,35 @@ pub(crate) fn absolute(path: &str) -> Result<Utf8PathBuf> {
     let cwd = Utf8PathBuf::from_path_buf(cwd)
         .map_err(|p| anyhow::anyhow!("the current directory is not UTF-8: {}", p.display()))?;
     Ok(cwd.join(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_remote;
+
+    #[test]
+    fn a_source_is_a_path_or_a_url_with_an_optional_ref() {
+        assert_eq!(split_remote("/home/me/runc"), None);
+        assert_eq!(split_remote("../runc"), None);
+        assert_eq!(
+            split_remote("https://github.com/me/runc"),
+            Some(("https://github.com/me/runc", None))
+        );
+        assert_eq!(
+            split_remote("https://github.com/me/runc@fix-1"),
+            Some(("https://github.com/me/runc", Some("fix-1")))
+        );
+        assert_eq!(
+            split_remote("git@github.com:me/runc"),
+            Some(("git@github.com:me/runc", None))
+        );
+        assert_eq!(
+            split_remote("git@github.com:me/runc@v1.4.3"),
+            Some(("git@github.com:me/runc", Some("v1.4.3")))
+        );
+        assert_eq!(
+            split_remote("file:///srv/runc@main"),
+            Some(("file:///srv/runc", Some("main")))
+        );
+    }
 }

@@ -62,13 +62,15 @@ pub(crate) struct SourceArgs {
 
     /// Get COMPONENT's pinned commit from a local clone (bare or not) or another URL instead of
     /// its pinned repository. The commit is still verified: a mirror cannot change what is
-    /// built. Repeat for several components.
+    /// built. COMPONENT is one of cli, containerd, moby, runc, tini; repeat the flag for several.
     #[arg(long = "mirror", value_name = "COMPONENT=PATH|URL")]
     pub(crate) mirrors: Vec<String>,
 
     /// Build COMPONENT from your own working tree as it is (dirty or not) instead of the pin;
-    /// binaries are stamped with its HEAD commit, and `-dirty` when it has changes.
-    #[arg(long = "source", value_name = "COMPONENT=PATH")]
+    /// binaries are stamped with its HEAD commit, and `-dirty` when it has changes. Or from a
+    /// fork: URL@REF (a branch, tag or commit; the remote's HEAD without @REF), resolved to a
+    /// commit when fetched.
+    #[arg(long = "source", value_name = "COMPONENT=PATH|URL[@REF]")]
     pub(crate) sources: Vec<String>,
 
     /// Use only the cache and mirrors; fail, naming the commit, rather than touch the network.

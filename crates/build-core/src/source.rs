@@ -90,6 +90,18 @@ pub enum SourceRequest {
         /// Where to get the commit instead of `pin.repository`.
         mirror: Option<Mirror>,
     },
+    /// Another repository (a fork) at a branch, tag or commit, e.g. `--source runc=URL@REF`.
+    /// The ref is resolved to a commit when fetched; that commit is what is built and stamped.
+    Remote {
+        /// Which upstream it replaces.
+        upstream: Upstream,
+        /// https, ssh or `file://`.
+        url: String,
+        /// A branch, tag or full commit; the remote's `HEAD` when `None`.
+        reference: Option<String>,
+        /// The pin it replaces (for the version to stamp).
+        pin: Pin,
+    },
     /// A developer's working tree, used as it is (dirty or not).
     Override {
         /// Which upstream it replaces.
@@ -109,7 +121,9 @@ impl SourceRequest {
     pub fn upstream(&self) -> Upstream {
         match self {
             SourceRequest::Pinned { pin, .. } => pin.upstream,
-            SourceRequest::Override { upstream, .. } => *upstream,
+            SourceRequest::Remote { upstream, .. } | SourceRequest::Override { upstream, .. } => {
+                *upstream
+            }
         }
     }
 }
@@ -411,8 +425,105 @@ impl SourceCache {
             SourceRequest::Pinned { pin, mirror } => {
                 self.prepare_pinned(pin, mirror.as_ref(), progress)
             }
+            SourceRequest::Remote {
+                url,
+                reference,
+                pin,
+                ..
+            } => self.prepare_remote(pin, url, reference.as_deref(), progress),
             SourceRequest::Override { upstream, path } => prepare_override(*upstream, path),
         }
+    }
+
+    /// Resolves `reference` in `url` to a commit by fetching it, then prepares that commit like a
+    /// pin of its own.
+    fn prepare_remote(
+        &self,
+        pin: &Pin,
+        url: &str,
+        reference: Option<&str>,
+        progress: &dyn Progress,
+    ) -> Result<Source, SourceError> {
+        let upstream = pin.upstream;
+        let reference = reference.unwrap_or("HEAD");
+        if !is_valid_reference(reference) {
+            return Err(SourceError::BadMirror {
+                given: format!("{}@{reference}", redact(url)),
+                why: "not a branch, tag or full commit name".into(),
+            });
+        }
+        let repository = if url.starts_with("file://") {
+            RepoUrl::local(url)
+        } else {
+            RepoUrl::parse(url).map_err(|e| SourceError::BadMirror {
+                given: redact(url),
+                why: e.to_string(),
+            })?
+        };
+        let repo_dir = self.repository_dir(url);
+        let lock_path = self.root.join("locks").join(format!(
+            "{}.lock",
+            repo_dir.file_name().unwrap_or("repository")
+        ));
+        let commit = {
+            let _lock = FileLock::acquire(
+                &lock_path,
+                &format!("the {upstream} repository cache"),
+                progress,
+            )
+            .map_err(io_err("cannot lock", &lock_path))?;
+            let repo = open_or_init(&repo_dir, upstream)?;
+            let local = format!(
+                "refs/dockyard/remote/{}",
+                reference.trim_start_matches("refs/")
+            );
+            if self.offline {
+                if repo.find_reference(&local).is_err() {
+                    return Err(SourceError::NotCachedOffline {
+                        upstream,
+                        commit: pin.commit.clone(),
+                        url: format!("{}@{reference}", redact(url)),
+                    });
+                }
+            } else {
+                progress.status(
+                    "Fetching",
+                    &format!("{upstream} {reference} from {}", redact(url)),
+                );
+                self.fetch_refspec(
+                    &repo,
+                    upstream,
+                    &pin.commit,
+                    url,
+                    &format!("+{reference}:{local}"),
+                    false,
+                    progress,
+                )?;
+            }
+            let id = repo
+                .find_reference(&local)
+                .and_then(|r| r.peel_to_commit())
+                .map_err(|e| git_err(upstream, &format!("resolving {reference}"), e))?
+                .id();
+            CommitId::parse(&id.to_string()).map_err(|e| SourceError::Git {
+                upstream,
+                action: "resolving a ref".into(),
+                message: e.to_string(),
+                hint: None,
+            })?
+        };
+        let resolved = Pin {
+            upstream,
+            repository,
+            tag: reference.to_owned(),
+            commit,
+            version: pin.version.clone(),
+        };
+        let mut source = self.prepare_pinned(&resolved, None, progress)?;
+        source.origin = Origin::Remote {
+            url: format!("{}@{reference}", redact(url)),
+        };
+        Ok(source)
     }
 
     fn prepare_pinned(
@@ -545,14 +656,7 @@ impl SourceCache {
         let oid =
             Oid::from_str(commit.as_str()).map_err(|e| git_err(upstream, "reading the pin", e))?;
         let repo_dir = self.repository_dir(pin.repository.as_str());
-        let repo = match Repository::open_bare(&repo_dir) {
-            Ok(repo) => repo,
-            Err(_) => {
-                remove_dir_all_if_exists(&repo_dir).map_err(io_err("cannot remove", &repo_dir))?;
-                Repository::init_bare(&repo_dir)
-                    .map_err(|e| git_err(upstream, "creating the cache repository", e))?
-            }
-        };
+        let repo = open_or_init(&repo_dir, upstream)?;
         if has_commit(&repo, oid) {
             return Ok((repo, Origin::Cache));
         }
@@ -636,6 +740,21 @@ impl SourceCache {
         progress: &dyn Progress,
     ) -> Result<(), SourceError> {
         let refspec = format!("+{commit}:refs/dockyard/{commit}");
+        self.fetch_refspec(repo, upstream, commit, url, &refspec, true, progress)
+    }
+
+    /// Fetches `refspec` with bounded retries; `shallow` where the transport can.
+    #[allow(clippy::too_many_arguments)]
+    fn fetch_refspec(
+        &self,
+        repo: &Repository,
+        upstream: Upstream,
+        commit: &CommitId,
+        url: &str,
+        refspec: &str,
+        shallow: bool,
+        progress: &dyn Progress,
+    ) -> Result<(), SourceError> {
         let mut last = None;
         for attempt in 1..=self.fetch_attempts {
             let mut remote = repo
@@ -643,12 +762,12 @@ impl SourceCache {
                 .map_err(|e| git_err(upstream, "setting up the remote", e))?;
             let mut options = git2::FetchOptions::new();
             // libgit2's local transport cannot negotiate depth; smart transports can.
-            if !url.starts_with("file://") {
+            if shallow && !url.starts_with("file://") {
                 options.depth(1);
             }
             options.download_tags(git2::AutotagOption::None);
             options.remote_callbacks(credential_callbacks(repo));
-            match remote.fetch(&[&refspec], Some(&mut options), None) {
+            match remote.fetch(&[refspec], Some(&mut options), None) {
                 Ok(()) => return Ok(()),
                 // The server answered that it has no such object: retrying cannot help.
                 Err(e) if is_missing_object(&e) => {
@@ -717,6 +836,31 @@ fn is_missing_object(e: &git2::Error) -> bool {
         || m.contains("no such")
         || m.contains("not found")
         || m.contains("couldn't find remote ref")
+}
+
+/// The cache repository at `dir`, created (or re-created, if unreadable) as needed.
+fn open_or_init(dir: &Utf8Path, upstream: Upstream) -> Result<Repository, SourceError> {
+    match Repository::open_bare(dir) {
+        Ok(repo) => Ok(repo),
+        Err(_) => {
+            remove_dir_all_if_exists(dir).map_err(io_err("cannot remove", dir))?;
+            Repository::init_bare(dir)
+                .map_err(|e| git_err(upstream, "creating the cache repository", e))
+        }
+    }
+}
+
+/// A branch, tag, `HEAD` or full commit that is safe inside a refspec.
+fn is_valid_reference(r: &str) -> bool {
+    if r == "HEAD" || CommitId::parse(r).is_ok() {
+        return true;
+    }
+    !r.starts_with(['-', '+', '/'])
+        && !r.contains([':', '*', '^', '~', '?', '[', '\\', ' ', '\0'])
+        && git2::Reference::is_valid_name(&format!(
+            "refs/heads/{}",
+            r.trim_start_matches("refs/heads/")
+        ))
 }
 
 fn has_commit(repo: &Repository, oid: Oid) -> bool {

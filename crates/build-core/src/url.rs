@@ -61,6 +61,12 @@ impl RepoUrl {
         Ok(RepoUrl(s.to_owned()))
     }
 
+    /// A `file://` URL to a local repository: allowed where a person passed it on the command
+    /// line (`--source`, `--mirror`), never in a pin file.
+    pub(crate) fn local(s: &str) -> RepoUrl {
+        RepoUrl(s.to_owned())
+    }
+
     /// The URL as given, for git.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -477,3 +477,45 @@ fn a_corrupted_cache_repository_is_repaired() {
     assert_eq!(read(&repaired.dir.join("VERSION")), "1.4.3\n");
     assert_eq!(repaired.commit, w.pin.commit);
 }
+
+#[test]
+fn a_fork_at_a_branch_is_resolved_to_a_commit_and_built_like_a_pin() {
+    let w = world();
+    // A fork with a branch one commit ahead of the mirror's HEAD.
+    let mut fork = Kind::Runc.create(&w.root.join("fork"));
+    let repo = git2::Repository::open(&fork.path).unwrap();
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    repo.branch("fix-seccomp", &head, false).unwrap();
+    repo.set_head("refs/heads/fix-seccomp").unwrap();
+    fork.write("VERSION", "1.4.3-fix\n");
+    let fixed = fork.commit("fix");
+    let request = SourceRequest::Remote {
+        upstream: Upstream::Runc,
+        url: format!("file://{}", fork.path),
+        reference: Some("fix-seccomp".into()),
+        pin: w.pin.clone(),
+    };
+    let source = w.cache().prepare(&request, &Silent).unwrap();
+    assert_eq!(source.commit.as_str(), fixed);
+    assert!(!source.dirty);
+    assert_eq!(read(&source.dir.join("VERSION")), "1.4.3-fix\n");
+    assert!(matches!(&source.origin, Origin::Remote { url } if url.ends_with("@fix-seccomp")), "{:?}", source.origin);
+
+    // Offline, the ref resolves from the cache.
+    let again = w.cache().offline(true).prepare(&request, &Silent).unwrap();
+    assert_eq!(again.commit.as_str(), fixed);
+}
+
+#[test]
+fn refs_that_could_inject_into_a_refspec_are_refused() {
+    let w = world();
+    for bad in ["a:b", "-x", "+main", "main..x", "a b", "*"] {
+        let request = SourceRequest::Remote {
+            upstream: Upstream::Runc,
+            url: format!("file://{}", w.repo.path),
+            reference: Some(bad.into()),
+            pin: w.pin.clone(),
+        };
+        assert!(w.cache().prepare(&request, &Silent).is_err(), "{bad:?} accepted");
+    }
+}

@@ -8,29 +8,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use camino::{Utf8Path, Utf8PathBuf};
-use common::{World, read, stderr, world, xtask};
+use common::{World, read, snapshot, stderr, world, xtask};
 use test_fixtures::Kind;
-
-/// Every file under `dir` with its bytes (empty when `dir` does not exist).
-fn snapshot(dir: &Utf8Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries {
-            let p = Utf8PathBuf::from_path_buf(e.unwrap().path()).unwrap();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((p.strip_prefix(dir).unwrap().to_string(), read(&p)));
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 /// A world with one good bundle published, and a snapshot of it.
 fn published() -> (World, Utf8PathBuf, Vec<(String, Vec<u8>)>) {
@@ -404,7 +383,8 @@ fn sha2_digest(bytes: &[u8]) -> Vec<u8> {
     sha2::Sha256::digest(bytes).to_vec()
 }
 
-// 20. Different working dirs, umask and TZ: identical SHA256SUMS and tgz.
+// 20. Different working dirs, caches, umask and TZ: identical SHA256SUMS and tgz (also the
+// determinism check of the bundle itself).
 #[test]
 fn bundles_ignore_working_dir_umask_and_time_zone() {
     use std::os::unix::process::CommandExt;

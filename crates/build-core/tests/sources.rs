@@ -499,7 +499,11 @@ fn a_fork_at_a_branch_is_resolved_to_a_commit_and_built_like_a_pin() {
     assert_eq!(source.commit.as_str(), fixed);
     assert!(!source.dirty);
     assert_eq!(read(&source.dir.join("VERSION")), "1.4.3-fix\n");
-    assert!(matches!(&source.origin, Origin::Remote { url } if url.ends_with("@fix-seccomp")), "{:?}", source.origin);
+    assert!(
+        matches!(&source.origin, Origin::Remote { url } if url.ends_with("@fix-seccomp")),
+        "{:?}",
+        source.origin
+    );
 
     // Offline, the ref resolves from the cache.
     let again = w.cache().offline(true).prepare(&request, &Silent).unwrap();
@@ -516,6 +520,9 @@ fn refs_that_could_inject_into_a_refspec_are_refused() {
             reference: Some(bad.into()),
             pin: w.pin.clone(),
         };
-        assert!(w.cache().prepare(&request, &Silent).is_err(), "{bad:?} accepted");
+        assert!(
+            w.cache().prepare(&request, &Silent).is_err(),
+            "{bad:?} accepted"
+        );
     }
 }

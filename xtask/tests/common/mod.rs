@@ -118,3 +118,24 @@ pub fn tgz_file(path: &Utf8Path, name: &str) -> Vec<u8> {
     }
     panic!("{name} is not in {path}");
 }
+
+/// Every file under `dir` with its bytes (empty when `dir` does not exist).
+pub fn snapshot(dir: &Utf8Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries {
+            let p = Utf8PathBuf::from_path_buf(e.unwrap().path()).unwrap();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.strip_prefix(dir).unwrap().to_string(), read(&p)));
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -6,22 +6,22 @@
 //! See `runc_build` for a complete example; every component crate is called the same way.
 
 use build_core::cmake::{self, CmakeTarget};
-pub use build_core::{Artifacts, BuildError as Error, BuildOptions, Linkage};
+pub use build_core::{Artifacts, BuildError as Error, BuildOptions};
 
 /// The component's name in logs and messages.
 pub const COMPONENT: &str = "tini";
 /// What this crate builds.
 pub const BINARIES: &[&str] = &["docker-init"];
 /// Bumped whenever the recipe changes what it produces (part of the bundle's cache key).
-pub const RECIPE_VERSION: u32 = 1;
+pub const RECIPE_VERSION: u32 = 2;
 
 /// The recipe, as data (tini's CMakeLists.txt at v0.19.0).
+///
+/// Always `tini-static`, in dynamic builds too: dockerd bind-mounts docker-init into containers
+/// as their PID 1, where the image may have no libc at all.
 pub fn recipe(opts: &BuildOptions) -> CmakeTarget {
     CmakeTarget {
-        target: match opts.linkage {
-            Linkage::Static => "tini-static",
-            Linkage::Dynamic => "tini",
-        },
+        target: "tini-static",
         name: "docker-init",
         defines: Vec::new(),
         header_strings: vec![(

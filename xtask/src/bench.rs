@@ -174,7 +174,12 @@ impl Bench {
 
     fn upstream_one(&self, point: &EntryPoint, gocache: &Utf8Path, log: &str) -> Result<f64> {
         let tree = self.scratch(point.upstream);
-        let mut cmd = LoggedCommand::new(point.command[0].as_str())
+        // A relative program (`hack/make.sh`) is the tree's own script.
+        let program = match point.command[0].contains('/') {
+            true => tree.join(&point.command[0]).to_string(),
+            false => point.command[0].clone(),
+        };
+        let mut cmd = LoggedCommand::new(program)
             .args(point.command[1..].iter().cloned())
             .cwd(tree)
             .env("GOCACHE", gocache.as_str())

@@ -217,7 +217,13 @@ fn manifest_component(c: &BundleComponent) -> ManifestComponent {
         go: first
             .filter(|a| a.toolchain.starts_with("go"))
             .map(|a| a.toolchain.trim_start_matches("go").to_owned()),
-        tags: first.map(|a| a.tags.clone()).unwrap_or_default(),
+        // Every tag any of its binaries was built with, in first-seen order (the shim adds no_grpc).
+        tags: c.artifacts.binaries.iter().flat_map(|a| &a.tags).fold(Vec::new(), |mut all, t| {
+            if !all.contains(t) {
+                all.push(t.clone());
+            }
+            all
+        }),
         binaries: c
             .artifacts
             .binaries

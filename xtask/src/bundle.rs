@@ -25,7 +25,7 @@ use crate::publish::{self, Bundle, BundleComponent};
 use crate::status::StatusLines;
 
 /// Bumped when the bundle's layout or a cache format changes.
-pub(crate) const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 2;
 
 pub(crate) fn run(args: &BundleArgs) -> Result<()> {
     let status = Arc::new(StatusLines::default());

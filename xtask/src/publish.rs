@@ -137,9 +137,12 @@ pub(crate) fn publish(
     let mut files: Vec<ManifestFile> = Vec::new();
     let docker = staging.join("docker");
     std::fs::create_dir(&docker)?;
+    let previous = Previous::read(&final_dir);
     for artifact in &binaries {
         let dest = docker.join(&artifact.name);
-        copy_regular(&artifact.path, &dest, BINARY_MODE)?;
+        if !previous.link_unchanged(artifact, &dest) {
+            copy_regular(&artifact.path, &dest, BINARY_MODE)?;
+        }
         files.push(ManifestFile {
             path: format!("docker/{}", artifact.name),
             sha256: artifact.sha256.clone(),
@@ -218,18 +221,61 @@ fn manifest_component(c: &BundleComponent) -> ManifestComponent {
             .filter(|a| a.toolchain.starts_with("go"))
             .map(|a| a.toolchain.trim_start_matches("go").to_owned()),
         // Every tag any of its binaries was built with, in first-seen order (the shim adds no_grpc).
-        tags: c.artifacts.binaries.iter().flat_map(|a| &a.tags).fold(Vec::new(), |mut all, t| {
-            if !all.contains(t) {
-                all.push(t.clone());
-            }
-            all
-        }),
+        tags: c
+            .artifacts
+            .binaries
+            .iter()
+            .flat_map(|a| &a.tags)
+            .fold(Vec::new(), |mut all, t| {
+                if !all.contains(t) {
+                    all.push(t.clone());
+                }
+                all
+            }),
         binaries: c
             .artifacts
             .binaries
             .iter()
             .map(|a| a.name.clone())
             .collect(),
+    }
+}
+
+/// The bundle being replaced, whose unchanged binaries are linked instead of copied: after the
+/// swap it is deleted, so the new bundle becomes their only owner.
+struct Previous {
+    dir: Utf8PathBuf,
+    manifest: Option<Manifest>,
+    published: Option<std::time::SystemTime>,
+}
+
+impl Previous {
+    fn read(dir: &Utf8Path) -> Previous {
+        Previous {
+            dir: dir.to_owned(),
+            manifest: read_manifest(dir).ok(),
+            published: std::fs::metadata(dir.join("manifest.json"))
+                .and_then(|m| m.modified())
+                .ok(),
+        }
+    }
+
+    /// Hard-links the previous bundle's copy of `artifact` to `dest` when it is the same binary:
+    /// same checksum in its manifest, same size, and not modified since it was published.
+    fn link_unchanged(&self, artifact: &Artifact, dest: &Utf8Path) -> bool {
+        let (Some(manifest), Some(published)) = (&self.manifest, self.published) else {
+            return false;
+        };
+        let path = format!("docker/{}", artifact.name);
+        let listed = manifest
+            .files
+            .iter()
+            .any(|f| f.path == path && f.sha256 == artifact.sha256 && f.size == artifact.size);
+        let old = self.dir.join(&path);
+        let untouched = std::fs::symlink_metadata(&old).is_ok_and(|m| {
+            m.is_file() && m.len() == artifact.size && m.modified().is_ok_and(|t| t <= published)
+        });
+        listed && untouched && std::fs::hard_link(&old, dest).is_ok()
     }
 }
 

@@ -85,7 +85,43 @@ pub fn member(entry: &Entry<'_>, mtime: u64, level: u32) -> io::Result<Vec<u8>> 
     }
     // `finish` wrote the two zero blocks that end an archive; they belong in the last member only.
     raw.truncate(raw.len() - 1024);
-    gzip(&raw, level)
+    gzip_chunked(&raw, level)
+}
+
+/// Bytes per gzip member: big enough that compression barely suffers, small enough that a
+/// 100 MB binary keeps every core busy.
+const CHUNK: usize = 4 << 20;
+
+/// `bytes` as gzip members of [`CHUNK`] bytes each, compressed in parallel. The output depends
+/// only on the input and the level, never on the number of threads.
+fn gzip_chunked(bytes: &[u8], level: u32) -> io::Result<Vec<u8>> {
+    let chunks: Vec<&[u8]> = bytes.chunks(CHUNK).collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(chunks.len())
+        .max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<io::Result<Vec<u8>>>> = (0..chunks.len()).map(|_| None).collect();
+    let slots = std::sync::Mutex::new(&mut results);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(chunk) = chunks.get(i) else { break };
+                    let compressed = gzip(chunk, level);
+                    if let Ok(mut slots) = slots.lock() {
+                        slots[i] = Some(compressed);
+                    }
+                }
+            });
+        }
+    });
+    let mut out = Vec::new();
+    for result in results {
+        out.extend(result.unwrap_or_else(|| Err(io::Error::other("a compression thread failed")))?);
+    }
+    Ok(out)
 }
 
 /// The last member: the two zero blocks that end a tar archive.
@@ -175,6 +211,43 @@ mod tests {
                 ("docker/hello".into(), 0o755, 7, 0)
             ]
         );
+    }
+
+    #[test]
+    fn a_large_entry_is_split_into_members_that_read_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = Utf8Path::from_path(dir.path()).unwrap().join("big");
+        let data: Vec<u8> = (0..(CHUNK * 2 + 12345)).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
+        let mut tgz = member(
+            &Entry::File {
+                name: "docker/big",
+                source: &path,
+                mode: 0o755,
+            },
+            0,
+            1,
+        )
+        .unwrap();
+        assert_eq!(
+            tgz,
+            member(
+                &Entry::File {
+                    name: "docker/big",
+                    source: &path,
+                    mode: 0o755
+                },
+                0,
+                1
+            )
+            .unwrap()
+        );
+        tgz.extend(end_member(1).unwrap());
+        let mut archive = tar::Archive::new(flate2::read::MultiGzDecoder::new(&tgz[..]));
+        let mut entry = archive.entries().unwrap().next().unwrap().unwrap();
+        let mut back = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut back).unwrap();
+        assert!(back == data);
     }
 
     #[test]

@@ -230,6 +230,8 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         .map(|r| plan.cache.prepare(r, &progress))
         .collect::<Result<_, _>>()?;
     let root = crate::fetch::absolute(args.dir.as_str())?;
+    // Logs append per command; each bench starts them afresh.
+    build_core::fs::remove_dir_all_if_exists(&root.join("logs"))?;
     std::fs::create_dir_all(root.join("logs"))?;
     let bench = Bench {
         root: root.clone(),

@@ -192,28 +192,20 @@ impl LoggedCommand {
 
     /// Runs to completion and returns its stdout (trimmed); stderr goes into the error.
     pub fn read(&self) -> Result<String, CommandError> {
-        let fail = |what: String, tail: String| CommandError {
-            command: self.display(),
-            what,
-            log: None,
-            tail,
-        };
-        let output = self
-            .expression()
-            .stdout_capture()
-            .stderr_capture()
-            .stdin_null()
-            .unchecked()
-            .run()
-            .map_err(|e| fail(format!("could not start: {e}"), String::new()))?;
-        if !output.status.success() {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            return Err(fail(
-                format!("exited with status {}", output.status.code().unwrap_or(-1)),
-                redact(&tail(&stderr, TAIL_LINES)),
-            ));
+        let out = self.output()?;
+        if out.code != Some(0) {
+            let what = match out.code {
+                Some(code) => format!("exited with status {code}"),
+                None => "was killed by a signal".to_owned(),
+            };
+            return Err(CommandError {
+                command: self.display(),
+                what,
+                log: None,
+                tail: redact(&tail(&out.stderr, TAIL_LINES)),
+            });
         }
-        Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+        Ok(out.stdout.trim().to_owned())
     }
 }
 

@@ -1,6 +1,6 @@
 //! What a build produced: each binary with its checksum and link kind.
 
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::elf::LinkKind;
@@ -35,10 +35,5 @@ impl Artifacts {
     /// The binary named `name`, if built.
     pub fn get(&self, name: &str) -> Option<&Artifact> {
         self.binaries.iter().find(|a| a.name == name)
-    }
-
-    /// The paths of all binaries.
-    pub fn paths(&self) -> impl Iterator<Item = &Utf8Path> {
-        self.binaries.iter().map(|a| a.path.as_path())
     }
 }

@@ -110,16 +110,6 @@ pub enum PinsError {
     },
 }
 
-impl PinsError {
-    /// A short word for the kind of problem, for tests and tooling.
-    pub fn field(&self) -> Option<&str> {
-        match self {
-            PinsError::Invalid { field, .. } => Some(field),
-            PinsError::Read { .. } => None,
-        }
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {

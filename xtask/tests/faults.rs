@@ -455,3 +455,33 @@ fn a_planted_symlink_at_the_lock_is_not_followed() {
     now.retain(|(p, _)| p != ".dockyard.lock");
     assert_eq!(now, before);
 }
+
+// 9. A run killed while writing the tgz or the checksums leaves only its staging folder behind;
+// the previous bundle is untouched and the next run removes the leftover.
+#[test]
+fn a_staging_folder_left_by_a_killed_publish_is_removed_by_the_next_run() {
+    let (w, out, before) = published();
+    let staging = out.join(".tmp-docker-29.7.2-killed");
+    std::fs::create_dir_all(staging.join("docker")).unwrap();
+    std::fs::write(
+        staging.join("docker-29.7.2.tgz"),
+        b"\x1f\x8b half a tarball",
+    )
+    .unwrap();
+    std::fs::write(staging.join("SHA256SUMS"), b"0000  docker/r").unwrap();
+    let runc = w.repo(Kind::Runc).path.clone();
+    std::fs::write(runc.join("extra.go"), "package main\n\nvar extra = 3\n").unwrap();
+    let source = format!("runc={runc}");
+    w.bundle_ok(&out, &["--source", &source]);
+    assert!(!staging.exists());
+    assert_ne!(
+        snapshot(&out),
+        before,
+        "the new bundle replaced the old one"
+    );
+    let verify = xtask()
+        .args(["verify", out.join("docker-29.7.2").as_str()])
+        .output()
+        .unwrap();
+    assert!(verify.status.success(), "{}", stderr(&verify));
+}

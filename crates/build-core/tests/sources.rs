@@ -103,6 +103,13 @@ fn a_mirror_without_the_commit_is_named_and_nothing_is_checked_out() {
         "{message}"
     );
     assert!(!cache.checkout_dir(Upstream::Runc, &pin.commit).exists());
+    assert!(
+        cache
+            .repository_dir(pin.repository.as_str())
+            .join("objects")
+            .is_dir(),
+        "the cache is kept"
+    );
 }
 
 #[test]

@@ -756,13 +756,16 @@ impl SourceCache {
         progress: &dyn Progress,
     ) -> Result<(), SourceError> {
         let mut last = None;
-        for attempt in 1..=self.fetch_attempts {
+        // libgit2's local transport cannot negotiate depth; smart transports can.
+        let mut shallow = shallow && !url.starts_with("file://");
+        let mut attempt = 0;
+        while attempt < self.fetch_attempts {
+            attempt += 1;
             let mut remote = repo
                 .remote_anonymous(url)
                 .map_err(|e| git_err(upstream, "setting up the remote", e))?;
             let mut options = git2::FetchOptions::new();
-            // libgit2's local transport cannot negotiate depth; smart transports can.
-            if shallow && !url.starts_with("file://") {
+            if shallow {
                 options.depth(1);
             }
             options.download_tags(git2::AutotagOption::None);
@@ -776,6 +779,12 @@ impl SourceCache {
                         commit: commit.clone(),
                         url: redact(url),
                     });
+                }
+                // `url.<base>.insteadOf` can turn an https pin into a local path: fetch it whole,
+                // without spending an attempt.
+                Err(e) if shallow && e.message().contains("shallow fetch is not supported") => {
+                    shallow = false;
+                    attempt -= 1;
                 }
                 Err(e) => {
                     let message = redact(e.message());

@@ -533,3 +533,24 @@ fn refs_that_could_inject_into_a_refspec_are_refused() {
         );
     }
 }
+
+#[test]
+fn git_url_insteadof_config_redirects_a_pin_and_the_commit_is_still_verified() {
+    let w = world();
+    let cache = w.cache();
+    // git's own redirection, here in the cache repository's config (usually ~/.gitconfig).
+    let repo =
+        git2::Repository::init_bare(cache.repository_dir(w.pin.repository.as_str())).unwrap();
+    repo.config()
+        .unwrap()
+        .set_str(
+            &format!("url.file://{}.insteadOf", w.repo.path),
+            w.pin.repository.as_str(),
+        )
+        .unwrap();
+    let source = cache
+        .prepare(&SourceRequest::pinned(w.pin.clone()), &Silent)
+        .unwrap();
+    assert_eq!(source.commit, w.pin.commit);
+    assert_eq!(read(&source.dir.join("VERSION")), "1.4.3\n");
+}

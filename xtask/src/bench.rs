@@ -447,11 +447,10 @@ struct Report {
 
 impl Report {
     fn markdown(&self) -> Result<String> {
-        let go = LoggedCommand::new("go")
-            .args(["env", "GOVERSION"])
-            .env("GOTOOLCHAIN", "local")
-            .read()
-            .unwrap_or_default();
+        let go = build_core::go::GoToolchain::find("bench").map_or_else(
+            |_| "go (unknown)".to_owned(),
+            |g| format!("go{}", g.version),
+        );
         let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
         let mem = std::fs::read_to_string("/proc/meminfo")
             .ok()

@@ -2,8 +2,9 @@
 //! install when one is missing.
 
 use anyhow::{Result, bail};
-use build_core::Linkage;
+use build_core::go::GoToolchain;
 use build_core::process::LoggedCommand;
+use build_core::{BuildError, Linkage};
 
 use crate::components::Component;
 use crate::flags::DoctorArgs;
@@ -38,7 +39,12 @@ pub(crate) fn checks(linkage: Linkage, components: &[&Component]) -> Vec<Check> 
     if wanted("go") {
         out.push(Check {
             what: "go",
-            found: version_of("go", &["env", "GOVERSION"]),
+            // The same question the build asks, so GOTOOLCHAIN is honoured here too.
+            found: match GoToolchain::find("doctor") {
+                Ok(go) => Ok(format!("go{} ({})", go.version, go.go)),
+                Err(BuildError::Toolchain { problem, .. }) => Err(problem),
+                Err(e) => Err(e.to_string()),
+            },
             fix: "install Go 1.26 or newer (https://go.dev/dl) and put it on PATH",
         });
     }
@@ -52,16 +58,14 @@ pub(crate) fn checks(linkage: Linkage, components: &[&Component]) -> Vec<Check> 
     if wanted("cmake") {
         out.push(Check {
             what: "cmake",
-            found: version_of("cmake", &["--version"])
-                .map(|v| v.lines().next().unwrap_or("").to_owned()),
+            found: version_of("cmake", &["--version"]),
             fix: "apt-get install cmake",
         });
     }
     if wanted("make") {
         out.push(Check {
             what: "make",
-            found: version_of("make", &["--version"])
-                .map(|v| v.lines().next().unwrap_or("").to_owned()),
+            found: version_of("make", &["--version"]),
             fix: "apt-get install make (CMake's default generator)",
         });
     }
@@ -98,6 +102,7 @@ pub(crate) fn checks(linkage: Linkage, components: &[&Component]) -> Vec<Check> 
     out
 }
 
+/// The first line `program args` prints.
 fn version_of(program: &str, args: &[&str]) -> Result<String, String> {
     if which::which(program).is_err() {
         return Err(format!("`{program}` is not on PATH"));
@@ -105,6 +110,7 @@ fn version_of(program: &str, args: &[&str]) -> Result<String, String> {
     LoggedCommand::new(program)
         .args(args.iter().copied())
         .read()
+        .map(|out| out.lines().next().unwrap_or("").to_owned())
         .map_err(|e| format!("{e}: {}", e.tail))
 }
 
@@ -120,9 +126,7 @@ fn static_lib(name: &str) -> Result<String, String> {
 
 /// The C compiler's identity, part of every cgo component's cache key.
 pub(crate) fn cc_version() -> String {
-    version_of("gcc", &["--version"])
-        .map(|v| v.lines().next().unwrap_or("").to_owned())
-        .unwrap_or_else(|e| e)
+    version_of("gcc", &["--version"]).unwrap_or_else(|e| e)
 }
 
 /// Stops a bundle before any fetch when a tool is missing, with the same advice as `doctor`.

@@ -11,12 +11,15 @@ use build_core::Upstream;
 use build_core::archive::{self, Entry};
 use build_core::process::LoggedCommand;
 use build_core::progress::Progress;
+use build_core::source::READY_MARKER;
 use build_core::source::Source;
+use build_core::toolchain::GoToolchain;
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::fetch::SourcePlan;
+use bundle::SourcePlan;
+
 use crate::flags::BenchArgs;
-use crate::status::StatusLines;
+use crate::render::StatusLines;
 
 /// One upstream build entry point, run in its scratch tree.
 struct EntryPoint {
@@ -135,6 +138,8 @@ struct Bench {
     root: Utf8PathBuf,
     xtask: Utf8PathBuf,
     mirrors: Vec<String>,
+    /// `GOTOOLCHAIN` exactly as dockyard's builds set it.
+    gotoolchain: String,
     pins: Utf8PathBuf,
     progress: StatusLines,
 }
@@ -185,7 +190,7 @@ impl Bench {
             .env("GOCACHE", gocache.as_str())
             .env("GOPROXY", "off")
             .env("GOFLAGS", "-mod=vendor")
-            .env("GOTOOLCHAIN", "local");
+            .env("GOTOOLCHAIN", &self.gotoolchain);
         for (k, v) in &point.env {
             cmd = cmd.env(k, v);
         }
@@ -223,13 +228,15 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         );
     }
     let progress = StatusLines::default();
-    let plan = SourcePlan::from_args(&args.sources)?;
+    let plan = crate::verbs::source_plan(&args.sources)?;
+    let release = plan.release()?;
+    let go = GoToolchain::find()?;
     let sources: Vec<Source> = plan
         .requests
         .iter()
         .map(|r| plan.cache.prepare(r, &progress))
         .collect::<Result<_, _>>()?;
-    let root = crate::fetch::absolute(args.dir.as_str())?;
+    let root = args.dir.clone();
     // Logs append per command; each bench starts them afresh.
     build_core::fs::remove_dir_all_if_exists(&root.join("logs"))?;
     std::fs::create_dir_all(root.join("logs"))?;
@@ -237,7 +244,13 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         root: root.clone(),
         xtask: Utf8PathBuf::from_path_buf(std::env::current_exe()?)
             .map_err(|p| anyhow::anyhow!("not UTF-8: {}", p.display()))?,
-        mirrors: args.sources.mirrors.clone(),
+        mirrors: args
+            .sources
+            .mirrors
+            .iter()
+            .map(|m| format!("{}={}", m.upstream, m.mirror))
+            .collect(),
+        gotoolchain: go.gotoolchain.clone(),
         pins: args.sources.pins.clone(),
         progress,
     };
@@ -245,16 +258,9 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     let copy_trees = || -> Result<()> {
         bench.fresh_dir("upstream")?;
         for source in &sources {
-            let status = std::process::Command::new("cp")
-                .args([
-                    "-a",
-                    source.dir.as_str(),
-                    bench.scratch(source.upstream).as_str(),
-                ])
-                .status()?;
-            if !status.success() {
-                bail!("cannot copy {} for the upstream side", source.dir);
-            }
+            let scratch = bench.scratch(source.upstream);
+            build_core::fs::copy_tree(&source.dir, &scratch, &[READY_MARKER])
+                .with_context(|| format!("cannot copy {} to {scratch}", source.dir))?;
         }
         Ok(())
     };
@@ -286,7 +292,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         .status("Measured", &format!("upstream cold {up_cold:.1}s"));
 
     // P2: nothing changed.
-    let runs = args.runs.max(3);
+    let runs = usize::from(args.runs);
     let mut dy_noop = Vec::new();
     let mut up_noop = Vec::new();
     for i in 0..runs {
@@ -308,36 +314,9 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         .iter()
         .find(|s| s.upstream == Upstream::Runc)
         .context("no runc source")?;
-    let status = std::process::Command::new("cp")
-        .args([
-            "-a",
-            &format!("{}/.", runc_source.dir),
-            runc_override.as_str(),
-        ])
-        .status()?;
-    if !status.success() {
-        bail!("cannot copy runc for the override");
-    }
-    let _ = std::fs::remove_file(runc_override.join(build_core::source::READY_MARKER));
-    for git in [
-        vec!["init", "-q"],
-        vec!["add", "-A"],
-        vec![
-            "-c",
-            "user.name=bench",
-            "-c",
-            "user.email=bench@localhost",
-            "commit",
-            "-q",
-            "-m",
-            "pinned runc",
-        ],
-    ] {
-        LoggedCommand::new("git")
-            .args(git)
-            .cwd(runc_override.clone())
-            .read()?;
-    }
+    build_core::fs::copy_tree(&runc_source.dir, &runc_override, &[READY_MARKER])
+        .with_context(|| format!("cannot copy runc to {runc_override}"))?;
+    commit_all(&runc_override).context("cannot make the runc override a git working tree")?;
     let override_flag = vec!["--source".to_owned(), format!("runc={runc_override}")];
     bench.bundle(&dy_gocache, &override_flag, "p3-dockyard-warmup")?;
     let runc_point = points
@@ -355,13 +334,10 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     let (dy_line, up_line) = (spread(dy_line), spread(up_line));
 
     // P4: sizes, packed the same way.
-    let tgz = std::fs::metadata(
-        root.join("out/docker-29.7.2")
-            .join("docker-29.7.2.tgz")
-            .as_std_path(),
-    )
-    .or_else(|_| newest_tgz(&root.join("out")))
-    .map(|m| m.len())?;
+    let name = format!("docker-{release}");
+    let tgz = std::fs::metadata(root.join("out").join(&name).join(format!("{name}.tgz")))
+        .with_context(|| format!("the bench's bundle {name} has no tgz"))?
+        .len();
     let mut upstream_files: Vec<(&str, Utf8PathBuf)> = points
         .iter()
         .flat_map(|p| {
@@ -396,10 +372,24 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
-fn newest_tgz(out: &Utf8Path) -> std::io::Result<std::fs::Metadata> {
-    let dir = crate::verify::newest_bundle(out).map_err(std::io::Error::other)?;
-    let name = format!("{}.tgz", dir.file_name().unwrap_or("docker"));
-    std::fs::metadata(dir.join(name))
+/// Makes `dir` a git working tree whose HEAD commits everything in it (git2, as the sources
+/// are read).
+fn commit_all(dir: &Utf8Path) -> Result<(), git2::Error> {
+    let repo = git2::Repository::init(dir)?;
+    let mut index = repo.index()?;
+    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None)?;
+    index.write()?;
+    let tree = repo.find_tree(index.write_tree()?)?;
+    let signature = git2::Signature::now("dockyard bench", "bench@localhost")?;
+    repo.commit(
+        Some("HEAD"),
+        &signature,
+        &signature,
+        "pinned runc",
+        &tree,
+        &[],
+    )?;
+    Ok(())
 }
 
 fn append_line(file: &Utf8Path, i: usize) -> Result<()> {
@@ -447,7 +437,7 @@ struct Report {
 
 impl Report {
     fn markdown(&self) -> Result<String> {
-        let go = build_core::go::GoToolchain::find("bench").map_or_else(
+        let go = GoToolchain::find().map_or_else(
             |_| "go (unknown)".to_owned(),
             |g| format!("go{}", g.version),
         );
@@ -461,10 +451,10 @@ impl Report {
                     .and_then(|k| k.parse::<f64>().ok())
             })
             .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
-        let date = LoggedCommand::new("date")
-            .args(["-u", "+%Y-%m-%d"])
-            .read()
-            .unwrap_or_default();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let date = build_core::build::rfc3339(now)[..10].to_owned();
         let s = |x: Spread| format!("{:.2} s (min {:.2}, max {:.2})", x.median, x.min, x.max);
         let mib = |b: u64| b as f64 / 1024.0 / 1024.0;
         let verdict = |ok: bool| if ok { "met" } else { "not met" };

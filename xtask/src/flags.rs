@@ -1,7 +1,11 @@
-//! The command line: every verb and flag, with the help a newcomer reads.
+//! The command line: every verb and flag, with the help a newcomer reads. Values are parsed
+//! here, once, into typed values (clap value parsers); nothing downstream splits strings.
 
+use build_core::source::Mirror;
+use build_core::{Component, Linkage, Upstream};
+use bundle::Replacement;
 use camino::Utf8PathBuf;
-use clap::{Args, Parser, Subcommand};
+use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
 /// Build the Docker Engine stack from upstream source, natively, at pinned commits.
 #[derive(Debug, Parser)]
@@ -11,13 +15,15 @@ use clap::{Args, Parser, Subcommand};
     version,
     propagate_version = true
 )]
-pub(crate) struct Cli {
+pub struct Cli {
+    /// The verb.
     #[command(subcommand)]
-    pub(crate) command: Command,
+    pub command: Command,
 }
 
+/// Every verb.
 #[derive(Debug, Subcommand)]
-pub(crate) enum Command {
+pub enum Command {
     /// Measure dockyard against upstream's own build entry points and write docs/benchmarks.md.
     ///
     /// Needs all five real sources as --mirror and about a quarter hour on two cores: cold
@@ -49,113 +55,337 @@ pub(crate) enum Command {
     Verify(VerifyArgs),
 }
 
+/// `--mirror COMPONENT=PATH|URL`, parsed.
+#[derive(Debug, Clone)]
+pub struct MirrorFlag {
+    /// Which upstream.
+    pub upstream: Upstream,
+    /// Where its pinned commit comes from (paths made absolute).
+    pub mirror: Mirror,
+}
+
+/// `--source COMPONENT=PATH|URL[@REF]`, parsed.
+#[derive(Debug, Clone)]
+pub struct SourceFlag {
+    /// Which upstream.
+    pub upstream: Upstream,
+    /// What replaces its pin.
+    pub replacement: Replacement,
+}
+
 /// Where sources come from: shared by every verb that reads them.
 #[derive(Debug, Args)]
-pub(crate) struct SourceArgs {
+pub struct SourceArgs {
     /// The pin file.
     #[arg(long, value_name = "FILE", default_value_t = crate::project_root().join("pins.lock"))]
-    pub(crate) pins: Utf8PathBuf,
+    pub pins: Utf8PathBuf,
 
     /// Cache of repositories and checkouts [default: $DOCKYARD_CACHE, else ~/.cache/dockyard].
-    #[arg(long, value_name = "DIR", env = "DOCKYARD_CACHE")]
-    pub(crate) cache: Option<Utf8PathBuf>,
+    #[arg(long, value_name = "DIR", env = "DOCKYARD_CACHE", hide_env_values = true, value_parser = absolute_path)]
+    pub cache: Option<Utf8PathBuf>,
 
     /// Get COMPONENT's pinned commit from a local clone (bare or not) or another URL instead of
     /// its pinned repository. The commit is still verified: a mirror cannot change what is
     /// built. COMPONENT is one of cli, containerd, moby, runc, tini; repeat the flag for several.
-    #[arg(long = "mirror", value_name = "COMPONENT=PATH|URL")]
-    pub(crate) mirrors: Vec<String>,
+    #[arg(long = "mirror", value_name = "COMPONENT=PATH|URL", value_parser = parse_mirror)]
+    pub mirrors: Vec<MirrorFlag>,
 
     /// Build COMPONENT from your own working tree as it is (dirty or not) instead of the pin;
     /// binaries are stamped with its HEAD commit, and `-dirty` when it has changes. Or from a
     /// fork: URL@REF (a branch, tag or commit; the remote's HEAD without @REF), resolved to a
     /// commit when fetched.
-    #[arg(long = "source", value_name = "COMPONENT=PATH|URL[@REF]")]
-    pub(crate) sources: Vec<String>,
+    #[arg(long = "source", value_name = "COMPONENT=PATH|URL[@REF]", value_parser = parse_source)]
+    pub sources: Vec<SourceFlag>,
 
     /// Use only the cache and mirrors; fail, naming the commit, rather than touch the network.
     #[arg(long)]
-    pub(crate) offline: bool,
+    pub offline: bool,
 }
 
+/// `fetch`.
 #[derive(Debug, Args)]
-pub(crate) struct FetchArgs {
+pub struct FetchArgs {
     #[command(flatten)]
-    pub(crate) sources: SourceArgs,
+    #[allow(missing_docs)]
+    pub sources: SourceArgs,
 }
 
+/// `bundle`.
 #[derive(Debug, Args)]
-pub(crate) struct BundleArgs {
+pub struct BundleArgs {
     #[command(flatten)]
-    pub(crate) sources: SourceArgs,
+    #[allow(missing_docs)]
+    pub sources: SourceArgs,
 
-    /// Static binaries, as Docker's own static tgz ships them.
-    #[arg(long = "static", conflicts_with = "dynamic")]
-    pub(crate) static_: bool,
-
-    /// Dynamically linked binaries (needs libseccomp and libc at run time). The default is
-    /// static.
-    #[arg(long)]
-    pub(crate) dynamic: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub linkage: LinkageFlag,
 
     /// Where bundles are published: DIR/docker-VERSION/.
-    #[arg(long, value_name = "DIR", default_value_t = crate::project_root().join("target/dockyard"))]
-    pub(crate) out: Utf8PathBuf,
+    #[arg(long, value_name = "DIR", default_value_t = crate::project_root().join("target/dockyard"), value_parser = absolute_path)]
+    pub out: Utf8PathBuf,
 
     /// How many components build at once. Go already uses every core, so more than 1 helps only
     /// on larger machines. [default: half the cores, at least 1]
-    #[arg(long, value_name = "N")]
-    pub(crate) jobs: Option<usize>,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
 
     /// Build only these components (into the cache) and publish no bundle: a bundle always has
     /// all eight binaries. Names: tini, runc, proxy, containerd, cli, moby.
-    #[arg(long, value_name = "COMPONENT", num_args = 1.., value_delimiter = ',')]
-    pub(crate) only: Vec<String>,
+    #[arg(long, value_name = "COMPONENT", num_args = 1.., value_delimiter = ',', value_parser = parse_component)]
+    pub only: Vec<&'static Component>,
 }
 
+/// `doctor`.
 #[derive(Debug, Args)]
-pub(crate) struct DoctorArgs {
-    /// Check what a dynamic build needs instead of a static one.
-    #[arg(long)]
-    pub(crate) dynamic: bool,
+pub struct DoctorArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub linkage: LinkageFlag,
 }
 
+/// `verify`.
 #[derive(Debug, Args)]
-pub(crate) struct VerifyArgs {
+pub struct VerifyArgs {
     /// The bundle folder (DIR/docker-VERSION). [default: the newest under target/dockyard]
-    pub(crate) bundle: Option<Utf8PathBuf>,
+    #[arg(value_parser = absolute_path)]
+    pub bundle: Option<Utf8PathBuf>,
 }
 
+/// `install`.
 #[derive(Debug, Args)]
-pub(crate) struct InstallArgs {
+pub struct InstallArgs {
     /// The bundle folder (DIR/docker-VERSION). [default: the newest under target/dockyard]
-    pub(crate) bundle: Option<Utf8PathBuf>,
+    #[arg(value_parser = absolute_path)]
+    pub bundle: Option<Utf8PathBuf>,
 
     /// Binaries go to PREFIX/bin.
-    #[arg(long, value_name = "PREFIX", default_value = "/usr/local")]
-    pub(crate) prefix: Utf8PathBuf,
+    #[arg(long, value_name = "PREFIX", default_value = "/usr/local", value_parser = absolute_path)]
+    pub prefix: Utf8PathBuf,
 
     /// Also write docker.service, docker.socket and containerd.service into this folder.
-    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "/etc/systemd/system")]
-    pub(crate) systemd: Option<Utf8PathBuf>,
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "/etc/systemd/system", value_parser = absolute_path)]
+    pub systemd: Option<Utf8PathBuf>,
 }
 
+/// `smoke`.
 #[derive(Debug, Args)]
-pub(crate) struct SmokeArgs {
+pub struct SmokeArgs {
     /// The bundle folder (DIR/docker-VERSION). [default: the newest under target/dockyard]
-    pub(crate) bundle: Option<Utf8PathBuf>,
+    #[arg(value_parser = absolute_path)]
+    pub bundle: Option<Utf8PathBuf>,
 }
 
+/// `bench`.
 #[derive(Debug, Args)]
-pub(crate) struct BenchArgs {
+pub struct BenchArgs {
     #[command(flatten)]
-    pub(crate) sources: SourceArgs,
+    #[allow(missing_docs)]
+    pub sources: SourceArgs,
 
     /// Scratch folder for caches, upstream tree copies, outputs and logs.
-    #[arg(long, value_name = "DIR", default_value_t = crate::project_root().join("target/bench"))]
-    pub(crate) dir: Utf8PathBuf,
+    #[arg(long, value_name = "DIR", default_value_t = crate::project_root().join("target/bench"), value_parser = absolute_path)]
+    pub dir: Utf8PathBuf,
 
     /// Repetitions of the short measurements (at least 3).
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    pub(crate) runs: usize,
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(3..))]
+    pub runs: u16,
+}
+
+/// `--static` or `--dynamic`, as one [`Linkage`] (static when neither is given).
+#[derive(Debug, Clone, Copy)]
+pub struct LinkageFlag(pub Linkage);
+
+impl FromArgMatches for LinkageFlag {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        Ok(LinkageFlag(if matches.get_flag("dynamic") {
+            Linkage::Dynamic
+        } else {
+            Linkage::Static
+        }))
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Args for LinkageFlag {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.arg(
+            Arg::new("static")
+                .long("static")
+                .action(ArgAction::SetTrue)
+                .conflicts_with("dynamic")
+                .help("Static binaries, as Docker's own static tgz ships them (the default)"),
+        )
+        .arg(
+            Arg::new("dynamic")
+                .long("dynamic")
+                .action(ArgAction::SetTrue)
+                .help("Dynamically linked binaries (they need libseccomp and libc at run time)"),
+        )
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+/// `NAME=VALUE`, NAME an upstream.
+fn assignment(s: &str) -> Result<(Upstream, &str), String> {
+    let Some((name, value)) = s.split_once('=') else {
+        return Err(format!(
+            "expected COMPONENT=VALUE, where COMPONENT is one of {}",
+            Upstream::valid_names()
+        ));
+    };
+    let upstream: Upstream = name.parse().map_err(|e| format!("{e}"))?;
+    if value.is_empty() || value.contains('\0') {
+        return Err("the value after `=` is empty or holds a NUL".into());
+    }
+    Ok((upstream, value))
+}
+
+fn parse_mirror(s: &str) -> Result<MirrorFlag, String> {
+    let (upstream, value) = assignment(s)?;
+    let mirror = match Mirror::parse(value).map_err(|e| e.to_string())? {
+        Mirror::Path(p) => Mirror::Path(absolute_path(p.as_str())?),
+        url => url,
+    };
+    Ok(MirrorFlag { upstream, mirror })
+}
+
+fn parse_source(s: &str) -> Result<SourceFlag, String> {
+    let (upstream, value) = assignment(s)?;
+    let replacement = match split_remote(value) {
+        Some((url, reference)) => Replacement::Fork {
+            url: url.to_owned(),
+            reference: reference.map(str::to_owned),
+        },
+        None => Replacement::WorkingTree(absolute_path(value)?),
+    };
+    Ok(SourceFlag {
+        upstream,
+        replacement,
+    })
+}
+
+fn parse_component(s: &str) -> Result<&'static Component, String> {
+    bundle::find(s).ok_or_else(|| {
+        format!(
+            "unknown component `{s}`: valid names are {}",
+            bundle::names()
+        )
+    })
+}
+
+/// `URL[@REF]` for a `--source` that names a repository rather than a working tree: the ref is
+/// what follows the last `@` after the last `/`.
+fn split_remote(value: &str) -> Option<(&str, Option<&str>)> {
+    let is_url = value.contains("://")
+        || (value.contains('@') && value.contains(':') && !value.starts_with('/'));
+    if !is_url {
+        return None;
+    }
+    let last_slash = value.rfind('/').unwrap_or(0);
+    match value.rfind('@') {
+        Some(at) if at > last_slash => Some((&value[..at], Some(&value[at + 1..]))),
+        _ => Some((value, None)),
+    }
+}
+
+/// Relative paths are taken from the current directory, as a person typing them expects.
+fn absolute_path(path: &str) -> Result<Utf8PathBuf, String> {
+    let path = Utf8PathBuf::from(path);
+    if path.is_absolute() {
+        return Ok(path);
+    }
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+    let cwd = Utf8PathBuf::from_path_buf(cwd)
+        .map_err(|p| format!("the current directory is not UTF-8: {}", p.display()))?;
+    Ok(cwd.join(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_source_is_a_path_or_a_url_with_an_optional_ref() {
+        assert_eq!(split_remote("/home/me/runc"), None);
+        assert_eq!(split_remote("../runc"), None);
+        assert_eq!(
+            split_remote("https://github.com/me/runc"),
+            Some(("https://github.com/me/runc", None))
+        );
+        assert_eq!(
+            split_remote("https://github.com/me/runc@fix-1"),
+            Some(("https://github.com/me/runc", Some("fix-1")))
+        );
+        assert_eq!(
+            split_remote("git@github.com:me/runc"),
+            Some(("git@github.com:me/runc", None))
+        );
+        assert_eq!(
+            split_remote("git@github.com:me/runc@v1.4.3"),
+            Some(("git@github.com:me/runc", Some("v1.4.3")))
+        );
+        assert_eq!(
+            split_remote("file:///srv/runc@main"),
+            Some(("file:///srv/runc", Some("main")))
+        );
+    }
+
+    #[test]
+    fn flags_become_typed_values() {
+        let cli = Cli::try_parse_from([
+            "cargo xtask",
+            "bundle",
+            "--dynamic",
+            "--mirror",
+            "runc=/srv/runc",
+            "--source",
+            "moby=https://example.invalid/moby@fix",
+            "--only",
+            "proxy,moby",
+        ])
+        .unwrap();
+        let Command::Bundle(args) = cli.command else {
+            panic!("not bundle")
+        };
+        assert_eq!(args.linkage.0, Linkage::Dynamic);
+        assert!(
+            matches!(&args.sources.mirrors[0], MirrorFlag { upstream: Upstream::Runc, mirror: Mirror::Path(p) } if p == "/srv/runc")
+        );
+        assert_eq!(
+            args.sources.sources[0].replacement,
+            Replacement::Fork {
+                url: "https://example.invalid/moby".into(),
+                reference: Some("fix".into())
+            }
+        );
+        let only: Vec<&str> = args.only.iter().map(|c| c.name).collect();
+        assert_eq!(only, ["proxy", "moby"]);
+    }
+
+    #[test]
+    fn unknown_names_list_the_valid_ones() {
+        let err = Cli::try_parse_from(["cargo xtask", "bundle", "--only", "contianerd"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("contianerd") && err.contains("containerd, cli"),
+            "{err}"
+        );
+        let err = Cli::try_parse_from(["cargo xtask", "bundle", "--static", "--dynamic"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--dynamic") && err.contains("cannot be used"),
+            "{err}"
+        );
+    }
 }

@@ -7,46 +7,11 @@ use camino::Utf8PathBuf;
 use crate::artifact::{Artifact, Artifacts};
 use crate::digest::sha256_file;
 use crate::elf::{ElfError, LinkKind, link_kind};
-use crate::go::GoToolchain;
+use crate::platform::{Linkage, Target};
 use crate::process::CommandError;
 use crate::progress::{Progress, Silent};
 use crate::source::Source;
-
-/// Static binaries (what Docker ships in its tgz) or dynamically linked ones.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Linkage {
-    /// No interpreter, no shared libraries: verified by reading the ELF headers.
-    Static,
-    /// The platform's default linking (cgo binaries need libc and, for runc, libseccomp).
-    Dynamic,
-}
-
-/// The platform to build for (Go's names).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub struct Target {
-    /// `GOOS`, e.g. `linux`.
-    pub os: String,
-    /// `GOARCH`, e.g. `amd64`.
-    pub arch: String,
-}
-
-impl Target {
-    /// The machine dockyard runs on.
-    pub fn host() -> Target {
-        let arch = match std::env::consts::ARCH {
-            "x86_64" => "amd64",
-            "aarch64" => "arm64",
-            "x86" => "386",
-            "powerpc64" => "ppc64le",
-            other => other,
-        };
-        Target {
-            os: std::env::consts::OS.to_owned(),
-            arch: arch.to_owned(),
-        }
-    }
-}
+use crate::toolchain::{GoToolchain, ToolchainError};
 
 /// Everything a component's `build` needs.
 ///
@@ -174,14 +139,12 @@ impl BuildOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     /// A tool is missing or too old.
-    #[error("{component}: {problem}; {fix}")]
+    #[error("{component}: {source}")]
     Toolchain {
         /// The component being built.
         component: String,
-        /// What is wrong (`go 1.22.1 is older than 1.24.0, which go.mod requires`).
-        problem: String,
-        /// What to do.
-        fix: String,
+        /// What is wrong and what to do.
+        source: ToolchainError,
     },
     /// A build command failed.
     #[error("{component}: build failed: {source}\n{}", source.tail)]
@@ -189,7 +152,7 @@ pub enum BuildError {
         /// The component.
         component: String,
         /// The command, with the log path and the last lines of output.
-        source: CommandError,
+        source: Box<CommandError>,
     },
     /// The build finished but a binary is not where it should be.
     #[error("{component}: the build did not produce {path}")]
@@ -201,7 +164,7 @@ pub enum BuildError {
     },
     /// A binary that must be static links dynamically.
     #[error(
-        "{component}: {binary} should be static but is {link}; is the static library installed (see `cargo xtask doctor`)?"
+        "{component}: {binary} should be static but is {link}; is the static library installed?"
     )]
     NotStatic {
         /// The component.

@@ -11,6 +11,8 @@ use crate::artifact::Artifacts;
 use crate::build::{BuildError, BuildOptions, Built, collect_artifacts};
 use crate::fs::remove_dir_all_if_exists;
 use crate::process::LoggedCommand;
+use crate::source::READY_MARKER;
+use crate::toolchain::Tool;
 
 /// One CMake target and the name its output is installed under.
 #[derive(Clone, Debug)]
@@ -45,8 +47,7 @@ pub fn build(
     };
     let cmake = which::which("cmake").map_err(|_| BuildError::Toolchain {
         component: component.to_owned(),
-        problem: "`cmake` is not on PATH".into(),
-        fix: "install cmake (Debian: apt-get install cmake)".into(),
+        source: Tool::CMake.missing("`cmake` is not on PATH"),
     })?;
     let cmake = cmake.to_string_lossy().into_owned();
     let src = opts.work_dir.join(format!("{component}-src"));
@@ -54,7 +55,8 @@ pub fn build(
     for dir in [&src, &build_dir] {
         remove_dir_all_if_exists(dir).map_err(io(dir))?;
     }
-    copy_tree(&opts.source.dir, &src).map_err(io(&src))?;
+    // Never `.git` (the build must not read it) nor the ready marker (a copy is not a checkout).
+    crate::fs::copy_tree(&opts.source.dir, &src, &[".git", READY_MARKER]).map_err(io(&src))?;
 
     // Map both trees away so the binary does not depend on where it was built.
     let cflags = format!("-ffile-prefix-map={src}=. -ffile-prefix-map={build_dir}=.");
@@ -76,7 +78,7 @@ pub fn build(
     };
     let fail = |source| BuildError::Command {
         component: component.to_owned(),
-        source,
+        source: Box::new(source),
     };
     opts.progress
         .status("Configuring", &format!("{component} (cmake)"));
@@ -139,30 +141,6 @@ fn set_define(text: &str, name: &str, value: &str) -> String {
         out.push(line);
     }
     out.join("\n") + "\n"
-}
-
-/// Copies regular files, folders and symlinks (as links, never followed); skips `.git`.
-fn copy_tree(from: &Utf8Path, to: &Utf8Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        if name == ".git" {
-            continue;
-        }
-        let kind = entry.file_type()?;
-        let src = entry.path();
-        let dst = to.as_std_path().join(&name);
-        if kind.is_dir() {
-            let (src, dst) = (crate::fs::utf8(src)?, crate::fs::utf8(dst)?);
-            copy_tree(&src, &dst)?;
-        } else if kind.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(&src)?, &dst)?;
-        } else if kind.is_file() {
-            std::fs::copy(&src, &dst)?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -55,3 +55,28 @@ pub fn remove_dir_all_if_exists(path: &Utf8Path) -> io::Result<()> {
         other => other,
     }
 }
+
+/// Copies regular files, folders and symlinks (as links, never followed), leaving out entries
+/// named in `skip` at any depth (`.git`, a checkout's ready marker).
+pub fn copy_tree(from: &Utf8Path, to: &Utf8Path, skip: &[&str]) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if skip.iter().any(|s| name == *s) {
+            continue;
+        }
+        let kind = entry.file_type()?;
+        let src = entry.path();
+        let dst = to.as_std_path().join(&name);
+        if kind.is_dir() {
+            let (src, dst) = (utf8(src)?, utf8(dst)?);
+            copy_tree(&src, &dst, skip)?;
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&src)?, &dst)?;
+        } else if kind.is_file() {
+            std::fs::copy(&src, &dst)?;
+        }
+    }
+    Ok(())
+}

@@ -8,27 +8,12 @@
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::artifact::Artifacts;
-use crate::build::{BuildError, BuildOptions, Built, Linkage, collect_artifacts};
+use crate::build::{BuildError, BuildOptions, Built, collect_artifacts};
+use crate::platform::Linkage;
 use crate::process::LoggedCommand;
+use crate::toolchain::GoToolchain;
 
-/// Which file declares the module.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ModuleFile {
-    /// `go.mod` / `go.sum`, as usual.
-    GoMod,
-    /// `vendor.mod` / `vendor.sum` (docker/cli): given to Go through `-overlay`, so no file is
-    /// ever written into the source tree.
-    VendorMod,
-}
-
-impl ModuleFile {
-    fn name(self) -> &'static str {
-        match self {
-            ModuleFile::GoMod => "go.mod",
-            ModuleFile::VendorMod => "vendor.mod",
-        }
-    }
-}
+pub use crate::toolchain::ModuleFile;
 
 /// One Go binary of a component: the recipe, as data.
 ///
@@ -78,126 +63,6 @@ impl GoBinary {
     }
 }
 
-/// A Go toolchain: the `go` command and the release it runs.
-#[derive(Clone, Debug)]
-pub struct GoToolchain {
-    /// The `go` command.
-    pub go: Utf8PathBuf,
-    /// `GOTOOLCHAIN` as the user set it, else `local` (Go never downloads behind our back).
-    pub gotoolchain: String,
-    /// The release that runs with that `GOTOOLCHAIN`, e.g. `1.26.5`.
-    pub version: String,
-}
-
-impl GoToolchain {
-    /// Finds `go` on `PATH` and asks it which release it runs (honouring `GOTOOLCHAIN`).
-    pub fn find(component: &str) -> Result<GoToolchain, BuildError> {
-        let go = which::which("go").map_err(|_| BuildError::Toolchain {
-            component: component.to_owned(),
-            problem: "`go` is not on PATH".into(),
-            fix: "install Go (https://go.dev/dl) and put its bin folder on PATH".into(),
-        })?;
-        let go = Utf8PathBuf::from_path_buf(go).map_err(|p| BuildError::Toolchain {
-            component: component.to_owned(),
-            problem: format!("the path of go is not UTF-8: {}", p.display()),
-            fix: "install Go under a UTF-8 path".into(),
-        })?;
-        let gotoolchain = std::env::var("GOTOOLCHAIN")
-            .ok()
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| "local".into());
-        let raw = LoggedCommand::new(go.as_str())
-            .args(["env", "GOVERSION"])
-            .env("GOTOOLCHAIN", &gotoolchain)
-            .read()
-            .map_err(|e| BuildError::Toolchain {
-                component: component.to_owned(),
-                problem: format!("{e}: {}", e.tail),
-                fix:
-                    "check that `go env GOVERSION` works (and GOTOOLCHAIN names a release you have)"
-                        .into(),
-            })?;
-        Ok(GoToolchain {
-            go,
-            gotoolchain,
-            version: release_of(&raw),
-        })
-    }
-
-    /// [`GoToolchain::check_module`] for whichever module file the tree has (`go.mod`, else
-    /// `vendor.mod`): lets a caller refuse a too-old Go before building anything.
-    pub fn check_tree(&self, component: &str, source: &Utf8Path) -> Result<(), BuildError> {
-        let file = if source.join("go.mod").exists() {
-            ModuleFile::GoMod
-        } else {
-            ModuleFile::VendorMod
-        };
-        self.check_module(component, source, file)
-    }
-
-    /// Fails with both versions named when this Go is older than the module's `go` line.
-    pub fn check_module(
-        &self,
-        component: &str,
-        source: &Utf8Path,
-        module_file: ModuleFile,
-    ) -> Result<(), BuildError> {
-        let file = source.join(module_file.name());
-        let text = std::fs::read_to_string(&file).map_err(|e| BuildError::Toolchain {
-            component: component.to_owned(),
-            problem: format!("cannot read {file}: {e}"),
-            fix: format!("is {source} the top of the {component} source tree?"),
-        })?;
-        let Some(required) = text
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("go "))
-            .map(str::trim)
-        else {
-            return Ok(());
-        };
-        if version_less(&self.version, required) {
-            return Err(BuildError::Toolchain {
-                component: component.to_owned(),
-                problem: format!(
-                    "go {} is older than go {required}, which {file} requires",
-                    self.version
-                ),
-                fix: format!(
-                    "install Go {required} or newer, or set GOTOOLCHAIN=go{required} to let Go select it"
-                ),
-            });
-        }
-        Ok(())
-    }
-}
-
-/// `go1.26.5 X:nocoverageredesign` → `1.26.5`.
-fn release_of(goversion: &str) -> String {
-    let first = goversion.split_whitespace().next().unwrap_or("");
-    first.strip_prefix("go").unwrap_or(first).to_owned()
-}
-
-/// Compares dotted releases numerically (`1.9` < `1.10`); pre-release suffixes count as older.
-pub fn version_less(have: &str, need: &str) -> bool {
-    fn parts(v: &str) -> Vec<u64> {
-        v.split(|c: char| !c.is_ascii_digit())
-            .take_while(|p| !p.is_empty())
-            .map(|p| p.parse().unwrap_or(0))
-            .collect()
-    }
-    let (a, b) = (parts(have), parts(need));
-    for i in 0..a.len().max(b.len()) {
-        let (x, y) = (
-            a.get(i).copied().unwrap_or(0),
-            b.get(i).copied().unwrap_or(0),
-        );
-        if x != y {
-            return x < y;
-        }
-    }
-    false
-}
-
 /// Builds each binary of `component` into `opts.out_dir` and describes the results.
 pub fn build(
     opts: &BuildOptions,
@@ -205,13 +70,18 @@ pub fn build(
     binaries: &[GoBinary],
 ) -> Result<Artifacts, BuildError> {
     let log = opts.prepare_dirs(component)?;
+    let toolchain = |source| BuildError::Toolchain {
+        component: component.to_owned(),
+        source,
+    };
     let go = match &opts.go {
         Some(go) => go.clone(),
-        None => GoToolchain::find(component)?,
+        None => GoToolchain::find().map_err(toolchain)?,
     };
     let mut outputs = Vec::new();
     for binary in binaries {
-        go.check_module(component, &opts.source.dir, binary.module_file)?;
+        go.check_module(&opts.source.dir, binary.module_file)
+            .map_err(toolchain)?;
         opts.progress.status(
             "Compiling",
             &format!("{} ({component}, {})", binary.name, binary.package),
@@ -221,7 +91,7 @@ pub fn build(
             .run_logged(&log)
             .map_err(|source| BuildError::Command {
                 component: component.to_owned(),
-                source,
+                source: Box::new(source),
             })?;
         outputs.push(Built {
             name: binary.name,
@@ -327,18 +197,4 @@ fn write_vendor_mod_overlay(
         source,
     })?;
     Ok(path)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn releases_compare_numerically() {
-        assert!(version_less("1.9", "1.10"));
-        assert!(version_less("1.24.0", "1.24.1"));
-        assert!(!version_less("1.26.8", "1.24"));
-        assert!(!version_less("1.24", "1.24.0"));
-        assert_eq!(release_of("go1.26.5 X:foo"), "1.26.5");
-    }
 }

@@ -23,20 +23,39 @@ pub mod archive;
 pub mod artifact;
 pub mod build;
 pub mod cmake;
+pub mod component;
 pub mod digest;
 pub mod elf;
 pub mod fs;
 pub mod go;
 pub mod lock;
 pub mod pins;
+pub mod platform;
 pub mod process;
 pub mod progress;
 pub mod source;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod toolchain;
 pub mod upstream;
 pub mod url;
 
 pub use artifact::{Artifact, Artifacts};
-pub use build::{BuildError, BuildOptions, Linkage, Target};
+pub use build::{BuildError, BuildOptions};
+pub use component::{Component, VersionProbe};
+pub use platform::{Linkage, Target};
 pub use upstream::Upstream;
+
+/// What a user of one recipe crate needs to prepare a source and call its `build`; each recipe
+/// crate re-exports it, so depending on that crate alone is enough.
+pub mod prelude {
+    pub use crate::artifact::{Artifact, Artifacts};
+    pub use crate::build::{BuildError, BuildOptions};
+    pub use crate::component::{Component, VersionProbe};
+    pub use crate::pins::{Pin, Pins};
+    pub use crate::platform::{Linkage, Target};
+    pub use crate::progress::{Progress, Silent};
+    pub use crate::source::{Mirror, Source, SourceCache, SourceRequest};
+    pub use crate::toolchain::Tool;
+    pub use crate::upstream::Upstream;
+}

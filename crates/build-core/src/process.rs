@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::process::ExitStatus;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
@@ -16,18 +17,55 @@ pub struct LoggedCommand {
     env: Vec<(String, String)>,
 }
 
-/// A command that could not start or did not succeed.
+/// A command that could not start or did not succeed (cargo's `ProcessError`, for dockyard).
 #[derive(Debug, thiserror::Error)]
-#[error("`{command}` {what}{}", log.as_ref().map(|l| format!(" (full log: {l})")).unwrap_or_default())]
+#[error("`{command}` {failure}{}{}",
+    cwd.as_ref().map(|d| format!(" (in {d})")).unwrap_or_default(),
+    log.as_ref().map(|l| format!(" (full log: {l})")).unwrap_or_default())]
 pub struct CommandError {
     /// The command line, credentials redacted.
     pub command: String,
-    /// `exited with status N`, `was killed by a signal`, or why it could not start.
-    pub what: String,
+    /// The folder it ran in, when not the caller's.
+    pub cwd: Option<Utf8PathBuf>,
+    /// How it failed.
+    pub failure: Failure,
     /// The log file holding its whole output, if it was logged.
     pub log: Option<Utf8PathBuf>,
     /// The last lines of its output.
     pub tail: String,
+}
+
+/// How a command failed.
+#[derive(Debug)]
+pub enum Failure {
+    /// It never ran: the program is missing, not executable, or its log could not be opened.
+    NotStarted(std::io::Error),
+    /// It ran and ended unsuccessfully.
+    Exited(ExitStatus),
+}
+
+impl Failure {
+    /// The exit code, when it exited with one (not when a signal ended it or it never ran).
+    pub fn code(&self) -> Option<i32> {
+        match self {
+            Failure::Exited(status) => status.code(),
+            Failure::NotStarted(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::os::unix::process::ExitStatusExt;
+        match self {
+            Failure::NotStarted(e) => write!(f, "could not start: {e}"),
+            Failure::Exited(status) => match (status.code(), status.signal()) {
+                (Some(code), _) => write!(f, "exited with status {code}"),
+                (None, Some(signal)) => write!(f, "was killed by signal {signal}"),
+                (None, None) => f.write_str("failed"),
+            },
+        }
+    }
 }
 
 /// How many lines of a failed command's output are shown to a person.
@@ -92,9 +130,10 @@ impl LoggedCommand {
     /// Runs to completion with stdout and stderr appended to `log` (after a header recording the
     /// command, working directory and environment changes).
     pub fn run_logged(&self, log: &Utf8Path) -> Result<(), CommandError> {
-        let fail = |what: String, tail: String| CommandError {
+        let fail = |failure: Failure, tail: String| CommandError {
             command: self.display(),
-            what,
+            cwd: self.cwd.clone(),
+            failure,
             log: Some(log.to_owned()),
             tail,
         };
@@ -111,7 +150,15 @@ impl LoggedCommand {
             .append(true)
             .open(log)
             .and_then(|mut f| f.write_all(header.as_bytes()).map(|()| f))
-            .map_err(|e| fail(format!("could not open its log: {e}"), String::new()))?;
+            .map_err(|e| {
+                fail(
+                    Failure::NotStarted(std::io::Error::new(
+                        e.kind(),
+                        format!("cannot open its log: {e}"),
+                    )),
+                    String::new(),
+                )
+            })?;
         let output = self
             .expression()
             .stderr_to_stdout()
@@ -132,15 +179,14 @@ impl LoggedCommand {
                 Ok(())
             })
             .run()
-            .map_err(|e| fail(format!("could not start: {e}"), String::new()))?;
+            .map_err(|e| fail(Failure::NotStarted(e), String::new()))?;
         if output.status.success() {
             return Ok(());
         }
-        let what = match output.status.code() {
-            Some(code) => format!("exited with status {code}"),
-            None => "was killed by a signal".to_owned(),
-        };
-        Err(fail(what, tail_of_file(log, TAIL_LINES)))
+        Err(fail(
+            Failure::Exited(output.status),
+            tail_of_file(log, TAIL_LINES),
+        ))
     }
 
     /// Runs to completion and returns its exit code and output, whatever the code was.
@@ -154,11 +200,13 @@ impl LoggedCommand {
             .run()
             .map_err(|e| CommandError {
                 command: self.display(),
-                what: format!("could not start: {e}"),
+                cwd: self.cwd.clone(),
+                failure: Failure::NotStarted(e),
                 log: None,
                 tail: String::new(),
             })?;
         Ok(Captured {
+            status: output.status,
             code: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -168,14 +216,14 @@ impl LoggedCommand {
     /// Starts the command in its own process group (a terminal's Ctrl-C does not reach it; the
     /// caller stops it in order) with stdout and stderr going to `log`.
     pub fn spawn_logged(&self, log: &Utf8Path) -> Result<duct::Handle, CommandError> {
-        let fail = |what: String| CommandError {
+        let fail = |e: std::io::Error| CommandError {
             command: self.display(),
-            what,
+            cwd: self.cwd.clone(),
+            failure: Failure::NotStarted(e),
             log: Some(log.to_owned()),
             tail: String::new(),
         };
-        let file =
-            std::fs::File::create(log).map_err(|e| fail(format!("could not open its log: {e}")))?;
+        let file = std::fs::File::create(log).map_err(fail)?;
         self.expression()
             .stderr_to_stdout()
             .stdout_file(file)
@@ -187,20 +235,17 @@ impl LoggedCommand {
                 Ok(())
             })
             .start()
-            .map_err(|e| fail(format!("could not start: {e}")))
+            .map_err(fail)
     }
 
     /// Runs to completion and returns its stdout (trimmed); stderr goes into the error.
     pub fn read(&self) -> Result<String, CommandError> {
         let out = self.output()?;
-        if out.code != Some(0) {
-            let what = match out.code {
-                Some(code) => format!("exited with status {code}"),
-                None => "was killed by a signal".to_owned(),
-            };
+        if !out.status.success() {
             return Err(CommandError {
                 command: self.display(),
-                what,
+                cwd: self.cwd.clone(),
+                failure: Failure::Exited(out.status),
                 log: None,
                 tail: redact(&tail(&out.stderr, TAIL_LINES)),
             });
@@ -212,6 +257,8 @@ impl LoggedCommand {
 /// What a finished command printed, and how it ended.
 #[derive(Clone, Debug)]
 pub struct Captured {
+    /// How it ended.
+    pub status: ExitStatus,
     /// The exit code; `None` when a signal ended it.
     pub code: Option<i32>,
     /// Everything it wrote to stdout.

@@ -7,8 +7,10 @@ use std::sync::Arc;
 use camino::Utf8PathBuf;
 pub use test_fixtures::{FixtureRepo, Kind};
 
-use crate::build::{BuildOptions, Linkage};
-use crate::pins::Pins;
+use crate::build::BuildOptions;
+use crate::pins::{Pin, Pins};
+use crate::platform::Linkage;
+use crate::process::LoggedCommand;
 use crate::progress::Recorded;
 use crate::source::{Mirror, SourceCache, SourceRequest};
 use crate::upstream::Upstream;
@@ -31,13 +33,7 @@ impl FixtureBuild {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = Utf8PathBuf::from_path_buf(dir.path().to_owned()).expect("utf-8 temp dir");
         let repo = kind.create(&root.join("upstream"));
-        let pins = Pins::parse(
-            "pins.lock".into(),
-            &test_fixtures::pins_lock(&[(kind, &repo)]),
-        )
-        .expect("fixture pins");
-        let upstream: Upstream = kind.name().parse().expect("known upstream");
-        let pin = pins.get(upstream).expect("pinned").clone();
+        let pin = fixture_pin(kind, &repo);
         let request = SourceRequest::Pinned {
             mirror: Some(Mirror::Path(repo.path.clone())),
             pin: pin.clone(),
@@ -54,9 +50,10 @@ impl FixtureBuild {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = Utf8PathBuf::from_path_buf(dir.path().to_owned()).expect("utf-8 temp dir");
         let repo = kind.create(&root.join("upstream"));
+        let pin = fixture_pin(kind, &repo);
         edit(&repo);
         let request = SourceRequest::Override {
-            upstream: kind.name().parse().expect("known upstream"),
+            pin,
             path: repo.path.clone(),
         };
         Self::prepare(dir, root, repo, &request, kind.version(), linkage)
@@ -87,16 +84,27 @@ impl FixtureBuild {
     }
 }
 
+/// The pin of a fixture repository at its HEAD.
+pub fn fixture_pin(kind: Kind, repo: &FixtureRepo) -> Pin {
+    let pins = Pins::parse(
+        "pins.lock".into(),
+        &test_fixtures::pins_lock(&[(kind, repo)]),
+    )
+    .expect("fixture pins");
+    let upstream: Upstream = kind.name().parse().expect("known upstream");
+    pins.get(upstream).expect("pinned").clone()
+}
+
 /// Runs a built binary with `args` and returns its stdout; panics with its stderr on failure.
 pub fn run(binary: &camino::Utf8Path, args: &[&str]) -> String {
-    let out = std::process::Command::new(binary)
-        .args(args)
+    let out = LoggedCommand::new(binary.as_str())
+        .args(args.iter().copied())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {binary}: {e}"));
     assert!(
         out.status.success(),
         "{binary} {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+        out.stderr
     );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    out.stdout
 }

@@ -14,7 +14,9 @@ pub struct RepoUrl(String);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UrlError {
     /// Not https or ssh.
-    #[error("`{0}` is not an https:// or ssh:// URL (local paths go in --mirror or --source)")]
+    #[error(
+        "`{0}` is not an https:// or ssh:// URL (a local path can be a mirror or a working tree, not a pin)"
+    )]
     Scheme(String),
     /// A password or token in the URL.
     #[error("`{0}` carries credentials; use a git credential helper or ssh keys instead")]

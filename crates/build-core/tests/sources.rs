@@ -235,7 +235,7 @@ fn a_forged_ready_marker_for_another_commit_is_not_trusted() {
 fn an_override_is_used_as_it_is_and_its_changes_are_seen() {
     let w = world();
     let request = SourceRequest::Override {
-        upstream: Upstream::Runc,
+        pin: w.pin.clone(),
         path: w.repo.path.clone(),
     };
     let clean = w.cache().prepare(&request, &Silent).unwrap();
@@ -268,14 +268,14 @@ fn an_override_is_used_as_it_is_and_its_changes_are_seen() {
 fn an_override_that_is_missing_or_not_a_repository_is_named() {
     let w = world();
     let missing = SourceRequest::Override {
-        upstream: Upstream::Runc,
+        pin: w.pin.clone(),
         path: w.root.join("nope"),
     };
     let err = w.cache().prepare(&missing, &Silent).unwrap_err();
     assert!(matches!(err, SourceError::OverrideMissing { .. }), "{err}");
     std::fs::create_dir_all(w.root.join("plain")).unwrap();
     let plain = SourceRequest::Override {
-        upstream: Upstream::Runc,
+        pin: w.pin.clone(),
         path: w.root.join("plain"),
     };
     let err = w.cache().prepare(&plain, &Silent).unwrap_err();
@@ -497,7 +497,6 @@ fn a_fork_at_a_branch_is_resolved_to_a_commit_and_built_like_a_pin() {
     fork.write("VERSION", "1.4.3-fix\n");
     let fixed = fork.commit("fix");
     let request = SourceRequest::Remote {
-        upstream: Upstream::Runc,
         url: format!("file://{}", fork.path),
         reference: Some("fix-seccomp".into()),
         pin: w.pin.clone(),
@@ -522,7 +521,6 @@ fn refs_that_could_inject_into_a_refspec_are_refused() {
     let w = world();
     for bad in ["a:b", "-x", "+main", "main..x", "a b", "*"] {
         let request = SourceRequest::Remote {
-            upstream: Upstream::Runc,
             url: format!("file://{}", w.repo.path),
             reference: Some(bad.into()),
             pin: w.pin.clone(),

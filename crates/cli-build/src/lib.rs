@@ -9,15 +9,24 @@
 //!
 //! See `runc_build` for a complete example; every component crate is called the same way.
 
+pub use build_core::BuildError as Error;
 use build_core::go::{self, GoBinary, ModuleFile};
-pub use build_core::{Artifacts, BuildError as Error, BuildOptions, Linkage};
+pub use build_core::prelude::*;
 
-/// The component's name in logs and messages.
-pub const COMPONENT: &str = "cli";
-/// What this crate builds.
-pub const BINARIES: &[&str] = &["docker"];
-/// Bumped whenever the recipe changes what it produces (part of the bundle's cache key).
-pub const RECIPE_VERSION: u32 = 1;
+/// The docker client, as every verb sees it.
+pub const COMPONENT: Component = Component {
+    name: "cli",
+    upstream: Upstream::Cli,
+    binaries: &["docker"],
+    recipe_version: 1,
+    tools: &[Tool::Go, Tool::CCompiler],
+    version_probes: &[VersionProbe {
+        binary: "docker",
+        args: &["--version"],
+        shows: &["Docker version {version}, build {commit:7}"],
+    }],
+    build,
+};
 
 /// The recipe, as data (`scripts/build/.variables` at v29.7.2).
 pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
@@ -48,5 +57,5 @@ pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
 
 /// Builds `docker` into `opts.out_dir`.
 pub fn build(opts: &BuildOptions) -> Result<Artifacts, Error> {
-    go::build(opts, COMPONENT, &recipe(opts))
+    go::build(opts, COMPONENT.name, &recipe(opts))
 }

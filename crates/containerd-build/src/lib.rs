@@ -5,15 +5,36 @@
 //!
 //! See `runc_build` for a complete example; every component crate is called the same way.
 
+pub use build_core::BuildError as Error;
 use build_core::go::{self, GoBinary};
-pub use build_core::{Artifacts, BuildError as Error, BuildOptions};
+pub use build_core::prelude::*;
 
-/// The component's name in logs and messages.
-pub const COMPONENT: &str = "containerd";
-/// What this crate builds.
-pub const BINARIES: &[&str] = &["containerd", "containerd-shim-runc-v2", "ctr"];
-/// Bumped whenever the recipe changes what it produces (part of the bundle's cache key).
-pub const RECIPE_VERSION: u32 = 1;
+/// containerd, its runc shim and ctr, as every verb sees them.
+pub const COMPONENT: Component = Component {
+    name: "containerd",
+    upstream: Upstream::Containerd,
+    binaries: &["containerd", "containerd-shim-runc-v2", "ctr"],
+    recipe_version: 1,
+    tools: &[Tool::Go, Tool::CCompiler, Tool::StaticLibc],
+    version_probes: &[
+        VersionProbe {
+            binary: "containerd",
+            args: &["--version"],
+            shows: &["v{version} {commit}"],
+        },
+        VersionProbe {
+            binary: "containerd-shim-runc-v2",
+            args: &["-v"],
+            shows: &["v{version}", "{commit}"],
+        },
+        VersionProbe {
+            binary: "ctr",
+            args: &["--version"],
+            shows: &["v{version}"],
+        },
+    ],
+    build,
+};
 
 const PACKAGE: &str = "github.com/containerd/containerd/v2";
 
@@ -62,5 +83,5 @@ pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
 
 /// Builds the three binaries into `opts.out_dir`.
 pub fn build(opts: &BuildOptions) -> Result<Artifacts, Error> {
-    go::build(opts, COMPONENT, &recipe(opts))
+    go::build(opts, COMPONENT.name, &recipe(opts))
 }

@@ -4,15 +4,24 @@
 //!
 //! See `runc_build` for a complete example; every component crate is called the same way.
 
+pub use build_core::BuildError as Error;
 use build_core::go::{self, GoBinary};
-pub use build_core::{Artifacts, BuildError as Error, BuildOptions};
+pub use build_core::prelude::*;
 
-/// The component's name in logs and messages.
-pub const COMPONENT: &str = "moby";
-/// What this crate builds.
-pub const BINARIES: &[&str] = &["dockerd"];
-/// Bumped whenever the recipe changes what it produces (part of the bundle's cache key).
-pub const RECIPE_VERSION: u32 = 1;
+/// dockerd, as every verb sees it.
+pub const COMPONENT: Component = Component {
+    name: "moby",
+    upstream: Upstream::Moby,
+    binaries: &["dockerd"],
+    recipe_version: 1,
+    tools: &[Tool::Go, Tool::CCompiler, Tool::StaticLibc],
+    version_probes: &[VersionProbe {
+        binary: "dockerd",
+        args: &["--version"],
+        shows: &["Docker version {version}, build {commit:7}"],
+    }],
+    build,
+};
 
 /// The tags of every moby binary (`hack/make.sh`); the static ones are dropped for dynamic
 /// builds, as `hack/make/dynbinary-daemon` does.
@@ -60,5 +69,5 @@ pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
 
 /// Builds `dockerd` into `opts.out_dir`.
 pub fn build(opts: &BuildOptions) -> Result<Artifacts, Error> {
-    go::build(opts, COMPONENT, &recipe(opts))
+    go::build(opts, COMPONENT.name, &recipe(opts))
 }

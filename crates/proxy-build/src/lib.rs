@@ -4,24 +4,53 @@
 //!
 //! See `runc_build` for a complete example; every component crate is called the same way.
 
+pub use build_core::BuildError as Error;
 use build_core::go::{self, GoBinary};
-pub use build_core::{Artifacts, BuildError as Error, BuildOptions};
+pub use build_core::prelude::*;
 
-/// The component's name in logs and messages.
-pub const COMPONENT: &str = "docker-proxy";
-/// What this crate builds.
-pub const BINARIES: &[&str] = &["docker-proxy"];
-/// Bumped whenever the recipe changes what it produces (part of the bundle's cache key).
-pub const RECIPE_VERSION: u32 = 1;
+/// docker-proxy, as every verb sees it.
+pub const COMPONENT: Component = Component {
+    name: "proxy",
+    upstream: Upstream::Moby,
+    binaries: &["docker-proxy"],
+    recipe_version: 1,
+    tools: &[Tool::Go, Tool::CCompiler],
+    version_probes: &[VersionProbe {
+        binary: "docker-proxy",
+        args: &["--version"],
+        shows: &["docker-proxy (commit {commit:7}) version {version}"],
+    }],
+    build,
+};
 
-/// The recipe, as data.
+/// moby's tags (`hack/make.sh`), static ones included: cgo is off, so the binary is static in
+/// every build. A test checks they agree with `moby-build`'s.
+pub const TAGS: &[&str] = &["nri_no_wasm", "netgo", "osusergo", "static_build"];
+
+/// `hack/make/.go-autogen`: the `dockerversion` variables `docker-proxy --version` prints.
+pub fn stamps(opts: &BuildOptions) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "github.com/moby/moby/v2/dockerversion.Version",
+            opts.version_dirty(),
+        ),
+        (
+            "github.com/moby/moby/v2/dockerversion.GitCommit",
+            opts.commit_dirty(7),
+        ),
+        (
+            "github.com/moby/moby/v2/dockerversion.BuildTime",
+            opts.build_time_rfc3339(),
+        ),
+    ]
+}
+
+/// The recipe, as data (`hack/make/binary-proxy` at docker-v29.7.2).
 pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
-    let mut tags = moby_build::TAGS.to_vec();
-    tags.extend(moby_build::STATIC_TAGS);
     vec![GoBinary {
         cgo: false,
-        tags,
-        stamps: moby_build::stamps(opts),
+        tags: TAGS.to_vec(),
+        stamps: stamps(opts),
         ldflags: vec!["-w"],
         ..GoBinary::new("docker-proxy", "./cmd/docker-proxy")
     }]
@@ -29,5 +58,5 @@ pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
 
 /// Builds `docker-proxy` into `opts.out_dir`.
 pub fn build(opts: &BuildOptions) -> Result<Artifacts, Error> {
-    go::build(opts, COMPONENT, &recipe(opts))
+    go::build(opts, COMPONENT.name, &recipe(opts))
 }

@@ -18,3 +18,18 @@ fn docker_proxy_is_static_even_in_a_dynamic_build_and_shows_moby_stamps() {
         );
     }
 }
+
+#[test]
+fn docker_proxy_carries_the_same_tags_and_stamps_as_dockerd() {
+    let fx = FixtureBuild::pinned(Kind::Moby, Linkage::Static);
+    let mut moby_tags: Vec<&str> = moby_build::TAGS.to_vec();
+    moby_tags.extend(moby_build::STATIC_TAGS);
+    let mut proxy_tags = proxy_build::TAGS.to_vec();
+    moby_tags.sort_unstable();
+    proxy_tags.sort_unstable();
+    assert_eq!(
+        proxy_tags, moby_tags,
+        "docker-proxy builds with moby's static tags"
+    );
+    assert_eq!(proxy_build::stamps(&fx.opts), moby_build::stamps(&fx.opts));
+}

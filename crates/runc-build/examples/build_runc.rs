@@ -1,4 +1,4 @@
-//! Builds runc with nothing but this crate and build-core: what another Rust tool would do.
+//! Builds runc with nothing but this crate: what another Rust tool would do.
 //!
 //! ```text
 //! cargo run -p runc-build --example build_runc -- PINS_LOCK MIRROR OUT_DIR
@@ -7,11 +7,7 @@
 
 use std::sync::Arc;
 
-use build_core::pins::Pins;
-use build_core::progress::Progress;
-use build_core::source::{Mirror, SourceCache, SourceRequest};
-use build_core::{BuildOptions, Upstream};
-use camino::Utf8PathBuf;
+use runc_build::{BuildOptions, Mirror, Pins, Progress, SourceCache, SourceRequest, Upstream};
 
 struct Print;
 
@@ -26,7 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let [pins, mirror, out] = args.as_slice() else {
         return Err("usage: build_runc PINS_LOCK MIRROR OUT_DIR".into());
     };
-    let out = Utf8PathBuf::from(out);
+    let out = camino::Utf8PathBuf::from(out);
     let pin = Pins::load(pins.as_str().into())?
         .get(Upstream::Runc)
         .cloned()

@@ -4,9 +4,7 @@
 //! `VERSION` file, which is part of the source.
 //!
 //! ```no_run
-//! use build_core::progress::Silent;
-//! use build_core::source::{Mirror, SourceCache, SourceRequest};
-//! use build_core::{pins::Pins, BuildOptions, Upstream};
+//! use runc_build::{BuildOptions, Mirror, Pins, Silent, SourceCache, SourceRequest, Upstream};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let pin = Pins::load("pins.lock".into())?.get(Upstream::Runc).cloned().expect("pinned");
 //! let cache = SourceCache::new("/tmp/dockyard-cache".into())?;
@@ -17,15 +15,30 @@
 //! # Ok(()) }
 //! ```
 
+pub use build_core::BuildError as Error;
 use build_core::go::{self, GoBinary};
-pub use build_core::{Artifacts, BuildError as Error, BuildOptions};
+pub use build_core::prelude::*;
 
-/// The component's name in logs and messages.
-pub const COMPONENT: &str = "runc";
-/// What this crate builds.
-pub const BINARIES: &[&str] = &["runc"];
-/// Bumped whenever the recipe changes what it produces (part of the bundle's cache key).
-pub const RECIPE_VERSION: u32 = 1;
+/// runc, as every verb sees it.
+pub const COMPONENT: Component = Component {
+    name: "runc",
+    upstream: Upstream::Runc,
+    binaries: &["runc"],
+    recipe_version: 1,
+    tools: &[
+        Tool::Go,
+        Tool::CCompiler,
+        Tool::PkgConfig,
+        Tool::LibSeccomp,
+        Tool::StaticLibc,
+    ],
+    version_probes: &[VersionProbe {
+        binary: "runc",
+        args: &["--version"],
+        shows: &["runc version {version}", "commit: {commit}"],
+    }],
+    build,
+};
 
 /// The recipe, as data (runc's Makefile at v1.4.3).
 pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
@@ -53,5 +66,5 @@ pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
 
 /// Builds `runc` into `opts.out_dir`.
 pub fn build(opts: &BuildOptions) -> Result<Artifacts, Error> {
-    go::build(opts, COMPONENT, &recipe(opts))
+    go::build(opts, COMPONENT.name, &recipe(opts))
 }

@@ -5,15 +5,24 @@
 //!
 //! See `runc_build` for a complete example; every component crate is called the same way.
 
+pub use build_core::BuildError as Error;
 use build_core::cmake::{self, CmakeTarget};
-pub use build_core::{Artifacts, BuildError as Error, BuildOptions};
+pub use build_core::prelude::*;
 
-/// The component's name in logs and messages.
-pub const COMPONENT: &str = "tini";
-/// What this crate builds.
-pub const BINARIES: &[&str] = &["docker-init"];
-/// Bumped whenever the recipe changes what it produces (part of the bundle's cache key).
-pub const RECIPE_VERSION: u32 = 2;
+/// docker-init, as every verb sees it.
+pub const COMPONENT: Component = Component {
+    name: "tini",
+    upstream: Upstream::Tini,
+    binaries: &["docker-init"],
+    recipe_version: 2,
+    tools: &[Tool::CMake, Tool::Make, Tool::CCompiler, Tool::StaticLibc],
+    version_probes: &[VersionProbe {
+        binary: "docker-init",
+        args: &["--version"],
+        shows: &["tini version {version} - git.{commit:7}"],
+    }],
+    build,
+};
 
 /// The recipe, as data (tini's CMakeLists.txt at v0.19.0).
 ///
@@ -34,5 +43,5 @@ pub fn recipe(opts: &BuildOptions) -> CmakeTarget {
 
 /// Builds `docker-init` into `opts.out_dir`.
 pub fn build(opts: &BuildOptions) -> Result<Artifacts, Error> {
-    cmake::build(opts, COMPONENT, &recipe(opts))
+    cmake::build(opts, COMPONENT.name, &recipe(opts))
 }

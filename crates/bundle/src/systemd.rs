@@ -3,7 +3,7 @@
 use camino::Utf8Path;
 
 /// `(file name, contents)` of each unit, for binaries installed in `bin`.
-pub(crate) fn units(bin: &Utf8Path) -> Vec<(&'static str, String)> {
+pub fn units(bin: &Utf8Path) -> Vec<(&'static str, String)> {
     vec![
         (
             "containerd.service",

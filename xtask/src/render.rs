@@ -1,17 +1,22 @@
-//! Cargo-style status lines on stderr, and a spinner while components build.
+//! What people read: cargo-style status lines on stderr, a spinner while components build, and
+//! errors as one message, with the command-line advice the libraries leave out.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use build_core::BuildError;
 use build_core::progress::Progress;
+use build_core::source::SourceError;
 use build_core::url::redact;
+use bundle::BundleError;
+use engine::EngineError;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Prints `   Fetching runc …` lines, the verb right-aligned and coloured on a terminal. On a
 /// terminal, a spinner under them names what is building and for how long.
 #[derive(Debug, Default)]
-pub(crate) struct StatusLines {
+pub struct StatusLines {
     spinner: Mutex<Option<Spinner>>,
 }
 
@@ -74,7 +79,7 @@ impl Progress for StatusLines {
 
 impl StatusLines {
     /// Clears the spinner (before an error is printed).
-    pub(crate) fn finish(&self) {
+    pub fn finish(&self) {
         if let Ok(mut guard) = self.spinner.lock()
             && let Some(spinner) = guard.take()
         {
@@ -83,8 +88,9 @@ impl StatusLines {
     }
 }
 
-/// Prints an error and its causes as one message.
-pub(crate) fn error(e: &anyhow::Error) {
+/// An error and its causes as one message, credentials redacted, with the advice that names
+/// a verb or flag where one is the way out.
+pub fn error_text(e: &anyhow::Error) -> String {
     let mut text = e.to_string();
     for cause in e.chain().skip(1) {
         let cause = cause.to_string();
@@ -93,11 +99,66 @@ pub(crate) fn error(e: &anyhow::Error) {
             text.push_str(&cause);
         }
     }
+    if let Some(advice) = e.chain().find_map(advice) {
+        text.push_str("; ");
+        text.push_str(&advice);
+    }
+    redact(&text)
+}
+
+/// Prints [`error_text`] as `error: …` on stderr.
+pub fn print_error(e: &anyhow::Error) {
+    let text = error_text(e);
     let mut err = std::io::stderr().lock();
-    let text = redact(&text);
     if std::io::stderr().is_terminal() {
         let _ = writeln!(err, "\x1b[1;31merror\x1b[0m: {text}");
     } else {
         let _ = writeln!(err, "error: {text}");
     }
+}
+
+/// What to type next, for the errors whose way out is a verb or a flag.
+fn advice(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    if let Some(e) = e.downcast_ref::<BundleError>() {
+        return match e {
+            BundleError::MissingTools { .. } => Some("`cargo xtask doctor` checks them all".into()),
+            BundleError::OutputDir { .. } => Some("pass another --out".into()),
+            BundleError::NoBundle { .. } => {
+                Some("run `cargo xtask bundle` first, or name a bundle folder".into())
+            }
+            BundleError::Source(e) => advice(e),
+            BundleError::Build(e) => advice(e),
+            _ => None,
+        };
+    }
+    if let Some(e) = e.downcast_ref::<SourceError>() {
+        return match e {
+            SourceError::NotCachedOffline { upstream, .. } => Some(format!(
+                "run once without --offline, or pass --mirror {upstream}=PATH"
+            )),
+            SourceError::OverrideMissing { .. } | SourceError::OverrideNotARepository { .. } => {
+                Some("check the path given to --source".into())
+            }
+            SourceError::MirrorNotARepository { .. } | SourceError::MirrorLacksCommit { .. } => {
+                Some("check the path given to --mirror".into())
+            }
+            _ => None,
+        };
+    }
+    if let Some(e) = e.downcast_ref::<BuildError>() {
+        return match e {
+            BuildError::NotStatic { .. } => {
+                Some("`cargo xtask doctor` checks the static libraries".into())
+            }
+            _ => None,
+        };
+    }
+    if let Some(e) = e.downcast_ref::<EngineError>() {
+        return match e {
+            EngineError::NotRoot => Some("sudo -E cargo xtask smoke".into()),
+            EngineError::Bundle(e) => advice(e),
+            _ => None,
+        };
+    }
+    None
 }

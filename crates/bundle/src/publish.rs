@@ -1,81 +1,40 @@
-//! Assembling a bundle folder aside and swapping it into place.
+//! Assembling a bundle folder aside and swapping it into place in one step.
 
-use std::io::Write;
-
-use anyhow::{Context, Result, bail};
-use build_core::archive::{self, Entry};
-use build_core::pins::Pin;
 use build_core::progress::Progress;
-use build_core::source::Source;
 use build_core::url::redact;
-use build_core::{Artifact, Artifacts, Linkage, Target, Upstream};
+use build_core::{Artifact, Linkage, Target};
 use camino::{Utf8Path, Utf8PathBuf};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::bundle::{FORMAT, remove_stale};
+use crate::BundleError;
+use crate::artifacts::BuiltComponent;
 use crate::components::all_binaries;
-
-/// gzip level of the tgz: Docker's default. Members are cached, so it is paid once per binary.
-const GZIP_LEVEL: u32 = 6;
-/// The binaries' mode inside the bundle and the tgz.
-const BINARY_MODE: u32 = 0o755;
-
-/// One built component, ready to publish.
-pub(crate) struct BundleComponent {
-    pub(crate) name: &'static str,
-    pub(crate) upstream: Upstream,
-    pub(crate) pin: Pin,
-    pub(crate) source: Source,
-    pub(crate) key: String,
-    pub(crate) artifacts: Artifacts,
-}
+use crate::manifest::{FORMAT, Manifest, ManifestComponent, ManifestFile};
+use crate::output::remove_stale;
+use crate::tgz::{BINARY_MODE, write_tgz};
 
 /// Everything that goes into a bundle folder.
-pub(crate) struct Bundle {
-    pub(crate) version: String,
-    pub(crate) linkage: Linkage,
-    pub(crate) target: Target,
-    pub(crate) source_date_epoch: i64,
-    pub(crate) components: Vec<BundleComponent>,
+#[derive(Debug)]
+pub struct Bundle {
+    /// The release it is named for.
+    pub version: String,
+    /// Static or dynamic.
+    pub linkage: Linkage,
+    /// The platform.
+    pub target: Target,
+    /// Every embedded time.
+    pub source_date_epoch: i64,
+    /// Every component, built.
+    pub components: Vec<BuiltComponent>,
 }
 
-/// `manifest.json`: what was built from what, and every file's checksum.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct Manifest {
-    pub(crate) format: u32,
-    pub(crate) version: String,
-    pub(crate) linkage: Linkage,
-    pub(crate) target: Target,
-    pub(crate) source_date_epoch: i64,
-    /// Hash of every component key: equal means this bundle is already what would be built.
-    pub(crate) bundle_key: String,
-    pub(crate) components: Vec<ManifestComponent>,
-    pub(crate) files: Vec<ManifestFile>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct ManifestComponent {
-    pub(crate) name: String,
-    pub(crate) upstream: Upstream,
-    pub(crate) repository: String,
-    #[serde(rename = "ref")]
-    pub(crate) tag: String,
-    pub(crate) version: String,
-    pub(crate) commit: String,
-    pub(crate) dirty: bool,
-    pub(crate) go: Option<String>,
-    pub(crate) tags: Vec<String>,
-    pub(crate) binaries: Vec<String>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct ManifestFile {
-    pub(crate) path: String,
-    pub(crate) sha256: String,
-    pub(crate) size: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) link: Option<build_core::elf::LinkKind>,
+/// A published bundle folder.
+#[derive(Debug)]
+pub struct Published {
+    /// `out/docker-VERSION`.
+    pub dir: Utf8PathBuf,
+    /// It already held exactly this bundle; nothing was written.
+    pub fresh: bool,
 }
 
 impl Bundle {
@@ -83,12 +42,12 @@ impl Bundle {
         let mut hasher = Sha256::new();
         hasher.update(format!("format {FORMAT}\n").as_bytes());
         for c in &self.components {
-            hasher.update(format!("{} {}\n", c.name, c.key).as_bytes());
+            hasher.update(format!("{} {}\n", c.component.name, c.key).as_bytes());
         }
         build_core::digest::hex(&hasher.finalize())
     }
 
-    fn binaries(&self) -> Result<Vec<&Artifact>> {
+    fn binaries(&self) -> Result<Vec<&Artifact>, BundleError> {
         let mut all: Vec<&Artifact> = self
             .components
             .iter()
@@ -97,38 +56,41 @@ impl Bundle {
         all.sort_by(|a, b| a.name.cmp(&b.name));
         let names: Vec<&str> = all.iter().map(|a| a.name.as_str()).collect();
         if names != all_binaries() {
-            bail!(
-                "the bundle would hold {} instead of {}",
-                names.join(", "),
-                all_binaries().join(", ")
-            );
+            return Err(BundleError::WrongBinaries {
+                found: names.join(", "),
+                expected: all_binaries().join(", "),
+            });
         }
         Ok(all)
     }
 }
 
-/// Publishes `bundle` as `out/docker-VERSION/` and returns that path.
-pub(crate) fn publish(
+/// Publishes `bundle` as `out/docker-VERSION/`: assembled in a staging folder beside it,
+/// `manifest.json` written last, then swapped in with one `renameat2(RENAME_EXCHANGE)`.
+pub fn publish(
     out: &Utf8Path,
     bundle: &Bundle,
     member_cache: &Utf8Path,
     progress: &dyn Progress,
-) -> Result<Utf8PathBuf> {
+) -> Result<Published, BundleError> {
     let name = format!("docker-{}", bundle.version);
     let final_dir = out.join(&name);
     let key = bundle.key();
     if is_fresh(&final_dir, &key) {
         progress.status("Fresh", &format!("{final_dir} already holds this bundle"));
-        return Ok(final_dir);
+        return Ok(Published {
+            dir: final_dir,
+            fresh: true,
+        });
     }
     let binaries = bundle.binaries()?;
     remove_stale(out, ".tmp-docker-")?;
     let staging_tmp = tempfile::Builder::new()
         .prefix(&format!(".tmp-{name}-"))
         .tempdir_in(out)
-        .with_context(|| format!("cannot create a staging folder in {out}"))?;
-    let staging = Utf8PathBuf::from_path_buf(staging_tmp.path().to_owned())
-        .map_err(|p| anyhow::anyhow!("not UTF-8: {}", p.display()))?;
+        .map_err(BundleError::io("creating a staging folder in", out))?;
+    let staging = build_core::fs::utf8(staging_tmp.path().to_owned())
+        .map_err(BundleError::io("creating a staging folder in", out))?;
     progress.status(
         "Assembling",
         &format!("{name} ({} binaries)", binaries.len()),
@@ -136,7 +98,7 @@ pub(crate) fn publish(
 
     let mut files: Vec<ManifestFile> = Vec::new();
     let docker = staging.join("docker");
-    std::fs::create_dir(&docker)?;
+    std::fs::create_dir(&docker).map_err(BundleError::io("creating", &docker))?;
     let previous = Previous::read(&final_dir);
     for artifact in &binaries {
         let dest = docker.join(&artifact.name);
@@ -165,10 +127,12 @@ pub(crate) fn publish(
         link: None,
     });
 
-    std::fs::create_dir(staging.join("systemd"))?;
+    let units = staging.join("systemd");
+    std::fs::create_dir(&units).map_err(BundleError::io("creating", &units))?;
     for (unit, text) in crate::systemd::units(Utf8Path::new("/usr/bin")) {
         let path = format!("systemd/{unit}");
-        std::fs::write(staging.join(&path), &text)?;
+        let file = staging.join(&path);
+        std::fs::write(&file, &text).map_err(BundleError::io("writing", &file))?;
         files.push(ManifestFile {
             path,
             sha256: build_core::digest::hex(&Sha256::digest(text.as_bytes())),
@@ -178,12 +142,6 @@ pub(crate) fn publish(
     }
 
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    let sums: String = files
-        .iter()
-        .map(|f| format!("{}  {}\n", f.sha256, f.path))
-        .collect();
-    std::fs::write(staging.join("SHA256SUMS"), sums)?;
-
     let manifest = Manifest {
         format: FORMAT,
         version: bundle.version.clone(),
@@ -194,24 +152,26 @@ pub(crate) fn publish(
         components: bundle.components.iter().map(manifest_component).collect(),
         files,
     };
+    let sums = staging.join("SHA256SUMS");
+    std::fs::write(&sums, manifest.sha256sums()).map_err(BundleError::io("writing", &sums))?;
     // Written last: a folder with a manifest is a finished one.
-    std::fs::write(
-        staging.join("manifest.json"),
-        serde_json::to_vec_pretty(&manifest)?,
-    )?;
+    manifest.write(&staging)?;
 
     let staging = staging_tmp.keep();
     swap_into_place(&staging, final_dir.as_std_path())?;
     // After the swap `staging` holds the previous bundle, if there was one.
     let _ = std::fs::remove_dir_all(&staging);
-    Ok(final_dir)
+    Ok(Published {
+        dir: final_dir,
+        fresh: false,
+    })
 }
 
-fn manifest_component(c: &BundleComponent) -> ManifestComponent {
+fn manifest_component(c: &BuiltComponent) -> ManifestComponent {
     let first = c.artifacts.binaries.first();
     ManifestComponent {
-        name: c.name.to_owned(),
-        upstream: c.upstream,
+        name: c.component.name.to_owned(),
+        upstream: c.component.upstream,
         repository: redact(c.pin.repository.as_str()),
         tag: c.pin.tag.clone(),
         version: c.pin.version.clone(),
@@ -253,8 +213,8 @@ impl Previous {
     fn read(dir: &Utf8Path) -> Previous {
         Previous {
             dir: dir.to_owned(),
-            manifest: read_manifest(dir).ok(),
-            published: std::fs::metadata(dir.join("manifest.json"))
+            manifest: Manifest::read(dir).ok(),
+            published: std::fs::metadata(dir.join(crate::manifest::MANIFEST))
                 .and_then(|m| m.modified())
                 .ok(),
         }
@@ -281,7 +241,7 @@ impl Previous {
 
 /// The bundle folder already holds exactly this bundle, complete.
 fn is_fresh(dir: &Utf8Path, key: &str) -> bool {
-    let Some(manifest) = read_manifest(dir).ok() else {
+    let Ok(manifest) = Manifest::read(dir) else {
         return false;
     };
     manifest.bundle_key == key
@@ -292,97 +252,43 @@ fn is_fresh(dir: &Utf8Path, key: &str) -> bool {
         && dir.join("SHA256SUMS").is_file()
 }
 
-pub(crate) fn read_manifest(dir: &Utf8Path) -> Result<Manifest> {
-    let path = dir.join("manifest.json");
-    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {path}"))?;
-    serde_json::from_slice(&bytes).with_context(|| format!("{path} is not a dockyard manifest"))
-}
-
 /// Copies a regular file (never through a link) and sets its mode.
-fn copy_regular(from: &Utf8Path, to: &Utf8Path, mode: u32) -> Result<()> {
+fn copy_regular(from: &Utf8Path, to: &Utf8Path, mode: u32) -> Result<(), BundleError> {
     use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::symlink_metadata(from).with_context(|| format!("cannot read {from}"))?;
+    let meta = std::fs::symlink_metadata(from).map_err(BundleError::io("reading", from))?;
     if !meta.is_file() {
-        bail!("{from} is not a regular file; only regular files go into a bundle");
+        return Err(BundleError::Io {
+            action: "copying",
+            path: from.to_owned(),
+            source: std::io::Error::other(
+                "not a regular file; only regular files go into a bundle",
+            ),
+        });
     }
-    let mut src = std::fs::File::open(from)?;
-    let mut dst =
-        build_core::fs::create_new(to, mode).with_context(|| format!("cannot create {to}"))?;
-    std::io::copy(&mut src, &mut dst)?;
-    dst.set_permissions(std::fs::Permissions::from_mode(mode))?;
-    Ok(())
-}
-
-/// Writes the tgz from cached members and returns its SHA-256 and size.
-fn write_tgz(
-    path: &Utf8Path,
-    binaries: &[&Artifact],
-    mtime: i64,
-    cache: &Utf8Path,
-) -> Result<(String, u64)> {
-    std::fs::create_dir_all(cache)?;
-    let mtime = u64::try_from(mtime).unwrap_or(0);
-    let mut file = build_core::fs::create_new(path, 0o644)?;
-    let mut hasher = Sha256::new();
-    let mut size = 0u64;
-    let mut emit = |bytes: &[u8]| -> Result<()> {
-        file.write_all(bytes)?;
-        hasher.update(bytes);
-        size += bytes.len() as u64;
-        Ok(())
-    };
-    emit(&archive::member(
-        &Entry::Dir { name: "docker" },
-        mtime,
-        GZIP_LEVEL,
-    )?)?;
-    for artifact in binaries {
-        // A member depends only on the entry's name, bytes, mode, time and the level.
-        let id = format!(
-            "{FORMAT} {} {} {BINARY_MODE:o} {mtime} {GZIP_LEVEL}",
-            artifact.name, artifact.sha256
-        );
-        let cached = cache.join(format!(
-            "{}.gz",
-            build_core::digest::hex(&Sha256::digest(id.as_bytes()))
-        ));
-        let member = match std::fs::read(&cached) {
-            Ok(bytes) => bytes,
-            Err(_) => {
-                let name = format!("docker/{}", artifact.name);
-                let bytes = archive::member(
-                    &Entry::File {
-                        name: &name,
-                        source: &artifact.path,
-                        mode: BINARY_MODE,
-                    },
-                    mtime,
-                    GZIP_LEVEL,
-                )?;
-                build_core::fs::write_atomic(&cached, &bytes)?;
-                bytes
-            }
-        };
-        emit(&member)?;
-    }
-    emit(&archive::end_member(GZIP_LEVEL)?)?;
-    file.sync_all()?;
-    Ok((build_core::digest::hex(&hasher.finalize()), size))
+    let mut src = std::fs::File::open(from).map_err(BundleError::io("reading", from))?;
+    let mut dst = build_core::fs::create_new(to, mode).map_err(BundleError::io("creating", to))?;
+    std::io::copy(&mut src, &mut dst).map_err(BundleError::io("copying a binary to", to))?;
+    dst.set_permissions(std::fs::Permissions::from_mode(mode))
+        .map_err(BundleError::io("setting the mode of", to))
 }
 
 /// Puts `new` at `target` in one step: `renameat2(RENAME_EXCHANGE)` when `target` exists (the
 /// old bundle ends up at `new`), a plain rename otherwise. Readers never see a missing or
 /// half-written bundle.
-fn swap_into_place(new: &std::path::Path, target: &std::path::Path) -> Result<()> {
+fn swap_into_place(new: &std::path::Path, target: &std::path::Path) -> Result<(), BundleError> {
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
+    let swapping = || {
+        BundleError::io(
+            "swapping the new bundle into",
+            target.to_string_lossy().into_owned(),
+        )
+    };
     if !target.exists() {
-        std::fs::rename(new, target)
-            .with_context(|| format!("cannot move the bundle to {}", target.display()))?;
-        return Ok(());
+        return std::fs::rename(new, target).map_err(swapping());
     }
-    let a = CString::new(new.as_os_str().as_bytes())?;
-    let b = CString::new(target.as_os_str().as_bytes())?;
+    let a = CString::new(new.as_os_str().as_bytes()).map_err(|e| swapping()(e.into()))?;
+    let b = CString::new(target.as_os_str().as_bytes()).map_err(|e| swapping()(e.into()))?;
     // SAFETY: two valid NUL-terminated paths; AT_FDCWD resolves them like rename(2).
     let rc = unsafe {
         libc::renameat2(
@@ -394,8 +300,7 @@ fn swap_into_place(new: &std::path::Path, target: &std::path::Path) -> Result<()
         )
     };
     if rc != 0 {
-        return Err(std::io::Error::last_os_error())
-            .with_context(|| format!("cannot swap the new bundle into {}", target.display()));
+        return Err(swapping()(std::io::Error::last_os_error()));
     }
     Ok(())
 }

@@ -1,0 +1,301 @@
+//! Writing a commit's tree aside, hashing it back against the commit, and the ready marker
+//! and stat fingerprint that make a checkout trusted later.
+
+use std::fs;
+use std::io::{self, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+use camino::{Utf8Path, Utf8PathBuf};
+use git2::{ObjectType, Oid, Repository};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::error::{git_err, io_err};
+use super::{Mirror, Origin, READY_MARKER, SourceCache, SourceError};
+use crate::digest::hex;
+use crate::fs::{create_new, remove_dir_all_if_exists, utf8};
+use crate::pins::{CommitId, Pin};
+use crate::progress::Progress;
+use crate::upstream::Upstream;
+
+impl SourceCache {
+    /// Writes the pinned tree into a new temporary folder beside the checkouts and verifies it.
+    pub(super) fn checkout_aside(
+        &self,
+        pin: &Pin,
+        mirror: Option<&Mirror>,
+        progress: &dyn Progress,
+    ) -> Result<(tempfile::TempDir, Utf8PathBuf, i64, Origin), SourceError> {
+        let (upstream, commit) = (pin.upstream, &pin.commit);
+        let (repo, origin) = self.repository_with_commit(pin, mirror, progress)?;
+        progress.status("Checking out", &format!("{upstream} {commit}"));
+        let checkouts = self.root.join("checkouts");
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".tmp-{upstream}-{commit}-"))
+            .tempdir_in(&checkouts)
+            .map_err(io_err("cannot create a temporary folder in", &checkouts))?;
+        let tmp_dir = utf8(tmp.path().to_owned()).map_err(io_err("bad path", &self.root))?;
+        let commit_time = write_tree(&repo, upstream, commit, &tmp_dir)?;
+        verify_tree(&repo, upstream, commit, &tmp_dir)?;
+        Ok((tmp, tmp_dir, commit_time, origin))
+    }
+
+    /// Leftovers of killed runs for this checkout. Safe: we hold its lock.
+    pub(super) fn remove_stale_temps(
+        &self,
+        upstream: Upstream,
+        commit: &CommitId,
+    ) -> Result<(), SourceError> {
+        let dir = self.root.join("checkouts");
+        let prefix = format!(".tmp-{upstream}-{commit}-");
+        let entries = fs::read_dir(&dir).map_err(io_err("cannot read", &dir))?;
+        for entry in entries.flatten() {
+            if entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(&prefix))
+            {
+                let path = utf8(entry.path()).map_err(io_err("bad path in", &dir))?;
+                remove_dir_all_if_exists(&path).map_err(io_err("cannot remove", &path))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// git refuses these names in trees; so do we (they would escape or alter the checkout).
+fn is_safe_entry_name(name: &str) -> bool {
+    !(name.is_empty()
+        || name == "."
+        || name == ".."
+        || name.contains('/')
+        || name.contains('\\')
+        || name.contains('\0')
+        || name.eq_ignore_ascii_case(".git")
+        || name == READY_MARKER)
+}
+
+/// Writes the commit's tree under `dir` (which must be empty): regular files, executables and
+/// symlinks, each created new so nothing is ever written through a link. Returns the commit time.
+fn write_tree(
+    repo: &Repository,
+    upstream: Upstream,
+    commit: &CommitId,
+    dir: &Utf8Path,
+) -> Result<i64, SourceError> {
+    let oid =
+        Oid::from_str(commit.as_str()).map_err(|e| git_err(upstream, "reading the pin", e))?;
+    let found = repo
+        .find_commit(oid)
+        .map_err(|e| git_err(upstream, "reading the commit", e))?;
+    let commit_time = found.time().seconds();
+    let tree = found
+        .tree()
+        .map_err(|e| git_err(upstream, "reading the commit", e))?;
+    let mut stack = vec![(tree, dir.to_owned())];
+    while let Some((tree, at)) = stack.pop() {
+        for entry in tree.iter() {
+            let name = entry.name().unwrap_or("");
+            if !is_safe_entry_name(name) {
+                return Err(SourceError::UnsafeEntry {
+                    upstream,
+                    commit: commit.clone(),
+                    name: String::from_utf8_lossy(entry.name_bytes()).into_owned(),
+                });
+            }
+            let path = at.join(name);
+            match entry.kind() {
+                Some(ObjectType::Tree) => {
+                    fs::create_dir(&path).map_err(io_err("cannot create", &path))?;
+                    let sub = repo
+                        .find_tree(entry.id())
+                        .map_err(|e| git_err(upstream, "reading a tree", e))?;
+                    stack.push((sub, path));
+                }
+                Some(ObjectType::Blob) => {
+                    let blob = repo
+                        .find_blob(entry.id())
+                        .map_err(|e| git_err(upstream, "reading a file", e))?;
+                    match entry.filemode() {
+                        0o120000 => {
+                            let target = std::str::from_utf8(blob.content()).map_err(|_| {
+                                SourceError::UnsafeEntry {
+                                    upstream,
+                                    commit: commit.clone(),
+                                    name: name.to_owned(),
+                                }
+                            })?;
+                            std::os::unix::fs::symlink(target, &path)
+                                .map_err(io_err("cannot create", &path))?;
+                        }
+                        mode => {
+                            let mode = if mode & 0o111 != 0 { 0o755 } else { 0o644 };
+                            let mut file =
+                                create_new(&path, mode).map_err(io_err("cannot create", &path))?;
+                            file.write_all(blob.content())
+                                .map_err(io_err("cannot write", &path))?;
+                        }
+                    }
+                }
+                // Submodules (gitlinks) are not part of any pinned build; git leaves an empty folder.
+                Some(ObjectType::Commit) => {
+                    fs::create_dir(&path).map_err(io_err("cannot create", &path))?
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(commit_time)
+}
+
+/// Hashes every file under `dir` back to git blob ids and compares them with the commit's tree.
+fn verify_tree(
+    repo: &Repository,
+    upstream: Upstream,
+    commit: &CommitId,
+    dir: &Utf8Path,
+) -> Result<(), SourceError> {
+    let oid =
+        Oid::from_str(commit.as_str()).map_err(|e| git_err(upstream, "reading the pin", e))?;
+    let tree = repo
+        .find_commit(oid)
+        .and_then(|c| c.tree())
+        .map_err(|e| git_err(upstream, "reading the commit", e))?;
+    let mismatch = |file: &str| SourceError::CheckoutMismatch {
+        upstream,
+        commit: commit.clone(),
+        dir: dir.to_owned(),
+        file: file.to_owned(),
+    };
+    let mut expected = 0usize;
+    let mut failure = None;
+    tree.walk(git2::TreeWalkMode::PreOrder, |prefix, entry| {
+        if entry.kind() != Some(ObjectType::Blob) {
+            return git2::TreeWalkResult::Ok;
+        }
+        expected += 1;
+        let rel = format!("{prefix}{}", entry.name().unwrap_or(""));
+        let path = dir.join(&rel);
+        let actual = if entry.filemode() == 0o120000 {
+            fs::read_link(&path)
+                .ok()
+                .and_then(|t| t.to_str().map(|t| t.to_owned()))
+                .and_then(|t| Oid::hash_object(ObjectType::Blob, t.as_bytes()).ok())
+        } else {
+            let exec_ok = fs::symlink_metadata(&path)
+                .map(|m| {
+                    m.is_file()
+                        && ((m.permissions().mode() & 0o100 != 0)
+                            == (entry.filemode() & 0o111 != 0))
+                })
+                .unwrap_or(false);
+            if exec_ok {
+                Oid::hash_file(ObjectType::Blob, &path).ok()
+            } else {
+                None
+            }
+        };
+        if actual != Some(entry.id()) {
+            failure = Some(rel);
+            return git2::TreeWalkResult::Abort;
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .ok();
+    if let Some(rel) = failure {
+        return Err(mismatch(&rel));
+    }
+    // Nothing extra either: count regular files and links on disk.
+    let mut on_disk = 0usize;
+    count_files(dir, &mut on_disk).map_err(io_err("cannot read", dir))?;
+    if on_disk != expected {
+        return Err(mismatch("(file count differs)"));
+    }
+    Ok(())
+}
+
+fn count_files(dir: &Utf8Path, n: &mut usize) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            count_files(&utf8(entry.path())?, n)?;
+        } else if entry.file_name() != READY_MARKER {
+            *n += 1;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct Marker {
+    pub(super) commit: String,
+    pub(super) commit_time: i64,
+    pub(super) fingerprint: String,
+}
+
+pub(super) fn read_marker(dir: &Utf8Path) -> Option<Marker> {
+    let path = dir.join(READY_MARKER);
+    // A marker must be a plain file, never a link planted to point elsewhere.
+    let meta = fs::symlink_metadata(&path).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    serde_json::from_slice(&fs::read(&path).ok()?).ok()
+}
+
+/// A cheap digest of every path's type, size, mode and mtime: any edit after verification
+/// changes it, without hashing hundreds of megabytes on every run.
+pub(super) fn fingerprint(dir: &Utf8Path) -> io::Result<String> {
+    let mut entries = Vec::new();
+    collect_stats(dir, dir, &mut entries)?;
+    entries.sort();
+    let mut hasher = Sha256::new();
+    for e in &entries {
+        hasher.update(e.as_bytes());
+        hasher.update(b"\n");
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+fn collect_stats(root: &Utf8Path, dir: &Utf8Path, out: &mut Vec<String>) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = utf8(entry.path())?;
+        let rel = path.strip_prefix(root).unwrap_or(&path).to_string();
+        if rel == READY_MARKER {
+            continue;
+        }
+        let meta = fs::symlink_metadata(&path)?;
+        out.push(format!(
+            "{rel}\0{:o}\0{}\0{}.{}",
+            meta.mode(),
+            meta.len(),
+            meta.mtime(),
+            meta.mtime_nsec()
+        ));
+        if meta.is_dir() {
+            collect_stats(root, &path, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// Marks a verified tree as trusted: the commit, its time and the tree's stat fingerprint,
+/// written last and synced.
+pub(super) fn write_marker(
+    dir: &Utf8Path,
+    commit: &CommitId,
+    commit_time: i64,
+) -> Result<(), SourceError> {
+    let marker = Marker {
+        commit: commit.to_string(),
+        commit_time,
+        fingerprint: fingerprint(dir).map_err(io_err("cannot read", dir))?,
+    };
+    let marker_path = dir.join(READY_MARKER);
+    let mut file = create_new(&marker_path, 0o644).map_err(io_err("cannot write", &marker_path))?;
+    file.write_all(&serde_json::to_vec(&marker).unwrap_or_default())
+        .and_then(|()| file.sync_all())
+        .map_err(io_err("cannot write", &marker_path))
+}

@@ -1,0 +1,104 @@
+//! A developer's working tree used as it is: its HEAD, whether it is dirty, and a hash of
+//! everything a build would read.
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+
+use camino::Utf8Path;
+use git2::Repository;
+use sha2::{Digest, Sha256};
+
+use super::error::{git_err, io_err};
+use super::{Origin, Source, SourceError};
+use crate::digest::{hex, update_from_reader};
+use crate::fs::utf8;
+use crate::pins::CommitId;
+use crate::upstream::Upstream;
+use crate::url::redact;
+
+/// A developer's tree: its HEAD, whether it has changes, and a hash of what a build would read.
+pub(super) fn prepare_override(upstream: Upstream, path: &Utf8Path) -> Result<Source, SourceError> {
+    if !path.exists() {
+        return Err(SourceError::OverrideMissing {
+            upstream,
+            path: path.to_owned(),
+        });
+    }
+    let not_repo = |message: String| SourceError::OverrideNotARepository {
+        upstream,
+        path: path.to_owned(),
+        message,
+    };
+    let repo = Repository::open(path).map_err(|e| not_repo(redact(e.message())))?;
+    let workdir = repo
+        .workdir()
+        .ok_or_else(|| not_repo("it is a bare repository".into()))?;
+    let head = repo
+        .head()
+        .and_then(|h| h.peel_to_commit())
+        .map_err(|e| not_repo(format!("no HEAD commit: {}", e.message())))?;
+    let commit = CommitId::parse(&head.id().to_string()).map_err(|e| not_repo(e.to_string()))?;
+    let mut options = git2::StatusOptions::new();
+    options
+        .include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(false);
+    let statuses = repo
+        .statuses(Some(&mut options))
+        .map_err(|e| git_err(upstream, "reading the override's status", e))?;
+    let dirty = !statuses.is_empty();
+
+    // The files a build reads: everything tracked plus untracked files git does not ignore.
+    let mut files: Vec<String> = Vec::new();
+    let index = repo
+        .index()
+        .map_err(|e| git_err(upstream, "reading the override's index", e))?;
+    for entry in index.iter() {
+        files.push(String::from_utf8_lossy(&entry.path).into_owned());
+    }
+    for status in statuses.iter() {
+        if status.status().contains(git2::Status::WT_NEW)
+            && let Ok(p) = status.path()
+        {
+            files.push(p.to_owned());
+        }
+    }
+    files.sort();
+    files.dedup();
+    let root = utf8(workdir.to_owned()).map_err(io_err("bad path", path))?;
+    let mut hasher = Sha256::new();
+    for rel in &files {
+        let file = root.join(rel);
+        hasher.update(rel.as_bytes());
+        hasher.update([0]);
+        match fs::symlink_metadata(&file) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = fs::read_link(&file).map_err(io_err("cannot read", &file))?;
+                hasher.update(b"link\0");
+                hasher.update(target.as_os_str().as_encoded_bytes());
+            }
+            Ok(meta) if meta.is_file() => {
+                hasher.update(if meta.mode() & 0o111 != 0 {
+                    b"exec\0"
+                } else {
+                    b"file\0"
+                });
+                let mut f = fs::File::open(&file).map_err(io_err("cannot read", &file))?;
+                update_from_reader(&mut hasher, &mut f).map_err(io_err("cannot read", &file))?;
+            }
+            _ => hasher.update(b"absent\0"),
+        }
+        hasher.update([0]);
+    }
+    Ok(Source {
+        upstream,
+        dir: root.clone(),
+        commit,
+        dirty,
+        content_id: format!("sha256:{}", hex(&hasher.finalize())),
+        commit_time: head.time().seconds(),
+        origin: Origin::Override {
+            path: root.to_string(),
+        },
+    })
+}

@@ -1,0 +1,281 @@
+//! The tools a build runs: the Go toolchain (which release, and whether it is new enough for a
+//! module) and the other programs and static libraries components need, each with the way to
+//! get it. Knows nothing of [`crate::build`], so options can carry a toolchain without a cycle.
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::platform::Linkage;
+use crate::process::LoggedCommand;
+
+/// A tool that is missing or unusable: what is wrong and how to get it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{problem}; {fix}")]
+pub struct ToolchainError {
+    /// What is wrong (`go 1.22.1 is older than go 1.24.0, which go.mod requires`).
+    pub problem: String,
+    /// What to do.
+    pub fix: String,
+}
+
+/// Which file declares the module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModuleFile {
+    /// `go.mod` / `go.sum`, as usual.
+    GoMod,
+    /// `vendor.mod` / `vendor.sum` (docker/cli): given to Go through `-overlay`, so no file is
+    /// ever written into the source tree.
+    VendorMod,
+}
+
+impl ModuleFile {
+    /// The file's name in the source tree.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModuleFile::GoMod => "go.mod",
+            ModuleFile::VendorMod => "vendor.mod",
+        }
+    }
+}
+
+/// A Go toolchain: the `go` command and the release it runs.
+#[derive(Clone, Debug)]
+pub struct GoToolchain {
+    /// The `go` command.
+    pub go: Utf8PathBuf,
+    /// `GOTOOLCHAIN` as the user set it, else `local` (Go never downloads behind our back).
+    pub gotoolchain: String,
+    /// The release that runs with that `GOTOOLCHAIN`, e.g. `1.26.5`.
+    pub version: String,
+}
+
+impl GoToolchain {
+    /// Finds `go` on `PATH` and asks it which release it runs (honouring `GOTOOLCHAIN`).
+    pub fn find() -> Result<GoToolchain, ToolchainError> {
+        let go = which::which("go").map_err(|_| ToolchainError {
+            problem: "`go` is not on PATH".into(),
+            fix: "install Go (https://go.dev/dl) and put its bin folder on PATH".into(),
+        })?;
+        let go = Utf8PathBuf::from_path_buf(go).map_err(|p| ToolchainError {
+            problem: format!("the path of go is not UTF-8: {}", p.display()),
+            fix: "install Go under a UTF-8 path".into(),
+        })?;
+        let gotoolchain = std::env::var("GOTOOLCHAIN")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "local".into());
+        let raw = LoggedCommand::new(go.as_str())
+            .args(["env", "GOVERSION"])
+            .env("GOTOOLCHAIN", &gotoolchain)
+            .read()
+            .map_err(|e| ToolchainError {
+                problem: format!("{e}: {}", e.tail),
+                fix:
+                    "check that `go env GOVERSION` works (and GOTOOLCHAIN names a release you have)"
+                        .into(),
+            })?;
+        Ok(GoToolchain {
+            go,
+            gotoolchain,
+            version: release_of(&raw),
+        })
+    }
+
+    /// [`GoToolchain::check_module`] for whichever module file the tree has (`go.mod`, else
+    /// `vendor.mod`): lets a caller refuse a too-old Go before building anything.
+    pub fn check_tree(&self, source: &Utf8Path) -> Result<(), ToolchainError> {
+        let file = if source.join("go.mod").exists() {
+            ModuleFile::GoMod
+        } else {
+            ModuleFile::VendorMod
+        };
+        self.check_module(source, file)
+    }
+
+    /// Fails with both versions named when this Go is older than the module's `go` line.
+    pub fn check_module(
+        &self,
+        source: &Utf8Path,
+        module_file: ModuleFile,
+    ) -> Result<(), ToolchainError> {
+        let file = source.join(module_file.name());
+        let text = std::fs::read_to_string(&file).map_err(|e| ToolchainError {
+            problem: format!("cannot read {file}: {e}"),
+            fix: format!("is {source} the top of the source tree?"),
+        })?;
+        let Some(required) = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("go "))
+            .map(str::trim)
+        else {
+            return Ok(());
+        };
+        if version_less(&self.version, required) {
+            return Err(ToolchainError {
+                problem: format!(
+                    "go {} is older than go {required}, which {file} requires",
+                    self.version
+                ),
+                fix: format!(
+                    "install Go {required} or newer, or set GOTOOLCHAIN=go{required} to let Go select it"
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// `go1.26.5 X:nocoverageredesign` → `1.26.5`.
+fn release_of(goversion: &str) -> String {
+    let first = goversion.split_whitespace().next().unwrap_or("");
+    first.strip_prefix("go").unwrap_or(first).to_owned()
+}
+
+/// Compares dotted releases numerically (`1.9` < `1.10`); pre-release suffixes count as older.
+pub fn version_less(have: &str, need: &str) -> bool {
+    fn parts(v: &str) -> Vec<u64> {
+        v.split(|c: char| !c.is_ascii_digit())
+            .take_while(|p| !p.is_empty())
+            .map(|p| p.parse().unwrap_or(0))
+            .collect()
+    }
+    let (a, b) = (parts(have), parts(need));
+    for i in 0..a.len().max(b.len()) {
+        let (x, y) = (
+            a.get(i).copied().unwrap_or(0),
+            b.get(i).copied().unwrap_or(0),
+        );
+        if x != y {
+            return x < y;
+        }
+    }
+    false
+}
+
+/// A program or library a component's build needs on the machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Tool {
+    /// `go`, honouring `GOTOOLCHAIN`.
+    Go,
+    /// `gcc`: cgo and C builds.
+    CCompiler,
+    /// `cmake`.
+    CMake,
+    /// `make`, CMake's default generator.
+    Make,
+    /// `pkg-config`, through which cgo finds libseccomp.
+    PkgConfig,
+    /// libseccomp's headers and library (`libseccomp.a` for static builds).
+    LibSeccomp,
+    /// `libc.a`; needed by static builds only.
+    StaticLibc,
+}
+
+impl Tool {
+    /// What a person calls it, for the given linkage.
+    pub fn name(self, linkage: Linkage) -> &'static str {
+        match (self, linkage) {
+            (Tool::Go, _) => "go",
+            (Tool::CCompiler, _) => "gcc",
+            (Tool::CMake, _) => "cmake",
+            (Tool::Make, _) => "make",
+            (Tool::PkgConfig, _) => "pkg-config",
+            (Tool::LibSeccomp, Linkage::Static) => "libseccomp (static)",
+            (Tool::LibSeccomp, Linkage::Dynamic) => "libseccomp",
+            (Tool::StaticLibc, _) => "libc (static)",
+        }
+    }
+
+    /// Whether a build of that linkage needs it.
+    pub fn needed_for(self, linkage: Linkage) -> bool {
+        self != Tool::StaticLibc || linkage == Linkage::Static
+    }
+
+    /// How to get it on Debian.
+    pub fn fix(self) -> &'static str {
+        match self {
+            Tool::Go => "install Go 1.26 or newer (https://go.dev/dl) and put it on PATH",
+            Tool::CCompiler => "apt-get install gcc (cgo and tini need a C compiler)",
+            Tool::CMake => "apt-get install cmake",
+            Tool::Make => "apt-get install make (CMake's default generator)",
+            Tool::PkgConfig => "apt-get install pkg-config (runc finds libseccomp through it)",
+            Tool::LibSeccomp => {
+                "apt-get install libseccomp-dev (runc links it for seccomp support)"
+            }
+            Tool::StaticLibc => "apt-get install libc6-dev (static binaries link libc.a)",
+        }
+    }
+
+    /// This tool missing for `problem`, with the way to get it.
+    pub fn missing(self, problem: impl Into<String>) -> ToolchainError {
+        ToolchainError {
+            problem: problem.into(),
+            fix: self.fix().to_owned(),
+        }
+    }
+
+    /// Looks for it; says what was found (a version, a path) or what is missing and the fix.
+    pub fn find(self, linkage: Linkage) -> Result<String, ToolchainError> {
+        let found = match self {
+            // The same question the build asks, so GOTOOLCHAIN is honoured here too.
+            Tool::Go => {
+                return GoToolchain::find().map(|go| format!("go{} ({})", go.version, go.go));
+            }
+            Tool::CCompiler => first_line_of("gcc", &["-dumpfullversion"]),
+            Tool::CMake => first_line_of("cmake", &["--version"]),
+            Tool::Make => first_line_of("make", &["--version"]),
+            Tool::PkgConfig => first_line_of("pkg-config", &["--version"]),
+            Tool::LibSeccomp => {
+                let version = first_line_of("pkg-config", &["--modversion", "libseccomp"]);
+                match (linkage, version) {
+                    (Linkage::Static, Ok(v)) => {
+                        static_library("libseccomp.a").map(|p| format!("{v} ({p})"))
+                    }
+                    (_, found) => found,
+                }
+            }
+            Tool::StaticLibc => static_library("libc.a"),
+        };
+        found.map_err(|problem| self.missing(problem))
+    }
+}
+
+/// The first line `program args` prints.
+fn first_line_of(program: &str, args: &[&str]) -> Result<String, String> {
+    if which::which(program).is_err() {
+        return Err(format!("`{program}` is not on PATH"));
+    }
+    LoggedCommand::new(program)
+        .args(args.iter().copied())
+        .read()
+        .map(|out| out.lines().next().unwrap_or("").to_owned())
+        .map_err(|e| format!("{e}: {}", e.tail))
+}
+
+/// Where the C compiler finds a static library; it prints the bare name when it finds none.
+fn static_library(name: &str) -> Result<String, String> {
+    let path = first_line_of("gcc", &[&format!("-print-file-name={name}")])?;
+    if path.starts_with('/') && Utf8Path::new(&path).exists() {
+        Ok(path)
+    } else {
+        Err(format!("{name} not found by gcc"))
+    }
+}
+
+/// The C compiler's identity (`gcc --version`'s first line), part of every cgo build's cache key.
+pub fn c_compiler_version() -> String {
+    first_line_of("gcc", &["--version"]).unwrap_or_else(|e| e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn releases_compare_numerically() {
+        assert!(version_less("1.9", "1.10"));
+        assert!(version_less("1.24.0", "1.24.1"));
+        assert!(!version_less("1.26.8", "1.24"));
+        assert!(!version_less("1.24", "1.24.0"));
+        assert_eq!(release_of("go1.26.5 X:foo"), "1.26.5");
+    }
+}

@@ -1,0 +1,232 @@
+//! The artifact cache: each component's binaries stored under a key of everything they depend
+//! on. Equal keys mean equal binaries, so an unchanged component is never built twice.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use build_core::lock::FileLock;
+use build_core::pins::Pin;
+use build_core::progress::Progress;
+use build_core::source::Source;
+use build_core::toolchain::GoToolchain;
+use build_core::{Artifacts, BuildOptions, Component, Linkage, Target};
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::BundleError;
+use crate::manifest::FORMAT;
+use crate::output::remove_stale;
+
+/// What every component build of one run shares.
+pub(crate) struct BuildEnv {
+    /// Static or dynamic.
+    pub(crate) linkage: Linkage,
+    /// The platform.
+    pub(crate) target: Target,
+    /// The Go that builds every Go component.
+    pub(crate) go: GoToolchain,
+    /// The C compiler's identity.
+    pub(crate) cc: String,
+    /// The cache root (`artifacts/`, `work/`, `locks/` live under it).
+    pub(crate) cache_root: Utf8PathBuf,
+    /// One epoch for every embedded time.
+    pub(crate) source_date_epoch: i64,
+    /// Where status lines go.
+    pub(crate) progress: Arc<dyn Progress>,
+}
+
+/// One component's binaries, built or taken from the cache, with where they came from.
+#[derive(Clone, Debug)]
+pub struct BuiltComponent {
+    /// Its descriptor.
+    pub component: &'static Component,
+    /// Its pin (for a fork or working tree, the pin it replaces).
+    pub pin: Pin,
+    /// The source it was built from.
+    pub source: Source,
+    /// Its cache key.
+    pub key: String,
+    /// The binaries, in the cache.
+    pub artifacts: Artifacts,
+}
+
+/// Everything a component's output depends on.
+#[derive(Serialize)]
+struct ComponentKey<'a> {
+    format: u32,
+    component: &'a str,
+    recipe_version: u32,
+    content: &'a str,
+    commit: &'a str,
+    dirty: bool,
+    version: &'a str,
+    linkage: Linkage,
+    target: &'a Target,
+    go: &'a str,
+    gotoolchain: &'a str,
+    cc: &'a str,
+    source_date_epoch: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CachedArtifacts {
+    key: String,
+    artifacts: Artifacts,
+}
+
+/// Builds `component` from `source`, or takes it from the cache when its key is there.
+pub(crate) fn build_component(
+    env: &BuildEnv,
+    component: &'static Component,
+    source: &Source,
+    pin: &Pin,
+) -> Result<BuiltComponent, BundleError> {
+    let started = Instant::now();
+    let key = key(env, component, source, pin);
+    let short = &key[..16];
+    let root = env.cache_root.join("artifacts");
+    let dir = root.join(format!("{}-{short}", component.name));
+    let describe = |artifacts: Artifacts| BuiltComponent {
+        component,
+        pin: pin.clone(),
+        source: source.clone(),
+        key: key.clone(),
+        artifacts,
+    };
+
+    let lock_path = env
+        .cache_root
+        .join("locks")
+        .join(format!("artifacts-{}-{short}.lock", component.name));
+    let _lock = FileLock::acquire(
+        &lock_path,
+        &format!("the {} build", component.name),
+        env.progress.as_ref(),
+    )
+    .map_err(BundleError::io("locking", &lock_path))?;
+    if let Some(artifacts) = load_cached(&dir, &key) {
+        env.progress.status(
+            "Cached",
+            &format!("{} ({})", component.name, list(&artifacts)),
+        );
+        return Ok(describe(artifacts));
+    }
+    std::fs::create_dir_all(&root).map_err(BundleError::io("creating", &root))?;
+    let prefix = format!(".tmp-{}-", component.name);
+    remove_stale(&root, &prefix)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .tempdir_in(&root)
+        .map_err(BundleError::io("creating a build folder in", &root))?;
+    let tmp_dir = build_core::fs::utf8(tmp.path().to_owned())
+        .map_err(BundleError::io("creating a build folder in", &root))?;
+    let mut opts = BuildOptions::new(
+        source.clone(),
+        pin.version.clone(),
+        tmp_dir.clone(),
+        env.cache_root.join("work").join(component.name),
+    );
+    opts.linkage = env.linkage;
+    opts.target = env.target.clone();
+    opts.source_date_epoch = env.source_date_epoch;
+    opts.go = Some(env.go.clone());
+    opts.progress = env.progress.clone();
+    let dirty = if source.dirty { "-dirty" } else { "" };
+    env.progress.status(
+        "Building",
+        &format!(
+            "{} {} ({}{dirty}, {})",
+            component.name,
+            pin.version,
+            source.commit.short(12),
+            source.origin
+        ),
+    );
+    let artifacts = (component.build)(&opts)?;
+    for binary in component.binaries {
+        if artifacts.get(binary).is_none() {
+            return Err(BundleError::Incomplete {
+                component: component.name,
+                binary,
+            });
+        }
+    }
+    let record = CachedArtifacts {
+        key: key.clone(),
+        artifacts,
+    };
+    let record_path = tmp_dir.join("artifacts.json");
+    let bytes = serde_json::to_vec_pretty(&record).map_err(|e| BundleError::Manifest {
+        path: record_path.clone(),
+        message: e.to_string(),
+    })?;
+    build_core::fs::write_atomic(&record_path, &bytes)
+        .map_err(BundleError::io("writing", &record_path))?;
+    build_core::fs::remove_dir_all_if_exists(&dir)
+        .map_err(BundleError::io("removing an outdated build", &dir))?;
+    let kept = tmp.keep();
+    std::fs::rename(&kept, &dir).map_err(BundleError::io("moving the build into", &dir))?;
+    let artifacts = load_cached(&dir, &key).ok_or_else(|| BundleError::Io {
+        action: "reading back",
+        path: dir.clone(),
+        source: std::io::Error::other("the build vanished after it was written"),
+    })?;
+    env.progress.status(
+        "Built",
+        &format!(
+            "{} ({}) in {:.1}s",
+            component.name,
+            list(&artifacts),
+            started.elapsed().as_secs_f64()
+        ),
+    );
+    Ok(describe(artifacts))
+}
+
+fn key(env: &BuildEnv, component: &Component, source: &Source, pin: &Pin) -> String {
+    let key = ComponentKey {
+        format: FORMAT,
+        component: component.name,
+        recipe_version: component.recipe_version,
+        content: &source.content_id,
+        commit: source.commit.as_str(),
+        dirty: source.dirty,
+        version: &pin.version,
+        linkage: env.linkage,
+        target: &env.target,
+        go: &env.go.version,
+        gotoolchain: &env.go.gotoolchain,
+        cc: &env.cc,
+        source_date_epoch: env.source_date_epoch,
+    };
+    let json = serde_json::to_vec(&key).unwrap_or_default();
+    build_core::digest::hex(&Sha256::digest(&json))
+}
+
+fn list(artifacts: &Artifacts) -> String {
+    artifacts
+        .binaries
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A cached build is used when its record has our key and every binary is there at its size.
+fn load_cached(dir: &Utf8Path, key: &str) -> Option<Artifacts> {
+    let record: CachedArtifacts =
+        serde_json::from_slice(&std::fs::read(dir.join("artifacts.json")).ok()?).ok()?;
+    if record.key != key {
+        return None;
+    }
+    let mut artifacts = record.artifacts;
+    for a in &mut artifacts.binaries {
+        a.path = dir.join(&a.name);
+        let meta = std::fs::symlink_metadata(&a.path).ok()?;
+        if !meta.is_file() || meta.len() != a.size {
+            return None;
+        }
+    }
+    Some(artifacts)
+}

@@ -1,0 +1,109 @@
+//! Why a bundle could not be built, published, verified or installed.
+
+use build_core::pins::PinsError;
+use build_core::source::SourceError;
+use build_core::{BuildError, Upstream};
+use camino::Utf8PathBuf;
+
+/// Every failure names the path or component, what dockyard was doing, and the way out.
+/// Messages never name command-line flags: the command line adds those.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    /// `pins.lock` is unreadable or invalid.
+    #[error(transparent)]
+    Pins(#[from] PinsError),
+    /// A source could not be prepared.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// A component did not build.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// Tools a build needs are missing; each line says what to install.
+    #[error("the build needs tools that are missing:\n{}", missing.iter().map(|m| format!("  {m}")).collect::<Vec<_>>().join("\n"))]
+    MissingTools {
+        /// One entry per missing tool.
+        missing: Vec<crate::requirements::ToolCheck>,
+    },
+    /// `pins.lock` lacks a table the bundle needs.
+    #[error("pins.lock has no [{upstream}] table: {why}")]
+    MissingPin {
+        /// The upstream.
+        upstream: Upstream,
+        /// What needs it.
+        why: &'static str,
+    },
+    /// The output folder cannot hold a bundle.
+    #[error("output folder {path}: {problem}")]
+    OutputDir {
+        /// The folder given.
+        path: Utf8PathBuf,
+        /// What is wrong and what to do.
+        problem: String,
+    },
+    /// A recipe finished without one of its binaries.
+    #[error("{component}: the recipe did not produce {binary}")]
+    Incomplete {
+        /// The component.
+        component: &'static str,
+        /// The binary missing.
+        binary: &'static str,
+    },
+    /// The components selected do not make Docker's eight binaries.
+    #[error("the bundle would hold {found} instead of {expected}")]
+    WrongBinaries {
+        /// What the builds gave.
+        found: String,
+        /// What a bundle holds.
+        expected: String,
+    },
+    /// A file system step failed.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What dockyard was doing (`writing the tgz`).
+        action: &'static str,
+        /// The path.
+        path: Utf8PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// `manifest.json` is missing or not a dockyard manifest.
+    #[error("{path} is not a dockyard manifest: {message}")]
+    Manifest {
+        /// The manifest path.
+        path: Utf8PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A bundle does not match its own records.
+    #[error("{path}: {problem}; the bundle was changed or damaged: build it again")]
+    Damaged {
+        /// The file, relative to the bundle.
+        path: String,
+        /// What differs.
+        problem: String,
+    },
+    /// There is no bundle where one was looked for.
+    #[error("no bundles in {root}")]
+    NoBundle {
+        /// The folder searched.
+        root: Utf8PathBuf,
+    },
+    /// A build thread panicked (a bug in dockyard).
+    #[error("a build thread panicked; please report this")]
+    Panicked,
+}
+
+impl BundleError {
+    /// An I/O failure while doing `action` on `path`.
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<Utf8PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> BundleError {
+        let path = path.into();
+        move |source| BundleError::Io {
+            action,
+            path,
+            source,
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! `manifest.json`: what a bundle was built from and every file's checksum. Read and written
+//! here only.
+
+use build_core::elf::LinkKind;
+use build_core::{Linkage, Target, Upstream};
+use camino::Utf8Path;
+use serde::{Deserialize, Serialize};
+
+use crate::BundleError;
+
+/// Bumped when the bundle's layout or a cache format changes.
+pub const FORMAT: u32 = 2;
+
+/// The file name, in the bundle folder.
+pub const MANIFEST: &str = "manifest.json";
+
+/// `manifest.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`FORMAT`] when written.
+    pub format: u32,
+    /// The release (moby's version), which names the bundle.
+    pub version: String,
+    /// Static or dynamic.
+    pub linkage: Linkage,
+    /// The platform built for.
+    pub target: Target,
+    /// Every embedded time.
+    pub source_date_epoch: i64,
+    /// Hash of every component key: equal means this bundle is already what would be built.
+    pub bundle_key: String,
+    /// Per component: where it came from and how it was built.
+    pub components: Vec<ManifestComponent>,
+    /// Every file but the manifest, sorted by path.
+    pub files: Vec<ManifestFile>,
+}
+
+/// One component's provenance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ManifestComponent {
+    /// The component's name (`proxy`).
+    pub name: String,
+    /// Its pinned upstream.
+    pub upstream: Upstream,
+    /// The repository, credentials redacted.
+    pub repository: String,
+    /// The tag the pin documents.
+    #[serde(rename = "ref")]
+    pub tag: String,
+    /// The version stamped.
+    pub version: String,
+    /// The commit built.
+    pub commit: String,
+    /// Built from a working tree with changes.
+    pub dirty: bool,
+    /// The Go release that built it (none for C).
+    pub go: Option<String>,
+    /// Every build tag any of its binaries used.
+    pub tags: Vec<String>,
+    /// Its binaries.
+    pub binaries: Vec<String>,
+}
+
+/// One file of the bundle.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ManifestFile {
+    /// Relative to the bundle folder.
+    pub path: String,
+    /// SHA-256, lowercase hex.
+    pub sha256: String,
+    /// Bytes.
+    pub size: u64,
+    /// How a binary links.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<LinkKind>,
+}
+
+impl Manifest {
+    /// Reads `dir/manifest.json`.
+    pub fn read(dir: &Utf8Path) -> Result<Manifest, BundleError> {
+        let path = dir.join(MANIFEST);
+        let bytes = std::fs::read(&path).map_err(|e| BundleError::Manifest {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        serde_json::from_slice(&bytes).map_err(|e| BundleError::Manifest {
+            path,
+            message: e.to_string(),
+        })
+    }
+
+    /// Writes it into `dir` (new file; the folder is still being assembled).
+    pub(crate) fn write(&self, dir: &Utf8Path) -> Result<(), BundleError> {
+        let path = dir.join(MANIFEST);
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| BundleError::Manifest {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        std::fs::write(&path, bytes).map_err(BundleError::io("writing", path))
+    }
+
+    /// The component named `name`.
+    pub fn component(&self, name: &str) -> Option<&ManifestComponent> {
+        self.components.iter().find(|c| c.name == name)
+    }
+
+    /// The component built from `upstream` whose binaries include `binary`, or any from it.
+    pub fn component_of(&self, binary: &str) -> Option<&ManifestComponent> {
+        self.components
+            .iter()
+            .find(|c| c.binaries.iter().any(|b| b == binary))
+    }
+
+    /// `SHA256SUMS` as `sha256sum -c` reads it.
+    pub fn sha256sums(&self) -> String {
+        self.files
+            .iter()
+            .map(|f| format!("{}  {}\n", f.sha256, f.path))
+            .collect()
+    }
+}

@@ -1,0 +1,160 @@
+//! One bundle run: check everything, prepare sources, build what changed, publish.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use build_core::lock::FileLock;
+use build_core::progress::Progress;
+use build_core::source::Source;
+use build_core::toolchain::{GoToolchain, c_compiler_version};
+use build_core::{BuildError, Component, Linkage, Target, Upstream};
+use camino::Utf8PathBuf;
+
+use crate::BundleError;
+use crate::artifacts::{BuildEnv, BuiltComponent, build_component};
+use crate::output::check_output_dir;
+use crate::publish::{Bundle, Published, publish};
+use crate::requirements::missing_tools;
+use crate::sources::SourcePlan;
+
+/// What to build and where to publish it.
+#[derive(Debug)]
+pub struct BundleRequest<'a> {
+    /// Pins, sources and the cache.
+    pub plan: &'a SourcePlan,
+    /// The components to build, in build order; all of them for a bundle.
+    pub components: Vec<&'static Component>,
+    /// Static or dynamic.
+    pub linkage: Linkage,
+    /// The platform.
+    pub target: Target,
+    /// Bundles are published as `out/docker-VERSION/`.
+    pub out: Utf8PathBuf,
+    /// Components built at once.
+    pub jobs: usize,
+    /// Publish a bundle (false: build into the cache only).
+    pub publish: bool,
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub enum Outcome {
+    /// A bundle folder (new, or already holding exactly this bundle).
+    Published(Published),
+    /// Components built into the cache, nothing published.
+    Built(Vec<BuiltComponent>),
+}
+
+/// Checks flags, tools and the output folder before anything is fetched or written, then
+/// prepares sources, builds each component (or takes it from the cache) and publishes.
+pub fn build_bundle(
+    request: &BundleRequest<'_>,
+    progress: Arc<dyn Progress>,
+) -> Result<Outcome, BundleError> {
+    let plan = request.plan;
+    check_output_dir(&request.out, &plan.read_only_trees())?;
+    let missing = missing_tools(request.linkage, &request.components);
+    if !missing.is_empty() {
+        return Err(BundleError::MissingTools { missing });
+    }
+    let go = GoToolchain::find().map_err(|source| BuildError::Toolchain {
+        component: "go".into(),
+        source,
+    })?;
+    let version = plan.release()?;
+
+    let out = &request.out;
+    std::fs::create_dir_all(out).map_err(BundleError::io("creating the output folder", out))?;
+    let lock_path = out.join(".dockyard.lock");
+    let _out_lock = FileLock::acquire(
+        &lock_path,
+        &format!("the output folder {out}"),
+        progress.as_ref(),
+    )
+    .map_err(BundleError::io("locking the output folder", &lock_path))?;
+
+    let sources = plan.prepare_for(&request.components, progress.as_ref())?;
+    // A Go too old for any module fails here, before anything is built.
+    for component in request.components.iter().filter(|c| c.uses_go()) {
+        go.check_tree(&sources[&component.upstream].dir)
+            .map_err(|source| BuildError::Toolchain {
+                component: component.name.to_owned(),
+                source,
+            })?;
+    }
+    let env = BuildEnv {
+        linkage: request.linkage,
+        target: request.target.clone(),
+        go,
+        cc: c_compiler_version(),
+        cache_root: plan.cache.root().to_owned(),
+        source_date_epoch: sources.values().map(|s| s.commit_time).max().unwrap_or(0),
+        progress: progress.clone(),
+    };
+    let built = build_all(&env, request, &sources)?;
+    if !request.publish {
+        return Ok(Outcome::Built(built));
+    }
+    let bundle = Bundle {
+        version,
+        linkage: env.linkage,
+        target: env.target.clone(),
+        source_date_epoch: env.source_date_epoch,
+        components: built,
+    };
+    let published = publish(
+        out,
+        &bundle,
+        &plan.cache.root().join("tgz"),
+        progress.as_ref(),
+    )?;
+    Ok(Outcome::Published(published))
+}
+
+/// Builds with `jobs` workers in order; the first failure stops the queue.
+fn build_all(
+    env: &BuildEnv,
+    request: &BundleRequest<'_>,
+    sources: &BTreeMap<Upstream, Source>,
+) -> Result<Vec<BuiltComponent>, BundleError> {
+    let components = &request.components;
+    let queue = Mutex::new(components.iter().enumerate().collect::<Vec<_>>());
+    let results: Mutex<Vec<(usize, Result<BuiltComponent, BundleError>)>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..request.jobs.max(1).min(components.len()) {
+            scope.spawn(|| {
+                loop {
+                    let next = queue
+                        .lock()
+                        .ok()
+                        .and_then(|mut q| (!q.is_empty()).then(|| q.remove(0)));
+                    let Some((index, component)) = next else {
+                        break;
+                    };
+                    let result = request
+                        .plan
+                        .pins
+                        .get(component.upstream)
+                        .ok_or(BundleError::MissingPin {
+                            upstream: component.upstream,
+                            why: "a component to build comes from it",
+                        })
+                        .and_then(|pin| {
+                            build_component(env, component, &sources[&component.upstream], pin)
+                        });
+                    let failed = result.is_err();
+                    if let Ok(mut r) = results.lock() {
+                        r.push((index, result));
+                    }
+                    // The run fails anyway: don't make people wait for the rest.
+                    if failed && let Ok(mut q) = queue.lock() {
+                        q.clear();
+                    }
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().map_err(|_| BundleError::Panicked)?;
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}

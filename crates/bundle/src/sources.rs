@@ -1,0 +1,130 @@
+//! Which source each upstream comes from: its pin, a mirror of it, or a replacement (a working
+//! tree or a fork), turned into requests that keep their pin.
+
+use std::collections::BTreeMap;
+
+use build_core::pins::Pins;
+use build_core::progress::Progress;
+use build_core::source::{Mirror, Source, SourceCache, SourceRequest};
+use build_core::{Component, Upstream};
+use camino::Utf8PathBuf;
+
+use crate::BundleError;
+
+/// What replaces an upstream's pin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Replacement {
+    /// A developer's working tree, used as it is (an absolute path).
+    WorkingTree(Utf8PathBuf),
+    /// A fork at a branch, tag or commit (the remote's `HEAD` when `None`).
+    Fork {
+        /// https, ssh or `file://`.
+        url: String,
+        /// What to resolve.
+        reference: Option<String>,
+    },
+}
+
+/// Pins, where each comes from, and the cache they are prepared in.
+#[derive(Debug)]
+pub struct SourcePlan {
+    /// The pins.
+    pub pins: Pins,
+    /// The cache of repositories and checkouts.
+    pub cache: SourceCache,
+    /// One request per pinned upstream, in `pins.lock` order.
+    pub requests: Vec<SourceRequest>,
+}
+
+impl SourcePlan {
+    /// Each pin from its mirror, if given; a replacement wins over a mirror.
+    pub fn new(
+        pins: Pins,
+        cache: SourceCache,
+        mirrors: &[(Upstream, Mirror)],
+        replacements: &[(Upstream, Replacement)],
+    ) -> SourcePlan {
+        let requests = pins
+            .iter()
+            .map(|pin| {
+                let pin = pin.clone();
+                match replacements.iter().find(|(u, _)| *u == pin.upstream) {
+                    Some((_, Replacement::WorkingTree(path))) => SourceRequest::Override {
+                        pin,
+                        path: path.clone(),
+                    },
+                    Some((_, Replacement::Fork { url, reference })) => SourceRequest::Remote {
+                        pin,
+                        url: url.clone(),
+                        reference: reference.clone(),
+                    },
+                    None => SourceRequest::Pinned {
+                        mirror: mirrors
+                            .iter()
+                            .find(|(u, _)| *u == pin.upstream)
+                            .map(|(_, m)| m.clone()),
+                        pin,
+                    },
+                }
+            })
+            .collect();
+        SourcePlan {
+            pins,
+            cache,
+            requests,
+        }
+    }
+
+    /// The release a bundle is named for: moby's version.
+    pub fn release(&self) -> Result<String, BundleError> {
+        self.pins
+            .get(Upstream::Moby)
+            .map(|p| p.version.clone())
+            .ok_or(BundleError::MissingPin {
+                upstream: Upstream::Moby,
+                why: "the bundle is named for moby's version",
+            })
+    }
+
+    /// Prepares the sources `components` build from, each upstream once, in `pins.lock` order.
+    pub fn prepare_for(
+        &self,
+        components: &[&Component],
+        progress: &dyn Progress,
+    ) -> Result<BTreeMap<Upstream, Source>, BundleError> {
+        if let Some(unpinned) = components
+            .iter()
+            .find(|c| !self.requests.iter().any(|r| r.upstream() == c.upstream))
+        {
+            return Err(BundleError::MissingPin {
+                upstream: unpinned.upstream,
+                why: "a component to build comes from it",
+            });
+        }
+        let mut sources = BTreeMap::new();
+        for request in &self.requests {
+            let upstream = request.upstream();
+            if components.iter().any(|c| c.upstream == upstream) {
+                sources.insert(upstream, self.cache.prepare(request, progress)?);
+            }
+        }
+        Ok(sources)
+    }
+
+    /// Folders a build reads from and must never write into: the cache, working trees and
+    /// path mirrors.
+    pub fn read_only_trees(&self) -> Vec<Utf8PathBuf> {
+        let mut trees = vec![self.cache.root().to_owned()];
+        for request in &self.requests {
+            match request {
+                SourceRequest::Override { path, .. } => trees.push(path.clone()),
+                SourceRequest::Pinned {
+                    mirror: Some(Mirror::Path(p)),
+                    ..
+                } => trees.push(p.clone()),
+                _ => {}
+            }
+        }
+        trees
+    }
+}

@@ -1,0 +1,96 @@
+//! A bundle re-checked against its own records, offline; and finding the newest one.
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::BundleError;
+use crate::manifest::Manifest;
+
+/// Checks every file in `SHA256SUMS` against the manifest and the bytes on disk, and that
+/// `docker/` holds nothing else. Returns how many files were checked.
+pub fn verify(dir: &Utf8Path) -> Result<usize, BundleError> {
+    let manifest = Manifest::read(dir)?;
+    let sums_path = dir.join("SHA256SUMS");
+    let sums =
+        std::fs::read_to_string(&sums_path).map_err(BundleError::io("reading", &sums_path))?;
+    let damaged = |path: &str, problem: String| BundleError::Damaged {
+        path: path.to_owned(),
+        problem,
+    };
+    let mut listed = Vec::new();
+    for (n, line) in sums.lines().enumerate() {
+        let Some((sha, path)) = line.split_once("  ") else {
+            return Err(damaged(
+                "SHA256SUMS",
+                format!("line {} is not a `sha256  path` line", n + 1),
+            ));
+        };
+        listed.push((sha.to_owned(), path.to_owned()));
+    }
+    let from_manifest: Vec<(String, String)> = manifest
+        .files
+        .iter()
+        .map(|f| (f.sha256.clone(), f.path.clone()))
+        .collect();
+    if listed != from_manifest {
+        return Err(damaged(
+            "SHA256SUMS",
+            "it and manifest.json disagree about the bundle's files".into(),
+        ));
+    }
+    for (sha, path) in &listed {
+        if path.starts_with('/') || path.split('/').any(|p| p == "..") {
+            return Err(damaged(
+                "SHA256SUMS",
+                format!("it names {path}, outside the bundle"),
+            ));
+        }
+        let file = dir.join(path);
+        let meta = std::fs::symlink_metadata(&file).map_err(|_| damaged(path, "missing".into()))?;
+        if !meta.is_file() {
+            return Err(damaged(path, "not a regular file".into()));
+        }
+        let actual =
+            build_core::digest::sha256_file(&file).map_err(BundleError::io("reading", &file))?;
+        if &actual != sha {
+            return Err(damaged(
+                path,
+                format!("checksum mismatch (expected {sha}, found {actual})"),
+            ));
+        }
+    }
+    let docker = dir.join("docker");
+    for entry in std::fs::read_dir(&docker).map_err(BundleError::io("reading", &docker))? {
+        let entry = entry.map_err(BundleError::io("reading", &docker))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = format!("docker/{name}");
+        if !listed.iter().any(|(_, p)| *p == path) {
+            return Err(damaged(
+                &path,
+                "not part of the bundle (an extra file)".into(),
+            ));
+        }
+    }
+    Ok(listed.len())
+}
+
+/// The most recently published bundle under `root`.
+pub fn newest_bundle(root: &Utf8Path) -> Result<Utf8PathBuf, BundleError> {
+    let none = || BundleError::NoBundle {
+        root: root.to_owned(),
+    };
+    let mut found: Vec<(std::time::SystemTime, Utf8PathBuf)> = Vec::new();
+    for entry in std::fs::read_dir(root).map_err(|_| none())?.flatten() {
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let path = root.join(&name);
+        if name.starts_with("docker-")
+            && path.join(crate::manifest::MANIFEST).is_file()
+            && let Ok(modified) = entry.metadata().and_then(|m| m.modified())
+        {
+            found.push((modified, path));
+        }
+    }
+    found.sort();
+    found.pop().map(|(_, p)| p).ok_or_else(none)
+}

@@ -1,0 +1,122 @@
+//! Cleaning up after an engine: its processes by the folder they name, and its mounts, read
+//! from `/proc/self/mountinfo`, deepest first.
+
+use camino::Utf8Path;
+
+use crate::EngineError;
+
+/// Kills leftovers (shims, containerd) whose command line names our folder.
+pub(crate) fn kill_processes_mentioning(root: &Utf8Path) {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    let me = std::process::id();
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if String::from_utf8_lossy(&cmdline).contains(root.as_str()) {
+            // SAFETY: SIGKILL to a process that names our temporary folder: one we started.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+    }
+}
+
+/// Mount points at or under `root`, deepest first, from `/proc/self/mountinfo` text.
+fn mounts_under(mountinfo: &str, root: &Utf8Path) -> Vec<String> {
+    let mut points: Vec<String> = mountinfo
+        .lines()
+        .filter_map(|line| line.split(' ').nth(4))
+        .map(unescape_mountinfo)
+        .filter(|p| Utf8Path::new(p).starts_with(root))
+        .collect();
+    points.sort_by_key(|p| std::cmp::Reverse(p.matches('/').count()));
+    points.dedup();
+    points
+}
+
+/// mountinfo escapes space, tab, newline and backslash as `\ooo`.
+fn unescape_mountinfo(field: &str) -> String {
+    let mut out = Vec::new();
+    let bytes = field.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\'
+            && i + 3 < bytes.len()
+            && bytes[i + 1..i + 4]
+                .iter()
+                .all(|b| (b'0'..=b'7').contains(b))
+        {
+            let value = u8::from_str_radix(&field[i + 1..i + 4], 8).unwrap_or(b'?');
+            out.push(value);
+            i += 4;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub(crate) fn unmount_under(root: &Utf8Path) -> Result<(), EngineError> {
+    for _ in 0..3 {
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        let points = mounts_under(&mountinfo, root);
+        if points.is_empty() {
+            return Ok(());
+        }
+        for point in points {
+            let Ok(c) = std::ffi::CString::new(point.as_bytes()) else {
+                continue;
+            };
+            // SAFETY: a valid path; MNT_DETACH never blocks on busy mounts.
+            unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
+        }
+    }
+    let left = mounts_under(
+        &std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default(),
+        root,
+    );
+    if left.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::Cleanup(format!(
+            "still mounted: {}",
+            left.join(", ")
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MOUNTINFO: &str = "\
+22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda rw
+300 22 0:50 / /tmp/dys-ab12/data/overlay2/x/merged rw - overlay overlay rw
+301 22 0:51 / /tmp/dys-ab12/exec/netns/default rw - nsfs nsfs rw
+302 22 0:52 / /tmp/dys-ab12/with\\040space rw - tmpfs tmpfs rw
+303 22 0:53 / /tmp/dys-other rw - tmpfs tmpfs rw
+";
+
+    #[test]
+    fn finds_only_our_mounts_deepest_first_and_unescaped() {
+        let points = mounts_under(MOUNTINFO, Utf8Path::new("/tmp/dys-ab12"));
+        assert_eq!(
+            points,
+            [
+                "/tmp/dys-ab12/data/overlay2/x/merged",
+                "/tmp/dys-ab12/exec/netns/default",
+                "/tmp/dys-ab12/with space"
+            ]
+        );
+    }
+}

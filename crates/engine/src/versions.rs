@@ -1,0 +1,229 @@
+//! Whether the running bundle says what its manifest says: each binary's own version output
+//! (as its recipe's descriptor describes it) and `docker version`'s view of the engine.
+
+use build_core::component::Stamps;
+use bundle::Manifest;
+
+use crate::{Engine, EngineError};
+
+/// Each binary's version command, as its recipe's descriptor says, shows the manifest's
+/// version and commit.
+pub(crate) fn binaries_show_stamps(
+    e: &mut Engine,
+    manifest: &Manifest,
+) -> Result<String, EngineError> {
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for component in bundle::COMPONENTS {
+        let Some(recorded) = manifest.component(component.name) else {
+            problems.push(format!("the manifest has no {}", component.name));
+            continue;
+        };
+        let stamps = Stamps {
+            version: &recorded.version,
+            commit: &recorded.commit,
+        };
+        for probe in component.version_probes {
+            let out = e
+                .command(probe.binary)
+                .args(probe.args.iter().copied())
+                .output()?;
+            let missing = probe.missing(stamps, &format!("{}{}", out.stdout, out.stderr));
+            if missing.is_empty() {
+                checked += 1;
+            } else {
+                problems.push(format!(
+                    "{} {} does not show {}",
+                    probe.binary,
+                    probe.args.join(" "),
+                    missing.join(", ")
+                ));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(EngineError::Check(problems.join("; ")));
+    }
+    Ok(format!("{checked} binaries stamped as the manifest says"))
+}
+
+pub(crate) fn check_versions(e: &mut Engine, manifest: &Manifest) -> Result<String, EngineError> {
+    let json = e.docker_ok(&["version", "--format", "{{json .}}"])?;
+    let report: serde_json::Value = serde_json::from_str(&json)
+        .map_err(|_| EngineError::Check(format!("docker version printed no JSON: {json}")))?;
+    let problems = version_mismatches(&report, manifest);
+    if !problems.is_empty() {
+        return Err(EngineError::Check(problems.join("; ")));
+    }
+    Ok(format!(
+        "client and engine {}, containerd, runc and docker-init as built",
+        manifest.version
+    ))
+}
+
+/// What `docker version` says that the manifest does not.
+fn version_mismatches(report: &serde_json::Value, manifest: &Manifest) -> Vec<String> {
+    // Looked up by the binary docker version reports on, not by component name.
+    let component = |binary: &str| manifest.component_of(binary);
+    let short = |name: &str| {
+        component(name)
+            .map(|c| c.commit[..7].to_owned())
+            .unwrap_or_default()
+    };
+    let full = |name: &str| {
+        component(name)
+            .map(|c| c.commit.clone())
+            .unwrap_or_default()
+    };
+    let mut problems = Vec::new();
+    let mut expect = |what: &str, got: &serde_json::Value, want: &str| {
+        let got = got.as_str().unwrap_or("(missing)");
+        if got.trim_end_matches("-dirty") != want {
+            problems.push(format!("{what} is {got}, the manifest says {want}"));
+        }
+    };
+    expect(
+        "client version",
+        &report["Client"]["Version"],
+        &manifest.version,
+    );
+    expect(
+        "client commit",
+        &report["Client"]["GitCommit"],
+        &short("docker"),
+    );
+    expect(
+        "engine version",
+        &report["Server"]["Version"],
+        &manifest.version,
+    );
+    expect(
+        "engine commit",
+        &report["Server"]["GitCommit"],
+        &short("dockerd"),
+    );
+    let components = report["Server"]["Components"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let find = |name: &str| {
+        components
+            .iter()
+            .find(|c| c["Name"] == name)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let version_of = |name: &str| {
+        component(name)
+            .map(|c| c.version.clone())
+            .unwrap_or_default()
+    };
+    expect(
+        "containerd version",
+        &find("containerd")["Version"],
+        &format!("v{}", version_of("containerd")),
+    );
+    expect(
+        "containerd commit",
+        &find("containerd")["Details"]["GitCommit"],
+        &full("containerd"),
+    );
+    expect(
+        "runc version",
+        &find("runc")["Version"],
+        &version_of("runc"),
+    );
+    expect(
+        "runc commit",
+        &find("runc")["Details"]["GitCommit"],
+        &full("runc"),
+    );
+    expect(
+        "docker-init version",
+        &find("docker-init")["Version"],
+        &version_of("docker-init"),
+    );
+    expect(
+        "docker-init commit",
+        &find("docker-init")["Details"]["GitCommit"],
+        &short("docker-init"),
+    );
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest() -> Manifest {
+        serde_json::from_value(serde_json::json!({
+            "format": 1, "version": "29.7.2", "linkage": "static",
+            "target": {"os": "linux", "arch": "amd64"}, "source_date_epoch": 0, "bundle_key": "k",
+            "files": [],
+            "components": [
+                comp("cli", "cli", "29.7.2", "a7dcaa6fdb6ed04aacbfdc76357fdae01605609e"),
+                comp("moby", "moby", "29.7.2", "6a43e3d5afddf4111da0f864bbc7cae5d7e95001"),
+                comp("containerd", "containerd", "2.3.3", "aad11006b869517fcd3009450b6f82da282e1a9b"),
+                comp("runc", "runc", "1.4.3", "bb14dabeb7185bb72c8c86735d090dcb20f36587"),
+                comp("tini", "tini", "0.19.0", "de40ad007797e0dcd8b7126f27bb87401d224240"),
+            ]
+        }))
+        .unwrap()
+    }
+
+    fn comp(name: &str, upstream: &str, version: &str, commit: &str) -> serde_json::Value {
+        let binaries = match name {
+            "cli" => vec!["docker"],
+            "moby" => vec!["dockerd"],
+            "containerd" => vec!["containerd", "containerd-shim-runc-v2", "ctr"],
+            "runc" => vec!["runc"],
+            _ => vec!["docker-init"],
+        };
+        serde_json::json!({"name": name, "upstream": upstream, "repository": "", "ref": "", "version": version,
+            "commit": commit, "dirty": false, "go": null, "tags": [], "binaries": binaries})
+    }
+
+    fn report() -> serde_json::Value {
+        serde_json::json!({
+            "Client": {"Version": "29.7.2", "GitCommit": "a7dcaa6"},
+            "Server": {"Version": "29.7.2", "GitCommit": "6a43e3d", "Components": [
+                {"Name": "Engine", "Version": "29.7.2", "Details": {"GitCommit": "6a43e3d"}},
+                {"Name": "containerd", "Version": "v2.3.3", "Details": {"GitCommit": "aad11006b869517fcd3009450b6f82da282e1a9b"}},
+                {"Name": "runc", "Version": "1.4.3", "Details": {"GitCommit": "bb14dabeb7185bb72c8c86735d090dcb20f36587"}},
+                {"Name": "docker-init", "Version": "0.19.0", "Details": {"GitCommit": "de40ad0"}}
+            ]}
+        })
+    }
+
+    #[test]
+    fn a_matching_docker_version_has_no_mismatches() {
+        assert_eq!(
+            version_mismatches(&report(), &manifest()),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn each_wrong_or_missing_field_is_named() {
+        let mut r = report();
+        r["Server"]["Components"][2]["Details"]["GitCommit"] = "v1.4.3-0-gbb14dab".into();
+        r["Client"]["Version"] = "28.0.0".into();
+        r["Server"]["Components"].as_array_mut().unwrap().remove(3);
+        let problems = version_mismatches(&r, &manifest());
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert!(
+            problems[0].starts_with("client version is 28.0.0"),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("runc commit is v1.4.3-0-gbb14dab"))
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("docker-init version is (missing)"))
+        );
+    }
+}

@@ -1,0 +1,160 @@
+//! Snapshots of what people read: every `--help`, and the main error messages as `xtask`
+//! renders them (library message plus command-line advice). A change here is reviewed.
+
+use std::os::unix::process::ExitStatusExt;
+
+use build_core::elf::LinkKind;
+use build_core::pins::{CommitId, Pins};
+use build_core::process::{CommandError, Failure};
+use build_core::source::SourceError;
+use build_core::toolchain::{Tool, ToolchainError};
+use build_core::{BuildError, Linkage, Upstream};
+use bundle::BundleError;
+use bundle::requirements::ToolCheck;
+use clap::CommandFactory;
+use engine::EngineError;
+use xtask::render::error_text;
+
+/// `--help` of `cargo xtask` and each verb, with this checkout's path made neutral.
+fn help(verb: Option<&str>) -> String {
+    let mut cmd = xtask::Cli::command().term_width(100);
+    cmd.build();
+    let mut cmd = match verb {
+        Some(v) => cmd.find_subcommand_mut(v).unwrap().clone(),
+        None => cmd,
+    };
+    let root = env!("CARGO_MANIFEST_DIR").trim_end_matches("/tests");
+    cmd.render_long_help()
+        .to_string()
+        .replace(root, "<workspace>")
+}
+
+#[test]
+fn help_of_every_verb() {
+    insta::assert_snapshot!("help", help(None));
+    for verb in [
+        "bench", "bundle", "doctor", "fetch", "install", "smoke", "verify",
+    ] {
+        insta::assert_snapshot!(format!("help-{verb}"), help(Some(verb)));
+    }
+}
+
+fn rendered(e: impl Into<anyhow::Error>) -> String {
+    error_text(&e.into())
+}
+
+fn commit() -> CommitId {
+    CommitId::parse("bb14dabeb7185bb72c8c86735d090dcb20f36587").unwrap()
+}
+
+#[test]
+fn a_bad_pin_names_file_line_and_field() {
+    let err = Pins::parse(
+        "pins.lock".into(),
+        "go = \"1.26.5\"\n\n[runc]\nrepository = \"https://github.com/opencontainers/runc\"\ntag = \"v1.4.3\"\ncommit = \"bb14dab\"\nversion = \"1.4.3\"\n",
+    )
+    .unwrap_err();
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
+fn an_unknown_component_lists_the_valid_names() {
+    use clap::Parser;
+    let err = xtask::Cli::try_parse_from(["cargo xtask", "bundle", "--only", "dockerd"])
+        .unwrap_err()
+        .to_string();
+    insta::assert_snapshot!(err);
+}
+
+#[test]
+fn offline_without_the_commit_says_how_to_get_it() {
+    let err = BundleError::Source(SourceError::NotCachedOffline {
+        upstream: Upstream::Runc,
+        commit: commit(),
+        url: "https://github.com/opencontainers/runc".into(),
+    });
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
+fn missing_tools_say_what_to_install() {
+    let err = BundleError::MissingTools {
+        missing: vec![
+            ToolCheck {
+                name: "go",
+                found: Err(Tool::Go.missing("`go` is not on PATH")),
+            },
+            ToolCheck {
+                name: Tool::LibSeccomp.name(Linkage::Static),
+                found: Err(Tool::LibSeccomp.missing("libseccomp.a not found by gcc")),
+            },
+        ],
+    };
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
+fn a_go_too_old_names_both_versions() {
+    let err = BuildError::Toolchain {
+        component: "runc".into(),
+        source: ToolchainError {
+            problem: "go 1.22.1 is older than go 1.24.0, which /src/runc/go.mod requires".into(),
+            fix: "install Go 1.24.0 or newer, or set GOTOOLCHAIN=go1.24.0 to let Go select it"
+                .into(),
+        },
+    };
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
+fn a_failed_build_names_the_command_its_folder_status_and_log() {
+    let err = BuildError::Command {
+        component: "runc".into(),
+        source: Box::new(CommandError {
+            command: "go build -o /cache/runc .".into(),
+            cwd: Some("/cache/checkouts/runc".into()),
+            failure: Failure::Exited(std::process::ExitStatus::from_raw(1 << 8)),
+            log: Some("/cache/work/runc/runc.log".into()),
+            tail: "./main.go:3:1: syntax error: non-declaration statement outside function body"
+                .into(),
+        }),
+    };
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
+fn a_dynamic_binary_in_a_static_build_points_at_doctor() {
+    let err = BuildError::NotStatic {
+        component: "runc".into(),
+        binary: "runc".into(),
+        link: LinkKind::Dynamic {
+            interpreter: Some("/lib64/ld-linux-x86-64.so.2".into()),
+            needed: vec!["libseccomp.so.2".into(), "libc.so.6".into()],
+        },
+    };
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
+fn a_damaged_bundle_says_to_build_it_again() {
+    let err = BundleError::Damaged {
+        path: "docker/runc".into(),
+        problem: "checksum mismatch (expected 091c7ee1, found 5d41402a)".into(),
+    };
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
+fn a_bad_output_folder_names_the_flag() {
+    let err = BundleError::OutputDir {
+        path: "/src/runc/out".into(),
+        problem: "it is inside /src/runc, a source tree or the cache; choose a folder outside it"
+            .into(),
+    };
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
+fn smoke_without_root_says_how_to_run_it() {
+    insta::assert_snapshot!(rendered(EngineError::NotRoot));
+}

@@ -1,0 +1,319 @@
+//! Checks on the repository itself (rust-analyzer's idea): cheap, and they keep the map and the
+//! architecture true as many hands change the code.
+
+use std::collections::BTreeSet;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use cargo_metadata::{DependencyKind, Metadata, MetadataCommand};
+
+fn root() -> Utf8PathBuf {
+    Utf8Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+fn metadata() -> Metadata {
+    MetadataCommand::new()
+        .manifest_path(root().join("Cargo.toml"))
+        .no_deps()
+        .exec()
+        .unwrap()
+}
+
+/// Each workspace package's normal (non-dev) dependencies, by name.
+fn normal_dependencies(meta: &Metadata, package: &str) -> BTreeSet<String> {
+    let p = meta
+        .workspace_packages()
+        .into_iter()
+        .find(|p| p.name.as_str() == package)
+        .unwrap_or_else(|| panic!("no package {package}"));
+    p.dependencies
+        .iter()
+        .filter(|d| d.kind == DependencyKind::Normal)
+        .map(|d| d.name.clone())
+        .collect()
+}
+
+fn crates() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root().join("crates"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The library crates: everything under `crates/` but the test-only helpers.
+fn libraries() -> Vec<String> {
+    crates()
+        .into_iter()
+        .filter(|c| c != "test-fixtures")
+        .collect()
+}
+
+fn recipes() -> Vec<String> {
+    crates()
+        .into_iter()
+        .filter(|c| c.ends_with("-build"))
+        .collect()
+}
+
+/// Every `.rs` file under `dir`.
+fn rust_files(dir: &Utf8Path) -> Vec<Utf8PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = Utf8PathBuf::from_path_buf(e.unwrap().path()).unwrap();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension() == Some("rs") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A file's code with comments and `#[cfg(test)]` modules left out.
+fn code_of(path: &Utf8Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let text = match text.find("#[cfg(test)]\nmod tests") {
+        Some(i) => &text[..i],
+        None => &text,
+    };
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn build_core_depends_on_no_component_or_composer() {
+    let meta = metadata();
+    let deps = normal_dependencies(&meta, "build-core");
+    for forbidden in recipes()
+        .iter()
+        .map(String::as_str)
+        .chain(["bundle", "engine", "xtask"])
+    {
+        assert!(
+            !deps.contains(forbidden),
+            "build-core depends on {forbidden}"
+        );
+    }
+}
+
+#[test]
+fn recipes_depend_on_build_core_only() {
+    let meta = metadata();
+    for recipe in recipes() {
+        let deps = normal_dependencies(&meta, &recipe);
+        assert_eq!(
+            deps,
+            BTreeSet::from(["build-core".to_owned()]),
+            "{recipe} must depend on build-core alone, so another tool can use it alone"
+        );
+    }
+}
+
+#[test]
+fn libraries_never_depend_on_the_command_line() {
+    let meta = metadata();
+    for library in libraries() {
+        let deps = normal_dependencies(&meta, &library);
+        for forbidden in ["xtask", "clap", "indicatif", "anyhow", "ctrlc"] {
+            assert!(
+                !deps.contains(forbidden),
+                "{library} depends on {forbidden}: only xtask talks to people"
+            );
+        }
+    }
+}
+
+#[test]
+fn only_the_process_module_spawns_processes() {
+    let allowed = root().join("crates/build-core/src/process.rs");
+    let mut dirs: Vec<Utf8PathBuf> = libraries()
+        .iter()
+        .map(|c| root().join("crates").join(c).join("src"))
+        .collect();
+    dirs.push(root().join("xtask/src"));
+    for dir in dirs {
+        for file in rust_files(&dir) {
+            if file == allowed {
+                continue;
+            }
+            let code = code_of(&file);
+            for spawn in [
+                "std::process::Command",
+                "process::Command::",
+                "Command::new(",
+                "duct::cmd",
+                "libc::fork",
+                "libc::exec",
+            ] {
+                // `LoggedCommand::new(` is the way; a bare `Command::new(` is not.
+                let found = code.match_indices(spawn).any(|(i, _)| {
+                    !code[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                });
+                assert!(
+                    !found,
+                    "{file} spawns a process ({spawn}); use build_core::process::LoggedCommand"
+                );
+            }
+        }
+    }
+}
+
+/// Flags dockyard's own command line defines, read from the `--help` snapshots.
+fn dockyard_flags() -> BTreeSet<String> {
+    let mut flags = BTreeSet::new();
+    for entry in std::fs::read_dir(root().join("tests/tests/snapshots")).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.to_string_lossy().contains("help") {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).unwrap();
+        for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
+            if let Some(flag) = word.strip_prefix("--")
+                && !flag.is_empty()
+                && !["help", "version"].contains(&flag)
+            {
+                flags.insert(format!("--{flag}"));
+            }
+        }
+    }
+    assert!(flags.contains("--mirror") && flags.contains("--offline"));
+    flags
+}
+
+/// String literals in `code`, roughly: the text between unescaped double quotes.
+fn string_literals(code: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    let mut escaped = false;
+    for c in code.chars() {
+        match (&mut current, c) {
+            (Some(s), _) if escaped => {
+                s.push(c);
+                escaped = false;
+            }
+            (Some(_), '\\') => escaped = true,
+            (Some(s), '"') => {
+                out.push(std::mem::take(s));
+                current = None;
+            }
+            (Some(s), _) => s.push(c),
+            (None, '"') => current = Some(String::new()),
+            (None, _) => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn library_messages_never_name_the_command_line() {
+    let flags = dockyard_flags();
+    for library in libraries() {
+        for file in rust_files(&root().join("crates").join(&library).join("src")) {
+            for literal in string_literals(&code_of(&file)) {
+                assert!(
+                    !literal.contains("cargo xtask"),
+                    "{file}: {literal:?} names the command line; let xtask add that advice"
+                );
+                for flag in &flags {
+                    let named = literal.match_indices(flag.as_str()).any(|(i, _)| {
+                        !literal[i + flag.len()..]
+                            .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-')
+                    });
+                    assert!(
+                        !named,
+                        "{file}: {literal:?} names dockyard's {flag}; let xtask add that advice"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn no_source_file_has_two_jobs() {
+    let mut dirs: Vec<Utf8PathBuf> = crates()
+        .iter()
+        .map(|c| root().join("crates").join(c).join("src"))
+        .collect();
+    dirs.push(root().join("xtask/src"));
+    for dir in dirs {
+        for file in rust_files(&dir) {
+            let lines = std::fs::read_to_string(&file).unwrap().lines().count();
+            assert!(
+                lines <= 500,
+                "{file} has {lines} lines: split it along its seams"
+            );
+        }
+    }
+}
+
+#[test]
+fn xtask_stays_a_thin_command_line() {
+    let lines: usize = rust_files(&root().join("xtask/src"))
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap().lines().count())
+        .sum();
+    assert!(
+        lines < 2000,
+        "xtask/src has {lines} lines: move mechanism into a library crate"
+    );
+}
+
+#[test]
+fn pins_lock_is_valid_and_sorted() {
+    let text = std::fs::read_to_string(root().join("pins.lock")).unwrap();
+    build_core::pins::Pins::parse("pins.lock".into(), &text).unwrap();
+    let tables: Vec<&str> = text.lines().filter(|l| l.starts_with('[')).collect();
+    let mut sorted = tables.clone();
+    sorted.sort_unstable();
+    assert_eq!(tables, sorted, "keep pins.lock's tables sorted by name");
+}
+
+#[test]
+fn every_crate_starts_with_a_doc_paragraph() {
+    let mut libs: Vec<Utf8PathBuf> = crates()
+        .iter()
+        .map(|c| root().join("crates").join(c).join("src/lib.rs"))
+        .collect();
+    libs.extend([
+        root().join("xtask/src/lib.rs"),
+        root().join("xtask/src/main.rs"),
+    ]);
+    libs.push(root().join("tests/src/lib.rs"));
+    for lib in libs {
+        let text = std::fs::read_to_string(&lib).unwrap();
+        assert!(
+            text.starts_with("//!"),
+            "{lib} must start with a //! paragraph saying what the crate is for"
+        );
+    }
+}
+
+#[test]
+fn architecture_md_names_every_crate() {
+    let text = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
+    for name in crates() {
+        let mentioned = text.contains(&format!("crates/{name}"))
+            || (name.ends_with("-build")
+                && text.contains("crates/{runc,containerd,moby,proxy,cli,tini}-build"));
+        assert!(mentioned, "ARCHITECTURE.md does not describe crates/{name}");
+    }
+    assert!(text.contains("`tests/`") && text.contains("`xtask`"));
+}
+
+#[test]
+fn ci_runs_the_readme_test_command() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let ci = std::fs::read_to_string(root().join(".ci/run")).unwrap();
+    assert!(readme.contains("cargo test --workspace") && ci.contains("\ncargo test --workspace"));
+}

@@ -1,0 +1,35 @@
+//! `cargo xtask`: dockyard's command line, the only part that talks to people.
+//!
+//! It parses flags into typed values, calls the libraries (`bundle`, `engine`, the recipe
+//! crates through them), draws their progress and turns their errors into one message with
+//! the fix. It is a library too, so the workspace tests can snapshot its `--help` and messages.
+
+mod bench;
+mod flags;
+pub mod render;
+mod verbs;
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+pub use flags::{Cli, Command};
+
+/// Runs one verb.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Bench(args) => bench::run(&args),
+        Command::Bundle(args) => verbs::bundle(&args),
+        Command::Doctor(args) => verbs::doctor(&args),
+        Command::Fetch(args) => verbs::fetch(&args),
+        Command::Install(args) => verbs::install(&args),
+        Command::Smoke(args) => verbs::smoke(&args),
+        Command::Verify(args) => verbs::verify(&args),
+    }
+}
+
+/// The workspace root: where `pins.lock` lives by default and `target/` holds outputs.
+pub(crate) fn project_root() -> Utf8PathBuf {
+    Utf8Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Utf8Path::to_path_buf)
+        .unwrap_or_else(|| Utf8PathBuf::from("."))
+}

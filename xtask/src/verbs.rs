@@ -1,0 +1,206 @@
+//! Each verb: flags in, a few library calls, status lines out.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use build_core::Target;
+use build_core::pins::Pins;
+use build_core::progress::Progress;
+use build_core::source::SourceCache;
+use bundle::{BundleRequest, Outcome, SourcePlan};
+use camino::Utf8PathBuf;
+
+use crate::flags::{
+    BundleArgs, DoctorArgs, FetchArgs, InstallArgs, SmokeArgs, SourceArgs, VerifyArgs,
+};
+use crate::render::StatusLines;
+
+/// Pins, mirrors and replacements, checked before anything is fetched or written.
+pub(crate) fn source_plan(args: &SourceArgs) -> Result<SourcePlan> {
+    let pins = Pins::load(&args.pins)?;
+    for (flag, mut upstreams) in [
+        (
+            "--mirror",
+            args.mirrors.iter().map(|m| m.upstream).collect::<Vec<_>>(),
+        ),
+        (
+            "--source",
+            args.sources.iter().map(|s| s.upstream).collect(),
+        ),
+    ] {
+        upstreams.sort();
+        if let Some(twice) = upstreams.windows(2).find(|w| w[0] == w[1]) {
+            bail!(
+                "{flag} names {} twice; give one value per component",
+                twice[0]
+            );
+        }
+    }
+    let root = match &args.cache {
+        Some(dir) => dir.clone(),
+        None => SourceCache::default_root()
+            .context("cannot find a cache folder: set DOCKYARD_CACHE or pass --cache DIR")?,
+    };
+    let cache = SourceCache::new(root)?.offline(args.offline);
+    let mirrors: Vec<_> = args
+        .mirrors
+        .iter()
+        .map(|m| (m.upstream, m.mirror.clone()))
+        .collect();
+    let replacements: Vec<_> = args
+        .sources
+        .iter()
+        .map(|s| (s.upstream, s.replacement.clone()))
+        .collect();
+    Ok(SourcePlan::new(pins, cache, &mirrors, &replacements))
+}
+
+/// The bundle folder given, or the newest under `target/dockyard`.
+fn bundle_dir(given: Option<&Utf8PathBuf>) -> Result<Utf8PathBuf> {
+    match given {
+        Some(dir) => Ok(dir.clone()),
+        None => Ok(bundle::newest_bundle(
+            &crate::project_root().join("target/dockyard"),
+        )?),
+    }
+}
+
+pub(crate) fn fetch(args: &FetchArgs) -> Result<()> {
+    let started = Instant::now();
+    let progress = StatusLines::default();
+    let plan = source_plan(&args.sources)?;
+    for request in &plan.requests {
+        let source = plan.cache.prepare(request, &progress)?;
+        let dirty = if source.dirty { " (dirty)" } else { "" };
+        progress.status(
+            "Ready",
+            &format!(
+                "{} {}{dirty} from {} at {}",
+                source.upstream, source.commit, source.origin, source.dir
+            ),
+        );
+    }
+    progress.status(
+        "Finished",
+        &format!(
+            "{} sources in {:.1}s",
+            plan.requests.len(),
+            started.elapsed().as_secs_f64()
+        ),
+    );
+    Ok(())
+}
+
+pub(crate) fn bundle(args: &BundleArgs) -> Result<()> {
+    let started = Instant::now();
+    let status = Arc::new(StatusLines::default());
+    let plan = source_plan(&args.sources)?;
+    let components = if args.only.is_empty() {
+        bundle::COMPONENTS.to_vec()
+    } else {
+        bundle::COMPONENTS
+            .into_iter()
+            .filter(|c| args.only.iter().any(|o| o.name == c.name))
+            .collect()
+    };
+    let request = BundleRequest {
+        plan: &plan,
+        components,
+        linkage: args.linkage.0,
+        target: Target::host(),
+        out: args.out.clone(),
+        jobs: args.jobs.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+            usize::from,
+        ),
+        publish: args.only.is_empty(),
+    };
+    let outcome = bundle::build_bundle(&request, status.clone());
+    // The spinner goes before an error is printed.
+    status.finish();
+    let seconds = started.elapsed().as_secs_f64();
+    match outcome? {
+        Outcome::Published(published) => {
+            status.status("Finished", &format!("{} in {seconds:.1}s", published.dir))
+        }
+        Outcome::Built(built) => {
+            let names: Vec<&str> = built.iter().map(|b| b.component.name).collect();
+            status.status(
+                "Finished",
+                &format!(
+                    "{} in {seconds:.1}s (--only: no bundle published)",
+                    names.join(", ")
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn doctor(args: &DoctorArgs) -> Result<()> {
+    let progress = StatusLines::default();
+    let checks = bundle::requirements::check_tools(args.linkage.0, &bundle::COMPONENTS);
+    let mut failed = 0;
+    for check in &checks {
+        let verb = if check.found.is_ok() {
+            "Found"
+        } else {
+            "Missing"
+        };
+        failed += usize::from(check.found.is_err());
+        progress.status(verb, &check.to_string());
+    }
+    if failed > 0 {
+        bail!("{failed} requirement(s) missing; install them and run `cargo xtask doctor` again");
+    }
+    progress.status("Ready", "everything a bundle needs is here");
+    Ok(())
+}
+
+pub(crate) fn verify(args: &VerifyArgs) -> Result<()> {
+    let dir = bundle_dir(args.bundle.as_ref())?;
+    let checked = bundle::verify(&dir)?;
+    StatusLines::default().status(
+        "Verified",
+        &format!("{dir}: {checked} files match SHA256SUMS and manifest.json"),
+    );
+    Ok(())
+}
+
+pub(crate) fn install(args: &InstallArgs) -> Result<()> {
+    let dir = bundle_dir(args.bundle.as_ref())?;
+    let progress = StatusLines::default();
+    bundle::install(&dir, &args.prefix, args.systemd.as_deref(), &progress)?;
+    if args.systemd.is_some() {
+        progress.status(
+            "Next",
+            "systemctl daemon-reload && systemctl enable --now containerd docker.socket docker",
+        );
+    }
+    Ok(())
+}
+
+pub(crate) fn smoke(args: &SmokeArgs) -> Result<()> {
+    // Before any thread exists: a private network namespace for everything this run starts.
+    engine::enter_private_network()?;
+    let bundle = bundle_dir(args.bundle.as_ref())?;
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let flag = interrupted.clone();
+        ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+            .context("cannot handle Ctrl-C")?;
+    }
+    let progress = StatusLines::default();
+    let report = engine::smoke(&bundle, &progress, &interrupted)
+        .context("the bundle cannot be smoked; rebuild it")?;
+    if !report.passed() {
+        bail!("smoke: {} of {} steps failed", report.failed, report.total);
+    }
+    progress.status(
+        "Finished",
+        &format!("{bundle} works: {} steps passed", report.total),
+    );
+    Ok(())
+}

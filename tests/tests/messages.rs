@@ -155,6 +155,23 @@ fn a_bad_output_folder_names_the_flag() {
 }
 
 #[test]
+fn an_unknown_release_lists_the_nearest_ones() {
+    let err = release::ReleaseError::NotARelease {
+        tag: "docker-v29.7.3".into(),
+        nearest: vec!["29.7.0".into(), "29.7.1".into(), "29.7.2".into()],
+    };
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
+fn a_release_candidate_needs_pre() {
+    let err = release::ReleaseError::PreRelease {
+        version: release::DockerVersion::parse("29.7.0-rc.1").unwrap(),
+    };
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
 fn smoke_without_root_says_how_to_run_it() {
     insta::assert_snapshot!(rendered(EngineError::NotRoot));
 }

@@ -222,7 +222,7 @@ fn children_max_rss_mib() -> f64 {
 }
 
 pub(crate) fn run(args: &BenchArgs) -> Result<()> {
-    if args.sources.mirrors.len() < 5 {
+    if args.sources.repositories.mirrors.len() < 5 {
         bail!(
             "bench needs all five real sources as mirrors: --mirror cli=… --mirror containerd=… --mirror moby=… --mirror runc=… --mirror tini=…"
         );
@@ -246,6 +246,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
             .map_err(|p| anyhow::anyhow!("not UTF-8: {}", p.display()))?,
         mirrors: args
             .sources
+            .repositories
             .mirrors
             .iter()
             .map(|m| format!("{}={}", m.upstream, m.mirror))

@@ -6,6 +6,7 @@ use build_core::{Component, Linkage, Upstream};
 use bundle::Replacement;
 use camino::Utf8PathBuf;
 use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
+use release::DockerVersion;
 
 /// Build the Docker Engine stack from upstream source, natively, at pinned commits.
 #[derive(Debug, Parser)]
@@ -44,6 +45,13 @@ pub enum Command {
     Fetch(FetchArgs),
     /// Put a bundle's binaries (and, with --systemd, its units) in place.
     Install(InstallArgs),
+    /// Derive a Docker release's pinned set from the sources and write it to pins.lock.
+    ///
+    /// Reads moby's release tag (docker-vN from 29.0.0, vN before), the versions its Dockerfile
+    /// (and, before 29, its hack/dockerfile/install/*.installer scripts) declares for Go,
+    /// containerd, runc and tini, and the cli's vN tag; peels every tag to its commit and checks
+    /// the commit exists. Mirrors and --offline work as for bundle.
+    Pins(PinsArgs),
     /// Start the bundle's own engine in isolation and prove it runs containers (needs root).
     ///
     /// dockerd, containerd, the shim, runc, docker-init and docker-proxy from the bundle run in a
@@ -73,13 +81,9 @@ pub struct SourceFlag {
     pub replacement: Replacement,
 }
 
-/// Where sources come from: shared by every verb that reads them.
+/// Where repositories come from: shared by every verb that reads them.
 #[derive(Debug, Args)]
-pub struct SourceArgs {
-    /// The pin file.
-    #[arg(long, value_name = "FILE", default_value_t = crate::project_root().join("pins.lock"))]
-    pub pins: Utf8PathBuf,
-
+pub struct RepositoryArgs {
     /// Cache of repositories and checkouts [default: $DOCKYARD_CACHE, else ~/.cache/dockyard].
     #[arg(long, value_name = "DIR", env = "DOCKYARD_CACHE", hide_env_values = true, value_parser = absolute_path)]
     pub cache: Option<Utf8PathBuf>,
@@ -90,16 +94,53 @@ pub struct SourceArgs {
     #[arg(long = "mirror", value_name = "COMPONENT=PATH|URL", value_parser = parse_mirror)]
     pub mirrors: Vec<MirrorFlag>,
 
+    /// Use only the cache and mirrors; fail, naming the commit, rather than touch the network.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// Where sources come from: shared by every verb that builds or fetches.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// The pin file.
+    #[arg(long, value_name = "FILE", default_value_t = crate::project_root().join("pins.lock"))]
+    pub pins: Utf8PathBuf,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub repositories: RepositoryArgs,
+
     /// Build COMPONENT from your own working tree as it is (dirty or not) instead of the pin;
     /// binaries are stamped with its HEAD commit, and `-dirty` when it has changes. Or from a
     /// fork: URL@REF (a branch, tag or commit; the remote's HEAD without @REF), resolved to a
     /// commit when fetched.
     #[arg(long = "source", value_name = "COMPONENT=PATH|URL[@REF]", value_parser = parse_source)]
     pub sources: Vec<SourceFlag>,
+}
 
-    /// Use only the cache and mirrors; fail, naming the commit, rather than touch the network.
+/// `pins`.
+#[derive(Debug, Args)]
+pub struct PinsArgs {
+    /// The Docker release (29.7.2; 27.x to 29.x are supported).
+    #[arg(value_name = "VERSION", value_parser = parse_release)]
+    pub release: DockerVersion,
+
+    /// The pin file to write (or, with --check, to compare).
+    #[arg(long, value_name = "FILE", default_value_t = crate::project_root().join("pins.lock"))]
+    pub pins: Utf8PathBuf,
+
+    /// Write nothing: compare the pin file with the release's set and print each difference
+    /// (fails when they differ).
     #[arg(long)]
-    pub offline: bool,
+    pub check: bool,
+
+    /// Allow a release candidate (29.7.0-rc.1).
+    #[arg(long)]
+    pub pre: bool,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub repositories: RepositoryArgs,
 }
 
 /// `fetch`.
@@ -272,6 +313,12 @@ fn parse_source(s: &str) -> Result<SourceFlag, String> {
     })
 }
 
+fn parse_release(s: &str) -> Result<DockerVersion, String> {
+    DockerVersion::parse(s).ok_or_else(|| {
+        format!("`{s}` is not a Docker release number such as 29.7.2 or 29.7.0-rc.1")
+    })
+}
+
 fn parse_component(s: &str) -> Result<&'static Component, String> {
     bundle::find(s).ok_or_else(|| {
         format!(
@@ -312,6 +359,12 @@ fn absolute_path(path: &str) -> Result<Utf8PathBuf, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 
     #[test]
     fn a_source_is_a_path_or_a_url_with_an_optional_ref() {

@@ -21,6 +21,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Doctor(args) => verbs::doctor(&args),
         Command::Fetch(args) => verbs::fetch(&args),
         Command::Install(args) => verbs::install(&args),
+        Command::Pins(args) => verbs::pins(&args),
         Command::Smoke(args) => verbs::smoke(&args),
         Command::Verify(args) => verbs::verify(&args),
     }

@@ -133,7 +133,8 @@ fn advice(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     }
     if let Some(e) = e.downcast_ref::<SourceError>() {
         return match e {
-            SourceError::NotCachedOffline { upstream, .. } => Some(format!(
+            SourceError::NotCachedOffline { upstream, .. }
+            | SourceError::TagsNotCachedOffline { upstream, .. } => Some(format!(
                 "run once without --offline, or pass --mirror {upstream}=PATH"
             )),
             SourceError::OverrideMissing { .. } | SourceError::OverrideNotARepository { .. } => {
@@ -142,6 +143,13 @@ fn advice(e: &(dyn std::error::Error + 'static)) -> Option<String> {
             SourceError::MirrorNotARepository { .. } | SourceError::MirrorLacksCommit { .. } => {
                 Some("check the path given to --mirror".into())
             }
+            _ => None,
+        };
+    }
+    if let Some(e) = e.downcast_ref::<release::ReleaseError>() {
+        return match e {
+            release::ReleaseError::PreRelease { .. } => Some("pass --pre to pin it".into()),
+            release::ReleaseError::Source(e) => advice(e),
             _ => None,
         };
     }

@@ -6,25 +6,41 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use build_core::Target;
+use build_core::Upstream;
 use build_core::pins::Pins;
 use build_core::progress::Progress;
-use build_core::source::SourceCache;
+use build_core::source::{Mirror, SourceCache};
 use bundle::{BundleRequest, Outcome, SourcePlan};
 use camino::Utf8PathBuf;
 
 use crate::flags::{
-    BundleArgs, DoctorArgs, FetchArgs, InstallArgs, SmokeArgs, SourceArgs, VerifyArgs,
+    BundleArgs, DoctorArgs, FetchArgs, InstallArgs, PinsArgs, RepositoryArgs, SmokeArgs,
+    SourceArgs, VerifyArgs,
 };
 use crate::render::StatusLines;
+
+/// The cache and mirrors, checked.
+fn repositories(args: &RepositoryArgs) -> Result<(SourceCache, Vec<(Upstream, Mirror)>)> {
+    let root = match &args.cache {
+        Some(dir) => dir.clone(),
+        None => SourceCache::default_root()
+            .context("cannot find a cache folder: set DOCKYARD_CACHE or pass --cache DIR")?,
+    };
+    let cache = SourceCache::new(root)?.offline(args.offline);
+    let mirrors = args
+        .mirrors
+        .iter()
+        .map(|m| (m.upstream, m.mirror.clone()))
+        .collect();
+    Ok((cache, mirrors))
+}
 
 /// Pins, mirrors and replacements, checked before anything is fetched or written.
 pub(crate) fn source_plan(args: &SourceArgs) -> Result<SourcePlan> {
     let pins = Pins::load(&args.pins)?;
+    let mirrored = args.repositories.mirrors.iter().map(|m| m.upstream);
     for (flag, mut upstreams) in [
-        (
-            "--mirror",
-            args.mirrors.iter().map(|m| m.upstream).collect::<Vec<_>>(),
-        ),
+        ("--mirror", mirrored.collect::<Vec<_>>()),
         (
             "--source",
             args.sources.iter().map(|s| s.upstream).collect(),
@@ -38,17 +54,7 @@ pub(crate) fn source_plan(args: &SourceArgs) -> Result<SourcePlan> {
             );
         }
     }
-    let root = match &args.cache {
-        Some(dir) => dir.clone(),
-        None => SourceCache::default_root()
-            .context("cannot find a cache folder: set DOCKYARD_CACHE or pass --cache DIR")?,
-    };
-    let cache = SourceCache::new(root)?.offline(args.offline);
-    let mirrors: Vec<_> = args
-        .mirrors
-        .iter()
-        .map(|m| (m.upstream, m.mirror.clone()))
-        .collect();
+    let (cache, mirrors) = repositories(&args.repositories)?;
     let replacements: Vec<_> = args
         .sources
         .iter()
@@ -201,6 +207,57 @@ pub(crate) fn smoke(args: &SmokeArgs) -> Result<()> {
     progress.status(
         "Finished",
         &format!("{bundle} works: {} steps passed", report.total),
+    );
+    Ok(())
+}
+
+pub(crate) fn pins(args: &PinsArgs) -> Result<()> {
+    let started = Instant::now();
+    let progress = StatusLines::default();
+    let (cache, mirrors) = repositories(&args.repositories)?;
+    let set = release::derive(&cache, &mirrors, &args.release, args.pre, &progress)?;
+    let text = set.pins_lock();
+    let derived = Pins::parse(&args.pins, &text)?;
+    let file = &args.pins;
+    if args.check {
+        let current = Pins::load(file)?;
+        let differences = release::differences(&current, &derived);
+        if !differences.is_empty() {
+            for difference in &differences {
+                progress.status("Differs", difference);
+            }
+            bail!(
+                "{file} is not the Docker {} set: {} difference(s); run `cargo xtask pins {}` to write it",
+                args.release,
+                differences.len(),
+                args.release
+            );
+        }
+        progress.status(
+            "Matches",
+            &format!("{file} is the Docker {} set", args.release),
+        );
+        return Ok(());
+    }
+    build_core::fs::write_atomic(file, text.as_bytes())
+        .with_context(|| format!("cannot write {file}"))?;
+    for pin in derived.iter() {
+        progress.status(
+            "Pinned",
+            &format!(
+                "{} {} ({}) at {}",
+                pin.upstream, pin.version, pin.tag, pin.commit
+            ),
+        );
+    }
+    progress.status(
+        "Wrote",
+        &format!(
+            "{file}: the Docker {} set, Go {}, in {:.1}s",
+            args.release,
+            derived.go,
+            started.elapsed().as_secs_f64()
+        ),
     );
     Ok(())
 }

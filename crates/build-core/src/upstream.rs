@@ -45,6 +45,17 @@ impl Upstream {
         }
     }
 
+    /// Where its releases are published.
+    pub fn repository(self) -> &'static str {
+        match self {
+            Upstream::Cli => "https://github.com/docker/cli",
+            Upstream::Containerd => "https://github.com/containerd/containerd",
+            Upstream::Moby => "https://github.com/moby/moby",
+            Upstream::Runc => "https://github.com/opencontainers/runc",
+            Upstream::Tini => "https://github.com/krallin/tini",
+        }
+    }
+
     /// The valid names, for error messages.
     pub fn valid_names() -> String {
         Upstream::ALL.map(Upstream::name).join(", ")

@@ -45,6 +45,11 @@ impl FixtureRepo {
         std::fs::write(&file, text).expect("write fixture file");
     }
 
+    /// Removes a file from the working tree (the next commit drops it).
+    pub fn remove(&self, name: &str) {
+        std::fs::remove_file(self.path.join(name)).expect("remove fixture file");
+    }
+
     /// Commits everything in the working tree and returns the new HEAD.
     pub fn commit(&mut self, message: &str) -> String {
         let repo = Repository::open(&self.path).expect("open fixture");
@@ -52,6 +57,8 @@ impl FixtureRepo {
         index
             .add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)
             .expect("add");
+        // Files removed from the working tree leave the commit too.
+        index.update_all(["*"].iter(), None).expect("update");
         index.write().expect("write index");
         let tree = repo
             .find_tree(index.write_tree().expect("tree"))
@@ -74,6 +81,31 @@ impl FixtureRepo {
             .expect("commit");
         self.head = id.to_string();
         self.head.clone()
+    }
+}
+
+impl FixtureRepo {
+    /// Tags HEAD as `name`: an annotated tag (as most upstream releases are) or a lightweight
+    /// one (as tini's v0.19.0 is).
+    pub fn tag(&self, name: &str, annotated: bool) {
+        let repo = Repository::open(&self.path).expect("open fixture");
+        let head = repo
+            .head()
+            .and_then(|h| h.peel(git2::ObjectType::Commit))
+            .expect("HEAD");
+        if annotated {
+            let sig = Signature::new(
+                "Fixture",
+                "fixture@example.invalid",
+                &Time::new(COMMIT_TIME, 0),
+            )
+            .expect("signature");
+            repo.tag(name, &head, &sig, name, false)
+                .expect("annotated tag");
+        } else {
+            repo.tag_lightweight(name, &head, false)
+                .expect("lightweight tag");
+        }
     }
 }
 

@@ -65,6 +65,16 @@ pub enum SourceError {
         /// The remote that would have been used, redacted.
         url: String,
     },
+    /// Offline, and no listing of the remote's tags was remembered.
+    #[error(
+        "{upstream}: the tags of {url} are not in the cache and offline they may not be listed"
+    )]
+    TagsNotCachedOffline {
+        /// Which upstream.
+        upstream: Upstream,
+        /// The remote, redacted.
+        url: String,
+    },
     /// Fetching failed after retries.
     #[error("{upstream}: fetching {commit} from {url} failed after {attempts} attempts: {message}")]
     Fetch {

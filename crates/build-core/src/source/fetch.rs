@@ -276,7 +276,7 @@ impl SourceCache {
 
 /// Credentials the way git finds them: ssh-agent for ssh, the configured credential helper for
 /// https. libgit2 asks again after each refusal, so the number of tries is bounded.
-fn credential_callbacks(repo: &Repository) -> git2::RemoteCallbacks<'static> {
+pub(super) fn credential_callbacks(repo: &Repository) -> git2::RemoteCallbacks<'static> {
     let config = repo.config().ok();
     let mut tries = 0;
     let mut callbacks = git2::RemoteCallbacks::new();
@@ -310,7 +310,7 @@ fn is_missing_object(e: &git2::Error) -> bool {
 }
 
 /// The cache repository at `dir`, created (or re-created, if unreadable) as needed.
-fn open_or_init(dir: &Utf8Path, upstream: Upstream) -> Result<Repository, SourceError> {
+pub(super) fn open_or_init(dir: &Utf8Path, upstream: Upstream) -> Result<Repository, SourceError> {
     match Repository::open_bare(dir) {
         Ok(repo) => Ok(repo),
         Err(_) => {

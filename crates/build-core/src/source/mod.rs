@@ -15,6 +15,7 @@
 mod checkout;
 mod error;
 mod fetch;
+mod tags;
 mod working_tree;
 
 use std::fs;
@@ -33,6 +34,7 @@ use crate::url::{RepoUrl, redact};
 
 pub use error::SourceError;
 use error::io_err;
+pub use tags::Tag;
 
 /// The name of the marker that makes a checkout trusted. Written last.
 pub const READY_MARKER: &str = ".dockyard-ready";

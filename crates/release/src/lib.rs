@@ -1,0 +1,289 @@
+//! What a Docker release is made of, derived from the sources alone: moby's release tag
+//! (`docker-vN` from 29.0.0, `vN` before), the versions its `Dockerfile` declares (and, in older
+//! lines, its `hack/dockerfile/install/*.installer` defaults, which must agree), the cli's `vN`
+//! tag, every tag peeled to its commit and every commit checked to exist. The result renders
+//! as `pins.lock`, each table commented with where its version came from.
+//!
+//! ```no_run
+//! use build_core::{progress::Silent, source::SourceCache};
+//! use release::{derive, DockerVersion};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let cache = SourceCache::new("/tmp/dockyard-cache".into())?;
+//! let set = derive(&cache, &[], &DockerVersion::parse("29.7.2").unwrap(), false, &Silent)?;
+//! print!("{}", set.pins_lock());
+//! # Ok(()) }
+//! ```
+
+mod declared;
+mod render;
+mod version;
+
+use build_core::Upstream;
+use build_core::pins::Pin;
+use build_core::progress::Progress;
+use build_core::source::{Mirror, SourceCache, SourceError};
+use build_core::url::RepoUrl;
+
+pub use render::differences;
+pub use version::{DockerVersion, SUPPORTED_MAJORS, nearest};
+
+/// One derived pin and where its version came from (a comment in `pins.lock`).
+#[derive(Clone, Debug)]
+pub struct DerivedPin {
+    /// The pin.
+    pub pin: Pin,
+    /// `moby docker-v29.7.2 Dockerfile: RUNC_VERSION=v1.4.3`.
+    pub from: String,
+}
+
+/// A whole release set.
+#[derive(Clone, Debug)]
+pub struct ReleaseSet {
+    /// The release.
+    pub version: DockerVersion,
+    /// The Go release moby's Dockerfile builds with.
+    pub go: String,
+    /// Where `go` came from.
+    pub go_from: String,
+    /// One pin per upstream, sorted by name.
+    pub pins: Vec<DerivedPin>,
+}
+
+/// Why a release set could not be derived.
+#[derive(Debug, thiserror::Error)]
+pub enum ReleaseError {
+    /// A repository could not be read.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// Outside the release lines the recipes build.
+    #[error("Docker {version} is not supported: dockyard builds Docker {}.x to {}.x", SUPPORTED_MAJORS.start(), SUPPORTED_MAJORS.end())]
+    Unsupported {
+        /// The release asked for.
+        version: DockerVersion,
+    },
+    /// A release candidate, not asked for as one.
+    #[error("{version} is a pre-release; pre-releases are derived only when asked for")]
+    PreRelease {
+        /// The release asked for.
+        version: DockerVersion,
+    },
+    /// moby has no such release tag.
+    #[error("moby has no release tag {tag}; the nearest releases are {}", if nearest.is_empty() { "none".to_owned() } else { nearest.join(", ") })]
+    NotARelease {
+        /// The tag looked for.
+        tag: String,
+        /// Existing releases around it.
+        nearest: Vec<String>,
+    },
+    /// A file the derivation reads is missing at the tag.
+    #[error("moby {tag} has no {path}")]
+    MissingFile {
+        /// moby's tag.
+        tag: String,
+        /// The file.
+        path: &'static str,
+    },
+    /// Neither the Dockerfile nor an installer declares a version.
+    #[error("moby {tag} declares no {name} (in its Dockerfile or {installer})")]
+    NotDeclared {
+        /// moby's tag.
+        tag: String,
+        /// `RUNC_VERSION`.
+        name: &'static str,
+        /// The installer looked at.
+        installer: &'static str,
+    },
+    /// The Dockerfile and an installer name different versions.
+    #[error(
+        "moby {tag} disagrees with itself: its Dockerfile says {name}={dockerfile} but {installer} says {installed}; pin this release by hand"
+    )]
+    Disagree {
+        /// moby's tag.
+        tag: String,
+        /// `CONTAINERD_VERSION`.
+        name: &'static str,
+        /// The Dockerfile's value.
+        dockerfile: String,
+        /// The installer.
+        installer: &'static str,
+        /// The installer's value.
+        installed: String,
+    },
+    /// A component's repository lacks the tag the release names.
+    #[error("{upstream} has no tag {tag} (named by {from})")]
+    TagMissing {
+        /// The upstream.
+        upstream: Upstream,
+        /// The tag.
+        tag: String,
+        /// Who named it.
+        from: String,
+    },
+}
+
+/// The versions moby declares for the other components, with the installer of older lines.
+const DECLARED: [(Upstream, &str, &str); 3] = [
+    (
+        Upstream::Containerd,
+        "CONTAINERD_VERSION",
+        "hack/dockerfile/install/containerd.installer",
+    ),
+    (
+        Upstream::Runc,
+        "RUNC_VERSION",
+        "hack/dockerfile/install/runc.installer",
+    ),
+    (
+        Upstream::Tini,
+        "TINI_VERSION",
+        "hack/dockerfile/install/tini.installer",
+    ),
+];
+
+/// Derives the release set of `version` from the upstream repositories (or `mirrors`).
+pub fn derive(
+    cache: &SourceCache,
+    mirrors: &[(Upstream, Mirror)],
+    version: &DockerVersion,
+    pre: bool,
+    progress: &dyn Progress,
+) -> Result<ReleaseSet, ReleaseError> {
+    if !SUPPORTED_MAJORS.contains(&version.major) {
+        return Err(ReleaseError::Unsupported {
+            version: version.clone(),
+        });
+    }
+    if version.is_pre() && !pre {
+        return Err(ReleaseError::PreRelease {
+            version: version.clone(),
+        });
+    }
+    let mirror = |u: Upstream| mirrors.iter().find(|(m, _)| *m == u).map(|(_, m)| m);
+
+    let moby_tag = version.moby_tag();
+    let moby_tags = cache.tags(
+        Upstream::Moby,
+        Upstream::Moby.repository(),
+        mirror(Upstream::Moby),
+        progress,
+    )?;
+    let Some(found) = moby_tags.iter().find(|t| t.name == moby_tag) else {
+        let known: Vec<DockerVersion> = moby_tags
+            .iter()
+            .filter_map(|t| DockerVersion::from_moby_tag(&t.name))
+            .filter(|v| pre || !v.is_pre())
+            .collect();
+        return Err(ReleaseError::NotARelease {
+            tag: moby_tag,
+            nearest: nearest(version, &known, 3)
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        });
+    };
+    let moby = pin(
+        Upstream::Moby,
+        &moby_tag,
+        found.commit.clone(),
+        version.to_string(),
+    );
+    let mut paths = vec!["Dockerfile"];
+    paths.extend(DECLARED.map(|(_, _, installer)| installer));
+    let files = cache.read_files(&moby, mirror(Upstream::Moby), &paths, progress)?;
+    let read = |path: &str| -> Option<String> {
+        let i = paths.iter().position(|p| *p == path)?;
+        files[i]
+            .as_ref()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+    };
+    let dockerfile = read("Dockerfile").ok_or_else(|| ReleaseError::MissingFile {
+        tag: moby_tag.clone(),
+        path: "Dockerfile",
+    })?;
+    let go =
+        declared::dockerfile_arg(&dockerfile, "GO_VERSION").ok_or(ReleaseError::NotDeclared {
+            tag: moby_tag.clone(),
+            name: "GO_VERSION",
+            installer: "no installer",
+        })?;
+
+    let mut pins = vec![DerivedPin {
+        from: format!("moby's release tag for Docker {version}"),
+        pin: moby.clone(),
+    }];
+    // The CLI is released with the same number; the Dockerfile's DOCKERCLI_VERSION is the
+    // development container's client, never the release's.
+    let mut wanted: Vec<(Upstream, String, String)> = vec![(
+        Upstream::Cli,
+        version.cli_tag(),
+        format!("the CLI is released with moby as {}", version.cli_tag()),
+    )];
+    for (upstream, name, installer) in DECLARED {
+        let in_dockerfile = declared::dockerfile_arg(&dockerfile, name);
+        let in_installer = read(installer).and_then(|s| declared::installer_default(&s, name));
+        let (tag, from) = match (in_dockerfile, in_installer) {
+            (Some(d), Some(i)) if d != i => {
+                return Err(ReleaseError::Disagree {
+                    tag: moby_tag,
+                    name,
+                    dockerfile: d,
+                    installer,
+                    installed: i,
+                });
+            }
+            (Some(d), Some(_)) => {
+                let from = format!("moby {moby_tag} Dockerfile and {installer}: {name}={d}");
+                (d, from)
+            }
+            (Some(d), None) => {
+                let from = format!("moby {moby_tag} Dockerfile: {name}={d}");
+                (d, from)
+            }
+            (None, Some(i)) => {
+                let from = format!("moby {moby_tag} {installer}: {name}={i}");
+                (i, from)
+            }
+            (None, None) => {
+                return Err(ReleaseError::NotDeclared {
+                    tag: moby_tag,
+                    name,
+                    installer,
+                });
+            }
+        };
+        wanted.push((upstream, tag, from));
+    }
+    for (upstream, tag, from) in wanted {
+        let tags = cache.tags(upstream, upstream.repository(), mirror(upstream), progress)?;
+        let Some(found) = tags.iter().find(|t| t.name == tag) else {
+            return Err(ReleaseError::TagMissing {
+                upstream,
+                tag,
+                from,
+            });
+        };
+        let version = tag.strip_prefix('v').unwrap_or(&tag).to_owned();
+        let pin = pin(upstream, &tag, found.commit.clone(), version);
+        // A pin names a commit that exists: fetch (or find) it now, not at build time.
+        cache.ensure_commit(&pin, mirror(upstream), progress)?;
+        pins.push(DerivedPin { from, pin });
+    }
+    pins.sort_by_key(|p| p.pin.upstream);
+    Ok(ReleaseSet {
+        version: version.clone(),
+        go_from: format!("moby {moby_tag} Dockerfile: GO_VERSION={go}"),
+        go,
+        pins,
+    })
+}
+
+fn pin(upstream: Upstream, tag: &str, commit: build_core::pins::CommitId, version: String) -> Pin {
+    Pin {
+        upstream,
+        // The repositories are Docker's own; a mirror only supplies their objects.
+        repository: RepoUrl::parse(upstream.repository()).expect("upstream URLs are valid"),
+        tag: tag.to_owned(),
+        commit,
+        version,
+    }
+}

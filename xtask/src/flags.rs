@@ -411,7 +411,7 @@ mod tests {
         };
         assert_eq!(args.linkage.0, Linkage::Dynamic);
         assert!(
-            matches!(&args.sources.mirrors[0], MirrorFlag { upstream: Upstream::Runc, mirror: Mirror::Path(p) } if p == "/srv/runc")
+            matches!(&args.sources.repositories.mirrors[0], MirrorFlag { upstream: Upstream::Runc, mirror: Mirror::Path(p) } if p == "/srv/runc")
         );
         assert_eq!(
             args.sources.sources[0].replacement,

@@ -3,6 +3,7 @@
 
 use std::os::unix::process::ExitStatusExt;
 
+use build_core::build::StampMismatch;
 use build_core::elf::LinkKind;
 use build_core::pins::{CommitId, Pins};
 use build_core::process::{CommandError, Failure};
@@ -167,6 +168,41 @@ fn an_unknown_release_lists_the_nearest_ones() {
 fn a_release_candidate_needs_pre() {
     let err = release::ReleaseError::PreRelease {
         version: release::DockerVersion::parse("29.7.0-rc.1").unwrap(),
+    };
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
+fn a_stamp_that_did_not_take_names_the_binary_and_variable() {
+    let err = BuildError::StampNotShown(Box::new(StampMismatch {
+        component: "containerd".into(),
+        binary: "containerd".into(),
+        command: "containerd --version".into(),
+        expected: vec!["v1.7.28 b98a3aace656320842a23f4a392a33f46af97866".into()],
+        variables: vec!["github.com/containerd/containerd/v2/version.Version=v1.7.28".into()],
+        shows: "containerd github.com/containerd/containerd 1.7.28+unknown".into(),
+    }));
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
+fn an_unsupported_version_names_the_supported_lines() {
+    let err = BundleError::Unsupported {
+        component: "containerd",
+        version: "1.6.9".into(),
+        lines: "1.7.x, 2.x".into(),
+    };
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
+fn offline_without_the_pinned_go_offers_the_local_one() {
+    let err = BundleError::PinnedGo {
+        release: "1.24.9".into(),
+        source: ToolchainError {
+            problem: "Go 1.24.9 is not in Go's toolchain cache, and offline it may not be downloaded (go: download go1.24.9 for linux/amd64: toolchain not available)".into(),
+            fix: "run once online (Go downloads it through its module proxy), or run `GOTOOLCHAIN=go1.24.9 go version` where the proxy is reachable".into(),
+        },
     };
     insta::assert_snapshot!(rendered(err));
 }

@@ -230,7 +230,8 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     let progress = StatusLines::default();
     let plan = crate::verbs::source_plan(&args.sources)?;
     let release = plan.release()?;
-    let go = GoToolchain::find()?;
+    // Both sides build with the Go bundles use by default: exactly the pinned release.
+    let go = GoToolchain::release(&plan.pins.go, plan.cache.is_offline())?;
     let sources: Vec<Source> = plan
         .requests
         .iter()
@@ -240,10 +241,14 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     // Logs append per command; each bench starts them afresh.
     build_core::fs::remove_dir_all_if_exists(&root.join("logs"))?;
     std::fs::create_dir_all(root.join("logs"))?;
+    // A copy of ourselves: a `cargo build` during the quarter hour must not change what runs.
+    let exe = Utf8PathBuf::from_path_buf(std::env::current_exe()?)
+        .map_err(|p| anyhow::anyhow!("not UTF-8: {}", p.display()))?;
+    let xtask = root.join("xtask");
+    std::fs::copy(&exe, &xtask).with_context(|| format!("cannot copy {exe} to {xtask}"))?;
     let bench = Bench {
         root: root.clone(),
-        xtask: Utf8PathBuf::from_path_buf(std::env::current_exe()?)
-            .map_err(|p| anyhow::anyhow!("not UTF-8: {}", p.display()))?,
+        xtask,
         mirrors: args
             .sources
             .repositories
@@ -351,6 +356,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     let upstream_tgz = packed_size(&upstream_files)?;
 
     let report = Report {
+        go: format!("go{}", go.version),
         dy_cold,
         up_cold,
         dy_noop,
@@ -424,6 +430,7 @@ fn packed_size(files: &[(&str, Utf8PathBuf)]) -> Result<u64> {
 }
 
 struct Report {
+    go: String,
     dy_cold: f64,
     up_cold: f64,
     dy_noop: Spread,
@@ -438,10 +445,7 @@ struct Report {
 
 impl Report {
     fn markdown(&self) -> Result<String> {
-        let go = GoToolchain::find().map_or_else(
-            |_| "go (unknown)".to_owned(),
-            |g| format!("go{}", g.version),
-        );
+        let go = &self.go;
         let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
         let mem = std::fs::read_to_string("/proc/meminfo")
             .ok()

@@ -171,6 +171,12 @@ pub struct BundleArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
 
+    /// Which Go builds: `pinned` runs exactly the release pins.lock names through Go's own
+    /// GOTOOLCHAIN (Go downloads it once through its module proxy); `local` uses the go on
+    /// PATH as it is (honouring your GOTOOLCHAIN).
+    #[arg(long, value_name = "WHICH", value_enum, default_value_t = GoFlag::Pinned)]
+    pub go: GoFlag,
+
     /// Build only these components (into the cache) and publish no bundle: a bundle always has
     /// all eight binaries. Names: tini, runc, proxy, containerd, cli, moby.
     #[arg(long, value_name = "COMPONENT", num_args = 1.., value_delimiter = ',', value_parser = parse_component)]
@@ -180,6 +186,10 @@ pub struct BundleArgs {
 /// `doctor`.
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
+    /// The pin file whose Go release is checked too.
+    #[arg(long, value_name = "FILE", default_value_t = crate::project_root().join("pins.lock"))]
+    pub pins: Utf8PathBuf,
+
     #[command(flatten)]
     #[allow(missing_docs)]
     pub linkage: LinkageFlag,
@@ -231,6 +241,15 @@ pub struct BenchArgs {
     /// Repetitions of the short measurements (at least 3).
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(3..))]
     pub runs: u16,
+}
+
+/// `--go`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GoFlag {
+    /// The release pins.lock names.
+    Pinned,
+    /// The go on PATH.
+    Local,
 }
 
 /// `--static` or `--dynamic`, as one [`Linkage`] (static when neither is given).

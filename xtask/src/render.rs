@@ -121,6 +121,9 @@ pub fn print_error(e: &anyhow::Error) {
 fn advice(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     if let Some(e) = e.downcast_ref::<BundleError>() {
         return match e {
+            BundleError::PinnedGo { .. } => {
+                Some("or pass --go local to build with the go on PATH".into())
+            }
             BundleError::MissingTools { .. } => Some("`cargo xtask doctor` checks them all".into()),
             BundleError::OutputDir { .. } => Some("pass another --out".into()),
             BundleError::NoBundle { .. } => {

@@ -10,11 +10,12 @@ use build_core::Upstream;
 use build_core::pins::Pins;
 use build_core::progress::Progress;
 use build_core::source::{Mirror, SourceCache};
-use bundle::{BundleRequest, Outcome, SourcePlan};
+use build_core::toolchain::GoToolchain;
+use bundle::{BundleRequest, GoChoice, Outcome, SourcePlan};
 use camino::Utf8PathBuf;
 
 use crate::flags::{
-    BundleArgs, DoctorArgs, FetchArgs, InstallArgs, PinsArgs, RepositoryArgs, SmokeArgs,
+    BundleArgs, DoctorArgs, FetchArgs, GoFlag, InstallArgs, PinsArgs, RepositoryArgs, SmokeArgs,
     SourceArgs, VerifyArgs,
 };
 use crate::render::StatusLines;
@@ -122,6 +123,10 @@ pub(crate) fn bundle(args: &BundleArgs) -> Result<()> {
             usize::from,
         ),
         publish: args.only.is_empty(),
+        go: match args.go {
+            GoFlag::Pinned => GoChoice::Pinned,
+            GoFlag::Local => GoChoice::Local,
+        },
     };
     let outcome = bundle::build_bundle(&request, status.clone());
     // The spinner goes before an error is printed.
@@ -157,6 +162,21 @@ pub(crate) fn doctor(args: &DoctorArgs) -> Result<()> {
         };
         failed += usize::from(check.found.is_err());
         progress.status(verb, &check.to_string());
+    }
+    // The Go bundles build with by default: exactly pins.lock's release.
+    match Pins::load(&args.pins) {
+        Ok(pins) if GoToolchain::release_is_cached(&pins.go) => progress.status(
+            "Found",
+            &format!("go {} (pinned in {}): ready in Go's toolchain cache", pins.go, args.pins),
+        ),
+        Ok(pins) => progress.status(
+            "Note",
+            &format!(
+                "go {} (pinned in {}) is not downloaded yet: the first bundle has Go fetch it through its module proxy (or build with --go local)",
+                pins.go, args.pins
+            ),
+        ),
+        Err(e) => progress.status("Note", &format!("no pinned Go checked: {e}")),
     }
     if failed > 0 {
         bail!("{failed} requirement(s) missing; install them and run `cargo xtask doctor` again");

@@ -106,6 +106,16 @@ impl BuildOptions {
         }
     }
 
+    /// The release line of `version`: `(1, 7)` for `1.7.28`, `(29, 7)` for `29.7.2`. Recipes
+    /// choose what differs between lines (module paths, tags) from it.
+    pub fn release_line(&self) -> (u32, u32) {
+        let mut parts = self
+            .version
+            .split(|c: char| !c.is_ascii_digit())
+            .map(|p| p.parse::<u32>().unwrap_or(0));
+        (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+    }
+
     /// The build time stamp upstream writes, from `source_date_epoch`, as RFC 3339 UTC.
     pub fn build_time_rfc3339(&self) -> String {
         rfc3339(self.source_date_epoch)
@@ -174,6 +184,9 @@ pub enum BuildError {
         /// What it links.
         link: LinkKind,
     },
+    /// A built binary does not show what it was stamped with.
+    #[error("{0}")]
+    StampNotShown(Box<StampMismatch>),
     /// The output is not an ELF file.
     #[error("{component}: {source}")]
     Elf {
@@ -192,6 +205,28 @@ pub enum BuildError {
         /// The I/O error.
         source: std::io::Error,
     },
+}
+
+/// What a binary's version command showed instead of its stamps.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{component}: `{command}` shows `{shows}`, not {}{}",
+    expected.join(", "),
+    if variables.is_empty() { String::new() } else { format!("; the stamp {} did not take (Go's linker ignores -X for a variable that does not exist: the recipe does not fit this release)", variables.join(", ")) }
+)]
+pub struct StampMismatch {
+    /// The component.
+    pub component: String,
+    /// The binary.
+    pub binary: String,
+    /// The version command run.
+    pub command: String,
+    /// What its output lacks.
+    pub expected: Vec<String>,
+    /// The stamped `variable=value` pairs whose values it does not show.
+    pub variables: Vec<String>,
+    /// What it printed (first lines).
+    pub shows: String,
 }
 
 /// Describes a freshly built binary: checksum, size, link kind; and checks it is static when

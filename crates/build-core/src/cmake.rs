@@ -9,6 +9,7 @@ use camino::Utf8Path;
 
 use crate::artifact::Artifacts;
 use crate::build::{BuildError, BuildOptions, Built, collect_artifacts};
+use crate::component::{Component, verify_stamps};
 use crate::fs::remove_dir_all_if_exists;
 use crate::process::LoggedCommand;
 use crate::source::READY_MARKER;
@@ -32,9 +33,10 @@ pub struct CmakeTarget {
 /// Builds `target` from `opts.source` and describes the result.
 pub fn build(
     opts: &BuildOptions,
-    component: &str,
+    descriptor: &Component,
     target: &CmakeTarget,
 ) -> Result<Artifacts, BuildError> {
+    let component = descriptor.name;
     let log = opts.prepare_dirs(component)?;
     let io = |path: &Utf8Path| {
         let path = path.to_owned();
@@ -115,7 +117,16 @@ pub fn build(
         toolchain: "cmake".into(),
         tags: Vec::new(),
     };
-    collect_artifacts(opts, component, [built])
+    let artifacts = collect_artifacts(opts, component, [built])?;
+    let defines = target.header_strings.iter();
+    let stamped = vec![(
+        target.name,
+        defines
+            .map(|(_, name, value)| (*name, value.as_str()))
+            .collect(),
+    )];
+    verify_stamps(descriptor, opts, &artifacts, &stamped)?;
+    Ok(artifacts)
 }
 
 /// Replaces (or appends) `#define name "value"` in a C header.

@@ -1,7 +1,9 @@
 //! A component described once: what each recipe crate exports, and what every verb reads.
 
 use crate::artifact::Artifacts;
-use crate::build::{BuildError, BuildOptions};
+use crate::build::{BuildError, BuildOptions, StampMismatch};
+use crate::platform::Target;
+use crate::process::LoggedCommand;
 use crate::toolchain::Tool;
 use crate::upstream::Upstream;
 
@@ -20,11 +22,27 @@ pub struct Component {
     pub tools: &'static [Tool],
     /// How each binary shows its version and commit.
     pub version_probes: &'static [VersionProbe],
+    /// The release lines its recipe builds, as version prefixes (`["1.7.", "2."]`).
+    pub supported: &'static [&'static str],
     /// Builds the binaries into `opts.out_dir`.
     pub build: fn(&BuildOptions) -> Result<Artifacts, BuildError>,
 }
 
 impl Component {
+    /// Whether the recipe builds `version` (`1.7.28`).
+    pub fn supports(&self, version: &str) -> bool {
+        self.supported.iter().any(|line| version.starts_with(line))
+    }
+
+    /// The supported lines as a person reads them (`1.7.x, 2.x`).
+    pub fn supported_lines(&self) -> String {
+        self.supported
+            .iter()
+            .map(|l| format!("{l}x"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Whether its build runs Go.
     pub fn uses_go(&self) -> bool {
         self.tools.contains(&Tool::Go)
@@ -67,6 +85,60 @@ impl VersionProbe {
             .filter(|want| !output.contains(want.as_str()))
             .collect()
     }
+}
+
+/// No silent stamps: runs each built binary's version probe (when the target runs here) and
+/// fails, naming the binary and the variables, when what it shows lacks a stamped value. Go's
+/// linker ignores `-X` for a variable that does not exist, so a recipe written for another
+/// release line builds fine and stamps nothing.
+///
+/// `stamped` lists, per binary, the `(variable, value)` pairs the recipe set.
+pub fn verify_stamps(
+    component: &Component,
+    opts: &BuildOptions,
+    artifacts: &Artifacts,
+    stamped: &[(&str, Vec<(&str, &str)>)],
+) -> Result<(), BuildError> {
+    if opts.target != Target::host() {
+        return Ok(());
+    }
+    let stamps = Stamps {
+        version: &opts.version,
+        commit: opts.source.commit.as_str(),
+    };
+    for probe in component.version_probes {
+        let Some(artifact) = artifacts.get(probe.binary) else {
+            continue;
+        };
+        let out = LoggedCommand::new(artifact.path.as_str())
+            .args(probe.args.iter().copied())
+            .output()
+            .map_err(|source| BuildError::Command {
+                component: component.name.to_owned(),
+                source: Box::new(source),
+            })?;
+        let shows = format!("{}{}", out.stdout, out.stderr);
+        let missing = probe.missing(stamps, &shows);
+        if missing.is_empty() {
+            continue;
+        }
+        let variables: Vec<String> = stamped
+            .iter()
+            .filter(|(binary, _)| *binary == probe.binary)
+            .flat_map(|(_, vars)| vars.iter())
+            .filter(|(_, value)| !value.trim().is_empty() && !shows.contains(value.trim()))
+            .map(|(var, value)| format!("{var}={value}"))
+            .collect();
+        return Err(BuildError::StampNotShown(Box::new(StampMismatch {
+            component: component.name.to_owned(),
+            binary: probe.binary.to_owned(),
+            command: format!("{} {}", probe.binary, probe.args.join(" ")),
+            expected: missing,
+            variables,
+            shows: shows.trim().lines().take(4).collect::<Vec<_>>().join(" | "),
+        })));
+    }
+    Ok(())
 }
 
 fn fill(template: &str, stamps: Stamps<'_>) -> String {

@@ -9,6 +9,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::artifact::Artifacts;
 use crate::build::{BuildError, BuildOptions, Built, collect_artifacts};
+use crate::component::{Component, verify_stamps};
 use crate::platform::Linkage;
 use crate::process::LoggedCommand;
 use crate::toolchain::GoToolchain;
@@ -31,7 +32,7 @@ pub struct GoBinary {
     /// Tags added for static builds (`netgo osusergo static_build`).
     pub static_tags: Vec<&'static str>,
     /// `-X` variables: full import path of the variable, and its value.
-    pub stamps: Vec<(&'static str, String)>,
+    pub stamps: Vec<(String, String)>,
     /// Linker flags for every build (`-s -w`).
     pub ldflags: Vec<&'static str>,
     /// Linker flags added for static builds (`-extldflags -static`).
@@ -66,9 +67,10 @@ impl GoBinary {
 /// Builds each binary of `component` into `opts.out_dir` and describes the results.
 pub fn build(
     opts: &BuildOptions,
-    component: &str,
+    descriptor: &Component,
     binaries: &[GoBinary],
 ) -> Result<Artifacts, BuildError> {
+    let component = descriptor.name;
     let log = opts.prepare_dirs(component)?;
     let toolchain = |source| BuildError::Toolchain {
         component: component.to_owned(),
@@ -103,7 +105,19 @@ pub fn build(
                 .collect(),
         });
     }
-    collect_artifacts(opts, component, outputs)
+    let artifacts = collect_artifacts(opts, component, outputs)?;
+    let stamped: Vec<(&str, Vec<(&str, &str)>)> = binaries
+        .iter()
+        .map(|b| {
+            let stamps = b
+                .stamps
+                .iter()
+                .map(|(var, value)| (var.as_str(), value.as_str()));
+            (b.name, stamps.collect())
+        })
+        .collect();
+    verify_stamps(descriptor, opts, &artifacts, &stamped)?;
+    Ok(artifacts)
 }
 
 fn command(

@@ -51,6 +51,33 @@ pub struct GoToolchain {
 impl GoToolchain {
     /// Finds `go` on `PATH` and asks it which release it runs (honouring `GOTOOLCHAIN`).
     pub fn find() -> Result<GoToolchain, ToolchainError> {
+        let gotoolchain = std::env::var("GOTOOLCHAIN")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "local".into());
+        GoToolchain::with(gotoolchain, false)
+    }
+
+    /// Exactly Go `release` (`1.26.5`), through Go's own `GOTOOLCHAIN` mechanism: the `go` on
+    /// `PATH` runs that release, which Go downloads once through its module proxy into its
+    /// module cache. `offline` forbids that download (the release must be cached already).
+    pub fn release(release: &str, offline: bool) -> Result<GoToolchain, ToolchainError> {
+        let go = GoToolchain::with(format!("go{release}"), offline)?;
+        if go.version != release {
+            return Err(ToolchainError {
+                problem: format!("GOTOOLCHAIN=go{release} runs go {}", go.version),
+                fix: "check Go's GOTOOLCHAIN setting in `go env`".into(),
+            });
+        }
+        Ok(go)
+    }
+
+    /// Whether Go `release` is ready without a download (the one on `PATH`, or cached).
+    pub fn release_is_cached(release: &str) -> bool {
+        GoToolchain::release(release, true).is_ok()
+    }
+
+    fn with(gotoolchain: String, offline: bool) -> Result<GoToolchain, ToolchainError> {
         let go = which::which("go").map_err(|_| ToolchainError {
             problem: "`go` is not on PATH".into(),
             fix: "install Go (https://go.dev/dl) and put its bin folder on PATH".into(),
@@ -59,20 +86,31 @@ impl GoToolchain {
             problem: format!("the path of go is not UTF-8: {}", p.display()),
             fix: "install Go under a UTF-8 path".into(),
         })?;
-        let gotoolchain = std::env::var("GOTOOLCHAIN")
-            .ok()
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| "local".into());
-        let raw = LoggedCommand::new(go.as_str())
+        let mut ask = LoggedCommand::new(go.as_str())
             .args(["env", "GOVERSION"])
-            .env("GOTOOLCHAIN", &gotoolchain)
-            .read()
-            .map_err(|e| ToolchainError {
-                problem: format!("{e}: {}", e.tail),
-                fix:
-                    "check that `go env GOVERSION` works (and GOTOOLCHAIN names a release you have)"
+            .env("GOTOOLCHAIN", &gotoolchain);
+        if offline {
+            ask = ask.env("GOPROXY", "off");
+        }
+        let raw = ask.read().map_err(|e| {
+            let wanted = gotoolchain.strip_prefix("go").filter(|_| gotoolchain != "local");
+            match wanted {
+                Some(release) if offline => ToolchainError {
+                    problem: format!(
+                        "Go {release} is not in Go's toolchain cache, and offline it may not be downloaded ({})",
+                        e.tail.trim()
+                    ),
+                    fix: format!(
+                        "run once online (Go downloads it through its module proxy), or run `GOTOOLCHAIN=go{release} go version` where the proxy is reachable"
+                    ),
+                },
+                _ => ToolchainError {
+                    problem: format!("{e}: {}", e.tail),
+                    fix: "check that `go env GOVERSION` works (and GOTOOLCHAIN names a release you have)"
                         .into(),
-            })?;
+                },
+            }
+        })?;
         Ok(GoToolchain {
             go,
             gotoolchain,

@@ -49,6 +49,9 @@ pub struct BuiltComponent {
     pub key: String,
     /// The binaries, in the cache.
     pub artifacts: Artifacts,
+    /// The tag or ref the manifest records for the commit: none for a working tree, or when
+    /// the pin's tag was found to name another commit.
+    pub recorded_ref: Option<String>,
 }
 
 /// Everything a component's output depends on.
@@ -64,7 +67,6 @@ struct ComponentKey<'a> {
     linkage: Linkage,
     target: &'a Target,
     go: &'a str,
-    gotoolchain: &'a str,
     cc: &'a str,
     source_date_epoch: i64,
 }
@@ -93,6 +95,7 @@ pub(crate) fn build_component(
         source: source.clone(),
         key: key.clone(),
         artifacts,
+        recorded_ref: None,
     };
 
     let lock_path = env
@@ -195,8 +198,8 @@ fn key(env: &BuildEnv, component: &Component, source: &Source, pin: &Pin) -> Str
         version: &pin.version,
         linkage: env.linkage,
         target: &env.target,
+        // The release alone: GOTOOLCHAIN=go1.26.8 and the local go1.26.8 build the same bytes.
         go: &env.go.version,
-        gotoolchain: &env.go.gotoolchain,
         cc: &env.cc,
         source_date_epoch: env.source_date_epoch,
     };

@@ -24,6 +24,24 @@ pub enum BundleError {
         /// One entry per missing tool.
         missing: Vec<crate::requirements::ToolCheck>,
     },
+    /// A pinned version outside what the component's recipe builds.
+    #[error("{component} {version} is not supported: its recipe builds {lines}")]
+    Unsupported {
+        /// The component.
+        component: &'static str,
+        /// The pinned version.
+        version: String,
+        /// The lines it builds (`1.7.x, 2.x`).
+        lines: String,
+    },
+    /// The Go release `pins.lock` names cannot be had.
+    #[error("the pinned Go {release}: {source}")]
+    PinnedGo {
+        /// The release.
+        release: String,
+        /// Why, and what to do.
+        source: build_core::toolchain::ToolchainError,
+    },
     /// `pins.lock` lacks a table the bundle needs.
     #[error("pins.lock has no [{upstream}] table: {why}")]
     MissingPin {

@@ -9,7 +9,7 @@
 //! ```no_run
 //! use std::sync::Arc;
 //! use build_core::{pins::Pins, progress::Silent, source::SourceCache, Linkage, Target};
-//! use bundle::{build_bundle, BundleRequest, Outcome, SourcePlan, COMPONENTS};
+//! use bundle::{build_bundle, BundleRequest, GoChoice, Outcome, SourcePlan, COMPONENTS};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let plan = SourcePlan::new(
 //!     Pins::load("pins.lock".into())?,
@@ -25,6 +25,7 @@
 //!     out: "/tmp/bundles".into(),
 //!     jobs: 1,
 //!     publish: true,
+//!     go: GoChoice::Pinned,
 //! };
 //! if let Outcome::Published(p) = build_bundle(&request, Arc::new(Silent))? {
 //!     println!("{}: {} files verified", p.dir, bundle::verify(&p.dir)?);
@@ -53,6 +54,6 @@ pub use install::install;
 pub use manifest::Manifest;
 pub use output::check_output_dir;
 pub use publish::Published;
-pub use run::{BundleRequest, Outcome, build_bundle};
+pub use run::{BundleRequest, GoChoice, Outcome, build_bundle};
 pub use sources::{Replacement, SourcePlan};
 pub use verify::{newest_bundle, verify};

@@ -44,9 +44,10 @@ pub struct ManifestComponent {
     pub upstream: Upstream,
     /// The repository, credentials redacted.
     pub repository: String,
-    /// The tag the pin documents.
+    /// The tag (or a fork's ref) the commit came from; absent when the tag was found to name
+    /// another commit.
     #[serde(rename = "ref")]
-    pub tag: String,
+    pub tag: Option<String>,
     /// The version stamped.
     pub version: String,
     /// The commit built.

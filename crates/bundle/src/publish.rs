@@ -173,7 +173,7 @@ fn manifest_component(c: &BuiltComponent) -> ManifestComponent {
         name: c.component.name.to_owned(),
         upstream: c.component.upstream,
         repository: redact(c.pin.repository.as_str()),
-        tag: c.pin.tag.clone(),
+        tag: c.recorded_ref.clone(),
         version: c.pin.version.clone(),
         commit: c.source.commit.to_string(),
         dirty: c.source.dirty,

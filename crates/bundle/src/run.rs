@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use build_core::lock::FileLock;
 use build_core::progress::Progress;
-use build_core::source::Source;
+use build_core::source::{Source, SourceRequest};
 use build_core::toolchain::{GoToolchain, c_compiler_version};
 use build_core::{BuildError, Component, Linkage, Target, Upstream};
 use camino::Utf8PathBuf;
@@ -34,6 +34,18 @@ pub struct BundleRequest<'a> {
     pub jobs: usize,
     /// Publish a bundle (false: build into the cache only).
     pub publish: bool,
+    /// Which Go builds it.
+    pub go: GoChoice,
+}
+
+/// Which Go builds a bundle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GoChoice {
+    /// Exactly the release `pins.lock` names, through Go's `GOTOOLCHAIN` (downloaded once by
+    /// Go itself when missing).
+    Pinned,
+    /// The `go` on `PATH`, honouring the user's `GOTOOLCHAIN`.
+    Local,
 }
 
 /// What a run produced.
@@ -52,15 +64,45 @@ pub fn build_bundle(
     progress: Arc<dyn Progress>,
 ) -> Result<Outcome, BundleError> {
     let plan = request.plan;
+    for component in &request.components {
+        if let Some(pin) = plan.pins.get(component.upstream)
+            && !component.supports(&pin.version)
+        {
+            return Err(BundleError::Unsupported {
+                component: component.name,
+                version: pin.version.clone(),
+                lines: component.supported_lines(),
+            });
+        }
+    }
     check_output_dir(&request.out, &plan.read_only_trees())?;
     let missing = missing_tools(request.linkage, &request.components);
     if !missing.is_empty() {
         return Err(BundleError::MissingTools { missing });
     }
-    let go = GoToolchain::find().map_err(|source| BuildError::Toolchain {
-        component: "go".into(),
-        source,
-    })?;
+    let go = match request.go {
+        GoChoice::Local => GoToolchain::find().map_err(|source| BuildError::Toolchain {
+            component: "go".into(),
+            source,
+        })?,
+        GoChoice::Pinned => {
+            let release = &plan.pins.go;
+            if !GoToolchain::release_is_cached(release) && !plan.cache.is_offline() {
+                progress.status(
+                    "Fetching",
+                    &format!(
+                        "Go {release} (pinned; Go downloads it once through its module proxy)"
+                    ),
+                );
+            }
+            GoToolchain::release(release, plan.cache.is_offline()).map_err(|source| {
+                BundleError::PinnedGo {
+                    release: release.clone(),
+                    source,
+                }
+            })?
+        }
+    };
     let version = plan.release()?;
 
     let out = &request.out;
@@ -74,6 +116,7 @@ pub fn build_bundle(
     .map_err(BundleError::io("locking the output folder", &lock_path))?;
 
     let sources = plan.prepare_for(&request.components, progress.as_ref())?;
+    plan.warn_about_moved_tags(progress.as_ref());
     // A Go too old for any module fails here, before anything is built.
     for component in request.components.iter().filter(|c| c.uses_go()) {
         go.check_tree(&sources[&component.upstream].dir)
@@ -156,5 +199,27 @@ fn build_all(
     });
     let mut results = results.into_inner().map_err(|_| BundleError::Panicked)?;
     results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    results
+        .into_iter()
+        .map(|(_, r)| {
+            r.map(|mut built| {
+                built.recorded_ref = recorded_ref(request.plan, built.component.upstream);
+                built
+            })
+        })
+        .collect()
+}
+
+/// What the manifest may say a component's commit came from.
+fn recorded_ref(plan: &SourcePlan, upstream: Upstream) -> Option<String> {
+    match plan.requests.iter().find(|r| r.upstream() == upstream)? {
+        SourceRequest::Pinned { pin, mirror } => match plan.tag_commit(pin, mirror.as_ref()) {
+            Some(tagged) if tagged != pin.commit => None,
+            _ => Some(pin.tag.clone()),
+        },
+        SourceRequest::Remote { reference, .. } => {
+            Some(reference.clone().unwrap_or_else(|| "HEAD".into()))
+        }
+        SourceRequest::Override { .. } => None,
+    }
 }

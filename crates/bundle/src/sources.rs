@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use build_core::pins::Pins;
+use build_core::pins::{CommitId, Pin, Pins};
 use build_core::progress::Progress;
 use build_core::source::{Mirror, Source, SourceCache, SourceRequest};
 use build_core::{Component, Upstream};
@@ -109,6 +109,34 @@ impl SourcePlan {
             }
         }
         Ok(sources)
+    }
+
+    /// Tags in `pins.lock` document where a commit came from. Where a tag can be resolved
+    /// without the network and names another commit, say so: the pinned commit is what is
+    /// built, and the manifest records the tag only when it names that commit.
+    pub fn warn_about_moved_tags(&self, progress: &dyn Progress) {
+        for request in &self.requests {
+            let SourceRequest::Pinned { pin, mirror } = request else {
+                continue;
+            };
+            if let Some(tagged) = self.tag_commit(pin, mirror.as_ref())
+                && tagged != pin.commit
+            {
+                progress.status(
+                    "Warning",
+                    &format!(
+                        "{}: tag {} names {tagged}, not the pinned {}; building the pinned commit",
+                        pin.upstream, pin.tag, pin.commit
+                    ),
+                );
+            }
+        }
+    }
+
+    /// The commit a pin's tag names, when known without the network.
+    pub fn tag_commit(&self, pin: &Pin, mirror: Option<&Mirror>) -> Option<CommitId> {
+        self.cache
+            .local_tag(pin.upstream, pin.repository.as_str(), mirror, &pin.tag)
     }
 
     /// Folders a build reads from and must never write into: the cache, working trees and

@@ -25,27 +25,34 @@ pub const COMPONENT: Component = Component {
         args: &["--version"],
         shows: &["Docker version {version}, build {commit:7}"],
     }],
+    supported: &["27.", "28.", "29."],
     build,
 };
 
-/// The recipe, as data (`scripts/build/.variables` at v29.7.2).
+/// The recipe, as data (`scripts/build/.variables` and `binary` at v29.7.2, v28.5.2, v27.5.1).
 pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
     let dynamic = opts.linkage == Linkage::Dynamic;
+    // 29 adds grpcnotrace; before, a cgo build adds pkcs11 (scripts/build/binary).
+    let tags = match (opts.release_line().0 >= 29, dynamic) {
+        (true, _) => vec!["grpcnotrace"],
+        (false, true) => vec!["pkcs11"],
+        (false, false) => vec![],
+    };
     vec![GoBinary {
         cgo: dynamic,
-        tags: vec!["grpcnotrace"],
+        tags,
         static_tags: vec!["osusergo", "netgo"],
         stamps: vec![
             (
-                "github.com/docker/cli/cli/version.Version",
+                "github.com/docker/cli/cli/version.Version".to_owned(),
                 opts.version_dirty(),
             ),
             (
-                "github.com/docker/cli/cli/version.GitCommit",
+                "github.com/docker/cli/cli/version.GitCommit".to_owned(),
                 opts.commit_dirty(7),
             ),
             (
-                "github.com/docker/cli/cli/version.BuildTime",
+                "github.com/docker/cli/cli/version.BuildTime".to_owned(),
                 opts.build_time_rfc3339(),
             ),
         ],
@@ -57,5 +64,5 @@ pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
 
 /// Builds `docker` into `opts.out_dir`.
 pub fn build(opts: &BuildOptions) -> Result<Artifacts, Error> {
-    go::build(opts, COMPONENT.name, &recipe(opts))
+    go::build(opts, &COMPONENT, &recipe(opts))
 }

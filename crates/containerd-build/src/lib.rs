@@ -33,26 +33,30 @@ pub const COMPONENT: Component = Component {
             shows: &["v{version}"],
         },
     ],
+    supported: &["1.7.", "2."],
     build,
 };
 
-const PACKAGE: &str = "github.com/containerd/containerd/v2";
+/// The Go module of a release line: `github.com/containerd/containerd/v2` from 2.0, without
+/// `/v2` in 1.7. Its `version` package holds the stamped variables.
+pub fn module(opts: &BuildOptions) -> &'static str {
+    if opts.release_line().0 >= 2 {
+        "github.com/containerd/containerd/v2"
+    } else {
+        "github.com/containerd/containerd"
+    }
+}
 
-/// The recipe, as data (containerd's Makefile and Makefile.linux at v2.3.3).
+/// The recipe, as data (containerd's Makefile and Makefile.linux at v2.3.3 and v1.7.28).
 pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
+    let module = module(opts);
     let stamps = vec![
         (
-            "github.com/containerd/containerd/v2/version.Version",
+            format!("{module}/version.Version"),
             format!("v{}", opts.version_dirty()),
         ),
-        (
-            "github.com/containerd/containerd/v2/version.Revision",
-            opts.commit_dirty(40),
-        ),
-        (
-            "github.com/containerd/containerd/v2/version.Package",
-            PACKAGE.to_owned(),
-        ),
+        (format!("{module}/version.Revision"), opts.commit_dirty(40)),
+        (format!("{module}/version.Package"), module.to_owned()),
     ];
     let pie = !matches!(
         opts.target.arch.as_str(),
@@ -68,12 +72,18 @@ pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
         buildmode: pie.then_some("pie"),
         ..GoBinary::new(name, package)
     };
+    // 2.x builds the shim without gRPC (SHIM_GO_BUILDTAGS); 1.7 with the common tags.
+    let shim_tags = if opts.release_line().0 >= 2 {
+        vec!["urfave_cli_no_docs", "no_grpc"]
+    } else {
+        vec!["urfave_cli_no_docs"]
+    };
     vec![
         daemon("containerd", "./cmd/containerd"),
         // Cgo off and no PIE: the shim is static in every build (Makefile, golang/go#17789).
         GoBinary {
             cgo: false,
-            tags: vec!["urfave_cli_no_docs", "no_grpc"],
+            tags: shim_tags,
             buildmode: None,
             ..daemon("containerd-shim-runc-v2", "./cmd/containerd-shim-runc-v2")
         },
@@ -83,5 +93,5 @@ pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
 
 /// Builds the three binaries into `opts.out_dir`.
 pub fn build(opts: &BuildOptions) -> Result<Artifacts, Error> {
-    go::build(opts, COMPONENT.name, &recipe(opts))
+    go::build(opts, &COMPONENT, &recipe(opts))
 }

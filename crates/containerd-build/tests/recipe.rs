@@ -43,3 +43,45 @@ fn dynamic_build_keeps_the_shim_static() {
             .is_static()
     );
 }
+
+#[test]
+fn containerd_1_7_is_stamped_through_its_own_module_path() {
+    let fx = FixtureBuild::pinned(Kind::Containerd17, Linkage::Static);
+    let artifacts = containerd_build::build(&fx.opts).unwrap();
+    let containerd = artifacts.get("containerd").unwrap();
+    assert_eq!(
+        run(&containerd.path, &["--version"]),
+        format!(
+            "containerd github.com/containerd/containerd v1.7.28 {}\n",
+            fx.repo.head
+        )
+    );
+    let shim = artifacts.get("containerd-shim-runc-v2").unwrap();
+    assert!(
+        !shim.tags.contains(&"no_grpc".to_owned()),
+        "1.7's shim keeps gRPC: {:?}",
+        shim.tags
+    );
+}
+
+#[test]
+fn a_stamp_that_does_not_take_fails_naming_the_binary_and_variable() {
+    // A 2.x tree pinned as 1.7: the recipe stamps github.com/containerd/containerd/version.*,
+    // which this tree does not have, and Go's linker ignores -X for it.
+    let mut fx = FixtureBuild::pinned(Kind::Containerd, Linkage::Static);
+    fx.opts.version = "1.7.28".into();
+    let err = containerd_build::build(&fx.opts).unwrap_err();
+    let build_core::BuildError::StampNotShown(mismatch) = &err else {
+        panic!("expected a stamp error, got {err}");
+    };
+    let (binary, variables, shows) = (&mismatch.binary, &mismatch.variables, &mismatch.shows);
+    assert_eq!(binary, "containerd");
+    assert!(
+        variables
+            .iter()
+            .any(|v| v.starts_with("github.com/containerd/containerd/version.Version=v1.7.28")),
+        "{variables:?}"
+    );
+    assert!(shows.contains("2.3.3+unknown"), "{shows}");
+    assert!(err.to_string().contains("did not take"), "{err}");
+}

@@ -5,7 +5,7 @@
 //! See `runc_build` for a complete example; every component crate is called the same way.
 
 pub use build_core::BuildError as Error;
-use build_core::go::{self, GoBinary};
+use build_core::go::{self, GoBinary, ModuleFile};
 pub use build_core::prelude::*;
 
 /// dockerd, as every verb sees it.
@@ -20,54 +20,85 @@ pub const COMPONENT: Component = Component {
         args: &["--version"],
         shows: &["Docker version {version}, build {commit:7}"],
     }],
+    supported: &["27.", "28.", "29."],
     build,
 };
 
-/// The tags of every moby binary (`hack/make.sh`); the static ones are dropped for dynamic
-/// builds, as `hack/make/dynbinary-daemon` does.
-pub const TAGS: &[&str] = &["nri_no_wasm"];
-/// Tags added to static builds.
+/// What differs between moby's release lines.
+#[derive(Clone, Copy, Debug)]
+pub struct Line {
+    /// The Go module (`go.mod` from 29: `github.com/moby/moby/v2`; before, `vendor.mod`:
+    /// `github.com/docker/docker`, which upstream links to `go.mod` with `hack/with-go-mod.sh`).
+    pub module: &'static str,
+    /// Which file declares it.
+    pub module_file: ModuleFile,
+    /// Tags of every build (`hack/make.sh`); `nri_no_wasm` from 29.
+    pub tags: &'static [&'static str],
+}
+
+/// The line `opts.version` belongs to.
+pub fn line(opts: &BuildOptions) -> Line {
+    if opts.release_line().0 >= 29 {
+        Line {
+            module: "github.com/moby/moby/v2",
+            module_file: ModuleFile::GoMod,
+            tags: &["nri_no_wasm"],
+        }
+    } else {
+        Line {
+            module: "github.com/docker/docker",
+            module_file: ModuleFile::VendorMod,
+            tags: &[],
+        }
+    }
+}
+
+/// Tags added to static builds; dropped for dynamic ones, as `hack/make/dynbinary-daemon` does.
 pub const STATIC_TAGS: &[&str] = &["netgo", "osusergo", "static_build"];
 
 /// `hack/make/.go-autogen`: the `dockerversion` variables, shared with `docker-proxy`.
 /// `PlatformName`, `ProductName` and `DefaultProductLicense` stay empty, as in a from-source
 /// build: they name Docker's own products.
-pub fn stamps(opts: &BuildOptions) -> Vec<(&'static str, String)> {
+pub fn stamps(opts: &BuildOptions) -> Vec<(String, String)> {
+    let module = line(opts).module;
     vec![
         (
-            "github.com/moby/moby/v2/dockerversion.Version",
+            format!("{module}/dockerversion.Version"),
             opts.version_dirty(),
         ),
         (
-            "github.com/moby/moby/v2/dockerversion.GitCommit",
+            format!("{module}/dockerversion.GitCommit"),
             opts.commit_dirty(7),
         ),
         (
-            "github.com/moby/moby/v2/dockerversion.BuildTime",
+            format!("{module}/dockerversion.BuildTime"),
             opts.build_time_rfc3339(),
         ),
     ]
 }
 
-/// The recipe, as data (`hack/make.sh`, `hack/make/.binary`, `binary-daemon` at docker-v29.7.2).
+/// The recipe, as data (`hack/make.sh`, `hack/make/.binary`, `binary-daemon` at docker-v29.7.2,
+/// v28.5.2 and v27.5.1).
 pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
+    let line = line(opts);
     let pie = !matches!(
         opts.target.arch.as_str(),
         "mips" | "mipsle" | "mips64" | "mips64le" | "ppc64"
     );
     vec![GoBinary {
         cgo: true,
-        tags: TAGS.to_vec(),
+        tags: line.tags.to_vec(),
         static_tags: STATIC_TAGS.to_vec(),
         stamps: stamps(opts),
         ldflags: vec!["-w"],
         static_ldflags: vec!["-extldflags -static"],
         buildmode: pie.then_some("pie"),
+        module_file: line.module_file,
         ..GoBinary::new("dockerd", "./cmd/dockerd")
     }]
 }
 
 /// Builds `dockerd` into `opts.out_dir`.
 pub fn build(opts: &BuildOptions) -> Result<Artifacts, Error> {
-    go::build(opts, COMPONENT.name, &recipe(opts))
+    go::build(opts, &COMPONENT, &recipe(opts))
 }

@@ -37,3 +37,27 @@ fn dirty_override_marks_version_and_commit() {
         "{out}"
     );
 }
+
+#[test]
+fn a_28_line_moby_builds_from_vendor_mod_with_docker_docker_stamps() {
+    let fx = FixtureBuild::pinned(Kind::Moby28, Linkage::Static);
+    assert!(
+        !fx.opts.source.dir.join("go.mod").exists(),
+        "28.x has only vendor.mod"
+    );
+    let dockerd = moby_build::build(&fx.opts).unwrap().binaries.remove(0);
+    assert!(dockerd.link.is_static(), "{}", dockerd.link);
+    assert!(
+        !dockerd.tags.contains(&"nri_no_wasm".to_owned()),
+        "{:?}",
+        dockerd.tags
+    );
+    assert!(run(&dockerd.path, &[]).starts_with(&format!(
+        "Docker version 28.5.2, build {}\n",
+        &fx.repo.head[..7]
+    )));
+    assert!(
+        !fx.opts.source.dir.join("go.mod").exists(),
+        "nothing written into the tree"
+    );
+}

@@ -5,7 +5,7 @@
 //! See `runc_build` for a complete example; every component crate is called the same way.
 
 pub use build_core::BuildError as Error;
-use build_core::go::{self, GoBinary};
+use build_core::go::{self, GoBinary, ModuleFile};
 pub use build_core::prelude::*;
 
 /// docker-proxy, as every verb sees it.
@@ -20,43 +20,63 @@ pub const COMPONENT: Component = Component {
         args: &["--version"],
         shows: &["docker-proxy (commit {commit:7}) version {version}"],
     }],
+    supported: &["27.", "28.", "29."],
     build,
 };
 
-/// moby's tags (`hack/make.sh`), static ones included: cgo is off, so the binary is static in
-/// every build. A test checks they agree with `moby-build`'s.
-pub const TAGS: &[&str] = &["nri_no_wasm", "netgo", "osusergo", "static_build"];
+/// moby's module and the tags of its builds, static ones included (cgo is off, so the binary
+/// is static in every build). From 29 `go.mod` declares `github.com/moby/moby/v2` and the tags
+/// add `nri_no_wasm`; before, `vendor.mod` declares `github.com/docker/docker`. A test checks
+/// this agrees with `moby-build`.
+pub fn line(opts: &BuildOptions) -> (&'static str, ModuleFile, Vec<&'static str>) {
+    if opts.release_line().0 >= 29 {
+        (
+            "github.com/moby/moby/v2",
+            ModuleFile::GoMod,
+            vec!["nri_no_wasm", "netgo", "osusergo", "static_build"],
+        )
+    } else {
+        (
+            "github.com/docker/docker",
+            ModuleFile::VendorMod,
+            vec!["netgo", "osusergo", "static_build"],
+        )
+    }
+}
 
 /// `hack/make/.go-autogen`: the `dockerversion` variables `docker-proxy --version` prints.
-pub fn stamps(opts: &BuildOptions) -> Vec<(&'static str, String)> {
+pub fn stamps(opts: &BuildOptions) -> Vec<(String, String)> {
+    let (module, _, _) = line(opts);
     vec![
         (
-            "github.com/moby/moby/v2/dockerversion.Version",
+            format!("{module}/dockerversion.Version"),
             opts.version_dirty(),
         ),
         (
-            "github.com/moby/moby/v2/dockerversion.GitCommit",
+            format!("{module}/dockerversion.GitCommit"),
             opts.commit_dirty(7),
         ),
         (
-            "github.com/moby/moby/v2/dockerversion.BuildTime",
+            format!("{module}/dockerversion.BuildTime"),
             opts.build_time_rfc3339(),
         ),
     ]
 }
 
-/// The recipe, as data (`hack/make/binary-proxy` at docker-v29.7.2).
+/// The recipe, as data (`hack/make/binary-proxy` at docker-v29.7.2, v28.5.2 and v27.5.1).
 pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
+    let (_, module_file, tags) = line(opts);
     vec![GoBinary {
         cgo: false,
-        tags: TAGS.to_vec(),
+        tags,
         stamps: stamps(opts),
         ldflags: vec!["-w"],
+        module_file,
         ..GoBinary::new("docker-proxy", "./cmd/docker-proxy")
     }]
 }
 
 /// Builds `docker-proxy` into `opts.out_dir`.
 pub fn build(opts: &BuildOptions) -> Result<Artifacts, Error> {
-    go::build(opts, COMPONENT.name, &recipe(opts))
+    go::build(opts, &COMPONENT, &recipe(opts))
 }

@@ -37,10 +37,11 @@ pub const COMPONENT: Component = Component {
         args: &["--version"],
         shows: &["runc version {version}", "commit: {commit}"],
     }],
+    supported: &["1.2.", "1.3.", "1.4."],
     build,
 };
 
-/// The recipe, as data (runc's Makefile at v1.4.3).
+/// The recipe, as data (runc's Makefile at v1.4.3, v1.3.3 and v1.2.4).
 pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
     let arch = opts.target.arch.as_str();
     let pie = matches!(
@@ -48,11 +49,16 @@ pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
         "386" | "amd64" | "arm" | "arm64" | "loong64" | "ppc64le" | "riscv64" | "s390x"
     );
     let static_pie = matches!(arch, "amd64" | "arm64");
+    let mut stamps = vec![("main.gitCommit".to_owned(), opts.commit_dirty(40))];
+    // Before 1.3 main.go does not embed VERSION: the Makefile passes it as main.version.
+    if opts.release_line() < (1, 3) {
+        stamps.push(("main.version".to_owned(), opts.version.clone()));
+    }
     vec![GoBinary {
         cgo: true,
         tags: vec!["seccomp", "urfave_cli_no_docs"],
         static_tags: vec!["netgo", "osusergo"],
-        stamps: vec![("main.gitCommit", opts.commit_dirty(40))],
+        stamps,
         buildmode: pie.then_some("pie"),
         static_buildmode: static_pie.then_some("pie"),
         static_ldflags: if static_pie {
@@ -66,5 +72,5 @@ pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
 
 /// Builds `runc` into `opts.out_dir`.
 pub fn build(opts: &BuildOptions) -> Result<Artifacts, Error> {
-    go::build(opts, COMPONENT.name, &recipe(opts))
+    go::build(opts, &COMPONENT, &recipe(opts))
 }

@@ -115,3 +115,12 @@ fn listing(dir: &camino::Utf8Path) -> Vec<String> {
     out.sort();
     out
 }
+
+#[test]
+fn runc_1_2_gets_its_version_from_the_stamp_not_an_embedded_file() {
+    let fx = FixtureBuild::pinned(Kind::Runc12, Linkage::Static);
+    let runc = runc_build::build(&fx.opts).unwrap().binaries.remove(0);
+    let out = run(&runc.path, &["--version"]);
+    assert!(out.contains("runc version 1.2.4\n"), "{out}");
+    assert!(out.contains(&format!("commit: {}", fx.repo.head)), "{out}");
+}

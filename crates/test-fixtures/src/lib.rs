@@ -122,6 +122,12 @@ pub enum Kind {
     Runc,
     /// tini-shaped.
     Tini,
+    /// moby as of 27.x and 28.x: `vendor.mod` declaring `github.com/docker/docker`, no `go.mod`.
+    Moby28,
+    /// containerd 1.7: module `github.com/containerd/containerd` (no `/v2`).
+    Containerd17,
+    /// runc 1.2: `main.version` is stamped by the Makefile, not embedded from `VERSION`.
+    Runc12,
 }
 
 impl Kind {
@@ -138,9 +144,9 @@ impl Kind {
     pub fn name(self) -> &'static str {
         match self {
             Kind::Cli => "cli",
-            Kind::Containerd => "containerd",
-            Kind::Moby => "moby",
-            Kind::Runc => "runc",
+            Kind::Containerd | Kind::Containerd17 => "containerd",
+            Kind::Moby | Kind::Moby28 => "moby",
+            Kind::Runc | Kind::Runc12 => "runc",
             Kind::Tini => "tini",
         }
     }
@@ -152,6 +158,9 @@ impl Kind {
             Kind::Containerd => "2.3.3",
             Kind::Runc => "1.4.3",
             Kind::Tini => "0.19.0",
+            Kind::Moby28 => "28.5.2",
+            Kind::Containerd17 => "1.7.28",
+            Kind::Runc12 => "1.2.4",
         }
     }
 
@@ -164,14 +173,44 @@ impl Kind {
             Kind::Moby => FixtureRepo::create(&path, MOBY),
             Kind::Runc => FixtureRepo::create(&path, RUNC),
             Kind::Tini => FixtureRepo::create(&path, TINI),
+            Kind::Moby28 => {
+                let files = moby_files("github.com/docker/docker", "vendor.mod");
+                let files: Vec<(&str, &str)> = files
+                    .iter()
+                    .map(|(n, t)| (n.as_str(), t.as_str()))
+                    .collect();
+                FixtureRepo::create(&path, &files)
+            }
+            Kind::Containerd17 => {
+                let files = containerd_files("github.com/containerd/containerd", "1.7.28");
+                let files: Vec<(&str, &str)> = files
+                    .iter()
+                    .map(|(n, t)| (n.as_str(), t.as_str()))
+                    .collect();
+                FixtureRepo::create(&path, &files)
+            }
+            Kind::Runc12 => FixtureRepo::create(&path, RUNC_12),
         }
     }
 }
 
+/// The release of the `go` on `PATH` (`1.26.8`), as `GOTOOLCHAIN=local` runs it.
+pub fn local_go() -> String {
+    let out = std::process::Command::new("go")
+        .args(["env", "GOVERSION"])
+        .env("GOTOOLCHAIN", "local")
+        .output()
+        .expect("go on PATH");
+    let version = String::from_utf8_lossy(&out.stdout);
+    let first = version.split_whitespace().next().unwrap_or("");
+    first.trim_start_matches("go").to_owned()
+}
+
 /// A `pins.lock` pinning each given fixture at its HEAD, with an unreachable https URL (tests
 /// pass the fixture as a `--mirror`).
+/// The pinned Go is the Go on `PATH`, so building with the pinned Go downloads nothing.
 pub fn pins_lock(repos: &[(Kind, &FixtureRepo)]) -> String {
-    let mut text = String::from("go = \"1.24.0\"\n");
+    let mut text = format!("go = \"{}\"\n", local_go());
     for (kind, repo) in repos {
         let _ = write!(
             text,
@@ -367,6 +406,71 @@ int main(int argc, char **argv) {
 	}
 	printf("fixture tini\n");
 	return 0;
+}
+"#,
+    ),
+];
+
+/// The moby fixture with its module declared as `module` in `file` (`go.mod` from 29,
+/// `vendor.mod` before).
+fn moby_files(module: &str, file: &str) -> Vec<(String, String)> {
+    MOBY.iter()
+        .map(|(name, text)| {
+            let name = if *name == "go.mod" { file } else { name };
+            (
+                name.to_owned(),
+                text.replace("github.com/moby/moby/v2", module),
+            )
+        })
+        .collect()
+}
+
+/// The containerd fixture as module `module` at `version`.
+fn containerd_files(module: &str, version: &str) -> Vec<(String, String)> {
+    CONTAINERD
+        .iter()
+        .map(|(name, text)| {
+            let text = text
+                .replace("github.com/containerd/containerd/v2", module)
+                .replace("2.3.3+unknown", &format!("{version}+unknown"));
+            ((*name).to_owned(), text)
+        })
+        .collect()
+}
+
+const RUNC_12: &[(&str, &str)] = &[
+    (
+        "go.mod",
+        "module github.com/opencontainers/runc\n\ngo 1.22\n",
+    ),
+    ("VERSION", "1.2.4\n"),
+    (
+        "main.go",
+        r#"// runc 1.2: the Makefile stamps main.version from VERSION; nothing embeds it.
+package main
+
+// int fixture_answer(void) { return 42; }
+import "C"
+
+import (
+	"fmt"
+	"os"
+)
+
+var version = "unknown"
+
+var gitCommit = ""
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "--version" {
+		fmt.Println("runc version", version)
+		if gitCommit != "" {
+			fmt.Println("commit:", gitCommit)
+		}
+		fmt.Println("cgo:", int(C.fixture_answer()))
+		return
+	}
+	fmt.Println("fixture runc")
 }
 "#,
     ),

@@ -21,6 +21,7 @@ pub const COMPONENT: Component = Component {
         args: &["--version"],
         shows: &["tini version {version} - git.{commit:7}"],
     }],
+    supported: &["0.19."],
     build,
 };
 
@@ -43,5 +44,5 @@ pub fn recipe(opts: &BuildOptions) -> CmakeTarget {
 
 /// Builds `docker-init` into `opts.out_dir`.
 pub fn build(opts: &BuildOptions) -> Result<Artifacts, Error> {
-    cmake::build(opts, COMPONENT.name, &recipe(opts))
+    cmake::build(opts, &COMPONENT, &recipe(opts))
 }

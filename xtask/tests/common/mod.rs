@@ -13,9 +13,14 @@ pub struct World {
 }
 
 pub fn world() -> World {
+    world_of(&Kind::ALL)
+}
+
+/// Fixture upstreams of the given kinds (one per upstream) and a pins.lock for them.
+pub fn world_of(kinds: &[Kind]) -> World {
     let dir = tempfile::tempdir().unwrap();
     let root = Utf8PathBuf::from_path_buf(dir.path().to_owned()).unwrap();
-    let repos: Vec<(Kind, FixtureRepo)> = Kind::ALL
+    let repos: Vec<(Kind, FixtureRepo)> = kinds
         .iter()
         .map(|k| (*k, k.create(&root.join("upstream"))))
         .collect();

@@ -233,6 +233,11 @@ impl SourceCache {
         self
     }
 
+    /// Whether the network is forbidden.
+    pub fn is_offline(&self) -> bool {
+        self.offline
+    }
+
     /// How many times a failing fetch is tried (at least once).
     pub fn fetch_attempts(mut self, attempts: u32) -> SourceCache {
         self.fetch_attempts = attempts.max(1);

@@ -109,6 +109,25 @@ impl SourceCache {
         Ok(tags)
     }
 
+    /// What `tag` names, if that can be known without the network: from a path mirror's own
+    /// tags, or a listing of the remote remembered in the cache.
+    pub fn local_tag(
+        &self,
+        upstream: Upstream,
+        url: &str,
+        mirror: Option<&Mirror>,
+        tag: &str,
+    ) -> Option<CommitId> {
+        let tags = match mirror {
+            Some(Mirror::Path(path)) => local_tags(&Repository::open(path).ok()?, upstream).ok()?,
+            _ => {
+                let repo = Repository::open_bare(self.repository_dir(url)).ok()?;
+                remembered_tags(&repo, upstream).ok()?
+            }
+        };
+        tags.into_iter().find(|t| t.name == tag).map(|t| t.commit)
+    }
+
     /// The bytes of each of `paths` at `pin.commit` (`None` where the commit has no such
     /// file), getting the commit as a checkout would (cache, mirror or fetch) but writing no tree.
     pub fn read_files(

@@ -1,0 +1,147 @@
+//! Release lines: older lines' recipes, the supported range, the pinned Go, and tags that
+//! do not name the pinned commit.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{read, snapshot, stderr, world, world_of};
+use test_fixtures::Kind;
+
+#[test]
+fn a_28_line_set_builds_and_every_binary_shows_its_own_stamps() {
+    let w = world_of(&[
+        Kind::Cli,
+        Kind::Containerd17,
+        Kind::Moby28,
+        Kind::Runc12,
+        Kind::Tini,
+    ]);
+    let out = w.root.join("out");
+    w.bundle_ok(&out, &[]);
+    let dir = out.join("docker-28.5.2");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&read(&dir.join("manifest.json"))).unwrap();
+    let version = |name: &str| {
+        manifest["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()["version"]
+            .clone()
+    };
+    assert_eq!(version("moby"), "28.5.2");
+    assert_eq!(version("containerd"), "1.7.28");
+    assert_eq!(version("runc"), "1.2.4");
+    let run = |binary: &str, args: &[&str]| {
+        let out = std::process::Command::new(dir.join("docker").join(binary))
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let moby = &w.repo(Kind::Moby28).head;
+    assert!(
+        run("dockerd", &[]).starts_with(&format!("Docker version 28.5.2, build {}", &moby[..7]))
+    );
+    let containerd = &w.repo(Kind::Containerd17).head;
+    assert!(run("containerd", &[]).contains(&format!(
+        "github.com/containerd/containerd v1.7.28 {containerd}"
+    )),);
+    assert!(run("runc", &["--version"]).contains("runc version 1.2.4\n"));
+}
+
+#[test]
+fn a_version_outside_the_supported_lines_is_refused_before_anything_is_fetched() {
+    let w = world();
+    let pins = w.root.join("pins.lock");
+    let text = String::from_utf8(read(&pins)).unwrap();
+    std::fs::write(
+        &pins,
+        text.replace("version = \"2.3.3\"", "version = \"1.6.9\""),
+    )
+    .unwrap();
+    let out = w.root.join("out");
+    let output = w.bundle(&out, &[]);
+    assert!(!output.status.success());
+    let err = stderr(&output);
+    assert!(
+        err.contains("containerd 1.6.9 is not supported") && err.contains("1.7.x, 2.x"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("Reading") && !err.contains("Fetching"),
+        "{err}"
+    );
+    assert!(snapshot(&w.root.join("cache/checkouts")).is_empty());
+}
+
+#[test]
+fn offline_without_the_pinned_go_fails_fast_naming_go_local() {
+    let w = world();
+    let pins = w.root.join("pins.lock");
+    let text = String::from_utf8(read(&pins)).unwrap();
+    let go_line = text.lines().next().unwrap().to_owned();
+    std::fs::write(&pins, text.replace(&go_line, "go = \"1.19.13\"")).unwrap();
+    let started = Instant::now();
+    let output = w.bundle(&w.root.join("out"), &["--offline"]);
+    assert!(!output.status.success());
+    let err = stderr(&output);
+    assert!(
+        err.contains("Go 1.19.13") && err.contains("offline") && err.contains("--go local"),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+
+    // With the go on PATH it builds, and the manifest says which Go that was.
+    let out = w.root.join("out");
+    w.bundle_ok(&out, &["--offline", "--go", "local"]);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&read(&out.join("docker-29.7.2/manifest.json"))).unwrap();
+    let runc = manifest["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "runc")
+        .unwrap()
+        .clone();
+    assert_eq!(runc["go"], test_fixtures::local_go());
+}
+
+#[test]
+fn a_tag_that_names_another_commit_is_a_warning_and_not_recorded() {
+    let w = world();
+    // runc's pinned commit stays; its tag moves to a later commit in the mirror.
+    let mut runc = test_fixtures::FixtureRepo {
+        path: w.repo(Kind::Runc).path.clone(),
+        head: w.repo(Kind::Runc).head.clone(),
+    };
+    let pinned = runc.head.clone();
+    runc.write("NEWS", "after the pin\n");
+    let moved = runc.commit("after the pin");
+    runc.tag("v1.4.3", true);
+    let out = w.root.join("out");
+    let err = w.bundle_ok(&out, &[]);
+    assert!(
+        err.contains("Warning")
+            && err.contains(&format!(
+                "tag v1.4.3 names {moved}, not the pinned {pinned}"
+            )),
+        "{err}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&read(&out.join("docker-29.7.2/manifest.json"))).unwrap();
+    let component = |name: &str| {
+        manifest["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(component("runc")["commit"], pinned.as_str());
+    assert!(component("runc")["ref"].is_null(), "{}", component("runc"));
+    assert_eq!(component("containerd")["ref"], "v2.3.3");
+}

@@ -117,8 +117,15 @@ pub fn print_error(e: &anyhow::Error) {
     }
 }
 
+const FULL_DISK: &str = "that file system is full: free space on it, or pass another --out (bundles) or --cache (sources and builds)";
+
 /// What to type next, for the errors whose way out is a verb or a flag.
 fn advice(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    if let Some(io) = e.downcast_ref::<std::io::Error>()
+        && io.raw_os_error() == Some(libc::ENOSPC)
+    {
+        return Some(FULL_DISK.into());
+    }
     if let Some(e) = e.downcast_ref::<BundleError>() {
         return match e {
             BundleError::PinnedGo { .. } => {
@@ -131,6 +138,7 @@ fn advice(e: &(dyn std::error::Error + 'static)) -> Option<String> {
             }
             BundleError::Source(e) => advice(e),
             BundleError::Build(e) => advice(e),
+            BundleError::Io { source, .. } => advice(source),
             _ => None,
         };
     }
@@ -145,6 +153,12 @@ fn advice(e: &(dyn std::error::Error + 'static)) -> Option<String> {
             }
             SourceError::MirrorNotARepository { .. } | SourceError::MirrorLacksCommit { .. } => {
                 Some("check the path given to --mirror".into())
+            }
+            SourceError::Io { source, .. } => advice(source),
+            SourceError::Git { message, .. } | SourceError::Fetch { message, .. }
+                if message.contains("No space left on device") =>
+            {
+                Some(FULL_DISK.into())
             }
             _ => None,
         };

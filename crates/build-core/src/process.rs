@@ -168,11 +168,16 @@ impl LoggedCommand {
             .before_spawn(|cmd| {
                 use std::os::unix::process::CommandExt;
                 // If dockyard is killed, its build dies with it instead of writing on into
-                // folders the next run is cleaning up.
-                // SAFETY: prctl is async-signal-safe, as pre_exec requires.
+                // folders the next run is cleaning up. A parent killed between fork and prctl
+                // sends no signal: then the child is already orphaned and must not start.
+                let parent = std::process::id() as libc::pid_t;
+                // SAFETY: prctl, getppid and _exit are async-signal-safe, as pre_exec requires.
                 unsafe {
-                    cmd.pre_exec(|| {
+                    cmd.pre_exec(move || {
                         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                        if libc::getppid() != parent {
+                            libc::_exit(137);
+                        }
                         Ok(())
                     });
                 }

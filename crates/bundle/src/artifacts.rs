@@ -52,6 +52,19 @@ pub struct BuiltComponent {
     /// The tag or ref the manifest records for the commit: none for a working tree, or when
     /// the pin's tag was found to name another commit.
     pub recorded_ref: Option<String>,
+    /// Where it came from, as the manifest records it.
+    pub provenance: Provenance,
+}
+
+/// Where a built component came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Provenance {
+    /// Its pin (from the pinned repository or a mirror).
+    Pin,
+    /// A fork: the URL, credentials redacted.
+    Fork(String),
+    /// A developer's working tree (never its path).
+    WorkingTree,
 }
 
 /// Everything a component's output depends on.
@@ -78,11 +91,15 @@ struct CachedArtifacts {
 }
 
 /// Builds `component` from `source`, or takes it from the cache when its key is there.
+///
+/// `source` describes the tree (enough for the key); `verified` prepares it for real, which
+/// only a build needs: a cached component never re-reads its tree.
 pub(crate) fn build_component(
     env: &BuildEnv,
     component: &'static Component,
     source: &Source,
     pin: &Pin,
+    verified: &dyn Fn() -> Result<Source, BundleError>,
 ) -> Result<BuiltComponent, BundleError> {
     let started = Instant::now();
     let key = key(env, component, source, pin);
@@ -96,6 +113,7 @@ pub(crate) fn build_component(
         key: key.clone(),
         artifacts,
         recorded_ref: None,
+        provenance: Provenance::Pin,
     };
 
     let lock_path = env
@@ -124,8 +142,9 @@ pub(crate) fn build_component(
         .map_err(BundleError::io("creating a build folder in", &root))?;
     let tmp_dir = build_core::fs::utf8(tmp.path().to_owned())
         .map_err(BundleError::io("creating a build folder in", &root))?;
+    let checked = verified()?;
     let mut opts = BuildOptions::new(
-        source.clone(),
+        checked,
         pin.version.clone(),
         tmp_dir.clone(),
         env.cache_root.join("work").join(component.name),

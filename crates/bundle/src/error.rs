@@ -100,6 +100,18 @@ pub enum BundleError {
         /// What differs.
         problem: String,
     },
+    /// A binary in the artifact cache no longer matches its record; it was removed.
+    #[error(
+        "the cached {path} is damaged (expected SHA-256 {expected}, found {found}); it was removed, so the next run builds it again"
+    )]
+    CacheDamaged {
+        /// The cached binary.
+        path: Utf8PathBuf,
+        /// What its record says.
+        expected: String,
+        /// What it hashes to.
+        found: String,
+    },
     /// There is no bundle where one was looked for.
     #[error("no bundles in {root}")]
     NoBundle {

@@ -47,7 +47,7 @@ pub mod systemd;
 mod tgz;
 mod verify;
 
-pub use artifacts::BuiltComponent;
+pub use artifacts::{BuiltComponent, Provenance};
 pub use components::{COMPONENTS, all_binaries, building, find, names};
 pub use error::BundleError;
 pub use install::install;

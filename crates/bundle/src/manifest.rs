@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::BundleError;
 
 /// Bumped when the bundle's layout or a cache format changes.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
 /// The file name, in the bundle folder.
 pub const MANIFEST: &str = "manifest.json";
@@ -42,15 +42,22 @@ pub struct ManifestComponent {
     pub name: String,
     /// Its pinned upstream.
     pub upstream: Upstream,
-    /// The repository, credentials redacted.
-    pub repository: String,
+    /// Where it was built from: `pin` (the pinned repository or a mirror of it), `fork` (another
+    /// repository at a ref) or `working-tree` (a developer's tree, used as it was).
+    pub source: SourceKind,
+    /// The pinned repository, or the fork's URL; credentials redacted. None for a working
+    /// tree, whose path is never recorded.
+    pub repository: Option<String>,
+    /// For a working tree: the hash of everything the build read.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub content_id: Option<String>,
     /// The tag (or a fork's ref) the commit came from; absent when the tag was found to name
     /// another commit.
     #[serde(rename = "ref")]
     pub tag: Option<String>,
     /// The version stamped.
     pub version: String,
-    /// The commit built.
+    /// The commit built (for a working tree, its HEAD).
     pub commit: String,
     /// Built from a working tree with changes.
     pub dirty: bool,
@@ -60,6 +67,18 @@ pub struct ManifestComponent {
     pub tags: Vec<String>,
     /// Its binaries.
     pub binaries: Vec<String>,
+}
+
+/// Where a component was built from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    /// The pinned commit.
+    Pin,
+    /// Another repository at a ref.
+    Fork,
+    /// A developer's working tree.
+    WorkingTree,
 }
 
 /// One file of the bundle.

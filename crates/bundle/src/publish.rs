@@ -7,9 +7,9 @@ use camino::{Utf8Path, Utf8PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::BundleError;
-use crate::artifacts::BuiltComponent;
+use crate::artifacts::{BuiltComponent, Provenance};
 use crate::components::all_binaries;
-use crate::manifest::{FORMAT, Manifest, ManifestComponent, ManifestFile};
+use crate::manifest::{FORMAT, Manifest, ManifestComponent, ManifestFile, SourceKind};
 use crate::output::remove_stale;
 use crate::tgz::{BINARY_MODE, write_tgz};
 
@@ -76,7 +76,8 @@ pub fn publish(
     let name = format!("docker-{}", bundle.version);
     let final_dir = out.join(&name);
     let key = bundle.key();
-    if is_fresh(&final_dir, &key) {
+    let state = out.join(format!(".{name}.state.json"));
+    if is_fresh(&final_dir, &key, &state) {
         progress.status("Fresh", &format!("{final_dir} already holds this bundle"));
         return Ok(Published {
             dir: final_dir,
@@ -99,11 +100,11 @@ pub fn publish(
     let mut files: Vec<ManifestFile> = Vec::new();
     let docker = staging.join("docker");
     std::fs::create_dir(&docker).map_err(BundleError::io("creating", &docker))?;
-    let previous = Previous::read(&final_dir);
+    let previous = Previous::read(&final_dir, &state);
     for artifact in &binaries {
         let dest = docker.join(&artifact.name);
         if !previous.link_unchanged(artifact, &dest) {
-            copy_regular(&artifact.path, &dest, BINARY_MODE)?;
+            copy_verified(artifact, &dest)?;
         }
         files.push(ManifestFile {
             path: format!("docker/{}", artifact.name),
@@ -158,9 +159,12 @@ pub fn publish(
     manifest.write(&staging)?;
 
     let staging = staging_tmp.keep();
+    // Whatever state the previous bundle had no longer describes the folder.
+    let _ = std::fs::remove_file(&state);
     swap_into_place(&staging, final_dir.as_std_path())?;
     // After the swap `staging` holds the previous bundle, if there was one.
     let _ = std::fs::remove_dir_all(&staging);
+    PublishedState::record(&final_dir, &manifest, &state);
     Ok(Published {
         dir: final_dir,
         fresh: false,
@@ -172,7 +176,17 @@ fn manifest_component(c: &BuiltComponent) -> ManifestComponent {
     ManifestComponent {
         name: c.component.name.to_owned(),
         upstream: c.component.upstream,
-        repository: redact(c.pin.repository.as_str()),
+        source: match c.provenance {
+            Provenance::Pin => SourceKind::Pin,
+            Provenance::Fork(_) => SourceKind::Fork,
+            Provenance::WorkingTree => SourceKind::WorkingTree,
+        },
+        repository: match &c.provenance {
+            Provenance::Pin => Some(redact(c.pin.repository.as_str())),
+            Provenance::Fork(url) => Some(url.clone()),
+            Provenance::WorkingTree => None,
+        },
+        content_id: (c.provenance == Provenance::WorkingTree).then(|| c.source.content_id.clone()),
         tag: c.recorded_ref.clone(),
         version: c.pin.version.clone(),
         commit: c.source.commit.to_string(),
@@ -206,24 +220,23 @@ fn manifest_component(c: &BuiltComponent) -> ManifestComponent {
 struct Previous {
     dir: Utf8PathBuf,
     manifest: Option<Manifest>,
-    published: Option<std::time::SystemTime>,
+    state: PublishedState,
 }
 
 impl Previous {
-    fn read(dir: &Utf8Path) -> Previous {
+    fn read(dir: &Utf8Path, state: &Utf8Path) -> Previous {
         Previous {
             dir: dir.to_owned(),
             manifest: Manifest::read(dir).ok(),
-            published: std::fs::metadata(dir.join(crate::manifest::MANIFEST))
-                .and_then(|m| m.modified())
-                .ok(),
+            state: PublishedState::read(state),
         }
     }
 
     /// Hard-links the previous bundle's copy of `artifact` to `dest` when it is the same binary:
-    /// same checksum in its manifest, same size, and not modified since it was published.
+    /// the same checksum in its manifest, and the file exactly as it was published (size,
+    /// mtime, ctime, inode). A damaged file is never carried forward.
     fn link_unchanged(&self, artifact: &Artifact, dest: &Utf8Path) -> bool {
-        let (Some(manifest), Some(published)) = (&self.manifest, self.published) else {
+        let Some(manifest) = &self.manifest else {
             return false;
         };
         let path = format!("docker/{}", artifact.name);
@@ -232,29 +245,91 @@ impl Previous {
             .iter()
             .any(|f| f.path == path && f.sha256 == artifact.sha256 && f.size == artifact.size);
         let old = self.dir.join(&path);
-        let untouched = std::fs::symlink_metadata(&old).is_ok_and(|m| {
-            m.is_file() && m.len() == artifact.size && m.modified().is_ok_and(|t| t <= published)
-        });
-        listed && untouched && std::fs::hard_link(&old, dest).is_ok()
+        listed && self.state.untouched(&self.dir, &path) && std::fs::hard_link(&old, dest).is_ok()
     }
 }
 
-/// The bundle folder already holds exactly this bundle, complete.
-fn is_fresh(dir: &Utf8Path, key: &str) -> bool {
+/// Each published file's stat, recorded right after the swap: any later write changes its
+/// ctime, so an unchanged stat proves unchanged bytes without reading them.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct PublishedState {
+    files: std::collections::BTreeMap<String, (u64, i128, i128, u64)>,
+}
+
+impl PublishedState {
+    fn stat(path: &Utf8Path) -> Option<(u64, i128, i128, u64)> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::symlink_metadata(path)
+            .ok()
+            .filter(|m| m.is_file())?;
+        let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
+        Some((
+            m.len(),
+            ns(m.mtime(), m.mtime_nsec()),
+            ns(m.ctime(), m.ctime_nsec()),
+            m.ino(),
+        ))
+    }
+
+    fn read(path: &Utf8Path) -> PublishedState {
+        std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    /// Records `dir`'s files as they are now. A cache: without it, freshness rehashes.
+    fn record(dir: &Utf8Path, manifest: &Manifest, path: &Utf8Path) {
+        let files = manifest
+            .files
+            .iter()
+            .filter_map(|f| Some((f.path.clone(), Self::stat(&dir.join(&f.path))?)))
+            .collect();
+        let state = PublishedState { files };
+        let _ = build_core::fs::write_atomic(path, &serde_json::to_vec(&state).unwrap_or_default());
+    }
+
+    fn untouched(&self, dir: &Utf8Path, rel: &str) -> bool {
+        let now = Self::stat(&dir.join(rel));
+        now.is_some() && self.files.get(rel) == now.as_ref()
+    }
+}
+
+/// The bundle folder already holds exactly this bundle, complete and undamaged: every file as
+/// recorded at publish, or else hashed again and matching the manifest.
+fn is_fresh(dir: &Utf8Path, key: &str, state_path: &Utf8Path) -> bool {
     let Ok(manifest) = Manifest::read(dir) else {
         return false;
     };
-    manifest.bundle_key == key
-        && manifest.files.iter().all(|f| {
-            std::fs::symlink_metadata(dir.join(&f.path))
-                .is_ok_and(|m| m.is_file() && m.len() == f.size)
-        })
-        && dir.join("SHA256SUMS").is_file()
+    if manifest.bundle_key != key || !dir.join("SHA256SUMS").is_file() {
+        return false;
+    }
+    let state = PublishedState::read(state_path);
+    let mut rehashed = false;
+    for f in &manifest.files {
+        if state.untouched(dir, &f.path) {
+            continue;
+        }
+        rehashed = true;
+        let path = dir.join(&f.path);
+        let intact = PublishedState::stat(&path).is_some()
+            && build_core::digest::sha256_file(&path).is_ok_and(|sha| sha == f.sha256);
+        if !intact {
+            return false;
+        }
+    }
+    if rehashed {
+        PublishedState::record(dir, &manifest, state_path);
+    }
+    true
 }
 
-/// Copies a regular file (never through a link) and sets its mode.
-fn copy_regular(from: &Utf8Path, to: &Utf8Path, mode: u32) -> Result<(), BundleError> {
+/// Copies a built binary from the artifact cache (never through a link), hashing it on the
+/// way: a cached binary that no longer matches its record is removed, so the next run
+/// rebuilds it, and nothing damaged is published.
+fn copy_verified(artifact: &Artifact, to: &Utf8Path) -> Result<(), BundleError> {
     use std::os::unix::fs::PermissionsExt;
+    let (from, mode) = (artifact.path.as_path(), BINARY_MODE);
     let meta = std::fs::symlink_metadata(from).map_err(BundleError::io("reading", from))?;
     if !meta.is_file() {
         return Err(BundleError::Io {
@@ -265,11 +340,48 @@ fn copy_regular(from: &Utf8Path, to: &Utf8Path, mode: u32) -> Result<(), BundleE
             ),
         });
     }
-    let mut src = std::fs::File::open(from).map_err(BundleError::io("reading", from))?;
-    let mut dst = build_core::fs::create_new(to, mode).map_err(BundleError::io("creating", to))?;
-    std::io::copy(&mut src, &mut dst).map_err(BundleError::io("copying a binary to", to))?;
-    dst.set_permissions(std::fs::Permissions::from_mode(mode))
-        .map_err(BundleError::io("setting the mode of", to))
+    let src = std::fs::File::open(from).map_err(BundleError::io("reading", from))?;
+    let dst = build_core::fs::create_new(to, mode).map_err(BundleError::io("creating", to))?;
+    let mut hasher = Sha256::new();
+    let mut tee = HashingWriter {
+        inner: dst,
+        hasher: &mut hasher,
+    };
+    std::io::copy(&mut std::io::BufReader::new(src), &mut tee)
+        .map_err(BundleError::io("copying a binary to", to))?;
+    tee.inner
+        .set_permissions(std::fs::Permissions::from_mode(mode))
+        .map_err(BundleError::io("setting the mode of", to))?;
+    let found = build_core::digest::hex(&hasher.finalize());
+    if found != artifact.sha256 {
+        if let Some(dir) = from.parent() {
+            let _ = build_core::fs::remove_dir_all_if_exists(dir);
+        }
+        return Err(BundleError::CacheDamaged {
+            path: from.to_owned(),
+            expected: artifact.sha256.clone(),
+            found,
+        });
+    }
+    Ok(())
+}
+
+/// Writes through to `inner`, hashing what passes.
+struct HashingWriter<'a> {
+    inner: std::fs::File,
+    hasher: &'a mut Sha256,
+}
+
+impl std::io::Write for HashingWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Puts `new` at `target` in one step: `renameat2(RENAME_EXCHANGE)` when `target` exists (the

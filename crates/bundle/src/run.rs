@@ -11,7 +11,7 @@ use build_core::{BuildError, Component, Linkage, Target, Upstream};
 use camino::Utf8PathBuf;
 
 use crate::BundleError;
-use crate::artifacts::{BuildEnv, BuiltComponent, build_component};
+use crate::artifacts::{BuildEnv, BuiltComponent, Provenance, build_component};
 use crate::output::check_output_dir;
 use crate::publish::{Bundle, Published, publish};
 use crate::requirements::missing_tools;
@@ -115,7 +115,10 @@ pub fn build_bundle(
     )
     .map_err(BundleError::io("locking the output folder", &lock_path))?;
 
-    let sources = plan.prepare_for(&request.components, progress.as_ref())?;
+    plan.check_pinned(&request.components)?;
+    // Every upstream, even with --only: the epoch is the newest commit of the whole set, so a
+    // component built alone is the very one the full bundle uses.
+    let sources = plan.describe_all(progress.as_ref())?;
     plan.warn_about_moved_tags(progress.as_ref());
     // A Go too old for any module fails here, before anything is built.
     for component in request.components.iter().filter(|c| c.uses_go()) {
@@ -183,7 +186,18 @@ fn build_all(
                             why: "a component to build comes from it",
                         })
                         .and_then(|pin| {
-                            build_component(env, component, &sources[&component.upstream], pin)
+                            let verified = || {
+                                request
+                                    .plan
+                                    .prepare(component.upstream, env.progress.as_ref())
+                            };
+                            build_component(
+                                env,
+                                component,
+                                &sources[&component.upstream],
+                                pin,
+                                &verified,
+                            )
                         });
                     let failed = result.is_err();
                     if let Ok(mut r) = results.lock() {
@@ -203,11 +217,22 @@ fn build_all(
         .into_iter()
         .map(|(_, r)| {
             r.map(|mut built| {
-                built.recorded_ref = recorded_ref(request.plan, built.component.upstream);
+                let upstream = built.component.upstream;
+                built.recorded_ref = recorded_ref(request.plan, upstream);
+                built.provenance = provenance(request.plan, upstream);
                 built
             })
         })
         .collect()
+}
+
+/// Which kind of source a component was built from.
+fn provenance(plan: &SourcePlan, upstream: Upstream) -> Provenance {
+    match plan.requests.iter().find(|r| r.upstream() == upstream) {
+        Some(SourceRequest::Remote { url, .. }) => Provenance::Fork(build_core::url::redact(url)),
+        Some(SourceRequest::Override { .. }) => Provenance::WorkingTree,
+        _ => Provenance::Pin,
+    }
 }
 
 /// What the manifest may say a component's commit came from.

@@ -86,29 +86,49 @@ impl SourcePlan {
             })
     }
 
-    /// Prepares the sources `components` build from, each upstream once, in `pins.lock` order.
-    pub fn prepare_for(
+    /// Describes every pinned upstream's source, in `pins.lock` order: a ready checkout is
+    /// taken at its marker's word (it is verified again only if it must be built from), a
+    /// working tree is hashed, a fork's ref is resolved.
+    pub fn describe_all(
         &self,
-        components: &[&Component],
         progress: &dyn Progress,
     ) -> Result<BTreeMap<Upstream, Source>, BundleError> {
-        if let Some(unpinned) = components
+        let mut sources = BTreeMap::new();
+        for request in &self.requests {
+            sources.insert(request.upstream(), self.cache.describe(request, progress)?);
+        }
+        Ok(sources)
+    }
+
+    /// The source of `upstream`, verified, to build from.
+    pub fn prepare(
+        &self,
+        upstream: Upstream,
+        progress: &dyn Progress,
+    ) -> Result<Source, BundleError> {
+        let request = self
+            .requests
+            .iter()
+            .find(|r| r.upstream() == upstream)
+            .ok_or(BundleError::MissingPin {
+                upstream,
+                why: "a component to build comes from it",
+            })?;
+        Ok(self.cache.prepare(request, progress)?)
+    }
+
+    /// Fails unless every component's upstream is pinned.
+    pub fn check_pinned(&self, components: &[&Component]) -> Result<(), BundleError> {
+        match components
             .iter()
             .find(|c| !self.requests.iter().any(|r| r.upstream() == c.upstream))
         {
-            return Err(BundleError::MissingPin {
+            Some(unpinned) => Err(BundleError::MissingPin {
                 upstream: unpinned.upstream,
                 why: "a component to build comes from it",
-            });
+            }),
+            None => Ok(()),
         }
-        let mut sources = BTreeMap::new();
-        for request in &self.requests {
-            let upstream = request.upstream();
-            if components.iter().any(|c| c.upstream == upstream) {
-                sources.insert(upstream, self.cache.prepare(request, progress)?);
-            }
-        }
-        Ok(sources)
     }
 
     /// Tags in `pins.lock` document where a commit came from. Where a tag can be resolved

@@ -179,7 +179,7 @@ mod tests {
             "runc" => vec!["runc"],
             _ => vec!["docker-init"],
         };
-        serde_json::json!({"name": name, "upstream": upstream, "repository": "", "ref": "", "version": version,
+        serde_json::json!({"name": name, "upstream": upstream, "source": "pin", "repository": "", "ref": "", "version": version,
             "commit": commit, "dirty": false, "go": null, "tags": [], "binaries": binaries})
     }
 

@@ -52,6 +52,11 @@ impl FixtureRepo {
 
     /// Commits everything in the working tree and returns the new HEAD.
     pub fn commit(&mut self, message: &str) -> String {
+        self.commit_at(message, COMMIT_TIME)
+    }
+
+    /// [`FixtureRepo::commit`] with another commit time (seconds since the epoch).
+    pub fn commit_at(&mut self, message: &str, time: i64) -> String {
         let repo = Repository::open(&self.path).expect("open fixture");
         let mut index = repo.index().expect("index");
         index
@@ -63,12 +68,8 @@ impl FixtureRepo {
         let tree = repo
             .find_tree(index.write_tree().expect("tree"))
             .expect("find tree");
-        let sig = Signature::new(
-            "Fixture",
-            "fixture@example.invalid",
-            &Time::new(COMMIT_TIME, 0),
-        )
-        .expect("signature");
+        let sig = Signature::new("Fixture", "fixture@example.invalid", &Time::new(time, 0))
+            .expect("signature");
         let parents: Vec<git2::Commit<'_>> = repo
             .head()
             .ok()

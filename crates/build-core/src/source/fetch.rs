@@ -316,7 +316,7 @@ pub(super) fn open_or_init(dir: &Utf8Path, upstream: Upstream) -> Result<Reposit
         Err(_) => {
             remove_dir_all_if_exists(dir).map_err(io_err("cannot remove", dir))?;
             Repository::init_bare(dir)
-                .map_err(|e| git_err(upstream, "creating the cache repository", e))
+                .map_err(|e| git_err(upstream, &format!("creating the cache repository {dir}"), e))
         }
     }
 }

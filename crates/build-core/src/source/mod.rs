@@ -293,9 +293,40 @@ impl SourceCache {
                 ..
             } => self.prepare_remote(pin, url, reference.as_deref(), progress),
             SourceRequest::Override { pin, path } => {
-                working_tree::prepare_override(pin.upstream, path)
+                let stats = self.root.join("work/tree-stats").join(format!(
+                    "{}.json",
+                    &hex(&Sha256::digest(path.as_str()))[..16]
+                ));
+                working_tree::prepare_override(pin.upstream, path, &stats)
             }
         }
+    }
+
+    /// What `prepare` would return, without re-verifying a pinned checkout that is already
+    /// marked ready: enough to compute what a build would produce. Call `prepare` before
+    /// actually building from it. Other requests are prepared in full.
+    pub fn describe(
+        &self,
+        request: &SourceRequest,
+        progress: &dyn Progress,
+    ) -> Result<Source, SourceError> {
+        if let SourceRequest::Pinned { pin, .. } = request {
+            let dir = self.checkout_dir(pin.upstream, &pin.commit);
+            if let Some(marker) = checkout::read_marker(&dir)
+                && marker.commit == pin.commit.as_str()
+            {
+                return Ok(Source {
+                    upstream: pin.upstream,
+                    dir,
+                    commit: pin.commit.clone(),
+                    dirty: false,
+                    content_id: pin.commit.to_string(),
+                    commit_time: marker.commit_time,
+                    origin: Origin::Cache,
+                });
+            }
+        }
+        self.prepare(request, progress)
     }
 
     fn prepare_pinned(

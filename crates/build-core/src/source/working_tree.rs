@@ -1,11 +1,13 @@
 //! A developer's working tree used as it is: its HEAD, whether it is dirty, and a hash of
 //! everything a build would read.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 
 use camino::Utf8Path;
 use git2::Repository;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::error::{git_err, io_err};
@@ -17,7 +19,14 @@ use crate::upstream::Upstream;
 use crate::url::redact;
 
 /// A developer's tree: its HEAD, whether it has changes, and a hash of what a build would read.
-pub(super) fn prepare_override(upstream: Upstream, path: &Utf8Path) -> Result<Source, SourceError> {
+///
+/// `stats` is a file remembering each file's stat and digest from the last run, so only files
+/// whose size, mtime, ctime or inode changed are read again (a one-line edit rehashes one file).
+pub(super) fn prepare_override(
+    upstream: Upstream,
+    path: &Utf8Path,
+    stats: &Utf8Path,
+) -> Result<Source, SourceError> {
     if !path.exists() {
         return Err(SourceError::OverrideMissing {
             upstream,
@@ -66,6 +75,11 @@ pub(super) fn prepare_override(upstream: Upstream, path: &Utf8Path) -> Result<So
     files.sort();
     files.dedup();
     let root = utf8(workdir.to_owned()).map_err(io_err("bad path", path))?;
+    let remembered: BTreeMap<String, FileStat> = fs::read(stats)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let mut seen: BTreeMap<String, FileStat> = BTreeMap::new();
     let mut hasher = Sha256::new();
     for rel in &files {
         let file = root.join(rel);
@@ -83,13 +97,28 @@ pub(super) fn prepare_override(upstream: Upstream, path: &Utf8Path) -> Result<So
                 } else {
                     b"file\0"
                 });
-                let mut f = fs::File::open(&file).map_err(io_err("cannot read", &file))?;
-                update_from_reader(&mut hasher, &mut f).map_err(io_err("cannot read", &file))?;
+                let mut stat = FileStat::of(&meta);
+                stat.sha256 = match remembered.get(rel) {
+                    Some(known) if known.same_file(&stat) => known.sha256.clone(),
+                    _ => {
+                        let f = fs::File::open(&file).map_err(io_err("cannot read", &file))?;
+                        let mut one = Sha256::new();
+                        update_from_reader(&mut one, f).map_err(io_err("cannot read", &file))?;
+                        hex(&one.finalize())
+                    }
+                };
+                hasher.update(stat.sha256.as_bytes());
+                seen.insert(rel.clone(), stat);
             }
             _ => hasher.update(b"absent\0"),
         }
         hasher.update([0]);
     }
+    // A cache of work done: losing it costs a full hash next time, nothing more.
+    if let Some(dir) = stats.parent() {
+        let _ = fs::create_dir_all(dir);
+    }
+    let _ = crate::fs::write_atomic(stats, &serde_json::to_vec(&seen).unwrap_or_default());
     Ok(Source {
         upstream,
         dir: root.clone(),
@@ -101,4 +130,32 @@ pub(super) fn prepare_override(upstream: Upstream, path: &Utf8Path) -> Result<So
             path: root.to_string(),
         },
     })
+}
+
+/// What identifies a file's content without reading it: changed bytes change the ctime (and
+/// usually the mtime and size); a replaced file changes the inode.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct FileStat {
+    size: u64,
+    mtime_ns: i128,
+    ctime_ns: i128,
+    ino: u64,
+    sha256: String,
+}
+
+impl FileStat {
+    fn of(meta: &fs::Metadata) -> FileStat {
+        FileStat {
+            size: meta.len(),
+            mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+            ctime_ns: i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
+            ino: meta.ino(),
+            sha256: String::new(),
+        }
+    }
+
+    fn same_file(&self, other: &FileStat) -> bool {
+        (self.size, self.mtime_ns, self.ctime_ns, self.ino)
+            == (other.size, other.mtime_ns, other.ctime_ns, other.ino)
+    }
 }

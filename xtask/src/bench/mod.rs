@@ -20,6 +20,10 @@ use bundle::SourcePlan;
 
 use crate::flags::BenchArgs;
 use crate::render::StatusLines;
+use report::{Report, spread};
+
+mod memory;
+mod report;
 
 /// One upstream build entry point, run in its scratch tree.
 struct EntryPoint {
@@ -117,23 +121,6 @@ fn entry_points(sources: &[Source], plan: &SourcePlan) -> Vec<EntryPoint> {
     ]
 }
 
-/// min, median, max of a few timings.
-#[derive(Clone, Copy, Debug)]
-struct Spread {
-    min: f64,
-    median: f64,
-    max: f64,
-}
-
-fn spread(mut samples: Vec<f64>) -> Spread {
-    samples.sort_by(|a, b| a.total_cmp(b));
-    Spread {
-        min: samples[0],
-        median: samples[samples.len() / 2],
-        max: samples[samples.len() - 1],
-    }
-}
-
 struct Bench {
     root: Utf8PathBuf,
     xtask: Utf8PathBuf,
@@ -213,14 +200,6 @@ impl Bench {
     }
 }
 
-/// Peak resident set of any waited-for child process so far, in MiB.
-fn children_max_rss_mib() -> f64 {
-    // SAFETY: getrusage writes into the struct we pass.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    usage.ru_maxrss as f64 / 1024.0
-}
-
 pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     if args.sources.repositories.mirrors.len() < 5 {
         bail!(
@@ -279,8 +258,9 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     let dy_gocache = bench.fresh_dir("gocache-dockyard")?;
     bench.fresh_dir("dockyard-cache")?;
     bench.fresh_dir("out")?;
+    let sampler = memory::PeakSampler::start();
     let dy_cold = bench.bundle(&dy_gocache, &[], "p1-dockyard")?;
-    let peak_rss = children_max_rss_mib();
+    let peak_rss = sampler.stop();
     bench.progress.status(
         "Measured",
         &format!("dockyard cold {dy_cold:.1}s, peak RSS {peak_rss:.0} MiB"),
@@ -292,7 +272,9 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     );
     copy_trees()?;
     let up_gocache = bench.fresh_dir("gocache-upstream")?;
+    let sampler = memory::PeakSampler::start();
     let up_cold = bench.upstream(&points, &up_gocache, "p1-upstream")?;
+    let up_peak_rss = sampler.stop();
     bench
         .progress
         .status("Measured", &format!("upstream cold {up_cold:.1}s"));
@@ -366,6 +348,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         tgz,
         upstream_tgz,
         peak_rss,
+        up_peak_rss,
         runs,
     };
     let text = report.markdown()?;
@@ -427,73 +410,4 @@ fn packed_size(files: &[(&str, Utf8PathBuf)]) -> Result<u64> {
         .len() as u64;
     }
     Ok(size + archive::end_member(6)?.len() as u64)
-}
-
-struct Report {
-    go: String,
-    dy_cold: f64,
-    up_cold: f64,
-    dy_noop: Spread,
-    up_noop: Spread,
-    dy_line: Spread,
-    up_line: Spread,
-    tgz: u64,
-    upstream_tgz: u64,
-    peak_rss: f64,
-    runs: usize,
-}
-
-impl Report {
-    fn markdown(&self) -> Result<String> {
-        let go = &self.go;
-        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-        let mem = std::fs::read_to_string("/proc/meminfo")
-            .ok()
-            .and_then(|m| {
-                m.lines()
-                    .next()
-                    .and_then(|l| l.split_whitespace().nth(1))
-                    .and_then(|k| k.parse::<f64>().ok())
-            })
-            .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        let date = build_core::build::rfc3339(now)[..10].to_owned();
-        let s = |x: Spread| format!("{:.2} s (min {:.2}, max {:.2})", x.median, x.min, x.max);
-        let mib = |b: u64| b as f64 / 1024.0 / 1024.0;
-        let verdict = |ok: bool| if ok { "met" } else { "not met" };
-        Ok(format!(
-            "# Benchmarks\n\n\
-             `cargo xtask bench`, {date}: {cores} cores, {mem:.1} GiB memory, {go}. Medians of {runs} runs \
-             where runs are short; cold runs once each, dockyard first.\n\n\
-             | | dockyard | upstream entry points | ratio | goal |\n\
-             |---|---|---|---|---|\n\
-             | P1 cold `bundle --static` | {dc:.1} s | {uc:.1} s | {r1:.2}× | ≤ 0.9×: {v1} |\n\
-             | P2 no-op | {dn} | {un} | | dockyard ≤ 1 s: {v2} |\n\
-             | P3 one line in runc | {dl} | {ul} (runc `make static`) | {r3:.2}× | ≤ 1.2×: {v3} |\n\
-             | P4 tgz size | {t:.1} MiB | {ut:.1} MiB (upstream's default flags, packed the same way) | {r4:.2}× | |\n\
-             | peak RSS, cold bundle | {rss:.0} MiB | | | |\n\n\
-             Upstream entry points, one after another with one shared Go cache, in scratch copies of the \
-             pinned trees: runc `make static`; containerd `make STATIC=1 bin/containerd bin/ctr \
-             bin/containerd-shim-runc-v2`; moby `hack/make.sh binary`; cli `scripts/with-go-mod.sh \
-             scripts/build/binary`; tini `cmake` + `make tini-static`. Logs: the bench folder's `logs/`.\n",
-            runs = self.runs,
-            dc = self.dy_cold,
-            uc = self.up_cold,
-            r1 = self.dy_cold / self.up_cold,
-            v1 = verdict(self.dy_cold <= 0.9 * self.up_cold),
-            dn = s(self.dy_noop),
-            un = s(self.up_noop),
-            v2 = verdict(self.dy_noop.median <= 1.0),
-            dl = s(self.dy_line),
-            ul = s(self.up_line),
-            r3 = self.dy_line.median / self.up_line.median,
-            v3 = verdict(self.dy_line.median <= 1.2 * self.up_line.median),
-            t = mib(self.tgz),
-            ut = mib(self.upstream_tgz),
-            r4 = self.tgz as f64 / self.upstream_tgz as f64,
-            rss = self.peak_rss,
-        ))
-    }
 }

@@ -1,0 +1,92 @@
+//! The benchmark report written to docs/benchmarks.md.
+
+use anyhow::Result;
+
+/// min, median, max of a few timings.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Spread {
+    pub(super) min: f64,
+    pub(super) median: f64,
+    pub(super) max: f64,
+}
+
+pub(super) fn spread(mut samples: Vec<f64>) -> Spread {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    Spread {
+        min: samples[0],
+        median: samples[samples.len() / 2],
+        max: samples[samples.len() - 1],
+    }
+}
+
+pub(super) struct Report {
+    pub(super) go: String,
+    pub(super) dy_cold: f64,
+    pub(super) up_cold: f64,
+    pub(super) dy_noop: Spread,
+    pub(super) up_noop: Spread,
+    pub(super) dy_line: Spread,
+    pub(super) up_line: Spread,
+    pub(super) tgz: u64,
+    pub(super) upstream_tgz: u64,
+    pub(super) peak_rss: f64,
+    pub(super) up_peak_rss: f64,
+    pub(super) runs: usize,
+}
+
+impl Report {
+    pub(super) fn markdown(&self) -> Result<String> {
+        let go = &self.go;
+        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+        let mem = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|m| {
+                m.lines()
+                    .next()
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|k| k.parse::<f64>().ok())
+            })
+            .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let date = build_core::build::rfc3339(now)[..10].to_owned();
+        let s = |x: Spread| format!("{:.2} s (min {:.2}, max {:.2})", x.median, x.min, x.max);
+        let mib = |b: u64| b as f64 / 1024.0 / 1024.0;
+        let verdict = |ok: bool| if ok { "met" } else { "not met" };
+        Ok(format!(
+            "# Benchmarks\n\n\
+             `cargo xtask bench`, {date}: {cores} cores, {mem:.1} GiB memory, {go}. Medians of {runs} runs \
+             where runs are short; cold runs once each, dockyard first.\n\n\
+             | | dockyard | upstream entry points | ratio | goal |\n\
+             |---|---|---|---|---|\n\
+             | P1 cold `bundle --static` | {dc:.1} s | {uc:.1} s | {r1:.2}× | ≤ 0.9×: {v1} |\n\
+             | P2 no-op | {dn} | {un} | | dockyard ≤ 1 s: {v2} |\n\
+             | P3 one line in runc | {dl} | {ul} (runc `make static`) | {r3:.2}× | ≤ 1.2×: {v3} |\n\
+             | P4 tgz size | {t:.1} MiB | {ut:.1} MiB (upstream's default flags, packed the same way) | {r4:.2}× | |\n\
+             | peak memory, cold (sum of RSS of every process) | {rss:.0} MiB | {up_rss:.0} MiB | {r5:.2}× | |\n\n\
+             Upstream entry points, one after another with one shared Go cache, in scratch copies of the \
+             pinned trees: runc `make static`; containerd `make STATIC=1 bin/containerd bin/ctr \
+             bin/containerd-shim-runc-v2`; moby `hack/make.sh binary`; cli `scripts/with-go-mod.sh \
+             scripts/build/binary`; tini `cmake` + `make tini-static`. Logs: the bench folder's `logs/`.\n",
+            runs = self.runs,
+            dc = self.dy_cold,
+            uc = self.up_cold,
+            r1 = self.dy_cold / self.up_cold,
+            v1 = verdict(self.dy_cold <= 0.9 * self.up_cold),
+            dn = s(self.dy_noop),
+            un = s(self.up_noop),
+            v2 = verdict(self.dy_noop.median <= 1.0),
+            dl = s(self.dy_line),
+            ul = s(self.up_line),
+            r3 = self.dy_line.median / self.up_line.median,
+            v3 = verdict(self.dy_line.median <= 1.2 * self.up_line.median),
+            t = mib(self.tgz),
+            ut = mib(self.upstream_tgz),
+            r4 = self.tgz as f64 / self.upstream_tgz as f64,
+            rss = self.peak_rss,
+            up_rss = self.up_peak_rss,
+            r5 = self.peak_rss / self.up_peak_rss.max(1.0),
+        ))
+    }
+}

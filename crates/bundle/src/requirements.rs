@@ -32,13 +32,21 @@ pub fn check_tools(linkage: Linkage, components: &[&Component]) -> Vec<ToolCheck
         }
     }
     tools.sort_by_key(|t| *t as u8);
-    tools
-        .into_iter()
-        .map(|tool| ToolCheck {
-            name: tool.name(linkage),
-            found: tool.find(linkage),
-        })
-        .collect()
+    // Each check runs a program; ask them all at once.
+    std::thread::scope(|scope| {
+        let asked: Vec<_> = tools
+            .iter()
+            .map(|&tool| scope.spawn(move || (tool, tool.find(linkage))))
+            .collect();
+        asked
+            .into_iter()
+            .filter_map(|h| h.join().ok())
+            .map(|(tool, found)| ToolCheck {
+                name: tool.name(linkage),
+                found,
+            })
+            .collect()
+    })
 }
 
 /// The checks that failed.

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use build_core::lock::FileLock;
 use build_core::progress::Progress;
-use build_core::source::{Source, SourceRequest};
+use build_core::source::{Origin, Source, SourceRequest};
 use build_core::toolchain::{GoToolchain, c_compiler_version};
 use build_core::{BuildError, Component, Linkage, Target, Upstream};
 use camino::Utf8PathBuf;
@@ -186,10 +186,14 @@ fn build_all(
                             why: "a component to build comes from it",
                         })
                         .and_then(|pin| {
-                            let verified = || {
-                                request
+                            let described = &sources[&component.upstream];
+                            // Only a checkout taken at its marker's word is verified again;
+                            // everything else was prepared in full when described.
+                            let verified = || match described.origin {
+                                Origin::Cache => request
                                     .plan
-                                    .prepare(component.upstream, env.progress.as_ref())
+                                    .prepare(component.upstream, env.progress.as_ref()),
+                                _ => Ok(described.clone()),
                             };
                             build_component(
                                 env,
@@ -199,6 +203,18 @@ fn build_all(
                                 &verified,
                             )
                         });
+                    // Compress its tar members while the next component compiles; a failure
+                    // here only means publishing compresses them itself.
+                    if request.publish
+                        && let Ok(built) = &result
+                    {
+                        let binaries = built.artifacts.binaries.clone();
+                        let members = request.plan.cache.root().join("tgz");
+                        let epoch = env.source_date_epoch;
+                        scope.spawn(move || {
+                            let _ = crate::tgz::precompress(&binaries, epoch, &members);
+                        });
+                    }
                     let failed = result.is_err();
                     if let Ok(mut r) = results.lock() {
                         r.push((index, result));

@@ -37,37 +37,58 @@ pub(crate) fn write_tgz(
     };
     emit(&archive::member(&Entry::Dir { name: "docker" }, mtime, GZIP_LEVEL).map_err(writing())?)?;
     for artifact in binaries {
-        // A member depends only on the entry's name, bytes, mode, time and the level.
-        let id = format!(
-            "{FORMAT} {} {} {BINARY_MODE:o} {mtime} {GZIP_LEVEL}",
-            artifact.name, artifact.sha256
-        );
-        let cached = cache.join(format!(
-            "{}.gz",
-            build_core::digest::hex(&Sha256::digest(id.as_bytes()))
-        ));
-        let member = match std::fs::read(&cached) {
-            Ok(bytes) => bytes,
-            Err(_) => {
-                let name = format!("docker/{}", artifact.name);
-                let bytes = archive::member(
-                    &Entry::File {
-                        name: &name,
-                        source: &artifact.path,
-                        mode: BINARY_MODE,
-                    },
-                    mtime,
-                    GZIP_LEVEL,
-                )
-                .map_err(BundleError::io("compressing", &artifact.path))?;
-                build_core::fs::write_atomic(&cached, &bytes)
-                    .map_err(BundleError::io("writing a cached tgz member", &cached))?;
-                bytes
-            }
-        };
-        emit(&member)?;
+        emit(&cached_member(artifact, mtime, cache)?)?;
     }
     emit(&archive::end_member(GZIP_LEVEL).map_err(writing())?)?;
     file.sync_all().map_err(writing())?;
     Ok((build_core::digest::hex(&hasher.finalize()), size))
+}
+
+/// Compresses `binaries`' tar members into the member cache ahead of publishing (a component's
+/// members while the next component compiles), so publishing only concatenates.
+pub(crate) fn precompress(
+    binaries: &[Artifact],
+    mtime: i64,
+    cache: &Utf8Path,
+) -> Result<(), BundleError> {
+    std::fs::create_dir_all(cache).map_err(BundleError::io("creating", cache))?;
+    let mtime = u64::try_from(mtime).unwrap_or(0);
+    for artifact in binaries {
+        cached_member(artifact, mtime, cache)?;
+    }
+    Ok(())
+}
+
+/// One binary's gzip member, from the member cache or compressed now and cached. A member
+/// depends only on the entry's name, bytes, mode, time and the level.
+fn cached_member(
+    artifact: &Artifact,
+    mtime: u64,
+    cache: &Utf8Path,
+) -> Result<Vec<u8>, BundleError> {
+    let id = format!(
+        "{FORMAT} {} {} {BINARY_MODE:o} {mtime} {GZIP_LEVEL}",
+        artifact.name, artifact.sha256
+    );
+    let cached = cache.join(format!(
+        "{}.gz",
+        build_core::digest::hex(&Sha256::digest(id.as_bytes()))
+    ));
+    if let Ok(bytes) = std::fs::read(&cached) {
+        return Ok(bytes);
+    }
+    let name = format!("docker/{}", artifact.name);
+    let bytes = archive::member(
+        &Entry::File {
+            name: &name,
+            source: &artifact.path,
+            mode: BINARY_MODE,
+        },
+        mtime,
+        GZIP_LEVEL,
+    )
+    .map_err(BundleError::io("compressing", &artifact.path))?;
+    build_core::fs::write_atomic(&cached, &bytes)
+        .map_err(BundleError::io("writing a cached tgz member", &cached))?;
+    Ok(bytes)
 }

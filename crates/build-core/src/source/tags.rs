@@ -118,14 +118,20 @@ impl SourceCache {
         mirror: Option<&Mirror>,
         tag: &str,
     ) -> Option<CommitId> {
-        let tags = match mirror {
-            Some(Mirror::Path(path)) => local_tags(&Repository::open(path).ok()?, upstream).ok()?,
+        match mirror {
+            // One ref, peeled: a mirror may hold thousands of tags.
+            Some(Mirror::Path(path)) => {
+                let repo = Repository::open(path).ok()?;
+                let reference = repo.find_reference(&format!("refs/tags/{tag}")).ok()?;
+                let commit = reference.peel_to_commit().ok()?;
+                CommitId::parse(&commit.id().to_string()).ok()
+            }
             _ => {
                 let repo = Repository::open_bare(self.repository_dir(url)).ok()?;
-                remembered_tags(&repo, upstream).ok()?
+                let tags = remembered_tags(&repo, upstream).ok()?;
+                tags.into_iter().find(|t| t.name == tag).map(|t| t.commit)
             }
-        };
-        tags.into_iter().find(|t| t.name == tag).map(|t| t.commit)
+        }
     }
 
     /// The bytes of each of `paths` at `pin.commit` (`None` where the commit has no such

@@ -1,59 +1,17 @@
-//! Pinned sources: exactly the pinned commit, from a mirror, a URL or a developer's tree.
+//! Pinned sources: exactly the pinned commit, from a mirror, a URL or the cache.
+
+mod common;
 
 use std::sync::Arc;
 
 use build_core::Upstream;
 use build_core::lock::FileLock;
-use build_core::pins::{CommitId, Pin, Pins};
+use build_core::pins::CommitId;
 use build_core::progress::{Recorded, Silent};
-use build_core::source::{Mirror, Origin, READY_MARKER, SourceCache, SourceError, SourceRequest};
-use camino::{Utf8Path, Utf8PathBuf};
-use test_fixtures::{FixtureRepo, Kind};
-
-struct World {
-    _dir: tempfile::TempDir,
-    root: Utf8PathBuf,
-    repo: FixtureRepo,
-    pin: Pin,
-}
-
-/// A runc-shaped upstream with two commits; the pin names the first one.
-fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let root = Utf8PathBuf::from_path_buf(dir.path().to_owned()).unwrap();
-    let mut repo = Kind::Runc.create(&root.join("upstream"));
-    let pins = Pins::parse(
-        "pins.lock".into(),
-        &test_fixtures::pins_lock(&[(Kind::Runc, &repo)]),
-    )
-    .unwrap();
-    let pin = pins.get(Upstream::Runc).unwrap().clone();
-    // The mirror moves on after the pin: the pin must still get the first commit.
-    repo.write("VERSION", "1.5.0-dev\n");
-    repo.commit("moved on");
-    World {
-        _dir: dir,
-        root,
-        repo,
-        pin,
-    }
-}
-
-impl World {
-    fn cache(&self) -> SourceCache {
-        SourceCache::new(self.root.join("cache")).unwrap()
-    }
-    fn pinned_via_mirror(&self) -> SourceRequest {
-        SourceRequest::Pinned {
-            pin: self.pin.clone(),
-            mirror: Some(Mirror::Path(self.repo.path.clone())),
-        }
-    }
-}
-
-fn read(path: &Utf8Path) -> String {
-    std::fs::read_to_string(path).unwrap()
-}
+use build_core::source::{Mirror, Origin, READY_MARKER, SourceError, SourceRequest};
+use camino::Utf8PathBuf;
+use common::{read, world};
+use test_fixtures::Kind;
 
 #[test]
 fn a_path_mirror_gives_exactly_the_pinned_commit_without_git_metadata() {
@@ -229,61 +187,6 @@ fn a_forged_ready_marker_for_another_commit_is_not_trusted() {
         .prepare(&w.pinned_via_mirror(), &progress)
         .unwrap();
     assert!(progress.lines().iter().any(|(verb, _)| verb == "Repairing"));
-}
-
-#[test]
-fn an_override_is_used_as_it_is_and_its_changes_are_seen() {
-    let w = world();
-    let request = SourceRequest::Override {
-        pin: w.pin.clone(),
-        path: w.repo.path.clone(),
-    };
-    let clean = w.cache().prepare(&request, &Silent).unwrap();
-    assert_eq!(clean.dir, w.repo.path);
-    assert_eq!(clean.commit.as_str(), w.repo.head);
-    assert!(!clean.dirty);
-    assert!(matches!(clean.origin, Origin::Override { .. }));
-
-    w.repo
-        .write("main.go", "package main // one line changed\n");
-    let edited = w.cache().prepare(&request, &Silent).unwrap();
-    assert!(edited.dirty);
-    assert_ne!(edited.content_id, clean.content_id);
-
-    w.repo.write("extra.go", "package main\n");
-    let untracked = w.cache().prepare(&request, &Silent).unwrap();
-    assert_ne!(
-        untracked.content_id, edited.content_id,
-        "untracked files count too"
-    );
-
-    let again = w.cache().prepare(&request, &Silent).unwrap();
-    assert_eq!(
-        again.content_id, untracked.content_id,
-        "the id is stable while nothing changes"
-    );
-}
-
-#[test]
-fn an_override_that_is_missing_or_not_a_repository_is_named() {
-    let w = world();
-    let missing = SourceRequest::Override {
-        pin: w.pin.clone(),
-        path: w.root.join("nope"),
-    };
-    let err = w.cache().prepare(&missing, &Silent).unwrap_err();
-    assert!(matches!(err, SourceError::OverrideMissing { .. }), "{err}");
-    std::fs::create_dir_all(w.root.join("plain")).unwrap();
-    let plain = SourceRequest::Override {
-        pin: w.pin.clone(),
-        path: w.root.join("plain"),
-    };
-    let err = w.cache().prepare(&plain, &Silent).unwrap_err();
-    assert!(
-        matches!(err, SourceError::OverrideNotARepository { .. }),
-        "{err}"
-    );
-    assert!(err.to_string().contains("runc"), "{err}");
 }
 
 #[test]
@@ -483,72 +386,4 @@ fn a_corrupted_cache_repository_is_repaired() {
     let repaired = cache.prepare(&request, &progress).unwrap();
     assert_eq!(read(&repaired.dir.join("VERSION")), "1.4.3\n");
     assert_eq!(repaired.commit, w.pin.commit);
-}
-
-#[test]
-fn a_fork_at_a_branch_is_resolved_to_a_commit_and_built_like_a_pin() {
-    let w = world();
-    // A fork with a branch one commit ahead of the mirror's HEAD.
-    let mut fork = Kind::Runc.create(&w.root.join("fork"));
-    let repo = git2::Repository::open(&fork.path).unwrap();
-    let head = repo.head().unwrap().peel_to_commit().unwrap();
-    repo.branch("fix-seccomp", &head, false).unwrap();
-    repo.set_head("refs/heads/fix-seccomp").unwrap();
-    fork.write("VERSION", "1.4.3-fix\n");
-    let fixed = fork.commit("fix");
-    let request = SourceRequest::Remote {
-        url: format!("file://{}", fork.path),
-        reference: Some("fix-seccomp".into()),
-        pin: w.pin.clone(),
-    };
-    let source = w.cache().prepare(&request, &Silent).unwrap();
-    assert_eq!(source.commit.as_str(), fixed);
-    assert!(!source.dirty);
-    assert_eq!(read(&source.dir.join("VERSION")), "1.4.3-fix\n");
-    assert!(
-        matches!(&source.origin, Origin::Remote { url } if url.ends_with("@fix-seccomp")),
-        "{:?}",
-        source.origin
-    );
-
-    // Offline, the ref resolves from the cache.
-    let again = w.cache().offline(true).prepare(&request, &Silent).unwrap();
-    assert_eq!(again.commit.as_str(), fixed);
-}
-
-#[test]
-fn refs_that_could_inject_into_a_refspec_are_refused() {
-    let w = world();
-    for bad in ["a:b", "-x", "+main", "main..x", "a b", "*"] {
-        let request = SourceRequest::Remote {
-            url: format!("file://{}", w.repo.path),
-            reference: Some(bad.into()),
-            pin: w.pin.clone(),
-        };
-        assert!(
-            w.cache().prepare(&request, &Silent).is_err(),
-            "{bad:?} accepted"
-        );
-    }
-}
-
-#[test]
-fn git_url_insteadof_config_redirects_a_pin_and_the_commit_is_still_verified() {
-    let w = world();
-    let cache = w.cache();
-    // git's own redirection, here in the cache repository's config (usually ~/.gitconfig).
-    let repo =
-        git2::Repository::init_bare(cache.repository_dir(w.pin.repository.as_str())).unwrap();
-    repo.config()
-        .unwrap()
-        .set_str(
-            &format!("url.file://{}.insteadOf", w.repo.path),
-            w.pin.repository.as_str(),
-        )
-        .unwrap();
-    let source = cache
-        .prepare(&SourceRequest::pinned(w.pin.clone()), &Silent)
-        .unwrap();
-    assert_eq!(source.commit, w.pin.commit);
-    assert_eq!(read(&source.dir.join("VERSION")), "1.4.3\n");
 }

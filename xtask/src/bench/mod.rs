@@ -195,7 +195,7 @@ impl Bench {
     fn fresh_dir(&self, name: &str) -> Result<Utf8PathBuf> {
         let dir = self.root.join(name);
         build_core::fs::remove_dir_all_if_exists(&dir)?;
-        std::fs::create_dir_all(&dir)?;
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {dir}"))?;
         Ok(dir)
     }
 }
@@ -353,7 +353,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     };
     let text = report.markdown()?;
     let docs = crate::project_root().join("docs");
-    std::fs::create_dir_all(&docs)?;
+    std::fs::create_dir_all(&docs).with_context(|| format!("cannot create {docs}"))?;
     std::fs::write(docs.join("benchmarks.md"), &text)?;
     println!("{text}");
     bench

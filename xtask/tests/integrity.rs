@@ -6,7 +6,7 @@ mod common;
 use std::io::{Seek, SeekFrom, Write};
 
 use camino::{Utf8Path, Utf8PathBuf};
-use common::{World, read, stderr, world, xtask};
+use common::{World, component, read, stderr, world, xtask};
 use test_fixtures::Kind;
 
 /// Flips one byte in the middle of `path`, keeping its size (and, with `keep_mtime`, its mtime).
@@ -93,16 +93,6 @@ fn only_builds_exactly_what_the_full_bundle_uses() {
         "the full bundle reuses --only's runc: {full}"
     );
     assert!(full.contains("Building moby"), "{full}");
-}
-
-fn component(manifest: &serde_json::Value, name: &str) -> serde_json::Value {
-    manifest["components"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap()
-        .clone()
 }
 
 #[test]

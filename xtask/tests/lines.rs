@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{read, snapshot, stderr, world, world_of};
+use common::{component, manifest, read, snapshot, stderr, world, world_of};
 use test_fixtures::Kind;
 
 #[test]
@@ -20,17 +20,8 @@ fn a_28_line_set_builds_and_every_binary_shows_its_own_stamps() {
     let out = w.root.join("out");
     w.bundle_ok(&out, &[]);
     let dir = out.join("docker-28.5.2");
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&read(&dir.join("manifest.json"))).unwrap();
-    let version = |name: &str| {
-        manifest["components"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["name"] == name)
-            .unwrap()["version"]
-            .clone()
-    };
+    let manifest = manifest(&dir);
+    let version = |name: &str| component(&manifest, name)["version"].clone();
     assert_eq!(version("moby"), "28.5.2");
     assert_eq!(version("containerd"), "1.7.28");
     assert_eq!(version("runc"), "1.2.4");
@@ -97,15 +88,7 @@ fn offline_without_the_pinned_go_fails_fast_naming_go_local() {
     // With the go on PATH it builds, and the manifest says which Go that was.
     let out = w.root.join("out");
     w.bundle_ok(&out, &["--offline", "--go", "local"]);
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&read(&out.join("docker-29.7.2/manifest.json"))).unwrap();
-    let runc = manifest["components"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "runc")
-        .unwrap()
-        .clone();
+    let runc = component(&manifest(&out.join("docker-29.7.2")), "runc");
     assert_eq!(runc["go"], test_fixtures::local_go());
 }
 
@@ -130,18 +113,9 @@ fn a_tag_that_names_another_commit_is_a_warning_and_not_recorded() {
             )),
         "{err}"
     );
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&read(&out.join("docker-29.7.2/manifest.json"))).unwrap();
-    let component = |name: &str| {
-        manifest["components"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["name"] == name)
-            .unwrap()
-            .clone()
-    };
-    assert_eq!(component("runc")["commit"], pinned.as_str());
-    assert!(component("runc")["ref"].is_null(), "{}", component("runc"));
-    assert_eq!(component("containerd")["ref"], "v2.3.3");
+    let manifest = manifest(&out.join("docker-29.7.2"));
+    assert_eq!(component(&manifest, "runc")["commit"], pinned.as_str());
+    let runc = component(&manifest, "runc");
+    assert!(runc["ref"].is_null(), "{runc}");
+    assert_eq!(component(&manifest, "containerd")["ref"], "v2.3.3");
 }

@@ -144,3 +144,19 @@ pub fn snapshot(dir: &Utf8Path) -> Vec<(String, Vec<u8>)> {
     out.sort();
     out
 }
+
+/// A bundle's manifest.
+pub fn manifest(dir: &Utf8Path) -> serde_json::Value {
+    serde_json::from_slice(&read(&dir.join("manifest.json"))).unwrap()
+}
+
+/// One component's entry in a manifest.
+pub fn component(manifest: &serde_json::Value, name: &str) -> serde_json::Value {
+    manifest["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in the manifest"))
+        .clone()
+}

@@ -12,7 +12,7 @@ use build_core::toolchain::{Tool, ToolchainError};
 use build_core::{BuildError, Linkage, Upstream};
 use bundle::BundleError;
 use bundle::requirements::ToolCheck;
-use clap::CommandFactory;
+use clap::{CommandFactory, Parser};
 use engine::EngineError;
 use xtask::render::error_text;
 
@@ -34,7 +34,8 @@ fn help(verb: Option<&str>) -> String {
 fn help_of_every_verb() {
     insta::assert_snapshot!("help", help(None));
     for verb in [
-        "bench", "bundle", "doctor", "fetch", "install", "smoke", "verify",
+        "bench", "bundle", "doctor", "down", "fetch", "install", "logs", "smoke", "status", "up",
+        "verify",
     ] {
         insta::assert_snapshot!(format!("help-{verb}"), help(Some(verb)));
     }
@@ -205,6 +206,36 @@ fn offline_without_the_pinned_go_offers_the_local_one() {
         },
     };
     insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
+fn a_state_folder_too_deep_for_sockets_says_to_choose_another() {
+    let err = EngineError::StateTooDeep {
+        root: "/home/someone/a/very/deep/cache/dockyard/engines/docker-29.7.2-debug-1656e43a"
+            .into(),
+        length: 118,
+    };
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
+fn status_without_an_engine_says_how_to_start_one() {
+    let err = EngineError::NoEngine {
+        engines: "/root/.cache/dockyard/engines".into(),
+    };
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
+fn a_bad_dlv_value_names_the_choices() {
+    let err = xtask::Cli::try_parse_from(["cargo xtask", "up", "--dlv", "runc:2345"]).unwrap_err();
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[test]
+fn watch_without_a_working_tree_says_what_to_add() {
+    let cli = xtask::Cli::try_parse_from(["cargo xtask", "up", "--watch"]).unwrap();
+    insta::assert_snapshot!(error_text(&xtask::run(cli).unwrap_err()));
 }
 
 #[test]

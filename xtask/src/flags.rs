@@ -8,6 +8,11 @@ use camino::Utf8PathBuf;
 use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 use release::DockerVersion;
 
+mod bench_args;
+mod engine_args;
+pub(crate) use bench_args::BenchArgs;
+pub(crate) use engine_args::{DownArgs, EngineArgs, LogsArgs, NetworkFlag, StatusArgs, UpArgs};
+
 /// Build the Docker Engine stack from upstream source, natively, at pinned commits.
 #[derive(Debug, Parser)]
 #[command(
@@ -43,8 +48,12 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Bring every pinned source to disk, verified, and say where each came from.
     Fetch(FetchArgs),
+    /// Stop the development engine that `up` started; keep its data root unless --purge.
+    Down(DownArgs),
     /// Put a bundle's binaries (and, with --systemd, its units) in place.
     Install(InstallArgs),
+    /// Print a development engine daemon's log (dockerd's unless named).
+    Logs(LogsArgs),
     /// Derive a Docker release's pinned set from the sources and write it to pins.lock.
     ///
     /// Reads moby's release tag (docker-vN from 29.0.0, vN before), the versions its Dockerfile
@@ -59,6 +68,18 @@ pub enum Command {
     /// temporary folder. Each step is reported as passed or failed; everything started is
     /// stopped and removed at the end, also on failure or Ctrl-C.
     Smoke(SmokeArgs),
+    /// Say whether the development engine runs: socket, daemons, bundle and working trees.
+    Status(StatusArgs),
+    /// Build the bundle incrementally and run its engine for development, until `down`.
+    ///
+    /// containerd and dockerd from the bundle (with its runc, shim, docker-init and
+    /// docker-proxy) run in isolation: their own data root, exec root, sockets, pid files and
+    /// logs in a state folder (one per bundle under the cache's engines/, or --state), their
+    /// own network namespace unless --network host; never the host's /var/run/docker.sock,
+    /// /var/lib/docker or /run/containerd state. Prints `export DOCKER_HOST=…` and returns once
+    /// the engine answers; with --watch it stays, rebuilding each --source working tree as you
+    /// edit it and restarting only the daemon that runs what changed. Needs root.
+    Up(UpArgs),
     /// Re-check a bundle against its SHA256SUMS and manifest.json, offline.
     Verify(VerifyArgs),
 }
@@ -181,6 +202,12 @@ pub struct BundleArgs {
     /// all eight binaries. Names: tini, runc, proxy, containerd, cli, moby.
     #[arg(long, value_name = "COMPONENT", num_args = 1.., value_delimiter = ',', value_parser = parse_component)]
     pub only: Vec<&'static Component>,
+
+    /// Build the Go binaries for a debugger (Delve): unoptimised and not inlined
+    /// (-gcflags=all=-N -l), DWARF kept, versions marked +debug. Cached apart from release
+    /// builds and published as DIR/docker-VERSION-debug/, beside the release bundle.
+    #[arg(long)]
+    pub debug: bool,
 }
 
 /// `doctor`.
@@ -225,22 +252,6 @@ pub struct SmokeArgs {
     /// The bundle folder (DIR/docker-VERSION). [default: the newest under target/dockyard]
     #[arg(value_parser = absolute_path)]
     pub bundle: Option<Utf8PathBuf>,
-}
-
-/// `bench`.
-#[derive(Debug, Args)]
-pub struct BenchArgs {
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub sources: SourceArgs,
-
-    /// Scratch folder for caches, upstream tree copies, outputs and logs.
-    #[arg(long, value_name = "DIR", default_value_t = crate::project_root().join("target/bench"), value_parser = absolute_path)]
-    pub dir: Utf8PathBuf,
-
-    /// Repetitions of the short measurements (at least 3).
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(3..))]
-    pub runs: u16,
 }
 
 /// `--go`.

@@ -5,6 +5,7 @@
 //! the fix. It is a library too, so the workspace tests can snapshot its `--help` and messages.
 
 mod bench;
+mod dev;
 mod flags;
 pub mod render;
 mod verbs;
@@ -20,9 +21,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bundle(args) => verbs::bundle(&args),
         Command::Doctor(args) => verbs::doctor(&args),
         Command::Fetch(args) => verbs::fetch(&args),
+        Command::Down(args) => dev::down(&args),
         Command::Install(args) => verbs::install(&args),
+        Command::Logs(args) => dev::logs(&args),
         Command::Pins(args) => verbs::pins(&args),
         Command::Smoke(args) => verbs::smoke(&args),
+        Command::Status(args) => dev::status(&args),
+        Command::Up(args) => dev::up(args),
         Command::Verify(args) => verbs::verify(&args),
     }
 }

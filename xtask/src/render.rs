@@ -180,8 +180,11 @@ fn advice(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     }
     if let Some(e) = e.downcast_ref::<EngineError>() {
         return match e {
-            EngineError::NotRoot => Some("sudo -E cargo xtask smoke".into()),
+            EngineError::NotRoot => Some("run it again with sudo -E".into()),
             EngineError::Bundle(e) => advice(e),
+            EngineError::StateTooDeep { .. } => Some("pass a shorter --state DIR".into()),
+            EngineError::NoEngine { .. } => Some("start one with `cargo xtask up`".into()),
+            EngineError::SeveralEngines { .. } => Some("pass --state with one of them".into()),
             _ => None,
         };
     }

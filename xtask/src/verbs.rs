@@ -20,14 +20,18 @@ use crate::flags::{
 };
 use crate::render::StatusLines;
 
+/// `--cache`, else `$DOCKYARD_CACHE` or `~/.cache/dockyard`.
+pub(crate) fn cache_root(given: Option<&Utf8PathBuf>) -> Result<Utf8PathBuf> {
+    match given {
+        Some(dir) => Ok(dir.clone()),
+        None => SourceCache::default_root()
+            .context("cannot find a cache folder: set DOCKYARD_CACHE or pass --cache DIR"),
+    }
+}
+
 /// The cache and mirrors, checked.
 fn repositories(args: &RepositoryArgs) -> Result<(SourceCache, Vec<(Upstream, Mirror)>)> {
-    let root = match &args.cache {
-        Some(dir) => dir.clone(),
-        None => SourceCache::default_root()
-            .context("cannot find a cache folder: set DOCKYARD_CACHE or pass --cache DIR")?,
-    };
-    let cache = SourceCache::new(root)?.offline(args.offline);
+    let cache = SourceCache::new(cache_root(args.cache.as_ref())?)?.offline(args.offline);
     let mirrors = args
         .mirrors
         .iter()
@@ -65,7 +69,7 @@ pub(crate) fn source_plan(args: &SourceArgs) -> Result<SourcePlan> {
 }
 
 /// The bundle folder given, or the newest under `target/dockyard`.
-fn bundle_dir(given: Option<&Utf8PathBuf>) -> Result<Utf8PathBuf> {
+pub(crate) fn bundle_dir(given: Option<&Utf8PathBuf>) -> Result<Utf8PathBuf> {
     match given {
         Some(dir) => Ok(dir.clone()),
         None => Ok(bundle::newest_bundle(
@@ -101,6 +105,11 @@ pub(crate) fn fetch(args: &FetchArgs) -> Result<()> {
 }
 
 pub(crate) fn bundle(args: &BundleArgs) -> Result<()> {
+    built_bundle(args).map(|_| ())
+}
+
+/// Builds (incrementally) and publishes; the bundle folder, unless `--only` published none.
+pub(crate) fn built_bundle(args: &BundleArgs) -> Result<Option<Utf8PathBuf>> {
     let started = Instant::now();
     let status = Arc::new(StatusLines::default());
     let plan = source_plan(&args.sources)?;
@@ -127,6 +136,7 @@ pub(crate) fn bundle(args: &BundleArgs) -> Result<()> {
             GoFlag::Pinned => GoChoice::Pinned,
             GoFlag::Local => GoChoice::Local,
         },
+        debug: args.debug,
     };
     let outcome = bundle::build_bundle(&request, status.clone());
     // The spinner goes before an error is printed.
@@ -134,7 +144,8 @@ pub(crate) fn bundle(args: &BundleArgs) -> Result<()> {
     let seconds = started.elapsed().as_secs_f64();
     match outcome? {
         Outcome::Published(published) => {
-            status.status("Finished", &format!("{} in {seconds:.1}s", published.dir))
+            status.status("Finished", &format!("{} in {seconds:.1}s", published.dir));
+            Ok(Some(published.dir))
         }
         Outcome::Built(built) => {
             let names: Vec<&str> = built.iter().map(|b| b.component.name).collect();
@@ -145,9 +156,9 @@ pub(crate) fn bundle(args: &BundleArgs) -> Result<()> {
                     names.join(", ")
                 ),
             );
+            Ok(None)
         }
     }
-    Ok(())
 }
 
 pub(crate) fn doctor(args: &DoctorArgs) -> Result<()> {
@@ -177,6 +188,11 @@ pub(crate) fn doctor(args: &DoctorArgs) -> Result<()> {
             ),
         ),
         Err(e) => progress.status("Note", &format!("no pinned Go checked: {e}")),
+    }
+    // Only `up --dlv` needs it, so its absence is a note, not a failure.
+    match engine::find_delve() {
+        Ok(dlv) => progress.status("Found", &format!("dlv (Delve, for up --dlv) at {dlv}")),
+        Err(e) => progress.status("Note", &format!("Delve, for up --dlv: {e}")),
     }
     if failed > 0 {
         bail!("{failed} requirement(s) missing; install them and run `cargo xtask doctor` again");

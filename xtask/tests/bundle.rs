@@ -207,3 +207,60 @@ fn verify_names_a_flipped_byte() {
     let stderr = String::from_utf8_lossy(&verify.stderr);
     assert!(stderr.contains("docker/ctr: checksum mismatch"), "{stderr}");
 }
+
+/// Whether an ELF file carries DWARF (`.debug_info`, compressed or not).
+fn has_dwarf(path: &camino::Utf8Path) -> bool {
+    let bytes = read(path);
+    let elf = goblin::elf::Elf::parse(&bytes).unwrap();
+    elf.section_headers.iter().any(|h| {
+        matches!(
+            elf.shdr_strtab.get_at(h.sh_name),
+            Some(".debug_info" | ".zdebug_info")
+        )
+    })
+}
+
+#[test]
+fn a_debug_bundle_is_built_for_a_debugger_beside_the_release_bundle() {
+    let w = world();
+    let out = w.root.join("out");
+    w.bundle_ok(&out, &["--static"]);
+    let release = snapshot(&out.join("docker-29.7.2"));
+    w.bundle_ok(&out, &["--static", "--debug"]);
+    let debug = out.join("docker-29.7.2-debug");
+
+    assert_eq!(
+        snapshot(&out.join("docker-29.7.2")),
+        release,
+        "the release bundle is untouched"
+    );
+    assert!(debug.join("docker-29.7.2-debug.tgz").is_file());
+    assert_eq!(common::manifest(&debug)["debug"], true);
+    assert!(
+        common::manifest(&out.join("docker-29.7.2"))
+            .get("debug")
+            .is_none()
+    );
+
+    // dockerd is linked with -w for release: DWARF only in the debug build.
+    assert!(!has_dwarf(&out.join("docker-29.7.2/docker/dockerd")));
+    assert!(has_dwarf(&debug.join("docker/dockerd")));
+    let version = Command::new(debug.join("docker/dockerd"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&version.stdout).contains("+debug"),
+        "{version:?}"
+    );
+    let info = Command::new("go")
+        .args(["version", "-m"])
+        .arg(debug.join("docker/dockerd"))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&info.stdout).contains("-gcflags=\"all=-N -l\""),
+        "{}",
+        String::from_utf8_lossy(&info.stdout)
+    );
+}

@@ -13,6 +13,9 @@ use crate::progress::{Progress, Silent};
 use crate::source::Source;
 use crate::toolchain::{GoToolchain, ToolchainError};
 
+/// What a debug build's stamped version ends with (`29.7.2+debug`), so nobody ships one unawares.
+pub const DEBUG_MARKER: &str = "+debug";
+
 /// Everything a component's `build` needs.
 ///
 /// Build with [`BuildOptions::new`] and adjust the public fields.
@@ -45,6 +48,9 @@ pub struct BuildOptions {
     pub go_cache: Option<Utf8PathBuf>,
     /// Parallel jobs for C builds (Go decides its own).
     pub jobs: usize,
+    /// Build for a debugger: Go code unoptimised and not inlined (`-gcflags=all=-N -l`), DWARF
+    /// kept, and stamped versions marked with [`DEBUG_MARKER`].
+    pub debug: bool,
     /// Where status lines go.
     pub progress: Arc<dyn Progress>,
 }
@@ -83,17 +89,22 @@ impl BuildOptions {
             go: None,
             go_cache: None,
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            debug: false,
             progress: Arc::new(Silent),
         }
     }
 
-    /// `version`, plus `-dirty` for an override with uncommitted changes.
+    /// `version`, plus `-dirty` for an override with uncommitted changes and [`DEBUG_MARKER`]
+    /// for a debug build.
     pub fn version_dirty(&self) -> String {
+        let mut version = self.version.clone();
         if self.source.dirty {
-            format!("{}-dirty", self.version)
-        } else {
-            self.version.clone()
+            version.push_str("-dirty");
         }
+        if self.debug {
+            version.push_str(DEBUG_MARKER);
+        }
+        version
     }
 
     /// The first `n` digits of the commit, plus `-dirty` for a dirty override.

@@ -24,6 +24,12 @@ pub struct Component {
     pub version_probes: &'static [VersionProbe],
     /// The release lines its recipe builds, as version prefixes (`["1.7.", "2."]`).
     pub supported: &'static [&'static str],
+    /// How upstream itself builds these binaries, when it has an entry point of its own for
+    /// them (`cargo xtask bench` compares against it).
+    pub upstream_build: Option<UpstreamBuild>,
+    /// The long-running daemon that must restart to use a new build of it (`dockerd` runs
+    /// docker-proxy, `containerd` starts each shim); `None` for what is exec'd per use.
+    pub restarts: Option<&'static str>,
     /// Builds the binaries into `opts.out_dir`.
     pub build: fn(&BuildOptions) -> Result<Artifacts, BuildError>,
 }
@@ -61,6 +67,33 @@ pub struct VersionProbe {
     pub shows: &'static [&'static str],
 }
 
+/// Upstream's own build entry point, run in a copy of the tree. `command` and `env` values are
+/// templates like a [`VersionProbe`]'s (`{version}`, `{commit}`, `{commit:7}`).
+#[derive(Debug)]
+pub struct UpstreamBuild {
+    /// Program (relative: the tree's own script) and arguments.
+    pub command: &'static [&'static str],
+    /// What a tree without `.git` needs in the environment.
+    pub env: &'static [(&'static str, &'static str)],
+    /// What it produces: installed name and path in the tree.
+    pub outputs: &'static [(&'static str, &'static str)],
+}
+
+impl UpstreamBuild {
+    /// The command line for these stamps.
+    pub fn command_for(&self, stamps: Stamps<'_>) -> Vec<String> {
+        self.command.iter().map(|t| fill(t, stamps)).collect()
+    }
+
+    /// The environment for these stamps.
+    pub fn env_for(&self, stamps: Stamps<'_>) -> Vec<(String, String)> {
+        self.env
+            .iter()
+            .map(|(k, t)| ((*k).to_owned(), fill(t, stamps)))
+            .collect()
+    }
+}
+
 /// What a binary was stamped with, to fill a [`VersionProbe`]'s templates.
 #[derive(Debug, Clone, Copy)]
 pub struct Stamps<'a> {
@@ -77,9 +110,11 @@ impl VersionProbe {
     }
 
     /// The expected fragments missing from `output` (empty when it shows them all). A dirty
-    /// build's `-dirty` suffixes are accepted.
+    /// build's `-dirty` suffixes and a debug build's marker are accepted.
     pub fn missing(&self, stamps: Stamps<'_>, output: &str) -> Vec<String> {
-        let output = output.replace("-dirty", "");
+        let output = output
+            .replace("-dirty", "")
+            .replace(crate::build::DEBUG_MARKER, "");
         self.expected(stamps)
             .into_iter()
             .filter(|want| !output.contains(want.as_str()))

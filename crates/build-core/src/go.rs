@@ -142,6 +142,10 @@ fn command(
         binary.buildmode
     };
     ldflags.extend(opts.extra_ldflags.iter().cloned());
+    if opts.debug {
+        // A debugger needs the DWARF that -w and -s strip.
+        ldflags.retain(|flag| flag != "-w" && flag != "-s");
+    }
 
     let mut cmd = LoggedCommand::new(go.go.as_str()).arg("build").args([
         "-trimpath",
@@ -153,6 +157,9 @@ fn command(
             "-overlay={}",
             write_vendor_mod_overlay(opts, binary)?
         ));
+    }
+    if opts.debug {
+        cmd = cmd.arg("-gcflags=all=-N -l");
     }
     if let Some(mode) = buildmode {
         cmd = cmd.arg(format!("-buildmode={mode}"));

@@ -29,6 +29,7 @@ pub mod elf;
 pub mod fs;
 pub mod go;
 pub mod lock;
+pub mod memory;
 pub mod pins;
 pub mod platform;
 pub mod process;
@@ -51,7 +52,7 @@ pub use upstream::Upstream;
 pub mod prelude {
     pub use crate::artifact::{Artifact, Artifacts};
     pub use crate::build::{BuildError, BuildOptions};
-    pub use crate::component::{Component, VersionProbe};
+    pub use crate::component::{Component, UpstreamBuild, VersionProbe};
     pub use crate::pins::{Pin, Pins};
     pub use crate::platform::{Linkage, Target};
     pub use crate::progress::{Progress, Silent};

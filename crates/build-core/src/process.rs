@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::process::ExitStatus;
 
 use camino::{Utf8Path, Utf8PathBuf};
@@ -67,6 +68,10 @@ impl std::fmt::Display for Failure {
         }
     }
 }
+
+/// A command started in the background ([`LoggedCommand::spawn_logged`]): wait for it, poll
+/// it, or read its pids to signal it.
+pub type Running = duct::Handle;
 
 /// How many lines of a failed command's output are shown to a person.
 pub const TAIL_LINES: usize = 25;
@@ -220,7 +225,7 @@ impl LoggedCommand {
 
     /// Starts the command in its own process group (a terminal's Ctrl-C does not reach it; the
     /// caller stops it in order) with stdout and stderr going to `log`.
-    pub fn spawn_logged(&self, log: &Utf8Path) -> Result<duct::Handle, CommandError> {
+    pub fn spawn_logged(&self, log: &Utf8Path) -> Result<Running, CommandError> {
         let fail = |e: std::io::Error| CommandError {
             command: self.display(),
             cwd: self.cwd.clone(),
@@ -241,6 +246,72 @@ impl LoggedCommand {
             })
             .start()
             .map_err(fail)
+    }
+
+    /// Starts a daemon that outlives dockyard: a session of its own (no terminal signal reaches
+    /// it, and it is not killed with dockyard), output appended to `log`. Returns its pid.
+    pub fn spawn_daemon(&self, log: &Utf8Path) -> Result<u32, CommandError> {
+        let fail = |e: std::io::Error| CommandError {
+            command: self.display(),
+            cwd: self.cwd.clone(),
+            failure: Failure::NotStarted(e),
+            log: Some(log.to_owned()),
+            tail: String::new(),
+        };
+        let mut header = format!("$ {}\n", self.display());
+        for (k, v) in &self.env {
+            let _ = writeln!(header, "  env: {k}={}", redact(v));
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(log)
+            .and_then(|mut f| f.write_all(header.as_bytes()).map(|()| f))
+            .map_err(fail)?;
+        let handle = self
+            .expression()
+            .stderr_to_stdout()
+            .stdout_file(file)
+            .stdin_null()
+            .unchecked()
+            .before_spawn(|cmd| {
+                use std::os::unix::process::CommandExt;
+                // SAFETY: setsid is async-signal-safe, as pre_exec requires.
+                unsafe {
+                    cmd.pre_exec(|| {
+                        libc::setsid();
+                        Ok(())
+                    });
+                }
+                Ok(())
+            })
+            .start()
+            .map_err(fail)?;
+        let pid = handle.pids().first().copied().unwrap_or(0);
+        // Reap it when it exits, so a stopped daemon leaves no zombie behind while we run on.
+        std::thread::spawn(move || handle.wait().map(|_| ()));
+        Ok(pid)
+    }
+
+    /// This command run by another program (a debugger, a wrapper): `program ARGS… SELF
+    /// [separator] SELF_ARGS…`, with the same working directory and environment.
+    pub fn run_by<I: IntoIterator<Item = S>, S: Into<String>>(
+        self,
+        program: impl Into<String>,
+        args: I,
+        separator: Option<&str>,
+    ) -> LoggedCommand {
+        let mut all: Vec<String> = args.into_iter().map(Into::into).collect();
+        all.push(self.program);
+        all.extend(separator.map(str::to_owned));
+        all.extend(self.args);
+        LoggedCommand {
+            program: program.into(),
+            args: all,
+            cwd: self.cwd,
+            env: self.env,
+        }
     }
 
     /// Runs to completion and returns its stdout (trimmed); stderr goes into the error.

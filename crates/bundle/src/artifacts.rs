@@ -28,6 +28,8 @@ pub(crate) struct BuildEnv {
     pub(crate) go: GoToolchain,
     /// The C compiler's identity.
     pub(crate) cc: String,
+    /// Built for a debugger.
+    pub(crate) debug: bool,
     /// The cache root (`artifacts/`, `work/`, `locks/` live under it).
     pub(crate) cache_root: Utf8PathBuf,
     /// One epoch for every embedded time.
@@ -82,6 +84,7 @@ struct ComponentKey<'a> {
     go: &'a str,
     cc: &'a str,
     source_date_epoch: i64,
+    debug: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -153,6 +156,7 @@ pub(crate) fn build_component(
     opts.target = env.target.clone();
     opts.source_date_epoch = env.source_date_epoch;
     opts.go = Some(env.go.clone());
+    opts.debug = env.debug;
     opts.progress = env.progress.clone();
     let dirty = if source.dirty { "-dirty" } else { "" };
     env.progress.status(
@@ -221,6 +225,7 @@ fn key(env: &BuildEnv, component: &Component, source: &Source, pin: &Pin) -> Str
         go: &env.go.version,
         cc: &env.cc,
         source_date_epoch: env.source_date_epoch,
+        debug: env.debug,
     };
     let json = serde_json::to_vec(&key).unwrap_or_default();
     build_core::digest::hex(&Sha256::digest(&json))

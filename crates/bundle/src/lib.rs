@@ -26,6 +26,7 @@
 //!     jobs: 1,
 //!     publish: true,
 //!     go: GoChoice::Pinned,
+//!     debug: false,
 //! };
 //! if let Outcome::Published(p) = build_bundle(&request, Arc::new(Silent))? {
 //!     println!("{}: {} files verified", p.dir, bundle::verify(&p.dir)?);
@@ -56,4 +57,5 @@ pub use output::check_output_dir;
 pub use publish::Published;
 pub use run::{BundleRequest, GoChoice, Outcome, build_bundle};
 pub use sources::{Replacement, SourcePlan};
+pub use tgz::packed_size;
 pub use verify::{newest_bundle, verify};

@@ -27,6 +27,9 @@ pub struct Manifest {
     pub target: Target,
     /// Every embedded time.
     pub source_date_epoch: i64,
+    /// Go binaries built for a debugger (unoptimised, DWARF kept, versions marked `+debug`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub debug: bool,
     /// Hash of every component key: equal means this bundle is already what would be built.
     pub bundle_key: String,
     /// Per component: where it came from and how it was built.

@@ -24,6 +24,8 @@ pub struct Bundle {
     pub target: Target,
     /// Every embedded time.
     pub source_date_epoch: i64,
+    /// Built for a debugger.
+    pub debug: bool,
     /// Every component, built.
     pub components: Vec<BuiltComponent>,
 }
@@ -38,6 +40,13 @@ pub struct Published {
 }
 
 impl Bundle {
+    /// The folder's name: `docker-VERSION`, or `docker-VERSION-debug` for a debug build, which
+    /// never replaces the release bundle.
+    pub fn name(&self) -> String {
+        let debug = if self.debug { "-debug" } else { "" };
+        format!("docker-{}{debug}", self.version)
+    }
+
     fn key(&self) -> String {
         let mut hasher = Sha256::new();
         hasher.update(format!("format {FORMAT}\n").as_bytes());
@@ -73,7 +82,7 @@ pub fn publish(
     member_cache: &Utf8Path,
     progress: &dyn Progress,
 ) -> Result<Published, BundleError> {
-    let name = format!("docker-{}", bundle.version);
+    let name = bundle.name();
     let final_dir = out.join(&name);
     let key = bundle.key();
     let state = out.join(format!(".{name}.state.json"));
@@ -149,6 +158,7 @@ pub fn publish(
         linkage: bundle.linkage,
         target: bundle.target.clone(),
         source_date_epoch: bundle.source_date_epoch,
+        debug: bundle.debug,
         bundle_key: key,
         components: bundle.components.iter().map(manifest_component).collect(),
         files,

@@ -36,6 +36,9 @@ pub struct BundleRequest<'a> {
     pub publish: bool,
     /// Which Go builds it.
     pub go: GoChoice,
+    /// Go binaries built for a debugger (see [`build_core::BuildOptions::debug`]), published
+    /// as `docker-VERSION-debug/`.
+    pub debug: bool,
 }
 
 /// Which Go builds a bundle.
@@ -133,6 +136,7 @@ pub fn build_bundle(
         target: request.target.clone(),
         go,
         cc: c_compiler_version(),
+        debug: request.debug,
         cache_root: plan.cache.root().to_owned(),
         source_date_epoch: sources.values().map(|s| s.commit_time).max().unwrap_or(0),
         progress: progress.clone(),
@@ -146,6 +150,7 @@ pub fn build_bundle(
         linkage: env.linkage,
         target: env.target.clone(),
         source_date_epoch: env.source_date_epoch,
+        debug: env.debug,
         components: built,
     };
     let published = publish(

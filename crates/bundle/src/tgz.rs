@@ -160,3 +160,25 @@ fn cached_member(
         .map_err(BundleError::io("writing a cached tgz member", &cached))?;
     Ok(bytes)
 }
+
+/// The size of a tgz holding `files` (installed name, path) under `docker/`, packed as a
+/// bundle's is: how `bench` compares upstream's binaries with a bundle's.
+pub fn packed_size(files: &[(&str, camino::Utf8PathBuf)]) -> Result<u64, BundleError> {
+    let packing = |path: &Utf8Path| BundleError::io("packing", path.to_owned());
+    let mut size = archive::member(&Entry::Dir { name: "docker" }, 0, GZIP_LEVEL)
+        .map_err(packing("docker/".into()))?
+        .len() as u64;
+    for (name, path) in files {
+        let name = format!("docker/{name}");
+        let entry = Entry::File {
+            name: &name,
+            source: path,
+            mode: BINARY_MODE,
+        };
+        size += archive::member(&entry, 0, GZIP_LEVEL)
+            .map_err(packing(path))?
+            .len() as u64;
+    }
+    let end = archive::end_member(GZIP_LEVEL).map_err(packing("the end member".into()))?;
+    Ok(size + end.len() as u64)
+}

@@ -26,6 +26,13 @@ pub const COMPONENT: Component = Component {
         shows: &["Docker version {version}, build {commit:7}"],
     }],
     supported: &["27.", "28.", "29."],
+    upstream_build: Some(UpstreamBuild {
+        command: &["scripts/with-go-mod.sh", "scripts/build/binary"],
+        env: &[("VERSION", "{version}"), ("GITCOMMIT", "{commit:7}")],
+        // `build/docker` is a symlink to this.
+        outputs: &[("docker", "build/docker-linux-amd64")],
+    }),
+    restarts: None,
     build,
 };
 

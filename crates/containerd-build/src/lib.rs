@@ -34,6 +34,24 @@ pub const COMPONENT: Component = Component {
         },
     ],
     supported: &["1.7.", "2."],
+    upstream_build: Some(UpstreamBuild {
+        command: &[
+            "make",
+            "STATIC=1",
+            "bin/containerd",
+            "bin/ctr",
+            "bin/containerd-shim-runc-v2",
+            "VERSION=v{version}",
+            "REVISION={commit}",
+        ],
+        env: &[],
+        outputs: &[
+            ("containerd", "bin/containerd"),
+            ("ctr", "bin/ctr"),
+            ("containerd-shim-runc-v2", "bin/containerd-shim-runc-v2"),
+        ],
+    }),
+    restarts: Some("containerd"),
     build,
 };
 

@@ -42,7 +42,7 @@ pub enum EngineError {
     /// The daemon exited.
     #[error("{daemon} exited; the last lines of {log}:\n{tail}")]
     DaemonExited {
-        /// `dockerd`.
+        /// `dockerd` or `containerd`.
         daemon: &'static str,
         /// Its log.
         log: Utf8PathBuf,
@@ -73,6 +73,42 @@ pub enum EngineError {
         path: Utf8PathBuf,
         /// The I/O error.
         source: std::io::Error,
+    },
+    /// The state folder's path is too long for the daemons' unix sockets.
+    #[error(
+        "{root} is too deep for the daemons' unix sockets ({length} bytes of at most 100 in their paths)"
+    )]
+    StateTooDeep {
+        /// The state folder.
+        root: Utf8PathBuf,
+        /// The longest socket path it would give.
+        length: usize,
+    },
+    /// No engine was started under the engines folder.
+    #[error("no development engine was started under {engines}")]
+    NoEngine {
+        /// The folder searched.
+        engines: Utf8PathBuf,
+    },
+    /// Several engines were started, and not exactly one of them runs.
+    #[error("several development engines: {}", roots.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "))]
+    SeveralEngines {
+        /// Their state folders.
+        roots: Vec<Utf8PathBuf>,
+    },
+    /// No engine was started from this state folder.
+    #[error("no development engine was started in {root}")]
+    NotStarted {
+        /// The state folder.
+        root: Utf8PathBuf,
+    },
+    /// A working tree cannot be watched.
+    #[error("cannot watch {path} for changes: {message}")]
+    Watch {
+        /// The tree.
+        path: Utf8PathBuf,
+        /// What the watcher said.
+        message: String,
     },
     /// Cleanup left something behind.
     #[error("cleanup: {0}")]

@@ -1,7 +1,9 @@
 //! Runs a bundle's Docker Engine in isolation: a private network namespace, its own data root,
 //! exec root, socket and pid files, `PATH` limited to the bundle; waits for it to answer, talks
 //! to it, and cleans up by pid and mountinfo (also on failure). [`smoke()`] is a list of checks
-//! over it that proves a bundle runs containers.
+//! over it that proves a bundle runs containers. [`DevEngine`] is the long-running kind that
+//! `up` starts (containerd and dockerd as two daemons, found again from their state folder),
+//! and [`develop`] with a [`TreeWatcher`] rebuilds and restarts it as working trees change.
 //!
 //! ```no_run
 //! use std::sync::atomic::AtomicBool;
@@ -13,14 +15,21 @@
 //! # Ok(()) }
 //! ```
 
+mod dev;
 mod engine;
 mod error;
 mod isolation;
 mod mounts;
 mod smoke;
 mod versions;
+mod watch;
 
+pub use dev::{
+    Daemon, DaemonStatus, Debugger, DevEngine, DevStatus, Network, Reload, UpOptions, develop,
+    find_delve,
+};
 pub use engine::Engine;
 pub use error::EngineError;
 pub use isolation::{check_machine, enter_private_network};
 pub use smoke::{Check, SmokeReport, checks, find_static_busybox, smoke};
+pub use watch::{TreeWatcher, is_source};

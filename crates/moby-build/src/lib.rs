@@ -21,6 +21,16 @@ pub const COMPONENT: Component = Component {
         shows: &["Docker version {version}, build {commit:7}"],
     }],
     supported: &["27.", "28.", "29."],
+    // One entry point builds dockerd and docker-proxy.
+    upstream_build: Some(UpstreamBuild {
+        command: &["hack/make.sh", "binary"],
+        env: &[("DOCKER_GITCOMMIT", "{commit:7}"), ("VERSION", "{version}")],
+        outputs: &[
+            ("dockerd", "bundles/binary-daemon/dockerd"),
+            ("docker-proxy", "bundles/binary-daemon/docker-proxy"),
+        ],
+    }),
+    restarts: Some("dockerd"),
     build,
 };
 

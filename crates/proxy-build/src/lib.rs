@@ -21,6 +21,9 @@ pub const COMPONENT: Component = Component {
         shows: &["docker-proxy (commit {commit:7}) version {version}"],
     }],
     supported: &["27.", "28.", "29."],
+    // moby's `hack/make.sh binary` builds it with dockerd.
+    upstream_build: None,
+    restarts: Some("dockerd"),
     build,
 };
 

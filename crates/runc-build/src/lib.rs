@@ -38,6 +38,12 @@ pub const COMPONENT: Component = Component {
         shows: &["runc version {version}", "commit: {commit}"],
     }],
     supported: &["1.2.", "1.3.", "1.4."],
+    upstream_build: Some(UpstreamBuild {
+        command: &["make", "static", "COMMIT={commit}"],
+        env: &[],
+        outputs: &[("runc", "runc")],
+    }),
+    restarts: None,
     build,
 };
 

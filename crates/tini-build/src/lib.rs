@@ -22,6 +22,16 @@ pub const COMPONENT: Component = Component {
         shows: &["tini version {version} - git.{commit:7}"],
     }],
     supported: &["0.19."],
+    upstream_build: Some(UpstreamBuild {
+        command: &[
+            "sh",
+            "-c",
+            "cmake -S . -B build -DCMAKE_POLICY_VERSION_MINIMUM=3.5 >/dev/null && make -C build tini-static",
+        ],
+        env: &[],
+        outputs: &[("docker-init", "build/tini-static")],
+    }),
+    restarts: None,
     build,
 };
 

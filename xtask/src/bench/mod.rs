@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use build_core::Upstream;
-use build_core::archive::{self, Entry};
+use build_core::component::Stamps;
 use build_core::process::LoggedCommand;
 use build_core::progress::Progress;
 use build_core::source::READY_MARKER;
@@ -22,7 +22,7 @@ use crate::flags::BenchArgs;
 use crate::render::StatusLines;
 use report::{Report, spread};
 
-mod memory;
+mod p5;
 mod report;
 
 /// One upstream build entry point, run in its scratch tree.
@@ -36,89 +36,26 @@ struct EntryPoint {
     outputs: Vec<(&'static str, &'static str)>,
 }
 
+/// Each component's upstream entry point (its descriptor's), stamped as the pins say.
 fn entry_points(sources: &[Source], plan: &SourcePlan) -> Vec<EntryPoint> {
-    let commit = |u: Upstream| {
-        sources
-            .iter()
-            .find(|s| s.upstream == u)
-            .map(|s| s.commit.to_string())
-            .unwrap_or_default()
-    };
-    let version = |u: Upstream| {
-        plan.pins
-            .get(u)
-            .map(|p| p.version.clone())
-            .unwrap_or_default()
-    };
-    let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
-    vec![
-        EntryPoint {
-            upstream: Upstream::Runc,
-            command: s(&["make", "static"])
-                .into_iter()
-                .chain([format!("COMMIT={}", commit(Upstream::Runc))])
-                .collect(),
-            env: vec![],
-            outputs: vec![("runc", "runc")],
-        },
-        EntryPoint {
-            upstream: Upstream::Containerd,
-            command: s(&[
-                "make",
-                "STATIC=1",
-                "bin/containerd",
-                "bin/ctr",
-                "bin/containerd-shim-runc-v2",
-            ])
-            .into_iter()
-            .chain([
-                format!("VERSION=v{}", version(Upstream::Containerd)),
-                format!("REVISION={}", commit(Upstream::Containerd)),
-            ])
-            .collect(),
-            env: vec![],
-            outputs: vec![
-                ("containerd", "bin/containerd"),
-                ("ctr", "bin/ctr"),
-                ("containerd-shim-runc-v2", "bin/containerd-shim-runc-v2"),
-            ],
-        },
-        EntryPoint {
-            upstream: Upstream::Moby,
-            command: s(&["hack/make.sh", "binary"]),
-            env: vec![
-                (
-                    "DOCKER_GITCOMMIT".into(),
-                    commit(Upstream::Moby)[..7].to_owned(),
-                ),
-                ("VERSION".into(), version(Upstream::Moby)),
-            ],
-            outputs: vec![
-                ("dockerd", "bundles/binary-daemon/dockerd"),
-                ("docker-proxy", "bundles/binary-daemon/docker-proxy"),
-            ],
-        },
-        EntryPoint {
-            upstream: Upstream::Cli,
-            command: s(&["scripts/with-go-mod.sh", "scripts/build/binary"]),
-            env: vec![
-                ("VERSION".into(), version(Upstream::Cli)),
-                ("GITCOMMIT".into(), commit(Upstream::Cli)[..7].to_owned()),
-            ],
-            // `build/docker` is a symlink to this.
-            outputs: vec![("docker", "build/docker-linux-amd64")],
-        },
-        EntryPoint {
-            upstream: Upstream::Tini,
-            command: s(&[
-                "sh",
-                "-c",
-                "cmake -S . -B build -DCMAKE_POLICY_VERSION_MINIMUM=3.5 >/dev/null && make -C build tini-static",
-            ]),
-            env: vec![],
-            outputs: vec![("docker-init", "build/tini-static")],
-        },
-    ]
+    bundle::COMPONENTS
+        .iter()
+        .filter_map(|c| {
+            let build = c.upstream_build.as_ref()?;
+            let source = sources.iter().find(|s| s.upstream == c.upstream)?;
+            let version = &plan.pins.get(c.upstream)?.version;
+            let stamps = Stamps {
+                version,
+                commit: source.commit.as_str(),
+            };
+            Some(EntryPoint {
+                upstream: c.upstream,
+                command: build.command_for(stamps),
+                env: build.env_for(stamps),
+                outputs: build.outputs.to_vec(),
+            })
+        })
+        .collect()
 }
 
 struct Bench {
@@ -240,6 +177,21 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         progress,
     };
     let points = entry_points(&sources, &plan);
+    let runs = usize::from(args.runs);
+    let docs = crate::project_root().join("docs");
+    if args.only.is_some() {
+        let dy_gocache = bench.root.join("gocache-dockyard");
+        let up_gocache = bench.root.join("gocache-upstream");
+        let (dy, up) = p5::measure(&bench, &sources, &points, (&dy_gocache, &up_gocache), runs)?;
+        let path = docs.join("benchmarks.md");
+        let report = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n".into());
+        let section = report::p5_section(dy, up, runs);
+        std::fs::write(&path, report::with_p5(&report, &section))
+            .with_context(|| format!("cannot write {path}"))?;
+        println!("{section}");
+        bench.progress.status("Wrote", path.as_str());
+        return Ok(());
+    }
     let copy_trees = || -> Result<()> {
         bench.fresh_dir("upstream")?;
         for source in &sources {
@@ -258,7 +210,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     let dy_gocache = bench.fresh_dir("gocache-dockyard")?;
     bench.fresh_dir("dockyard-cache")?;
     bench.fresh_dir("out")?;
-    let sampler = memory::PeakSampler::start();
+    let sampler = build_core::memory::PeakSampler::start();
     let dy_cold = bench.bundle(&dy_gocache, &[], "p1-dockyard")?;
     let peak_rss = sampler.stop();
     bench.progress.status(
@@ -272,7 +224,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     );
     copy_trees()?;
     let up_gocache = bench.fresh_dir("gocache-upstream")?;
-    let sampler = memory::PeakSampler::start();
+    let sampler = build_core::memory::PeakSampler::start();
     let up_cold = bench.upstream(&points, &up_gocache, "p1-upstream")?;
     let up_peak_rss = sampler.stop();
     bench
@@ -280,7 +232,6 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         .status("Measured", &format!("upstream cold {up_cold:.1}s"));
 
     // P2: nothing changed.
-    let runs = usize::from(args.runs);
     let mut dy_noop = Vec::new();
     let mut up_noop = Vec::new();
     for i in 0..runs {
@@ -297,14 +248,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     );
 
     // P3: one line appended to a Go file of runc, as an override for dockyard.
-    let runc_override = bench.fresh_dir("runc-override")?;
-    let runc_source = sources
-        .iter()
-        .find(|s| s.upstream == Upstream::Runc)
-        .context("no runc source")?;
-    build_core::fs::copy_tree(&runc_source.dir, &runc_override, &[READY_MARKER])
-        .with_context(|| format!("cannot copy runc to {runc_override}"))?;
-    commit_all(&runc_override).context("cannot make the runc override a git working tree")?;
+    let runc_override = bench.working_tree(&sources, Upstream::Runc)?;
     let override_flag = vec!["--source".to_owned(), format!("runc={runc_override}")];
     bench.bundle(&dy_gocache, &override_flag, "p3-dockyard-warmup")?;
     let runc_point = points
@@ -335,7 +279,11 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         })
         .collect();
     upstream_files.sort();
-    let upstream_tgz = packed_size(&upstream_files)?;
+    let upstream_tgz = bundle::packed_size(&upstream_files)?;
+
+    // P5 last: its working tree changes dockerd in the bench's bundle.
+    let (dy_edit, up_edit) =
+        p5::measure(&bench, &sources, &points, (&dy_gocache, &up_gocache), runs)?;
 
     let report = Report {
         go: format!("go{}", go.version),
@@ -350,9 +298,9 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         peak_rss,
         up_peak_rss,
         runs,
+        p5: report::p5_section(dy_edit, up_edit, runs),
     };
     let text = report.markdown()?;
-    let docs = crate::project_root().join("docs");
     std::fs::create_dir_all(&docs).with_context(|| format!("cannot create {docs}"))?;
     std::fs::write(docs.join("benchmarks.md"), &text)?;
     println!("{text}");
@@ -362,24 +310,23 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
-/// Makes `dir` a git working tree whose HEAD commits everything in it (git2, as the sources
-/// are read).
-fn commit_all(dir: &Utf8Path) -> Result<(), git2::Error> {
-    let repo = git2::Repository::init(dir)?;
-    let mut index = repo.index()?;
-    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None)?;
-    index.write()?;
-    let tree = repo.find_tree(index.write_tree()?)?;
-    let signature = git2::Signature::now("dockyard bench", "bench@localhost")?;
-    repo.commit(
-        Some("HEAD"),
-        &signature,
-        &signature,
-        "pinned runc",
-        &tree,
-        &[],
-    )?;
-    Ok(())
+impl Bench {
+    /// A copy of `upstream`'s pinned tree made a git working tree whose HEAD commits it all
+    /// (git2, as the sources are read), for `--source`.
+    fn working_tree(&self, sources: &[Source], upstream: Upstream) -> Result<Utf8PathBuf> {
+        let source = sources.iter().find(|s| s.upstream == upstream);
+        let source = source.with_context(|| format!("no {upstream} source"))?;
+        let tree = self.fresh_dir(&format!("{upstream}-override"))?;
+        build_core::fs::copy_tree(&source.dir, &tree, &[READY_MARKER])?;
+        let repo = git2::Repository::init(&tree)?;
+        let mut index = repo.index()?;
+        index.add_all(["*"], git2::IndexAddOption::DEFAULT, None)?;
+        index.write()?;
+        let files = repo.find_tree(index.write_tree()?)?;
+        let signature = git2::Signature::now("dockyard bench", "bench@localhost")?;
+        repo.commit(Some("HEAD"), &signature, &signature, "pinned", &files, &[])?;
+        Ok(tree)
+    }
 }
 
 fn append_line(file: &Utf8Path, i: usize) -> Result<()> {
@@ -390,24 +337,4 @@ fn append_line(file: &Utf8Path, i: usize) -> Result<()> {
         .with_context(|| format!("cannot open {file}"))?;
     writeln!(f, "// dockyard bench: a harmless line ({i})")?;
     Ok(())
-}
-
-/// The size of a tgz holding `files` under `docker/`, made as dockyard makes its own.
-fn packed_size(files: &[(&str, Utf8PathBuf)]) -> Result<u64> {
-    let mut size = archive::member(&Entry::Dir { name: "docker" }, 0, 6)?.len() as u64;
-    for (name, path) in files {
-        let name = format!("docker/{name}");
-        size += archive::member(
-            &Entry::File {
-                name: &name,
-                source: path,
-                mode: 0o755,
-            },
-            0,
-            6,
-        )
-        .with_context(|| format!("cannot pack {path}"))?
-        .len() as u64;
-    }
-    Ok(size + archive::end_member(6)?.len() as u64)
 }

@@ -32,6 +32,41 @@ pub(super) struct Report {
     pub(super) peak_rss: f64,
     pub(super) up_peak_rss: f64,
     pub(super) runs: usize,
+    pub(super) p5: String,
+}
+
+/// P5's section of docs/benchmarks.md: dockyard's edit → running engine against moby's own
+/// build alone.
+pub(super) fn p5_section(dy: Spread, up: Spread, runs: usize) -> String {
+    let ratio = dy.median / up.median;
+    let verdict = if ratio <= 1.0 { "met" } else { "not met" };
+    format!(
+        "## P5: edit → running engine
+
+         A `println` added to dockerd's `main` in a moby working tree, {runs} times. dockyard:          `up --watch --source moby=TREE`, from the save until the restarted dockerd answers          (debounce, rebuild of dockerd and docker-proxy, publish, restart). Upstream:          `hack/make.sh binary` after the same edit, the build alone.
+
+         | dockyard edit → dockerd answering | upstream `hack/make.sh binary` | ratio | goal |
+         |---|---|---|---|
+         | {:.2} s (min {:.2}, max {:.2}) | {:.2} s (min {:.2}, max {:.2}) | {ratio:.2}× | ≤ 1.0×: {verdict} |
+",
+        dy.median, dy.min, dy.max, up.median, up.min, up.max
+    )
+}
+
+/// `report` with its P5 section (from `## P5` to the next section) replaced by `section`.
+pub(super) fn with_p5(report: &str, section: &str) -> String {
+    let Some(start) = report.find("## P5") else {
+        return format!(
+            "{}
+
+{section}",
+            report.trim_end()
+        );
+    };
+    let end = report[start + 1..]
+        .find("\n## ")
+        .map_or(report.len(), |i| start + 1 + i + 1);
+    format!("{}{section}{}", &report[..start], &report[end..])
 }
 
 impl Report {
@@ -68,7 +103,8 @@ impl Report {
              Upstream entry points, one after another with one shared Go cache, in scratch copies of the \
              pinned trees: runc `make static`; containerd `make STATIC=1 bin/containerd bin/ctr \
              bin/containerd-shim-runc-v2`; moby `hack/make.sh binary`; cli `scripts/with-go-mod.sh \
-             scripts/build/binary`; tini `cmake` + `make tini-static`. Logs: the bench folder's `logs/`.\n",
+             scripts/build/binary`; tini `cmake` + `make tini-static`. Logs: the bench folder's `logs/`.\n\n{p5}",
+            p5 = self.p5,
             runs = self.runs,
             dc = self.dy_cold,
             uc = self.up_cold,

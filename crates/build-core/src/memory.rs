@@ -5,15 +5,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-/// Samples every 100 ms until stopped.
-pub(super) struct PeakSampler {
+/// The peak summed resident set of this process's descendants, sampled every 100 ms until
+/// stopped (what a bench reports as a build's memory).
+#[derive(Debug)]
+pub struct PeakSampler {
     stop: Arc<AtomicBool>,
     peak_kib: Arc<AtomicU64>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl PeakSampler {
-    pub(super) fn start() -> PeakSampler {
+    /// Starts sampling on a thread of its own.
+    pub fn start() -> PeakSampler {
         let stop = Arc::new(AtomicBool::new(false));
         let peak_kib = Arc::new(AtomicU64::new(0));
         let thread = {
@@ -33,7 +36,7 @@ impl PeakSampler {
     }
 
     /// The peak in MiB.
-    pub(super) fn stop(mut self) -> f64 {
+    pub fn stop(mut self) -> f64 {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.thread.take() {
             let _ = t.join();

@@ -1,0 +1,428 @@
+//! The development engine's supervision, against fixture daemons: one tiny Go program, built
+//! by the test as `containerd` and `dockerd`, that listens on the socket the real daemon would
+//! listen on, answers dockerd's `/_ping` and `/version`, and exits on SIGTERM.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use build_core::progress::Recorded;
+use camino::{Utf8Path, Utf8PathBuf};
+use engine::{Daemon, DevEngine, EngineError, Network, UpOptions};
+
+const FIXTURE_DAEMON: &str = r#"package main
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+var build = "1"
+
+func flag(name string) string {
+	for i, a := range os.Args[1:] {
+		if v, ok := strings.CutPrefix(a, name+"="); ok {
+			return v
+		}
+		if a == name && i+2 < len(os.Args) {
+			return os.Args[i+2]
+		}
+	}
+	return ""
+}
+
+func main() {
+	self := filepath.Base(os.Args[0])
+	if strings.Contains(os.Args[0], "broken/docker/") && self == "dockerd" {
+		fmt.Println("fixture dockerd: cannot start (as this test asks)")
+		os.Exit(3)
+	}
+	var socket string
+	if self == "containerd" {
+		socket = flag("--address")
+	} else {
+		socket = strings.TrimPrefix(flag("--host"), "unix://")
+		if c, err := net.Dial("unix", flag("--containerd")); err != nil {
+			fmt.Println("fixture dockerd: containerd does not answer:", err)
+			os.Exit(1)
+		} else {
+			c.Close()
+		}
+		os.WriteFile(flag("--pidfile"), []byte(fmt.Sprint(os.Getpid())), 0o644)
+	}
+	os.MkdirAll(filepath.Dir(socket), 0o700)
+	l, err := net.Listen("unix", socket)
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM)
+	go func() {
+		<-stop
+		l.Close()
+		fmt.Println("fixture", self, "build", build, ": stopped")
+		os.Exit(0)
+	}()
+	fmt.Println("fixture", self, "build", build, ": listening on", socket)
+	http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/_ping":
+			w.Write([]byte("OK"))
+		case "/version":
+			fmt.Fprintf(w, `{"Version":"fixture-%s"}`, build)
+		}
+	}))
+}
+"#;
+
+/// The fixture daemon, built once per test run for each `build` stamp.
+fn fixture_daemon(build: &str) -> Utf8PathBuf {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("go.mod"),
+            "module fixture/daemon\n\ngo 1.22\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("main.go"), FIXTURE_DAEMON).unwrap();
+        dir
+    });
+    static BUILDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = BUILDING.lock().unwrap();
+    let src = Utf8Path::from_path(dir.path()).unwrap();
+    let out = src.join(format!("daemon-{build}"));
+    if !out.exists() {
+        let status = std::process::Command::new("go")
+            .args(["build", "-ldflags"])
+            .arg(format!("-X main.build={build}"))
+            .arg("-o")
+            .arg(out.as_str())
+            .arg(".")
+            .current_dir(src)
+            .env("GOTOOLCHAIN", "local")
+            .env("GOFLAGS", "-mod=mod")
+            .env("CGO_ENABLED", "0")
+            .status()
+            .unwrap();
+        assert!(status.success(), "the fixture daemon builds");
+    }
+    out
+}
+
+/// A bundle folder `name/docker/` whose containerd and dockerd are the fixture, stamped `build`.
+fn bundle(root: &Utf8Path, name: &str, build: &str) -> Utf8PathBuf {
+    let bundle = root.join(name);
+    std::fs::create_dir_all(bundle.join("docker")).unwrap();
+    for daemon in ["containerd", "dockerd"] {
+        install(&bundle, daemon, build);
+    }
+    bundle
+}
+
+/// Replaces one binary of the bundle, as a republish does (a new file, not a rewrite).
+fn install(bundle: &Utf8Path, daemon: &str, build: &str) {
+    let dest = bundle.join("docker").join(daemon);
+    let staged = bundle.join("docker").join(format!(".{daemon}.new"));
+    std::fs::copy(fixture_daemon(build), &staged).unwrap();
+    std::fs::rename(&staged, &dest).unwrap();
+}
+
+fn state() -> (tempfile::TempDir, Utf8PathBuf) {
+    // Short: the daemons' sockets live under it.
+    let dir = tempfile::tempdir_in("/tmp").unwrap();
+    let root = Utf8PathBuf::from_path_buf(dir.path().to_owned()).unwrap();
+    (dir, root)
+}
+
+/// A private network needs root (CI runs as root); elsewhere the host's.
+fn options() -> UpOptions {
+    // SAFETY: geteuid has no preconditions.
+    let network = if unsafe { libc::geteuid() } == 0 {
+        Network::Private
+    } else {
+        Network::Host
+    };
+    UpOptions {
+        network,
+        debuggers: Vec::new(),
+        timeout: Duration::from_secs(30),
+    }
+}
+
+fn mounts_under(root: &Utf8Path) -> Vec<String> {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .filter(|p| p.starts_with(root.as_str()))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn mode(path: &Utf8Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+fn pid_of(engine: &DevEngine, daemon: Daemon) -> Option<u32> {
+    engine.status().daemon(daemon).and_then(|d| d.pid)
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|s| !s.rsplit_once(')').unwrap().1.trim_start().starts_with('Z'))
+}
+
+#[test]
+fn up_returns_once_both_daemons_answer_and_down_leaves_nothing_but_the_data() {
+    let (_dir, root) = state();
+    let bundle = bundle(&root, "bundle", "1");
+    let state = root.join("state");
+    let engine = DevEngine::at(state.clone());
+    let progress = Recorded::default();
+    let status = engine.up(&bundle, &options(), &progress).unwrap();
+    assert!(status.running(), "{status:?}");
+    assert_eq!(status.socket, format!("unix://{state}/docker.sock"));
+    assert_eq!(status.bundle.as_deref(), Some(bundle.as_path()));
+    let containerd = status.daemon(Daemon::Containerd).unwrap().pid.unwrap();
+    let dockerd = status.daemon(Daemon::Dockerd).unwrap().pid.unwrap();
+    assert_ne!(
+        containerd, dockerd,
+        "containerd runs as a daemon of its own"
+    );
+    assert_eq!(mode(&state), 0o700);
+    assert_eq!(mode(&state.join("docker.sock")), 0o600);
+    assert_eq!(mode(&engine.log(Daemon::Dockerd)), 0o600);
+    assert!(
+        std::fs::read_to_string(engine.log(Daemon::Containerd))
+            .unwrap()
+            .contains("fixture containerd build 1 : listening"),
+        "each daemon has its own log"
+    );
+    if options().network == Network::Private {
+        assert!(
+            mounts_under(&state).iter().any(|m| m.ends_with("/netns")),
+            "the network namespace is kept by a mount"
+        );
+    }
+
+    // A second `up` says it runs, and where, and starts nothing.
+    let again = Recorded::default();
+    engine.up(&bundle, &options(), &again).unwrap();
+    assert!(
+        again
+            .lines()
+            .iter()
+            .any(|(verb, line)| verb == "Running" && line.contains("docker.sock")),
+        "{:?}",
+        again.lines()
+    );
+    assert_eq!(pid_of(&engine, Daemon::Dockerd), Some(dockerd));
+    assert_eq!(pid_of(&engine, Daemon::Containerd), Some(containerd));
+
+    std::fs::write(state.join("data/image"), "kept").unwrap();
+    engine.down(false, &progress).unwrap();
+    assert!(
+        !alive(dockerd) && !alive(containerd),
+        "both daemons stopped"
+    );
+    assert!(!engine.status().running());
+    for gone in [
+        "docker.sock",
+        "dockerd.pid",
+        "containerd.pid",
+        "netns",
+        "run",
+    ] {
+        assert!(!state.join(gone).exists(), "{gone} survives down");
+    }
+    assert_eq!(
+        mounts_under(&state),
+        Vec::<String>::new(),
+        "no mount survives down"
+    );
+    assert_eq!(
+        std::fs::read_to_string(state.join("data/image")).unwrap(),
+        "kept"
+    );
+
+    engine.down(true, &progress).unwrap();
+    assert!(!state.exists(), "purge removes the state folder");
+}
+
+#[test]
+fn restarting_one_daemon_leaves_the_other_running_and_picks_up_the_new_binary() {
+    let (_dir, root) = state();
+    let bundle = bundle(&root, "bundle", "1");
+    let engine = DevEngine::at(root.join("state"));
+    let progress = Recorded::default();
+    engine.up(&bundle, &options(), &progress).unwrap();
+    let dockerd = pid_of(&engine, Daemon::Dockerd).unwrap();
+    let containerd = pid_of(&engine, Daemon::Containerd).unwrap();
+
+    install(&bundle, "containerd", "2");
+    engine
+        .restart(Daemon::Containerd, Duration::from_secs(30), &progress)
+        .unwrap();
+    let status = engine.status();
+    assert!(status.running(), "{status:?}");
+    assert_ne!(pid_of(&engine, Daemon::Containerd), Some(containerd));
+    assert_eq!(
+        pid_of(&engine, Daemon::Dockerd),
+        Some(dockerd),
+        "dockerd kept running"
+    );
+    assert!(
+        build_core::process::tail_of_file(&engine.log(Daemon::Containerd), 3)
+            .contains("fixture containerd build 2 : listening"),
+        "the restarted containerd is the new build"
+    );
+
+    install(&bundle, "dockerd", "2");
+    engine
+        .restart(Daemon::Dockerd, Duration::from_secs(30), &progress)
+        .unwrap();
+    assert!(engine.status().running());
+    assert_ne!(pid_of(&engine, Daemon::Dockerd), Some(dockerd));
+    engine.down(true, &progress).unwrap();
+}
+
+#[test]
+fn a_dead_daemon_shows_in_status_and_the_next_up_starts_afresh() {
+    let (_dir, root) = state();
+    let bundle = bundle(&root, "bundle", "1");
+    let engine = DevEngine::at(root.join("state"));
+    let progress = Recorded::default();
+    engine.up(&bundle, &options(), &progress).unwrap();
+    let dockerd = pid_of(&engine, Daemon::Dockerd).unwrap();
+    // dockerd dies hard, as after a crash: its pid file and socket stay behind.
+    // SAFETY: killing the fixture daemon this test started.
+    unsafe { libc::kill(dockerd as i32, libc::SIGKILL) };
+    std::thread::sleep(Duration::from_millis(300));
+    let status = engine.status();
+    assert!(!status.running(), "{status:?}");
+    assert_eq!(status.daemon(Daemon::Dockerd).unwrap().pid, None);
+    assert!(status.daemon(Daemon::Containerd).unwrap().answering);
+    assert!(
+        build_core::process::tail_of_file(&engine.log(Daemon::Dockerd), 5).contains("listening"),
+        "the log tells what it did"
+    );
+
+    let status = engine.up(&bundle, &options(), &progress).unwrap();
+    assert!(status.running(), "{status:?}");
+    assert_ne!(status.daemon(Daemon::Dockerd).unwrap().pid, Some(dockerd));
+    engine.down(true, &progress).unwrap();
+}
+
+#[test]
+fn down_after_a_killed_up_or_a_reboot_cleans_stale_state_and_signals_nobody_else() {
+    let (_dir, root) = state();
+    let bundle = bundle(&root, "bundle", "1");
+    let state = root.join("state");
+    let engine = DevEngine::at(state.clone());
+    // What a reboot leaves: pid files naming pids that now belong to someone else (here, a
+    // process of this test), a dead socket, and a namespace file that is no longer mounted.
+    let mut bystander = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    std::fs::create_dir_all(state.join("run/containerd")).unwrap();
+    for pid_file in ["dockerd.pid", "containerd.pid"] {
+        std::fs::write(state.join(pid_file), bystander.id().to_string()).unwrap();
+    }
+    drop(std::os::unix::net::UnixListener::bind(state.join("docker.sock")).unwrap());
+    std::fs::write(state.join("netns"), "").unwrap();
+    std::fs::write(
+        state.join("up.json"),
+        format!(r#"{{"bundle":"{bundle}","network":"host","debuggers":[]}}"#),
+    )
+    .unwrap();
+    assert!(engine.exists() && !engine.status().running());
+
+    engine.down(false, &Recorded::default()).unwrap();
+    assert!(alive(bystander.id()), "a recycled pid is not ours to kill");
+    assert!(!state.join("docker.sock").exists() && !state.join("netns").exists());
+
+    // And `up` over such leftovers works too.
+    std::fs::write(state.join("netns"), "").unwrap();
+    std::fs::write(state.join("dockerd.pid"), bystander.id().to_string()).unwrap();
+    let status = engine
+        .up(&bundle, &options(), &Recorded::default())
+        .unwrap();
+    assert!(status.running(), "{status:?}");
+    assert!(alive(bystander.id()));
+    engine.down(true, &Recorded::default()).unwrap();
+    bystander.kill().unwrap();
+    let _ = bystander.wait();
+}
+
+#[test]
+fn a_daemon_that_exits_at_start_is_named_with_its_log() {
+    let (_dir, root) = state();
+    let broken = bundle(&root, "broken", "1");
+    let engine = DevEngine::at(root.join("state"));
+    let err = engine
+        .up(&broken, &options(), &Recorded::default())
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            EngineError::DaemonExited {
+                daemon: "dockerd",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("cannot start (as this test asks)"),
+        "{err}"
+    );
+    engine.down(true, &Recorded::default()).unwrap();
+    assert_eq!(mounts_under(&root), Vec::<String>::new());
+    assert!(
+        engine.status().daemons.iter().all(|d| d.pid.is_none()),
+        "the containerd it started is stopped too"
+    );
+}
+
+#[test]
+fn a_state_folder_too_deep_for_unix_sockets_is_refused_before_anything_starts() {
+    let (_dir, root) = state();
+    let bundle = bundle(&root, "bundle", "1");
+    let deep = root.join("d".repeat(90));
+    let err = DevEngine::at(deep.clone())
+        .up(&bundle, &options(), &Recorded::default())
+        .unwrap_err();
+    assert!(matches!(err, EngineError::StateTooDeep { .. }), "{err}");
+    assert!(!deep.exists(), "nothing was created");
+}
+
+#[test]
+fn up_again_after_a_republish_restarts_only_the_daemon_whose_binary_changed() {
+    let (_dir, root) = state();
+    let bundle = bundle(&root, "bundle", "1");
+    let engine = DevEngine::at(root.join("state"));
+    let progress = Recorded::default();
+    engine.up(&bundle, &options(), &progress).unwrap();
+    let dockerd = pid_of(&engine, Daemon::Dockerd).unwrap();
+    let containerd = pid_of(&engine, Daemon::Containerd).unwrap();
+
+    install(&bundle, "dockerd", "2");
+    let status = engine.up(&bundle, &options(), &progress).unwrap();
+    assert!(status.running(), "{status:?}");
+    assert_ne!(
+        pid_of(&engine, Daemon::Dockerd),
+        Some(dockerd),
+        "the new dockerd runs"
+    );
+    assert_eq!(pid_of(&engine, Daemon::Containerd), Some(containerd));
+    engine.down(true, &progress).unwrap();
+}

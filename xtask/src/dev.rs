@@ -1,0 +1,165 @@
+//! `up`, `down`, `status`, `logs`: the development engine, over `engine::DevEngine`, and the
+//! edit → rebuild → restart loop of `up --watch`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use build_core::progress::Progress;
+use bundle::Replacement;
+use camino::Utf8PathBuf;
+use engine::{Daemon, DevEngine, Network, TreeWatcher, UpOptions};
+
+use crate::flags::{DownArgs, EngineArgs, LogsArgs, NetworkFlag, StatusArgs, UpArgs};
+use crate::render::{StatusLines, print_error};
+
+/// How long a daemon may take to answer after a start.
+const READY: Duration = Duration::from_secs(60);
+
+fn engines_dir(cache: Option<&Utf8PathBuf>) -> Result<Utf8PathBuf> {
+    Ok(crate::verbs::cache_root(cache)?.join("engines"))
+}
+
+/// The engine of `--state`, else the one `up` started under the cache.
+fn engine_of(args: &EngineArgs) -> Result<DevEngine> {
+    match &args.state {
+        Some(state) => Ok(DevEngine::at(state.clone())),
+        None => Ok(DevEngine::find(&engines_dir(args.cache.as_ref())?)?),
+    }
+}
+
+pub(crate) fn up(mut args: UpArgs) -> Result<()> {
+    if !args.dlv.is_empty() {
+        args.bundle.debug = true;
+    }
+    if !args.bundle.only.is_empty() {
+        bail!("up runs a whole bundle: drop --only");
+    }
+    let trees = watched_trees(&args)?;
+    // Before a build that would be for nothing.
+    engine::check_machine()?;
+    let bundle = crate::verbs::built_bundle(&args.bundle)?.context("no bundle was published")?;
+    let engine = match &args.state {
+        Some(state) => DevEngine::at(state.clone()),
+        None => DevEngine::for_bundle(
+            &engines_dir(args.bundle.sources.repositories.cache.as_ref())?,
+            &bundle,
+        ),
+    };
+    let progress = StatusLines::default();
+    let options = UpOptions {
+        network: match args.network {
+            NetworkFlag::Private => Network::Private,
+            NetworkFlag::Host => Network::Host,
+        },
+        debuggers: args.dlv.clone(),
+        timeout: READY,
+    };
+    let started = Instant::now();
+    let status = engine.up(&bundle, &options, &progress)?;
+    progress.status(
+        "Running",
+        &format!(
+            "{bundle} at {} (answering after {:.1}s)",
+            status.socket,
+            started.elapsed().as_secs_f64()
+        ),
+    );
+    for daemon in Daemon::ALL {
+        if let Some(command) = engine.debugger_command(daemon) {
+            progress.status("Debug", &format!("{daemon}: {command}"));
+        }
+    }
+    println!("export DOCKER_HOST={}", status.socket);
+    if trees.is_empty() {
+        return Ok(());
+    }
+    watch(&args, &engine, trees, &progress)
+}
+
+/// The working trees `--watch` follows: every `--source` given as a path.
+fn watched_trees(args: &UpArgs) -> Result<Vec<(build_core::Upstream, Utf8PathBuf)>> {
+    if !args.watch {
+        return Ok(Vec::new());
+    }
+    let trees: Vec<_> = args
+        .bundle
+        .sources
+        .sources
+        .iter()
+        .filter_map(|s| match &s.replacement {
+            Replacement::WorkingTree(path) => Some((s.upstream, path.clone())),
+            Replacement::Fork { .. } => None,
+        })
+        .collect();
+    if trees.is_empty() {
+        bail!("--watch follows working trees: add --source COMPONENT=PATH (moby=~/src/moby)");
+    }
+    Ok(trees)
+}
+
+/// Rebuilds on every change until Ctrl-C; a failed build keeps the engine as it runs.
+fn watch(
+    args: &UpArgs,
+    engine: &DevEngine,
+    trees: Vec<(build_core::Upstream, Utf8PathBuf)>,
+    progress: &StatusLines,
+) -> Result<()> {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let flag = interrupted.clone();
+        ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+            .context("cannot handle Ctrl-C")?;
+    }
+    let names: Vec<String> = trees.iter().map(|(u, p)| format!("{u} ({p})")).collect();
+    let watcher = TreeWatcher::new(trees, Duration::from_millis(300))?;
+    progress.status("Watching", &format!("{}; Ctrl-C to stop", names.join(", ")));
+    let mut rebuild = || {
+        crate::verbs::built_bundle(&args.bundle)
+            .inspect_err(print_error)
+            .is_ok()
+    };
+    engine::develop(
+        engine,
+        &watcher,
+        &mut rebuild,
+        &interrupted,
+        READY,
+        progress,
+    )?;
+    if args.down_on_exit {
+        engine.down(false, progress)?;
+        progress.status(
+            "Stopped",
+            &format!("{} (its data root kept)", engine.root()),
+        );
+    } else {
+        progress.status("Left", &format!("the engine running: {}", engine.socket()));
+    }
+    Ok(())
+}
+
+pub(crate) fn down(args: &DownArgs) -> Result<()> {
+    let engine = engine_of(&args.engine)?;
+    let progress = StatusLines::default();
+    engine.down(args.purge, &progress)?;
+    let kept = if args.purge {
+        "removed"
+    } else {
+        "its data root kept"
+    };
+    progress.status("Stopped", &format!("{} ({kept})", engine.root()));
+    Ok(())
+}
+
+pub(crate) fn status(args: &StatusArgs) -> Result<()> {
+    print!("{}", engine_of(&args.engine)?.status());
+    Ok(())
+}
+
+pub(crate) fn logs(args: &LogsArgs) -> Result<()> {
+    let engine = engine_of(&args.engine)?;
+    let stdout = &mut std::io::stdout().lock();
+    Ok(engine.copy_log(args.daemon.into(), stdout, args.follow)?)
+}

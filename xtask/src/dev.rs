@@ -36,6 +36,9 @@ pub(crate) fn up(mut args: UpArgs) -> Result<()> {
     if !args.bundle.only.is_empty() {
         bail!("up runs a whole bundle: drop --only");
     }
+    if args.bundle.targets.iter().any(|t| !t.is_host()) {
+        bail!("up runs the engine here, for this machine: drop --target");
+    }
     let trees = watched_trees(&args)?;
     // Before a build that would be for nothing.
     engine::check_machine()?;
@@ -115,16 +118,22 @@ fn watch(
     let names: Vec<String> = trees.iter().map(|(u, p)| format!("{u} ({p})")).collect();
     let watcher = TreeWatcher::new(trees, Duration::from_millis(300))?;
     progress.status("Watching", &format!("{}; Ctrl-C to stop", names.join(", ")));
-    let mut rebuild = || {
-        crate::verbs::built_bundle(&args.bundle)
+    // The binaries first, put in place and restarted; the bundle is published after.
+    let mut build = || {
+        crate::verbs::built_binaries(&args.bundle)
             .inspect_err(print_error)
-            .is_ok()
+            .ok()
     };
+    let mut publish = || {
+        let _ = crate::verbs::built_bundle(&args.bundle).inspect_err(print_error);
+    };
+    let stop = &interrupted;
     engine::develop(
         engine,
         &watcher,
-        &mut rebuild,
-        &interrupted,
+        &mut build,
+        &mut publish,
+        stop,
         READY,
         progress,
     )?;

@@ -108,11 +108,65 @@ pub(crate) fn bundle(args: &BundleArgs) -> Result<()> {
     built_bundle(args).map(|_| ())
 }
 
-/// Builds (incrementally) and publishes; the bundle folder, unless `--only` published none.
+/// Builds (incrementally) and publishes for each target; the last bundle folder, unless
+/// `--only` published none.
 pub(crate) fn built_bundle(args: &BundleArgs) -> Result<Option<Utf8PathBuf>> {
+    let plan = source_plan(&args.sources)?;
+    let publish = args.only.is_empty();
+    let published = |outcome| match outcome {
+        Outcome::Published(published) => Some(published.dir),
+        Outcome::Built(_) => None,
+    };
+    if args.targets.is_empty() {
+        return Ok(published(build(
+            args,
+            &plan,
+            &Target::host(),
+            args.out.clone(),
+            publish,
+        )?));
+    }
+    let mut last = None;
+    for target in &args.targets {
+        let arch = target
+            .architecture()
+            .context("not a platform Docker ships")?;
+        last = published(build(
+            args,
+            &plan,
+            target,
+            args.out.join(arch.docker),
+            publish,
+        )?);
+    }
+    Ok(last)
+}
+
+/// The host's binaries, built into the cache and not published.
+pub(crate) fn built_binaries(args: &BundleArgs) -> Result<Vec<engine::Binary>> {
+    let plan = source_plan(&args.sources)?;
+    let Outcome::Built(built) = build(args, &plan, &Target::host(), args.out.clone(), false)?
+    else {
+        bail!("a bundle was published where only binaries were asked for");
+    };
+    let artifacts = built.iter().flat_map(|b| &b.artifacts.binaries);
+    let binary = |a: &build_core::Artifact| engine::Binary {
+        name: a.name.clone(),
+        path: a.path.clone(),
+        sha256: a.sha256.clone(),
+    };
+    Ok(artifacts.map(binary).collect())
+}
+
+fn build(
+    args: &BundleArgs,
+    plan: &SourcePlan,
+    target: &Target,
+    out: Utf8PathBuf,
+    publish: bool,
+) -> Result<Outcome> {
     let started = Instant::now();
     let status = Arc::new(StatusLines::default());
-    let plan = source_plan(&args.sources)?;
     let components = if args.only.is_empty() {
         bundle::COMPONENTS.to_vec()
     } else {
@@ -122,16 +176,16 @@ pub(crate) fn built_bundle(args: &BundleArgs) -> Result<Option<Utf8PathBuf>> {
             .collect()
     };
     let request = BundleRequest {
-        plan: &plan,
+        plan,
         components,
         linkage: args.linkage.0,
-        target: Target::host(),
-        out: args.out.clone(),
+        target: target.clone(),
+        out,
         jobs: args.jobs.map_or_else(
             || std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
             usize::from,
         ),
-        publish: args.only.is_empty(),
+        publish,
         go: match args.go {
             GoFlag::Pinned => GoChoice::Pinned,
             GoFlag::Local => GoChoice::Local,
@@ -142,28 +196,26 @@ pub(crate) fn built_bundle(args: &BundleArgs) -> Result<Option<Utf8PathBuf>> {
     // The spinner goes before an error is printed.
     status.finish();
     let seconds = started.elapsed().as_secs_f64();
-    match outcome? {
+    let outcome = outcome?;
+    match &outcome {
         Outcome::Published(published) => {
-            status.status("Finished", &format!("{} in {seconds:.1}s", published.dir));
-            Ok(Some(published.dir))
+            status.status("Finished", &format!("{} in {seconds:.1}s", published.dir))
         }
-        Outcome::Built(built) => {
+        Outcome::Built(built) if !args.only.is_empty() => {
             let names: Vec<&str> = built.iter().map(|b| b.component.name).collect();
-            status.status(
-                "Finished",
-                &format!(
-                    "{} in {seconds:.1}s (--only: no bundle published)",
-                    names.join(", ")
-                ),
-            );
-            Ok(None)
+            let names = names.join(", ");
+            let message = format!("{names} in {seconds:.1}s (--only: no bundle published)");
+            status.status("Finished", &message);
         }
+        Outcome::Built(_) => status.status("Built", &format!("the binaries in {seconds:.1}s")),
     }
+    Ok(outcome)
 }
 
 pub(crate) fn doctor(args: &DoctorArgs) -> Result<()> {
     let progress = StatusLines::default();
-    let checks = bundle::requirements::check_tools(args.linkage.0, &bundle::COMPONENTS);
+    let checks =
+        bundle::requirements::check_tools(args.linkage.0, &args.target, &bundle::COMPONENTS);
     let mut failed = 0;
     for check in &checks {
         let verb = if check.found.is_ok() {
@@ -225,16 +277,28 @@ pub(crate) fn install(args: &InstallArgs) -> Result<()> {
 }
 
 pub(crate) fn smoke(args: &SmokeArgs) -> Result<()> {
+    let bundle = bundle_dir(args.bundle.as_ref())?;
+    let progress = StatusLines::default();
+    // Another architecture's engine cannot start here: its binaries are checked under qemu.
+    if !bundle::Manifest::read(&bundle)?.target.is_host() {
+        let report = engine::smoke_emulated(&bundle, &progress)?;
+        if !report.passed() {
+            bail!("smoke: {} of {} checks failed", report.failed, report.total);
+        }
+        progress.status(
+            "Finished",
+            &format!("{bundle}: {} checks passed under qemu", report.total),
+        );
+        return Ok(());
+    }
     // Before any thread exists: a private network namespace for everything this run starts.
     engine::enter_private_network()?;
-    let bundle = bundle_dir(args.bundle.as_ref())?;
     let interrupted = Arc::new(AtomicBool::new(false));
     {
         let flag = interrupted.clone();
         ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
             .context("cannot handle Ctrl-C")?;
     }
-    let progress = StatusLines::default();
     let report = engine::smoke(&bundle, &progress, &interrupted)
         .context("the bundle cannot be smoked; rebuild it")?;
     if !report.passed() {

@@ -6,7 +6,7 @@ use camino::Utf8PathBuf;
 
 use crate::artifact::{Artifact, Artifacts};
 use crate::digest::sha256_file;
-use crate::elf::{ElfError, LinkKind, link_kind};
+use crate::elf::{ElfError, LinkKind, inspect};
 use crate::platform::{Linkage, Target};
 use crate::process::CommandError;
 use crate::progress::{Progress, Silent};
@@ -48,6 +48,8 @@ pub struct BuildOptions {
     pub go_cache: Option<Utf8PathBuf>,
     /// Parallel jobs for C builds (Go decides its own).
     pub jobs: usize,
+    /// The target's C libraries, for cgo when cross-compiling (see [`crate::sysroot`]).
+    pub sysroot: Option<crate::sysroot::Sysroot>,
     /// Build for a debugger: Go code unoptimised and not inlined (`-gcflags=all=-N -l`), DWARF
     /// kept, and stamped versions marked with [`DEBUG_MARKER`].
     pub debug: bool,
@@ -90,6 +92,7 @@ impl BuildOptions {
             go_cache: None,
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             debug: false,
+            sysroot: None,
             progress: Arc::new(Silent),
         }
     }
@@ -195,6 +198,23 @@ pub enum BuildError {
         /// What it links.
         link: LinkKind,
     },
+    /// A binary was built for another machine than the target.
+    #[error(
+        "{component}: {binary} is an ELF for machine {machine} ({}-bit), not for {target}; is the cross compiler the target's?",
+        if *elf64 { 64 } else { 32 }
+    )]
+    WrongMachine {
+        /// The component.
+        component: String,
+        /// The binary.
+        binary: String,
+        /// What it should run on.
+        target: String,
+        /// Its `e_machine`.
+        machine: u16,
+        /// Its class.
+        elf64: bool,
+    },
     /// A built binary does not show what it was stamped with.
     #[error("{0}")]
     StampNotShown(Box<StampMismatch>),
@@ -263,10 +283,22 @@ pub fn collect_artifact(
             path: path.to_owned(),
         });
     }
-    let link = link_kind(path).map_err(|source| BuildError::Elf {
+    let facts = inspect(path).map_err(|source| BuildError::Elf {
         component: component.to_owned(),
         source,
     })?;
+    if let Some(arch) = opts.target.architecture()
+        && (facts.machine, facts.elf64) != (arch.elf_machine, arch.elf64)
+    {
+        return Err(BuildError::WrongMachine {
+            component: component.to_owned(),
+            binary: name.to_owned(),
+            target: opts.target.to_string(),
+            machine: facts.machine,
+            elf64: facts.elf64,
+        });
+    }
+    let link = facts.link;
     if opts.linkage == Linkage::Static && !link.is_static() {
         return Err(BuildError::NotStatic {
             component: component.to_owned(),

@@ -74,6 +74,22 @@ pub fn build(
     for (k, v) in &target.defines {
         configure = configure.arg(format!("-D{k}={v}"));
     }
+    // Another architecture: the target's cross compiler, through a toolchain file.
+    if !opts.target.is_host()
+        && let Some(arch) = opts.target.architecture()
+    {
+        let file = opts
+            .work_dir
+            .join(format!("{component}-{}.cmake", arch.debian));
+        let processor = arch.triplet.split('-').next().unwrap_or(arch.triplet);
+        let text = format!(
+            "set(CMAKE_SYSTEM_NAME Linux)\nset(CMAKE_SYSTEM_PROCESSOR {processor})\n\
+             set(CMAKE_C_COMPILER {}-gcc)\n",
+            arch.triplet
+        );
+        std::fs::write(&file, text).map_err(io(&file))?;
+        configure = configure.arg(format!("-DCMAKE_TOOLCHAIN_FILE={file}"));
+    }
     let env = |c: LoggedCommand| {
         c.env("SOURCE_DATE_EPOCH", opts.source_date_epoch.to_string())
             .env("LC_ALL", "C")
@@ -97,12 +113,8 @@ pub fn build(
     env(LoggedCommand::new(&cmake)
         .arg("--build")
         .arg(build_dir.as_str())
-        .args([
-            "--target",
-            target.target,
-            "--parallel",
-            &opts.jobs.to_string(),
-        ]))
+        // `-t`: CMake's `--target`, since 3.15.
+        .args(["-t", target.target, "--parallel", &opts.jobs.to_string()]))
     .run_logged(&log)
     .map_err(fail)?;
     let built = build_dir.join(target.target);

@@ -4,7 +4,7 @@ use crate::artifact::Artifacts;
 use crate::build::{BuildError, BuildOptions, StampMismatch};
 use crate::platform::Target;
 use crate::process::LoggedCommand;
-use crate::toolchain::Tool;
+use crate::toolchain::{Tool, ToolchainError};
 use crate::upstream::Upstream;
 
 /// One buildable component: a recipe crate's whole public face, as data.
@@ -27,9 +27,10 @@ pub struct Component {
     /// How upstream itself builds these binaries, when it has an entry point of its own for
     /// them (`cargo xtask bench` compares against it).
     pub upstream_build: Option<UpstreamBuild>,
-    /// The long-running daemon that must restart to use a new build of it (`dockerd` runs
-    /// docker-proxy, `containerd` starts each shim); `None` for what is exec'd per use.
-    pub restarts: Option<&'static str>,
+    /// `(binary, daemon)`: the long-running daemon that must restart to use a new build of
+    /// the binary (`dockerd` runs docker-proxy, `containerd` starts each shim). Binaries not
+    /// listed are exec'd per use (runc, docker-init, the clients) and restart nothing.
+    pub restarts: &'static [(&'static str, &'static str)],
     /// Builds the binaries into `opts.out_dir`.
     pub build: fn(&BuildOptions) -> Result<Artifacts, BuildError>,
 }
@@ -122,8 +123,9 @@ impl VersionProbe {
     }
 }
 
-/// No silent stamps: runs each built binary's version probe (when the target runs here) and
-/// fails, naming the binary and the variables, when what it shows lacks a stamped value. Go's
+/// No silent stamps: runs each built binary's version probe (natively, or under qemu's user
+/// emulator for another architecture) and fails, naming the binary and the variables, when
+/// what it shows lacks a stamped value. Go's
 /// linker ignores `-X` for a variable that does not exist, so a recipe written for another
 /// release line builds fine and stamps nothing.
 ///
@@ -134,9 +136,6 @@ pub fn verify_stamps(
     artifacts: &Artifacts,
     stamped: &[(&str, Vec<(&str, &str)>)],
 ) -> Result<(), BuildError> {
-    if opts.target != Target::host() {
-        return Ok(());
-    }
     let stamps = Stamps {
         version: &opts.version,
         commit: opts.source.commit.as_str(),
@@ -145,7 +144,11 @@ pub fn verify_stamps(
         let Some(artifact) = artifacts.get(probe.binary) else {
             continue;
         };
-        let out = LoggedCommand::new(artifact.path.as_str())
+        let out = runnable(&opts.target, &artifact.path)
+            .map_err(|source| BuildError::Toolchain {
+                component: component.name.to_owned(),
+                source,
+            })?
             .args(probe.args.iter().copied())
             .output()
             .map_err(|source| BuildError::Command {
@@ -174,6 +177,25 @@ pub fn verify_stamps(
         })));
     }
     Ok(())
+}
+
+/// A command that runs `binary` of `target` here: itself, or under `qemu-ARCH-static` (named
+/// explicitly: binfmt_misc may not be registered).
+pub fn runnable(
+    target: &Target,
+    binary: &camino::Utf8Path,
+) -> Result<LoggedCommand, ToolchainError> {
+    if target.is_host() {
+        return Ok(LoggedCommand::new(binary.as_str()));
+    }
+    let qemu = target
+        .architecture()
+        .map(|a| format!("qemu-{}-static", a.qemu))
+        .ok_or_else(|| Tool::Emulator.missing(format!("no emulator is known for {target}")))?;
+    if which::which(&qemu).is_err() {
+        return Err(Tool::Emulator.missing(format!("`{qemu}` is not on PATH")));
+    }
+    Ok(LoggedCommand::new(qemu).arg(binary.as_str()))
 }
 
 fn fill(template: &str, stamps: Stamps<'_>) -> String {

@@ -61,17 +61,41 @@ pub struct ElfError {
     pub message: String,
 }
 
+/// What an executable is for, and how it links.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ElfFacts {
+    /// How it links.
+    pub link: LinkKind,
+    /// `e_machine` (62 for x86-64, 183 for AArch64…).
+    pub machine: u16,
+    /// A 64-bit ELF.
+    pub elf64: bool,
+}
+
 /// Reads `path`'s program and dynamic headers.
 pub fn link_kind(path: &Utf8Path) -> Result<LinkKind, ElfError> {
+    inspect(path).map(|facts| facts.link)
+}
+
+/// Reads `path`'s ELF header, program and dynamic headers.
+pub fn inspect(path: &Utf8Path) -> Result<ElfFacts, ElfError> {
     let err = |message: String| ElfError {
         path: path.to_string(),
         message,
     };
     let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
     let elf = goblin::elf::Elf::parse(&bytes).map_err(|e| err(e.to_string()))?;
+    Ok(ElfFacts {
+        link: link_of(&elf),
+        machine: elf.header.e_machine,
+        elf64: elf.is_64,
+    })
+}
+
+fn link_of(elf: &goblin::elf::Elf<'_>) -> LinkKind {
     let interpreter = elf.interpreter.map(str::to_owned);
     let needed: Vec<String> = elf.libraries.iter().map(|s| (*s).to_owned()).collect();
-    Ok(if interpreter.is_some() || !needed.is_empty() {
+    if interpreter.is_some() || !needed.is_empty() {
         LinkKind::Dynamic {
             interpreter,
             needed,
@@ -80,5 +104,5 @@ pub fn link_kind(path: &Utf8Path) -> Result<LinkKind, ElfError> {
         LinkKind::StaticPie
     } else {
         LinkKind::Static
-    })
+    }
 }

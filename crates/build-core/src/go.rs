@@ -186,6 +186,19 @@ fn command(
     if let Some(cache) = &opts.go_cache {
         cmd = cmd.env("GOCACHE", cache.as_str());
     }
+    if let Some(goarm) = opts.target.goarm() {
+        cmd = cmd.env("GOARM", goarm);
+    }
+    // Cross cgo: the target's C compiler, and its libraries from the sysroot.
+    if binary.cgo
+        && !opts.target.is_host()
+        && let Some(arch) = opts.target.architecture()
+    {
+        cmd = cmd.env("CC", format!("{}-gcc", arch.triplet));
+        for (key, value) in opts.sysroot.iter().flat_map(|s| s.cgo_env(&opts.target)) {
+            cmd = cmd.env(key, value);
+        }
+    }
     Ok(cmd)
 }
 
@@ -218,4 +231,74 @@ fn write_vendor_mod_overlay(
         source,
     })?;
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pins::CommitId;
+    use crate::platform::Target;
+    use crate::source::{Origin, Source};
+    use crate::sysroot::Sysroot;
+    use crate::upstream::Upstream;
+
+    fn options(platform: &str) -> BuildOptions {
+        let source = Source {
+            upstream: Upstream::Runc,
+            dir: "/src/runc".into(),
+            commit: CommitId::parse(&"a".repeat(40)).unwrap(),
+            dirty: false,
+            content_id: "x".into(),
+            commit_time: 0,
+            origin: Origin::Cache,
+        };
+        let mut opts = BuildOptions::new(source, "1.4.3", "/out".into(), "/work".into());
+        opts.target = Target::parse(platform).unwrap();
+        opts.sysroot = Some(Sysroot {
+            dir: "/cache/sysroots/x".into(),
+            packages: vec![],
+        });
+        opts
+    }
+
+    fn go() -> GoToolchain {
+        GoToolchain {
+            go: "/usr/bin/go".into(),
+            gotoolchain: "go1.26.5".into(),
+            version: "1.26.5".into(),
+        }
+    }
+
+    #[test]
+    fn cross_cgo_builds_use_the_target_s_compiler_arm_level_and_libraries() {
+        let cgo = GoBinary {
+            cgo: true,
+            ..GoBinary::new("runc", ".")
+        };
+        let opts = options("linux/arm/v7");
+        let cmd = command(&opts, &go(), &cgo, "/out/runc".into()).unwrap();
+        assert_eq!(cmd.env_value("GOARCH"), Some("arm"));
+        assert_eq!(cmd.env_value("GOARM"), Some("7"));
+        assert_eq!(cmd.env_value("CC"), Some("arm-linux-gnueabihf-gcc"));
+        assert_eq!(
+            cmd.env_value("PKG_CONFIG_LIBDIR"),
+            Some(
+                "/cache/sysroots/x/usr/lib/arm-linux-gnueabihf/pkgconfig:/cache/sysroots/x/usr/share/pkgconfig"
+            )
+        );
+        assert_eq!(
+            cmd.env_value("CGO_LDFLAGS"),
+            Some("-O2 -g -L/cache/sysroots/x/usr/lib/arm-linux-gnueabihf")
+        );
+        assert_eq!(cmd.env_value("PKG_CONFIG_SYSROOT_DIR"), None);
+
+        // No cgo: no C compiler; the host's own build: the host's compiler and libraries.
+        let pure = GoBinary::new("docker-proxy", "./cmd/docker-proxy");
+        let cmd = command(&options("linux/ppc64le"), &go(), &pure, "/out/p".into()).unwrap();
+        assert_eq!((cmd.env_value("CC"), cmd.env_value("GOARM")), (None, None));
+        assert_eq!(cmd.env_value("GOARCH"), Some("ppc64le"));
+        let host = command(&options("linux/amd64"), &go(), &cgo, "/out/runc".into()).unwrap();
+        assert_eq!(host.env_value("CC"), None);
+        assert_eq!(host.env_value("PKG_CONFIG_LIBDIR"), None);
+    }
 }

@@ -35,6 +35,7 @@ pub mod platform;
 pub mod process;
 pub mod progress;
 pub mod source;
+pub mod sysroot;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod toolchain;

@@ -1,5 +1,7 @@
 //! What a build is for: the platform and how binaries link.
 
+use std::fmt;
+
 /// Static binaries (what Docker ships in its tgz) or dynamically linked ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -10,14 +12,102 @@ pub enum Linkage {
     Dynamic,
 }
 
-/// The platform to build for (Go's names).
+/// The platform to build for (Go's names, and the ARM variant as OCI platforms write it).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Target {
     /// `GOOS`, e.g. `linux`.
     pub os: String,
     /// `GOARCH`, e.g. `amd64`.
     pub arch: String,
+    /// `v7` or `v6` for `arm` (`GOARM`); none elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
 }
+
+/// One architecture Docker ships its static tgz for, under every name it goes by.
+#[derive(Debug)]
+pub struct Architecture {
+    /// Go's `GOARCH`.
+    pub goarch: &'static str,
+    /// The OCI variant (`GOARM` without the `v`).
+    pub variant: Option<&'static str>,
+    /// Docker's download folder (`aarch64`).
+    pub docker: &'static str,
+    /// Debian's architecture (`arm64`).
+    pub debian: &'static str,
+    /// The GNU triplet of its cross tools (`aarch64-linux-gnu`).
+    pub triplet: &'static str,
+    /// qemu's user-mode emulator name (`aarch64`, as in `qemu-aarch64-static`).
+    pub qemu: &'static str,
+    /// The ELF `e_machine` of its binaries.
+    pub elf_machine: u16,
+    /// 64-bit ELF.
+    pub elf64: bool,
+}
+
+/// Every architecture of Docker's download tree (linux/static/stable/ARCH/).
+pub const ARCHITECTURES: [Architecture; 6] = [
+    Architecture {
+        goarch: "amd64",
+        variant: None,
+        docker: "x86_64",
+        debian: "amd64",
+        triplet: "x86_64-linux-gnu",
+        qemu: "x86_64",
+        elf_machine: 62,
+        elf64: true,
+    },
+    Architecture {
+        goarch: "arm64",
+        variant: None,
+        docker: "aarch64",
+        debian: "arm64",
+        triplet: "aarch64-linux-gnu",
+        qemu: "aarch64",
+        elf_machine: 183,
+        elf64: true,
+    },
+    Architecture {
+        goarch: "arm",
+        variant: Some("v7"),
+        docker: "armhf",
+        debian: "armhf",
+        triplet: "arm-linux-gnueabihf",
+        qemu: "arm",
+        elf_machine: 40,
+        elf64: false,
+    },
+    Architecture {
+        goarch: "arm",
+        variant: Some("v6"),
+        docker: "armel",
+        debian: "armel",
+        triplet: "arm-linux-gnueabi",
+        qemu: "arm",
+        elf_machine: 40,
+        elf64: false,
+    },
+    Architecture {
+        goarch: "ppc64le",
+        variant: None,
+        docker: "ppc64le",
+        debian: "ppc64el",
+        triplet: "powerpc64le-linux-gnu",
+        qemu: "ppc64le",
+        elf_machine: 21,
+        elf64: true,
+    },
+    Architecture {
+        goarch: "s390x",
+        variant: None,
+        docker: "s390x",
+        debian: "s390x",
+        triplet: "s390x-linux-gnu",
+        qemu: "s390x",
+        elf_machine: 22,
+        elf64: true,
+    },
+];
 
 impl Target {
     /// The machine dockyard runs on.
@@ -32,6 +122,91 @@ impl Target {
         Target {
             os: std::env::consts::OS.to_owned(),
             arch: arch.to_owned(),
+            variant: None,
         }
+    }
+
+    /// `linux/arm64`, `linux/arm/v7` (OCI platform names) or Docker's folder names
+    /// (`aarch64`, `armhf`, `armel`, `x86_64`, `ppc64le`, `s390x`).
+    pub fn parse(name: &str) -> Result<Target, String> {
+        let found = ARCHITECTURES.iter().find(|a| {
+            let oci = match a.variant {
+                Some(v) => format!("linux/{}/{v}", a.goarch),
+                None => format!("linux/{}", a.goarch),
+            };
+            name == oci || name == a.docker
+        });
+        match found {
+            Some(a) => Ok(Target {
+                os: "linux".into(),
+                arch: a.goarch.into(),
+                variant: a.variant.map(str::to_owned),
+            }),
+            None => Err(format!(
+                "`{name}` is not a platform Docker ships: {}",
+                ARCHITECTURES
+                    .iter()
+                    .map(|a| Target::parse(a.docker)
+                        .map(|t| t.to_string())
+                        .unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+
+    /// Its architecture's names, when Docker ships it.
+    pub fn architecture(&self) -> Option<&'static Architecture> {
+        ARCHITECTURES.iter().find(|a| {
+            self.os == "linux" && a.goarch == self.arch && a.variant == self.variant.as_deref()
+        })
+    }
+
+    /// Whether binaries for it run here natively.
+    pub fn is_host(&self) -> bool {
+        *self == Target::host()
+    }
+
+    /// `GOARM` (`7`), for `arm`.
+    pub fn goarm(&self) -> Option<&str> {
+        self.variant.as_deref().map(|v| v.trim_start_matches('v'))
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.os, self.arch)?;
+        match &self.variant {
+            Some(v) => write!(f, "/{v}"),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Target;
+
+    #[test]
+    fn oci_and_docker_names_name_the_same_platforms() {
+        for (oci, docker) in [
+            ("linux/amd64", "x86_64"),
+            ("linux/arm64", "aarch64"),
+            ("linux/arm/v7", "armhf"),
+            ("linux/arm/v6", "armel"),
+            ("linux/ppc64le", "ppc64le"),
+            ("linux/s390x", "s390x"),
+        ] {
+            let target = Target::parse(oci).unwrap();
+            assert_eq!(Target::parse(docker).unwrap(), target);
+            assert_eq!(target.to_string(), oci);
+            assert_eq!(target.architecture().unwrap().docker, docker);
+        }
+        assert_eq!(Target::parse("armhf").unwrap().goarm(), Some("7"));
+        let err = Target::parse("linux/mips").unwrap_err();
+        assert!(
+            err.contains("linux/arm/v7") && err.contains("linux/s390x"),
+            "{err}"
+        );
     }
 }

@@ -111,6 +111,15 @@ impl LoggedCommand {
         self
     }
 
+    /// The value it sets `key` to, if it sets it.
+    pub fn env_value(&self, key: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The command line as a person would type it, credentials redacted.
     pub fn display(&self) -> String {
         let mut s = shell_word(&self.program);

@@ -4,7 +4,7 @@
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::platform::Linkage;
+use crate::platform::{Linkage, Target};
 use crate::process::LoggedCommand;
 
 /// A tool that is missing or unusable: what is wrong and how to get it.
@@ -206,6 +206,8 @@ pub enum Tool {
     LibSeccomp,
     /// `libc.a`; needed by static builds only.
     StaticLibc,
+    /// qemu's user-mode emulator: runs another architecture's binaries to check them.
+    Emulator,
 }
 
 impl Tool {
@@ -220,12 +222,64 @@ impl Tool {
             (Tool::LibSeccomp, Linkage::Static) => "libseccomp (static)",
             (Tool::LibSeccomp, Linkage::Dynamic) => "libseccomp",
             (Tool::StaticLibc, _) => "libc (static)",
+            (Tool::Emulator, _) => "qemu (user emulation)",
         }
     }
 
     /// Whether a build of that linkage needs it.
     pub fn needed_for(self, linkage: Linkage) -> bool {
         self != Tool::StaticLibc || linkage == Linkage::Static
+    }
+
+    /// Whether a build of that linkage for `target` needs it.
+    pub fn needed_for_target(self, linkage: Linkage, target: &Target) -> bool {
+        self.needed_for(linkage) && (self != Tool::Emulator || !target.is_host())
+    }
+
+    /// How to get it on Debian, for `target`: another architecture's compiler, libc and
+    /// libraries are packages of their own.
+    pub fn fix_for(self, target: &Target) -> String {
+        let Some(arch) = target.architecture().filter(|_| !target.is_host()) else {
+            return self.fix().to_owned();
+        };
+        match self {
+            Tool::CCompiler => format!("apt-get install gcc-{}", arch.triplet),
+            Tool::StaticLibc => format!("apt-get install libc6-dev-{}-cross", arch.debian),
+            Tool::LibSeccomp => format!(
+                "dockyard fetches libseccomp-dev:{} into its cache with apt-get: apt-get must reach Debian's archive",
+                arch.debian
+            ),
+            _ => self.fix().to_owned(),
+        }
+    }
+
+    /// Looks for it as a build for `target` needs it: another architecture's compiler and
+    /// static libc; its libseccomp comes from Debian's archive through apt.
+    pub fn find_for(self, linkage: Linkage, target: &Target) -> Result<String, ToolchainError> {
+        let Some(arch) = target.architecture().filter(|_| !target.is_host()) else {
+            return self.find(linkage);
+        };
+        let cc = format!("{}-gcc", arch.triplet);
+        let found = match self {
+            Tool::CCompiler => {
+                first_line_of(&cc, &["-dumpfullversion"]).map(|v| format!("{cc} {v}"))
+            }
+            Tool::StaticLibc => static_library(&cc, "libc.a"),
+            Tool::LibSeccomp => which::which("apt-get")
+                .map(|_| {
+                    format!(
+                        "libseccomp-dev:{} from Debian's archive, unpacked in the cache",
+                        arch.debian
+                    )
+                })
+                .map_err(|_| "`apt-get` is not on PATH".to_owned()),
+            Tool::Emulator => first_line_of(&format!("qemu-{}-static", arch.qemu), &["--version"]),
+            _ => return self.find(linkage),
+        };
+        found.map_err(|problem| ToolchainError {
+            problem,
+            fix: self.fix_for(target),
+        })
     }
 
     /// How to get it on Debian.
@@ -240,6 +294,9 @@ impl Tool {
                 "apt-get install libseccomp-dev (runc links it for seccomp support)"
             }
             Tool::StaticLibc => "apt-get install libc6-dev (static binaries link libc.a)",
+            Tool::Emulator => {
+                "apt-get install qemu-user-static (checks other architectures' binaries)"
+            }
         }
     }
 
@@ -266,12 +323,13 @@ impl Tool {
                 let version = first_line_of("pkg-config", &["--modversion", "libseccomp"]);
                 match (linkage, version) {
                     (Linkage::Static, Ok(v)) => {
-                        static_library("libseccomp.a").map(|p| format!("{v} ({p})"))
+                        static_library("gcc", "libseccomp.a").map(|p| format!("{v} ({p})"))
                     }
                     (_, found) => found,
                 }
             }
-            Tool::StaticLibc => static_library("libc.a"),
+            Tool::StaticLibc => static_library("gcc", "libc.a"),
+            Tool::Emulator => Ok("not needed for the host's own binaries".to_owned()),
         };
         found.map_err(|problem| self.missing(problem))
     }
@@ -289,19 +347,29 @@ fn first_line_of(program: &str, args: &[&str]) -> Result<String, String> {
         .map_err(|e| format!("{e}: {}", e.tail))
 }
 
-/// Where the C compiler finds a static library; it prints the bare name when it finds none.
-fn static_library(name: &str) -> Result<String, String> {
-    let path = first_line_of("gcc", &[&format!("-print-file-name={name}")])?;
+/// Where the C compiler `cc` finds a static library; it prints the bare name when it finds none.
+fn static_library(cc: &str, name: &str) -> Result<String, String> {
+    let path = first_line_of(cc, &[&format!("-print-file-name={name}")])?;
     if path.starts_with('/') && Utf8Path::new(&path).exists() {
         Ok(path)
     } else {
-        Err(format!("{name} not found by gcc"))
+        Err(format!("{name} not found by {cc}"))
     }
 }
 
 /// The C compiler's identity (`gcc --version`'s first line), part of every cgo build's cache key.
 pub fn c_compiler_version() -> String {
     first_line_of("gcc", &["--version"]).unwrap_or_else(|e| e)
+}
+
+/// The identity of the C compiler that builds for `target` (part of every cache key).
+pub fn c_compiler_version_for(target: &Target) -> String {
+    match target.architecture().filter(|_| !target.is_host()) {
+        Some(arch) => {
+            first_line_of(&format!("{}-gcc", arch.triplet), &["--version"]).unwrap_or_else(|e| e)
+        }
+        None => c_compiler_version(),
+    }
 }
 
 #[cfg(test)]

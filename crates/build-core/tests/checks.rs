@@ -123,3 +123,28 @@ fn a_planted_symlink_lock_is_refused() {
         "keep"
     );
 }
+
+#[test]
+fn a_binary_for_another_machine_than_the_target_is_named_with_its_machine() {
+    let built = Built {
+        name: "git",
+        path: dynamic_binary(),
+        toolchain: "test".into(),
+        tags: vec![],
+    };
+    let mut opts = options(Linkage::Dynamic);
+    opts.target = build_core::Target::parse("linux/arm64").unwrap();
+    let err = collect_artifact(&opts, "runc", &built).unwrap_err();
+    let BuildError::WrongMachine {
+        binary,
+        target,
+        machine,
+        ..
+    } = &err
+    else {
+        panic!("{err}")
+    };
+    assert_eq!((binary.as_str(), target.as_str()), ("git", "linux/arm64"));
+    assert_eq!(*machine, 62, "the host's x86-64 binary");
+    assert!(err.to_string().contains("not for linux/arm64"), "{err}");
+}

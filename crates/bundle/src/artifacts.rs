@@ -30,6 +30,8 @@ pub(crate) struct BuildEnv {
     pub(crate) cc: String,
     /// Built for a debugger.
     pub(crate) debug: bool,
+    /// The target's libraries, for cross builds.
+    pub(crate) sysroot: Option<build_core::sysroot::Sysroot>,
     /// The cache root (`artifacts/`, `work/`, `locks/` live under it).
     pub(crate) cache_root: Utf8PathBuf,
     /// One epoch for every embedded time.
@@ -157,6 +159,7 @@ pub(crate) fn build_component(
     opts.source_date_epoch = env.source_date_epoch;
     opts.go = Some(env.go.clone());
     opts.debug = env.debug;
+    opts.sysroot = env.sysroot.clone();
     opts.progress = env.progress.clone();
     let dirty = if source.dirty { "-dirty" } else { "" };
     env.progress.status(

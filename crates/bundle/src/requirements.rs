@@ -3,7 +3,7 @@
 use std::fmt;
 
 use build_core::toolchain::{Tool, ToolchainError};
-use build_core::{Component, Linkage};
+use build_core::{Component, Linkage, Target};
 
 /// One tool, and what was found for it.
 #[derive(Debug, Clone)]
@@ -23,11 +23,18 @@ impl fmt::Display for ToolCheck {
     }
 }
 
-/// Every tool `components` need for `linkage`, each once, in a stable order.
-pub fn check_tools(linkage: Linkage, components: &[&Component]) -> Vec<ToolCheck> {
+/// Every tool `components` need for `linkage` and `target`, each once, in a stable order:
+/// for another architecture, its cross compiler, libc and the emulator that checks the result.
+pub fn check_tools(linkage: Linkage, target: &Target, components: &[&Component]) -> Vec<ToolCheck> {
     let mut tools: Vec<Tool> = Vec::new();
-    for tool in components.iter().flat_map(|c| c.tools.iter().copied()) {
-        if tool.needed_for(linkage) && !tools.contains(&tool) {
+    let emulator = [Tool::Emulator];
+    for tool in components
+        .iter()
+        .flat_map(|c| c.tools.iter())
+        .chain(&emulator)
+        .copied()
+    {
+        if tool.needed_for_target(linkage, target) && !tools.contains(&tool) {
             tools.push(tool);
         }
     }
@@ -36,7 +43,7 @@ pub fn check_tools(linkage: Linkage, components: &[&Component]) -> Vec<ToolCheck
     std::thread::scope(|scope| {
         let asked: Vec<_> = tools
             .iter()
-            .map(|&tool| scope.spawn(move || (tool, tool.find(linkage))))
+            .map(|&tool| scope.spawn(move || (tool, tool.find_for(linkage, target))))
             .collect();
         asked
             .into_iter()
@@ -50,8 +57,12 @@ pub fn check_tools(linkage: Linkage, components: &[&Component]) -> Vec<ToolCheck
 }
 
 /// The checks that failed.
-pub fn missing_tools(linkage: Linkage, components: &[&Component]) -> Vec<ToolCheck> {
-    check_tools(linkage, components)
+pub fn missing_tools(
+    linkage: Linkage,
+    target: &Target,
+    components: &[&Component],
+) -> Vec<ToolCheck> {
+    check_tools(linkage, target, components)
         .into_iter()
         .filter(|c| c.found.is_err())
         .collect()

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use build_core::lock::FileLock;
 use build_core::progress::Progress;
 use build_core::source::{Origin, Source, SourceRequest};
-use build_core::toolchain::{GoToolchain, c_compiler_version};
+use build_core::toolchain::Tool;
+use build_core::toolchain::{GoToolchain, c_compiler_version_for};
 use build_core::{BuildError, Component, Linkage, Target, Upstream};
 use camino::Utf8PathBuf;
 
@@ -79,7 +80,7 @@ pub fn build_bundle(
         }
     }
     check_output_dir(&request.out, &plan.read_only_trees())?;
-    let missing = missing_tools(request.linkage, &request.components);
+    let missing = missing_tools(request.linkage, &request.target, &request.components);
     if !missing.is_empty() {
         return Err(BundleError::MissingTools { missing });
     }
@@ -131,11 +132,31 @@ pub fn build_bundle(
                 source,
             })?;
     }
+    // Another architecture's libseccomp, for the components that link it.
+    let needs_libraries = request
+        .components
+        .iter()
+        .any(|c| c.tools.contains(&Tool::LibSeccomp));
+    let sysroot = match (request.target.is_host(), needs_libraries) {
+        (false, true) => Some(
+            build_core::sysroot::prepare(plan.cache.root(), &request.target, progress.as_ref())
+                .map_err(|source| BuildError::Toolchain {
+                    component: "sysroot".into(),
+                    source,
+                })?,
+        ),
+        _ => None,
+    };
+    let mut cc = c_compiler_version_for(&request.target);
+    for package in sysroot.iter().flat_map(|s| &s.packages) {
+        cc.push_str(&format!(", {package}"));
+    }
     let env = BuildEnv {
         linkage: request.linkage,
         target: request.target.clone(),
         go,
-        cc: c_compiler_version(),
+        cc,
+        sysroot,
         debug: request.debug,
         cache_root: plan.cache.root().to_owned(),
         source_date_epoch: sources.values().map(|s| s.commit_time).max().unwrap_or(0),

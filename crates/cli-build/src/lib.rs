@@ -32,7 +32,7 @@ pub const COMPONENT: Component = Component {
         // `build/docker` is a symlink to this.
         outputs: &[("docker", "build/docker-linux-amd64")],
     }),
-    restarts: None,
+    restarts: &[],
     build,
 };
 

@@ -51,7 +51,10 @@ pub const COMPONENT: Component = Component {
             ("containerd-shim-runc-v2", "bin/containerd-shim-runc-v2"),
         ],
     }),
-    restarts: Some("containerd"),
+    restarts: &[
+        ("containerd", "containerd"),
+        ("containerd-shim-runc-v2", "containerd"),
+    ],
     build,
 };
 
@@ -80,8 +83,11 @@ pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
         opts.target.arch.as_str(),
         "mips" | "mipsle" | "mips64" | "mips64le" | "ppc64"
     );
+    // 32-bit ARM: static cgo containerd segfaults at start under qemu-arm here (checked with
+    // v2.3.3, --version); cgo is optional for containerd (pkcs11, btrfs), so it is off there.
+    let cgo = opts.target.arch != "arm";
     let daemon = |name, package| GoBinary {
-        cgo: true,
+        cgo,
         tags: vec!["urfave_cli_no_docs"],
         static_tags: vec!["osusergo", "netgo", "static_build"],
         stamps: stamps.clone(),

@@ -16,6 +16,7 @@
 //! ```
 
 mod dev;
+mod emulated;
 mod engine;
 mod error;
 mod isolation;
@@ -25,9 +26,10 @@ mod versions;
 mod watch;
 
 pub use dev::{
-    Daemon, DaemonStatus, Debugger, DevEngine, DevStatus, Network, Reload, UpOptions, develop,
-    find_delve,
+    Binary, Daemon, DaemonStatus, Debugger, DevEngine, DevStatus, Network, Reload, UpOptions,
+    develop, find_delve,
 };
+pub use emulated::smoke_emulated;
 pub use engine::Engine;
 pub use error::EngineError;
 pub use isolation::{check_machine, enter_private_network};

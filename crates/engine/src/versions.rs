@@ -2,14 +2,18 @@
 //! (as its recipe's descriptor describes it) and `docker version`'s view of the engine.
 
 use build_core::component::Stamps;
+use build_core::process::Captured;
 use bundle::Manifest;
 
 use crate::{Engine, EngineError};
 
+/// Runs one binary of a bundle with arguments (natively, or under an emulator).
+pub(crate) type RunBinary<'a> = dyn Fn(&str, &[&str]) -> Result<Captured, EngineError> + 'a;
+
 /// Each binary's version command, as its recipe's descriptor says, shows the manifest's
-/// version and commit.
+/// version and commit; `run` runs one binary of the bundle with arguments.
 pub(crate) fn binaries_show_stamps(
-    e: &mut Engine,
+    run: &RunBinary<'_>,
     manifest: &Manifest,
 ) -> Result<String, EngineError> {
     let mut problems = Vec::new();
@@ -24,10 +28,7 @@ pub(crate) fn binaries_show_stamps(
             commit: &recorded.commit,
         };
         for probe in component.version_probes {
-            let out = e
-                .command(probe.binary)
-                .args(probe.args.iter().copied())
-                .output()?;
+            let out = run(probe.binary, probe.args)?;
             let missing = probe.missing(stamps, &format!("{}{}", out.stdout, out.stderr));
             if missing.is_empty() {
                 checked += 1;

@@ -38,7 +38,7 @@ func flag(name string) string {
 
 func main() {
 	self := filepath.Base(os.Args[0])
-	if strings.Contains(os.Args[0], "broken/docker/") && self == "dockerd" {
+	if build == "broken" && self == "dockerd" {
 		fmt.Println("fixture dockerd: cannot start (as this test asks)")
 		os.Exit(3)
 	}
@@ -126,12 +126,36 @@ fn bundle(root: &Utf8Path, name: &str, build: &str) -> Utf8PathBuf {
     bundle
 }
 
-/// Replaces one binary of the bundle, as a republish does (a new file, not a rewrite).
+/// Replaces one binary of the bundle, as a republish does (a new file, not a rewrite, and a
+/// manifest listing every binary's checksum).
 fn install(bundle: &Utf8Path, daemon: &str, build: &str) {
     let dest = bundle.join("docker").join(daemon);
     let staged = bundle.join("docker").join(format!(".{daemon}.new"));
     std::fs::copy(fixture_daemon(build), &staged).unwrap();
     std::fs::rename(&staged, &dest).unwrap();
+    let files: Vec<serde_json::Value> = ["containerd", "dockerd"]
+        .iter()
+        .filter(|d| bundle.join("docker").join(d).exists())
+        .map(|d| {
+            let path = bundle.join("docker").join(d);
+            serde_json::json!({
+                "path": format!("docker/{d}"),
+                "sha256": build_core::digest::sha256_file(&path).unwrap(),
+                "size": std::fs::metadata(&path).unwrap().len(),
+            })
+        })
+        .collect();
+    let manifest = serde_json::json!({
+        "format": bundle::manifest::FORMAT,
+        "version": "29.7.2",
+        "linkage": "static",
+        "target": build_core::Target::host(),
+        "source_date_epoch": 0,
+        "bundle_key": "fixture",
+        "components": [],
+        "files": files,
+    });
+    std::fs::write(bundle.join("manifest.json"), manifest.to_string()).unwrap();
 }
 
 fn state() -> (tempfile::TempDir, Utf8PathBuf) {
@@ -258,7 +282,7 @@ fn up_returns_once_both_daemons_answer_and_down_leaves_nothing_but_the_data() {
 }
 
 #[test]
-fn restarting_one_daemon_leaves_the_other_running_and_picks_up_the_new_binary() {
+fn a_new_binary_restarts_only_its_daemon_and_the_same_one_restarts_nothing() {
     let (_dir, root) = state();
     let bundle = bundle(&root, "bundle", "1");
     let engine = DevEngine::at(root.join("state"));
@@ -268,9 +292,18 @@ fn restarting_one_daemon_leaves_the_other_running_and_picks_up_the_new_binary() 
     let containerd = pid_of(&engine, Daemon::Containerd).unwrap();
 
     install(&bundle, "containerd", "2");
-    engine
-        .restart(Daemon::Containerd, Duration::from_secs(30), &progress)
+    let path = bundle.join("docker/containerd");
+    let new = [engine::Binary {
+        name: "containerd".into(),
+        sha256: build_core::digest::sha256_file(&path).unwrap(),
+        path,
+    }];
+    let reload = engine
+        .apply(&new, Duration::from_secs(30), &progress)
         .unwrap();
+    assert_eq!(reload.changed, ["containerd"]);
+    assert_eq!(reload.restarted.len(), 1);
+    assert_eq!(reload.restarted[0].0, Daemon::Containerd);
     let status = engine.status();
     assert!(status.running(), "{status:?}");
     assert_ne!(pid_of(&engine, Daemon::Containerd), Some(containerd));
@@ -285,7 +318,15 @@ fn restarting_one_daemon_leaves_the_other_running_and_picks_up_the_new_binary() 
         "the restarted containerd is the new build"
     );
 
-    install(&bundle, "dockerd", "2");
+    // The same binaries again: nothing changed, nothing restarts.
+    let again = engine
+        .apply(&new, Duration::from_secs(30), &progress)
+        .unwrap();
+    assert!(
+        again.changed.is_empty() && again.restarted.is_empty(),
+        "{again:?}"
+    );
+
     engine
         .restart(Daemon::Dockerd, Duration::from_secs(30), &progress)
         .unwrap();
@@ -367,6 +408,7 @@ fn down_after_a_killed_up_or_a_reboot_cleans_stale_state_and_signals_nobody_else
 fn a_daemon_that_exits_at_start_is_named_with_its_log() {
     let (_dir, root) = state();
     let broken = bundle(&root, "broken", "1");
+    install(&broken, "dockerd", "broken");
     let engine = DevEngine::at(root.join("state"));
     let err = engine
         .up(&broken, &options(), &Recorded::default())

@@ -30,7 +30,7 @@ pub const COMPONENT: Component = Component {
             ("docker-proxy", "bundles/binary-daemon/docker-proxy"),
         ],
     }),
-    restarts: Some("dockerd"),
+    restarts: &[("dockerd", "dockerd")],
     build,
 };
 

@@ -23,7 +23,7 @@ pub const COMPONENT: Component = Component {
     supported: &["27.", "28.", "29."],
     // moby's `hack/make.sh binary` builds it with dockerd.
     upstream_build: None,
-    restarts: Some("dockerd"),
+    restarts: &[("docker-proxy", "dockerd")],
     build,
 };
 

@@ -43,7 +43,7 @@ pub const COMPONENT: Component = Component {
         env: &[],
         outputs: &[("runc", "runc")],
     }),
-    restarts: None,
+    restarts: &[],
     build,
 };
 

@@ -124,3 +124,32 @@ fn runc_1_2_gets_its_version_from_the_stamp_not_an_embedded_file() {
     assert!(out.contains("runc version 1.2.4\n"), "{out}");
     assert!(out.contains(&format!("commit: {}", fx.repo.head)), "{out}");
 }
+
+#[test]
+fn every_architecture_docker_ships_gets_runc_s_own_link_mode() {
+    let fx = FixtureBuild::pinned(Kind::Runc, Linkage::Static);
+    for (platform, static_pie) in [
+        ("linux/amd64", true),
+        ("linux/arm64", true),
+        ("linux/arm/v7", false),
+        ("linux/arm/v6", false),
+        ("linux/ppc64le", false),
+        ("linux/s390x", false),
+    ] {
+        let mut opts = fx.opts.clone();
+        opts.target = build_core::Target::parse(platform).unwrap();
+        let runc = runc_build::recipe(&opts).remove(0);
+        assert!(runc.cgo, "{platform}: libseccomp needs cgo");
+        // runc's Makefile: -static-pie only where Go supports it with external linking.
+        if static_pie {
+            assert_eq!(runc.static_buildmode, Some("pie"), "{platform}");
+            assert!(
+                runc.static_ldflags.contains(&"-extldflags -static-pie"),
+                "{platform}"
+            );
+        } else {
+            assert_eq!(runc.static_buildmode, None, "{platform}");
+            assert_eq!(runc.static_ldflags, ["-extldflags -static"], "{platform}");
+        }
+    }
+}

@@ -10,6 +10,9 @@ use std::fmt::Write as _;
 use camino::{Utf8Path, Utf8PathBuf};
 use git2::{Repository, Signature, Time};
 
+mod runc;
+use runc::{RUNC, RUNC_12};
+
 /// A fixture repository on disk.
 #[derive(Debug)]
 pub struct FixtureRepo {
@@ -224,47 +227,6 @@ pub fn pins_lock(repos: &[(Kind, &FixtureRepo)]) -> String {
     text
 }
 
-const RUNC: &[(&str, &str)] = &[
-    (
-        "go.mod",
-        "module github.com/opencontainers/runc\n\ngo 1.24.0\n",
-    ),
-    ("VERSION", "1.4.3\n"),
-    (
-        "main.go",
-        r#"// A cgo call, as runc's nsenter has: the static build must link C statically.
-package main
-
-// int fixture_answer(void) { return 42; }
-import "C"
-
-import (
-	_ "embed"
-	"fmt"
-	"os"
-	"strings"
-)
-
-//go:embed VERSION
-var version string
-
-var gitCommit = ""
-
-func main() {
-	if len(os.Args) > 1 && os.Args[1] == "--version" {
-		fmt.Println("runc version", strings.TrimSpace(version))
-		if gitCommit != "" {
-			fmt.Println("commit:", gitCommit)
-		}
-		fmt.Println("cgo:", int(C.fixture_answer()))
-		return
-	}
-	fmt.Println("fixture runc")
-}
-"#,
-    ),
-];
-
 const CONTAINERD: &[(&str, &str)] = &[
     (
         "go.mod",
@@ -307,11 +269,16 @@ const MOBY: &[(&str, &str)] = &[
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/moby/moby/v2/dockerversion"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "--validate" {
+		fmt.Println("configuration OK")
+		return
+	}
 	fmt.Printf("Docker version %s, build %s\n", dockerversion.Version, dockerversion.GitCommit)
 	fmt.Printf("built %s\n", dockerversion.BuildTime)
 }
@@ -438,41 +405,3 @@ fn containerd_files(module: &str, version: &str) -> Vec<(String, String)> {
         })
         .collect()
 }
-
-const RUNC_12: &[(&str, &str)] = &[
-    (
-        "go.mod",
-        "module github.com/opencontainers/runc\n\ngo 1.22\n",
-    ),
-    ("VERSION", "1.2.4\n"),
-    (
-        "main.go",
-        r#"// runc 1.2: the Makefile stamps main.version from VERSION; nothing embeds it.
-package main
-
-// int fixture_answer(void) { return 42; }
-import "C"
-
-import (
-	"fmt"
-	"os"
-)
-
-var version = "unknown"
-
-var gitCommit = ""
-
-func main() {
-	if len(os.Args) > 1 && os.Args[1] == "--version" {
-		fmt.Println("runc version", version)
-		if gitCommit != "" {
-			fmt.Println("commit:", gitCommit)
-		}
-		fmt.Println("cgo:", int(C.fixture_answer()))
-		return
-	}
-	fmt.Println("fixture runc")
-}
-"#,
-    ),
-];

@@ -31,7 +31,7 @@ pub const COMPONENT: Component = Component {
         env: &[],
         outputs: &[("docker-init", "build/tini-static")],
     }),
-    restarts: None,
+    restarts: &[],
     build,
 };
 

@@ -75,21 +75,24 @@ impl Bench {
 
     /// `xtask bundle --static` as its own process, with the bench's caches.
     fn bundle(&self, gocache: &Utf8Path, extra: &[String], log: &str) -> Result<f64> {
-        let mut cmd = LoggedCommand::new(self.xtask.as_str())
-            .args(["bundle", "--static", "--pins", self.pins.as_str()])
-            .arg("--cache")
-            .arg(self.root.join("dockyard-cache").as_str())
-            .arg("--out")
-            .arg(self.root.join("out").as_str())
-            .env("GOCACHE", gocache.as_str());
-        for m in &self.mirrors {
-            cmd = cmd.arg("--mirror").arg(m.as_str());
-        }
-        cmd = cmd.args(extra.iter().cloned());
+        let cmd = self.xtask("bundle", gocache).args(extra.iter().cloned());
         let started = Instant::now();
         cmd.run_logged(&self.log(log))
             .with_context(|| format!("dockyard bundle failed (log: {})", self.log(log)))?;
         Ok(started.elapsed().as_secs_f64())
+    }
+
+    /// `xtask VERB --static` with the bench's pins, mirrors and caches.
+    fn xtask(&self, verb: &str, gocache: &Utf8Path) -> LoggedCommand {
+        let mut cmd = LoggedCommand::new(self.xtask.as_str())
+            .args([verb, "--static", "--pins", self.pins.as_str()])
+            .args(["--cache", self.root.join("dockyard-cache").as_str()])
+            .args(["--out", self.root.join("out").as_str()])
+            .env("GOCACHE", gocache.as_str());
+        for m in &self.mirrors {
+            cmd = cmd.arg("--mirror").arg(m.as_str());
+        }
+        cmd
     }
 
     /// Every upstream entry point one after another in the scratch trees; returns the seconds.

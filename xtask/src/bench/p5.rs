@@ -39,27 +39,15 @@ pub(super) fn measure(
 
     let state = bench.root.join("engine");
     let log = bench.log("p5-dockyard-up");
-    let mut up = LoggedCommand::new(bench.xtask.as_str())
-        .args([
-            "up",
-            "--watch",
-            "--down-on-exit",
-            "--static",
-            "--pins",
-            bench.pins.as_str(),
-        ])
+    let up = bench
+        .xtask("up", gocaches.0)
+        .args(["--watch", "--down-on-exit"])
         .args([
             "--source".to_owned(),
             format!("moby={tree}"),
             "--state".into(),
             state.to_string(),
-        ])
-        .args(["--cache", bench.root.join("dockyard-cache").as_str()])
-        .args(["--out", bench.root.join("out").as_str()])
-        .env("GOCACHE", gocaches.0.as_str());
-    for m in &bench.mirrors {
-        up = up.arg("--mirror").arg(m.as_str());
-    }
+        ]);
     let handle = up.spawn_logged(&log)?;
     let watching = Watching {
         up: &handle,

@@ -41,14 +41,14 @@ pub(super) fn p5_section(dy: Spread, up: Spread, runs: usize) -> String {
     let ratio = dy.median / up.median;
     let verdict = if ratio <= 1.0 { "met" } else { "not met" };
     format!(
-        "## P5: edit → running engine
-
-         A `println` added to dockerd's `main` in a moby working tree, {runs} times. dockyard:          `up --watch --source moby=TREE`, from the save until the restarted dockerd answers          (debounce, rebuild of dockerd and docker-proxy, publish, restart). Upstream:          `hack/make.sh binary` after the same edit, the build alone.
-
-         | dockyard edit → dockerd answering | upstream `hack/make.sh binary` | ratio | goal |
-         |---|---|---|---|
-         | {:.2} s (min {:.2}, max {:.2}) | {:.2} s (min {:.2}, max {:.2}) | {ratio:.2}× | ≤ 1.0×: {verdict} |
-",
+        "## P5: edit → running engine\n\n\
+         A `println` added to dockerd's `main` in a moby working tree, {runs} times. dockyard: \
+         `up --watch --source moby=TREE`, from the save until the restarted dockerd answers \
+         (debounce, rebuild of dockerd and docker-proxy, publish, restart). Upstream: \
+         `hack/make.sh binary` after the same edit, the build alone.\n\n\
+         | dockyard edit → dockerd answering | upstream `hack/make.sh binary` | ratio | goal |\n\
+         |---|---|---|---|\n\
+         | {:.2} s (min {:.2}, max {:.2}) | {:.2} s (min {:.2}, max {:.2}) | {ratio:.2}× | ≤ 1.0×: {verdict} |\n",
         dy.median, dy.min, dy.max, up.median, up.min, up.max
     )
 }

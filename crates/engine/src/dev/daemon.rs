@@ -69,6 +69,11 @@ impl Layout {
         }
     }
 
+    /// The binaries the engine runs (see `binaries`).
+    pub(crate) fn bin(&self) -> Utf8PathBuf {
+        self.root.join("bin")
+    }
+
     pub(crate) fn data(&self) -> Utf8PathBuf {
         self.root.join("data")
     }
@@ -185,19 +190,6 @@ fn cmdline(pid: u32) -> Vec<String> {
 
 fn file_name(arg: &str) -> &str {
     arg.rsplit('/').next().unwrap_or(arg)
-}
-
-/// Whether `pid` runs another file than `binary` (one a republished bundle replaced): the
-/// inode behind `/proc/PID/exe` is compared, since a hard-linked unchanged binary keeps its.
-pub(crate) fn runs_another_binary(pid: u32, binary: &Utf8Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (
-        std::fs::metadata(format!("/proc/{pid}/exe")),
-        std::fs::metadata(binary),
-    ) {
-        (Ok(running), Ok(file)) => (running.dev(), running.ino()) != (file.dev(), file.ino()),
-        _ => false,
-    }
 }
 
 /// Not exited, and not a zombie waiting to be reaped.

@@ -6,6 +6,7 @@
 //! alone: `status` and `down` work after the starting process was killed or the machine
 //! rebooted (stale pid files, stale mounts).
 
+mod binaries;
 mod daemon;
 mod network;
 mod reload;
@@ -18,6 +19,7 @@ use build_core::progress::Progress;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
+pub use binaries::Binary;
 pub use daemon::Daemon;
 use daemon::{Layout, answers, processes, uptime};
 pub use network::find_delve;
@@ -171,14 +173,8 @@ impl DevEngine {
         let now = self.status();
         if now.running() {
             progress.status("Running", &format!("already, at {}", now.socket));
-            // The bundle was republished since: what runs an older binary starts again.
-            let bin = bundle.join("docker");
-            for d in now.daemons.iter().filter(|d| {
-                d.pid
-                    .is_some_and(|pid| daemon::runs_another_binary(pid, &bin.join(d.daemon.name())))
-            }) {
-                self.restart(d.daemon, options.timeout, progress)?;
-            }
+            // The bundle was rebuilt since: what runs an older binary starts again.
+            self.apply(&binaries::of_bundle(bundle)?, options.timeout, progress)?;
             return Ok(self.status());
         }
         let longest = self.layout.socket(Daemon::Containerd).as_str().len() + ".ttrpc".len();
@@ -197,6 +193,7 @@ impl DevEngine {
         ] {
             create_private_dir(&dir)?;
         }
+        binaries::install(&self.layout.bin(), &binaries::of_bundle(bundle)?)?;
         let record = UpRecord {
             bundle: bundle.to_owned(),
             network: options.network,
@@ -227,8 +224,8 @@ impl DevEngine {
         Ok(self.status())
     }
 
-    /// Stops `daemon` and starts it again from the recorded bundle (which may have been
-    /// republished since), in the engine's network; returns once it answers.
+    /// Stops `daemon` and starts it again from the engine's `bin/`, in the engine's network;
+    /// returns once it answers.
     pub fn restart(
         &self,
         daemon: Daemon,
@@ -281,8 +278,7 @@ impl DevEngine {
         if std::fs::symlink_metadata(&socket).is_ok() {
             std::fs::remove_file(&socket).map_err(EngineError::io("removing", &socket))?;
         }
-        let bin = record.bundle.join("docker");
-        let mut command = self.layout.command(daemon, &bin);
+        let mut command = self.layout.command(daemon, &self.layout.bin());
         let debugger = record.debuggers.iter().find(|d| d.daemon == daemon);
         if let Some(debugger) = debugger {
             command = command.run_by(
@@ -301,10 +297,7 @@ impl DevEngine {
         let under = debugger.map_or(String::new(), |d| {
             format!(" under Delve on 127.0.0.1:{}", d.port)
         });
-        progress.status(
-            "Starting",
-            &format!("{daemon} from {}{under}", record.bundle),
-        );
+        progress.status("Starting", &format!("{daemon} of {}{under}", record.bundle));
         let log = self.layout.log(daemon);
         let pid = command.spawn_daemon(&log)?;
         if daemon == Daemon::Containerd {
@@ -382,8 +375,10 @@ impl DevEngine {
                 std::fs::remove_file(&leftover).map_err(EngineError::io("removing", &leftover))?;
             }
         }
-        build_core::fs::remove_dir_all_if_exists(&l.run())
-            .map_err(EngineError::io("removing", l.run()))?;
+        for runtime in [l.run(), l.bin()] {
+            build_core::fs::remove_dir_all_if_exists(&runtime)
+                .map_err(EngineError::io("removing", runtime))?;
+        }
         if purge {
             build_core::fs::remove_dir_all_if_exists(self.root())
                 .map_err(EngineError::io("removing", self.root().to_owned()))?;

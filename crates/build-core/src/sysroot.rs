@@ -1,0 +1,158 @@
+//! The target's C libraries for cross builds: Debian's own packages for that architecture
+//! (`libseccomp-dev:arm64`), downloaded with apt and unpacked into a folder of the cache, so the
+//! host's dpkg is never changed (no `dpkg --add-architecture`). cgo finds them through
+//! `PKG_CONFIG_LIBDIR`, `CGO_CFLAGS` and `CGO_LDFLAGS`.
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::platform::Target;
+use crate::process::LoggedCommand;
+use crate::progress::Progress;
+use crate::toolchain::ToolchainError;
+
+/// What a ready sysroot holds: each package's `name=version`, one a line.
+const READY: &str = ".dockyard-sysroot";
+
+/// The packages whose libraries cgo links for every target (runc's libseccomp; its runtime
+/// package holds the shared library that the `-dev` package's link names).
+pub const PACKAGES: [&str; 2] = ["libseccomp-dev", "libseccomp2"];
+
+/// An unpacked sysroot of a target's libraries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sysroot {
+    /// The folder (`usr/lib/<triplet>/…` below it).
+    pub dir: Utf8PathBuf,
+    /// The packages it holds, `name=version`, for cache keys and the manifest.
+    pub packages: Vec<String>,
+}
+
+impl Sysroot {
+    /// The environment that makes cgo find the target's libraries here. The folder goes into
+    /// `CGO_CFLAGS`/`CGO_LDFLAGS`, which Go's build cache keys on (pkg-config's output is not,
+    /// so it must not name the folder), and is mapped out of debug information.
+    pub fn cgo_env(&self, target: &Target) -> Vec<(String, String)> {
+        let triplet = target.architecture().map_or("", |a| a.triplet);
+        let dir = &self.dir;
+        vec![
+            (
+                "PKG_CONFIG_LIBDIR".into(),
+                format!("{dir}/usr/lib/{triplet}/pkgconfig:{dir}/usr/share/pkgconfig"),
+            ),
+            (
+                "CGO_CFLAGS".into(),
+                format!("-O2 -g -I{dir}/usr/include -ffile-prefix-map={dir}=/sysroot"),
+            ),
+            (
+                "CGO_LDFLAGS".into(),
+                format!("-O2 -g -L{dir}/usr/lib/{triplet}"),
+            ),
+        ]
+    }
+}
+
+/// The sysroot of `target` under `cache/sysroots/`, downloaded and unpacked the first time
+/// (`apt-get download` with package lists of its own for that architecture).
+pub fn prepare(
+    cache: &Utf8Path,
+    target: &Target,
+    progress: &dyn Progress,
+) -> Result<Sysroot, ToolchainError> {
+    let arch = target.architecture().ok_or_else(|| ToolchainError {
+        problem: format!("no Debian architecture is known for {target}"),
+        fix: "build for one of the platforms Docker ships".into(),
+    })?;
+    let root = cache.join("sysroots");
+    let dir = root.join(arch.debian);
+    if let Ok(ready) = std::fs::read_to_string(dir.join(READY)) {
+        return Ok(Sysroot {
+            dir,
+            packages: ready.lines().map(str::to_owned).collect(),
+        });
+    }
+    let failed = |what: &str, e: &dyn std::fmt::Display| ToolchainError {
+        problem: format!("cannot {what} for {target}: {e}"),
+        fix: format!(
+            "check that apt can reach Debian's archive, or install {} and try again",
+            PACKAGES.map(|p| format!("{p}:{}", arch.debian)).join(" ")
+        ),
+    };
+    progress.status(
+        "Fetching",
+        &format!(
+            "{} for {target} (Debian's {} packages)",
+            PACKAGES.join(", "),
+            arch.debian
+        ),
+    );
+    let io = |e: std::io::Error| failed("prepare the sysroot", &e);
+    std::fs::create_dir_all(&root).map_err(io)?;
+    let work = tempfile::Builder::new()
+        .prefix(&format!(".tmp-{}-", arch.debian))
+        .tempdir_in(&root)
+        .map_err(io)?;
+    let work = crate::fs::utf8(work.keep()).map_err(io)?;
+    let result = fetch_into(&root, &work, arch.debian, &failed);
+    let packages = match result {
+        Ok(packages) => packages,
+        Err(e) => {
+            let _ = crate::fs::remove_dir_all_if_exists(&work);
+            return Err(e);
+        }
+    };
+    let unpacked = work.join("root");
+    std::fs::write(unpacked.join(READY), packages.join("\n")).map_err(io)?;
+    crate::fs::remove_dir_all_if_exists(&dir).map_err(io)?;
+    std::fs::rename(&unpacked, &dir).map_err(io)?;
+    let _ = crate::fs::remove_dir_all_if_exists(&work);
+    Ok(Sysroot { dir, packages })
+}
+
+fn fetch_into(
+    root: &Utf8Path,
+    work: &Utf8Path,
+    debian: &str,
+    failed: &dyn Fn(&str, &dyn std::fmt::Display) -> ToolchainError,
+) -> Result<Vec<String>, ToolchainError> {
+    // Lists of its own, for the host's sources with the target's architecture added.
+    let lists = root.join("apt-lists");
+    std::fs::create_dir_all(lists.join("partial")).map_err(|e| failed("prepare apt", &e))?;
+    let apt = |verb: &str| {
+        LoggedCommand::new("apt-get")
+            .args(["-q", "-o"])
+            .arg(format!("APT::Architectures::={debian}"))
+            .arg("-o")
+            .arg(format!("Dir::State::Lists={lists}"))
+            .arg(verb)
+            .cwd(work.to_owned())
+    };
+    let log = work.join("apt.log");
+    apt("update")
+        .run_logged(&log)
+        .map_err(|e| failed("update apt's package lists", &format!("{e}\n{}", e.tail)))?;
+    apt("download")
+        .args(PACKAGES.map(|p| format!("{p}:{debian}")))
+        .run_logged(&log)
+        .map_err(|e| failed("download the packages", &format!("{e}\n{}", e.tail)))?;
+    let mut packages = Vec::new();
+    let mut debs: Vec<Utf8PathBuf> = std::fs::read_dir(work)
+        .map_err(|e| failed("read the downloads", &e))?
+        .flatten()
+        .filter_map(|e| Utf8PathBuf::from_path_buf(e.path()).ok())
+        .filter(|p| p.extension() == Some("deb"))
+        .collect();
+    debs.sort();
+    for deb in &debs {
+        let field = |name: &str| {
+            LoggedCommand::new("dpkg-deb")
+                .args(["-f", deb.as_str(), name])
+                .read()
+                .map_err(|e| failed("read a package", &e))
+        };
+        packages.push(format!("{}={}", field("Package")?, field("Version")?));
+        LoggedCommand::new("dpkg-deb")
+            .args(["-x", deb.as_str(), work.join("root").as_str()])
+            .run_logged(&log)
+            .map_err(|e| failed("unpack a package", &e))?;
+    }
+    Ok(packages)
+}

@@ -1,0 +1,109 @@
+//! runc-shaped fixtures: 1.4 (VERSION embedded, cgo, libseccomp through pkg-config) and 1.2
+//! (`main.version` stamped by the Makefile).
+
+pub(crate) const RUNC: &[(&str, &str)] = &[
+    (
+        "go.mod",
+        "module github.com/opencontainers/runc\n\ngo 1.24.0\n",
+    ),
+    ("VERSION", "1.4.3\n"),
+    (
+        "main.go",
+        r#"// A cgo call, as runc's nsenter has: the static build must link C statically.
+package main
+
+// int fixture_answer(void) { return 42; }
+import "C"
+
+import (
+	_ "embed"
+	"fmt"
+	"os"
+	"strings"
+)
+
+//go:embed VERSION
+var version string
+
+var gitCommit = ""
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "--version" {
+		fmt.Println("runc version", strings.TrimSpace(version))
+		if gitCommit != "" {
+			fmt.Println("commit:", gitCommit)
+		}
+		fmt.Println("cgo:", int(C.fixture_answer()))
+		fmt.Println("libseccomp:", seccompVersion())
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "features" && seccompVersion() != "none" {
+		fmt.Printf(`{"linux":{"seccomp":{"enabled":true}},"annotations":{"io.github.seccomp.libseccomp.version":%q}}`+"\n", seccompVersion())
+		return
+	}
+	fmt.Println("fixture runc")
+}
+"#,
+    ),
+    (
+        "seccomp.go",
+        r#"//go:build seccomp
+
+// As runc's libcontainer/seccomp: libseccomp through pkg-config, statically in static builds.
+package main
+
+// #cgo pkg-config: libseccomp
+// #include <seccomp.h>
+import "C"
+
+import "fmt"
+
+func seccompVersion() string {
+	v := C.seccomp_version()
+	return fmt.Sprintf("%d.%d.%d", v.major, v.minor, v.micro)
+}
+"#,
+    ),
+    (
+        "noseccomp.go",
+        "//go:build !seccomp\n\npackage main\n\nfunc seccompVersion() string { return \"none\" }\n",
+    ),
+];
+
+pub(crate) const RUNC_12: &[(&str, &str)] = &[
+    (
+        "go.mod",
+        "module github.com/opencontainers/runc\n\ngo 1.22\n",
+    ),
+    ("VERSION", "1.2.4\n"),
+    (
+        "main.go",
+        r#"// runc 1.2: the Makefile stamps main.version from VERSION; nothing embeds it.
+package main
+
+// int fixture_answer(void) { return 42; }
+import "C"
+
+import (
+	"fmt"
+	"os"
+)
+
+var version = "unknown"
+
+var gitCommit = ""
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "--version" {
+		fmt.Println("runc version", version)
+		if gitCommit != "" {
+			fmt.Println("commit:", gitCommit)
+		}
+		fmt.Println("cgo:", int(C.fixture_answer()))
+		return
+	}
+	fmt.Println("fixture runc")
+}
+"#,
+    ),
+];

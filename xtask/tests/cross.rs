@@ -12,17 +12,6 @@ use common::{manifest, read, stderr, world, xtask};
 
 const AARCH64: u16 = 183;
 
-const BINARIES: [&str; 8] = [
-    "containerd",
-    "containerd-shim-runc-v2",
-    "ctr",
-    "docker",
-    "docker-init",
-    "docker-proxy",
-    "dockerd",
-    "runc",
-];
-
 fn require_cross_tools() {
     for tool in ["aarch64-linux-gnu-gcc", "qemu-aarch64-static"] {
         assert!(
@@ -60,7 +49,7 @@ fn an_arm64_bundle_is_cross_built_checked_under_qemu_and_reproducible() {
     );
     assert_eq!(manifest(&dir)["target"]["arch"], "arm64");
 
-    for binary in BINARIES {
+    for binary in bundle::all_binaries() {
         let bytes = read(&dir.join("docker").join(binary));
         let elf = goblin::elf::Elf::parse(&bytes).unwrap();
         assert_eq!(

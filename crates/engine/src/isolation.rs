@@ -33,6 +33,11 @@ pub fn enter_private_network() -> Result<(), EngineError> {
     if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
         return Err(EngineError::Namespace(std::io::Error::last_os_error()));
     }
+    loopback_up()
+}
+
+/// Brings up loopback in the calling thread's network namespace (a new one has it down).
+pub(crate) fn loopback_up() -> Result<(), EngineError> {
     let ip = which::which("ip").map_err(|_| EngineError::MissingProgram {
         program: "ip",
         fix: "apt-get install iproute2",

@@ -4,7 +4,6 @@
 
 use std::os::fd::AsRawFd;
 
-use build_core::process::LoggedCommand;
 use camino::Utf8PathBuf;
 
 use super::Network;
@@ -52,14 +51,7 @@ pub(crate) fn enter(layout: &Layout, network: Network) -> Result<(), EngineError
     if rc != 0 {
         return Err(EngineError::Namespace(std::io::Error::last_os_error()));
     }
-    let ip = which::which("ip").map_err(|_| EngineError::MissingProgram {
-        program: "ip",
-        fix: "apt-get install iproute2",
-    })?;
-    LoggedCommand::new(ip.to_string_lossy())
-        .args(["link", "set", "lo", "up"])
-        .read()?;
-    Ok(())
+    crate::isolation::loopback_up()
 }
 
 /// Delve's `dlv`: on `PATH`, else where `go install` puts it.

@@ -137,6 +137,12 @@ pub struct SourceArgs {
     /// commit when fetched.
     #[arg(long = "source", value_name = "COMPONENT=PATH|URL[@REF]", value_parser = parse_source)]
     pub sources: Vec<SourceFlag>,
+
+    /// Apply a patch (git format-patch output, or a unified diff read like `patch -p1`) onto
+    /// COMPONENT's pinned commit, after those that patches/COMPONENT/series lists beside the
+    /// pin file. Patched binaries show +patches.<hash> after their version.
+    #[arg(long = "patch", value_name = "COMPONENT=FILE", value_parser = parse_patch)]
+    pub patches: Vec<(Upstream, Utf8PathBuf)>,
 }
 
 /// `pins`.
@@ -353,6 +359,10 @@ fn parse_source(s: &str) -> Result<SourceFlag, String> {
         upstream,
         replacement,
     })
+}
+
+fn parse_patch(s: &str) -> Result<(Upstream, Utf8PathBuf), String> {
+    assignment(s).and_then(|(upstream, file)| Ok((upstream, absolute_path(file)?)))
 }
 
 fn parse_release(s: &str) -> Result<DockerVersion, String> {

@@ -65,7 +65,13 @@ pub(crate) fn source_plan(args: &SourceArgs) -> Result<SourcePlan> {
         .iter()
         .map(|s| (s.upstream, s.replacement.clone()))
         .collect();
-    Ok(SourcePlan::new(pins, cache, &mirrors, &replacements))
+    let patches_dir = args
+        .pins
+        .parent()
+        .map_or("patches".into(), |d| d.join("patches"));
+    let patches = bundle::patches::collect(&patches_dir, &args.patches)?;
+    let plan = SourcePlan::new(pins, cache, &mirrors, &replacements);
+    Ok(plan.with_patches(patches, &StatusLines::default()))
 }
 
 /// The bundle folder given, or the newest under `target/dockyard`.

@@ -97,17 +97,26 @@ impl BuildOptions {
         }
     }
 
-    /// `version`, plus `-dirty` for an override with uncommitted changes and [`DEBUG_MARKER`]
-    /// for a debug build.
+    /// `version` and [`BuildOptions::version_suffix`]: what binaries show as their version.
     pub fn version_dirty(&self) -> String {
-        let mut version = self.version.clone();
+        format!("{}{}", self.version, self.version_suffix())
+    }
+
+    /// What follows the version: `-dirty` for an override with uncommitted changes, the patch
+    /// set's marker (`+patches.1a2b3c4d`) for a patched tree, [`DEBUG_MARKER`] for a debug
+    /// build. Empty for a release build of a pin.
+    pub fn version_suffix(&self) -> String {
+        let mut suffix = String::new();
         if self.source.dirty {
-            version.push_str("-dirty");
+            suffix.push_str("-dirty");
+        }
+        if let Some(marker) = self.source.patch_marker() {
+            suffix.push_str(&marker);
         }
         if self.debug {
-            version.push_str(DEBUG_MARKER);
+            suffix.push_str(DEBUG_MARKER);
         }
-        version
+        suffix
     }
 
     /// The first `n` digits of the commit, plus `-dirty` for a dirty override.
@@ -218,6 +227,22 @@ pub enum BuildError {
     /// A built binary does not show what it was stamped with.
     #[error("{0}")]
     StampNotShown(Box<StampMismatch>),
+    /// A built binary crashed when asked for its version: it cannot run on its target.
+    #[error(
+        "{component}: `{command}` crashed instead of printing its version ({shows}): this build of {binary} does not start on {target}"
+    )]
+    Crashed {
+        /// The component.
+        component: String,
+        /// The binary.
+        binary: String,
+        /// The version command run.
+        command: String,
+        /// The target it was built for (`linux/arm/v7`).
+        target: String,
+        /// What it printed (first lines), or the signal.
+        shows: String,
+    },
     /// The output is not an ELF file.
     #[error("{component}: {source}")]
     Elf {

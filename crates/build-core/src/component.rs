@@ -136,8 +136,14 @@ pub fn verify_stamps(
     artifacts: &Artifacts,
     stamped: &[(&str, Vec<(&str, &str)>)],
 ) -> Result<(), BuildError> {
+    // A patched binary must show its patch marker; -dirty and +debug are accepted either way.
+    let version = format!(
+        "{}{}",
+        opts.version,
+        opts.source.patch_marker().unwrap_or_default()
+    );
     let stamps = Stamps {
-        version: &opts.version,
+        version: &version,
         commit: opts.source.commit.as_str(),
     };
     for probe in component.version_probes {
@@ -156,6 +162,21 @@ pub fn verify_stamps(
                 source: Box::new(source),
             })?;
         let shows = format!("{}{}", out.stdout, out.stderr);
+        let command = format!("{} {}", probe.binary, probe.args.join(" "));
+        let first_lines = |s: &str| s.trim().lines().take(4).collect::<Vec<_>>().join(" | ");
+        // Killed by a signal: natively no exit code; under qemu, its report of the guest's signal.
+        if out.code.is_none() || shows.contains("qemu: uncaught target signal") {
+            return Err(BuildError::Crashed {
+                component: component.name.to_owned(),
+                binary: probe.binary.to_owned(),
+                command,
+                target: opts.target.to_string(),
+                shows: match first_lines(&shows) {
+                    s if s.is_empty() => out.status.to_string(),
+                    s => s,
+                },
+            });
+        }
         let missing = probe.missing(stamps, &shows);
         if missing.is_empty() {
             continue;
@@ -170,10 +191,10 @@ pub fn verify_stamps(
         return Err(BuildError::StampNotShown(Box::new(StampMismatch {
             component: component.name.to_owned(),
             binary: probe.binary.to_owned(),
-            command: format!("{} {}", probe.binary, probe.args.join(" ")),
+            command,
             expected: missing,
             variables,
-            shows: shows.trim().lines().take(4).collect::<Vec<_>>().join(" | "),
+            shows: first_lines(&shows),
         })));
     }
     Ok(())

@@ -251,6 +251,7 @@ mod tests {
             content_id: "x".into(),
             commit_time: 0,
             origin: Origin::Cache,
+            patches: Vec::new(),
         };
         let mut opts = BuildOptions::new(source, "1.4.3", "/out".into(), "/work".into());
         opts.target = Target::parse(platform).unwrap();

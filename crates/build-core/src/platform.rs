@@ -43,6 +43,12 @@ pub struct Architecture {
     pub elf_machine: u16,
     /// 64-bit ELF.
     pub elf64: bool,
+    /// Whether a large Go program linked statically with cgo against Debian's glibc for it
+    /// starts. On 32-bit ARM it does not: binutils writes the addresses of glibc's ifunc
+    /// resolvers (Thumb code) without the Thumb bit, so start-up enters `memchr_ifunc` in ARM
+    /// state and crashes (dockerd and containerd 29.7.2 under qemu-arm here; on boards, moby/moby#42212).
+    /// A small cgo program such as runc happens to start, and is checked like every binary.
+    pub static_cgo: bool,
 }
 
 /// Every architecture of Docker's download tree (linux/static/stable/ARCH/).
@@ -56,6 +62,7 @@ pub const ARCHITECTURES: [Architecture; 6] = [
         qemu: "x86_64",
         elf_machine: 62,
         elf64: true,
+        static_cgo: true,
     },
     Architecture {
         goarch: "arm64",
@@ -66,6 +73,7 @@ pub const ARCHITECTURES: [Architecture; 6] = [
         qemu: "aarch64",
         elf_machine: 183,
         elf64: true,
+        static_cgo: true,
     },
     Architecture {
         goarch: "arm",
@@ -76,6 +84,7 @@ pub const ARCHITECTURES: [Architecture; 6] = [
         qemu: "arm",
         elf_machine: 40,
         elf64: false,
+        static_cgo: false,
     },
     Architecture {
         goarch: "arm",
@@ -86,6 +95,7 @@ pub const ARCHITECTURES: [Architecture; 6] = [
         qemu: "arm",
         elf_machine: 40,
         elf64: false,
+        static_cgo: false,
     },
     Architecture {
         goarch: "ppc64le",
@@ -96,6 +106,7 @@ pub const ARCHITECTURES: [Architecture; 6] = [
         qemu: "ppc64le",
         elf_machine: 21,
         elf64: true,
+        static_cgo: true,
     },
     Architecture {
         goarch: "s390x",
@@ -106,6 +117,7 @@ pub const ARCHITECTURES: [Architecture; 6] = [
         qemu: "s390x",
         elf_machine: 22,
         elf64: true,
+        static_cgo: true,
     },
 ];
 
@@ -165,6 +177,11 @@ impl Target {
     /// Whether binaries for it run here natively.
     pub fn is_host(&self) -> bool {
         *self == Target::host()
+    }
+
+    /// Whether optional cgo may be used in a static binary for it (see [`Architecture::static_cgo`]).
+    pub fn static_cgo(&self) -> bool {
+        self.architecture().is_none_or(|a| a.static_cgo)
     }
 
     /// `GOARM` (`7`), for `arm`.

@@ -12,7 +12,7 @@ use crate::pins::{Pin, Pins};
 use crate::platform::Linkage;
 use crate::process::LoggedCommand;
 use crate::progress::Recorded;
-use crate::source::{Mirror, SourceCache, SourceRequest};
+use crate::source::{Mirror, Patch, SourceCache, SourceRequest};
 use crate::upstream::Upstream;
 
 /// A fixture upstream, its prepared source and options to build it; all under one temp dir.
@@ -57,6 +57,26 @@ impl FixtureBuild {
             path: repo.path.clone(),
         };
         Self::prepare(dir, root, repo, &request, kind.version(), linkage)
+    }
+
+    /// Pins the `kind` fixture, commits `edit` on top, and builds the pin with that commit as a
+    /// format-patch (`dir/patches/0001.patch`) applied.
+    pub fn patched(kind: Kind, linkage: Linkage, edit: impl FnOnce(&FixtureRepo)) -> FixtureBuild {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = Utf8PathBuf::from_path_buf(dir.path().to_owned()).expect("utf-8 temp dir");
+        let mut repo = kind.create(&root.join("upstream"));
+        let pin = fixture_pin(kind, &repo);
+        edit(&repo);
+        repo.commit("the patch");
+        let file = root.join("patches/0001.patch");
+        std::fs::create_dir_all(root.join("patches")).expect("mkdir");
+        std::fs::write(&file, repo.format_patch()).expect("write patch");
+        let request = SourceRequest::Patched {
+            mirror: Some(Mirror::Path(repo.path.clone())),
+            patches: vec![Patch::read(&file).expect("read patch")],
+            pin: pin.clone(),
+        };
+        Self::prepare(dir, root, repo, &request, &pin.version, linkage)
     }
 
     fn prepare(

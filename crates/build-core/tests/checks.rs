@@ -16,6 +16,7 @@ fn options(linkage: Linkage) -> BuildOptions {
         content_id: "x".into(),
         commit_time: 0,
         origin: Origin::Cache,
+        patches: Vec::new(),
     };
     let mut opts = BuildOptions::new(
         source,

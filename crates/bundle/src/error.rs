@@ -50,6 +50,14 @@ pub enum BundleError {
         /// What needs it.
         why: &'static str,
     },
+    /// The patches folder holds something that is not a patch series.
+    #[error("patches {path}: {problem}")]
+    Patches {
+        /// The folder.
+        path: Utf8PathBuf,
+        /// What is wrong and what to do.
+        problem: String,
+    },
     /// The output folder cannot hold a bundle.
     #[error("output folder {path}: {problem}")]
     OutputDir {

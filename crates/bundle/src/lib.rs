@@ -40,6 +40,7 @@ mod error;
 mod install;
 pub mod manifest;
 mod output;
+pub mod patches;
 pub mod publish;
 pub mod requirements;
 mod run;

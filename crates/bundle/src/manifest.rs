@@ -2,6 +2,7 @@
 //! here only.
 
 use build_core::elf::LinkKind;
+use build_core::source::{Patch, marker};
 use build_core::{Linkage, Target, Upstream};
 use camino::Utf8Path;
 use serde::{Deserialize, Serialize};
@@ -58,8 +59,11 @@ pub struct ManifestComponent {
     /// another commit.
     #[serde(rename = "ref")]
     pub tag: Option<String>,
-    /// The version stamped.
+    /// The pinned version (binaries show it with [`ManifestComponent::stamped_version`]).
     pub version: String,
+    /// The patches applied onto the pinned commit, in order: each file's name and SHA-256.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub patches: Vec<Patch>,
     /// The commit built (for a working tree, its HEAD).
     pub commit: String,
     /// Built from a working tree with changes.
@@ -70,6 +74,18 @@ pub struct ManifestComponent {
     pub tags: Vec<String>,
     /// Its binaries.
     pub binaries: Vec<String>,
+}
+
+impl ManifestComponent {
+    /// The version its binaries show: the pinned one, and the patch set's marker when patched
+    /// (`1.4.3+patches.1a2b3c4d`).
+    pub fn stamped_version(&self) -> String {
+        format!(
+            "{}{}",
+            self.version,
+            marker(&self.patches).unwrap_or_default()
+        )
+    }
 }
 
 /// Where a component was built from.

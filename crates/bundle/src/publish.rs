@@ -199,6 +199,7 @@ fn manifest_component(c: &BuiltComponent) -> ManifestComponent {
         content_id: (c.provenance == Provenance::WorkingTree).then(|| c.source.content_id.clone()),
         tag: c.recorded_ref.clone(),
         version: c.pin.version.clone(),
+        patches: c.source.patches.clone(),
         commit: c.source.commit.to_string(),
         dirty: c.source.dirty,
         go: first

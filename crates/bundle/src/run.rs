@@ -280,10 +280,12 @@ fn provenance(plan: &SourcePlan, upstream: Upstream) -> Provenance {
 /// What the manifest may say a component's commit came from.
 fn recorded_ref(plan: &SourcePlan, upstream: Upstream) -> Option<String> {
     match plan.requests.iter().find(|r| r.upstream() == upstream)? {
-        SourceRequest::Pinned { pin, mirror } => match plan.tag_commit(pin, mirror.as_ref()) {
-            Some(tagged) if tagged != pin.commit => None,
-            _ => Some(pin.tag.clone()),
-        },
+        SourceRequest::Pinned { pin, mirror } | SourceRequest::Patched { pin, mirror, .. } => {
+            match plan.tag_commit(pin, mirror.as_ref()) {
+                Some(tagged) if tagged != pin.commit => None,
+                _ => Some(pin.tag.clone()),
+            }
+        }
         SourceRequest::Remote { reference, .. } => {
             Some(reference.clone().unwrap_or_else(|| "HEAD".into()))
         }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use build_core::pins::{CommitId, Pin, Pins};
 use build_core::progress::Progress;
-use build_core::source::{Mirror, Source, SourceCache, SourceRequest};
+use build_core::source::{Mirror, Patch, Source, SourceCache, SourceRequest};
 use build_core::{Component, Upstream};
 use camino::Utf8PathBuf;
 
@@ -75,6 +75,43 @@ impl SourcePlan {
         }
     }
 
+    /// Applies each upstream's `patches` onto its pin (see [`crate::patches::collect`]).
+    /// Patches apply to pins only: where a working tree or a fork replaces the pin, the
+    /// replacement is built as it is, and `progress` is told so.
+    pub fn with_patches(
+        mut self,
+        patches: Vec<(Upstream, Vec<Patch>)>,
+        progress: &dyn Progress,
+    ) -> SourcePlan {
+        for (upstream, patches) in patches {
+            let Some(request) = self.requests.iter_mut().find(|r| r.upstream() == upstream) else {
+                continue;
+            };
+            let names = patches
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            match request {
+                SourceRequest::Pinned { pin, mirror } => {
+                    *request = SourceRequest::Patched {
+                        pin: pin.clone(),
+                        mirror: mirror.take(),
+                        patches,
+                    };
+                }
+                SourceRequest::Patched { patches: applied, .. } => applied.extend(patches),
+                SourceRequest::Override { .. } | SourceRequest::Remote { .. } => progress.status(
+                    "Warning",
+                    &format!(
+                        "{upstream}: built from your replacement as it is; its patches ({names}) apply to the pinned commit only"
+                    ),
+                ),
+            }
+        }
+        self
+    }
+
     /// The release a bundle is named for: moby's version.
     pub fn release(&self) -> Result<String, BundleError> {
         self.pins
@@ -136,7 +173,9 @@ impl SourcePlan {
     /// built, and the manifest records the tag only when it names that commit.
     pub fn warn_about_moved_tags(&self, progress: &dyn Progress) {
         for request in &self.requests {
-            let SourceRequest::Pinned { pin, mirror } = request else {
+            let (SourceRequest::Pinned { pin, mirror }
+            | SourceRequest::Patched { pin, mirror, .. }) = request
+            else {
                 continue;
             };
             if let Some(tagged) = self.tag_commit(pin, mirror.as_ref())
@@ -167,6 +206,10 @@ impl SourcePlan {
             match request {
                 SourceRequest::Override { path, .. } => trees.push(path.clone()),
                 SourceRequest::Pinned {
+                    mirror: Some(Mirror::Path(p)),
+                    ..
+                }
+                | SourceRequest::Patched {
                     mirror: Some(Mirror::Path(p)),
                     ..
                 } => trees.push(p.clone()),

@@ -83,9 +83,8 @@ pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
         opts.target.arch.as_str(),
         "mips" | "mipsle" | "mips64" | "mips64le" | "ppc64"
     );
-    // 32-bit ARM: static cgo containerd segfaults at start under qemu-arm here (checked with
-    // v2.3.3, --version); cgo is optional for containerd (pkcs11, btrfs), so it is off there.
-    let cgo = opts.target.arch != "arm";
+    // cgo is optional for containerd (pkcs11, btrfs): off where static cgo binaries do not start.
+    let cgo = opts.linkage == Linkage::Dynamic || opts.target.static_cgo();
     let daemon = |name, package| GoBinary {
         cgo,
         tags: vec!["urfave_cli_no_docs"],

@@ -23,8 +23,9 @@ pub(crate) fn binaries_show_stamps(
             problems.push(format!("the manifest has no {}", component.name));
             continue;
         };
+        let version = recorded.stamped_version();
         let stamps = Stamps {
-            version: &recorded.version,
+            version: &version,
             commit: &recorded.commit,
         };
         for probe in component.version_probes {
@@ -76,6 +77,11 @@ fn version_mismatches(report: &serde_json::Value, manifest: &Manifest) -> Vec<St
             .map(|c| c.commit.clone())
             .unwrap_or_default()
     };
+    let version_of = |name: &str| {
+        component(name)
+            .map(|c| c.stamped_version())
+            .unwrap_or_default()
+    };
     let mut problems = Vec::new();
     let mut expect = |what: &str, got: &serde_json::Value, want: &str| {
         let got = got.as_str().unwrap_or("(missing)");
@@ -86,7 +92,7 @@ fn version_mismatches(report: &serde_json::Value, manifest: &Manifest) -> Vec<St
     expect(
         "client version",
         &report["Client"]["Version"],
-        &manifest.version,
+        &version_of("docker"),
     );
     expect(
         "client commit",
@@ -96,7 +102,7 @@ fn version_mismatches(report: &serde_json::Value, manifest: &Manifest) -> Vec<St
     expect(
         "engine version",
         &report["Server"]["Version"],
-        &manifest.version,
+        &version_of("dockerd"),
     );
     expect(
         "engine commit",
@@ -112,11 +118,6 @@ fn version_mismatches(report: &serde_json::Value, manifest: &Manifest) -> Vec<St
             .iter()
             .find(|c| c["Name"] == name)
             .cloned()
-            .unwrap_or_default()
-    };
-    let version_of = |name: &str| {
-        component(name)
-            .map(|c| c.version.clone())
             .unwrap_or_default()
     };
     expect(

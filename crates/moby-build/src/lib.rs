@@ -95,8 +95,10 @@ pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
         opts.target.arch.as_str(),
         "mips" | "mipsle" | "mips64" | "mips64le" | "ppc64"
     );
+    // cgo is optional for dockerd (btrfs and quota helpers): off where static cgo binaries do
+    // not start.
     vec![GoBinary {
-        cgo: true,
+        cgo: opts.linkage == Linkage::Dynamic || opts.target.static_cgo(),
         tags: line.tags.to_vec(),
         static_tags: STATIC_TAGS.to_vec(),
         stamps: stamps(opts),

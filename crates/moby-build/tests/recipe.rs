@@ -61,3 +61,22 @@ fn a_28_line_moby_builds_from_vendor_mod_with_docker_docker_stamps() {
         "nothing written into the tree"
     );
 }
+
+#[test]
+fn dockerd_uses_cgo_except_where_static_cgo_binaries_do_not_start() {
+    let fx = FixtureBuild::pinned(Kind::Moby, Linkage::Static);
+    for (platform, cgo) in [
+        ("linux/amd64", true),
+        ("linux/arm64", true),
+        ("linux/arm/v7", false),
+        ("linux/arm/v6", false),
+        ("linux/ppc64le", true),
+        ("linux/s390x", true),
+    ] {
+        let mut opts = fx.opts.clone();
+        opts.target = build_core::Target::parse(platform).unwrap();
+        assert_eq!(moby_build::recipe(&opts)[0].cgo, cgo, "{platform}, static");
+        opts.linkage = Linkage::Dynamic;
+        assert!(moby_build::recipe(&opts)[0].cgo, "{platform}, dynamic");
+    }
+}

@@ -57,8 +57,11 @@ pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
     let static_pie = matches!(arch, "amd64" | "arm64");
     let mut stamps = vec![("main.gitCommit".to_owned(), opts.commit_dirty(40))];
     // Before 1.3 main.go does not embed VERSION: the Makefile passes it as main.version.
+    // Since, VERSION is embedded and the Makefile's EXTRA_VERSION becomes main.extraVersion.
     if opts.release_line() < (1, 3) {
-        stamps.push(("main.version".to_owned(), opts.version.clone()));
+        stamps.push(("main.version".to_owned(), opts.version_dirty()));
+    } else if !opts.version_suffix().is_empty() {
+        stamps.push(("main.extraVersion".to_owned(), opts.version_suffix()));
     }
     vec![GoBinary {
         cgo: true,

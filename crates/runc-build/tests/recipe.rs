@@ -153,3 +153,49 @@ fn every_architecture_docker_ships_gets_runc_s_own_link_mode() {
         }
     }
 }
+
+#[test]
+fn a_binary_that_crashes_at_start_is_named_as_not_starting_not_as_a_stamp_error() {
+    // What 32-bit ARM's static cgo binaries did under qemu: killed before printing anything.
+    let fx = FixtureBuild::overridden(Kind::Runc, Linkage::Static, |repo| {
+        repo.write(
+            "crash.go",
+            "package main\n\nimport (\n\t\"os\"\n\t\"syscall\"\n)\n\nfunc init() {\n\tif len(os.Args) > 1 {\n\t\tsyscall.Kill(os.Getpid(), syscall.SIGKILL)\n\t}\n}\n",
+        );
+    });
+    let err = runc_build::build(&fx.opts).unwrap_err();
+    let BuildError::Crashed { binary, shows, .. } = &err else {
+        panic!("expected a crash, got {err}")
+    };
+    assert_eq!(binary, "runc");
+    assert!(shows.contains("signal: 9"), "{shows}");
+    let message = err.to_string();
+    assert!(
+        message.contains("`runc --version` crashed")
+            && message.contains("does not start on linux/"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_patched_runc_shows_the_patch_marker_after_its_pinned_version() {
+    let fx = FixtureBuild::patched(Kind::Runc, Linkage::Static, |repo| {
+        let main = std::fs::read_to_string(repo.path.join("main.go")).unwrap();
+        repo.write(
+            "main.go",
+            &main.replace("\"fixture runc\"", "\"patched runc\""),
+        );
+    });
+    let marker = fx.opts.source.patch_marker().unwrap();
+    let runc = runc_build::build(&fx.opts).unwrap().binaries.remove(0);
+    assert_eq!(run(&runc.path, &[]), "patched runc\n");
+    let version = run(&runc.path, &["--version"]);
+    assert!(
+        version.starts_with(&format!("runc version 1.4.3{marker}\n")),
+        "{version}"
+    );
+    assert!(
+        version.contains(&format!("commit: {}", fx.opts.source.commit)),
+        "{version}"
+    );
+}

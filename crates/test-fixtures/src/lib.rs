@@ -53,6 +53,15 @@ impl FixtureRepo {
         std::fs::remove_file(self.path.join(name)).expect("remove fixture file");
     }
 
+    /// HEAD as `git format-patch` writes it (mail header, message, diffstat, diff).
+    pub fn format_patch(&self) -> String {
+        let repo = Repository::open(&self.path).expect("open fixture");
+        let head = repo.head().and_then(|h| h.peel_to_commit()).expect("HEAD");
+        let email = git2::Email::from_commit(&head, &mut git2::EmailCreateOptions::new())
+            .expect("format-patch");
+        String::from_utf8(email.as_slice().to_vec()).expect("utf-8 patch")
+    }
+
     /// Commits everything in the working tree and returns the new HEAD.
     pub fn commit(&mut self, message: &str) -> String {
         self.commit_at(message, COMMIT_TIME)

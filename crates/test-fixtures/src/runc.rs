@@ -25,11 +25,14 @@ import (
 //go:embed VERSION
 var version string
 
+// A suffix for the version (runc 1.3 and later): -X main.extraVersion=….
+var extraVersion = ""
+
 var gitCommit = ""
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "--version" {
-		fmt.Println("runc version", strings.TrimSpace(version))
+		fmt.Println("runc version", strings.TrimSpace(version)+extraVersion)
 		if gitCommit != "" {
 			fmt.Println("commit:", gitCommit)
 		}

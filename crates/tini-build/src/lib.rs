@@ -40,15 +40,24 @@ pub const COMPONENT: Component = Component {
 /// Always `tini-static`, in dynamic builds too: dockerd bind-mounts docker-init into containers
 /// as their PID 1, where the image may have no libc at all.
 pub fn recipe(opts: &BuildOptions) -> CmakeTarget {
+    let mut header_strings = vec![(
+        "tiniConfig.h",
+        "TINI_GIT",
+        format!(" - git.{}", opts.commit_dirty(7)),
+    )];
+    // A patched tini says so where every patched binary does: right after its version.
+    if let Some(marker) = opts.source.patch_marker() {
+        header_strings.push((
+            "tiniConfig.h",
+            "TINI_VERSION",
+            format!("{}{marker}", opts.version),
+        ));
+    }
     CmakeTarget {
         target: "tini-static",
         name: "docker-init",
         defines: Vec::new(),
-        header_strings: vec![(
-            "tiniConfig.h",
-            "TINI_GIT",
-            format!(" - git.{}", opts.commit_dirty(7)),
-        )],
+        header_strings,
     }
 }
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::error::{git_err, io_err};
-use super::{Mirror, Origin, READY_MARKER, SourceCache, SourceError};
+use super::{Mirror, Origin, Patch, READY_MARKER, SourceCache, SourceError, checkout_name, patch};
 use crate::digest::hex;
 use crate::fs::{create_new, remove_dir_all_if_exists, utf8};
 use crate::pins::{CommitId, Pin};
@@ -19,35 +19,50 @@ use crate::progress::Progress;
 use crate::upstream::Upstream;
 
 impl SourceCache {
-    /// Writes the pinned tree into a new temporary folder beside the checkouts and verifies it.
+    /// Writes the pinned tree, with `patches` applied, into a new temporary folder beside the
+    /// checkouts and verifies it. The patches are applied in memory first: one that does not
+    /// apply fails before anything is written.
     pub(super) fn checkout_aside(
         &self,
         pin: &Pin,
         mirror: Option<&Mirror>,
+        patches: &[Patch],
         progress: &dyn Progress,
     ) -> Result<(tempfile::TempDir, Utf8PathBuf, i64, Origin), SourceError> {
         let (upstream, commit) = (pin.upstream, &pin.commit);
         let (repo, origin) = self.repository_with_commit(pin, mirror, progress)?;
+        let oid =
+            Oid::from_str(commit.as_str()).map_err(|e| git_err(upstream, "reading the pin", e))?;
+        let found = repo
+            .find_commit(oid)
+            .map_err(|e| git_err(upstream, "reading the commit", e))?;
+        let mut tree = found.tree_id();
+        if !patches.is_empty() {
+            progress.status(
+                "Patching",
+                &format!("{upstream} {commit} with {} patches", patches.len()),
+            );
+            tree = patch::apply(&repo, upstream, tree, patches)?;
+        }
         progress.status("Checking out", &format!("{upstream} {commit}"));
         let checkouts = self.root.join("checkouts");
         let tmp = tempfile::Builder::new()
-            .prefix(&format!(".tmp-{upstream}-{commit}-"))
+            .prefix(&format!(
+                ".tmp-{}-",
+                checkout_name(upstream, commit, patches)
+            ))
             .tempdir_in(&checkouts)
             .map_err(io_err("cannot create a temporary folder in", &checkouts))?;
         let tmp_dir = utf8(tmp.path().to_owned()).map_err(io_err("bad path", &self.root))?;
-        let commit_time = write_tree(&repo, upstream, commit, &tmp_dir)?;
-        verify_tree(&repo, upstream, commit, &tmp_dir)?;
-        Ok((tmp, tmp_dir, commit_time, origin))
+        write_tree(&repo, upstream, commit, tree, &tmp_dir)?;
+        verify_tree(&repo, upstream, commit, tree, &tmp_dir)?;
+        Ok((tmp, tmp_dir, found.time().seconds(), origin))
     }
 
     /// Leftovers of killed runs for this checkout. Safe: we hold its lock.
-    pub(super) fn remove_stale_temps(
-        &self,
-        upstream: Upstream,
-        commit: &CommitId,
-    ) -> Result<(), SourceError> {
+    pub(super) fn remove_stale_temps(&self, name: &str) -> Result<(), SourceError> {
         let dir = self.root.join("checkouts");
-        let prefix = format!(".tmp-{upstream}-{commit}-");
+        let prefix = format!(".tmp-{name}-");
         let entries = fs::read_dir(&dir).map_err(io_err("cannot read", &dir))?;
         for entry in entries.flatten() {
             if entry
@@ -75,22 +90,17 @@ fn is_safe_entry_name(name: &str) -> bool {
         || name == READY_MARKER)
 }
 
-/// Writes the commit's tree under `dir` (which must be empty): regular files, executables and
-/// symlinks, each created new so nothing is ever written through a link. Returns the commit time.
+/// Writes `tree` (the commit's, or its patched one) under `dir` (which must be empty): regular
+/// files, executables and symlinks, each created new so nothing is ever written through a link.
 fn write_tree(
     repo: &Repository,
     upstream: Upstream,
     commit: &CommitId,
+    tree: Oid,
     dir: &Utf8Path,
-) -> Result<i64, SourceError> {
-    let oid =
-        Oid::from_str(commit.as_str()).map_err(|e| git_err(upstream, "reading the pin", e))?;
-    let found = repo
-        .find_commit(oid)
-        .map_err(|e| git_err(upstream, "reading the commit", e))?;
-    let commit_time = found.time().seconds();
-    let tree = found
-        .tree()
+) -> Result<(), SourceError> {
+    let tree = repo
+        .find_tree(tree)
         .map_err(|e| git_err(upstream, "reading the commit", e))?;
     let mut stack = vec![(tree, dir.to_owned())];
     while let Some((tree, at)) = stack.pop() {
@@ -145,21 +155,19 @@ fn write_tree(
             }
         }
     }
-    Ok(commit_time)
+    Ok(())
 }
 
-/// Hashes every file under `dir` back to git blob ids and compares them with the commit's tree.
+/// Hashes every file under `dir` back to git blob ids and compares them with `tree`.
 fn verify_tree(
     repo: &Repository,
     upstream: Upstream,
     commit: &CommitId,
+    tree: Oid,
     dir: &Utf8Path,
 ) -> Result<(), SourceError> {
-    let oid =
-        Oid::from_str(commit.as_str()).map_err(|e| git_err(upstream, "reading the pin", e))?;
     let tree = repo
-        .find_commit(oid)
-        .and_then(|c| c.tree())
+        .find_tree(tree)
         .map_err(|e| git_err(upstream, "reading the commit", e))?;
     let mismatch = |file: &str| SourceError::CheckoutMismatch {
         upstream,

@@ -11,6 +11,9 @@ use crate::url::redact;
 /// Why a source could not be prepared. Every variant names the upstream and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
+    /// A patch that cannot be read or applied.
+    #[error(transparent)]
+    Patch(#[from] super::PatchError),
     /// A `--mirror` value that is refused before git sees it.
     #[error("mirror `{given}` refused: {why}")]
     BadMirror {

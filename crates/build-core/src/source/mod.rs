@@ -15,6 +15,7 @@
 mod checkout;
 mod error;
 mod fetch;
+mod patch;
 mod tags;
 mod working_tree;
 
@@ -34,6 +35,7 @@ use crate::url::{RepoUrl, redact};
 
 pub use error::SourceError;
 use error::io_err;
+pub use patch::{Patch, PatchError, SERIES, marker, patch_set_id};
 pub use tags::Tag;
 
 /// The name of the marker that makes a checkout trusted. Written last.
@@ -106,6 +108,16 @@ pub enum SourceRequest {
         /// The pin it replaces (for the version to stamp).
         pin: Pin,
     },
+    /// The pinned commit with patches applied in order, checked out on its own (the pinned
+    /// checkout stays as it is).
+    Patched {
+        /// The pin.
+        pin: Pin,
+        /// Where to get the commit instead of `pin.repository`.
+        mirror: Option<Mirror>,
+        /// Applied in this order; never empty.
+        patches: Vec<Patch>,
+    },
     /// A developer's working tree, used as it is (dirty or not).
     Override {
         /// The pin it replaces (for the version to stamp).
@@ -130,6 +142,7 @@ impl SourceRequest {
     pub fn pin(&self) -> &Pin {
         match self {
             SourceRequest::Pinned { pin, .. }
+            | SourceRequest::Patched { pin, .. }
             | SourceRequest::Remote { pin, .. }
             | SourceRequest::Override { pin, .. } => pin,
         }
@@ -188,6 +201,15 @@ pub struct Source {
     pub commit_time: i64,
     /// Where it came from.
     pub origin: Origin,
+    /// The patches applied onto `commit`, in order (none for most sources).
+    pub patches: Vec<Patch>,
+}
+
+impl Source {
+    /// What a patched tree's versions end with (`+patches.1a2b3c4d`); none when unpatched.
+    pub fn patch_marker(&self) -> Option<String> {
+        marker(&self.patches)
+    }
 }
 
 /// The on-disk cache of repositories and checkouts, shared by concurrent runs.
@@ -273,7 +295,19 @@ impl SourceCache {
     pub fn checkout_dir(&self, upstream: Upstream, commit: &CommitId) -> Utf8PathBuf {
         self.root
             .join("checkouts")
-            .join(format!("{upstream}-{commit}"))
+            .join(checkout_name(upstream, commit, &[]))
+    }
+
+    /// The checkout directory of a pinned commit with `patches` applied.
+    pub fn patched_checkout_dir(
+        &self,
+        upstream: Upstream,
+        commit: &CommitId,
+        patches: &[Patch],
+    ) -> Utf8PathBuf {
+        self.root
+            .join("checkouts")
+            .join(checkout_name(upstream, commit, patches))
     }
 
     /// Brings the requested source to disk, verified, and says where it is.
@@ -286,6 +320,11 @@ impl SourceCache {
             SourceRequest::Pinned { pin, mirror } => {
                 self.prepare_pinned(pin, mirror.as_ref(), progress)
             }
+            SourceRequest::Patched {
+                pin,
+                mirror,
+                patches,
+            } => self.prepare_checkout(pin, mirror.as_ref(), patches, progress),
             SourceRequest::Remote {
                 url,
                 reference,
@@ -310,21 +349,22 @@ impl SourceCache {
         request: &SourceRequest,
         progress: &dyn Progress,
     ) -> Result<Source, SourceError> {
-        if let SourceRequest::Pinned { pin, .. } = request {
-            let dir = self.checkout_dir(pin.upstream, &pin.commit);
-            if let Some(marker) = checkout::read_marker(&dir)
-                && marker.commit == pin.commit.as_str()
-            {
-                return Ok(Source {
-                    upstream: pin.upstream,
-                    dir,
-                    commit: pin.commit.clone(),
-                    dirty: false,
-                    content_id: pin.commit.to_string(),
-                    commit_time: marker.commit_time,
-                    origin: Origin::Cache,
-                });
-            }
+        let (pin, patches) = match request {
+            SourceRequest::Pinned { pin, .. } => (pin, &[][..]),
+            SourceRequest::Patched { pin, patches, .. } => (pin, &patches[..]),
+            _ => return self.prepare(request, progress),
+        };
+        let dir = self.patched_checkout_dir(pin.upstream, &pin.commit, patches);
+        if let Some(marker) = checkout::read_marker(&dir)
+            && marker.commit == pin.commit.as_str()
+        {
+            return Ok(pinned_source(
+                pin,
+                dir,
+                patches,
+                marker.commit_time,
+                Origin::Cache,
+            ));
         }
         self.prepare(request, progress)
     }
@@ -335,25 +375,28 @@ impl SourceCache {
         mirror: Option<&Mirror>,
         progress: &dyn Progress,
     ) -> Result<Source, SourceError> {
+        self.prepare_checkout(pin, mirror, &[], progress)
+    }
+
+    /// The pinned tree, patched when `patches` are given, in its own verified checkout.
+    fn prepare_checkout(
+        &self,
+        pin: &Pin,
+        mirror: Option<&Mirror>,
+        patches: &[Patch],
+        progress: &dyn Progress,
+    ) -> Result<Source, SourceError> {
         let upstream = pin.upstream;
         let commit = &pin.commit;
-        let final_dir = self.checkout_dir(upstream, commit);
-        let lock_path = self
-            .root
-            .join("locks")
-            .join(format!("{upstream}-{commit}.lock"));
+        let name = checkout_name(upstream, commit, patches);
+        let final_dir = self.root.join("checkouts").join(&name);
+        let lock_path = self.root.join("locks").join(format!("{name}.lock"));
         let _lock = FileLock::acquire(&lock_path, &format!("the {upstream} checkout"), progress)
             .map_err(io_err("cannot lock", &lock_path))?;
-        self.remove_stale_temps(upstream, commit)?;
+        self.remove_stale_temps(&name)?;
 
-        let source = |origin, commit_time| Source {
-            upstream,
-            dir: final_dir.clone(),
-            commit: commit.clone(),
-            dirty: false,
-            content_id: commit.to_string(),
-            commit_time,
-            origin,
+        let source = |origin, commit_time| {
+            pinned_source(pin, final_dir.clone(), patches, commit_time, origin)
         };
         match checkout::read_marker(&final_dir) {
             Some(marker)
@@ -382,13 +425,15 @@ impl SourceCache {
             None => {}
         }
 
-        let (tmp, tmp_dir, commit_time, origin) = match self.checkout_aside(pin, mirror, progress) {
+        let (tmp, tmp_dir, commit_time, origin) = match self
+            .checkout_aside(pin, mirror, patches, progress)
+        {
             // A damaged cache repository (truncated or deleted objects): start it afresh once.
             Err(e @ (SourceError::Git { .. } | SourceError::CheckoutMismatch { .. })) => {
                 let repo_dir = self.repository_dir(pin.repository.as_str());
                 progress.status("Repairing", &format!("{upstream} cache {repo_dir}: {e}"));
                 remove_dir_all_if_exists(&repo_dir).map_err(io_err("cannot remove", &repo_dir))?;
-                self.checkout_aside(pin, mirror, progress)?
+                self.checkout_aside(pin, mirror, patches, progress)?
             }
             other => other?,
         };
@@ -397,5 +442,42 @@ impl SourceCache {
         fs::rename(&kept, &final_dir)
             .map_err(io_err("cannot move the checkout into", &final_dir))?;
         Ok(source(origin, commit_time))
+    }
+}
+
+/// `runc-<commit>`, or `runc-<commit>+patches.<16 hex>` for a patched tree.
+fn checkout_name(upstream: Upstream, commit: &CommitId, patches: &[Patch]) -> String {
+    if patches.is_empty() {
+        format!("{upstream}-{commit}")
+    } else {
+        format!(
+            "{upstream}-{commit}+patches.{}",
+            &patch_set_id(patches)[..16]
+        )
+    }
+}
+
+/// A pinned (perhaps patched) checkout as a [`Source`]: a patched tree's content is the commit
+/// and the patch set, so every key built from it covers the patches.
+fn pinned_source(
+    pin: &Pin,
+    dir: Utf8PathBuf,
+    patches: &[Patch],
+    commit_time: i64,
+    origin: Origin,
+) -> Source {
+    Source {
+        upstream: pin.upstream,
+        dir,
+        commit: pin.commit.clone(),
+        dirty: false,
+        content_id: if patches.is_empty() {
+            pin.commit.to_string()
+        } else {
+            format!("{}+patches.{}", pin.commit, patch_set_id(patches))
+        },
+        commit_time,
+        origin,
+        patches: patches.to_vec(),
     }
 }

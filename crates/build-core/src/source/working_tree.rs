@@ -129,6 +129,7 @@ pub(super) fn prepare_override(
         origin: Origin::Override {
             path: root.to_string(),
         },
+        patches: Vec::new(),
     })
 }
 

@@ -178,8 +178,9 @@ fn dockyard_flags() -> BTreeSet<String> {
         }
         let text = std::fs::read_to_string(path).unwrap();
         for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
+            // A flag is `--` and a name (`---` is a snapshot's header rule, not a flag).
             if let Some(flag) = word.strip_prefix("--")
-                && !flag.is_empty()
+                && flag.starts_with(|c: char| c.is_ascii_alphabetic())
                 && !["help", "version"].contains(&flag)
             {
                 flags.insert(format!("--{flag}"));

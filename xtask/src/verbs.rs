@@ -156,12 +156,7 @@ pub(crate) fn built_binaries(args: &BundleArgs) -> Result<Vec<engine::Binary>> {
         bail!("a bundle was published where only binaries were asked for");
     };
     let artifacts = built.iter().flat_map(|b| &b.artifacts.binaries);
-    let binary = |a: &build_core::Artifact| engine::Binary {
-        name: a.name.clone(),
-        path: a.path.clone(),
-        sha256: a.sha256.clone(),
-    };
-    Ok(artifacts.map(binary).collect())
+    Ok(artifacts.map(engine::Binary::from).collect())
 }
 
 fn build(

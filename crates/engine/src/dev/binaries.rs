@@ -24,6 +24,16 @@ pub struct Binary {
     pub sha256: String,
 }
 
+impl From<&build_core::Artifact> for Binary {
+    fn from(built: &build_core::Artifact) -> Binary {
+        Binary {
+            name: built.name.clone(),
+            path: built.path.clone(),
+            sha256: built.sha256.clone(),
+        }
+    }
+}
+
 /// The binaries of a bundle folder, with the checksums its manifest records.
 pub(crate) fn of_bundle(bundle: &Utf8Path) -> Result<Vec<Binary>, EngineError> {
     let manifest = Manifest::read(bundle)?;

@@ -40,7 +40,11 @@ impl SourceCache {
         if !patches.is_empty() {
             progress.status(
                 "Patching",
-                &format!("{upstream} {commit} with {} patches", patches.len()),
+                &format!(
+                    "{upstream} {commit} with {} patch{}",
+                    patches.len(),
+                    if patches.len() == 1 { "" } else { "es" }
+                ),
             );
             tree = patch::apply(&repo, upstream, tree, patches)?;
         }

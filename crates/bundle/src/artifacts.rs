@@ -165,9 +165,10 @@ pub(crate) fn build_component(
     env.progress.status(
         "Building",
         &format!(
-            "{} {} ({}{dirty}, {})",
+            "{} {}{} ({}{dirty}, {})",
             component.name,
             pin.version,
+            source.patch_marker().unwrap_or_default(),
             source.commit.short(12),
             source.origin
         ),

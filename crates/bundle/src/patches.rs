@@ -64,3 +64,52 @@ pub fn collect(
     }
     Ok(all)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder() -> (tempfile::TempDir, Utf8PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Utf8PathBuf::from_path_buf(dir.path().to_owned()).unwrap();
+        (dir, root)
+    }
+
+    #[test]
+    fn the_series_comes_first_then_the_given_files_and_unpatched_upstreams_are_left_out() {
+        let (_dir, root) = folder();
+        std::fs::create_dir_all(root.join("runc")).unwrap();
+        std::fs::write(root.join("runc/series"), "b.patch\na.patch\n").unwrap();
+        for name in ["runc/b.patch", "runc/a.patch", "extra.diff"] {
+            std::fs::write(root.join(name), name).unwrap();
+        }
+        let all = collect(&root, &[(Upstream::Runc, root.join("extra.diff"))]).unwrap();
+        assert_eq!(all.len(), 1);
+        let (upstream, patches) = &all[0];
+        assert_eq!(*upstream, Upstream::Runc);
+        let names: Vec<&str> = patches.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["b.patch", "a.patch", "extra.diff"]);
+        assert!(collect(&root.join("none"), &[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_folder_for_a_component_built_from_another_source_names_that_source() {
+        let (_dir, root) = folder();
+        std::fs::create_dir_all(root.join("proxy")).unwrap();
+        let err = collect(&root, &[]).unwrap_err().to_string();
+        assert!(
+            err.contains("proxy is built from moby's source")
+                && err.contains(root.join("moby").as_str()),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_patch_folder_without_a_series_is_refused_not_skipped() {
+        let (_dir, root) = folder();
+        std::fs::create_dir_all(root.join("runc")).unwrap();
+        std::fs::write(root.join("runc/0001.patch"), "").unwrap();
+        let err = collect(&root, &[]).unwrap_err().to_string();
+        assert!(err.contains("no `series` file"), "{err}");
+    }
+}

@@ -3,6 +3,7 @@
 use camino::Utf8PathBuf;
 use serde::{Deserialize, Serialize};
 
+use crate::clib::CLibrary;
 use crate::elf::LinkKind;
 
 /// One built binary.
@@ -22,6 +23,9 @@ pub struct Artifact {
     pub toolchain: String,
     /// The build tags it was built with (empty for C).
     pub tags: Vec<String>,
+    /// The C libraries it links (none for a Go binary built without cgo).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub c_libraries: Vec<CLibrary>,
 }
 
 /// The binaries one component produced.

@@ -339,6 +339,7 @@ pub fn collect_artifact(
         link,
         toolchain: built.toolchain.clone(),
         tags: built.tags.clone(),
+        c_libraries: built.c_libraries.clone(),
     })
 }
 
@@ -353,6 +354,8 @@ pub struct Built<'a> {
     pub toolchain: String,
     /// Build tags used.
     pub tags: Vec<String>,
+    /// The C libraries linked.
+    pub c_libraries: Vec<crate::clib::CLibrary>,
 }
 
 /// Collects several binaries into [`Artifacts`].

@@ -128,6 +128,7 @@ pub fn build(
         path: out,
         toolchain: "cmake".into(),
         tags: Vec::new(),
+        c_libraries: crate::clib::linked(&opts.target, opts.sysroot.as_ref(), false),
     };
     let artifacts = collect_artifacts(opts, component, [built])?;
     let defines = target.header_strings.iter();

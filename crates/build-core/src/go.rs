@@ -80,6 +80,14 @@ pub fn build(
         Some(go) => go.clone(),
         None => GoToolchain::find().map_err(toolchain)?,
     };
+    let seccomp = descriptor
+        .tools
+        .contains(&crate::toolchain::Tool::LibSeccomp);
+    let c_libraries = if binaries.iter().any(|b| b.cgo) {
+        crate::clib::linked(&opts.target, opts.sysroot.as_ref(), seccomp)
+    } else {
+        Vec::new()
+    };
     let mut outputs = Vec::new();
     for binary in binaries {
         go.check_module(&opts.source.dir, binary.module_file)
@@ -103,6 +111,11 @@ pub fn build(
                 .into_iter()
                 .map(str::to_owned)
                 .collect(),
+            c_libraries: if binary.cgo {
+                c_libraries.clone()
+            } else {
+                Vec::new()
+            },
         });
     }
     let artifacts = collect_artifacts(opts, component, outputs)?;

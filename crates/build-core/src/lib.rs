@@ -22,6 +22,8 @@
 pub mod archive;
 pub mod artifact;
 pub mod build;
+pub mod buildinfo;
+pub mod clib;
 pub mod cmake;
 pub mod component;
 pub mod digest;

@@ -41,6 +41,7 @@ fn a_binary_that_should_be_static_but_is_not_is_named_with_what_it_links() {
         path: dynamic_binary(),
         toolchain: "test".into(),
         tags: vec![],
+        c_libraries: vec![],
     };
     let err = collect_artifact(&options(Linkage::Static), "runc", &built).unwrap_err();
     let BuildError::NotStatic {
@@ -84,6 +85,7 @@ fn a_dynamic_build_accepts_it_and_records_its_checksum() {
         path: path.clone(),
         toolchain: "test".into(),
         tags: vec![],
+        c_libraries: vec![],
     };
     let artifact = collect_artifact(&options(Linkage::Dynamic), "runc", &built).unwrap();
     assert_eq!(
@@ -100,6 +102,7 @@ fn a_missing_output_is_an_error_not_a_gap() {
         path: "/nonexistent/runc".into(),
         toolchain: "go".into(),
         tags: vec![],
+        c_libraries: vec![],
     };
     let err = collect_artifact(&options(Linkage::Static), "runc", &built).unwrap_err();
     assert!(matches!(err, BuildError::MissingOutput { .. }), "{err}");
@@ -132,6 +135,7 @@ fn a_binary_for_another_machine_than_the_target_is_named_with_its_machine() {
         path: dynamic_binary(),
         toolchain: "test".into(),
         tags: vec![],
+        c_libraries: vec![],
     };
     let mut opts = options(Linkage::Dynamic);
     opts.target = build_core::Target::parse("linux/arm64").unwrap();

@@ -120,6 +120,15 @@ pub enum BundleError {
         /// What it hashes to.
         found: String,
     },
+    /// The SBOM could not read what a binary is made of.
+    #[error("cannot describe {binary} in the SBOM: {source}")]
+    Sbom {
+        /// The binary.
+        binary: String,
+        /// Why its build information could not be read.
+        #[source]
+        source: build_core::toolchain::ToolchainError,
+    },
     /// There is no bundle where one was looked for.
     #[error("no bundles in {root}")]
     NoBundle {

@@ -44,6 +44,7 @@ pub mod patches;
 pub mod publish;
 pub mod requirements;
 mod run;
+pub mod sbom;
 mod sources;
 pub mod systemd;
 mod tgz;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::BundleError;
 
 /// Bumped when the bundle's layout or a cache format changes.
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 
 /// The file name, in the bundle folder.
 pub const MANIFEST: &str = "manifest.json";

@@ -130,12 +130,13 @@ pub fn publish(
         bundle.source_date_epoch,
         member_cache,
     )?;
-    files.push(ManifestFile {
+    let tgz = ManifestFile {
         path: tgz_name,
         sha256,
         size,
         link: None,
-    });
+    };
+    files.push(tgz.clone());
 
     let units = staging.join("systemd");
     std::fs::create_dir(&units).map_err(BundleError::io("creating", &units))?;
@@ -151,6 +152,16 @@ pub fn publish(
         });
     }
 
+    // Written after every file it describes, before the manifest that lists it.
+    let components: Vec<ManifestComponent> =
+        bundle.components.iter().map(manifest_component).collect();
+    files.push(crate::sbom::write(
+        &staging,
+        bundle,
+        &components,
+        &tgz,
+        &key,
+    )?);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let manifest = Manifest {
         format: FORMAT,
@@ -160,7 +171,7 @@ pub fn publish(
         source_date_epoch: bundle.source_date_epoch,
         debug: bundle.debug,
         bundle_key: key,
-        components: bundle.components.iter().map(manifest_component).collect(),
+        components,
         files,
     };
     let sums = staging.join("SHA256SUMS");

@@ -151,6 +151,11 @@ pub fn build_bundle(
     for package in sysroot.iter().flat_map(|s| &s.packages) {
         cc.push_str(&format!(", {package}"));
     }
+    // The packages of the C libraries linked: a newer libseccomp-dev builds another runc.
+    for lib in build_core::clib::linked(&request.target, sysroot.as_ref(), needs_libraries) {
+        let version = lib.package_version.as_deref().unwrap_or("unknown");
+        cc.push_str(&format!(", {}={version}", lib.package));
+    }
     let env = BuildEnv {
         linkage: request.linkage,
         target: request.target.clone(),

@@ -58,6 +58,9 @@ pub fn verify(dir: &Utf8Path) -> Result<usize, BundleError> {
             ));
         }
     }
+    if manifest.format >= 4 {
+        crate::sbom::check(dir, &listed)?;
+    }
     let docker = dir.join("docker");
     for entry in std::fs::read_dir(&docker).map_err(BundleError::io("reading", &docker))? {
         let entry = entry.map_err(BundleError::io("reading", &docker))?;

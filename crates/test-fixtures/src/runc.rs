@@ -4,7 +4,17 @@
 pub(crate) const RUNC: &[(&str, &str)] = &[
     (
         "go.mod",
-        "module github.com/opencontainers/runc\n\ngo 1.24.0\n",
+        "module github.com/opencontainers/runc\n\ngo 1.24.0\n\nrequire example.com/fixture/units v0.3.1\n",
+    ),
+    // One vendored module, so the binary's build information lists a dependency (as runc's
+    // 23 do), built from vendor/ with -mod=vendor like the real ones.
+    (
+        "vendor/modules.txt",
+        "# example.com/fixture/units v0.3.1\n## explicit; go 1.22\nexample.com/fixture/units\n",
+    ),
+    (
+        "vendor/example.com/fixture/units/units.go",
+        "// Package units names sizes.\npackage units\n\n// Name is a size's name.\nfunc Name() string { return \"bytes\" }\n",
     ),
     ("VERSION", "1.4.3\n"),
     (
@@ -20,6 +30,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"example.com/fixture/units"
 )
 
 //go:embed VERSION
@@ -46,6 +58,9 @@ func main() {
 	}
 	fmt.Println("fixture runc")
 }
+
+// As runc's many imports: the module is in the binary's build information.
+var _ = units.Name
 "#,
     ),
     (

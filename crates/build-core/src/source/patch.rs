@@ -90,6 +90,11 @@ pub enum PatchError {
 }
 
 impl Patch {
+    /// Its bytes, as read.
+    pub fn bytes(&self) -> &[u8] {
+        &self.text
+    }
+
     /// Reads one patch file (paths in it stripped of one leading component, like `patch -p1`).
     pub fn read(path: &Utf8Path) -> Result<Patch, PatchError> {
         let name = path.file_name().unwrap_or(path.as_str()).to_owned();

@@ -1,0 +1,117 @@
+//! The C libraries that cgo and C builds link, and the Debian packages that provided them:
+//! what a bill of materials must name and a cache key must cover (a newer `libseccomp-dev`
+//! changes runc's bytes).
+
+use serde::{Deserialize, Serialize};
+
+use crate::platform::Target;
+use crate::process::LoggedCommand;
+use crate::sysroot::Sysroot;
+
+/// One C library linked into a binary.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CLibrary {
+    /// `glibc`, `libseccomp`.
+    pub name: String,
+    /// The library's own release (`2.36`), read off its package's version; none when no
+    /// package is known (not a Debian machine).
+    pub version: Option<String>,
+    /// The package that provided its headers and library (`libc6-dev`, `libseccomp-dev:arm64`).
+    pub package: String,
+    /// That package's version (`2.36-9+deb12u14`).
+    pub package_version: Option<String>,
+}
+
+/// The C libraries a build for `target` links: glibc always, and libseccomp when `seccomp`.
+/// The host's come from its installed packages; another architecture's libseccomp comes from
+/// the sysroot dockyard unpacked.
+pub fn linked(target: &Target, sysroot: Option<&Sysroot>, seccomp: bool) -> Vec<CLibrary> {
+    let cross = target.architecture().filter(|_| !target.is_host());
+    let glibc = match cross {
+        Some(arch) => format!("libc6-dev-{}-cross", arch.debian),
+        None => "libc6-dev".to_owned(),
+    };
+    let mut libraries = vec![library("glibc", glibc.clone(), installed_version(&glibc))];
+    if seccomp {
+        libraries.push(match (cross, sysroot) {
+            (Some(arch), Some(sysroot)) => {
+                let version = sysroot
+                    .packages
+                    .iter()
+                    .find_map(|p| p.strip_prefix("libseccomp-dev="))
+                    .map(str::to_owned);
+                library(
+                    "libseccomp",
+                    format!("libseccomp-dev:{}", arch.debian),
+                    version,
+                )
+            }
+            _ => library(
+                "libseccomp",
+                "libseccomp-dev".into(),
+                installed_version("libseccomp-dev"),
+            ),
+        });
+    }
+    libraries
+}
+
+fn library(name: &str, package: String, package_version: Option<String>) -> CLibrary {
+    CLibrary {
+        name: name.to_owned(),
+        version: package_version.as_deref().map(upstream_version),
+        package,
+        package_version,
+    }
+}
+
+/// An installed package's version, as dpkg knows it.
+fn installed_version(package: &str) -> Option<String> {
+    which::which("dpkg-query").ok()?;
+    LoggedCommand::new("dpkg-query")
+        .args(["-W", "-f=${Version}", package])
+        .read()
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+/// The upstream release inside a Debian version: no epoch, no Debian revision
+/// (`1:2.5.4-1+deb12u1` → `2.5.4`; `2.36-8cross1` → `2.36`).
+pub fn upstream_version(debian: &str) -> String {
+    let no_epoch = debian.split_once(':').map_or(debian, |(_, v)| v);
+    no_epoch
+        .rsplit_once('-')
+        .map_or(no_epoch, |(v, _)| v)
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_library_release_is_the_debian_version_without_epoch_or_revision() {
+        assert_eq!(upstream_version("2.36-9+deb12u14"), "2.36");
+        assert_eq!(upstream_version("1:2.5.4-1+deb12u1"), "2.5.4");
+        assert_eq!(upstream_version("2.36-8cross1"), "2.36");
+        assert_eq!(upstream_version("2.5.4"), "2.5.4");
+    }
+
+    #[test]
+    fn another_architecture_s_libseccomp_is_the_sysroot_s_package() {
+        let sysroot = Sysroot {
+            dir: "/cache/sysroots/arm64".into(),
+            packages: vec![
+                "libseccomp-dev=2.5.4-1+deb12u1".into(),
+                "libseccomp2=2.5.4-1+deb12u1".into(),
+            ],
+        };
+        let target = Target::parse("linux/arm64").unwrap();
+        let libraries = linked(&target, Some(&sysroot), true);
+        assert_eq!(libraries[0].name, "glibc");
+        assert_eq!(libraries[0].package, "libc6-dev-arm64-cross");
+        assert_eq!(libraries[1].package, "libseccomp-dev:arm64");
+        assert_eq!(libraries[1].version.as_deref(), Some("2.5.4"));
+        assert_eq!(linked(&target, Some(&sysroot), false).len(), 1);
+    }
+}

@@ -1,0 +1,273 @@
+//! `sbom.spdx.json`: the bundle's bill of materials, in SPDX 2.3 JSON (the model is
+//! `serde-spdx`, generated from SPDX's own schema).
+//!
+//! One package per upstream source (repository, tag, commit; the patches applied are files
+//! related to it by `PATCH_APPLIED`), one per binary (SHA-256, Go release, tags), one per Go
+//! module any binary links and per Go standard library (read from the build information Go
+//! embeds in each published binary), and one per C library (glibc, libseccomp, with the Debian
+//! package that provided it). The tarball is the package the document describes; it contains
+//! the binaries, each `GENERATED_FROM` its source and `STATIC_LINK`ed (or `DYNAMIC_LINK`ed) to
+//! its libraries. Every time in it is `SOURCE_DATE_EPOCH`, so equal bundles have equal SBOMs.
+
+mod ids;
+mod parts;
+
+use std::collections::BTreeMap;
+
+use build_core::Artifact;
+use build_core::buildinfo::GoBuildInfo;
+use build_core::toolchain::GoToolchain;
+use camino::Utf8Path;
+use serde_spdx::spdx::v_2_3::{
+    Spdx, SpdxCreationInfo, SpdxItemFiles, SpdxItemPackages, SpdxItemRelationships,
+};
+use sha2::{Digest, Sha256};
+
+use crate::BundleError;
+use crate::manifest::{ManifestComponent, ManifestFile};
+use crate::publish::Bundle;
+use ids::Ids;
+
+/// The file name, in the bundle folder.
+pub const SBOM: &str = "sbom.spdx.json";
+
+/// The document being assembled: each element once, related by SPDX IDs.
+struct Document {
+    ids: Ids,
+    packages: Vec<SpdxItemPackages>,
+    files: Vec<SpdxItemFiles>,
+    relationships: Vec<SpdxItemRelationships>,
+    /// Go modules and libraries shared by several binaries: one package, many relationships.
+    shared: BTreeMap<String, String>,
+}
+
+impl Document {
+    fn relate(&mut self, from: &str, kind: &str, to: &str) {
+        self.relationships.push(SpdxItemRelationships {
+            comment: None,
+            spdx_element_id: from.to_owned(),
+            relationship_type: kind.to_owned(),
+            related_spdx_element: to.to_owned(),
+        });
+    }
+
+    /// The ID of the shared package `key`, added by `make` the first time.
+    fn shared(&mut self, key: String, make: impl FnOnce(&mut Ids) -> SpdxItemPackages) -> String {
+        if let Some(id) = self.shared.get(&key) {
+            return id.clone();
+        }
+        let package = make(&mut self.ids);
+        let id = package.spdxid.clone();
+        self.packages.push(package);
+        self.shared.insert(key, id.clone());
+        id
+    }
+}
+
+/// Writes `dir/sbom.spdx.json` for `bundle`, whose binaries are already in `dir/docker/` and
+/// whose tarball is `tgz`; returns its entry for the manifest.
+pub(crate) fn write(
+    dir: &Utf8Path,
+    bundle: &Bundle,
+    components: &[ManifestComponent],
+    tgz: &ManifestFile,
+    key: &str,
+) -> Result<ManifestFile, BundleError> {
+    let go = go_reader(bundle)?;
+    let created = build_core::build::rfc3339(bundle.source_date_epoch);
+    let mut doc = Document {
+        ids: Ids::default(),
+        packages: Vec::new(),
+        files: Vec::new(),
+        relationships: Vec::new(),
+        shared: BTreeMap::new(),
+    };
+    let tarball = parts::bundle_package(&mut doc.ids, bundle, tgz);
+    let root = tarball.spdxid.clone();
+    doc.packages.push(tarball);
+    doc.relate("SPDXRef-DOCUMENT", "DESCRIBES", &root);
+
+    let mut binaries: Vec<(&Artifact, &ManifestComponent)> = Vec::new();
+    let mut sources = BTreeMap::new();
+    for (built, component) in bundle.components.iter().zip(components) {
+        // moby's dockerd and docker-proxy come from one tree: one source package.
+        let tree = source_key(component);
+        if !doc.shared.contains_key(&tree) {
+            let source = parts::source_package(&mut doc.ids, component);
+            let source_id = source.spdxid.clone();
+            doc.packages.push(source);
+            // The document describes the sources too: they are what the bundle was built from.
+            doc.relate("SPDXRef-DOCUMENT", "DESCRIBES", &source_id);
+            for (n, patch) in built.source.patches.iter().enumerate() {
+                let file = parts::patch_file(&mut doc.ids, component, n, patch);
+                doc.relate(&file.spdxid, "PATCH_APPLIED", &source_id);
+                doc.files.push(file);
+            }
+            doc.shared.insert(tree.clone(), source_id);
+        }
+        sources.insert(component.name.as_str(), doc.shared[&tree].clone());
+        binaries.extend(built.artifacts.binaries.iter().map(|a| (a, component)));
+    }
+    binaries.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    for (artifact, component) in binaries {
+        let path = dir.join("docker").join(&artifact.name);
+        let info = match (&go, artifact.toolchain.starts_with("go")) {
+            (Some(go), true) => Some(go.build_info(&path).map_err(|source| BundleError::Sbom {
+                binary: artifact.name.clone(),
+                source,
+            })?),
+            _ => None,
+        };
+        let binary =
+            parts::binary_package(&mut doc.ids, bundle, artifact, component, info.as_ref());
+        let id = binary.spdxid.clone();
+        doc.packages.push(binary);
+        doc.relate(&root, "CONTAINS", &id);
+        doc.relate(&id, "GENERATED_FROM", &sources[component.name.as_str()]);
+        if let Some(info) = &info {
+            link_go(&mut doc, &id, info);
+        }
+        let kind = if artifact.link.is_static() {
+            "STATIC_LINK"
+        } else {
+            "DYNAMIC_LINK"
+        };
+        for library in &artifact.c_libraries {
+            let key = format!("c {} {:?}", library.package, library.package_version);
+            let lib = doc.shared(key, |ids| parts::c_library(ids, library));
+            doc.relate(&id, kind, &lib);
+        }
+    }
+
+    let spdx = Spdx {
+        spdxid: "SPDXRef-DOCUMENT".into(),
+        annotations: None,
+        comment: Some(format!(
+            "Docker Engine {} for {}, built from pinned upstream sources by dockyard.",
+            bundle.version, bundle.target
+        )),
+        creation_info: SpdxCreationInfo {
+            comment: None,
+            created,
+            creators: vec![format!("Tool: dockyard-{}", env!("CARGO_PKG_VERSION"))],
+            license_list_version: None,
+        },
+        data_license: "CC0-1.0".into(),
+        document_describes: None,
+        // Unique per bundle content, and stable across rebuilds of the same bundle.
+        document_namespace: format!("https://dockyard.invalid/spdx/{}/{key}", bundle.name()),
+        external_document_refs: None,
+        files: Some(doc.files).filter(|f| !f.is_empty()),
+        has_extracted_licensing_infos: None,
+        name: bundle.name(),
+        packages: Some(doc.packages),
+        relationships: Some(doc.relationships),
+        revieweds: None,
+        snippets: None,
+        spdx_version: "SPDX-2.3".into(),
+    };
+    let path = dir.join(SBOM);
+    let mut bytes = serde_json::to_vec_pretty(&spdx).map_err(|e| BundleError::Manifest {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    bytes.push(b'\n');
+    std::fs::write(&path, &bytes).map_err(BundleError::io("writing", &path))?;
+    Ok(ManifestFile {
+        path: SBOM.to_owned(),
+        sha256: build_core::digest::hex(&Sha256::digest(&bytes)),
+        size: bytes.len() as u64,
+        link: None,
+    })
+}
+
+/// What makes two components' trees one source: upstream, commit and what changed it.
+fn source_key(c: &ManifestComponent) -> String {
+    let patches: Vec<&str> = c.patches.iter().map(|p| p.sha256.as_str()).collect();
+    format!(
+        "source {} {} {:?} {} {}",
+        c.upstream,
+        c.commit,
+        c.content_id,
+        c.dirty,
+        patches.join(",")
+    )
+}
+
+/// The Go that reads build information, when any binary is Go's.
+fn go_reader(bundle: &Bundle) -> Result<Option<GoToolchain>, BundleError> {
+    let Some(first) = bundle
+        .components
+        .iter()
+        .flat_map(|c| &c.artifacts.binaries)
+        .find(|a| a.toolchain.starts_with("go"))
+    else {
+        return Ok(None);
+    };
+    GoToolchain::find()
+        .map(Some)
+        .map_err(|source| BundleError::Sbom {
+            binary: first.name.clone(),
+            source,
+        })
+}
+
+/// The Go standard library and every module `info` lists, linked into `binary`.
+fn link_go(doc: &mut Document, binary: &str, info: &GoBuildInfo) {
+    let go = info.go_version.clone();
+    let stdlib = doc.shared(format!("go {go}"), |ids| parts::go_stdlib(ids, &go));
+    doc.relate(binary, "STATIC_LINK", &stdlib);
+    for module in &info.deps {
+        let linked = module.linked();
+        let key = format!("module {} {}", linked.path, linked.version);
+        let id = doc.shared(key, |ids| parts::go_module(ids, module));
+        doc.relate(binary, "STATIC_LINK", &id);
+    }
+}
+
+/// Checks that every package of `dir`'s SBOM that names a bundle file carries that file's
+/// SHA-256 as `listed` (already checked against the bytes) has it, and that every binary and the
+/// tarball are in it.
+pub(crate) fn check(dir: &Utf8Path, listed: &[(String, String)]) -> Result<(), BundleError> {
+    let damaged = |problem: String| BundleError::Damaged {
+        path: SBOM.to_owned(),
+        problem,
+    };
+    let path = dir.join(SBOM);
+    let text = std::fs::read_to_string(&path).map_err(|_| damaged("missing".into()))?;
+    let spdx: Spdx =
+        serde_json::from_str(&text).map_err(|e| damaged(format!("not SPDX 2.3 JSON: {e}")))?;
+    let mut described = Vec::new();
+    for package in spdx.packages.iter().flatten() {
+        let Some(file) = &package.package_file_name else {
+            continue;
+        };
+        let sha = package
+            .checksums
+            .iter()
+            .flatten()
+            .find(|c| c.algorithm == "SHA256")
+            .map(|c| c.checksum_value.as_str());
+        let Some((actual, _)) = listed.iter().find(|(_, p)| p == file) else {
+            return Err(damaged(format!(
+                "it names {file}, which the bundle does not hold"
+            )));
+        };
+        if sha != Some(actual.as_str()) {
+            return Err(damaged(format!(
+                "its SHA-256 of {file} is {}, the file's is {actual}",
+                sha.unwrap_or("missing")
+            )));
+        }
+        described.push(file.as_str());
+    }
+    let undescribed = listed
+        .iter()
+        .map(|(_, p)| p.as_str())
+        .filter(|p| p.starts_with("docker/") || p.ends_with(".tgz"))
+        .find(|p| !described.contains(p));
+    match undescribed {
+        Some(p) => Err(damaged(format!("it has no package for {p}"))),
+        None => Ok(()),
+    }
+}

@@ -68,7 +68,7 @@ fn a_bundle_has_docker_s_layout_and_checks_out() {
         .unwrap();
     assert_eq!(runc["commit"], w.repo(Kind::Runc).head.as_str());
     assert_eq!(runc["dirty"], false);
-    assert_eq!(runc["repository"], "https://example.invalid/runc");
+    assert_eq!(runc["repository"], "https://example.test/runc");
     assert!(
         runc["tags"]
             .as_array()

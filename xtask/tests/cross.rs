@@ -76,7 +76,20 @@ fn an_arm64_bundle_is_cross_built_checked_under_qemu_and_reproducible() {
         "{runc}"
     );
 
-    // Two clean builds, other folders and caches: the same bytes.
+    // The SBOM names arm64's C libraries, as the packages that provided them.
+    let sbom: serde_json::Value =
+        serde_json::from_slice(&read(&dir.join("sbom.spdx.json"))).unwrap();
+    let packages: Vec<String> = sbom["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["sourceInfo"].as_str())
+        .filter(|info| info.starts_with("From Debian's package"))
+        .map(|info| info.split(' ').nth(3).unwrap().to_owned())
+        .collect();
+    assert_eq!(packages, ["libc6-dev-arm64-cross", "libseccomp-dev:arm64"]);
+
+    // Two clean builds, other folders and caches: the same bytes (SBOM included).
     let again = w.root.join("again");
     let mut second = xtask();
     second

@@ -227,7 +227,7 @@ pub fn pins_lock(repos: &[(Kind, &FixtureRepo)]) -> String {
     for (kind, repo) in repos {
         let _ = write!(
             text,
-            "\n[{name}]\nrepository = \"https://example.invalid/{name}\"\ntag = \"v{version}\"\ncommit = \"{commit}\"\nversion = \"{version}\"\n",
+            "\n[{name}]\nrepository = \"https://example.test/{name}\"\ntag = \"v{version}\"\ncommit = \"{commit}\"\nversion = \"{version}\"\n",
             name = kind.name(),
             version = kind.version(),
             commit = repo.head,

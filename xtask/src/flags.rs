@@ -38,10 +38,10 @@ pub enum Command {
     /// Build the eight engine binaries and publish them as a verified, reproducible bundle.
     ///
     /// Output: DIR/docker-VERSION/ with docker/ (the binaries), docker-VERSION.tgz (install it as
-    /// Docker documents: tar xzf, then cp docker/* /usr/bin/), SHA256SUMS, manifest.json and
-    /// systemd units. The folder is built aside and swapped in at the end: a failed or killed run
-    /// leaves the previous bundle as it was. Unchanged components are reused from the cache, so a
-    /// second run with nothing changed does almost nothing.
+    /// Docker documents: tar xzf, then cp docker/* /usr/bin/), SHA256SUMS, manifest.json, an SPDX
+    /// SBOM (sbom.spdx.json) and systemd units. The folder is built aside and swapped in: a failed
+    /// or killed run leaves the previous bundle as it was. Unchanged components are reused from the
+    /// cache, so a second run with nothing changed does almost nothing.
     Bundle(BundleArgs),
     /// Check the tools a build needs (go, gcc, cmake, make, pkg-config, static libseccomp and
     /// libc) and say what to install for each one missing.
@@ -80,7 +80,7 @@ pub enum Command {
     /// the engine answers; with --watch it stays, rebuilding each --source working tree as you
     /// edit it and restarting only the daemon that runs what changed. Needs root.
     Up(UpArgs),
-    /// Re-check a bundle against its SHA256SUMS and manifest.json, offline.
+    /// Re-check a bundle against its SHA256SUMS, manifest.json and SBOM, offline.
     Verify(VerifyArgs),
 }
 

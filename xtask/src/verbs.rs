@@ -259,7 +259,7 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<()> {
     let checked = bundle::verify(&dir)?;
     StatusLines::default().status(
         "Verified",
-        &format!("{dir}: {checked} files match SHA256SUMS and manifest.json"),
+        &format!("{dir}: {checked} files match SHA256SUMS, manifest.json and the SBOM"),
     );
     Ok(())
 }

@@ -143,7 +143,10 @@ fn a_change_in_one_override_rebuilds_only_that_component() {
         .map(|(a, _)| a.split_once("  ").unwrap().1)
         .collect();
     // The SBOM describes runc's new bytes; nothing else changed.
-    assert_eq!(changed, ["docker-29.7.2.tgz", "docker/runc", "sbom.spdx.json"]);
+    assert_eq!(
+        changed,
+        ["docker-29.7.2.tgz", "docker/runc", "sbom.spdx.json"]
+    );
     let manifest: serde_json::Value =
         serde_json::from_slice(&read(&out.join("docker-29.7.2/manifest.json"))).unwrap();
     let entry = manifest["components"]

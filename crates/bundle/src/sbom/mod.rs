@@ -5,8 +5,8 @@
 //! related to it by `PATCH_APPLIED`), one per binary (SHA-256, Go release, tags), one per Go
 //! module any binary links and per Go standard library (read from the build information Go
 //! embeds in each published binary), and one per C library (glibc, libseccomp, with the Debian
-//! package that provided it). The tarball is the package the document describes; it contains
-//! the binaries, each `GENERATED_FROM` its source and `STATIC_LINK`ed (or `DYNAMIC_LINK`ed) to
+//! package that provided it). The document describes the tarball and the sources; the tarball
+//! contains the binaries, each `GENERATED_FROM` its source and `STATIC_LINK`ed (or `DYNAMIC_LINK`ed) to
 //! its libraries. Every time in it is `SOURCE_DATE_EPOCH`, so equal bundles have equal SBOMs.
 
 mod ids;
@@ -225,9 +225,9 @@ fn link_go(doc: &mut Document, binary: &str, info: &GoBuildInfo) {
     }
 }
 
-/// Checks that every package of `dir`'s SBOM that names a bundle file carries that file's
-/// SHA-256 as `listed` (already checked against the bytes) has it, and that every binary and the
-/// tarball are in it.
+/// Checks that every package of `dir`'s SBOM that names a bundle file carries the SHA-256
+/// that `listed` (SHA256SUMS, already checked against the bytes) gives it, and that every binary
+/// and the tarball have a package.
 pub(crate) fn check(dir: &Utf8Path, listed: &[(String, String)]) -> Result<(), BundleError> {
     let damaged = |problem: String| BundleError::Damaged {
         path: SBOM.to_owned(),

@@ -306,3 +306,50 @@ fn verify_names_an_sbom_that_disagrees_with_a_binary() {
         "{said}"
     );
 }
+
+#[test]
+fn a_dynamic_bundle_from_a_working_tree_has_a_valid_sbom_too() {
+    let w = world();
+    let runc = w.repo(Kind::Runc).path.clone();
+    let main = runc.join("main.go");
+    let text = String::from_utf8(read(&main)).unwrap();
+    std::fs::write(&main, format!("{text}// an uncommitted change\n")).unwrap();
+    let out = w.root.join("out");
+    w.bundle_ok(&out, &["--dynamic", "--source", &format!("runc={runc}")]);
+    let path = out.join("docker-29.7.2/sbom.spdx.json");
+    validator("pyspdxtools", &["-i", path.as_str()]);
+    let ntia: Value =
+        serde_json::from_str(&validator("ntia-checker", &["-r", "json", path.as_str()])).unwrap();
+    assert_eq!(ntia["isNtiaConformant"], true, "{ntia:#}");
+
+    let sbom: Value = serde_json::from_slice(&read(&path)).unwrap();
+    // Linked at run time: the C libraries are dynamic links; Go's modules are always static.
+    let dynamic = related(&sbom, "SPDXRef-Binary-runc", "DYNAMIC_LINK");
+    let names: Vec<&str> = dynamic
+        .iter()
+        .map(|id| package(&sbom, id)["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["glibc", "libseccomp"]);
+    assert!(
+        related(&sbom, "SPDXRef-Binary-runc", "STATIC_LINK")
+            .iter()
+            .all(|id| id.starts_with("SPDXRef-Go"))
+    );
+    // A working tree has no download location and its binaries say they are dirty.
+    let source = package(
+        &sbom,
+        related(&sbom, "SPDXRef-Binary-runc", "GENERATED_FROM")[0],
+    );
+    assert_eq!(source["downloadLocation"], "NOASSERTION");
+    assert!(
+        source["sourceInfo"]
+            .as_str()
+            .unwrap()
+            .contains("with uncommitted changes"),
+        "{source}"
+    );
+    assert_eq!(
+        package(&sbom, "SPDXRef-Binary-runc")["versionInfo"],
+        "1.4.3-dirty"
+    );
+}

@@ -37,7 +37,8 @@ struct Document {
     packages: Vec<SpdxItemPackages>,
     files: Vec<SpdxItemFiles>,
     relationships: Vec<SpdxItemRelationships>,
-    /// Go modules and libraries shared by several binaries: one package, many relationships.
+    /// Sources, Go modules and libraries that several binaries share: one package (or source)
+    /// each, many relationships.
     shared: BTreeMap<String, String>,
 }
 
@@ -87,8 +88,8 @@ pub(crate) fn write(
     doc.packages.push(tarball);
     doc.relate("SPDXRef-DOCUMENT", "DESCRIBES", &root);
 
-    let mut binaries: Vec<(&Artifact, &ManifestComponent)> = Vec::new();
-    let mut sources = BTreeMap::new();
+    // Each binary with its component and the ID of the source it was built from.
+    let mut binaries: Vec<(&Artifact, &ManifestComponent, String)> = Vec::new();
     for (built, component) in bundle.components.iter().zip(components) {
         // moby's dockerd and docker-proxy come from one tree: one source package.
         let tree = source_key(component);
@@ -105,11 +106,12 @@ pub(crate) fn write(
             }
             doc.shared.insert(tree.clone(), source_id);
         }
-        sources.insert(component.name.as_str(), doc.shared[&tree].clone());
-        binaries.extend(built.artifacts.binaries.iter().map(|a| (a, component)));
+        for artifact in &built.artifacts.binaries {
+            binaries.push((artifact, component, doc.shared[&tree].clone()));
+        }
     }
     binaries.sort_by(|a, b| a.0.name.cmp(&b.0.name));
-    for (artifact, component) in binaries {
+    for (artifact, component, source_id) in binaries {
         let path = dir.join("docker").join(&artifact.name);
         let info = match (&go, artifact.toolchain.starts_with("go")) {
             (Some(go), true) => Some(go.build_info(&path).map_err(|source| BundleError::Sbom {
@@ -123,7 +125,7 @@ pub(crate) fn write(
         let id = binary.spdxid.clone();
         doc.packages.push(binary);
         doc.relate(&root, "CONTAINS", &id);
-        doc.relate(&id, "GENERATED_FROM", &sources[component.name.as_str()]);
+        doc.relate(&id, "GENERATED_FROM", &source_id);
         if let Some(info) = &info {
             link_go(&mut doc, &id, info);
         }
@@ -167,10 +169,8 @@ pub(crate) fn write(
         spdx_version: "SPDX-2.3".into(),
     };
     let path = dir.join(SBOM);
-    let mut bytes = serde_json::to_vec_pretty(&spdx).map_err(|e| BundleError::Manifest {
-        path: path.clone(),
-        message: e.to_string(),
-    })?;
+    let mut bytes = serde_json::to_vec_pretty(&spdx)
+        .map_err(|e| BundleError::io("writing", &path)(std::io::Error::other(e)))?;
     bytes.push(b'\n');
     std::fs::write(&path, &bytes).map_err(BundleError::io("writing", &path))?;
     Ok(ManifestFile {

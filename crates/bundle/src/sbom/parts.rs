@@ -22,7 +22,7 @@ const NOASSERTION: &str = "NOASSERTION";
 fn publisher(upstream: Upstream) -> (&'static str, &'static str) {
     match upstream {
         Upstream::Cli => ("Organization: Docker, Inc.", "Apache-2.0"),
-        Upstream::Containerd => ("Organization: The containerd Authors", "Apache-2.0"),
+        Upstream::Containerd => ("Organization: The containerd project", "Apache-2.0"),
         Upstream::Moby => ("Organization: The Moby Project", "Apache-2.0"),
         Upstream::Runc => ("Organization: Open Container Initiative", "Apache-2.0"),
         Upstream::Tini => ("Person: Thomas Orozco", "MIT"),
@@ -222,7 +222,7 @@ pub(super) fn go_stdlib(ids: &mut Ids, go_version: &str) -> SpdxItemPackages {
         ids.new_id(&["GoStdlib", release]),
         "stdlib",
         go_version,
-        "Organization: The Go Authors",
+        "Organization: The Go project",
     );
     p.primary_package_purpose = Some("LIBRARY".into());
     p.license_declared = Some("BSD-3-Clause".into());

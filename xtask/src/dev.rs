@@ -1,4 +1,4 @@
-//! `up`, `down`, `status`, `logs`: the development engine, over `engine::DevEngine`, and the
+//! `up`, `down`, `status`, `logs`: the development engine, over `engine::Engine`, and the
 //! edit → rebuild → restart loop of `up --watch`.
 
 use std::sync::Arc;
@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use build_core::progress::Progress;
 use bundle::Replacement;
 use camino::Utf8PathBuf;
-use engine::{Daemon, DevEngine, Network, TreeWatcher, UpOptions};
+use engine::{Daemon, Engine, Network, TreeWatcher, UpOptions};
 
 use crate::flags::{DownArgs, EngineArgs, LogsArgs, NetworkFlag, StatusArgs, UpArgs};
 use crate::render::{StatusLines, print_error};
@@ -22,10 +22,10 @@ fn engines_dir(cache: Option<&Utf8PathBuf>) -> Result<Utf8PathBuf> {
 }
 
 /// The engine of `--state`, else the one `up` started under the cache.
-fn engine_of(args: &EngineArgs) -> Result<DevEngine> {
+fn engine_of(args: &EngineArgs) -> Result<Engine> {
     match &args.state {
-        Some(state) => Ok(DevEngine::at(state.clone())),
-        None => Ok(DevEngine::find(&engines_dir(args.cache.as_ref())?)?),
+        Some(state) => Ok(Engine::at(state.clone())),
+        None => Ok(Engine::find(&engines_dir(args.cache.as_ref())?)?),
     }
 }
 
@@ -44,8 +44,8 @@ pub(crate) fn up(mut args: UpArgs) -> Result<()> {
     engine::check_machine()?;
     let bundle = crate::verbs::built_bundle(&args.bundle)?.context("no bundle was published")?;
     let engine = match &args.state {
-        Some(state) => DevEngine::at(state.clone()),
-        None => DevEngine::for_bundle(
+        Some(state) => Engine::at(state.clone()),
+        None => Engine::for_bundle(
             &engines_dir(args.bundle.sources.repositories.cache.as_ref())?,
             &bundle,
         ),
@@ -58,6 +58,7 @@ pub(crate) fn up(mut args: UpArgs) -> Result<()> {
         },
         debuggers: args.dlv.clone(),
         timeout: READY,
+        port_proxy: Some(crate::verbs::port_proxy()?),
     };
     let started = Instant::now();
     let status = engine.up(&bundle, &options, &progress)?;
@@ -105,7 +106,7 @@ fn watched_trees(args: &UpArgs) -> Result<Vec<(build_core::Upstream, Utf8PathBuf
 /// Rebuilds on every change until Ctrl-C; a failed build keeps the engine as it runs.
 fn watch(
     args: &UpArgs,
-    engine: &DevEngine,
+    engine: &Engine,
     trees: Vec<(build_core::Upstream, Utf8PathBuf)>,
     progress: &StatusLines,
 ) -> Result<()> {

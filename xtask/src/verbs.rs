@@ -227,6 +227,16 @@ pub(crate) fn doctor(args: &DoctorArgs) -> Result<()> {
         failed += usize::from(check.found.is_err());
         progress.status(verb, &check.to_string());
     }
+    // What `up` and `smoke` run from the host.
+    for tool in engine::engine_tools() {
+        let verb = if tool.found.is_some() {
+            "Found"
+        } else {
+            "Missing"
+        };
+        failed += usize::from(tool.found.is_none());
+        progress.status(verb, &tool.to_string());
+    }
     // The Go bundles build with by default: exactly pins.lock's release.
     match Pins::load(&args.pins) {
         Ok(pins) if GoToolchain::release_is_cached(&pins.go) => progress.status(
@@ -292,15 +302,16 @@ pub(crate) fn smoke(args: &SmokeArgs) -> Result<()> {
         );
         return Ok(());
     }
-    // Before any thread exists: a private network namespace for everything this run starts.
-    engine::enter_private_network()?;
     let interrupted = Arc::new(AtomicBool::new(false));
     {
         let flag = interrupted.clone();
         ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
             .context("cannot handle Ctrl-C")?;
     }
-    let report = engine::smoke(&bundle, &progress, &interrupted)
+    let options = engine::SmokeOptions {
+        port_proxy: Some(port_proxy()?),
+    };
+    let report = engine::smoke(&bundle, &options, &progress, &interrupted)
         .context("the bundle cannot be smoked; rebuild it")?;
     if !report.passed() {
         bail!("smoke: {} of {} steps failed", report.failed, report.total);
@@ -310,6 +321,14 @@ pub(crate) fn smoke(args: &SmokeArgs) -> Result<()> {
         &format!("{bundle} works: {} steps passed", report.total),
     );
     Ok(())
+}
+
+/// This program, which is a private engine's userland proxy when started as
+/// `dockyard-proxy` (see `main`).
+pub(crate) fn port_proxy() -> Result<Utf8PathBuf> {
+    let exe = std::env::current_exe().context("cannot find this program's own file")?;
+    Utf8PathBuf::from_path_buf(exe)
+        .map_err(|p| anyhow::anyhow!("this program's path is not UTF-8: {}", p.display()))
 }
 
 pub(crate) fn pins(args: &PinsArgs) -> Result<()> {

@@ -16,6 +16,7 @@ pub struct LoggedCommand {
     args: Vec<String>,
     cwd: Option<Utf8PathBuf>,
     env: Vec<(String, String)>,
+    input: Option<Vec<u8>>,
 }
 
 /// A command that could not start or did not succeed (cargo's `ProcessError`, for dockyard).
@@ -84,6 +85,7 @@ impl LoggedCommand {
             args: Vec::new(),
             cwd: None,
             env: Vec::new(),
+            input: None,
         }
     }
 
@@ -208,13 +210,22 @@ impl LoggedCommand {
         ))
     }
 
+    /// What [`LoggedCommand::output`] writes to its standard input (a password for
+    /// `--password-stdin`): never displayed, logged or kept in an error.
+    pub fn input(mut self, bytes: impl Into<Vec<u8>>) -> LoggedCommand {
+        self.input = Some(bytes.into());
+        self
+    }
+
     /// Runs to completion and returns its exit code and output, whatever the code was.
     pub fn output(&self) -> Result<Captured, CommandError> {
-        let output = self
-            .expression()
+        let expression = match &self.input {
+            Some(bytes) => self.expression().stdin_bytes(bytes.clone()),
+            None => self.expression().stdin_null(),
+        };
+        let output = expression
             .stdout_capture()
             .stderr_capture()
-            .stdin_null()
             .unchecked()
             .run()
             .map_err(|e| CommandError {
@@ -303,6 +314,33 @@ impl LoggedCommand {
         Ok(pid)
     }
 
+    /// Starts the command with this process's standard streams and every descriptor it has
+    /// open without close-on-exec (a wrapper handing a parent's pipes and sockets on), dying
+    /// with this process. The caller waits for it.
+    pub fn spawn_inheriting(&self) -> Result<Running, CommandError> {
+        self.expression()
+            .unchecked()
+            .before_spawn(|cmd| {
+                use std::os::unix::process::CommandExt;
+                // SAFETY: prctl is async-signal-safe, as pre_exec requires.
+                unsafe {
+                    cmd.pre_exec(|| {
+                        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                        Ok(())
+                    });
+                }
+                Ok(())
+            })
+            .start()
+            .map_err(|e| CommandError {
+                command: self.display(),
+                cwd: self.cwd.clone(),
+                failure: Failure::NotStarted(e),
+                log: None,
+                tail: String::new(),
+            })
+    }
+
     /// This command run by another program (a debugger, a wrapper): `program ARGS… SELF
     /// [separator] SELF_ARGS…`, with the same working directory and environment.
     pub fn run_by<I: IntoIterator<Item = S>, S: Into<String>>(
@@ -320,6 +358,7 @@ impl LoggedCommand {
             args: all,
             cwd: self.cwd,
             env: self.env,
+            input: self.input,
         }
     }
 

@@ -26,6 +26,16 @@ pub enum EngineError {
         /// How to get it.
         fix: &'static str,
     },
+    /// A program from the host is missing.
+    #[error("`{program}` is not on PATH, and {purpose} needs it: apt-get install {package}")]
+    MissingTool {
+        /// The program.
+        program: &'static str,
+        /// The Debian package that has it.
+        package: &'static str,
+        /// What needs it.
+        purpose: &'static str,
+    },
     /// A private network namespace could not be made.
     #[error("cannot create a network namespace (is this a container without CAP_SYS_ADMIN?): {0}")]
     Namespace(std::io::Error),

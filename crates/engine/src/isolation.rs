@@ -1,7 +1,7 @@
-//! What an isolated engine needs from the machine, and the private network namespace it runs in.
+//! What an isolated engine needs from the machine.
 
 use build_core::process::LoggedCommand;
-use camino::Utf8Path;
+use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::EngineError;
 
@@ -22,20 +22,6 @@ pub fn check_machine() -> Result<(), EngineError> {
     Ok(())
 }
 
-/// Moves this process into a new network namespace with loopback up, so the daemon's bridge,
-/// its containers and every address they use exist only there.
-///
-/// Call it while the process has one thread: it changes only the calling thread's namespace,
-/// which every process and socket started afterwards inherits.
-pub fn enter_private_network() -> Result<(), EngineError> {
-    check_machine()?;
-    // SAFETY: unshare has no memory-safety preconditions; see the single-thread note above.
-    if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
-        return Err(EngineError::Namespace(std::io::Error::last_os_error()));
-    }
-    loopback_up()
-}
-
 /// Brings up loopback in the calling thread's network namespace (a new one has it down).
 pub(crate) fn loopback_up() -> Result<(), EngineError> {
     let ip = which::which("ip").map_err(|_| EngineError::MissingProgram {
@@ -45,5 +31,82 @@ pub(crate) fn loopback_up() -> Result<(), EngineError> {
     LoggedCommand::new(ip.to_string_lossy())
         .args(["link", "set", "lo", "up"])
         .read()?;
+    Ok(())
+}
+
+/// A program the engine or its checks run from the host, with the Debian package that has it.
+#[derive(Clone, Debug)]
+pub struct EngineTool {
+    /// Its name on `PATH`.
+    pub program: &'static str,
+    /// The Debian package.
+    pub package: &'static str,
+    /// What needs it.
+    pub purpose: &'static str,
+    /// Where it was found.
+    pub found: Option<Utf8PathBuf>,
+}
+
+impl std::fmt::Display for EngineTool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.found {
+            Some(path) => write!(f, "{} ({}) at {path}", self.program, self.purpose),
+            None => write!(
+                f,
+                "{} ({}): apt-get install {}",
+                self.program, self.purpose, self.package
+            ),
+        }
+    }
+}
+
+/// What an engine in a private network needs: its namespace's loopback, dockerd's firewall
+/// (iptables by default, nftables with `firewall-backend`) and the uplink.
+const PRIVATE_NETWORK: [(&str, &str, &str); 4] = [
+    ("ip", "iproute2", "the engine's network namespace"),
+    (
+        "iptables",
+        "iptables",
+        "dockerd's firewall in the engine's namespace",
+    ),
+    ("nft", "nftables", "dockerd's nftables firewall backend"),
+    ("slirp4netns", "slirp4netns", "the private network's uplink"),
+];
+
+/// Every program `up` and `smoke` run from the host, found or not.
+pub fn engine_tools() -> Vec<EngineTool> {
+    let smoke = [
+        (
+            "docker-registry",
+            "docker-registry",
+            "smoke's push and pull",
+        ),
+        ("busybox", "busybox-static", "smoke's test image"),
+    ];
+    PRIVATE_NETWORK
+        .into_iter()
+        .chain(smoke)
+        .map(|(program, package, purpose)| EngineTool {
+            program,
+            package,
+            purpose,
+            found: which::which(program)
+                .ok()
+                .and_then(|p| Utf8PathBuf::from_path_buf(p).ok()),
+        })
+        .collect()
+}
+
+/// The first program a private network needs that is missing.
+pub(crate) fn check_private_network_tools() -> Result<(), EngineError> {
+    for (program, package, _) in PRIVATE_NETWORK {
+        if which::which(program).is_err() {
+            return Err(EngineError::MissingTool {
+                program,
+                package,
+                purpose: "an engine in a private network",
+            });
+        }
+    }
     Ok(())
 }

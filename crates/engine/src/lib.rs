@@ -1,37 +1,43 @@
-//! Runs a bundle's Docker Engine in isolation: a private network namespace, its own data root,
-//! exec root, socket and pid files, `PATH` limited to the bundle; waits for it to answer, talks
-//! to it, and cleans up by pid and mountinfo (also on failure). [`smoke()`] is a list of checks
-//! over it that proves a bundle runs containers. [`DevEngine`] is the long-running kind that
-//! `up` starts (containerd and dockerd as two daemons, found again from their state folder),
-//! and [`develop`] with a [`TreeWatcher`] rebuilds and restarts it as working trees change.
+//! Runs a bundle's Docker Engine in isolation, with one supervisor ([`Engine`]): containerd and
+//! dockerd from the bundle, in a state folder of their own (data root, exec root, sockets, pid
+//! files), in a network namespace of their own with dockerd's whole networking inside it and
+//! an uplink ([`uplink`]) that takes its traffic out through the host and publishes its ports
+//! on the host addresses they name. The engine is found again from its state folder alone,
+//! and cleaned up by command lines and mountinfo. [`smoke()`] runs a list of checks on one in
+//! a temporary folder; `up` keeps one running, and [`develop`] with a [`TreeWatcher`]
+//! rebuilds and restarts it as working trees change.
 //!
 //! ```no_run
 //! use std::sync::atomic::AtomicBool;
 //! use build_core::progress::Silent;
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! engine::enter_private_network()?; // first, while the process has one thread
-//! let report = engine::smoke("target/dockyard/docker-29.7.2".into(), &Silent, &AtomicBool::new(false))?;
+//! let options = engine::SmokeOptions::default();
+//! let report = engine::smoke("target/dockyard/docker-29.7.2".into(), &options, &Silent, &AtomicBool::new(false))?;
 //! assert!(report.passed());
 //! # Ok(()) }
 //! ```
 
-mod dev;
 mod emulated;
-mod engine;
 mod error;
 mod isolation;
 mod mounts;
+mod port_proxy;
+mod procs;
+mod registry;
 mod smoke;
+mod supervisor;
+pub mod uplink;
 mod versions;
 mod watch;
 
-pub use dev::{
-    Binary, Daemon, DaemonStatus, Debugger, DevEngine, DevStatus, Network, Reload, UpOptions,
-    develop, find_delve,
-};
 pub use emulated::smoke_emulated;
-pub use engine::Engine;
 pub use error::EngineError;
-pub use isolation::{check_machine, enter_private_network};
-pub use smoke::{Check, SmokeReport, checks, find_static_busybox, smoke};
+pub use isolation::{EngineTool, check_machine, engine_tools};
+pub use port_proxy::{PROGRAM as PORT_PROXY_PROGRAM, userland_proxy};
+pub use registry::{Registry, RegistryAuth};
+pub use smoke::{Check, SmokeOptions, SmokeReport, checks, find_static_busybox, smoke};
+pub use supervisor::{
+    Binary, Daemon, DaemonStatus, Debugger, DevStatus, Engine, Network, Reload, UpOptions, develop,
+    find_delve,
+};
 pub use watch::{TreeWatcher, is_source};

@@ -1,34 +1,8 @@
-//! Cleaning up after an engine: its processes by the folder they name, and its mounts, read
-//! from `/proc/self/mountinfo`, deepest first.
+//! Cleaning up after an engine: its mounts, read from `/proc/self/mountinfo`, deepest first.
 
 use camino::Utf8Path;
 
 use crate::EngineError;
-
-/// Kills leftovers (shims, containerd) whose command line names our folder.
-pub(crate) fn kill_processes_mentioning(root: &Utf8Path) {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return;
-    };
-    let me = std::process::id();
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid == me {
-            continue;
-        }
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        if String::from_utf8_lossy(&cmdline).contains(root.as_str()) {
-            // SAFETY: SIGKILL to a process that names our temporary folder: one we started.
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-        }
-    }
-}
 
 /// Mount points at or under `root`, deepest first, from `/proc/self/mountinfo` text.
 fn mounts_under(mountinfo: &str, root: &Utf8Path) -> Vec<String> {

@@ -49,7 +49,7 @@ pub(crate) fn binaries_show_stamps(
     Ok(format!("{checked} binaries stamped as the manifest says"))
 }
 
-pub(crate) fn check_versions(e: &mut Engine, manifest: &Manifest) -> Result<String, EngineError> {
+pub(crate) fn check_versions(e: &Engine, manifest: &Manifest) -> Result<String, EngineError> {
     let json = e.docker_ok(&["version", "--format", "{{json .}}"])?;
     let report: serde_json::Value = serde_json::from_str(&json)
         .map_err(|_| EngineError::Check(format!("docker version printed no JSON: {json}")))?;

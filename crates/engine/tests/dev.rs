@@ -1,215 +1,20 @@
-//! The development engine's supervision, against fixture daemons: one tiny Go program, built
-//! by the test as `containerd` and `dockerd`, that listens on the socket the real daemon would
-//! listen on, answers dockerd's `/_ping` and `/version`, and exits on SIGTERM.
+//! The engine supervisor, against fixture daemons (see `common`): start order, readiness,
+//! restarts of just what changed, stale state, and what `down` leaves.
 
-use std::sync::OnceLock;
+mod common;
+
 use std::time::Duration;
 
 use build_core::progress::Recorded;
-use camino::{Utf8Path, Utf8PathBuf};
-use engine::{Daemon, DevEngine, EngineError, Network, UpOptions};
-
-const FIXTURE_DAEMON: &str = r#"package main
-
-import (
-	"fmt"
-	"net"
-	"net/http"
-	"os"
-	"os/signal"
-	"path/filepath"
-	"strings"
-	"syscall"
-)
-
-var build = "1"
-
-func flag(name string) string {
-	for i, a := range os.Args[1:] {
-		if v, ok := strings.CutPrefix(a, name+"="); ok {
-			return v
-		}
-		if a == name && i+2 < len(os.Args) {
-			return os.Args[i+2]
-		}
-	}
-	return ""
-}
-
-func main() {
-	self := filepath.Base(os.Args[0])
-	if build == "broken" && self == "dockerd" {
-		fmt.Println("fixture dockerd: cannot start (as this test asks)")
-		os.Exit(3)
-	}
-	var socket string
-	if self == "containerd" {
-		socket = flag("--address")
-	} else {
-		socket = strings.TrimPrefix(flag("--host"), "unix://")
-		if c, err := net.Dial("unix", flag("--containerd")); err != nil {
-			fmt.Println("fixture dockerd: containerd does not answer:", err)
-			os.Exit(1)
-		} else {
-			c.Close()
-		}
-		os.WriteFile(flag("--pidfile"), []byte(fmt.Sprint(os.Getpid())), 0o644)
-	}
-	os.MkdirAll(filepath.Dir(socket), 0o700)
-	l, err := net.Listen("unix", socket)
-	if err != nil {
-		fmt.Println(err)
-		os.Exit(1)
-	}
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, syscall.SIGTERM)
-	go func() {
-		<-stop
-		l.Close()
-		fmt.Println("fixture", self, "build", build, ": stopped")
-		os.Exit(0)
-	}()
-	fmt.Println("fixture", self, "build", build, ": listening on", socket)
-	http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/_ping":
-			w.Write([]byte("OK"))
-		case "/version":
-			fmt.Fprintf(w, `{"Version":"fixture-%s"}`, build)
-		}
-	}))
-}
-"#;
-
-/// The fixture daemon, built once per test run for each `build` stamp.
-fn fixture_daemon(build: &str) -> Utf8PathBuf {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    let dir = DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("go.mod"),
-            "module fixture/daemon\n\ngo 1.22\n",
-        )
-        .unwrap();
-        std::fs::write(dir.path().join("main.go"), FIXTURE_DAEMON).unwrap();
-        dir
-    });
-    static BUILDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one_at_a_time = BUILDING.lock().unwrap();
-    let src = Utf8Path::from_path(dir.path()).unwrap();
-    let out = src.join(format!("daemon-{build}"));
-    if !out.exists() {
-        let status = std::process::Command::new("go")
-            .args(["build", "-ldflags"])
-            .arg(format!("-X main.build={build}"))
-            .arg("-o")
-            .arg(out.as_str())
-            .arg(".")
-            .current_dir(src)
-            .env("GOTOOLCHAIN", "local")
-            .env("GOFLAGS", "-mod=mod")
-            .env("CGO_ENABLED", "0")
-            .status()
-            .unwrap();
-        assert!(status.success(), "the fixture daemon builds");
-    }
-    out
-}
-
-/// A bundle folder `name/docker/` whose containerd and dockerd are the fixture, stamped `build`.
-fn bundle(root: &Utf8Path, name: &str, build: &str) -> Utf8PathBuf {
-    let bundle = root.join(name);
-    std::fs::create_dir_all(bundle.join("docker")).unwrap();
-    for daemon in ["containerd", "dockerd"] {
-        install(&bundle, daemon, build);
-    }
-    bundle
-}
-
-/// Replaces one binary of the bundle, as a republish does (a new file, not a rewrite, and a
-/// manifest listing every binary's checksum).
-fn install(bundle: &Utf8Path, daemon: &str, build: &str) {
-    let dest = bundle.join("docker").join(daemon);
-    let staged = bundle.join("docker").join(format!(".{daemon}.new"));
-    std::fs::copy(fixture_daemon(build), &staged).unwrap();
-    std::fs::rename(&staged, &dest).unwrap();
-    let files: Vec<serde_json::Value> = ["containerd", "dockerd"]
-        .iter()
-        .filter(|d| bundle.join("docker").join(d).exists())
-        .map(|d| {
-            let path = bundle.join("docker").join(d);
-            serde_json::json!({
-                "path": format!("docker/{d}"),
-                "sha256": build_core::digest::sha256_file(&path).unwrap(),
-                "size": std::fs::metadata(&path).unwrap().len(),
-            })
-        })
-        .collect();
-    let manifest = serde_json::json!({
-        "format": bundle::manifest::FORMAT,
-        "version": "29.7.2",
-        "linkage": "static",
-        "target": build_core::Target::host(),
-        "source_date_epoch": 0,
-        "bundle_key": "fixture",
-        "components": [],
-        "files": files,
-    });
-    std::fs::write(bundle.join("manifest.json"), manifest.to_string()).unwrap();
-}
-
-fn state() -> (tempfile::TempDir, Utf8PathBuf) {
-    // Short: the daemons' sockets live under it.
-    let dir = tempfile::tempdir_in("/tmp").unwrap();
-    let root = Utf8PathBuf::from_path_buf(dir.path().to_owned()).unwrap();
-    (dir, root)
-}
-
-/// A private network needs root (CI runs as root); elsewhere the host's.
-fn options() -> UpOptions {
-    // SAFETY: geteuid has no preconditions.
-    let network = if unsafe { libc::geteuid() } == 0 {
-        Network::Private
-    } else {
-        Network::Host
-    };
-    UpOptions {
-        network,
-        debuggers: Vec::new(),
-        timeout: Duration::from_secs(30),
-    }
-}
-
-fn mounts_under(root: &Utf8Path) -> Vec<String> {
-    std::fs::read_to_string("/proc/self/mountinfo")
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split(' ').nth(4))
-        .filter(|p| p.starts_with(root.as_str()))
-        .map(str::to_owned)
-        .collect()
-}
-
-fn mode(path: &Utf8Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-}
-
-fn pid_of(engine: &DevEngine, daemon: Daemon) -> Option<u32> {
-    engine.status().daemon(daemon).and_then(|d| d.pid)
-}
-
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|s| !s.rsplit_once(')').unwrap().1.trim_start().starts_with('Z'))
-}
+use common::*;
+use engine::{Daemon, Engine, EngineError, Network};
 
 #[test]
 fn up_returns_once_both_daemons_answer_and_down_leaves_nothing_but_the_data() {
     let (_dir, root) = state();
     let bundle = bundle(&root, "bundle", "1");
     let state = root.join("state");
-    let engine = DevEngine::at(state.clone());
+    let engine = Engine::at(state.clone());
     let progress = Recorded::default();
     let status = engine.up(&bundle, &options(), &progress).unwrap();
     assert!(status.running(), "{status:?}");
@@ -285,7 +90,7 @@ fn up_returns_once_both_daemons_answer_and_down_leaves_nothing_but_the_data() {
 fn a_new_binary_restarts_only_its_daemon_and_the_same_one_restarts_nothing() {
     let (_dir, root) = state();
     let bundle = bundle(&root, "bundle", "1");
-    let engine = DevEngine::at(root.join("state"));
+    let engine = Engine::at(root.join("state"));
     let progress = Recorded::default();
     engine.up(&bundle, &options(), &progress).unwrap();
     let dockerd = pid_of(&engine, Daemon::Dockerd).unwrap();
@@ -339,7 +144,7 @@ fn a_new_binary_restarts_only_its_daemon_and_the_same_one_restarts_nothing() {
 fn a_dead_daemon_shows_in_status_and_the_next_up_starts_afresh() {
     let (_dir, root) = state();
     let bundle = bundle(&root, "bundle", "1");
-    let engine = DevEngine::at(root.join("state"));
+    let engine = Engine::at(root.join("state"));
     let progress = Recorded::default();
     engine.up(&bundle, &options(), &progress).unwrap();
     let dockerd = pid_of(&engine, Daemon::Dockerd).unwrap();
@@ -367,7 +172,7 @@ fn down_after_a_killed_up_or_a_reboot_cleans_stale_state_and_signals_nobody_else
     let (_dir, root) = state();
     let bundle = bundle(&root, "bundle", "1");
     let state = root.join("state");
-    let engine = DevEngine::at(state.clone());
+    let engine = Engine::at(state.clone());
     // What a reboot leaves: pid files naming pids that now belong to someone else (here, a
     // process of this test), a dead socket, and a namespace file that is no longer mounted.
     let mut bystander = std::process::Command::new("sleep")
@@ -409,7 +214,7 @@ fn a_daemon_that_exits_at_start_is_named_with_its_log() {
     let (_dir, root) = state();
     let broken = bundle(&root, "broken", "1");
     install(&broken, "dockerd", "broken");
-    let engine = DevEngine::at(root.join("state"));
+    let engine = Engine::at(root.join("state"));
     let err = engine
         .up(&broken, &options(), &Recorded::default())
         .unwrap_err();
@@ -440,7 +245,7 @@ fn a_state_folder_too_deep_for_unix_sockets_is_refused_before_anything_starts() 
     let (_dir, root) = state();
     let bundle = bundle(&root, "bundle", "1");
     let deep = root.join("d".repeat(90));
-    let err = DevEngine::at(deep.clone())
+    let err = Engine::at(deep.clone())
         .up(&bundle, &options(), &Recorded::default())
         .unwrap_err();
     assert!(matches!(err, EngineError::StateTooDeep { .. }), "{err}");
@@ -451,7 +256,7 @@ fn a_state_folder_too_deep_for_unix_sockets_is_refused_before_anything_starts() 
 fn up_again_after_a_republish_restarts_only_the_daemon_whose_binary_changed() {
     let (_dir, root) = state();
     let bundle = bundle(&root, "bundle", "1");
-    let engine = DevEngine::at(root.join("state"));
+    let engine = Engine::at(root.join("state"));
     let progress = Recorded::default();
     engine.up(&bundle, &options(), &progress).unwrap();
     let dockerd = pid_of(&engine, Daemon::Dockerd).unwrap();

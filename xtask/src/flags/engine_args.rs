@@ -30,8 +30,11 @@ pub struct UpArgs {
     #[arg(long, value_name = "DIR", value_parser = absolute_path)]
     pub state: Option<Utf8PathBuf>,
 
-    /// `private`: a network namespace of its own (published ports exist only there; enter it
-    /// through nsenter, as `status` shows); `host`: the host's network.
+    /// `private`: a network namespace of its own with dockerd's whole networking in it
+    /// (firewall, forwarding, embedded DNS), a way out through slirp4netns (the host's loopback
+    /// is 10.0.2.2 there), and `-p ADDR:PORT:…` published on the host's ADDR:PORT; the host's
+    /// firewall and sysctls are never touched. `host`: the host's network, with dockerd's
+    /// firewall off.
     #[arg(long, value_name = "NETWORK", value_enum, default_value_t = NetworkFlag::Private)]
     pub network: NetworkFlag,
 
@@ -105,6 +108,8 @@ pub enum DaemonFlag {
     Dockerd,
     /// containerd.
     Containerd,
+    /// slirp4netns, the private network's uplink.
+    Slirp4netns,
 }
 
 impl From<DaemonFlag> for engine::Daemon {
@@ -112,6 +117,7 @@ impl From<DaemonFlag> for engine::Daemon {
         match flag {
             DaemonFlag::Dockerd => engine::Daemon::Dockerd,
             DaemonFlag::Containerd => engine::Daemon::Containerd,
+            DaemonFlag::Slirp4netns => engine::Daemon::Uplink,
         }
     }
 }
@@ -122,6 +128,7 @@ fn parse_debugger(text: &str) -> Result<engine::Debugger, String> {
         .split_once(':')
         .ok_or_else(|| format!("expected DAEMON:PORT (dockerd:2345), not `{text}`"))?;
     let daemon = engine::Daemon::named(name)
+        .filter(|d| *d != engine::Daemon::Uplink)
         .ok_or_else(|| format!("`{name}` is not a daemon: dockerd or containerd"))?;
     let port = port
         .parse::<u16>()

@@ -1,12 +1,15 @@
-//! A development engine: a bundle's containerd and dockerd running for as long as a developer
-//! works, in a state folder of their own (data root, exec root, sockets, pid files, logs),
-//! never the host's `/var/run/docker.sock`, `/var/lib/docker` or `/run/containerd` state. By
-//! default it has a network namespace of its own, kept alive by a bind mount in the state
-//! folder, so it outlives the command that started it. It is found again through that folder
+//! The one engine supervisor: a bundle's containerd and dockerd running in a state folder of
+//! their own (data root, exec root, sockets, pid files, logs), never the host's
+//! `/var/run/docker.sock`, `/var/lib/docker` or `/run/containerd` state. `up` keeps one for as
+//! long as a developer works; `smoke` runs its checks on one in a temporary folder and purges
+//! it. By default it has a network namespace of its own, kept alive by a bind mount in the
+//! state folder, so it outlives the command that started it, with an uplink (see `uplink`)
+//! for its traffic out and its published ports in. It is found again through that folder
 //! alone: `status` and `down` work after the starting process was killed or the machine
 //! rebooted (stale pid files, stale mounts).
 
 mod binaries;
+mod client;
 mod daemon;
 mod network;
 mod reload;
@@ -21,13 +24,13 @@ use serde::{Deserialize, Serialize};
 
 pub use binaries::Binary;
 pub use daemon::Daemon;
-use daemon::{Layout, answers, processes, uptime};
+use daemon::{Layout, answers, processes};
 pub use network::find_delve;
 pub use reload::{Reload, develop};
 pub use status::{DaemonStatus, DevStatus};
 
-use crate::EngineError;
-use crate::mounts::{kill_processes_mentioning, unmount_under};
+use crate::mounts::unmount_under;
+use crate::{EngineError, port_proxy, procs, uplink};
 
 /// How many log lines a failure shows.
 const LOG_TAIL: usize = 20;
@@ -39,9 +42,12 @@ const MAX_SOCKET_PATH: usize = 100;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Network {
-    /// A network namespace of its own (containers' published ports exist only there).
+    /// A network namespace of its own, with dockerd's whole networking (firewall, forwarding,
+    /// masquerading, embedded DNS) in it, a way out through the host, and published ports
+    /// forwarded from the host addresses they name.
     Private,
-    /// The host's network (dockerd leaves the firewall and sysctls alone either way).
+    /// The host's network, without dockerd's firewall, forwarding and masquerading (the host's
+    /// are not the engine's to change): published ports listen on the host itself.
     Host,
 }
 
@@ -64,6 +70,10 @@ pub struct UpOptions {
     pub debuggers: Vec<Debugger>,
     /// How long each daemon may take to answer.
     pub timeout: Duration,
+    /// The program that publishes a private engine's ports on the host: a binary that runs
+    /// [`crate::userland_proxy`] when started as `dockyard-proxy`. Without one, published ports
+    /// exist only in the engine's namespace.
+    pub port_proxy: Option<Utf8PathBuf>,
 }
 
 /// What `up` recorded: enough to restart a daemon, or find the engine, later.
@@ -76,14 +86,14 @@ pub(crate) struct UpRecord {
 
 /// A development engine, addressed by its state folder.
 #[derive(Clone, Debug)]
-pub struct DevEngine {
+pub struct Engine {
     pub(crate) layout: Layout,
 }
 
-impl DevEngine {
-    /// The engine whose state lives in `root` (created by [`DevEngine::up`]).
-    pub fn at(root: Utf8PathBuf) -> DevEngine {
-        DevEngine {
+impl Engine {
+    /// The engine whose state lives in `root` (created by [`Engine::up`]).
+    pub fn at(root: Utf8PathBuf) -> Engine {
+        Engine {
             layout: Layout { root },
         }
     }
@@ -127,14 +137,16 @@ impl DevEngine {
     /// What runs now, from the state folder alone.
     pub fn status(&self) -> DevStatus {
         let record = self.record();
-        let daemons = Daemon::ALL
-            .into_iter()
+        let network = record.as_ref().map_or(Network::Host, |r| r.network);
+        let daemons = Daemon::of(network)
+            .iter()
+            .copied()
             .map(|daemon| {
                 let pid = processes(daemon, self.root()).first().copied();
                 DaemonStatus {
                     daemon,
                     pid,
-                    uptime: pid.and_then(uptime),
+                    uptime: pid.and_then(procs::uptime),
                     answering: pid.is_some() && answers(daemon, &self.layout.socket(daemon)),
                     debugger: record
                         .as_ref()
@@ -184,6 +196,9 @@ impl DevEngine {
                 length: longest,
             });
         }
+        if options.network == Network::Private {
+            crate::isolation::check_private_network_tools()?;
+        }
         // Whatever a killed `up` or a reboot left behind goes first.
         self.clean(false, progress)?;
         for dir in [
@@ -194,6 +209,9 @@ impl DevEngine {
             create_private_dir(&dir)?;
         }
         binaries::install(&self.layout.bin(), &binaries::of_bundle(bundle)?)?;
+        if let (Network::Private, Some(proxy)) = (options.network, &options.port_proxy) {
+            binaries::install_program(&self.layout.bin(), port_proxy::PROGRAM, proxy)?;
+        }
         let record = UpRecord {
             bundle: bundle.to_owned(),
             network: options.network,
@@ -211,11 +229,9 @@ impl DevEngine {
         if !self.layout.dockerd_config().exists() {
             write_private(&self.layout.dockerd_config(), b"{}\n")?;
         }
-        let started = self.in_network(options.network, || {
-            Daemon::ALL
-                .into_iter()
-                .try_for_each(|daemon| self.start(&record, daemon, options.timeout, progress))
-        });
+        let started = Daemon::of(options.network)
+            .iter()
+            .try_for_each(|daemon| self.start(&record, *daemon, options.timeout, progress));
         if let Err(e) = started {
             // Half an engine is no engine: stop what did start (its log stays to read).
             let _ = self.clean(false, progress);
@@ -237,9 +253,7 @@ impl DevEngine {
         })?;
         let started = Instant::now();
         self.stop(daemon, progress);
-        self.in_network(record.network, || {
-            self.start(&record, daemon, timeout, progress)
-        })?;
+        self.start(&record, daemon, timeout, progress)?;
         Ok(started.elapsed())
     }
 
@@ -267,7 +281,26 @@ impl DevEngine {
         self.clean(purge, progress)
     }
 
+    /// Starts `daemon` where it runs: the uplink on the host, reaching into the engine's
+    /// namespace (made first), the bundle's daemons in the engine's network.
     fn start(
+        &self,
+        record: &UpRecord,
+        daemon: Daemon,
+        timeout: Duration,
+        progress: &dyn Progress,
+    ) -> Result<(), EngineError> {
+        if !daemon.on_host() {
+            return self.in_network(record.network, || {
+                self.start_here(record, daemon, timeout, progress)
+            });
+        }
+        self.in_network(record.network, || Ok(()))?;
+        self.start_here(record, daemon, timeout, progress)?;
+        self.in_network(record.network, uplink::route_forwards_to_loopback)
+    }
+
+    fn start_here(
         &self,
         record: &UpRecord,
         daemon: Daemon,
@@ -278,7 +311,7 @@ impl DevEngine {
         if std::fs::symlink_metadata(&socket).is_ok() {
             std::fs::remove_file(&socket).map_err(EngineError::io("removing", &socket))?;
         }
-        let mut command = self.layout.command(daemon, &self.layout.bin());
+        let mut command = self.layout.command(daemon, record.network)?;
         let debugger = record.debuggers.iter().find(|d| d.daemon == daemon);
         if let Some(debugger) = debugger {
             command = command.run_by(
@@ -300,13 +333,13 @@ impl DevEngine {
         progress.status("Starting", &format!("{daemon} of {}{under}", record.bundle));
         let log = self.layout.log(daemon);
         let pid = command.spawn_daemon(&log)?;
-        if daemon == Daemon::Containerd {
-            // dockerd writes its own; containerd has none.
+        if daemon != Daemon::Dockerd {
+            // dockerd writes its own; the others have none.
             write_private(&self.layout.pid_file(daemon), pid.to_string().as_bytes())?;
         }
         let deadline = Instant::now() + timeout;
         loop {
-            if !daemon::running(pid) {
+            if !procs::running(pid) {
                 return Err(EngineError::DaemonExited {
                     daemon: daemon.name(),
                     log: log.clone(),
@@ -343,10 +376,10 @@ impl DevEngine {
                 unsafe { libc::kill(*pid as i32, signal) };
             }
             let deadline = Instant::now() + Duration::from_secs(30);
-            while pids.iter().any(|p| daemon::running(*p)) && Instant::now() < deadline {
+            while pids.iter().any(|p| procs::running(*p)) && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(50));
             }
-            if !pids.iter().any(|p| daemon::running(*p)) {
+            if !pids.iter().any(|p| procs::running(*p)) {
                 break;
             }
         }
@@ -356,17 +389,19 @@ impl DevEngine {
         if !self.root().exists() {
             return Ok(());
         }
-        // dockerd first: it stops its containers while containerd still answers.
+        // dockerd first: it stops its containers while containerd still answers; the uplink
+        // last, once no proxy forwards through it.
         for daemon in Daemon::ALL.into_iter().rev() {
             self.stop(daemon, progress);
         }
         // Shims, docker-proxy, and anything a killed daemon left.
-        kill_processes_mentioning(self.root());
+        procs::kill_naming(self.root());
         unmount_under(self.root())?;
         let l = &self.layout;
         for leftover in [
             l.pid_file(Daemon::Dockerd),
             l.pid_file(Daemon::Containerd),
+            l.pid_file(Daemon::Uplink),
             l.socket(Daemon::Dockerd),
             l.netns(),
             l.record(),

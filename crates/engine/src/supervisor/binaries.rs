@@ -66,17 +66,28 @@ pub(crate) fn install(bin: &Utf8Path, binaries: &[Binary]) -> Result<Vec<String>
         if installed.get(&binary.name) == Some(&binary.sha256) && dest.is_file() {
             continue;
         }
-        let staged = bin.join(format!(".{}.new", binary.name));
-        let _ = std::fs::remove_file(&staged);
-        if std::fs::hard_link(&binary.path, &staged).is_err() {
-            std::fs::copy(&binary.path, &staged)
-                .map_err(EngineError::io("copying", &binary.path))?;
-        }
-        std::fs::rename(&staged, &dest).map_err(EngineError::io("installing", &dest))?;
+        install_program(bin, &binary.name, &binary.path)?;
         installed.insert(binary.name.clone(), binary.sha256.clone());
         changed.push(binary.name.clone());
     }
     let json = serde_json::to_vec_pretty(&installed).unwrap_or_default();
     build_core::fs::write_atomic(&record, &json).map_err(EngineError::io("writing", &record))?;
     Ok(changed)
+}
+
+/// Puts the program at `path` into `bin` as `name` (a new link, or a copy across file systems,
+/// renamed over the old one).
+pub(crate) fn install_program(
+    bin: &Utf8Path,
+    name: &str,
+    path: &Utf8Path,
+) -> Result<(), EngineError> {
+    std::fs::create_dir_all(bin).map_err(EngineError::io("creating", bin))?;
+    let dest = bin.join(name);
+    let staged = bin.join(format!(".{name}.new"));
+    let _ = std::fs::remove_file(&staged);
+    if std::fs::hard_link(path, &staged).is_err() {
+        std::fs::copy(path, &staged).map_err(EngineError::io("copying", path))?;
+    }
+    std::fs::rename(&staged, &dest).map_err(EngineError::io("installing", &dest))
 }

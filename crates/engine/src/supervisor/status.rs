@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use bundle::Manifest;
 use bundle::manifest::SourceKind;
 
-use super::{Daemon, DevEngine, Network, network};
+use super::{Daemon, Engine, Network, network};
 use crate::EngineError;
 
 /// One daemon's state.
@@ -132,7 +132,7 @@ fn duration(d: Duration) -> String {
     }
 }
 
-impl DevEngine {
+impl Engine {
     /// Copies `daemon`'s log to `out`; with `follow`, goes on copying what is appended (from
     /// the start again when the log was started afresh) until writing fails.
     pub fn copy_log(
@@ -161,23 +161,23 @@ impl DevEngine {
 
     /// The engine of a bundle folder, in `engines`: `engines/docker-VERSION-HASH`, the hash
     /// of the folder's path, so that bundles under two output folders get two engines.
-    pub fn for_bundle(engines: &Utf8Path, bundle: &Utf8Path) -> DevEngine {
+    pub fn for_bundle(engines: &Utf8Path, bundle: &Utf8Path) -> Engine {
         let id = build_core::digest::hex(&Sha256::digest(bundle.as_str()));
         let name = bundle.file_name().unwrap_or("bundle");
-        DevEngine::at(engines.join(format!("{name}-{}", &id[..8])))
+        Engine::at(engines.join(format!("{name}-{}", &id[..8])))
     }
 
     /// The engine `up` started under `engines`; when it started several, the one running.
-    pub fn find(engines: &Utf8Path) -> Result<DevEngine, EngineError> {
-        let started: Vec<DevEngine> = std::fs::read_dir(engines)
+    pub fn find(engines: &Utf8Path) -> Result<Engine, EngineError> {
+        let started: Vec<Engine> = std::fs::read_dir(engines)
             .into_iter()
             .flatten()
             .flatten()
             .filter_map(|entry| Utf8PathBuf::from_path_buf(entry.path()).ok())
-            .map(DevEngine::at)
-            .filter(DevEngine::exists)
+            .map(Engine::at)
+            .filter(Engine::exists)
             .collect();
-        let running: Vec<&DevEngine> = started.iter().filter(|e| e.status().running()).collect();
+        let running: Vec<&Engine> = started.iter().filter(|e| e.status().running()).collect();
         match (started.as_slice(), running.as_slice()) {
             ([], _) => Err(EngineError::NoEngine {
                 engines: engines.to_owned(),

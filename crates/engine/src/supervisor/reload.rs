@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use build_core::progress::Progress;
 
-use super::{Daemon, DevEngine};
+use super::{Daemon, Engine};
 use crate::{EngineError, TreeWatcher};
 
-impl DevEngine {
+impl Engine {
     /// Puts `binaries` (`(name, path)`, from a bundle or the artifact cache) into the engine's
     /// `bin/` and restarts only the daemons that run one that changed, as each component's
     /// descriptor says (`restarts`): dockerd for dockerd and docker-proxy, containerd for
@@ -36,7 +36,7 @@ impl DevEngine {
 /// publish the bundle, off the path from the edit to the running engine. Each round ends in a
 /// status line with its time from the change.
 pub fn develop(
-    engine: &DevEngine,
+    engine: &Engine,
     watcher: &TreeWatcher,
     build: &mut dyn FnMut() -> Option<Vec<super::Binary>>,
     publish: &mut dyn FnMut(),
@@ -74,7 +74,7 @@ pub fn develop(
     Ok(())
 }
 
-/// What [`DevEngine::apply`] did.
+/// What [`Engine::apply`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reload {
     /// The binaries whose checksum changed.

@@ -1,0 +1,582 @@
+//! The checks, in order. Each removes the containers it made: dockerd waits for running
+//! containers when it stops.
+
+use std::time::{Duration, Instant};
+
+use camino::Utf8Path;
+
+use super::http::{HostServer, get_until};
+use super::{Check, Smoke};
+use crate::EngineError;
+use crate::uplink;
+use crate::versions::{binaries_show_stamps, check_versions};
+
+const IMAGE: &str = "dockyard-smoke:1";
+const PAGE: &str = "dockyard smoke: served from a container\n";
+const HOST_PAGE: &str = "dockyard smoke: served on the host's loopback\n";
+
+/// The checks, in order, for the bundle in `bundle`.
+pub fn checks(bundle: &Utf8Path) -> Vec<Check<'_>> {
+    vec![
+        Check::new("start the engine (uplink, containerd, dockerd)", |s| {
+            s.up(bundle)
+        }),
+        Check::new("every binary shows its version and commit", |s| {
+            let run = |binary: &str, args: &[&str]| {
+                Ok(s.engine
+                    .command(binary)
+                    .args(args.iter().copied())
+                    .output()?)
+            };
+            binaries_show_stamps(&run, s.manifest)
+        }),
+        Check::new("docker version matches the manifest", |s| {
+            check_versions(&s.engine, s.manifest)
+        }),
+        Check::new("import a busybox image", import_image),
+        Check::new("docker run prints and exits 0", run_echo),
+        Check::new("docker run returns a non-zero exit code", run_exit_code),
+        Check::new("docker run --init has docker-init as PID 1", run_init),
+        Check::new("seccomp is enabled (runc features, docker info)", seccomp),
+        Check::new("docker exec runs in a running container", exec),
+        Check::new("a named volume survives its container", volume),
+        Check::new(
+            "containers on a user-defined network resolve each other by name",
+            network_names,
+        ),
+        Check::new(
+            "a container reaches a server on the host's loopback through the uplink",
+            reach_host,
+        ),
+        Check::new(
+            "-p 127.0.0.1:PORT answers on the host's loopback",
+            publish_port,
+        ),
+        Check::new(
+            "docker push to a registry on the host's loopback, rmi, pull back",
+            push_pull,
+        ),
+        Check::new(
+            "docker login to a registry with htpasswd; the password stays out of output, logs and state",
+            login,
+        ),
+        Check::new("--restart on-failure restarts the container", restart),
+        Check::new("a health check becomes healthy", health),
+        Check::new("--memory is enforced and an excess is OOMKilled", memory),
+        Check::new("docker stop -t honours its timeout", stop_timeout),
+    ]
+}
+
+fn check(ok: bool, problem: impl FnOnce() -> String) -> Result<(), EngineError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(EngineError::Check(problem()))
+    }
+}
+
+/// Runs `body` with the containers in `names` removed afterwards, whatever happened.
+fn with_containers(
+    s: &Smoke<'_>,
+    names: &[&str],
+    body: impl FnOnce() -> Result<String, EngineError>,
+) -> Result<String, EngineError> {
+    let result = body();
+    let mut rm = vec!["rm", "-f", "-v"];
+    rm.extend_from_slice(names);
+    let _ = s.engine.docker(&rm);
+    result
+}
+
+/// Polls `docker inspect -f FORMAT NAME` until `done` says so or `timeout` passes.
+fn inspect_until(
+    s: &Smoke<'_>,
+    name: &str,
+    format: &str,
+    timeout: Duration,
+    done: impl Fn(&str) -> bool,
+) -> Result<String, EngineError> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let value = s.engine.docker_ok(&["inspect", "-f", format, name])?;
+        let value = value.trim().to_owned();
+        if done(&value) {
+            return Ok(value);
+        }
+        if Instant::now() > deadline {
+            return Err(EngineError::Check(format!(
+                "{name}: {format} is {value:?} after {}s",
+                timeout.as_secs()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn import_image(s: &Smoke<'_>) -> Result<String, EngineError> {
+    let tar = s.engine.root().join("rootfs.tar");
+    let bytes = std::fs::read(s.busybox)
+        .and_then(|b| rootfs_tar(&b, PAGE))
+        .map_err(EngineError::io("making an image from", s.busybox))?;
+    std::fs::write(&tar, bytes).map_err(EngineError::io("writing", &tar))?;
+    s.engine.docker_ok(&["import", tar.as_str(), IMAGE])?;
+    Ok(format!("{IMAGE} from {}", s.busybox))
+}
+
+fn run_echo(s: &Smoke<'_>) -> Result<String, EngineError> {
+    let out = s
+        .engine
+        .docker_ok(&["run", "--rm", IMAGE, "echo", "hello from dockyard"])?;
+    check(out == "hello from dockyard\n", || {
+        format!("printed {out:?}")
+    })?;
+    Ok("hello from dockyard".into())
+}
+
+fn run_exit_code(s: &Smoke<'_>) -> Result<String, EngineError> {
+    let out = s
+        .engine
+        .docker(&["run", "--rm", IMAGE, "sh", "-c", "exit 3"])?;
+    check(out.code == Some(3), || {
+        format!(
+            "expected exit code 3, got {:?}: {}",
+            out.code,
+            out.stderr.trim()
+        )
+    })?;
+    Ok("exit code 3".into())
+}
+
+fn run_init(s: &Smoke<'_>) -> Result<String, EngineError> {
+    let out = s
+        .engine
+        .docker_ok(&["run", "--rm", "--init", IMAGE, "cat", "/proc/1/comm"])?;
+    check(out.trim() == "docker-init", || {
+        format!("PID 1 is {:?}", out.trim())
+    })?;
+    Ok("PID 1 is docker-init".into())
+}
+
+fn seccomp(s: &Smoke<'_>) -> Result<String, EngineError> {
+    let features = s.engine.command("runc").arg("features").read()?;
+    let features: serde_json::Value = serde_json::from_str(&features)
+        .map_err(|_| EngineError::Check("runc features printed no JSON".into()))?;
+    check(features["linux"]["seccomp"]["enabled"] == true, || {
+        "runc features: seccomp is not enabled".into()
+    })?;
+    let options = s
+        .engine
+        .docker_ok(&["info", "--format", "{{json .SecurityOptions}}"])?;
+    check(options.contains("name=seccomp"), || {
+        format!(
+            "docker info security options lack seccomp: {}",
+            options.trim()
+        )
+    })?;
+    Ok("runc and dockerd report seccomp".into())
+}
+
+fn exec(s: &Smoke<'_>) -> Result<String, EngineError> {
+    with_containers(s, &["dys-exec"], || {
+        s.engine
+            .docker_ok(&["run", "-d", "--name", "dys-exec", IMAGE, "sleep", "60"])?;
+        let out =
+            s.engine
+                .docker_ok(&["exec", "dys-exec", "sh", "-c", "echo exec in $(hostname)"])?;
+        check(out.starts_with("exec in "), || format!("printed {out:?}"))?;
+        Ok(out.trim().to_owned())
+    })
+}
+
+fn volume(s: &Smoke<'_>) -> Result<String, EngineError> {
+    let mount = "dys-volume:/data";
+    let written = s.engine.docker(&[
+        "run",
+        "--rm",
+        "-v",
+        mount,
+        IMAGE,
+        "sh",
+        "-c",
+        "echo kept > /data/file",
+    ]);
+    let read = written.and_then(|_| {
+        s.engine
+            .docker_ok(&["run", "--rm", "-v", mount, IMAGE, "cat", "/data/file"])
+    });
+    let _ = s.engine.docker(&["volume", "rm", "dys-volume"]);
+    let read = read?;
+    check(read == "kept\n", || {
+        format!("the second container read {read:?}")
+    })?;
+    Ok("written by one container, read by the next".into())
+}
+
+fn network_names(s: &Smoke<'_>) -> Result<String, EngineError> {
+    s.engine.docker_ok(&["network", "create", "dys-net"])?;
+    let result = with_containers(s, &["dys-server"], || {
+        s.engine.docker_ok(&[
+            "run",
+            "-d",
+            "--name",
+            "dys-server",
+            "--network",
+            "dys-net",
+            IMAGE,
+            "httpd",
+            "-f",
+            "-p",
+            "80",
+            "-h",
+            "/www",
+        ])?;
+        let out = s.engine.docker(&[
+            "run", "--rm", "--network", "dys-net", IMAGE, "sh", "-c",
+            "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://dys-server/ && exit 0; sleep 0.2; done; exit 1",
+        ])?;
+        check(out.stdout.contains(PAGE.trim()), || {
+            format!(
+                "wget http://dys-server/ from a second container: {}",
+                format!("{} {}", out.stdout, out.stderr).trim()
+            )
+        })?;
+        Ok("wget http://dys-server/ answered through the embedded DNS".into())
+    });
+    let _ = s.engine.docker(&["network", "rm", "dys-net"]);
+    result
+}
+
+fn reach_host(s: &Smoke<'_>) -> Result<String, EngineError> {
+    let server = HostServer::start(HOST_PAGE)?;
+    let url = format!("http://{}:{}/", uplink::HOST, server.port());
+    let out = s
+        .engine
+        .docker(&["run", "--rm", IMAGE, "wget", "-qO-", &url])?;
+    check(out.stdout == HOST_PAGE, || {
+        format!(
+            "wget {url}: {}",
+            format!("{} {}", out.stdout, out.stderr).trim()
+        )
+    })?;
+    Ok(format!(
+        "wget {url} (the host's 127.0.0.1:{})",
+        server.port()
+    ))
+}
+
+fn publish_port(s: &Smoke<'_>) -> Result<String, EngineError> {
+    if s.options.port_proxy.is_none() {
+        return Err(EngineError::Check(
+            "no port proxy was given, so ports are published only inside the engine's network"
+                .into(),
+        ));
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(EngineError::io("finding a free port on", "127.0.0.1"))?
+        .port();
+    let publish = format!("127.0.0.1:{port}:80");
+    with_containers(s, &["dys-http"], || {
+        s.engine.docker_ok(&[
+            "run", "-d", "--name", "dys-http", "-p", &publish, IMAGE, "httpd", "-f", "-p", "80",
+            "-h", "/www",
+        ])?;
+        let body = get_until(port, Duration::from_secs(10))?;
+        check(body.contains(PAGE.trim()), || {
+            format!("127.0.0.1:{port} answered {body:?}")
+        })?;
+        Ok(format!("GET http://127.0.0.1:{port}/ on the host answered"))
+    })
+}
+
+fn push_pull(s: &Smoke<'_>) -> Result<String, EngineError> {
+    let registry = s
+        .registry
+        .as_ref()
+        .map_err(|e| EngineError::Check(format!("no registry on the host's loopback: {e}")))?;
+    // The host's 127.0.0.1:PORT, as the engine reaches it.
+    let remote = format!("{}:{}/dockyard-smoke:1", uplink::HOST, registry.port());
+    s.engine.docker_ok(&["tag", IMAGE, &remote])?;
+    s.engine.docker_ok(&["push", &remote])?;
+    s.engine.docker_ok(&["rmi", &remote])?;
+    s.engine.docker_ok(&["pull", &remote])?;
+    let out = s
+        .engine
+        .docker_ok(&["run", "--rm", &remote, "echo", "pulled"])?;
+    check(out == "pulled\n", || {
+        format!("the pulled image printed {out:?}")
+    })?;
+    let _ = s.engine.docker(&["rmi", &remote]);
+    Ok(format!(
+        "{remote} (the registry on the host's {})",
+        registry.address()
+    ))
+}
+
+fn login(s: &Smoke<'_>) -> Result<String, EngineError> {
+    let (registry, auth) = s.auth_registry.as_ref().map_err(|e| {
+        EngineError::Check(format!(
+            "no registry with htpasswd on the host's loopback: {e}"
+        ))
+    })?;
+    let server = format!("{}:{}", uplink::HOST, registry.port());
+    let out = s
+        .engine
+        .command("docker")
+        .args([
+            "login",
+            "--username",
+            &auth.user,
+            "--password-stdin",
+            &server,
+        ])
+        .input(auth.password.as_bytes())
+        .output()?;
+    let said = format!("{}{}", out.stdout, out.stderr);
+    check(out.status.success(), || {
+        format!("docker login {server}: {}", said.trim())
+    })?;
+    let remote = format!("{server}/dockyard-smoke:1");
+    s.engine.docker_ok(&["tag", IMAGE, &remote])?;
+    let pushed = s.engine.docker(&["push", &remote])?;
+    let _ = s.engine.docker(&["rmi", &remote]);
+    check(pushed.status.success(), || {
+        format!("docker push {remote} after login: {}", pushed.stderr.trim())
+    })?;
+    let password = auth.password.as_bytes();
+    check(
+        !said.contains(&auth.password) && !pushed.stderr.contains(&auth.password),
+        || "docker printed the password".into(),
+    )?;
+    let holders = files_containing(s.engine.root(), password);
+    check(holders.is_empty(), || {
+        format!("the password is written in {}", holders.join(", "))
+    })?;
+    Ok(format!(
+        "logged in to {server} and pushed; no file of the engine holds the password"
+    ))
+}
+
+/// The files under `dir` whose bytes contain `needle` (symlinks and special files skipped).
+fn files_containing(dir: &Utf8Path, needle: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        let Ok(path) = camino::Utf8PathBuf::from_path_buf(entry.path()) else {
+            continue;
+        };
+        if kind.is_dir() {
+            found.extend(files_containing(&path, needle));
+        } else if kind.is_file()
+            && std::fs::read(&path).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
+        {
+            found.push(path.to_string());
+        }
+    }
+    found
+}
+
+fn restart(s: &Smoke<'_>) -> Result<String, EngineError> {
+    with_containers(s, &["dys-restart"], || {
+        s.engine.docker_ok(&[
+            "run",
+            "-d",
+            "--name",
+            "dys-restart",
+            "--restart",
+            "on-failure:5",
+            IMAGE,
+            "sh",
+            "-c",
+            "exit 1",
+        ])?;
+        let count = inspect_until(
+            s,
+            "dys-restart",
+            "{{.RestartCount}}",
+            Duration::from_secs(10),
+            |c| c.parse::<u32>().is_ok_and(|n| n >= 1),
+        )?;
+        Ok(format!("restarted {count} time(s) after exiting 1"))
+    })
+}
+
+fn health(s: &Smoke<'_>) -> Result<String, EngineError> {
+    with_containers(s, &["dys-health"], || {
+        s.engine.docker_ok(&[
+            "run",
+            "-d",
+            "--name",
+            "dys-health",
+            "--health-cmd",
+            "test -f /www/index.html",
+            "--health-interval",
+            "200ms",
+            "--health-start-period",
+            "0s",
+            IMAGE,
+            "sleep",
+            "60",
+        ])?;
+        inspect_until(
+            s,
+            "dys-health",
+            "{{.State.Health.Status}}",
+            Duration::from_secs(10),
+            |h| h == "healthy" || h == "unhealthy",
+        )
+        .and_then(|status| {
+            check(status == "healthy", || {
+                format!("the health check says {status}")
+            })?;
+            Ok("healthy".into())
+        })
+    })
+}
+
+fn memory(s: &Smoke<'_>) -> Result<String, EngineError> {
+    with_containers(s, &["dys-oom"], || {
+        // cgroup v2's memory.max, or v1's limit where the machine still mounts v1 controllers.
+        let limit = s.engine.docker_ok(&[
+            "run",
+            "--rm",
+            "--memory",
+            "32m",
+            "--memory-swap",
+            "32m",
+            IMAGE,
+            "sh",
+            "-c",
+            "cat /sys/fs/cgroup/memory.max 2>/dev/null && echo v2 || \
+             { cat /sys/fs/cgroup/memory/memory.limit_in_bytes && echo v1; }",
+        ])?;
+        let (limit, cgroup) = limit.trim().split_once('\n').unwrap_or((limit.trim(), "?"));
+        check(limit.trim() == (32 << 20).to_string(), || {
+            format!(
+                "the container's cgroup ({cgroup}) limits memory to {:?}",
+                limit.trim()
+            )
+        })?;
+        // busybox tail holds a line without newlines whole: 256 MiB of it exceeds the limit.
+        let out = s.engine.docker(&[
+            "run",
+            "--name",
+            "dys-oom",
+            "--memory",
+            "32m",
+            "--memory-swap",
+            "32m",
+            IMAGE,
+            "sh",
+            "-c",
+            "head -c 268435456 /dev/zero | tail -c 1 > /dev/null",
+        ])?;
+        let killed = s
+            .engine
+            .docker_ok(&["inspect", "-f", "{{.State.OOMKilled}}", "dys-oom"])?;
+        check(killed.trim() == "true", || {
+            format!("exit code {:?}, OOMKilled {}", out.code, killed.trim())
+        })?;
+        Ok(format!(
+            "limited to 32 MiB (cgroup {}); OOMKilled, exit code {:?}",
+            cgroup.trim(),
+            out.code
+        ))
+    })
+}
+
+fn stop_timeout(s: &Smoke<'_>) -> Result<String, EngineError> {
+    with_containers(s, &["dys-stop"], || {
+        // PID 1 with no handler ignores SIGTERM, so only the SIGKILL after the timeout ends it.
+        s.engine.docker_ok(&[
+            "run",
+            "-d",
+            "--name",
+            "dys-stop",
+            IMAGE,
+            "sh",
+            "-c",
+            "trap '' TERM; while :; do sleep 1; done",
+        ])?;
+        let started = Instant::now();
+        s.engine.docker_ok(&["stop", "-t", "2", "dys-stop"])?;
+        let took = started.elapsed();
+        let code = s
+            .engine
+            .docker_ok(&["inspect", "-f", "{{.State.ExitCode}}", "dys-stop"])?;
+        check(
+            took >= Duration::from_secs(2) && took < Duration::from_secs(8),
+            || format!("docker stop -t 2 took {:.1}s", took.as_secs_f64()),
+        )?;
+        check(code.trim() == "137", || {
+            format!("exit code {}", code.trim())
+        })?;
+        Ok(format!(
+            "killed after {:.1}s, exit code 137",
+            took.as_secs_f64()
+        ))
+    })
+}
+
+/// A root file system with a static busybox, its applets linked under `/bin`, and a page for
+/// its httpd.
+pub(super) fn rootfs_tar(busybox: &[u8], page: &str) -> std::io::Result<Vec<u8>> {
+    let mut builder = tar::Builder::new(Vec::new());
+    let header = |mode: u32, size: usize, kind: tar::EntryType| {
+        let mut header = tar::Header::new_ustar();
+        header.set_mode(mode);
+        header.set_size(size as u64);
+        header.set_entry_type(kind);
+        header
+    };
+    builder.append_data(
+        &mut header(0o755, busybox.len(), tar::EntryType::Regular),
+        "bin/busybox",
+        busybox,
+    )?;
+    for applet in [
+        "sh", "echo", "cat", "sleep", "wget", "httpd", "head", "tail", "test", "hostname",
+    ] {
+        let mut link = header(0o777, 0, tar::EntryType::Symlink);
+        builder.append_link(&mut link, format!("bin/{applet}"), "busybox")?;
+    }
+    builder.append_data(
+        &mut header(0o644, page.len(), tar::EntryType::Regular),
+        "www/index.html",
+        page.as_bytes(),
+    )?;
+    builder.into_inner()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rootfs_holds_busybox_its_applets_and_the_page() {
+        let tar = rootfs_tar(b"ELF...", PAGE).unwrap();
+        let mut archive = tar::Archive::new(&tar[..]);
+        let entries: Vec<(String, u32)> = archive
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.path().unwrap().display().to_string(),
+                    e.header().mode().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(entries[0], ("bin/busybox".to_owned(), 0o755));
+        assert!(entries.contains(&("bin/sh".to_owned(), 0o777)));
+        assert_eq!(
+            entries.last().unwrap(),
+            &("www/index.html".to_owned(), 0o644)
+        );
+    }
+}

@@ -44,7 +44,8 @@ pub enum Command {
     /// cache, so a second run with nothing changed does almost nothing.
     Bundle(BundleArgs),
     /// Check the tools a build needs (go, gcc, cmake, make, pkg-config, static libseccomp and
-    /// libc) and say what to install for each one missing.
+    /// libc) and those `up` and `smoke` run (iptables, nftables, slirp4netns, iproute2,
+    /// docker-registry, busybox-static), and say what to install for each one missing.
     Doctor(DoctorArgs),
     /// Bring every pinned source to disk, verified, and say where each came from.
     Fetch(FetchArgs),
@@ -61,12 +62,15 @@ pub enum Command {
     /// containerd, runc and tini, and the cli's vN tag; peels every tag to its commit and checks
     /// the commit exists. Mirrors and --offline work as for bundle.
     Pins(PinsArgs),
-    /// Start the bundle's own engine in isolation and prove it runs containers (needs root).
+    /// Start the bundle's own engine in isolation and prove it is the whole engine (needs root).
     ///
-    /// dockerd, containerd, the shim, runc, docker-init and docker-proxy from the bundle run in a
-    /// private network namespace with their own data root, exec root and socket under a
-    /// temporary folder. Each step is reported as passed or failed; everything started is
-    /// stopped and removed at the end, also on failure or Ctrl-C.
+    /// The engine runs as `up` runs it (a private network namespace with dockerd's firewall
+    /// and DNS, slirp4netns as its uplink) in a temporary state folder, with two registries on
+    /// the host's loopback (Debian's docker-registry, one behind htpasswd). Checks, one line
+    /// each with its time: versions, runs, exit codes, --init, seccomp, exec, volumes, names on
+    /// a user-defined network, the host's loopback, a published port from the host, push and
+    /// pull, docker login, restart policies, health checks, memory limits, stop timeouts.
+    /// Everything started is stopped and removed at the end, also on failure or Ctrl-C.
     Smoke(SmokeArgs),
     /// Say whether the development engine runs: socket, daemons, bundle and working trees.
     Status(StatusArgs),

@@ -317,4 +317,10 @@ fn ci_runs_the_readme_test_command() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let ci = std::fs::read_to_string(root().join(".ci/run")).unwrap();
     assert!(readme.contains("cargo test --workspace") && ci.contains("\ncargo test --workspace"));
+    for lint in [
+        "\ncargo fmt --all -- --check",
+        "\ncargo clippy --workspace --all-targets -- -D warnings",
+    ] {
+        assert!(ci.contains(lint), ".ci/run does not run{lint}");
+    }
 }

@@ -1,8 +1,6 @@
 //! `up`, `down`, `status`, `logs`: the development engine, over `engine::Engine`, and the
 //! edit → rebuild → restart loop of `up --watch`.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -13,19 +11,18 @@ use engine::{Daemon, Engine, Network, TreeWatcher, UpOptions};
 
 use crate::flags::{DownArgs, EngineArgs, LogsArgs, NetworkFlag, StatusArgs, UpArgs};
 use crate::render::{StatusLines, print_error};
+use crate::verbs::cache_root;
 
 /// How long a daemon may take to answer after a start.
 const READY: Duration = Duration::from_secs(60);
-
-fn engines_dir(cache: Option<&Utf8PathBuf>) -> Result<Utf8PathBuf> {
-    Ok(crate::verbs::cache_root(cache)?.join("engines"))
-}
 
 /// The engine of `--state`, else the one `up` started under the cache.
 fn engine_of(args: &EngineArgs) -> Result<Engine> {
     match &args.state {
         Some(state) => Ok(Engine::at(state.clone())),
-        None => Ok(Engine::find(&engines_dir(args.cache.as_ref())?)?),
+        None => Ok(Engine::find(
+            &cache_root(args.cache.as_ref())?.join("engines"),
+        )?),
     }
 }
 
@@ -46,7 +43,7 @@ pub(crate) fn up(mut args: UpArgs) -> Result<()> {
     let engine = match &args.state {
         Some(state) => Engine::at(state.clone()),
         None => Engine::for_bundle(
-            &engines_dir(args.bundle.sources.repositories.cache.as_ref())?,
+            &cache_root(args.bundle.sources.repositories.cache.as_ref())?.join("engines"),
             &bundle,
         ),
     };
@@ -58,7 +55,7 @@ pub(crate) fn up(mut args: UpArgs) -> Result<()> {
         },
         debuggers: args.dlv.clone(),
         timeout: READY,
-        port_proxy: Some(crate::verbs::port_proxy()?),
+        port_proxy: crate::verbs::port_proxy(),
     };
     let started = Instant::now();
     let status = engine.up(&bundle, &options, &progress)?;
@@ -110,12 +107,7 @@ fn watch(
     trees: Vec<(build_core::Upstream, Utf8PathBuf)>,
     progress: &StatusLines,
 ) -> Result<()> {
-    let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let flag = interrupted.clone();
-        ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
-            .context("cannot handle Ctrl-C")?;
-    }
+    let interrupted = crate::render::interrupted_by_ctrl_c()?;
     let names: Vec<String> = trees.iter().map(|(u, p)| format!("{u} ({p})")).collect();
     let watcher = TreeWatcher::new(trees, Duration::from_millis(300))?;
     progress.status("Watching", &format!("{}; Ctrl-C to stop", names.join(", ")));
@@ -140,10 +132,8 @@ fn watch(
     )?;
     if args.down_on_exit {
         engine.down(false, progress)?;
-        progress.status(
-            "Stopped",
-            &format!("{} (its data root kept)", engine.root()),
-        );
+        let stopped = format!("{} (its data root kept)", engine.root());
+        progress.status("Stopped", &stopped);
     } else {
         progress.status("Left", &format!("the engine running: {}", engine.socket()));
     }

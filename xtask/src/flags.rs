@@ -64,13 +64,11 @@ pub enum Command {
     Pins(PinsArgs),
     /// Start the bundle's own engine in isolation and prove it is the whole engine (needs root).
     ///
-    /// The engine runs as `up` runs it (a private network namespace with dockerd's firewall
-    /// and DNS, slirp4netns as its uplink) in a temporary state folder, with two registries on
-    /// the host's loopback (Debian's docker-registry, one behind htpasswd). Checks, one line
-    /// each with its time: versions, runs, exit codes, --init, seccomp, exec, volumes, names on
-    /// a user-defined network, the host's loopback, a published port from the host, push and
-    /// pull, docker login, restart policies, health checks, memory limits, stop timeouts.
-    /// Everything started is stopped and removed at the end, also on failure or Ctrl-C.
+    /// The engine runs as `up` runs it, in a temporary state folder, beside two registries on
+    /// the host's loopback (one behind htpasswd). One line per check with its time: versions,
+    /// runs, exit codes, docker-init, seccomp, exec, volumes, names on a user-defined network,
+    /// the host's loopback, a published port, push and pull, login, restart, health, memory,
+    /// stop timeouts. All is stopped and removed at the end, also on failure or Ctrl-C.
     Smoke(SmokeArgs),
     /// Say whether the development engine runs: socket, daemons, bundle and working trees.
     Status(StatusArgs),

@@ -5,12 +5,12 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    // Started by a private engine's dockerd as its userland proxy (see `up`), under that name.
-    let mut args = std::env::args();
-    let argv0 = args.next().unwrap_or_default();
-    if argv0.rsplit('/').next() == Some(engine::PORT_PROXY_PROGRAM) {
-        let rest: Vec<String> = args.collect();
-        return ExitCode::from(engine::userland_proxy(&argv0, &rest).clamp(0, 255) as u8);
+    // A private engine's dockerd starts this program by that name as its userland proxy.
+    let args: Vec<String> = std::env::args().collect();
+    if let [argv0, rest @ ..] = args.as_slice()
+        && argv0.rsplit('/').next() == Some(engine::PORT_PROXY_PROGRAM)
+    {
+        return ExitCode::from(engine::userland_proxy(argv0, rest).clamp(0, 255) as u8);
     }
     let cli = match xtask::Cli::try_parse() {
         Ok(cli) => cli,

@@ -2,7 +2,8 @@
 //! errors as one message, with the command-line advice the libraries leave out.
 
 use std::io::{IsTerminal, Write};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use build_core::BuildError;
@@ -189,4 +190,13 @@ fn advice(e: &(dyn std::error::Error + 'static)) -> Option<String> {
         };
     }
     None
+}
+
+/// A flag Ctrl-C sets, for work that stops in order (and cleans up) instead of dying.
+pub(crate) fn interrupted_by_ctrl_c() -> anyhow::Result<Arc<AtomicBool>> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let set = flag.clone();
+    ctrlc::set_handler(move || set.store(true, Ordering::SeqCst))
+        .map_err(|e| anyhow::anyhow!("cannot handle Ctrl-C: {e}"))?;
+    Ok(flag)
 }

@@ -1,7 +1,6 @@
 //! Each verb: flags in, a few library calls, status lines out.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -215,27 +214,15 @@ fn build(
 
 pub(crate) fn doctor(args: &DoctorArgs) -> Result<()> {
     let progress = StatusLines::default();
-    let checks =
+    let build =
         bundle::requirements::check_tools(args.linkage.0, &args.target, &bundle::COMPONENTS);
+    let build = build.iter().map(|c| (c.found.is_ok(), c.to_string()));
+    // And what `up` and `smoke` run from the host.
+    let engine = engine::engine_tools().into_iter();
     let mut failed = 0;
-    for check in &checks {
-        let verb = if check.found.is_ok() {
-            "Found"
-        } else {
-            "Missing"
-        };
-        failed += usize::from(check.found.is_err());
-        progress.status(verb, &check.to_string());
-    }
-    // What `up` and `smoke` run from the host.
-    for tool in engine::engine_tools() {
-        let verb = if tool.found.is_some() {
-            "Found"
-        } else {
-            "Missing"
-        };
-        failed += usize::from(tool.found.is_none());
-        progress.status(verb, &tool.to_string());
+    for (found, line) in build.chain(engine.map(|t| (t.found.is_some(), t.to_string()))) {
+        failed += usize::from(!found);
+        progress.status(if found { "Found" } else { "Missing" }, &line);
     }
     // The Go bundles build with by default: exactly pins.lock's release.
     match Pins::load(&args.pins) {
@@ -290,45 +277,24 @@ pub(crate) fn install(args: &InstallArgs) -> Result<()> {
 pub(crate) fn smoke(args: &SmokeArgs) -> Result<()> {
     let bundle = bundle_dir(args.bundle.as_ref())?;
     let progress = StatusLines::default();
-    // Another architecture's engine cannot start here: its binaries are checked under qemu.
-    if !bundle::Manifest::read(&bundle)?.target.is_host() {
-        let report = engine::smoke_emulated(&bundle, &progress)?;
-        if !report.passed() {
-            bail!("smoke: {} of {} checks failed", report.failed, report.total);
-        }
-        progress.status(
-            "Finished",
-            &format!("{bundle}: {} checks passed under qemu", report.total),
-        );
-        return Ok(());
-    }
-    let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let flag = interrupted.clone();
-        ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
-            .context("cannot handle Ctrl-C")?;
-    }
+    let interrupted = crate::render::interrupted_by_ctrl_c()?;
     let options = engine::SmokeOptions {
-        port_proxy: Some(port_proxy()?),
+        port_proxy: port_proxy(),
     };
     let report = engine::smoke(&bundle, &options, &progress, &interrupted)
         .context("the bundle cannot be smoked; rebuild it")?;
     if !report.passed() {
-        bail!("smoke: {} of {} steps failed", report.failed, report.total);
+        bail!("smoke: {} of {} checks failed", report.failed, report.total);
     }
-    progress.status(
-        "Finished",
-        &format!("{bundle} works: {} steps passed", report.total),
-    );
+    let how = if report.emulated { " under qemu" } else { "" };
+    let passed = format!("{bundle} works: {} checks passed{how}", report.total);
+    progress.status("Finished", &passed);
     Ok(())
 }
 
-/// This program, which is a private engine's userland proxy when started as
-/// `dockyard-proxy` (see `main`).
-pub(crate) fn port_proxy() -> Result<Utf8PathBuf> {
-    let exe = std::env::current_exe().context("cannot find this program's own file")?;
-    Utf8PathBuf::from_path_buf(exe)
-        .map_err(|p| anyhow::anyhow!("this program's path is not UTF-8: {}", p.display()))
+/// This program: a private engine's userland proxy when started as `dockyard-proxy` (`main`).
+pub(crate) fn port_proxy() -> Option<Utf8PathBuf> {
+    Utf8PathBuf::from_path_buf(std::env::current_exe().ok()?).ok()
 }
 
 pub(crate) fn pins(args: &PinsArgs) -> Result<()> {

@@ -83,6 +83,7 @@ pub fn smoke_emulated(
         total: steps.len(),
         failed,
         cleanup: Ok(()),
+        emulated: true,
     })
 }
 

@@ -5,15 +5,13 @@ use std::time::{Duration, Instant};
 
 use camino::Utf8Path;
 
-use super::http::{HostServer, get_until};
+use super::network::{login, network_names, publish_port, push_pull, reach_host};
 use super::{Check, Smoke};
 use crate::EngineError;
-use crate::uplink;
 use crate::versions::{binaries_show_stamps, check_versions};
 
-const IMAGE: &str = "dockyard-smoke:1";
-const PAGE: &str = "dockyard smoke: served from a container\n";
-const HOST_PAGE: &str = "dockyard smoke: served on the host's loopback\n";
+pub(super) const IMAGE: &str = "dockyard-smoke:1";
+pub(super) const PAGE: &str = "dockyard smoke: served from a container\n";
 
 /// The checks, in order, for the bundle in `bundle`.
 pub fn checks(bundle: &Utf8Path) -> Vec<Check<'_>> {
@@ -67,7 +65,7 @@ pub fn checks(bundle: &Utf8Path) -> Vec<Check<'_>> {
     ]
 }
 
-fn check(ok: bool, problem: impl FnOnce() -> String) -> Result<(), EngineError> {
+pub(super) fn check(ok: bool, problem: impl FnOnce() -> String) -> Result<(), EngineError> {
     if ok {
         Ok(())
     } else {
@@ -76,7 +74,7 @@ fn check(ok: bool, problem: impl FnOnce() -> String) -> Result<(), EngineError> 
 }
 
 /// Runs `body` with the containers in `names` removed afterwards, whatever happened.
-fn with_containers(
+pub(super) fn with_containers(
     s: &Smoke<'_>,
     names: &[&str],
     body: impl FnOnce() -> Result<String, EngineError>,
@@ -210,175 +208,6 @@ fn volume(s: &Smoke<'_>) -> Result<String, EngineError> {
         format!("the second container read {read:?}")
     })?;
     Ok("written by one container, read by the next".into())
-}
-
-fn network_names(s: &Smoke<'_>) -> Result<String, EngineError> {
-    s.engine.docker_ok(&["network", "create", "dys-net"])?;
-    let result = with_containers(s, &["dys-server"], || {
-        s.engine.docker_ok(&[
-            "run",
-            "-d",
-            "--name",
-            "dys-server",
-            "--network",
-            "dys-net",
-            IMAGE,
-            "httpd",
-            "-f",
-            "-p",
-            "80",
-            "-h",
-            "/www",
-        ])?;
-        let out = s.engine.docker(&[
-            "run", "--rm", "--network", "dys-net", IMAGE, "sh", "-c",
-            "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://dys-server/ && exit 0; sleep 0.2; done; exit 1",
-        ])?;
-        check(out.stdout.contains(PAGE.trim()), || {
-            format!(
-                "wget http://dys-server/ from a second container: {}",
-                format!("{} {}", out.stdout, out.stderr).trim()
-            )
-        })?;
-        Ok("wget http://dys-server/ answered through the embedded DNS".into())
-    });
-    let _ = s.engine.docker(&["network", "rm", "dys-net"]);
-    result
-}
-
-fn reach_host(s: &Smoke<'_>) -> Result<String, EngineError> {
-    let server = HostServer::start(HOST_PAGE)?;
-    let url = format!("http://{}:{}/", uplink::HOST, server.port());
-    let out = s
-        .engine
-        .docker(&["run", "--rm", IMAGE, "wget", "-qO-", &url])?;
-    check(out.stdout == HOST_PAGE, || {
-        format!(
-            "wget {url}: {}",
-            format!("{} {}", out.stdout, out.stderr).trim()
-        )
-    })?;
-    Ok(format!(
-        "wget {url} (the host's 127.0.0.1:{})",
-        server.port()
-    ))
-}
-
-fn publish_port(s: &Smoke<'_>) -> Result<String, EngineError> {
-    if s.options.port_proxy.is_none() {
-        return Err(EngineError::Check(
-            "no port proxy was given, so ports are published only inside the engine's network"
-                .into(),
-        ));
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(EngineError::io("finding a free port on", "127.0.0.1"))?
-        .port();
-    let publish = format!("127.0.0.1:{port}:80");
-    with_containers(s, &["dys-http"], || {
-        s.engine.docker_ok(&[
-            "run", "-d", "--name", "dys-http", "-p", &publish, IMAGE, "httpd", "-f", "-p", "80",
-            "-h", "/www",
-        ])?;
-        let body = get_until(port, Duration::from_secs(10))?;
-        check(body.contains(PAGE.trim()), || {
-            format!("127.0.0.1:{port} answered {body:?}")
-        })?;
-        Ok(format!("GET http://127.0.0.1:{port}/ on the host answered"))
-    })
-}
-
-fn push_pull(s: &Smoke<'_>) -> Result<String, EngineError> {
-    let registry = s
-        .registry
-        .as_ref()
-        .map_err(|e| EngineError::Check(format!("no registry on the host's loopback: {e}")))?;
-    // The host's 127.0.0.1:PORT, as the engine reaches it.
-    let remote = format!("{}:{}/dockyard-smoke:1", uplink::HOST, registry.port());
-    s.engine.docker_ok(&["tag", IMAGE, &remote])?;
-    s.engine.docker_ok(&["push", &remote])?;
-    s.engine.docker_ok(&["rmi", &remote])?;
-    s.engine.docker_ok(&["pull", &remote])?;
-    let out = s
-        .engine
-        .docker_ok(&["run", "--rm", &remote, "echo", "pulled"])?;
-    check(out == "pulled\n", || {
-        format!("the pulled image printed {out:?}")
-    })?;
-    let _ = s.engine.docker(&["rmi", &remote]);
-    Ok(format!(
-        "{remote} (the registry on the host's {})",
-        registry.address()
-    ))
-}
-
-fn login(s: &Smoke<'_>) -> Result<String, EngineError> {
-    let (registry, auth) = s.auth_registry.as_ref().map_err(|e| {
-        EngineError::Check(format!(
-            "no registry with htpasswd on the host's loopback: {e}"
-        ))
-    })?;
-    let server = format!("{}:{}", uplink::HOST, registry.port());
-    let out = s
-        .engine
-        .command("docker")
-        .args([
-            "login",
-            "--username",
-            &auth.user,
-            "--password-stdin",
-            &server,
-        ])
-        .input(auth.password.as_bytes())
-        .output()?;
-    let said = format!("{}{}", out.stdout, out.stderr);
-    check(out.status.success(), || {
-        format!("docker login {server}: {}", said.trim())
-    })?;
-    let remote = format!("{server}/dockyard-smoke:1");
-    s.engine.docker_ok(&["tag", IMAGE, &remote])?;
-    let pushed = s.engine.docker(&["push", &remote])?;
-    let _ = s.engine.docker(&["rmi", &remote]);
-    check(pushed.status.success(), || {
-        format!("docker push {remote} after login: {}", pushed.stderr.trim())
-    })?;
-    let password = auth.password.as_bytes();
-    check(
-        !said.contains(&auth.password) && !pushed.stderr.contains(&auth.password),
-        || "docker printed the password".into(),
-    )?;
-    let holders = files_containing(s.engine.root(), password);
-    check(holders.is_empty(), || {
-        format!("the password is written in {}", holders.join(", "))
-    })?;
-    Ok(format!(
-        "logged in to {server} and pushed; no file of the engine holds the password"
-    ))
-}
-
-/// The files under `dir` whose bytes contain `needle` (symlinks and special files skipped).
-fn files_containing(dir: &Utf8Path, needle: &[u8]) -> Vec<String> {
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let Ok(kind) = entry.file_type() else {
-            continue;
-        };
-        let Ok(path) = camino::Utf8PathBuf::from_path_buf(entry.path()) else {
-            continue;
-        };
-        if kind.is_dir() {
-            found.extend(files_containing(&path, needle));
-        } else if kind.is_file()
-            && std::fs::read(&path).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
-        {
-            found.push(path.to_string());
-        }
-    }
-    found
 }
 
 fn restart(s: &Smoke<'_>) -> Result<String, EngineError> {

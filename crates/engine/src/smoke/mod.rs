@@ -9,6 +9,7 @@
 
 mod checks;
 mod http;
+mod network;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -74,6 +75,8 @@ pub struct SmokeReport {
     pub failed: usize,
     /// Whether everything started was stopped and removed.
     pub cleanup: Result<(), String>,
+    /// The bundle is for another architecture: its binaries were checked under qemu.
+    pub emulated: bool,
 }
 
 impl SmokeReport {
@@ -85,7 +88,9 @@ impl SmokeReport {
 
 /// Verifies `bundle`, starts its engine in a temporary state folder and runs every check,
 /// reporting each as `Passed` or `Failed` (or `Skipped`, counted as failed, once the engine is
-/// down or the run was interrupted); then stops and removes everything.
+/// down or the run was interrupted); then stops and removes everything. Another
+/// architecture's engine cannot start here: its binaries are checked under qemu instead
+/// ([`crate::smoke_emulated`]).
 pub fn smoke(
     bundle: &Utf8Path,
     options: &SmokeOptions,
@@ -93,8 +98,11 @@ pub fn smoke(
     interrupted: &AtomicBool,
 ) -> Result<SmokeReport, EngineError> {
     bundle::verify(bundle)?;
-    crate::check_machine()?;
     let manifest = Manifest::read(bundle)?;
+    if !manifest.target.is_host() {
+        return crate::smoke_emulated(bundle, progress);
+    }
+    crate::check_machine()?;
     let busybox = find_static_busybox()?;
     // Short: the daemons' unix sockets live under it, and their paths are limited.
     let state = tempfile::Builder::new()
@@ -168,6 +176,7 @@ pub fn smoke(
         total: checks.len(),
         failed,
         cleanup,
+        emulated: false,
     })
 }
 

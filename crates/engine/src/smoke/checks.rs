@@ -291,7 +291,7 @@ fn memory(s: &Smoke<'_>) -> Result<String, EngineError> {
                 limit.trim()
             )
         })?;
-        // busybox tail holds a line without newlines whole: 256 MiB of it exceeds the limit.
+        // dd fills a buffer of its block size: 128 MiB of it exceeds the limit.
         let out = s.engine.docker(&[
             "run",
             "--name",
@@ -303,7 +303,7 @@ fn memory(s: &Smoke<'_>) -> Result<String, EngineError> {
             IMAGE,
             "sh",
             "-c",
-            "head -c 268435456 /dev/zero | tail -c 1 > /dev/null",
+            "dd if=/dev/zero of=/dev/null bs=128M count=1",
         ])?;
         let killed = s
             .engine
@@ -369,7 +369,7 @@ pub(super) fn rootfs_tar(busybox: &[u8], page: &str) -> std::io::Result<Vec<u8>>
         busybox,
     )?;
     for applet in [
-        "sh", "echo", "cat", "sleep", "wget", "httpd", "head", "tail", "test", "hostname",
+        "sh", "echo", "cat", "sleep", "wget", "httpd", "dd", "test", "hostname",
     ] {
         let mut link = header(0o777, 0, tar::EntryType::Symlink);
         builder.append_link(&mut link, format!("bin/{applet}"), "busybox")?;

@@ -44,11 +44,20 @@ pub(crate) fn command(netns: &Utf8Path, api: &Utf8Path) -> Result<LoggedCommand,
         .arg(DEVICE))
 }
 
-/// Run on a thread inside the namespace once the uplink answers: forwarded connections
-/// reach the namespace's loopback. Needs `iptables` (dockerd needs it anyway).
-pub(crate) fn route_forwards_to_loopback() -> Result<(), EngineError> {
-    let sysctl = Utf8PathBuf::from(format!("/proc/sys/net/ipv4/conf/{DEVICE}/route_localnet"));
-    std::fs::write(&sysctl, "1\n").map_err(EngineError::io("writing", &sysctl))?;
+/// Run on a thread inside the namespace once the uplink answers: the namespace forwards IPv4
+/// (its containers' traffic out; dockerd's iptables backend would turn it on too, its nftables
+/// backend leaves it to the host, and here the namespace is the host), and forwarded
+/// connections reach its loopback. Needs `iptables` (dockerd needs it anyway).
+pub(crate) fn prepare_namespace() -> Result<(), EngineError> {
+    for (sysctl, value) in [
+        ("/proc/sys/net/ipv4/ip_forward".to_owned(), "1\n"),
+        (
+            format!("/proc/sys/net/ipv4/conf/{DEVICE}/route_localnet"),
+            "1\n",
+        ),
+    ] {
+        std::fs::write(&sysctl, value).map_err(EngineError::io("writing", sysctl.as_str()))?;
+    }
     let iptables = which::which("iptables").map_err(|_| EngineError::MissingProgram {
         program: "iptables",
         fix: "apt-get install iptables",

@@ -297,7 +297,7 @@ impl Engine {
         }
         self.in_network(record.network, || Ok(()))?;
         self.start_here(record, daemon, timeout, progress)?;
-        self.in_network(record.network, uplink::route_forwards_to_loopback)
+        self.in_network(record.network, uplink::prepare_namespace)
     }
 
     fn start_here(

@@ -34,7 +34,18 @@ fn help(verb: Option<&str>) -> String {
 fn help_of_every_verb() {
     insta::assert_snapshot!("help", help(None));
     for verb in [
-        "bench", "bundle", "doctor", "down", "fetch", "install", "logs", "smoke", "status", "up",
+        "bench",
+        "bundle",
+        "conformance",
+        "doctor",
+        "down",
+        "fetch",
+        "install",
+        "logs",
+        "pins",
+        "smoke",
+        "status",
+        "up",
         "verify",
     ] {
         insta::assert_snapshot!(format!("help-{verb}"), help(Some(verb)));

@@ -62,6 +62,14 @@ pub enum Command {
     /// containerd, runc and tini, and the cli's vN tag; peels every tag to its commit and checks
     /// the commit exists. Mirrors and --offline work as for bundle.
     Pins(PinsArgs),
+    /// Run upstream's own test suites against the bundle, side by side with upstream's build.
+    ///
+    /// runc's integration suite (the pinned tree's tests/integration/*.bats) runs with Debian's
+    /// bats under a terminal, against the bundle's runc; with --against upstream also against
+    /// the runc that runc's own `make static` builds from the same commit. The images the suite
+    /// downloads are made here instead (busybox from busybox-static, debian with mmdebstrap).
+    /// Writes docs/conformance.md; each suite's raw output goes to a log. Needs root.
+    Conformance(ConformanceArgs),
     /// Start the bundle's own engine in isolation and prove it is the whole engine (needs root).
     ///
     /// The engine runs as `up` runs it, in a temporary state folder, beside two registries on
@@ -264,6 +272,26 @@ pub struct InstallArgs {
     /// Also write docker.service, docker.socket and containerd.service into this folder.
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "/etc/systemd/system", value_parser = absolute_path)]
     pub systemd: Option<Utf8PathBuf>,
+}
+
+/// `conformance`.
+#[derive(Debug, Args)]
+pub struct ConformanceArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub sources: SourceArgs,
+    /// The bundle folder (DIR/docker-VERSION). [default: the newest under target/dockyard]
+    #[arg(value_parser = absolute_path)]
+    pub bundle: Option<Utf8PathBuf>,
+    /// Only the tests whose names match this regular expression (bats filters by it).
+    #[arg(long = "run", value_name = "REGEX")]
+    pub filter: Option<String>,
+    /// Also run every suite against upstream's own build of the same commits.
+    #[arg(long, value_name = "WHOSE", value_parser = ["upstream"])]
+    pub against: Option<String>,
+    /// The work folder: the suites' copies, scratch trees, logs.
+    #[arg(long, value_name = "DIR", value_parser = absolute_path, default_value = "target/dockyard/conformance")]
+    pub dir: Utf8PathBuf,
 }
 
 /// `smoke`.

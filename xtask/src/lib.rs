@@ -26,6 +26,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Logs(args) => dev::logs(&args),
         Command::Pins(args) => verbs::pins(&args),
         Command::Smoke(args) => verbs::smoke(&args),
+        Command::Conformance(args) => verbs::conformance(&args),
         Command::Status(args) => dev::status(&args),
         Command::Up(args) => dev::up(args),
         Command::Verify(args) => verbs::verify(&args),

@@ -14,8 +14,8 @@ use bundle::{BundleRequest, GoChoice, Outcome, SourcePlan};
 use camino::Utf8PathBuf;
 
 use crate::flags::{
-    BundleArgs, DoctorArgs, FetchArgs, GoFlag, InstallArgs, PinsArgs, RepositoryArgs, SmokeArgs,
-    SourceArgs, VerifyArgs,
+    BundleArgs, ConformanceArgs, DoctorArgs, FetchArgs, GoFlag, InstallArgs, PinsArgs,
+    RepositoryArgs, SmokeArgs, SourceArgs, VerifyArgs,
 };
 use crate::render::StatusLines;
 
@@ -290,6 +290,44 @@ pub(crate) fn smoke(args: &SmokeArgs) -> Result<()> {
     let passed = format!("{bundle} works: {} checks passed{how}", report.total);
     progress.status("Finished", &passed);
     Ok(())
+}
+
+pub(crate) fn conformance(args: &ConformanceArgs) -> Result<()> {
+    let bundle = bundle_dir(args.bundle.as_ref())?;
+    let progress = StatusLines::default();
+    let interrupted = crate::render::interrupted_by_ctrl_c()?;
+    let plan = source_plan(&args.sources)?;
+    let options = conformance::ConformanceOptions {
+        work: args.dir.clone(),
+        images: cache_root(args.sources.repositories.cache.as_ref())?.join("conformance/images"),
+        filter: args.filter.clone(),
+        against_upstream: args.against.is_some(),
+    };
+    let runs = conformance::run_runc(&plan, &bundle, &options, &progress, &interrupted)?;
+    let machine = format!(
+        "Linux {}, {} cores",
+        kernel(),
+        std::thread::available_parallelism()?
+    );
+    let suites = [(
+        "runc's integration suite",
+        &runs.dockyard,
+        runs.upstream.as_ref(),
+    )];
+    let text = conformance::report::document(
+        "cargo xtask conformance",
+        bundle.as_str(),
+        &machine,
+        &suites,
+    );
+    let doc = crate::project_root().join("docs/conformance.md");
+    std::fs::write(&doc, &text).with_context(|| format!("cannot write {doc}"))?;
+    progress.status("Wrote", &format!("{doc} (logs in {})", args.dir));
+    Ok(())
+}
+
+fn kernel() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/osrelease").map_or("?".into(), |k| k.trim().into())
 }
 
 /// This program: a private engine's userland proxy when started as `dockyard-proxy` (`main`).

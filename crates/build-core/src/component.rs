@@ -93,6 +93,35 @@ impl UpstreamBuild {
             .map(|(k, t)| ((*k).to_owned(), fill(t, stamps)))
             .collect()
     }
+
+    /// The entry point run in `tree` (a scratch copy of the source: upstream's scripts write
+    /// into their tree) for these stamps, offline and from `vendor/` as dockyard's builds are,
+    /// with `gotoolchain` and the Go build cache `gocache`.
+    pub fn command_in(
+        &self,
+        tree: &camino::Utf8Path,
+        stamps: Stamps<'_>,
+        gotoolchain: &str,
+        gocache: &camino::Utf8Path,
+    ) -> crate::process::LoggedCommand {
+        let command = self.command_for(stamps);
+        // A relative program (`hack/make.sh`) is the tree's own script.
+        let program = match command[0].contains('/') {
+            true => tree.join(&command[0]).to_string(),
+            false => command[0].clone(),
+        };
+        let mut cmd = crate::process::LoggedCommand::new(program)
+            .args(command[1..].iter().cloned())
+            .cwd(tree)
+            .env("GOCACHE", gocache.as_str())
+            .env("GOPROXY", "off")
+            .env("GOFLAGS", "-mod=vendor")
+            .env("GOTOOLCHAIN", gotoolchain);
+        for (k, v) in self.env_for(stamps) {
+            cmd = cmd.env(k, v);
+        }
+        cmd
+    }
 }
 
 /// What a binary was stamped with, to fill a [`VersionProbe`]'s templates.

@@ -31,7 +31,6 @@ pub mod elf;
 pub mod fs;
 pub mod go;
 pub mod lock;
-pub mod memory;
 pub mod pins;
 pub mod platform;
 pub mod process;

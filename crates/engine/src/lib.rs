@@ -33,6 +33,7 @@ mod watch;
 pub use emulated::smoke_emulated;
 pub use error::EngineError;
 pub use isolation::{EngineTool, check_machine, engine_tools};
+pub use mounts::unmount_under;
 pub use port_proxy::{PROGRAM as PORT_PROXY_PROGRAM, userland_proxy};
 pub use registry::{Registry, RegistryAuth};
 pub use smoke::{Check, SmokeOptions, SmokeReport, checks, find_static_busybox, smoke};

@@ -40,7 +40,9 @@ fn unescape_mountinfo(field: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-pub(crate) fn unmount_under(root: &Utf8Path) -> Result<(), EngineError> {
+/// Unmounts everything mounted at or under `root`, deepest first (lazily, so a busy mount
+/// never blocks), and says what is still mounted when that fails.
+pub fn unmount_under(root: &Utf8Path) -> Result<(), EngineError> {
     for _ in 0..3 {
         let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
         let points = mounts_under(&mountinfo, root);

@@ -11,6 +11,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use git2::{Repository, Signature, Time};
 
 mod runc;
+pub use runc::RUNC_SUITE;
 use runc::{RUNC, RUNC_12};
 
 /// A fixture repository on disk.

@@ -125,3 +125,83 @@ func main() {
 "#,
     ),
 ];
+
+/// A runc-shaped integration suite (written over a runc fixture tree): `helpers.bash` finds
+/// `$RUNC` and the images as runc's does, `get-images.sh` wants `testdata/busybox-ARCH.tar.xz`,
+/// the Makefile names one test helper, and three files pass, fail and skip.
+pub const RUNC_SUITE: &[(&str, &str)] = &[
+    (
+        "Makefile",
+        "TESTBINDIR := tests/cmd/_bin\nTESTBINS := hello\n",
+    ),
+    (
+        "tests/cmd/hello/main.go",
+        "// A test helper, as runc's tests/cmd programs are.\npackage main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello from a test helper\") }\n",
+    ),
+    (
+        "tests/integration/get-images.sh",
+        r#"#!/bin/bash
+set -e -u -o pipefail
+INTEGRATION_ROOT=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+TESTDATA="${INTEGRATION_ROOT}/testdata"
+arch=$(uname -m | sed 's/x86_64/amd64/; s/aarch64/arm64/')
+rootfs="$TESTDATA/busybox-${arch}.tar.xz"
+[ -e "$rootfs" ] || { echo "would download $rootfs" >&2; exit 1; }
+echo "BUSYBOX_IMAGE=$rootfs"
+"#,
+    ),
+    (
+        "tests/integration/helpers.bash",
+        r#"#!/bin/bash
+INTEGRATION_ROOT=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+IMAGES=$("${INTEGRATION_ROOT}"/get-images.sh)
+eval "$IMAGES"
+: "${RUNC:="${INTEGRATION_ROOT}/../../runc"}"
+TESTBINDIR=${INTEGRATION_ROOT}/../cmd/_bin
+"#,
+    ),
+    ("tests/integration/testdata/.gitignore", "*.tar.xz\n"),
+    (
+        "tests/integration/pass.bats",
+        r#"#!/usr/bin/env bats
+load helpers
+
+@test "runc --version names runc" {
+	run "$RUNC" --version
+	[ "$status" -eq 0 ]
+	[[ "$output" == "runc version"* ]]
+}
+
+@test "the busybox image and the helper are in place on a terminal" {
+	tar -tJf "$BUSYBOX_IMAGE" ./bin/busybox
+	[ "$("$TESTBINDIR/hello")" = "hello from a test helper" ]
+	[ -t 0 ]
+}
+"#,
+    ),
+    (
+        "tests/integration/fail.bats",
+        r#"#!/usr/bin/env bats
+load helpers
+
+@test "runc features succeeds" {
+	"$RUNC" features
+}
+
+@test "true is true" {
+	true
+}
+"#,
+    ),
+    (
+        "tests/integration/skip.bats",
+        r#"#!/usr/bin/env bats
+load helpers
+
+@test "waits until interrupted, when asked" {
+	[ -n "${FIXTURE_WAIT:-}" ] || skip "only when asked"
+	sleep 120
+}
+"#,
+    ),
+];

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use build_core::Upstream;
-use build_core::component::Stamps;
+use build_core::component::{Stamps, UpstreamBuild};
 use build_core::process::LoggedCommand;
 use build_core::progress::Progress;
 use build_core::source::READY_MARKER;
@@ -20,18 +20,16 @@ use bundle::SourcePlan;
 
 use crate::flags::BenchArgs;
 use crate::render::StatusLines;
-use report::{Report, spread};
+use ::bench::report::{self, Report, spread};
 
 mod p5;
-mod report;
 
 /// One upstream build entry point, run in its scratch tree.
 struct EntryPoint {
     upstream: Upstream,
-    /// Program and arguments.
-    command: Vec<String>,
-    /// Extra environment (what a tree without `.git` needs).
-    env: Vec<(String, String)>,
+    build: &'static UpstreamBuild,
+    version: String,
+    commit: String,
     /// What it produces, relative to the tree: `(installed name, path)`.
     outputs: Vec<(&'static str, &'static str)>,
 }
@@ -43,15 +41,11 @@ fn entry_points(sources: &[Source], plan: &SourcePlan) -> Vec<EntryPoint> {
         .filter_map(|c| {
             let build = c.upstream_build.as_ref()?;
             let source = sources.iter().find(|s| s.upstream == c.upstream)?;
-            let version = &plan.pins.get(c.upstream)?.version;
-            let stamps = Stamps {
-                version,
-                commit: source.commit.as_str(),
-            };
             Some(EntryPoint {
                 upstream: c.upstream,
-                command: build.command_for(stamps),
-                env: build.env_for(stamps),
+                build,
+                version: plan.pins.get(c.upstream)?.version.clone(),
+                commit: source.commit.as_str().to_owned(),
                 outputs: build.outputs.to_vec(),
             })
         })
@@ -106,21 +100,13 @@ impl Bench {
 
     fn upstream_one(&self, point: &EntryPoint, gocache: &Utf8Path, log: &str) -> Result<f64> {
         let tree = self.scratch(point.upstream);
-        // A relative program (`hack/make.sh`) is the tree's own script.
-        let program = match point.command[0].contains('/') {
-            true => tree.join(&point.command[0]).to_string(),
-            false => point.command[0].clone(),
+        let stamps = Stamps {
+            version: &point.version,
+            commit: &point.commit,
         };
-        let mut cmd = LoggedCommand::new(program)
-            .args(point.command[1..].iter().cloned())
-            .cwd(tree)
-            .env("GOCACHE", gocache.as_str())
-            .env("GOPROXY", "off")
-            .env("GOFLAGS", "-mod=vendor")
-            .env("GOTOOLCHAIN", &self.gotoolchain);
-        for (k, v) in &point.env {
-            cmd = cmd.env(k, v);
-        }
+        let cmd = point
+            .build
+            .command_in(&tree, stamps, &self.gotoolchain, gocache);
         let started = Instant::now();
         let log = self.log(&format!("{log}-{}", point.upstream));
         cmd.run_logged(&log)
@@ -213,7 +199,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     let dy_gocache = bench.fresh_dir("gocache-dockyard")?;
     bench.fresh_dir("dockyard-cache")?;
     bench.fresh_dir("out")?;
-    let sampler = build_core::memory::PeakSampler::start();
+    let sampler = ::bench::memory::PeakSampler::start();
     let dy_cold = bench.bundle(&dy_gocache, &[], "p1-dockyard")?;
     let peak_rss = sampler.stop();
     bench.progress.status(
@@ -227,7 +213,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     );
     copy_trees()?;
     let up_gocache = bench.fresh_dir("gocache-upstream")?;
-    let sampler = build_core::memory::PeakSampler::start();
+    let sampler = ::bench::memory::PeakSampler::start();
     let up_cold = bench.upstream(&points, &up_gocache, "p1-upstream")?;
     let up_peak_rss = sampler.stop();
     bench
@@ -289,6 +275,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         p5::measure(&bench, &sources, &points, (&dy_gocache, &up_gocache), runs)?;
 
     let report = Report {
+        command: "cargo xtask bench".into(),
         go: format!("go{}", go.version),
         dy_cold,
         up_cold,
@@ -303,7 +290,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         runs,
         p5: report::p5_section(dy_edit, up_edit, runs),
     };
-    let text = report.markdown()?;
+    let text = report.markdown();
     std::fs::create_dir_all(&docs).with_context(|| format!("cannot create {docs}"))?;
     std::fs::write(docs.join("benchmarks.md"), &text)?;
     println!("{text}");

@@ -11,8 +11,8 @@ use build_core::progress::Progress;
 use build_core::source::{READY_MARKER, Source};
 use camino::{Utf8Path, Utf8PathBuf};
 
-use super::report::{Spread, spread};
 use super::{Bench, EntryPoint};
+use ::bench::report::{Spread, spread};
 
 /// dockyard's and upstream's times; `gocaches` are dockyard's and upstream's.
 pub(super) fn measure(

@@ -1,16 +1,18 @@
 //! The benchmark report written to docs/benchmarks.md.
 
-use anyhow::Result;
-
 /// min, median, max of a few timings.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Spread {
-    pub(super) min: f64,
-    pub(super) median: f64,
-    pub(super) max: f64,
+pub struct Spread {
+    /// The fastest, in seconds.
+    pub min: f64,
+    /// The median.
+    pub median: f64,
+    /// The slowest.
+    pub max: f64,
 }
 
-pub(super) fn spread(mut samples: Vec<f64>) -> Spread {
+/// The spread of `samples` (at least one).
+pub fn spread(mut samples: Vec<f64>) -> Spread {
     samples.sort_by(|a, b| a.total_cmp(b));
     Spread {
         min: samples[0],
@@ -19,31 +21,48 @@ pub(super) fn spread(mut samples: Vec<f64>) -> Spread {
     }
 }
 
-pub(super) struct Report {
-    pub(super) go: String,
-    pub(super) dy_cold: f64,
-    pub(super) up_cold: f64,
-    pub(super) dy_noop: Spread,
-    pub(super) up_noop: Spread,
-    pub(super) dy_line: Spread,
-    pub(super) up_line: Spread,
-    pub(super) tgz: u64,
-    pub(super) upstream_tgz: u64,
-    pub(super) peak_rss: f64,
-    pub(super) up_peak_rss: f64,
-    pub(super) runs: usize,
-    pub(super) p5: String,
+/// One bench run's measures, dockyard (`dy_`) against upstream's entry points (`up_`), in
+/// seconds, bytes and MiB.
+pub struct Report {
+    /// The command that measured it, as a person runs it.
+    pub command: String,
+    /// The Go release both sides built with.
+    pub go: String,
+    /// P1, cold.
+    pub dy_cold: f64,
+    /// P1, upstream cold.
+    pub up_cold: f64,
+    /// P2, nothing changed.
+    pub dy_noop: Spread,
+    /// P2, upstream.
+    pub up_noop: Spread,
+    /// P3, one line in runc.
+    pub dy_line: Spread,
+    /// P3, upstream.
+    pub up_line: Spread,
+    /// P4, the tgz's bytes.
+    pub tgz: u64,
+    /// P4, upstream's binaries packed the same way.
+    pub upstream_tgz: u64,
+    /// Peak summed RSS, cold, in MiB.
+    pub peak_rss: f64,
+    /// The same for upstream.
+    pub up_peak_rss: f64,
+    /// Runs of each short measure.
+    pub runs: usize,
+    /// The P5 section, as [`p5_section`] wrote it.
+    pub p5: String,
 }
 
 /// P5's section of docs/benchmarks.md: dockyard's edit → running engine against moby's own
 /// build alone.
-pub(super) fn p5_section(dy: Spread, up: Spread, runs: usize) -> String {
+pub fn p5_section(dy: Spread, up: Spread, runs: usize) -> String {
     let ratio = dy.median / up.median;
     let verdict = if ratio <= 1.0 { "met" } else { "not met" };
     format!(
         "## P5: edit → running engine\n\n\
          A `println` added to dockerd's `main` in a moby working tree, {runs} times. dockyard: \
-         `up --watch --source moby=TREE`, from the save until the restarted dockerd answers \
+         `up` watching that working tree, from the save until the restarted dockerd answers \
          (debounce, rebuild of dockerd and docker-proxy, publish, restart). Upstream: \
          `hack/make.sh binary` after the same edit, the build alone.\n\n\
          | dockyard edit → dockerd answering | upstream `hack/make.sh binary` | ratio | goal |\n\
@@ -54,7 +73,7 @@ pub(super) fn p5_section(dy: Spread, up: Spread, runs: usize) -> String {
 }
 
 /// `report` with its P5 section (from `## P5` to the next section) replaced by `section`.
-pub(super) fn with_p5(report: &str, section: &str) -> String {
+pub fn with_p5(report: &str, section: &str) -> String {
     let Some(start) = report.find("## P5") else {
         return format!(
             "{}
@@ -70,7 +89,8 @@ pub(super) fn with_p5(report: &str, section: &str) -> String {
 }
 
 impl Report {
-    pub(super) fn markdown(&self) -> Result<String> {
+    /// The whole report.
+    pub fn markdown(&self) -> String {
         let go = &self.go;
         let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
         let mem = std::fs::read_to_string("/proc/meminfo")
@@ -89,13 +109,13 @@ impl Report {
         let s = |x: Spread| format!("{:.2} s (min {:.2}, max {:.2})", x.median, x.min, x.max);
         let mib = |b: u64| b as f64 / 1024.0 / 1024.0;
         let verdict = |ok: bool| if ok { "met" } else { "not met" };
-        Ok(format!(
+        format!(
             "# Benchmarks\n\n\
-             `cargo xtask bench`, {date}: {cores} cores, {mem:.1} GiB memory, {go}. Medians of {runs} runs \
+             `{command}`, {date}: {cores} cores, {mem:.1} GiB memory, {go}. Medians of {runs} runs \
              where runs are short; cold runs once each, dockyard first.\n\n\
              | | dockyard | upstream entry points | ratio | goal |\n\
              |---|---|---|---|---|\n\
-             | P1 cold `bundle --static` | {dc:.1} s | {uc:.1} s | {r1:.2}× | ≤ 0.9×: {v1} |\n\
+             | P1 cold static bundle | {dc:.1} s | {uc:.1} s | {r1:.2}× | ≤ 0.9×: {v1} |\n\
              | P2 no-op | {dn} | {un} | | dockyard ≤ 1 s: {v2} |\n\
              | P3 one line in runc | {dl} | {ul} (runc `make static`) | {r3:.2}× | ≤ 1.2×: {v3} |\n\
              | P4 tgz size | {t:.1} MiB | {ut:.1} MiB (upstream's default flags, packed the same way) | {r4:.2}× | |\n\
@@ -104,6 +124,7 @@ impl Report {
              pinned trees: runc `make static`; containerd `make STATIC=1 bin/containerd bin/ctr \
              bin/containerd-shim-runc-v2`; moby `hack/make.sh binary`; cli `scripts/with-go-mod.sh \
              scripts/build/binary`; tini `cmake` + `make tini-static`. Logs: the bench folder's `logs/`.\n\n{p5}",
+            command = self.command,
             p5 = self.p5,
             runs = self.runs,
             dc = self.dy_cold,
@@ -123,6 +144,6 @@ impl Report {
             rss = self.peak_rss,
             up_rss = self.up_peak_rss,
             r5 = self.peak_rss / self.up_peak_rss.max(1.0),
-        ))
+        )
     }
 }

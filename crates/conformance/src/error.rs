@@ -1,0 +1,104 @@
+//! Why a suite could not run.
+
+use build_core::process::CommandError;
+use build_core::toolchain::ToolchainError;
+use camino::Utf8PathBuf;
+
+/// Each variant says what failed and, where known, what to install. Never names a flag.
+#[derive(Debug, thiserror::Error)]
+pub enum ConformanceError {
+    /// A program a suite needs is missing.
+    #[error("`{program}` is not on PATH, and {suite} needs it: apt-get install {package}")]
+    MissingTool {
+        /// The program.
+        program: &'static str,
+        /// The Debian package that has it.
+        package: &'static str,
+        /// The suite.
+        suite: &'static str,
+    },
+    /// The source tree is not the suite's shape.
+    #[error("{tree} has no {what}: is it the upstream's source tree?")]
+    NotASuite {
+        /// The tree.
+        tree: Utf8PathBuf,
+        /// What was looked for.
+        what: &'static str,
+    },
+    /// The pins name no such upstream.
+    #[error("the pins name no {upstream}")]
+    NoPin {
+        /// The upstream.
+        upstream: &'static str,
+    },
+    /// The bundle was built from another commit than the pin's.
+    #[error(
+        "{bundle} has runc from {built}, but the pins name {pinned}: rebuild the bundle from these pins"
+    )]
+    OtherCommit {
+        /// The bundle.
+        bundle: Utf8PathBuf,
+        /// What it was built from.
+        built: String,
+        /// What the pins say.
+        pinned: String,
+    },
+    /// The bundle cannot be read.
+    #[error(transparent)]
+    Bundle(#[from] bundle::BundleError),
+    /// The source cannot be prepared.
+    #[error(transparent)]
+    Source(#[from] build_core::source::SourceError),
+    /// Go is missing or the wrong release.
+    #[error(transparent)]
+    Toolchain(#[from] ToolchainError),
+    /// A command failed.
+    #[error("{source}{}", if source.tail.is_empty() { String::new() } else { format!(": {}", source.tail.trim()) })]
+    Command {
+        /// The command and how it failed.
+        #[from]
+        source: CommandError,
+    },
+    /// Cleaning up after a suite failed.
+    #[error(transparent)]
+    Engine(#[from] engine::EngineError),
+    /// A file system step failed.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path.
+        path: Utf8PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+impl ConformanceError {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<Utf8PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> ConformanceError {
+        let path = path.into();
+        move |source| ConformanceError::Io {
+            action,
+            path,
+            source,
+        }
+    }
+}
+
+/// `program` on `PATH`, or the error naming its package.
+pub(crate) fn require(
+    program: &'static str,
+    package: &'static str,
+    suite: &'static str,
+) -> Result<(), ConformanceError> {
+    which::which(program)
+        .map(|_| ())
+        .map_err(|_| ConformanceError::MissingTool {
+            program,
+            package,
+            suite,
+        })
+}

@@ -1,0 +1,123 @@
+//! The images upstream suites download, made here from Debian instead: `busybox` from Debian's
+//! `busybox-static` (the binary, a link for each applet it lists, `/etc/passwd` and `/etc/group`
+//! with the accounts the suites use), and `debian` with `mmdebstrap --variant=minbase` from
+//! Debian's archive. Both are root file systems as `.tar.xz`, cached by name and architecture.
+
+use build_core::process::LoggedCommand;
+use build_core::progress::Progress;
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::error::{ConformanceError, require};
+
+/// The Debian release the `debian` image is made from.
+pub const DEBIAN_SUITE: &str = "bookworm";
+
+/// The image cache.
+#[derive(Clone, Debug)]
+pub struct Images {
+    dir: Utf8PathBuf,
+}
+
+impl Images {
+    /// Images kept in `dir`.
+    pub fn new(dir: impl Into<Utf8PathBuf>) -> Images {
+        Images { dir: dir.into() }
+    }
+
+    /// `NAME-ARCH.tar.xz`, made once (`busybox` or `debian`), for Go's `arch` (`amd64`).
+    pub fn provide(
+        &self,
+        name: &str,
+        arch: &str,
+        progress: &dyn Progress,
+    ) -> Result<Utf8PathBuf, ConformanceError> {
+        let image = self.dir.join(format!("{name}-{arch}.tar.xz"));
+        if image.is_file() {
+            return Ok(image);
+        }
+        std::fs::create_dir_all(&self.dir).map_err(ConformanceError::io("creating", &self.dir))?;
+        // Written aside and renamed: a killed run leaves no half image to trust.
+        let partial = self.dir.join(format!(".{name}-{arch}.partial.tar.xz"));
+        let _ = std::fs::remove_file(&partial);
+        match name {
+            "busybox" => busybox(&partial)?,
+            "debian" => {
+                progress.status(
+                    "Making",
+                    &format!("the debian image ({DEBIAN_SUITE}, mmdebstrap minbase; once)"),
+                );
+                require("mmdebstrap", "mmdebstrap", "the debian test image")?;
+                LoggedCommand::new("mmdebstrap")
+                    .args([
+                        "--variant=minbase",
+                        "--quiet",
+                        DEBIAN_SUITE,
+                        partial.as_str(),
+                    ])
+                    .read()?;
+            }
+            _ => {
+                return Err(ConformanceError::NotASuite {
+                    tree: self.dir.clone(),
+                    what: "recipe for this image (busybox and debian are made here)",
+                });
+            }
+        }
+        std::fs::rename(&partial, &image).map_err(ConformanceError::io("writing", &image))?;
+        Ok(image)
+    }
+}
+
+/// busybox's root file system at `out`.
+fn busybox(out: &Utf8Path) -> Result<(), ConformanceError> {
+    let busybox = engine::find_static_busybox()?;
+    let dir = tempfile::tempdir().map_err(ConformanceError::io("creating a folder in", "/tmp"))?;
+    let root = Utf8Path::from_path(dir.path()).unwrap_or(Utf8Path::new("/tmp"));
+    let write = |path: &str, text: &str| {
+        let file = root.join(path);
+        std::fs::create_dir_all(file.parent().unwrap_or(root))
+            .and_then(|()| std::fs::write(&file, text))
+            .map_err(ConformanceError::io("writing", file))
+    };
+    for folder in [
+        "bin", "sbin", "usr/bin", "usr/sbin", "etc", "root", "home", "tmp", "var",
+    ] {
+        std::fs::create_dir_all(root.join(folder))
+            .map_err(ConformanceError::io("creating", root.join(folder)))?;
+    }
+    std::fs::copy(&busybox, root.join("bin/busybox"))
+        .map_err(ConformanceError::io("copying", &busybox))?;
+    let applets = LoggedCommand::new(busybox.as_str())
+        .arg("--list-full")
+        .read()?;
+    for applet in applets.lines().map(str::trim).filter(|a| !a.is_empty()) {
+        let link = root.join(applet);
+        if !link.exists() {
+            std::os::unix::fs::symlink("/bin/busybox", &link)
+                .map_err(ConformanceError::io("linking", link))?;
+        }
+    }
+    write(
+        "etc/passwd",
+        "root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/bin/false\n\
+         bin:x:2:2:bin:/bin:/bin/false\nsys:x:3:3:sys:/dev:/bin/false\n\
+         nobody:x:65534:65534:nobody:/home:/bin/false\n",
+    )?;
+    write(
+        "etc/group",
+        "root:x:0:\ndaemon:x:1:\nbin:x:2:\nsys:x:3:\nnogroup:x:65534:\n",
+    )?;
+    require("tar", "tar", "the busybox test image")?;
+    require("xz", "xz-utils", "the busybox test image")?;
+    LoggedCommand::new("tar")
+        .args([
+            "--numeric-owner",
+            "--owner=0",
+            "--group=0",
+            "-C",
+            root.as_str(),
+        ])
+        .args(["-cJf", out.as_str(), "."])
+        .read()?;
+    Ok(())
+}

@@ -1,0 +1,214 @@
+//! Counting a suite run, comparing it with upstream's build, and `docs/conformance.md`.
+
+use std::collections::BTreeMap;
+
+use camino::Utf8PathBuf;
+
+use crate::tap::{Outcome, TestResult};
+
+/// One suite run against one set of binaries.
+#[derive(Clone, Debug)]
+pub struct SuiteRun {
+    /// `runc`.
+    pub suite: &'static str,
+    /// Whose binaries: `dockyard` or `upstream`.
+    pub side: String,
+    /// Every test, in order.
+    pub results: Vec<TestResult>,
+    /// The raw output.
+    pub log: Utf8PathBuf,
+    /// How long it took.
+    pub seconds: f64,
+}
+
+/// Passed, failed and skipped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Passed.
+    pub passed: usize,
+    /// Failed.
+    pub failed: usize,
+    /// Skipped.
+    pub skipped: usize,
+}
+
+impl Counts {
+    /// The counts of `results`.
+    pub fn of<'a>(results: impl IntoIterator<Item = &'a TestResult>) -> Counts {
+        let mut counts = Counts::default();
+        for r in results {
+            match r.outcome {
+                Outcome::Passed => counts.passed += 1,
+                Outcome::Failed => counts.failed += 1,
+                Outcome::Skipped => counts.skipped += 1,
+            }
+        }
+        counts
+    }
+}
+
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} passed, {} failed, {} skipped",
+            self.passed, self.failed, self.skipped
+        )
+    }
+}
+
+impl SuiteRun {
+    /// Counts per file or package, in name order.
+    pub fn by_group(&self) -> BTreeMap<&str, Counts> {
+        let mut groups: BTreeMap<&str, Vec<&TestResult>> = BTreeMap::new();
+        for r in &self.results {
+            groups.entry(r.group.as_str()).or_default().push(r);
+        }
+        groups
+            .into_iter()
+            .map(|(g, rs)| (g, Counts::of(rs)))
+            .collect()
+    }
+}
+
+/// The tests that pass on `upstream`'s build but not on `ours` (failed, skipped or missing).
+pub fn only_upstream_passes<'a>(ours: &SuiteRun, upstream: &'a SuiteRun) -> Vec<&'a TestResult> {
+    upstream
+        .results
+        .iter()
+        .filter(|theirs| theirs.outcome == Outcome::Passed)
+        .filter(|theirs| {
+            !ours.results.iter().any(|r| {
+                r.group == theirs.group && r.name == theirs.name && r.outcome == Outcome::Passed
+            })
+        })
+        .collect()
+}
+
+/// The Markdown section for one suite: a row per file or package with both sides' counts, the
+/// totals, and each test that passes only on upstream's build, with its explanation when
+/// `explain` has one.
+pub fn section(
+    title: &str,
+    ours: &SuiteRun,
+    upstream: Option<&SuiteRun>,
+    explain: &dyn Fn(&TestResult) -> Option<String>,
+) -> String {
+    let mut out = format!("## {title}\n\n");
+    let mine = ours.by_group();
+    let theirs = upstream.map(SuiteRun::by_group).unwrap_or_default();
+    let cell = |c: Option<&Counts>| {
+        c.map_or("–".to_owned(), |c| {
+            format!("{} / {} / {}", c.passed, c.failed, c.skipped)
+        })
+    };
+    out.push_str("| file or package | dockyard (passed / failed / skipped) | upstream's build |\n");
+    out.push_str("|---|---|---|\n");
+    let mut groups: Vec<&str> = mine.keys().chain(theirs.keys()).copied().collect();
+    groups.sort();
+    groups.dedup();
+    for group in &groups {
+        out.push_str(&format!(
+            "| {group} | {} | {} |\n",
+            cell(mine.get(group)),
+            cell(theirs.get(group))
+        ));
+    }
+    let total_theirs = upstream.map(|u| Counts::of(&u.results));
+    out.push_str(&format!(
+        "| **total** | **{}** | **{}** |\n\n",
+        cell(Some(&Counts::of(&ours.results))),
+        cell(total_theirs.as_ref())
+    ));
+    let time = |r: &SuiteRun| format!("{:.0}s", r.seconds);
+    out.push_str(&format!(
+        "dockyard: {}{}.\n\n",
+        time(ours),
+        upstream.map_or(String::new(), |u| format!(
+            "; upstream's build: {}",
+            time(u)
+        ))
+    ));
+    let Some(upstream) = upstream else {
+        out.push_str("Upstream's build was not run this time.\n");
+        return out;
+    };
+    let only = only_upstream_passes(ours, upstream);
+    if only.is_empty() {
+        out.push_str("No test passes on upstream's build and fails on dockyard's.\n");
+    } else {
+        out.push_str("Tests that pass on upstream's build but not on dockyard's:\n\n");
+        for t in only {
+            let why = explain(t).unwrap_or_else(|| "**not explained yet**".into());
+            out.push_str(&format!("- `{}`: {} — {why}\n", t.group, t.name));
+        }
+    }
+    out
+}
+
+/// `docs/conformance.md`: what ran (`command`, as a person runs it), on what machine, and each
+/// suite's section.
+pub fn document(
+    command: &str,
+    bundle: &str,
+    machine: &str,
+    suites: &[(&str, &SuiteRun, Option<&SuiteRun>)],
+) -> String {
+    let mut out = format!(
+        "# Conformance\n\n`{command}` against {bundle}, on {machine}: upstream's own \
+         suites run as upstream runs them, against the bundle's binaries and, side by side, \
+         against the binaries upstream's own entry points build from the same commits.\n\n"
+    );
+    for (title, ours, upstream) in suites {
+        out.push_str(&section(title, ours, *upstream, &|_| None));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(side: &str, results: &[(&str, &str, Outcome)]) -> SuiteRun {
+        SuiteRun {
+            suite: "runc",
+            side: side.into(),
+            results: results
+                .iter()
+                .map(|(g, n, o)| TestResult {
+                    group: (*g).into(),
+                    name: (*n).into(),
+                    outcome: *o,
+                })
+                .collect(),
+            log: "x.log".into(),
+            seconds: 1.0,
+        }
+    }
+
+    #[test]
+    fn a_test_passing_only_upstream_is_named_with_its_explanation() {
+        use Outcome::*;
+        let ours = run(
+            "dockyard",
+            &[("a.bats", "one", Passed), ("a.bats", "two", Failed)],
+        );
+        let theirs = run(
+            "upstream",
+            &[("a.bats", "one", Passed), ("a.bats", "two", Passed)],
+        );
+        assert_eq!(only_upstream_passes(&ours, &theirs).len(), 1);
+        let text = section("runc", &ours, Some(&theirs), &|t| {
+            (t.name == "two").then(|| "needs a kernel feature".into())
+        });
+        assert!(
+            text.contains("| a.bats | 1 / 1 / 0 | 2 / 0 / 0 |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("- `a.bats`: two — needs a kernel feature"),
+            "{text}"
+        );
+    }
+}

@@ -87,6 +87,13 @@ fn busybox(out: &Utf8Path) -> Result<(), ConformanceError> {
     }
     std::fs::copy(&busybox, root.join("bin/busybox"))
         .map_err(ConformanceError::io("copying", &busybox))?;
+    // Every user runs it (Debian installs it 0744); / and /tmp are as in an image (a temporary
+    // folder is made 0700).
+    use std::os::unix::fs::PermissionsExt;
+    for (path, mode) in [("bin/busybox", 0o755), ("tmp", 0o1777), ("", 0o755)] {
+        std::fs::set_permissions(root.join(path), std::fs::Permissions::from_mode(mode))
+            .map_err(ConformanceError::io("setting the mode of", root.join(path)))?;
+    }
     let applets = LoggedCommand::new(busybox.as_str())
         .arg("--list-full")
         .read()?;

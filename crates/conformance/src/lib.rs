@@ -19,6 +19,7 @@
 //! ```
 
 mod error;
+pub mod explain;
 mod images;
 pub mod report;
 mod run;

@@ -143,6 +143,30 @@ pub fn section(
             out.push_str(&format!("- `{}`: {} — {why}\n", t.group, t.name));
         }
     }
+    let both: Vec<&TestResult> = ours
+        .results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Failed)
+        .filter(|r| {
+            upstream
+                .results
+                .iter()
+                .any(|u| u.group == r.group && u.name == r.name && u.outcome == Outcome::Failed)
+        })
+        .collect();
+    if !both.is_empty() {
+        out.push_str(&format!(
+            "\n{} tests fail on both builds alike, with the check that failed:\n\n",
+            both.len()
+        ));
+        for t in both {
+            let check = t.failed_check.as_deref().unwrap_or("(no check named)");
+            match explain(t) {
+                Some(why) => out.push_str(&format!("- `{}`: {} — {why}\n", t.group, t.name)),
+                None => out.push_str(&format!("- `{}`: {} — {check}\n", t.group, t.name)),
+            }
+        }
+    }
     out
 }
 
@@ -160,7 +184,12 @@ pub fn document(
          against the binaries upstream's own entry points build from the same commits.\n\n"
     );
     for (title, ours, upstream) in suites {
-        out.push_str(&section(title, ours, *upstream, &|_| None));
+        out.push_str(&section(
+            title,
+            ours,
+            *upstream,
+            &crate::explain::machine_property,
+        ));
         out.push('\n');
     }
     out
@@ -180,6 +209,8 @@ mod tests {
                     group: (*g).into(),
                     name: (*n).into(),
                     outcome: *o,
+                    failed_check: None,
+                    output: String::new(),
                 })
                 .collect(),
             log: "x.log".into(),

@@ -65,12 +65,21 @@ impl RuncSuite {
             .map_err(ConformanceError::io("removing", work))?;
         build_core::fs::copy_tree(&tree.join("tests"), &work.join("tests"), &[])
             .map_err(ConformanceError::io("copying the suite to", work))?;
+        // Tests read the module file beside the suite (the spec validator's runtime-spec version).
+        for file in ["go.mod", "go.sum"] {
+            if tree.join(file).is_file() {
+                std::fs::copy(tree.join(file), work.join(file))
+                    .map_err(ConformanceError::io("copying", tree.join(file)))?;
+            }
+        }
         let bin = work.join("tests/cmd/_bin");
         std::fs::create_dir_all(&bin).map_err(ConformanceError::io("creating", &bin))?;
+        // As the Makefile's GO_BUILD builds them: with its BUILDTAGS (seccompagent needs seccomp).
+        let tags = build_tags(&makefile);
         for helper in test_binaries(&makefile) {
             progress.status("Building", &format!("runc's test helper {helper}"));
             LoggedCommand::new(go.go.as_str())
-                .args(["build", "-trimpath", "-o"])
+                .args(["build", "-trimpath", "-tags", &tags, "-o"])
                 .arg(bin.join(&helper).as_str())
                 .arg(format!("./tests/cmd/{helper}"))
                 .cwd(tree)
@@ -205,6 +214,15 @@ fn test_binaries(makefile: &str) -> Vec<String> {
         .lines()
         .find_map(|l| l.strip_prefix("TESTBINS :="))
         .map(|names| names.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// The Makefile's `BUILDTAGS := …`, space-separated as `go build -tags` takes them.
+fn build_tags(makefile: &str) -> String {
+    makefile
+        .lines()
+        .find_map(|l| l.strip_prefix("BUILDTAGS :="))
+        .map(|tags| tags.split_whitespace().collect::<Vec<_>>().join(" "))
         .unwrap_or_default()
 }
 

@@ -35,8 +35,7 @@ fn an_interrupted_run_stops_at_once_and_leaves_no_process_or_temporary_folder() 
     let suite = prepared(&root);
     let runc = fake_runc(&root, "runc-fake", true);
     let stop = AtomicBool::new(false);
-    let started = Instant::now();
-    std::thread::scope(|scope| {
+    let finished = std::thread::scope(|scope| {
         let running = scope.spawn(|| {
             suite
                 .run(
@@ -57,12 +56,10 @@ fn an_interrupted_run_stops_at_once_and_leaves_no_process_or_temporary_folder() 
         }
         assert!(!waiting_processes().is_empty(), "the waiting test runs");
         stop.store(true, Ordering::SeqCst);
-        running.join().unwrap().unwrap();
+        running.join().unwrap().unwrap()
     });
-    assert!(
-        started.elapsed() < Duration::from_secs(60),
-        "it stopped at the interrupt"
-    );
+    // Run to its end, the test would have slept its two minutes and passed.
+    assert_eq!(finished, 0, "the test was stopped, not finished");
     assert_eq!(
         waiting_processes(),
         Vec::<u32>::new(),

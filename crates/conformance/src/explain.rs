@@ -1,0 +1,76 @@
+//! Why a test fails on this kind of machine whichever build runs it: properties of the machine
+//! (a kernel without modules, a lower hard limit, no internet), each recognised by what the test
+//! printed, never by its name.
+
+use crate::tap::TestResult;
+
+/// A property of the machine, recognised by what bats printed about the failure.
+struct Property {
+    /// The test's output contains this.
+    shows: &'static str,
+    /// Why, as `docs/conformance.md` says it.
+    why: &'static str,
+}
+
+const PROPERTIES: &[Property] = &[
+    Property {
+        shows: "ip link add dummy0 type dummy' failed",
+        why: "this kernel has no `dummy` network driver (it is built without modules: there is no /lib/modules), so the test cannot make its device",
+    },
+    Property {
+        shows: "prlimit --nofile=1024:65536 -p $$' failed",
+        why: "this machine's hard limit on open files is 20000, and even root may not raise it to the 65536 the test sets",
+    },
+    Property {
+        shows: "git clone https://github.com/",
+        why: "it clones a repository from GitHub, and this machine has no internet",
+    },
+    Property {
+        shows: "cannot set hugetlb limit",
+        why: "this machine mounts no hugetlb cgroup controller (its cgroup v1 hierarchy lacks it) and has no huge pages",
+    },
+];
+
+/// Why `test` fails here whichever build runs it, when that is known.
+pub fn machine_property(test: &TestResult) -> Option<String> {
+    PROPERTIES
+        .iter()
+        .find(|p| test.output.contains(p.shows))
+        .map(|p| p.why.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tap::Outcome;
+
+    fn failed(group: &str, name: &str, check: &str) -> TestResult {
+        TestResult {
+            group: group.into(),
+            name: name.into(),
+            outcome: Outcome::Failed,
+            failed_check: Some(check.into()),
+            output: format!("{check}\n"),
+        }
+    }
+
+    #[test]
+    fn a_machine_property_is_recognised_by_what_failed() {
+        let dummy = failed(
+            "netdev.bats",
+            "move network device",
+            "`ip link add dummy0 type dummy' failed with status 2",
+        );
+        assert!(machine_property(&dummy).unwrap().contains("dummy"));
+        let other = failed(
+            "netdev.bats",
+            "move network device",
+            "`[ \"$status\" -eq 0 ]' failed",
+        );
+        assert_eq!(
+            machine_property(&other),
+            None,
+            "the same test failing otherwise is not explained"
+        );
+    }
+}

@@ -107,6 +107,23 @@ fn build_core_depends_on_no_component_or_composer() {
 }
 
 #[test]
+fn the_bench_and_release_libraries_depend_on_build_core_only() {
+    let meta = metadata();
+    for library in ["bench", "release"] {
+        let crates = crates();
+        let ours: BTreeSet<String> = normal_dependencies(&meta, library)
+            .into_iter()
+            .filter(|d| crates.contains(d))
+            .collect();
+        assert_eq!(
+            ours,
+            BTreeSet::from(["build-core".to_owned()]),
+            "{library} must depend on no crate of ours but build-core"
+        );
+    }
+}
+
+#[test]
 fn recipes_depend_on_build_core_only() {
     let meta = metadata();
     for recipe in recipes() {

@@ -283,7 +283,8 @@ pub struct ConformanceArgs {
     /// The bundle folder (DIR/docker-VERSION). [default: the newest under target/dockyard]
     #[arg(value_parser = absolute_path)]
     pub bundle: Option<Utf8PathBuf>,
-    /// Only the tests whose names match this regular expression (bats filters by it).
+    /// Only the tests whose names match this regular expression (bats filters by it); the
+    /// results are printed, and docs/conformance.md is left as it is.
     #[arg(long = "run", value_name = "REGEX")]
     pub filter: Option<String>,
     /// Also run every suite against upstream's own build of the same commits.

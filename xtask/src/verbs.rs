@@ -320,6 +320,11 @@ pub(crate) fn conformance(args: &ConformanceArgs) -> Result<()> {
         &machine,
         &suites,
     );
+    // A selection is no report of the suite: it is shown, and docs/conformance.md kept.
+    if args.filter.is_some() {
+        print!("{text}");
+        return Ok(());
+    }
     let doc = crate::project_root().join("docs/conformance.md");
     std::fs::write(&doc, &text).with_context(|| format!("cannot write {doc}"))?;
     progress.status("Wrote", &format!("{doc} (logs in {})", args.dir));

@@ -25,6 +25,9 @@ pub enum ConformanceError {
         /// What was looked for.
         what: &'static str,
     },
+    /// Interrupted: what ran was cleaned up, and nothing is reported.
+    #[error("interrupted: the suite was stopped and cleaned up; nothing was reported")]
+    Interrupted,
     /// The pins name no such upstream.
     #[error("the pins name no {upstream}")]
     NoPin {

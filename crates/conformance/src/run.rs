@@ -82,6 +82,11 @@ pub fn run_runc(
         progress,
         interrupted,
     )?;
+    // A part of a suite is no result to report.
+    let stopped = || interrupted.load(std::sync::atomic::Ordering::SeqCst);
+    if stopped() {
+        return Err(ConformanceError::Interrupted);
+    }
     if !options.against_upstream {
         return Ok(Runs {
             dockyard,
@@ -104,6 +109,9 @@ pub fn run_runc(
         progress,
         interrupted,
     )?;
+    if stopped() {
+        return Err(ConformanceError::Interrupted);
+    }
     Ok(Runs {
         dockyard,
         upstream: Some(upstream),

@@ -29,7 +29,7 @@ const PROPERTIES: &[Property] = &[
         // test_host_pidns_kill, test_runc_delete_host_pidns: they wait, with `kill -0`, for the
         // processes of a container in the host's pid namespace to be gone once its init is.
         shows: "_host_pidns",
-        why: "this machine's PID 1 does not reap orphans: the container's processes, reparented to it when their init dies, stay zombies that `kill -0` still finds, so the test passes or fails by timing on either build (repeated with `--run 'host pidns'`: each build failed it in some runs and passed it in others)",
+        why: "this machine's PID 1 does not reap orphans: the container's processes, reparented to it when their init dies, stay zombies that `kill -0` still finds, so the test passes or fails by timing on either build (run again alone, each build failed it in some runs and passed it in others)",
     },
     Property {
         shows: "cannot set hugetlb limit",

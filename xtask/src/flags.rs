@@ -290,6 +290,12 @@ pub struct ConformanceArgs {
     /// Also run every suite against upstream's own build of the same commits.
     #[arg(long, value_name = "WHOSE", value_parser = ["upstream"])]
     pub against: Option<String>,
+    /// The suites: `runc` (runc's bats suite), `moby` (moby's API integration packages,
+    /// by default container, image, network, volume and system), or a moby package
+    /// (`moby:integration/build`). Repeat it for several; their sections of
+    /// docs/conformance.md are replaced, the others kept. [default: runc and moby]
+    #[arg(long = "suite", value_name = "SUITE")]
+    pub suites: Vec<String>,
     /// The work folder: the suites' copies, scratch trees, logs.
     #[arg(long, value_name = "DIR", value_parser = absolute_path, default_value = "target/dockyard/conformance")]
     pub dir: Utf8PathBuf,

@@ -294,6 +294,7 @@ pub(crate) fn smoke(args: &SmokeArgs) -> Result<()> {
 
 pub(crate) fn conformance(args: &ConformanceArgs) -> Result<()> {
     let bundle = bundle_dir(args.bundle.as_ref())?;
+    let (runc, packages) = conformance_suites(&args.suites)?;
     let progress = StatusLines::default();
     let interrupted = crate::render::interrupted_by_ctrl_c()?;
     let plan = source_plan(&args.sources)?;
@@ -302,33 +303,94 @@ pub(crate) fn conformance(args: &ConformanceArgs) -> Result<()> {
         images: cache_root(args.sources.repositories.cache.as_ref())?.join("conformance/images"),
         filter: args.filter.clone(),
         against_upstream: args.against.is_some(),
+        packages,
     };
-    let runs = conformance::run_runc(&plan, &bundle, &options, &progress, &interrupted)?;
+    let runc = match runc {
+        true => Some(conformance::run_runc(
+            &plan,
+            &bundle,
+            &options,
+            &progress,
+            &interrupted,
+        )?),
+        false => None,
+    };
+    let moby = match options.packages.is_empty() {
+        false => Some(conformance::run_moby(
+            &plan,
+            &bundle,
+            &options,
+            &progress,
+            &interrupted,
+        )?),
+        true => None,
+    };
     let machine = format!(
         "Linux {}, {} cores",
         kernel(),
         std::thread::available_parallelism()?
     );
-    let suites = [(
-        "runc's integration suite",
-        &runs.dockyard,
-        runs.upstream.as_ref(),
-    )];
+    let suites: Vec<_> = [
+        ("runc's integration suite", &runc),
+        ("moby's API integration suite", &moby),
+    ]
+    .into_iter()
+    .filter_map(|(title, runs)| {
+        Some((
+            title,
+            &runs.as_ref()?.dockyard,
+            runs.as_ref()?.upstream.as_ref(),
+        ))
+    })
+    .collect();
     let text = conformance::report::document(
         "cargo xtask conformance",
         bundle.as_str(),
         &machine,
         &suites,
     );
-    // A selection is no report of the suite: it is shown, and docs/conformance.md kept.
+    // A selection of tests is no report of a suite: it is shown, and docs/conformance.md kept.
     if args.filter.is_some() {
         print!("{text}");
         return Ok(());
     }
+    // The suites that ran replace their sections; the others' stay.
     let doc = crate::project_root().join("docs/conformance.md");
+    let previous = std::fs::read_to_string(&doc).unwrap_or_default();
+    let text = conformance::report::merged(&text, &previous);
     std::fs::write(&doc, &text).with_context(|| format!("cannot write {doc}"))?;
     progress.status("Wrote", &format!("{doc} (logs in {})", args.dir));
     Ok(())
+}
+
+/// Whether runc's suite runs, and moby's packages, from `--suite` values.
+fn conformance_suites(suites: &[String]) -> Result<(bool, Vec<String>)> {
+    let default_moby = || {
+        conformance::DEFAULT_PACKAGES
+            .iter()
+            .map(|p| (*p).to_owned())
+    };
+    if suites.is_empty() {
+        return Ok((true, default_moby().collect()));
+    }
+    let mut runc = false;
+    let mut packages = Vec::new();
+    for suite in suites {
+        match suite.as_str() {
+            "runc" => runc = true,
+            "moby" => packages.extend(default_moby()),
+            other => match other.strip_prefix("moby:") {
+                Some(package) if package.starts_with("integration/") => {
+                    packages.push(package.to_owned())
+                }
+                _ => bail!(
+                    "no suite `{other}`: name runc, moby, or a moby package such as moby:integration/build"
+                ),
+            },
+        }
+    }
+    packages.dedup();
+    Ok((runc, packages))
 }
 
 fn kernel() -> String {

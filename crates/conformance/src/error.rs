@@ -36,15 +36,45 @@ pub enum ConformanceError {
     },
     /// The bundle was built from another commit than the pin's.
     #[error(
-        "{bundle} has runc from {built}, but the pins name {pinned}: rebuild the bundle from these pins"
+        "{bundle} has {component} from {built}, but the pins name {pinned}: rebuild the bundle from these pins"
     )]
     OtherCommit {
+        /// The component.
+        component: &'static str,
         /// The bundle.
         bundle: Utf8PathBuf,
         /// What it was built from.
         built: String,
         /// What the pins say.
         pinned: String,
+    },
+    /// The tree has no such test package.
+    #[error("{tree} has no test package {package}")]
+    NoPackage {
+        /// The tree.
+        tree: Utf8PathBuf,
+        /// The package asked for.
+        package: String,
+    },
+    /// A package's daemon or test binary did not start: no test ran.
+    #[error("moby's {package} tests did not start (log: {log}): {tail}")]
+    DidNotStart {
+        /// The package.
+        package: String,
+        /// Its log.
+        log: Utf8PathBuf,
+        /// The log's end.
+        tail: String,
+    },
+    /// The work folder is where the suite's namespace shows folders of its own.
+    #[error(
+        "the work folder {work} is under {hidden}, which moby's suite replaces with its own: choose a folder elsewhere"
+    )]
+    HiddenWork {
+        /// The work folder.
+        work: Utf8PathBuf,
+        /// Where it is.
+        hidden: &'static str,
     },
     /// The bundle cannot be read.
     #[error(transparent)]

@@ -24,6 +24,25 @@ impl Images {
         Images { dir: dir.into() }
     }
 
+    /// `name` in the cache, made by `make` into a partial file the first time: a killed run
+    /// leaves no half image to trust.
+    pub(crate) fn made(
+        &self,
+        name: &str,
+        make: impl FnOnce(&Utf8Path) -> Result<(), ConformanceError>,
+    ) -> Result<Utf8PathBuf, ConformanceError> {
+        let image = self.dir.join(name);
+        if image.is_file() {
+            return Ok(image);
+        }
+        std::fs::create_dir_all(&self.dir).map_err(ConformanceError::io("creating", &self.dir))?;
+        let partial = self.dir.join(format!(".{name}.partial.tar.xz"));
+        let _ = std::fs::remove_file(&partial);
+        make(&partial)?;
+        std::fs::rename(&partial, &image).map_err(ConformanceError::io("writing", &image))?;
+        Ok(image)
+    }
+
     /// `NAME-ARCH.tar.xz`, made once (`busybox` or `debian`), for Go's `arch` (`amd64`).
     pub fn provide(
         &self,
@@ -31,40 +50,33 @@ impl Images {
         arch: &str,
         progress: &dyn Progress,
     ) -> Result<Utf8PathBuf, ConformanceError> {
-        let image = self.dir.join(format!("{name}-{arch}.tar.xz"));
-        if image.is_file() {
-            return Ok(image);
-        }
-        std::fs::create_dir_all(&self.dir).map_err(ConformanceError::io("creating", &self.dir))?;
-        // Written aside and renamed: a killed run leaves no half image to trust.
-        let partial = self.dir.join(format!(".{name}-{arch}.partial.tar.xz"));
-        let _ = std::fs::remove_file(&partial);
-        match name {
-            "busybox" => busybox(&partial)?,
-            "debian" => {
-                progress.status(
-                    "Making",
-                    &format!("the debian image ({DEBIAN_SUITE}, mmdebstrap minbase; once)"),
-                );
-                require("mmdebstrap", "mmdebstrap", "the debian test image")?;
-                LoggedCommand::new("mmdebstrap")
-                    .args([
-                        "--variant=minbase",
-                        "--quiet",
-                        DEBIAN_SUITE,
-                        partial.as_str(),
-                    ])
-                    .read()?;
+        self.made(&format!("{name}-{arch}.tar.xz"), |partial| {
+            match name {
+                "busybox" => busybox(partial)?,
+                "debian" => {
+                    progress.status(
+                        "Making",
+                        &format!("the debian image ({DEBIAN_SUITE}, mmdebstrap minbase; once)"),
+                    );
+                    require("mmdebstrap", "mmdebstrap", "the debian test image")?;
+                    LoggedCommand::new("mmdebstrap")
+                        .args([
+                            "--variant=minbase",
+                            "--quiet",
+                            DEBIAN_SUITE,
+                            partial.as_str(),
+                        ])
+                        .read()?;
+                }
+                _ => {
+                    return Err(ConformanceError::NotASuite {
+                        tree: self.dir.clone(),
+                        what: "recipe for this image (busybox and debian are made here)",
+                    });
+                }
             }
-            _ => {
-                return Err(ConformanceError::NotASuite {
-                    tree: self.dir.clone(),
-                    what: "recipe for this image (busybox and debian are made here)",
-                });
-            }
-        }
-        std::fs::rename(&partial, &image).map_err(ConformanceError::io("writing", &image))?;
-        Ok(image)
+            Ok(())
+        })
     }
 }
 

@@ -1,8 +1,10 @@
 //! Upstream's own test suites against a bundle's binaries, side by side with binaries built by
 //! upstream's own entry points for the same commits: the strongest evidence that a bundle is
-//! the engine Docker ships. Today: runc's integration suite ([`RuncSuite`], bats), with the
-//! images it would download made locally from Debian ([`Images`]); results per file, compared
-//! by [`report::section`] into `docs/conformance.md`.
+//! the engine Docker ships. runc's integration suite ([`RuncSuite`], bats), with the images it
+//! would download made locally from Debian ([`Images`]), and moby's API integration suite
+//! ([`MobySuite`], Go test packages in namespaces of their own) with its frozen images made
+//! locally ([`frozen_images`]); results per file or package, compared by [`report::section`]
+//! into `docs/conformance.md`.
 //!
 //! ```no_run
 //! use std::sync::atomic::AtomicBool;
@@ -20,13 +22,18 @@
 
 mod error;
 pub mod explain;
+mod frozen;
+pub mod gotest;
 mod images;
+mod moby;
 pub mod report;
 mod run;
 mod runc;
 pub mod tap;
 
 pub use error::ConformanceError;
+pub use frozen::{FrozenImage, frozen_images};
 pub use images::{DEBIAN_SUITE, Images};
-pub use run::{ConformanceOptions, Runs, run_runc};
+pub use moby::{DEFAULT_PACKAGES, MobySuite};
+pub use run::{ConformanceOptions, Runs, run_moby, run_runc};
 pub use runc::RuncSuite;

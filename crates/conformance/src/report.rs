@@ -195,6 +195,39 @@ pub fn document(
     out
 }
 
+/// `document`'s text with the suites of `previous` (an earlier `docs/conformance.md`) that
+/// this run did not run kept: a run of one suite replaces that suite's section only.
+pub fn merged(document: &str, previous: &str) -> String {
+    let sections = |text: &str| -> Vec<(String, String)> {
+        text.split("\n## ")
+            .skip(1)
+            .map(|s| {
+                let title = s.lines().next().unwrap_or("").to_owned();
+                (title, format!("## {}\n", s.trim_end()))
+            })
+            .collect()
+    };
+    let ran = sections(document);
+    let mut out = document
+        .split("\n## ")
+        .next()
+        .unwrap_or("")
+        .trim_end()
+        .to_owned();
+    out.push_str("\n\n");
+    for (title, text) in sections(previous) {
+        if !ran.iter().any(|(t, _)| *t == title) {
+            out.push_str(&text);
+            out.push('\n');
+        }
+    }
+    for (_, text) in ran {
+        out.push_str(&text);
+        out.push('\n');
+    }
+    format!("{}\n", out.trim_end())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +249,17 @@ mod tests {
             log: "x.log".into(),
             seconds: 1.0,
         }
+    }
+
+    #[test]
+    fn a_run_of_one_suite_keeps_the_other_suites_sections() {
+        let previous = "# Conformance\n\nold run\n\n## runc's suite\n\nrunc table\n\n## moby's suite\n\nold moby\n";
+        let now = "# Conformance\n\nnew run\n\n## moby's suite\n\nnew moby\n";
+        let text = merged(now, previous);
+        assert_eq!(
+            text,
+            "# Conformance\n\nnew run\n\n## runc's suite\n\nrunc table\n\n## moby's suite\n\nnew moby\n"
+        );
     }
 
     #[test]

@@ -1,19 +1,20 @@
-//! A conformance run: the pinned runc tree prepared from the bundle's pins, its suite run
-//! against the bundle's `runc` and, when asked, against the `runc` that runc's own `make
-//! static` builds from the same commit in a scratch copy.
+//! A conformance run: the pinned trees prepared from the bundle's pins, a suite run against
+//! the bundle's binaries and, when asked, against the binaries upstream's own entry points
+//! (each component descriptor's) build from the same commits in scratch copies.
 
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use build_core::Upstream;
 use build_core::component::Stamps;
 use build_core::progress::Progress;
+use build_core::source::Source;
 use build_core::toolchain::GoToolchain;
 use bundle::{Manifest, SourcePlan};
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::error::ConformanceError;
 use crate::report::SuiteRun;
-use crate::{Images, RuncSuite};
+use crate::{Images, MobySuite, RuncSuite};
 
 /// What to run, and where.
 #[derive(Clone, Debug)]
@@ -26,6 +27,8 @@ pub struct ConformanceOptions {
     pub filter: Option<String>,
     /// Also run the suite against upstream's own build of the same commits.
     pub against_upstream: bool,
+    /// moby's test packages (`integration/volume`).
+    pub packages: Vec<String>,
 }
 
 /// The runs of one suite: dockyard's, and upstream's build's when asked.
@@ -46,20 +49,7 @@ pub fn run_runc(
     interrupted: &AtomicBool,
 ) -> Result<Runs, ConformanceError> {
     let manifest = Manifest::read(bundle)?;
-    let request = plan
-        .requests
-        .iter()
-        .find(|r| r.upstream() == Upstream::Runc)
-        .ok_or(ConformanceError::NoPin { upstream: "runc" })?;
-    let source = plan.cache.prepare(request, progress)?;
-    let built = manifest.component("runc").map(|c| c.commit.as_str());
-    if built != Some(source.commit.as_str()) {
-        return Err(ConformanceError::OtherCommit {
-            bundle: bundle.to_owned(),
-            built: built.unwrap_or("nothing").to_owned(),
-            pinned: source.commit.as_str().to_owned(),
-        });
-    }
+    let source = built_source(plan, &manifest, bundle, Upstream::Runc, "runc", progress)?;
     let go = GoToolchain::release(&plan.pins.go, plan.cache.is_offline())?;
     let gocache = options.work.join("gocache");
     let images = Images::new(&options.images);
@@ -83,7 +73,7 @@ pub fn run_runc(
         interrupted,
     )?;
     // A part of a suite is no result to report.
-    let stopped = || interrupted.load(std::sync::atomic::Ordering::SeqCst);
+    let stopped = || interrupted.load(Ordering::SeqCst);
     if stopped() {
         return Err(ConformanceError::Interrupted);
     }
@@ -100,9 +90,23 @@ pub fn run_runc(
             .unwrap_or_default(),
         commit: source.commit.as_str(),
     };
-    let theirs = upstream_build(&source.dir, stamps, &go, &gocache, &options.work, progress)?;
+    let descriptor =
+        bundle::building("runc").ok_or(ConformanceError::NoPin { upstream: "runc" })?;
+    let theirs = upstream_build(
+        descriptor,
+        &source.dir,
+        stamps,
+        &go,
+        &gocache,
+        &options.work,
+        progress,
+    )?;
+    let (_, runc) = theirs
+        .first()
+        .cloned()
+        .ok_or(ConformanceError::NoPin { upstream: "runc" })?;
     let upstream = suite.run(
-        &theirs,
+        &runc,
         "upstream",
         filter,
         &log("upstream"),
@@ -118,34 +122,169 @@ pub fn run_runc(
     })
 }
 
-/// runc as runc's own entry point builds it (its descriptor's), in a scratch copy of `tree`.
+/// moby's API integration suite from `plan`'s moby against `bundle`'s binaries (and upstream's
+/// build of every component).
+pub fn run_moby(
+    plan: &SourcePlan,
+    bundle: &Utf8Path,
+    options: &ConformanceOptions,
+    progress: &dyn Progress,
+    interrupted: &AtomicBool,
+) -> Result<Runs, ConformanceError> {
+    let manifest = Manifest::read(bundle)?;
+    let moby = built_source(plan, &manifest, bundle, Upstream::Moby, "moby", progress)?;
+    let go = GoToolchain::release(&plan.pins.go, plan.cache.is_offline())?;
+    let gocache = options.work.join("gocache");
+    let images = crate::frozen_images(&Images::new(&options.images), &go, &gocache, progress)?;
+    let suite = MobySuite::prepare(
+        &moby.dir,
+        &options.packages,
+        &go,
+        &gocache,
+        &options.work.join("moby"),
+        progress,
+    )?;
+    let filter = options.filter.as_deref();
+    let log = |side: &str| options.work.join(format!("moby-{side}.log"));
+    let ours = bundle.join("docker");
+    let dockyard = suite.run(
+        &ours,
+        "dockyard",
+        &images,
+        filter,
+        &log("dockyard"),
+        progress,
+        interrupted,
+    )?;
+    if interrupted.load(Ordering::SeqCst) {
+        return Err(ConformanceError::Interrupted);
+    }
+    if !options.against_upstream {
+        return Ok(Runs {
+            dockyard,
+            upstream: None,
+        });
+    }
+    // Every component as its upstream builds it, side by side in one folder.
+    let bin = options.work.join("upstream-bin");
+    build_core::fs::remove_dir_all_if_exists(&bin)
+        .map_err(ConformanceError::io("removing", &bin))?;
+    std::fs::create_dir_all(&bin).map_err(ConformanceError::io("creating", &bin))?;
+    for component in bundle::COMPONENTS
+        .iter()
+        .filter(|c| c.upstream_build.is_some())
+    {
+        let Some(built) = manifest.component(component.name) else {
+            continue;
+        };
+        let source = built_source(
+            plan,
+            &manifest,
+            bundle,
+            component.upstream,
+            component.name,
+            progress,
+        )?;
+        let stamps = Stamps {
+            version: &built.version,
+            commit: source.commit.as_str(),
+        };
+        let outputs = upstream_build(
+            component,
+            &source.dir,
+            stamps,
+            &go,
+            &gocache,
+            &options.work,
+            progress,
+        )?;
+        for (name, path) in outputs {
+            std::os::unix::fs::symlink(&path, bin.join(&name))
+                .map_err(ConformanceError::io("linking", bin.join(&name)))?;
+        }
+    }
+    let upstream = suite.run(
+        &bin,
+        "upstream",
+        &images,
+        filter,
+        &log("upstream"),
+        progress,
+        interrupted,
+    )?;
+    if interrupted.load(Ordering::SeqCst) {
+        return Err(ConformanceError::Interrupted);
+    }
+    Ok(Runs {
+        dockyard,
+        upstream: Some(upstream),
+    })
+}
+
+/// `upstream`'s pinned source, prepared, when the bundle's `component` was built from it.
+fn built_source(
+    plan: &SourcePlan,
+    manifest: &Manifest,
+    bundle: &Utf8Path,
+    upstream: Upstream,
+    component: &'static str,
+    progress: &dyn Progress,
+) -> Result<Source, ConformanceError> {
+    let request = plan
+        .requests
+        .iter()
+        .find(|r| r.upstream() == upstream)
+        .ok_or(ConformanceError::NoPin {
+            upstream: upstream.name(),
+        })?;
+    let source = plan.cache.prepare(request, progress)?;
+    let built = manifest.component(component).map(|c| c.commit.as_str());
+    if built != Some(source.commit.as_str()) {
+        return Err(ConformanceError::OtherCommit {
+            component,
+            bundle: bundle.to_owned(),
+            built: built.unwrap_or("nothing").to_owned(),
+            pinned: source.commit.as_str().to_owned(),
+        });
+    }
+    Ok(source)
+}
+
+/// `component`'s binaries as its own entry point builds them (its descriptor's), in a scratch
+/// copy of `tree`: each installed name with its path.
 fn upstream_build(
+    descriptor: &build_core::component::Component,
     tree: &Utf8Path,
     stamps: Stamps<'_>,
     go: &GoToolchain,
     gocache: &Utf8Path,
     work: &Utf8Path,
     progress: &dyn Progress,
-) -> Result<Utf8PathBuf, ConformanceError> {
-    let component = bundle::building("runc").ok_or(ConformanceError::NoPin { upstream: "runc" })?;
-    let build = component
+) -> Result<Vec<(String, Utf8PathBuf)>, ConformanceError> {
+    let component = descriptor.name;
+    let build = descriptor
         .upstream_build
         .as_ref()
-        .ok_or(ConformanceError::NoPin { upstream: "runc" })?;
-    let scratch = work.join("upstream/runc");
+        .ok_or(ConformanceError::NoPin {
+            upstream: "upstream build",
+        })?;
+    let scratch = work.join("upstream").join(component);
     build_core::fs::remove_dir_all_if_exists(&scratch)
         .map_err(ConformanceError::io("removing", &scratch))?;
     build_core::fs::copy_tree(tree, &scratch, &[build_core::source::READY_MARKER])
         .map_err(ConformanceError::io("copying the tree to", &scratch))?;
     progress.status(
         "Building",
-        &format!("runc with its own entry point in {scratch}"),
+        &format!("{component} with its own entry point in {scratch}"),
     );
-    let log = work.join("upstream-runc-build.log");
+    let log = work.join(format!("upstream-{component}-build.log"));
     let _ = std::fs::remove_file(&log);
     build
         .command_in(&scratch, stamps, &go.gotoolchain, gocache)
         .run_logged(&log)?;
-    let (_, output) = build.outputs.first().copied().unwrap_or(("runc", "runc"));
-    Ok(scratch.join(output))
+    Ok(build
+        .outputs
+        .iter()
+        .map(|(name, path)| ((*name).to_owned(), scratch.join(path)))
+        .collect())
 }

@@ -23,7 +23,7 @@ use crate::report::{Counts, SuiteRun};
 use crate::tap::{self, TestResult};
 
 /// Marks every process a suite run starts (its environment), so cleanup finds them all.
-const MARKER: &str = "DOCKYARD_CONFORMANCE";
+pub(crate) const MARKER: &str = "DOCKYARD_CONFORMANCE";
 
 /// The suite, ready to run: its copy of `tests/`, helpers built, images in place.
 #[derive(Debug)]
@@ -272,27 +272,40 @@ fn state_roots(dir: &Utf8Path) -> Vec<Utf8PathBuf> {
     found
 }
 
-/// SIGKILL to every process whose environment carries the marker for `work`.
+/// SIGKILL to every process whose environment carries the marker for `work`, and the wait
+/// until they are gone (a killed process still holds its mounts and sockets while it exits).
 pub(crate) fn kill_marked(work: &Utf8Path) {
     let wanted = format!("{MARKER}={work}");
     let me = std::process::id();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return;
+    let marked = || -> Vec<u32> {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| *pid != me)
+            .filter(|pid| {
+                let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+                environ.split(|b| *b == 0).any(|v| v == wanted.as_bytes())
+            })
+            .collect()
     };
-    for pid in entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| *pid != me)
-    {
-        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-        if environ.split(|b| *b == 0).any(|v| v == wanted.as_bytes()) {
+    for _ in 0..100 {
+        // A zombie has no environment left to read: only the living are found.
+        let living = marked();
+        if living.is_empty() {
+            return;
+        }
+        for pid in living {
             // SAFETY: SIGKILL to a process this suite run started (it carries our marker).
             unsafe { libc::kill(pid as i32, libc::SIGKILL) };
         }
+        std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
 
-fn append(log: &Utf8Path, text: &str) -> Result<(), ConformanceError> {
+pub(crate) fn append(log: &Utf8Path, text: &str) -> Result<(), ConformanceError> {
     use std::io::Write;
     std::fs::OpenOptions::new()
         .create(true)

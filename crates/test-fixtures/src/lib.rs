@@ -10,7 +10,9 @@ use std::fmt::Write as _;
 use camino::{Utf8Path, Utf8PathBuf};
 use git2::{Repository, Signature, Time};
 
+mod moby;
 mod runc;
+pub use moby::{MOBY_ENGINE, MOBY_SUITE};
 pub use runc::RUNC_SUITE;
 use runc::{RUNC, RUNC_12};
 

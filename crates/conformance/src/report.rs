@@ -71,6 +71,31 @@ impl SuiteRun {
     }
 }
 
+/// A test's name as both sides' runs share it: an image digest in a subtest's name (moby's
+/// `TestSaveOCI/sha256:…`) is each run's own, because each run imports its frozen images anew.
+fn comparable(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(at) = rest.find("sha256:") {
+        let (before, after) = rest.split_at(at + "sha256:".len());
+        out.push_str(before);
+        let hex = after.chars().take_while(char::is_ascii_hexdigit).count();
+        if hex == 64 {
+            out.push_str("<digest>");
+            rest = &after[64..];
+        } else {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether `a` and `b` are the same test.
+fn same_test(a: &TestResult, b: &TestResult) -> bool {
+    a.group == b.group && comparable(&a.name) == comparable(&b.name)
+}
+
 /// The tests that pass on `upstream`'s build but not on `ours` (failed, skipped or missing).
 pub fn only_upstream_passes<'a>(ours: &SuiteRun, upstream: &'a SuiteRun) -> Vec<&'a TestResult> {
     upstream
@@ -78,9 +103,10 @@ pub fn only_upstream_passes<'a>(ours: &SuiteRun, upstream: &'a SuiteRun) -> Vec<
         .iter()
         .filter(|theirs| theirs.outcome == Outcome::Passed)
         .filter(|theirs| {
-            !ours.results.iter().any(|r| {
-                r.group == theirs.group && r.name == theirs.name && r.outcome == Outcome::Passed
-            })
+            !ours
+                .results
+                .iter()
+                .any(|r| same_test(r, theirs) && r.outcome == Outcome::Passed)
         })
         .collect()
 }
@@ -151,7 +177,7 @@ pub fn section(
             upstream
                 .results
                 .iter()
-                .any(|u| u.group == r.group && u.name == r.name && u.outcome == Outcome::Failed)
+                .any(|u| same_test(u, r) && u.outcome == Outcome::Failed)
         })
         .collect();
     if !both.is_empty() {
@@ -249,6 +275,32 @@ mod tests {
             log: "x.log".into(),
             seconds: 1.0,
         }
+    }
+
+    #[test]
+    fn a_subtest_named_by_each_runs_own_image_digest_is_the_same_test() {
+        use Outcome::*;
+        let ours = format!("TestSaveOCI/sha256:{}/Config", "a".repeat(64));
+        let theirs = format!("TestSaveOCI/sha256:{}/Config", "b".repeat(64));
+        let ours = run(
+            "dockyard",
+            &[
+                ("image", &ours, Passed),
+                ("image", "TestShort/sha256:ab", Passed),
+            ],
+        );
+        let upstream = run(
+            "upstream",
+            &[
+                ("image", &theirs, Passed),
+                ("image", "TestShort/sha256:cd", Passed),
+            ],
+        );
+        let only: Vec<&str> = only_upstream_passes(&ours, &upstream)
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect();
+        assert_eq!(only, ["TestShort/sha256:cd"], "a short hex is no digest");
     }
 
     #[test]

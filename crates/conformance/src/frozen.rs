@@ -21,6 +21,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::Images;
 use crate::error::{ConformanceError, require};
+use crate::images::archive;
 
 /// One image, ready to import.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -139,20 +140,4 @@ fn hello_world(
         .env("GOARCH", arch)
         .read()?;
     archive(&image, out)
-}
-
-/// `root` as a `.tar.xz` owned by root.
-fn archive(root: &Utf8Path, out: &Utf8Path) -> Result<(), ConformanceError> {
-    require("xz", "xz-utils", "moby's frozen images")?;
-    LoggedCommand::new("tar")
-        .args([
-            "--numeric-owner",
-            "--owner=0",
-            "--group=0",
-            "-C",
-            root.as_str(),
-        ])
-        .args(["-cJf", out.as_str(), "."])
-        .read()?;
-    Ok(())
 }

@@ -127,7 +127,12 @@ fn busybox(out: &Utf8Path) -> Result<(), ConformanceError> {
         "root:x:0:\ndaemon:x:1:\nbin:x:2:\nsys:x:3:\nnogroup:x:65534:\n",
     )?;
     require("tar", "tar", "the busybox test image")?;
-    require("xz", "xz-utils", "the busybox test image")?;
+    archive(root, out)
+}
+
+/// `root` as a `.tar.xz` owned by root.
+pub(crate) fn archive(root: &Utf8Path, out: &Utf8Path) -> Result<(), ConformanceError> {
+    require("xz", "xz-utils", "the test images")?;
     LoggedCommand::new("tar")
         .args([
             "--numeric-owner",

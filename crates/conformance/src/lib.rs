@@ -25,6 +25,7 @@ pub mod explain;
 mod frozen;
 pub mod gotest;
 mod images;
+mod marked;
 mod moby;
 pub mod report;
 mod run;

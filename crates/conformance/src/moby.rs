@@ -13,7 +13,7 @@
 //! process ends the kernel ends every process, mount and network the package left.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use build_core::process::LoggedCommand;
 use build_core::progress::Progress;
@@ -22,8 +22,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::error::{ConformanceError, require};
 use crate::frozen::FrozenImage;
+use crate::marked::{MARKER, append, kill_marked, wait_or_stop};
 use crate::report::{Counts, SuiteRun};
-use crate::runc::{MARKER, append, kill_marked};
 use crate::tap::TestResult;
 
 /// The packages run when none are named: what fits in about half an hour on two cores.
@@ -180,15 +180,7 @@ impl MobySuite {
                 .env("MARKER_VALUE", self.work.as_str())
                 .env(MARKER, self.work.as_str());
             let namespace_log = root.join("namespace.log");
-            let running = namespace.spawn_logged(&namespace_log)?;
-            while running.try_wait().ok().flatten().is_none() {
-                if interrupted.load(Ordering::SeqCst) {
-                    let _ = running.kill();
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(200));
-            }
-            let _ = running.wait();
+            wait_or_stop(&namespace.spawn_logged(&namespace_log)?, interrupted);
             // The namespace's first process took the rest with it; a killed run's stragglers
             // (anything that still carries the marker) go now.
             kill_marked(&self.work);

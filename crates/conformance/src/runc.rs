@@ -10,7 +10,7 @@
 //! every container state, process and mount it left.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use build_core::process::LoggedCommand;
 use build_core::progress::Progress;
@@ -19,11 +19,9 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::error::{ConformanceError, require};
 use crate::images::Images;
+use crate::marked::{MARKER, append, kill_marked, wait_or_stop};
 use crate::report::{Counts, SuiteRun};
 use crate::tap::{self, TestResult};
-
-/// Marks every process a suite run starts (its environment), so cleanup finds them all.
-pub(crate) const MARKER: &str = "DOCKYARD_CONFORMANCE";
 
 /// The suite, ready to run: its copy of `tests/`, helpers built, images in place.
 #[derive(Debug)]
@@ -153,15 +151,10 @@ impl RuncSuite {
                 .env("DY_TAP", tap_file.as_str())
                 .env("DY_FILTER", filter.unwrap_or(""))
                 .env(MARKER, self.work.as_str());
-            let running = bats.spawn_logged(&self.work.join("script.log"))?;
-            while running.try_wait().ok().flatten().is_none() {
-                if interrupted.load(Ordering::SeqCst) {
-                    let _ = running.kill();
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            let _ = running.wait();
+            wait_or_stop(
+                &bats.spawn_logged(&self.work.join("script.log"))?,
+                interrupted,
+            );
             self.clean_up(runc)?;
             let tap = std::fs::read_to_string(&tap_file).unwrap_or_default();
             append(log, &format!("=== {group} ({side})\n{tap}\n"))?;
@@ -270,49 +263,6 @@ fn state_roots(dir: &Utf8Path) -> Vec<Utf8PathBuf> {
         }
     }
     found
-}
-
-/// SIGKILL to every process whose environment carries the marker for `work`, and the wait
-/// until they are gone (a killed process still holds its mounts and sockets while it exits).
-pub(crate) fn kill_marked(work: &Utf8Path) {
-    let wanted = format!("{MARKER}={work}");
-    let me = std::process::id();
-    let marked = || -> Vec<u32> {
-        let Ok(entries) = std::fs::read_dir("/proc") else {
-            return Vec::new();
-        };
-        entries
-            .flatten()
-            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-            .filter(|pid| *pid != me)
-            .filter(|pid| {
-                let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-                environ.split(|b| *b == 0).any(|v| v == wanted.as_bytes())
-            })
-            .collect()
-    };
-    for _ in 0..100 {
-        // A zombie has no environment left to read: only the living are found.
-        let living = marked();
-        if living.is_empty() {
-            return;
-        }
-        for pid in living {
-            // SAFETY: SIGKILL to a process this suite run started (it carries our marker).
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-}
-
-pub(crate) fn append(log: &Utf8Path, text: &str) -> Result<(), ConformanceError> {
-    use std::io::Write;
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .map_err(ConformanceError::io("writing", log))
 }
 
 #[cfg(test)]

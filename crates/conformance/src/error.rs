@@ -126,12 +126,10 @@ pub(crate) fn require(
     program: &'static str,
     package: &'static str,
     suite: &'static str,
-) -> Result<(), ConformanceError> {
-    which::which(program)
-        .map(|_| ())
-        .map_err(|_| ConformanceError::MissingTool {
-            program,
-            package,
-            suite,
-        })
+) -> Result<std::path::PathBuf, ConformanceError> {
+    which::which(program).map_err(|_| ConformanceError::MissingTool {
+        program,
+        package,
+        suite,
+    })
 }

@@ -4,7 +4,7 @@
 
 use crate::tap::TestResult;
 
-/// A property of the machine, recognised by what bats printed about the failure.
+/// A property of the machine, recognised by what the test printed about the failure.
 struct Property {
     /// The test's output contains this.
     shows: &'static str,
@@ -30,6 +30,11 @@ const PROPERTIES: &[Property] = &[
         // processes of a container in the host's pid namespace to be gone once its init is.
         shows: "_host_pidns",
         why: "this machine's PID 1 does not reap orphans: the container's processes, reparented to it when their init dies, stay zombies that `kill -0` still finds, so the test passes or fails by timing on either build (run again alone, each build failed it in some runs and passed it in others)",
+    },
+    Property {
+        // moby's tests that pull from Docker Hub: the daemon's lookup of its host fails.
+        shows: "lookup registry-1.docker.io",
+        why: "it pulls from Docker Hub (`registry-1.docker.io`), and this machine has no internet",
     },
     Property {
         shows: "cannot set hugetlb limit",
@@ -73,6 +78,12 @@ mod tests {
             "move network device",
             "`[ \"$status\" -eq 0 ]' failed",
         );
+        let pull = failed(
+            "integration/image",
+            "TestImagePullNonExisting/asdfasdf",
+            "pull_test.go:191: got \"Error response from daemon: Get \\\"https://registry-1.docker.io/v2/\\\": dial tcp: lookup registry-1.docker.io on 10.0.0.53:53: connect: network is unreachable\"",
+        );
+        assert!(machine_property(&pull).unwrap().contains("no internet"));
         assert_eq!(
             machine_property(&other),
             None,

@@ -11,8 +11,10 @@
 //! - `hello-world:frozen`, `hello-world:amd64`, `hello-world:arm64`: `/hello`, a static Go
 //!   program built with the pinned Go that prints Docker's greeting, for amd64 and arm64.
 //!
-//! Each is a root file system archive, imported with `docker import` and the `CMD` upstream's
-//! image has, cached by name beside the other test images.
+//! Each root file system is cached by name beside the other test images, and all six go into one
+//! `docker save` archive ([`crate::save`]) with the architecture and `CMD` upstream's image has;
+//! each package's run loads it with `docker load`, as upstream's `TestMain` loads its
+//! `/docker-frozen-images`.
 
 use build_core::process::LoggedCommand;
 use build_core::progress::Progress;
@@ -22,30 +24,19 @@ use camino::{Utf8Path, Utf8PathBuf};
 use crate::Images;
 use crate::error::{ConformanceError, require};
 use crate::images::archive;
-
-/// One image, ready to import.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FrozenImage {
-    /// The root file system archive.
-    pub archive: Utf8PathBuf,
-    /// `busybox:latest`.
-    pub reference: &'static str,
-    /// `linux/arm64`, or empty for the machine's own.
-    pub platform: &'static str,
-    /// The image's `CMD`, as JSON.
-    pub cmd: &'static str,
-}
+use crate::save::{SavedImage, write_save_archive};
 
 const GREETING: &str = "\nHello from Docker!\n\
 This message shows that your installation appears to be working correctly.\n";
 
-/// Every frozen image of moby's suite, made once into `images`' folder.
+/// The `docker save` archive of every frozen image of moby's suite, made once into `images`'
+/// folder.
 pub fn frozen_images(
     images: &Images,
     go: &GoToolchain,
     gocache: &Utf8Path,
     progress: &dyn Progress,
-) -> Result<Vec<FrozenImage>, ConformanceError> {
+) -> Result<Utf8PathBuf, ConformanceError> {
     let busybox = images.provide("busybox", "amd64", progress)?;
     let glibc = images.made("busybox-glibc-amd64.tar.xz", |out| {
         busybox_glibc(&busybox, out)
@@ -67,20 +58,28 @@ pub fn frozen_images(
         })
     };
     let (amd64, arm64) = (hello("amd64")?, hello("arm64")?);
-    let image = |archive: &Utf8PathBuf, reference, platform, cmd| FrozenImage {
-        archive: archive.clone(),
-        reference,
-        platform,
+    let image = |rootfs: &Utf8PathBuf, tags, architecture, cmd| SavedImage {
+        rootfs: rootfs.clone(),
+        tags,
+        architecture,
         cmd,
     };
-    Ok(vec![
-        image(&busybox, "busybox:latest", "", r#"["sh"]"#),
-        image(&glibc, "busybox:glibc", "", r#"["sh"]"#),
-        image(&debian, "debian:trixie-slim", "", r#"["bash"]"#),
-        image(&amd64, "hello-world:frozen", "", r#"["/hello"]"#),
-        image(&amd64, "hello-world:amd64", "linux/amd64", r#"["/hello"]"#),
-        image(&arm64, "hello-world:arm64", "linux/arm64", r#"["/hello"]"#),
-    ])
+    let all = [
+        image(&busybox, vec!["busybox:latest"], "amd64", &["sh"]),
+        image(&glibc, vec!["busybox:glibc"], "amd64", &["sh"]),
+        image(&debian, vec!["debian:trixie-slim"], "amd64", &["bash"]),
+        image(
+            &amd64,
+            vec!["hello-world:frozen", "hello-world:amd64"],
+            "amd64",
+            &["/hello"],
+        ),
+        image(&arm64, vec!["hello-world:arm64"], "arm64", &["/hello"]),
+    ];
+    images.made("frozen-images.tar", |out| {
+        progress.status("Making", "the frozen images' docker save archive (once)");
+        write_save_archive(&all, out)
+    })
 }
 
 /// busybox's file system with the host's glibc added.

@@ -30,11 +30,13 @@ mod moby;
 pub mod report;
 mod run;
 mod runc;
+mod save;
 pub mod tap;
 
 pub use error::ConformanceError;
-pub use frozen::{FrozenImage, frozen_images};
+pub use frozen::frozen_images;
 pub use images::{DEBIAN_SUITE, Images};
 pub use moby::{DEFAULT_PACKAGES, MobySuite};
 pub use run::{ConformanceOptions, Runs, run_moby, run_runc};
 pub use runc::RuncSuite;
+pub use save::{SavedImage, write_save_archive};

@@ -21,7 +21,6 @@ use build_core::toolchain::GoToolchain;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::error::{ConformanceError, require};
-use crate::frozen::FrozenImage;
 use crate::marked::{MARKER, append, kill_marked, wait_or_stop};
 use crate::report::{Counts, SuiteRun};
 use crate::tap::TestResult;
@@ -114,16 +113,34 @@ impl MobySuite {
         })
     }
 
+    /// The programs upstream's dev container puts on `PATH` for the tests, under the names the
+    /// tests call: `registry` (`internal/testutil/registry` runs `registry serve CONFIG`) is
+    /// Debian's `docker-registry`, distribution 2.8 where upstream's Dockerfile copies 3.1's.
+    fn test_tools(&self) -> Result<Utf8PathBuf, ConformanceError> {
+        let registry = require(
+            "docker-registry",
+            "docker-registry",
+            "moby's registry tests",
+        )?;
+        let tools = self.work.join("tools");
+        build_core::fs::remove_dir_all_if_exists(&tools)
+            .map_err(ConformanceError::io("removing", &tools))?;
+        std::fs::create_dir_all(&tools).map_err(ConformanceError::io("creating", &tools))?;
+        std::os::unix::fs::symlink(registry, tools.join("registry"))
+            .map_err(ConformanceError::io("linking", tools.join("registry")))?;
+        Ok(tools)
+    }
+
     /// Runs every package (the tests matching `filter`, when given) against the binaries in
-    /// `bin` (dockerd, containerd, runc, docker…, first on `PATH`), with `images` in the
-    /// package's first daemon; `side` names the binaries in the report. Each package's raw
+    /// `bin` (dockerd, containerd, runc, docker…, first on `PATH`), with the `docker save`
+    /// archive `frozen` loaded into each package's first daemon; `side` names the binaries in the report. Each package's raw
     /// output goes to `log`. Stops, and cleans up, at `interrupted`.
     #[allow(clippy::too_many_arguments)]
     pub fn run(
         &self,
         bin: &Utf8Path,
         side: &str,
-        images: &[FrozenImage],
+        frozen: &Utf8Path,
         filter: Option<&str>,
         log: &Utf8Path,
         progress: &dyn Progress,
@@ -134,13 +151,9 @@ impl MobySuite {
         let script = self.work.join("run-package.sh");
         std::fs::write(&script, RUN_PACKAGE).map_err(ConformanceError::io("writing", &script))?;
         let script = script.as_str();
-        let list = self.work.join("images.list");
-        let lines: String = images
-            .iter()
-            .map(|i| format!("{}|{}|{}|{}\n", i.archive, i.reference, i.platform, i.cmd))
-            .collect();
-        std::fs::write(&list, lines).map_err(ConformanceError::io("writing", &list))?;
-        let path = format!("{bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        let tools = self.test_tools()?;
+        let path =
+            format!("{bin}:{tools}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
         let mut results: Vec<TestResult> = Vec::new();
         for (i, (package, binary)) in self.packages.iter().enumerate() {
             if interrupted.load(Ordering::SeqCst) {
@@ -167,7 +180,7 @@ impl MobySuite {
                 .args(["--propagation", "private", "--kill-child", "bash", script])
                 .env("PATH", &path)
                 .env("DY_ROOT", root.as_str())
-                .env("DY_IMAGES", list.as_str())
+                .env("DY_FROZEN", frozen.as_str())
                 .env("DY_PACKAGE", package.as_str())
                 .env("DY_PACKAGE_DIR", self.work.join(package).as_str())
                 .env("DY_TEST_BINARY", binary.as_str())

@@ -72,7 +72,8 @@ impl SuiteRun {
 }
 
 /// A test's name as both sides' runs share it: an image digest in a subtest's name (moby's
-/// `TestSaveOCI/sha256:…`) is each run's own, because each run imports its frozen images anew.
+/// `TestSaveOCI/sha256:…`) names the image a run loaded, not the test, and images made on
+/// different days (a Debian root, say) have different digests.
 fn comparable(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut rest = name;

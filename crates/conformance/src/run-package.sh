@@ -21,9 +21,7 @@ until docker version >/dev/null 2>&1; do
   if [ "$tries" -le 0 ]; then echo "dockerd did not start: see $DY_ROOT/docker.log" >&2; exit 3; fi
   sleep 1
 done
-while IFS='|' read -r archive reference platform cmd; do
-  docker import ${platform:+--platform "$platform"} --change "CMD $cmd" "$archive" "$reference" >/dev/null
-done <"$DY_IMAGES"
+docker load --quiet --input "$DY_FROZEN" >/dev/null
 cd "$DY_PACKAGE_DIR"
 "$DY_GO" tool test2json -t -p "$DY_PACKAGE" env -i \
   DEST="$DY_ROOT/dest" DOCKER_INTEGRATION_DAEMON_DEST="$DY_ROOT/dest" DOCKER_HOST="$DOCKER_HOST" \

@@ -135,7 +135,7 @@ pub fn run_moby(
     let moby = built_source(plan, &manifest, bundle, Upstream::Moby, "moby", progress)?;
     let go = GoToolchain::release(&plan.pins.go, plan.cache.is_offline())?;
     let gocache = options.work.join("gocache");
-    let images = crate::frozen_images(&Images::new(&options.images), &go, &gocache, progress)?;
+    let frozen = crate::frozen_images(&Images::new(&options.images), &go, &gocache, progress)?;
     let suite = MobySuite::prepare(
         &moby.dir,
         &options.packages,
@@ -150,7 +150,7 @@ pub fn run_moby(
     let dockyard = suite.run(
         &ours,
         "dockyard",
-        &images,
+        &frozen,
         filter,
         &log("dockyard"),
         progress,
@@ -206,7 +206,7 @@ pub fn run_moby(
     let upstream = suite.run(
         &bin,
         "upstream",
-        &images,
+        &frozen,
         filter,
         &log("upstream"),
         progress,

@@ -1,7 +1,7 @@
 //! moby's API integration suite as dockyard runs it, on a fixture moby tree with a tiny
 //! `integration/fixture` package and a fixture engine: each package compiled with `go test
 //! -c`, run in namespaces of its own against the engine's `dockerd` with the frozen images
-//! imported, counted from test2json's events, compared side by side, and cleaned up after an
+//! loaded, counted from test2json's events, compared side by side, and cleaned up after an
 //! interrupt. (Root: the run makes mount, network and PID namespaces.)
 
 mod common;
@@ -15,7 +15,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use common::tempdir;
 use conformance::report::{Counts, only_upstream_passes, section};
 use conformance::tap::Outcome;
-use conformance::{ConformanceError, FrozenImage, MobySuite};
+use conformance::{ConformanceError, MobySuite, SavedImage, write_save_archive};
 
 const PACKAGE: &str = "integration/fixture";
 
@@ -61,15 +61,60 @@ fn engine(root: &Utf8Path) -> Utf8PathBuf {
     bin
 }
 
-fn busybox(root: &Utf8Path) -> Vec<FrozenImage> {
-    let archive = root.join("busybox.tar");
-    std::fs::write(&archive, "").unwrap();
-    vec![FrozenImage {
-        archive,
-        reference: "busybox:latest",
-        platform: "",
-        cmd: r#"["sh"]"#,
-    }]
+/// A `docker save` archive at `root/frozen.tar` of a one-file image tagged `busybox:latest`
+/// and `busybox:also`.
+fn busybox(root: &Utf8Path) -> Utf8PathBuf {
+    let rootfs = root.join("busybox.tar.xz");
+    if !rootfs.exists() {
+        let fs = root.join("busybox-fs");
+        std::fs::create_dir_all(&fs).unwrap();
+        std::fs::write(fs.join("hello"), "hello\n").unwrap();
+        let packed = std::process::Command::new("tar")
+            .args(["-cJf", rootfs.as_str(), "-C", fs.as_str(), "."])
+            .status()
+            .unwrap();
+        assert!(packed.success());
+    }
+    let archive = root.join("frozen.tar");
+    let image = SavedImage {
+        rootfs,
+        tags: vec!["busybox:latest", "busybox:also"],
+        architecture: "amd64",
+        cmd: &["sh"],
+    };
+    write_save_archive(&[image], &archive).unwrap();
+    archive
+}
+
+#[test]
+fn the_frozen_images_archive_is_the_same_bytes_each_time_it_is_made() {
+    let (_dir, root) = tempdir();
+    let first = std::fs::read(busybox(&root)).unwrap();
+    let second = std::fs::read(busybox(&root)).unwrap();
+    assert_eq!(first, second);
+    assert!(
+        root.join("busybox.tar.xz").is_file(),
+        "the cached file system is kept"
+    );
+    let listed = std::process::Command::new("tar")
+        .args(["-tf", root.join("frozen.tar").as_str()])
+        .output()
+        .unwrap();
+    let names = String::from_utf8(listed.stdout).unwrap();
+    let names: Vec<&str> = names.lines().collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(names[0].ends_with("/layer.tar") && names[1].ends_with(".json"));
+    assert_eq!(names[2], "manifest.json");
+    let leftovers: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        3,
+        "nothing but the file system, its folder and the archive: {leftovers:?}"
+    );
 }
 
 /// Processes started from `bin` or the suite's test binaries (what a run leaves, if anything).
@@ -155,11 +200,13 @@ fn each_test_is_counted_and_a_test_failing_only_on_ours_is_named() {
     );
 
     // Without the images, the test that needs them fails on this side only, and is named.
+    let no_images = root.join("none.tar");
+    write_save_archive(&[], &no_images).unwrap();
     let ours = suite
         .run(
             &bin,
             "dockyard",
-            &[],
+            &no_images,
             None,
             &root.join("ours.log"),
             &Silent,

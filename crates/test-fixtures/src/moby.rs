@@ -40,7 +40,7 @@ func TestTheDaemonAnswersWithTheFrozenImages(t *testing.T) {
 	if got := get(t, "/_ping"); got != "OK" {
 		t.Fatalf("ping: %q", got)
 	}
-	if got := get(t, "/images"); !strings.Contains(got, "busybox:latest linux/amd64") {
+	if got := get(t, "/images"); !strings.Contains(got, "busybox:latest linux/amd64\nbusybox:also linux/amd64") {
 		t.Fatalf("images: %q", got)
 	}
 }
@@ -79,7 +79,11 @@ func TestWaits(t *testing.T) {
 pub const MOBY_ENGINE: &str = r#"package main
 
 import (
+	"archive/tar"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -116,9 +120,15 @@ func daemon(args []string) {
 	var mu sync.Mutex
 	var images []string
 	http.HandleFunc("/_ping", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "OK") })
-	http.HandleFunc("/import", func(w http.ResponseWriter, r *http.Request) {
+	// As dockerd's /images/load: a docker save archive, each layer checked against its diff id.
+	http.HandleFunc("/load", func(w http.ResponseWriter, r *http.Request) {
+		loaded, err := load(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
 		mu.Lock()
-		images = append(images, r.URL.Query().Get("ref")+" "+r.URL.Query().Get("platform"))
+		images = append(images, loaded...)
 		mu.Unlock()
 	})
 	http.HandleFunc("/images", func(w http.ResponseWriter, r *http.Request) {
@@ -127,6 +137,45 @@ func daemon(args []string) {
 		mu.Unlock()
 	})
 	http.Serve(l, nil)
+}
+
+func load(archive io.Reader) ([]string, error) {
+	files := map[string][]byte{}
+	r := tar.NewReader(archive)
+	for {
+		h, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		files[h.Name], _ = io.ReadAll(r)
+	}
+	var manifest []struct{ Config string; RepoTags, Layers []string }
+	if err := json.Unmarshal(files["manifest.json"], &manifest); err != nil {
+		return nil, fmt.Errorf("manifest.json: %v", err)
+	}
+	var loaded []string
+	for _, m := range manifest {
+		var config struct {
+			Architecture, OS string
+			RootFS struct{ DiffIDs []string `json:"diff_ids"` }
+		}
+		if err := json.Unmarshal(files[m.Config], &config); err != nil {
+			return nil, fmt.Errorf("%s: %v", m.Config, err)
+		}
+		for i, layer := range m.Layers {
+			sum := sha256.Sum256(files[layer])
+			if i >= len(config.RootFS.DiffIDs) || config.RootFS.DiffIDs[i] != "sha256:"+hex.EncodeToString(sum[:]) {
+				return nil, fmt.Errorf("%s does not match its diff id", layer)
+			}
+		}
+		for _, tag := range m.RepoTags {
+			loaded = append(loaded, tag+" "+config.OS+"/"+config.Architecture)
+		}
+	}
+	return loaded, nil
 }
 
 func client(args []string) int {
@@ -142,17 +191,25 @@ func client(args []string) int {
 		resp.Body.Close()
 		return 0
 	}
+	if len(args) == 4 && args[0] == "load" && args[1] == "--quiet" && args[2] == "--input" {
+		f, err := os.Open(args[3])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		resp, err := c.Post("http://daemon/load", "application/x-tar", f)
+		if err != nil {
+			return 1
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			io.Copy(os.Stderr, resp.Body)
+			return 1
+		}
+		return 0
+	}
 	if len(args) > 0 && args[0] == "version" {
 		return call("/_ping")
-	}
-	if len(args) > 0 && args[0] == "import" {
-		platform, ref := "linux/amd64", args[len(args)-1]
-		for i, a := range args {
-			if a == "--platform" {
-				platform = args[i+1]
-			}
-		}
-		return call("/import?ref=" + ref + "&platform=" + platform)
 	}
 	return 2
 }

@@ -69,7 +69,8 @@ fn version_mismatches(report: &serde_json::Value, manifest: &Manifest) -> Vec<St
     let component = |binary: &str| manifest.component_of(binary);
     let short = |name: &str| {
         component(name)
-            .map(|c| c.commit[..7].to_owned())
+            // docker prints seven characters; a shorter commit in the manifest is compared whole.
+            .map(|c| c.commit.chars().take(7).collect::<String>())
             .unwrap_or_default()
     };
     let full = |name: &str| {
@@ -202,6 +203,18 @@ mod tests {
         assert_eq!(
             version_mismatches(&report(), &manifest()),
             Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn a_manifest_commit_shorter_than_seven_characters_is_compared_whole() {
+        let mut m = manifest();
+        m.components[0].commit = "a7dc".into();
+        let problems = version_mismatches(&report(), &m);
+        assert_eq!(
+            problems,
+            ["client commit is a7dcaa6, the manifest says a7dc"],
+            "{problems:?}"
         );
     }
 

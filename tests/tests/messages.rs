@@ -107,6 +107,15 @@ fn missing_tools_say_what_to_install() {
 }
 
 #[test]
+fn a_tool_the_whole_build_needs_says_what_it_is_for_not_a_component() {
+    let err = BundleError::Toolchain {
+        what: "the C compiler (part of every build's cache key)",
+        source: Tool::CCompiler.missing("`gcc` is not on PATH"),
+    };
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
 fn a_go_too_old_names_both_versions() {
     let err = BuildError::Toolchain {
         component: "runc".into(),

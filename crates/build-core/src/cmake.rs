@@ -119,10 +119,7 @@ pub fn build(
     .map_err(fail)?;
     let built = build_dir.join(target.target);
     let out = opts.out_dir.join(target.name);
-    std::fs::copy(&built, &out).map_err(|_| BuildError::MissingOutput {
-        component: component.to_owned(),
-        path: built.clone(),
-    })?;
+    copy_output(component, &built, &out)?;
     let built = Built {
         name: target.name,
         path: out,
@@ -167,8 +164,28 @@ fn set_define(text: &str, name: &str, value: &str) -> String {
     out.join("\n") + "\n"
 }
 
+/// `built` copied to `out`: a binary the build did not make is `MissingOutput`; one that cannot
+/// be copied (a full disk) is the I/O error it is.
+fn copy_output(component: &str, built: &Utf8Path, out: &Utf8Path) -> Result<(), BuildError> {
+    if !built.is_file() {
+        return Err(BuildError::MissingOutput {
+            component: component.to_owned(),
+            path: built.to_owned(),
+        });
+    }
+    std::fs::copy(built, out)
+        .map(drop)
+        .map_err(|source| BuildError::Io {
+            component: component.to_owned(),
+            path: out.to_owned(),
+            source,
+        })
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn set_define_replaces_the_macro_and_escapes_the_value() {
         let header = "#define TINI_VERSION \"0.19.0\"\n#define TINI_GIT     \"\"\n";
@@ -178,5 +195,23 @@ mod tests {
             "#define TINI_VERSION \"0.19.0\"\n#define TINI_GIT \" - git.de40ad0\"\n"
         );
         assert!(super::set_define("", "X", "a\"b").contains(r#"#define X "a\"b""#));
+    }
+
+    #[test]
+    fn a_full_disk_is_not_a_missing_binary() {
+        let dir = tempfile::tempdir().unwrap();
+        let built = Utf8Path::from_path(dir.path()).unwrap().join("tini");
+        let missing = copy_output("tini", &built, Utf8Path::new("/tmp/never")).unwrap_err();
+        assert!(
+            matches!(missing, BuildError::MissingOutput { .. }),
+            "{missing}"
+        );
+        std::fs::write(&built, b"\x7fELF").unwrap();
+        // /dev/full: every write fails as on a full disk.
+        let full = copy_output("tini", &built, Utf8Path::new("/dev/full")).unwrap_err();
+        assert!(
+            matches!(&full, BuildError::Io { source, .. } if source.kind() == std::io::ErrorKind::StorageFull),
+            "{full}"
+        );
     }
 }

@@ -357,24 +357,47 @@ fn static_library(cc: &str, name: &str) -> Result<String, String> {
     }
 }
 
-/// The C compiler's identity (`gcc --version`'s first line), part of every cgo build's cache key.
-pub fn c_compiler_version() -> String {
-    first_line_of("gcc", &["--version"]).unwrap_or_else(|e| e)
+/// The identity of the C compiler that builds for `target` (`gcc --version`'s first line),
+/// part of every cgo build's cache key: a compiler that cannot say it is an error, never a key
+/// made of the error's text.
+pub fn c_compiler_version_for(target: &Target) -> Result<String, ToolchainError> {
+    let cc = match target.architecture().filter(|_| !target.is_host()) {
+        Some(arch) => format!("{}-gcc", arch.triplet),
+        None => "gcc".to_owned(),
+    };
+    compiler_identity(&cc).map_err(|problem| ToolchainError {
+        problem,
+        fix: Tool::CCompiler.fix_for(target),
+    })
 }
 
-/// The identity of the C compiler that builds for `target` (part of every cache key).
-pub fn c_compiler_version_for(target: &Target) -> String {
-    match target.architecture().filter(|_| !target.is_host()) {
-        Some(arch) => {
-            first_line_of(&format!("{}-gcc", arch.triplet), &["--version"]).unwrap_or_else(|e| e)
-        }
-        None => c_compiler_version(),
+fn compiler_identity(cc: &str) -> Result<String, String> {
+    match first_line_of(cc, &["--version"])? {
+        line if line.trim().is_empty() => Err(format!("`{cc} --version` printed nothing")),
+        line => Ok(line),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_compiler_that_cannot_say_what_it_is_gives_no_identity() {
+        let missing = compiler_identity("no-such-gcc-dockyard").unwrap_err();
+        assert!(missing.contains("not on PATH"), "{missing}");
+        let failing = compiler_identity("false").unwrap_err();
+        assert!(failing.contains("false --version"), "{failing}");
+        // A program that succeeds and prints nothing: no line to key a build on.
+        let dir = tempfile::tempdir().unwrap();
+        let silent = Utf8Path::from_path(dir.path()).unwrap().join("cc");
+        std::fs::write(&silent, "#!/bin/sh\nexit 0\n").unwrap();
+        std::fs::set_permissions(&silent, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let silent = compiler_identity(silent.as_str()).unwrap_err();
+        assert!(silent.contains("printed nothing"), "{silent}");
+        assert!(compiler_identity("gcc").unwrap().contains("gcc"));
+    }
 
     #[test]
     fn releases_compare_numerically() {

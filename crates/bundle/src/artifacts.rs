@@ -107,7 +107,7 @@ pub(crate) fn build_component(
     verified: &dyn Fn() -> Result<Source, BundleError>,
 ) -> Result<BuiltComponent, BundleError> {
     let started = Instant::now();
-    let key = key(env, component, source, pin);
+    let key = key(env, component, source, pin)?;
     let short = &key[..16];
     let root = env.cache_root.join("artifacts");
     let dir = root.join(format!("{}-{short}", component.name));
@@ -187,8 +187,8 @@ pub(crate) fn build_component(
         artifacts,
     };
     let record_path = tmp_dir.join("artifacts.json");
-    let bytes = serde_json::to_vec_pretty(&record).map_err(|e| BundleError::Manifest {
-        path: record_path.clone(),
+    let bytes = serde_json::to_vec_pretty(&record).map_err(|e| BundleError::Encode {
+        what: format!("the cache record of {}", component.name),
         message: e.to_string(),
     })?;
     build_core::fs::write_atomic(&record_path, &bytes)
@@ -214,7 +214,14 @@ pub(crate) fn build_component(
     Ok(describe(artifacts))
 }
 
-fn key(env: &BuildEnv, component: &Component, source: &Source, pin: &Pin) -> String {
+/// Everything that decides the component's bytes, hashed. A key that cannot be computed is an
+/// error, never an empty or partial one two different builds could share.
+fn key(
+    env: &BuildEnv,
+    component: &Component,
+    source: &Source,
+    pin: &Pin,
+) -> Result<String, BundleError> {
     let key = ComponentKey {
         format: FORMAT,
         component: component.name,
@@ -231,8 +238,11 @@ fn key(env: &BuildEnv, component: &Component, source: &Source, pin: &Pin) -> Str
         source_date_epoch: env.source_date_epoch,
         debug: env.debug,
     };
-    let json = serde_json::to_vec(&key).unwrap_or_default();
-    build_core::digest::hex(&Sha256::digest(&json))
+    let json = serde_json::to_vec(&key).map_err(|e| BundleError::Encode {
+        what: format!("the cache key of {}", component.name),
+        message: e.to_string(),
+    })?;
+    Ok(build_core::digest::hex(&Sha256::digest(&json)))
 }
 
 fn list(artifacts: &Artifacts) -> String {

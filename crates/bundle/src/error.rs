@@ -42,6 +42,22 @@ pub enum BundleError {
         /// Why, and what to do.
         source: build_core::toolchain::ToolchainError,
     },
+    /// A tool the whole build needs (not one component's) is missing or unusable.
+    #[error("{what}: {source}")]
+    Toolchain {
+        /// What it is for (`the C compiler, part of every build's cache key`).
+        what: &'static str,
+        /// Why, and what to do.
+        source: build_core::toolchain::ToolchainError,
+    },
+    /// A record dockyard writes could not be encoded: nothing was written.
+    #[error("cannot encode {what}: {message}")]
+    Encode {
+        /// The record (`the cache record of runc`).
+        what: String,
+        /// Why.
+        message: String,
+    },
     /// `pins.lock` lacks a table the bundle needs.
     #[error("pins.lock has no [{upstream}] table: {why}")]
     MissingPin {

@@ -85,8 +85,8 @@ pub fn build_bundle(
         return Err(BundleError::MissingTools { missing });
     }
     let go = match request.go {
-        GoChoice::Local => GoToolchain::find().map_err(|source| BuildError::Toolchain {
-            component: "go".into(),
+        GoChoice::Local => GoToolchain::find().map_err(|source| BundleError::Toolchain {
+            what: "the Go on PATH",
             source,
         })?,
         GoChoice::Pinned => {
@@ -140,14 +140,18 @@ pub fn build_bundle(
     let sysroot = match (request.target.is_host(), needs_libraries) {
         (false, true) => Some(
             build_core::sysroot::prepare(plan.cache.root(), &request.target, progress.as_ref())
-                .map_err(|source| BuildError::Toolchain {
-                    component: "sysroot".into(),
+                .map_err(|source| BundleError::Toolchain {
+                    what: "the target's C libraries",
                     source,
                 })?,
         ),
         _ => None,
     };
-    let mut cc = c_compiler_version_for(&request.target);
+    let mut cc =
+        c_compiler_version_for(&request.target).map_err(|source| BundleError::Toolchain {
+            what: "the C compiler (part of every build's cache key)",
+            source,
+        })?;
     for package in sysroot.iter().flat_map(|s| &s.packages) {
         cc.push_str(&format!(", {package}"));
     }

@@ -63,6 +63,32 @@ fn an_override_that_is_missing_or_not_a_repository_is_named() {
 }
 
 #[test]
+fn an_override_that_is_a_bare_repository_is_named_as_one() {
+    let w = world();
+    // A bare clone, and one without a config (as the mirrors of a fetch are), which git
+    // otherwise takes for the `.git` of its parent folder.
+    for (name, keep_config) in [("bare.git", true), ("mirror/repo", false)] {
+        let path = w.root.join(name);
+        git2::Repository::init_bare(&path).unwrap();
+        if !keep_config {
+            std::fs::remove_file(path.join("config")).unwrap();
+        }
+        let bare = SourceRequest::Override {
+            pin: w.pin.clone(),
+            path: path.clone(),
+        };
+        let err = w.cache().prepare(&bare, &Silent).unwrap_err();
+        assert!(
+            matches!(err, SourceError::OverrideNotARepository { .. })
+                && err
+                    .to_string()
+                    .contains("is a git directory (a bare repository"),
+            "{name}: {err}"
+        );
+    }
+}
+
+#[test]
 fn a_fork_at_a_branch_is_resolved_to_a_commit_and_built_like_a_pin() {
     let w = world();
     // A fork with a branch one commit ahead of the mirror's HEAD.

@@ -39,9 +39,20 @@ pub(super) fn prepare_override(
         message,
     };
     let repo = Repository::open(path).map_err(|e| not_repo(redact(e.message())))?;
+    // `path` itself the git directory: a bare repository, also one without a config saying
+    // so (git then takes its parent for the working tree).
+    let is_git_dir = |dir: &std::path::Path| {
+        std::fs::canonicalize(dir).ok() == std::fs::canonicalize(path.as_std_path()).ok()
+    };
     let workdir = repo
         .workdir()
-        .ok_or_else(|| not_repo("it is a bare repository".into()))?;
+        .filter(|_| !is_git_dir(repo.path()))
+        .ok_or_else(|| {
+            not_repo(
+                "it is a git directory (a bare repository or a .git folder), not a working tree"
+                    .into(),
+            )
+        })?;
     let head = repo
         .head()
         .and_then(|h| h.peel_to_commit())

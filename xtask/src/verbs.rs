@@ -87,8 +87,7 @@ pub(crate) fn fetch(args: &FetchArgs) -> Result<()> {
     let started = Instant::now();
     let progress = StatusLines::default();
     let plan = source_plan(&args.sources)?;
-    for request in &plan.requests {
-        let source = plan.cache.prepare(request, &progress)?;
+    for source in plan.prepare_all(&progress)? {
         let dirty = if source.dirty { " (dirty)" } else { "" };
         progress.status(
             "Ready",

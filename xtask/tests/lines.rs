@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{component, manifest, read, snapshot, stderr, world, world_of};
+use common::{component, manifest, read, snapshot, stderr, world, world_of, xtask};
 use test_fixtures::Kind;
 
 #[test]
@@ -112,6 +112,24 @@ fn a_tag_that_names_another_commit_is_a_warning_and_not_recorded() {
                 "tag v1.4.3 names {moved}, not the pinned {pinned}"
             )),
         "{err}"
+    );
+    // `fetch` says so too.
+    let mut fetch = xtask();
+    fetch
+        .arg("fetch")
+        .args(["--pins", w.root.join("pins.lock").as_str()])
+        .args(["--cache", w.root.join("cache").as_str()]);
+    for (kind, repo) in &w.repos {
+        fetch.args(["--mirror", &format!("{}={}", kind.name(), repo.path)]);
+    }
+    let fetched = fetch.output().unwrap();
+    let said = stderr(&fetched);
+    assert!(fetched.status.success(), "{said}");
+    assert!(
+        said.contains(&format!(
+            "Warning runc: tag v1.4.3 names {moved}, not the pinned {pinned}"
+        )),
+        "{said}"
     );
     let manifest = manifest(&out.join("docker-29.7.2"));
     assert_eq!(component(&manifest, "runc")["commit"], pinned.as_str());

@@ -123,7 +123,6 @@ pub fn build_bundle(
     // Every upstream, even with --only: the epoch is the newest commit of the whole set, so a
     // component built alone is the very one the full bundle uses.
     let sources = plan.describe_all(progress.as_ref())?;
-    plan.warn_about_moved_tags(progress.as_ref());
     // A Go too old for any module fails here, before anything is built.
     for component in request.components.iter().filter(|c| c.uses_go()) {
         go.check_tree(&sources[&component.upstream].dir)

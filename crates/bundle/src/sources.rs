@@ -134,6 +134,19 @@ impl SourcePlan {
         for request in &self.requests {
             sources.insert(request.upstream(), self.cache.describe(request, progress)?);
         }
+        self.warn_about_moved_tags(progress);
+        Ok(sources)
+    }
+
+    /// Prepares every pinned upstream's source in full, in `pins.lock` order, each verified,
+    /// warning as [`SourcePlan::describe_all`] does.
+    pub fn prepare_all(&self, progress: &dyn Progress) -> Result<Vec<Source>, BundleError> {
+        let sources = self
+            .requests
+            .iter()
+            .map(|request| self.cache.prepare(request, progress))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.warn_about_moved_tags(progress);
         Ok(sources)
     }
 
@@ -171,7 +184,7 @@ impl SourcePlan {
     /// Tags in `pins.lock` document where a commit came from. Where a tag can be resolved
     /// without the network and names another commit, say so: the pinned commit is what is
     /// built, and the manifest records the tag only when it names that commit.
-    pub fn warn_about_moved_tags(&self, progress: &dyn Progress) {
+    fn warn_about_moved_tags(&self, progress: &dyn Progress) {
         for request in &self.requests {
             let (SourceRequest::Pinned { pin, mirror }
             | SourceRequest::Patched { pin, mirror, .. }) = request

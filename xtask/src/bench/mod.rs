@@ -175,7 +175,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         let path = docs.join("benchmarks.md");
         let report = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n".into());
         let section = report::p5_section(dy, up, runs);
-        std::fs::write(&path, report::with_p5(&report, &section))
+        std::fs::write(&path, report::merged(&section, &report))
             .with_context(|| format!("cannot write {path}"))?;
         println!("{section}");
         bench.progress.status("Wrote", path.as_str());
@@ -292,7 +292,8 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     };
     let text = report.markdown();
     std::fs::create_dir_all(&docs).with_context(|| format!("cannot create {docs}"))?;
-    std::fs::write(docs.join("benchmarks.md"), &text)?;
+    let previous = std::fs::read_to_string(docs.join("benchmarks.md")).unwrap_or_default();
+    std::fs::write(docs.join("benchmarks.md"), report::merged(&text, &previous))?;
     println!("{text}");
     bench
         .progress

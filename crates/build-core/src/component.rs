@@ -8,7 +8,7 @@ use crate::toolchain::{Tool, ToolchainError};
 use crate::upstream::Upstream;
 
 /// One buildable component: a recipe crate's whole public face, as data.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct Component {
     /// The name people type (`--only proxy`) and logs use.
     pub name: &'static str,
@@ -70,7 +70,7 @@ pub struct VersionProbe {
 
 /// Upstream's own build entry point, run in a copy of the tree. `command` and `env` values are
 /// templates like a [`VersionProbe`]'s (`{version}`, `{commit}`, `{commit:7}`).
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct UpstreamBuild {
     /// Program (relative: the tree's own script) and arguments.
     pub command: &'static [&'static str],

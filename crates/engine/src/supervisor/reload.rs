@@ -121,6 +121,35 @@ fn daemons_running(binaries: &[String]) -> Vec<Daemon> {
 mod tests {
     use super::*;
 
+    /// The `restarts` entries of `components` that name a binary the component does not build or a
+    /// daemon the engine does not run: they would be dropped, and nothing restarted.
+    fn unknown_restarts(components: &[&build_core::Component]) -> Vec<String> {
+        components
+            .iter()
+            .flat_map(|c| c.restarts.iter().map(move |r| (c, r)))
+            .filter(|(c, (binary, daemon))| {
+                !c.binaries.contains(binary) || Daemon::named(daemon).is_none()
+            })
+            .map(|(c, (binary, daemon))| format!("{}: ({binary}, {daemon})", c.name))
+            .collect()
+    }
+
+    #[test]
+    fn every_restart_a_descriptor_declares_names_its_binary_and_a_daemon_of_the_engine() {
+        assert_eq!(unknown_restarts(&bundle::COMPONENTS), Vec::<String>::new());
+        let misspelled = build_core::Component {
+            restarts: &[("dockerd", "dockrd"), ("docker-prox", "dockerd")],
+            ..**bundle::COMPONENTS
+                .iter()
+                .find(|c| c.name == "moby")
+                .unwrap()
+        };
+        assert_eq!(
+            unknown_restarts(&[&misspelled]),
+            ["moby: (dockerd, dockrd)", "moby: (docker-prox, dockerd)"]
+        );
+    }
+
     fn restarted_for(binaries: &[&str]) -> Vec<Daemon> {
         daemons_running(&binaries.iter().map(|b| (*b).to_owned()).collect::<Vec<_>>())
     }

@@ -425,8 +425,15 @@ fn bundles_ignore_working_dir_umask_and_time_zone() {
     use std::os::unix::process::CommandExt;
     let (a, b) = (world(), world());
     let (out_a, out_b) = (a.root.join("x/out"), b.root.join("y/z/out"));
-    a.bundle_ok(&out_a, &[]);
+    // Each with a Go build cache of its own: the second reuses nothing the first compiled.
+    let built_a = a
+        .bundle_command(&out_a, &[])
+        .env("GOCACHE", a.root.join("gocache"))
+        .output()
+        .unwrap();
+    assert!(built_a.status.success(), "{}", stderr(&built_a));
     let mut cmd = b.bundle_command(&out_b, &[]);
+    cmd.env("GOCACHE", b.root.join("gocache"));
     cmd.env("TZ", "Pacific/Kiritimati").current_dir(&b.root);
     // SAFETY: umask is async-signal-safe.
     unsafe {

@@ -3,7 +3,6 @@
 
 mod common;
 
-
 use common::{component, manifest, read, snapshot, stderr, world, world_of, xtask};
 use test_fixtures::Kind;
 

@@ -94,6 +94,7 @@ impl FixtureBuild {
             .expect("prepare fixture source");
         let mut opts = BuildOptions::new(source, version, root.join("out"), root.join("work"));
         opts.linkage = linkage;
+        opts.go_cache = Some(test_fixtures::go_cache());
         opts.progress = progress.clone();
         FixtureBuild {
             dir,
@@ -101,6 +102,17 @@ impl FixtureBuild {
             opts,
             progress,
         }
+    }
+}
+
+impl FixtureBuild {
+    /// Builds with a Go build cache of its own, empty at first, instead of the one the tests
+    /// share: two builds that must agree byte for byte share no compiled package.
+    pub fn with_own_go_cache(mut self) -> FixtureBuild {
+        let cache =
+            Utf8PathBuf::from_path_buf(self.dir.path().join("gocache")).expect("utf-8 temp dir");
+        self.opts.go_cache = Some(cache);
+        self
     }
 }
 

@@ -88,8 +88,10 @@ fn a_go_syntax_error_names_the_component_the_log_and_its_last_lines() {
 
 #[test]
 fn builds_are_reproducible_in_different_directories() {
-    let a = FixtureBuild::pinned(Kind::Runc, Linkage::Static);
-    let b = FixtureBuild::pinned(Kind::Runc, Linkage::Static);
+    // Each with a compile cache of its own: nothing compiled for one is reused by the other.
+    let a = FixtureBuild::pinned(Kind::Runc, Linkage::Static).with_own_go_cache();
+    let b = FixtureBuild::pinned(Kind::Runc, Linkage::Static).with_own_go_cache();
+    assert_ne!(a.opts.go_cache, b.opts.go_cache);
     // Same content, same commit time: the two fixtures are the same commit.
     assert_eq!(a.repo.head, b.repo.head);
     let (a, b) = (

@@ -210,6 +210,13 @@ impl Kind {
     }
 }
 
+/// The Go build cache the tests share (compiled standard packages are reused from one test to
+/// the next), in the temporary folder: tests never write into the user's own.
+pub fn go_cache() -> Utf8PathBuf {
+    Utf8PathBuf::from_path_buf(std::env::temp_dir().join("dockyard-tests-gocache"))
+        .expect("a UTF-8 temporary folder")
+}
+
 /// The release of the `go` on `PATH` (`1.26.8`), as `GOTOOLCHAIN=local` runs it.
 pub fn local_go() -> String {
     let out = std::process::Command::new("go")

@@ -101,7 +101,9 @@ pub fn tgz_entries(path: &Utf8Path) -> Vec<(String, u32, u64, u64)> {
 
 /// The xtask binary under test.
 pub fn xtask() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_xtask"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    cmd.env("GOCACHE", test_fixtures::go_cache());
+    cmd
 }
 
 /// stderr of a finished command, as text.

@@ -201,6 +201,7 @@ pub fn fixture_daemon(build: &str) -> Utf8PathBuf {
             .arg(".")
             .current_dir(src)
             .env("GOTOOLCHAIN", "local")
+            .env("GOCACHE", test_fixtures::go_cache())
             .env("GOFLAGS", "-mod=mod")
             .env("CGO_ENABLED", "0")
             .status()

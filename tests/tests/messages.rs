@@ -208,7 +208,7 @@ fn a_stamp_that_did_not_take_names_the_binary_and_variable() {
 
 #[test]
 fn an_unsupported_version_names_the_supported_lines() {
-    let err = BundleError::Unsupported {
+    let err = BuildError::Unsupported {
         component: "containerd",
         version: "1.6.9".into(),
         lines: "1.7.x, 2.x".into(),

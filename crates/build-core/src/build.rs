@@ -5,6 +5,7 @@ use std::sync::Arc;
 use camino::Utf8PathBuf;
 
 use crate::artifact::{Artifact, Artifacts};
+use crate::component::release_line;
 use crate::digest::sha256_file;
 use crate::elf::{ElfError, LinkKind, inspect};
 use crate::platform::{Linkage, Target};
@@ -72,16 +73,11 @@ impl std::fmt::Debug for BuildOptions {
 
 impl BuildOptions {
     /// Static, for the host, times from the source commit, Go from `PATH`, no progress output.
-    pub fn new(
-        source: Source,
-        version: impl Into<String>,
-        out_dir: Utf8PathBuf,
-        work_dir: Utf8PathBuf,
-    ) -> BuildOptions {
+    pub fn new(source: Source, out_dir: Utf8PathBuf, work_dir: Utf8PathBuf) -> BuildOptions {
         BuildOptions {
             source_date_epoch: source.commit_time,
+            version: source.version.clone(),
             source,
-            version: version.into(),
             linkage: Linkage::Static,
             target: Target::host(),
             out_dir,
@@ -131,12 +127,11 @@ impl BuildOptions {
 
     /// The release line of `version`: `(1, 7)` for `1.7.28`, `(29, 7)` for `29.7.2`. Recipes
     /// choose what differs between lines (module paths, tags) from it.
+    ///
+    /// Every build checks the version parses first ([`Component::check_version`]), so the
+    /// `(0, 0)` of an unparsable one never chooses a recipe line.
     pub fn release_line(&self) -> (u32, u32) {
-        let mut parts = self
-            .version
-            .split(|c: char| !c.is_ascii_digit())
-            .map(|p| p.parse::<u32>().unwrap_or(0));
-        (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+        release_line(&self.version).unwrap_or((0, 0))
     }
 
     /// The build time stamp upstream writes, from `source_date_epoch`, as RFC 3339 UTC.
@@ -178,6 +173,34 @@ pub enum BuildError {
         component: String,
         /// What is wrong and what to do.
         source: ToolchainError,
+    },
+    /// A version that is not `MAJOR.MINOR[.PATCH…]`: no recipe line can be chosen for it.
+    #[error(
+        "{component}: version `{version}` is not MAJOR.MINOR.PATCH; fix the version in the pin"
+    )]
+    UnparsableVersion {
+        /// The component.
+        component: &'static str,
+        /// The version given.
+        version: String,
+    },
+    /// A version outside what the component's recipe builds.
+    #[error("{component} {version} is not supported: its recipe builds {lines}")]
+    Unsupported {
+        /// The component.
+        component: &'static str,
+        /// The version given.
+        version: String,
+        /// The lines it builds (`1.7.x, 2.x`).
+        lines: String,
+    },
+    /// A recipe finished without one of its binaries.
+    #[error("{component}: the recipe did not produce {binary}")]
+    Incomplete {
+        /// The component.
+        component: &'static str,
+        /// The binary missing.
+        binary: &'static str,
     },
     /// A build command failed.
     #[error("{component}: build failed: {source}\n{}", source.tail)]

@@ -37,6 +37,7 @@ pub fn build(
     target: &CmakeTarget,
 ) -> Result<Artifacts, BuildError> {
     let component = descriptor.name;
+    descriptor.check_version(&opts.version)?;
     let log = opts.prepare_dirs(component)?;
     let io = |path: &Utf8Path| {
         let path = path.to_owned();
@@ -136,6 +137,7 @@ pub fn build(
             .collect(),
     )];
     verify_stamps(descriptor, opts, &artifacts, &stamped)?;
+    descriptor.check_produced(&artifacts)?;
     Ok(artifacts)
 }
 

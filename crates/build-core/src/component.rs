@@ -41,6 +41,36 @@ impl Component {
         self.supported.iter().any(|line| version.starts_with(line))
     }
 
+    /// Fails unless `version` parses and is on a line the recipe builds: every build checks
+    /// this before it runs anything, so a build never silently follows another line's recipe.
+    pub fn check_version(&self, version: &str) -> Result<(), BuildError> {
+        if release_line(version).is_none() {
+            return Err(BuildError::UnparsableVersion {
+                component: self.name,
+                version: version.to_owned(),
+            });
+        }
+        if !self.supports(version) {
+            return Err(BuildError::Unsupported {
+                component: self.name,
+                version: version.to_owned(),
+                lines: self.supported_lines(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Fails unless `artifacts` holds every binary the component makes.
+    pub fn check_produced(&self, artifacts: &Artifacts) -> Result<(), BuildError> {
+        match self.binaries.iter().find(|b| artifacts.get(b).is_none()) {
+            Some(binary) => Err(BuildError::Incomplete {
+                component: self.name,
+                binary,
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// The supported lines as a person reads them (`1.7.x, 2.x`).
     pub fn supported_lines(&self) -> String {
         self.supported
@@ -272,9 +302,68 @@ fn fill(template: &str, stamps: Stamps<'_>) -> String {
     out
 }
 
+/// `(major, minor)` of a version `MAJOR.MINOR[.PATCH][-suffix]` (`1.4.3`, `2.3.0-rc.1`);
+/// `None` for anything else.
+pub fn release_line(version: &str) -> Option<(u32, u32)> {
+    let numbers = version.split(['-', '+', '~']).next()?;
+    let mut parts = numbers.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    match parts.next() {
+        Some(patch) if patch.parse::<u32>().is_err() => None,
+        _ if parts.next().is_some() => None,
+        _ => Some((major, minor)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn test_component() -> Component {
+        Component {
+            name: "runc",
+            upstream: Upstream::Runc,
+            binaries: &[],
+            recipe_version: 1,
+            tools: &[],
+            version_probes: &[],
+            supported: &[],
+            upstream_build: None,
+            restarts: &[],
+            build: |_| Ok(Artifacts::default()),
+        }
+    }
+
+    #[test]
+    fn a_version_is_major_minor_and_an_optional_patch() {
+        assert_eq!(release_line("1.4.3"), Some((1, 4)));
+        assert_eq!(release_line("2.3.0-rc.1"), Some((2, 3)));
+        assert_eq!(release_line("29.7"), Some((29, 7)));
+        for bad in ["", "v1.4.3", "1", "1.x", "1.4.3.5", "latest", "1.4.three"] {
+            assert_eq!(release_line(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_unparsable_version_is_refused_before_any_recipe_line_is_chosen() {
+        let runc = Component {
+            supported: &["1.2.", "1.3.", "1.4."],
+            binaries: &["runc"],
+            ..test_component()
+        };
+        assert!(matches!(
+            runc.check_version("v1.4.3"),
+            Err(BuildError::UnparsableVersion { .. })
+        ));
+        assert!(matches!(
+            runc.check_version("1.1.9"),
+            Err(BuildError::Unsupported { .. })
+        ));
+        runc.check_version("1.4.3").unwrap();
+        let err = runc.check_produced(&Artifacts::default()).unwrap_err();
+        assert_eq!(err.to_string(), "runc: the recipe did not produce runc");
+    }
 
     const RUNC: VersionProbe = VersionProbe {
         binary: "runc",

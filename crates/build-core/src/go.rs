@@ -71,6 +71,7 @@ pub fn build(
     binaries: &[GoBinary],
 ) -> Result<Artifacts, BuildError> {
     let component = descriptor.name;
+    descriptor.check_version(&opts.version)?;
     let log = opts.prepare_dirs(component)?;
     let toolchain = |source| BuildError::Toolchain {
         component: component.to_owned(),
@@ -130,6 +131,7 @@ pub fn build(
         })
         .collect();
     verify_stamps(descriptor, opts, &artifacts, &stamped)?;
+    descriptor.check_produced(&artifacts)?;
     Ok(artifacts)
 }
 
@@ -260,13 +262,14 @@ mod tests {
             upstream: Upstream::Runc,
             dir: "/src/runc".into(),
             commit: CommitId::parse(&"a".repeat(40)).unwrap(),
+            version: "1.4.3".into(),
             dirty: false,
             content_id: "x".into(),
             commit_time: 0,
             origin: Origin::Cache,
             patches: Vec::new(),
         };
-        let mut opts = BuildOptions::new(source, "1.4.3", "/out".into(), "/work".into());
+        let mut opts = BuildOptions::new(source, "/out".into(), "/work".into());
         opts.target = Target::parse(platform).unwrap();
         opts.sysroot = Some(Sysroot {
             dir: "/cache/sysroots/x".into(),

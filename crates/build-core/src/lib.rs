@@ -31,6 +31,7 @@ pub mod elf;
 pub mod fs;
 pub mod go;
 pub mod lock;
+pub mod pinned;
 pub mod pins;
 pub mod platform;
 pub mod process;
@@ -55,10 +56,14 @@ pub mod prelude {
     pub use crate::artifact::{Artifact, Artifacts};
     pub use crate::build::{BuildError, BuildOptions};
     pub use crate::component::{Component, UpstreamBuild, VersionProbe};
+    pub use crate::pinned::{PinnedSet, PinnedSetError, source_date_epoch};
     pub use crate::pins::{Pin, Pins};
     pub use crate::platform::{Linkage, Target};
     pub use crate::progress::{Progress, Silent};
     pub use crate::source::{Mirror, Source, SourceCache, SourceRequest};
-    pub use crate::toolchain::Tool;
+    pub use crate::sysroot::Sysroot;
+    pub use crate::toolchain::{GoToolchain, Tool};
+    // Paths in every signature above are camino's.
     pub use crate::upstream::Upstream;
+    pub use camino::{self, Utf8Path, Utf8PathBuf};
 }

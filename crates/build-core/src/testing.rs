@@ -38,7 +38,7 @@ impl FixtureBuild {
             mirror: Some(Mirror::Path(repo.path.clone())),
             pin: pin.clone(),
         };
-        Self::prepare(dir, root, repo, &request, &pin.version, linkage)
+        Self::prepare(dir, root, repo, &request, linkage)
     }
 
     /// Uses the `kind` fixture's working tree as an override (edit `repo` first to make it dirty).
@@ -56,7 +56,7 @@ impl FixtureBuild {
             pin,
             path: repo.path.clone(),
         };
-        Self::prepare(dir, root, repo, &request, kind.version(), linkage)
+        Self::prepare(dir, root, repo, &request, linkage)
     }
 
     /// Pins the `kind` fixture, commits `edit` on top, and builds the pin with that commit as a
@@ -76,7 +76,7 @@ impl FixtureBuild {
             patches: vec![Patch::read(&file).expect("read patch")],
             pin: pin.clone(),
         };
-        Self::prepare(dir, root, repo, &request, &pin.version, linkage)
+        Self::prepare(dir, root, repo, &request, linkage)
     }
 
     fn prepare(
@@ -84,7 +84,6 @@ impl FixtureBuild {
         root: Utf8PathBuf,
         repo: FixtureRepo,
         request: &SourceRequest,
-        version: &str,
         linkage: Linkage,
     ) -> FixtureBuild {
         let progress = Arc::new(Recorded::default());
@@ -92,7 +91,7 @@ impl FixtureBuild {
         let source = cache
             .prepare(request, progress.as_ref())
             .expect("prepare fixture source");
-        let mut opts = BuildOptions::new(source, version, root.join("out"), root.join("work"));
+        let mut opts = BuildOptions::new(source, root.join("out"), root.join("work"));
         opts.linkage = linkage;
         opts.go_cache = Some(test_fixtures::go_cache());
         opts.progress = progress.clone();

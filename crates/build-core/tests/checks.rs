@@ -12,6 +12,7 @@ fn options(linkage: Linkage) -> BuildOptions {
         upstream: Upstream::Runc,
         dir: "/nonexistent".into(),
         commit: CommitId::parse(&"a".repeat(40)).unwrap(),
+        version: "1.4.3".into(),
         dirty: false,
         content_id: "x".into(),
         commit_time: 0,
@@ -20,7 +21,6 @@ fn options(linkage: Linkage) -> BuildOptions {
     };
     let mut opts = BuildOptions::new(
         source,
-        "1.0.0",
         "/nonexistent/out".into(),
         "/nonexistent/work".into(),
     );

@@ -24,16 +24,6 @@ pub enum BundleError {
         /// One entry per missing tool.
         missing: Vec<crate::requirements::ToolCheck>,
     },
-    /// A pinned version outside what the component's recipe builds.
-    #[error("{component} {version} is not supported: its recipe builds {lines}")]
-    Unsupported {
-        /// The component.
-        component: &'static str,
-        /// The pinned version.
-        version: String,
-        /// The lines it builds (`1.7.x, 2.x`).
-        lines: String,
-    },
     /// The Go release `pins.lock` names cannot be had.
     #[error("the pinned Go {release}: {source}")]
     PinnedGo {
@@ -81,14 +71,6 @@ pub enum BundleError {
         path: Utf8PathBuf,
         /// What is wrong and what to do.
         problem: String,
-    },
-    /// A recipe finished without one of its binaries.
-    #[error("{component}: the recipe did not produce {binary}")]
-    Incomplete {
-        /// The component.
-        component: &'static str,
-        /// The binary missing.
-        binary: &'static str,
     },
     /// The components selected do not make Docker's eight binaries.
     #[error("the bundle would hold {found} instead of {expected}")]

@@ -68,15 +68,10 @@ pub fn build_bundle(
     progress: Arc<dyn Progress>,
 ) -> Result<Outcome, BundleError> {
     let plan = request.plan;
+    // The check every build makes first, made for all before anything is fetched.
     for component in &request.components {
-        if let Some(pin) = plan.pins.get(component.upstream)
-            && !component.supports(&pin.version)
-        {
-            return Err(BundleError::Unsupported {
-                component: component.name,
-                version: pin.version.clone(),
-                lines: component.supported_lines(),
-            });
+        if let Some(pin) = plan.pins.get(component.upstream) {
+            component.check_version(&pin.version)?;
         }
     }
     check_output_dir(&request.out, &plan.read_only_trees())?;
@@ -167,7 +162,7 @@ pub fn build_bundle(
         sysroot,
         debug: request.debug,
         cache_root: plan.cache.root().to_owned(),
-        source_date_epoch: sources.values().map(|s| s.commit_time).max().unwrap_or(0),
+        source_date_epoch: build_core::pinned::source_date_epoch(sources.values()),
         progress: progress.clone(),
     };
     let built = build_all(&env, request, &sources)?;

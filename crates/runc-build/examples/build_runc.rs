@@ -1,13 +1,17 @@
-//! Builds runc with nothing but this crate: what another Rust tool would do.
+//! Builds the bundle's runc with nothing but this crate: what another Rust tool would do. The
+//! runc it makes has the SHA-256 of the runc in a static bundle built from the same pins.
 //!
 //! ```text
-//! cargo run -p runc-build --example build_runc -- PINS_LOCK MIRROR OUT_DIR
+//! cargo run -p runc-build --example build_runc -- PINS_LOCK OUT_DIR [UPSTREAM=MIRROR]...
 //! ```
-//! `MIRROR` is a local clone of opencontainers/runc that has the pinned commit.
+//! Each `UPSTREAM=MIRROR` is a local clone that has the pinned commit (`runc=/srv/runc.git`);
+//! upstreams without one are fetched from their pinned repository. Every pinned upstream is
+//! read, because the bundle stamps all components with the newest commit time of the set.
 
 use std::sync::Arc;
 
-use runc_build::{BuildOptions, Mirror, Pins, Progress, SourceCache, SourceRequest, Upstream};
+use runc_build::camino::Utf8PathBuf;
+use runc_build::{Mirror, PinnedSet, Pins, Progress, SourceCache, Upstream};
 
 struct Print;
 
@@ -19,21 +23,19 @@ impl Progress for Print {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [pins, mirror, out] = args.as_slice() else {
-        return Err("usage: build_runc PINS_LOCK MIRROR OUT_DIR".into());
+    let [pins, out, mirrors @ ..] = args.as_slice() else {
+        return Err("usage: build_runc PINS_LOCK OUT_DIR [UPSTREAM=MIRROR]...".into());
     };
-    let out = camino::Utf8PathBuf::from(out);
-    let pin = Pins::load(pins.as_str().into())?
-        .get(Upstream::Runc)
-        .cloned()
-        .ok_or("pins.lock has no [runc] table")?;
+    let out = Utf8PathBuf::from(out);
+    let mut given = Vec::new();
+    for arg in mirrors {
+        let (upstream, mirror) = arg.split_once('=').ok_or("a mirror is UPSTREAM=MIRROR")?;
+        given.push((upstream.parse::<Upstream>()?, Mirror::parse(mirror)?));
+    }
+    let pins = Pins::load(pins.as_str().into())?;
     let cache = SourceCache::new(out.join("cache"))?;
-    let request = SourceRequest::Pinned {
-        mirror: Some(Mirror::Path(mirror.into())),
-        pin: pin.clone(),
-    };
-    let source = cache.prepare(&request, &Print)?;
-    let mut opts = BuildOptions::new(source, pin.version, out.join("bin"), out.join("work"));
+    let set = PinnedSet::prepare(&pins, &cache, &given, &Print)?;
+    let mut opts = set.options(Upstream::Runc, out.join("bin"), out.join("work"))?;
     opts.progress = Arc::new(Print);
     for artifact in runc_build::build(&opts)?.binaries {
         println!(

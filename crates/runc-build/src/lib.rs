@@ -3,15 +3,19 @@
 //! `-static-pie` on amd64/arm64, `main.gitCommit` stamped. The version comes from runc's own
 //! `VERSION` file, which is part of the source.
 //!
+//! Built alone, it is the bundle's runc byte for byte when built with the options
+//! [`PinnedSet`] gives (the pinned Go, the pinned set's epoch):
+//!
 //! ```no_run
-//! use runc_build::{BuildOptions, Mirror, Pins, Silent, SourceCache, SourceRequest, Upstream};
+//! use runc_build::{Mirror, PinnedSet, Pins, Silent, SourceCache, Upstream};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let pin = Pins::load("pins.lock".into())?.get(Upstream::Runc).cloned().expect("pinned");
+//! let pins = Pins::load("pins.lock".into())?;
 //! let cache = SourceCache::new("/tmp/dockyard-cache".into())?;
-//! let request = SourceRequest::Pinned { mirror: Some(Mirror::Path("/srv/runc.git".into())), pin: pin.clone() };
-//! let source = cache.prepare(&request, &Silent)?;
-//! let artifacts = runc_build::build(&BuildOptions::new(source, pin.version, "out".into(), "work".into()))?;
-//! println!("{}", artifacts.binaries[0].path);
+//! let mirrors = [(Upstream::Runc, Mirror::Path("/srv/runc.git".into()))];
+//! let set = PinnedSet::prepare(&pins, &cache, &mirrors, &Silent)?;
+//! let opts = set.options(Upstream::Runc, "out".into(), "work".into())?;
+//! let artifacts = runc_build::build(&opts)?;
+//! println!("{} {}", artifacts.binaries[0].path, artifacts.binaries[0].sha256);
 //! # Ok(()) }
 //! ```
 

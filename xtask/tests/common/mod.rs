@@ -162,3 +162,12 @@ pub fn component(manifest: &serde_json::Value, name: &str) -> serde_json::Value 
         .unwrap_or_else(|| panic!("no {name} in the manifest"))
         .clone()
 }
+
+/// A world with its bundle published into `out`, and a snapshot of that bundle.
+pub fn published() -> (World, Utf8PathBuf, Vec<(String, Vec<u8>)>) {
+    let w = world();
+    let out = w.root.join("out");
+    w.bundle_ok(&out, &[]);
+    let before = snapshot(&out);
+    (w, out, before)
+}

@@ -192,6 +192,9 @@ pub struct Source {
     pub dir: Utf8PathBuf,
     /// The commit the tree is (or, for an override, its `HEAD`).
     pub commit: CommitId,
+    /// The upstream's version, as its pin names it (`1.4.3`): what the binaries are stamped
+    /// with.
+    pub version: String,
     /// An override with changes not in `commit` (stamp `-dirty`).
     pub dirty: bool,
     /// Changes exactly when the tree's content changes: the commit for pinned trees, a hash of
@@ -336,7 +339,7 @@ impl SourceCache {
                     "{}.json",
                     &hex(&Sha256::digest(path.as_str()))[..16]
                 ));
-                working_tree::prepare_override(pin.upstream, path, &stats)
+                working_tree::prepare_override(pin, path, &stats)
             }
         }
     }
@@ -470,6 +473,7 @@ fn pinned_source(
         upstream: pin.upstream,
         dir,
         commit: pin.commit.clone(),
+        version: pin.version.clone(),
         dirty: false,
         content_id: if patches.is_empty() {
             pin.commit.to_string()

@@ -14,8 +14,7 @@ use super::error::{git_err, io_err};
 use super::{Origin, Source, SourceError};
 use crate::digest::{hex, update_from_reader};
 use crate::fs::utf8;
-use crate::pins::CommitId;
-use crate::upstream::Upstream;
+use crate::pins::{CommitId, Pin};
 use crate::url::redact;
 
 /// A developer's tree: its HEAD, whether it has changes, and a hash of what a build would read.
@@ -23,10 +22,11 @@ use crate::url::redact;
 /// `stats` is a file remembering each file's stat and digest from the last run, so only files
 /// whose size, mtime, ctime or inode changed are read again (a one-line edit rehashes one file).
 pub(super) fn prepare_override(
-    upstream: Upstream,
+    pin: &Pin,
     path: &Utf8Path,
     stats: &Utf8Path,
 ) -> Result<Source, SourceError> {
+    let upstream = pin.upstream;
     if !path.exists() {
         return Err(SourceError::OverrideMissing {
             upstream,
@@ -134,6 +134,7 @@ pub(super) fn prepare_override(
         upstream,
         dir: root.clone(),
         commit,
+        version: pin.version.clone(),
         dirty,
         content_id: format!("sha256:{}", hex(&hasher.finalize())),
         commit_time: head.time().seconds(),

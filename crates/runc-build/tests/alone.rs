@@ -1,0 +1,96 @@
+//! What another Rust tool gets from this crate alone: the runc the bundle builds, byte for byte
+//! (on the fixtures). The bundle stamps every component with the newest commit time of the whole
+//! pinned set and builds with the pinned Go, so a build from one pin and the Go on `PATH` would
+//! not be the bundle's runc; [`runc_build::PinnedSet`] gives the bundle's options.
+
+use std::sync::Arc;
+
+use build_core::progress::Silent as Quiet;
+use bundle::{BundleRequest, GoChoice, Outcome, SourcePlan};
+use test_fixtures::{FixtureRepo, Kind};
+
+#[test]
+fn runc_built_with_this_crate_alone_is_the_bundles_runc() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = camino::Utf8PathBuf::from_path_buf(dir.path().to_owned()).unwrap();
+    // The only test in this file: the bundle's Go builds read GOCACHE from the environment.
+    // SAFETY: no other thread of this test binary reads the environment.
+    unsafe { std::env::set_var("GOCACHE", root.join("gocache-bundle")) };
+    let mut repos: Vec<(Kind, FixtureRepo)> = [
+        Kind::Cli,
+        Kind::Containerd,
+        Kind::Moby,
+        Kind::Runc,
+        Kind::Tini,
+    ]
+    .into_iter()
+    .map(|k| (k, k.create(&root.join("upstream"))))
+    .collect();
+    // moby's newest commit is newer than runc's: the set's epoch is not runc's own.
+    let moby = &mut repos.iter_mut().find(|(k, _)| *k == Kind::Moby).unwrap().1;
+    moby.write("NEWS", "later\n");
+    moby.commit_at("later", 1_800_000_000);
+    let refs: Vec<(Kind, &FixtureRepo)> = repos.iter().map(|(k, r)| (*k, r)).collect();
+    let pins_path = root.join("pins.lock");
+    std::fs::write(&pins_path, test_fixtures::pins_lock(&refs)).unwrap();
+    let mirrors: Vec<(build_core::Upstream, build_core::source::Mirror)> = repos
+        .iter()
+        .map(|(k, r)| {
+            (
+                k.name().parse().unwrap(),
+                build_core::source::Mirror::Path(r.path.clone()),
+            )
+        })
+        .collect();
+
+    // The bundle's runc.
+    let plan = SourcePlan::new(
+        build_core::pins::Pins::load(&pins_path).unwrap(),
+        build_core::source::SourceCache::new(root.join("bundle-cache")).unwrap(),
+        &mirrors,
+        &[],
+    );
+    let request = BundleRequest {
+        plan: &plan,
+        components: vec![&runc_build::COMPONENT],
+        linkage: build_core::Linkage::Static,
+        target: build_core::Target::host(),
+        out: root.join("bundle-out"),
+        jobs: 1,
+        publish: false,
+        go: GoChoice::Pinned,
+        debug: false,
+    };
+    let Outcome::Built(built) = bundle::build_bundle(&request, Arc::new(Quiet)).unwrap() else {
+        panic!("nothing is published without publish");
+    };
+    let bundles = built[0].artifacts.get("runc").unwrap().sha256.clone();
+
+    // The same, with nothing but runc_build (what examples/build_runc.rs does).
+    let alone = {
+        use runc_build::{PinnedSet, Pins, Silent, SourceCache, Upstream};
+        let pins = Pins::load(&pins_path).unwrap();
+        let cache = SourceCache::new(root.join("alone-cache")).unwrap();
+        let set = PinnedSet::prepare(&pins, &cache, &mirrors, &Silent).unwrap();
+        let mut opts = set
+            .options(
+                Upstream::Runc,
+                root.join("alone-out"),
+                root.join("alone-work"),
+            )
+            .unwrap();
+        // A compile cache of its own: nothing the bundle compiled is reused.
+        opts.go_cache = Some(root.join("gocache-alone"));
+        // The bundle's options, not a lone pin's: the set's epoch (moby's newer commit, not
+        // runc's own) and the pinned Go. (runc stamps no time, and on the fixtures the pinned Go
+        // is the one on PATH, so here these two show in the options, not in runc's bytes.)
+        assert_eq!(opts.source_date_epoch, 1_800_000_000);
+        assert_ne!(opts.source.commit_time, 1_800_000_000);
+        assert_eq!(
+            opts.go.as_ref().map(|g| g.version.as_str()),
+            Some(pins.go.as_str())
+        );
+        runc_build::build(&opts).unwrap()
+    };
+    assert_eq!(alone.get("runc").unwrap().sha256, bundles);
+}

@@ -37,6 +37,11 @@ const PROPERTIES: &[Property] = &[
         why: "it pulls from Docker Hub (`registry-1.docker.io`), and this machine has no internet",
     },
     Property {
+        // A Dockerfile of moby's tests that makes a user with busybox's tools.
+        shows: "/bin/sh -c addgroup",
+        why: "it runs busybox's `addgroup` and `adduser`, which Debian's busybox-static (the busybox image here is made from it) is built without",
+    },
+    Property {
         shows: "cannot set hugetlb limit",
         why: "this machine mounts no hugetlb cgroup controller (its cgroup v1 hierarchy lacks it) and has no huge pages",
     },

@@ -12,6 +12,10 @@ use crate::error::{ConformanceError, require};
 /// The Debian release the `debian` image is made from.
 pub const DEBIAN_SUITE: &str = "bookworm";
 
+/// The revision of the recipes below and in `frozen`, part of every cached image's name: bumped
+/// when one changes, so no image an older recipe made is taken.
+const RECIPES: u32 = 2;
+
 /// The image cache.
 #[derive(Clone, Debug)]
 pub struct Images {
@@ -31,12 +35,12 @@ impl Images {
         name: &str,
         make: impl FnOnce(&Utf8Path) -> Result<(), ConformanceError>,
     ) -> Result<Utf8PathBuf, ConformanceError> {
-        let image = self.dir.join(name);
+        let image = self.dir.join(format!("r{RECIPES}-{name}"));
         if image.is_file() {
             return Ok(image);
         }
         std::fs::create_dir_all(&self.dir).map_err(ConformanceError::io("creating", &self.dir))?;
-        let partial = self.dir.join(format!(".{name}.partial.tar.xz"));
+        let partial = self.dir.join(format!(".partial-r{RECIPES}-{name}"));
         let _ = std::fs::remove_file(&partial);
         make(&partial)?;
         std::fs::rename(&partial, &image).map_err(ConformanceError::io("writing", &image))?;
@@ -109,11 +113,15 @@ fn busybox(out: &Utf8Path) -> Result<(), ConformanceError> {
     let applets = LoggedCommand::new(busybox.as_str())
         .arg("--list-full")
         .read()?;
+    // Where Debian's busybox puts each applet, and, as in Docker Hub's busybox image (which
+    // moby's tests expect: `/bin/top`), every one of them in /bin too.
     for applet in applets.lines().map(str::trim).filter(|a| !a.is_empty()) {
-        let link = root.join(applet);
-        if !link.exists() {
-            std::os::unix::fs::symlink("/bin/busybox", &link)
-                .map_err(ConformanceError::io("linking", link))?;
+        let name = applet.rsplit('/').next().unwrap_or(applet);
+        for link in [root.join(applet), root.join("bin").join(name)] {
+            if !link.exists() && !link.is_symlink() {
+                std::os::unix::fs::symlink("/bin/busybox", &link)
+                    .map_err(ConformanceError::io("linking", link))?;
+            }
         }
     }
     write(
@@ -122,9 +130,15 @@ fn busybox(out: &Utf8Path) -> Result<(), ConformanceError> {
          bin:x:2:2:bin:/bin:/bin/false\nsys:x:3:3:sys:/dev:/bin/false\n\
          nobody:x:65534:65534:nobody:/home:/bin/false\n",
     )?;
+    // The usual groups with their usual numbers (moby's tests add `wheel`, `audio` and `staff`
+    // by name and check their ids).
     write(
         "etc/group",
-        "root:x:0:\ndaemon:x:1:\nbin:x:2:\nsys:x:3:\nnogroup:x:65534:\n",
+        "root:x:0:\ndaemon:x:1:\nbin:x:2:\nsys:x:3:\nadm:x:4:\ntty:x:5:\ndisk:x:6:\n\
+         lp:x:7:\nmail:x:8:\nkmem:x:9:\nwheel:x:10:root\ncdrom:x:11:\ndialout:x:18:\n\
+         floppy:x:19:\nvideo:x:28:\naudio:x:29:\ntape:x:32:\nwww-data:x:33:\n\
+         operator:x:37:\nutmp:x:43:\nplugdev:x:46:\nstaff:x:50:\nlock:x:54:\n\
+         netdev:x:82:\nusers:x:100:\nnogroup:x:65534:\n",
     )?;
     require("tar", "tar", "the busybox test image")?;
     archive(root, out)

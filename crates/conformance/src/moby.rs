@@ -115,13 +115,17 @@ impl MobySuite {
 
     /// The programs upstream's dev container puts on `PATH` for the tests, under the names the
     /// tests call: `registry` (`internal/testutil/registry` runs `registry serve CONFIG`) is
-    /// Debian's `docker-registry`, distribution 2.8 where upstream's Dockerfile copies 3.1's.
+    /// Debian's `docker-registry`, distribution 2.8 where upstream's Dockerfile copies 3.1's;
+    /// `ping` (upstream's has inetutils-ping) must be on `PATH` already.
     fn test_tools(&self) -> Result<Utf8PathBuf, ConformanceError> {
         let registry = require(
             "docker-registry",
             "docker-registry",
             "moby's registry tests",
         )?;
+        // Run on the host side by the network tests (TestStatsNetworkStats), as upstream's dev
+        // container has it.
+        require("ping", "inetutils-ping", "moby's network tests")?;
         let tools = self.work.join("tools");
         build_core::fs::remove_dir_all_if_exists(&tools)
             .map_err(ConformanceError::io("removing", &tools))?;

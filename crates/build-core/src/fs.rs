@@ -80,3 +80,63 @@ pub fn copy_tree(from: &Utf8Path, to: &Utf8Path, skip: &[&str]) -> std::io::Resu
     }
     Ok(())
 }
+
+/// What identifies a file's content without reading it, the one test every "is it as it was?"
+/// check uses (checkouts, working trees, published bundles): changed bytes change the ctime
+/// (and usually the mtime and size), so a same-size edit with its mtime put back is still
+/// seen; a file replaced by another changes the inode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StatFingerprint {
+    /// Bytes.
+    pub size: u64,
+    /// Modification time, nanoseconds since the epoch.
+    pub mtime_ns: i128,
+    /// Status change time, nanoseconds since the epoch.
+    pub ctime_ns: i128,
+    /// Inode number.
+    pub ino: u64,
+}
+
+impl StatFingerprint {
+    /// The fingerprint of `meta`.
+    pub fn of(meta: &std::fs::Metadata) -> StatFingerprint {
+        use std::os::unix::fs::MetadataExt;
+        let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
+        StatFingerprint {
+            size: meta.len(),
+            mtime_ns: ns(meta.mtime(), meta.mtime_nsec()),
+            ctime_ns: ns(meta.ctime(), meta.ctime_nsec()),
+            ino: meta.ino(),
+        }
+    }
+
+    /// The fingerprint of what is at `path` itself (a symlink is not followed).
+    pub fn of_path(path: &Utf8Path) -> io::Result<StatFingerprint> {
+        std::fs::symlink_metadata(path).map(|m| StatFingerprint::of(&m))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_same_size_edit_with_its_mtime_put_back_changes_the_fingerprint() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = Utf8PathBuf::from_path_buf(dir.path().join("main.go")).unwrap();
+        std::fs::write(&file, "package a\n").unwrap();
+        let mtime = std::fs::metadata(&file).unwrap().modified().unwrap();
+        let before = StatFingerprint::of_path(&file).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&file, "package b\n").unwrap();
+        File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        let after = StatFingerprint::of_path(&file).unwrap();
+        assert_eq!((after.size, after.mtime_ns), (before.size, before.mtime_ns));
+        assert_ne!(after, before, "the ctime moved");
+    }
+}

@@ -176,6 +176,36 @@ fn a_checkout_edited_by_hand_is_detected_and_replaced() {
 }
 
 #[test]
+fn a_same_size_edit_with_its_mtime_put_back_is_detected_too() {
+    let w = world();
+    let source = w.cache().prepare(&w.pinned_via_mirror(), &Silent).unwrap();
+    let file = source.dir.join("main.go");
+    let text = read(&file);
+    let mtime = std::fs::metadata(&file).unwrap().modified().unwrap();
+    // One byte changed, the size kept, the modification time put back as it was.
+    let edited = text.replacen("fixture_answer", "fixture_answeR", 1);
+    assert_eq!(edited.len(), text.len());
+    std::fs::write(&file, &edited).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let progress = Recorded::default();
+    let again = w
+        .cache()
+        .prepare(&w.pinned_via_mirror(), &progress)
+        .unwrap();
+    assert_eq!(
+        read(&again.dir.join("main.go")),
+        text,
+        "the pinned content is back"
+    );
+    assert!(progress.lines().iter().any(|(verb, _)| verb == "Repairing"));
+}
+
+#[test]
 fn a_forged_ready_marker_for_another_commit_is_not_trusted() {
     let w = world();
     let source = w.cache().prepare(&w.pinned_via_mirror(), &Silent).unwrap();

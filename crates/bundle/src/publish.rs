@@ -1,5 +1,6 @@
 //! Assembling a bundle folder aside and swapping it into place in one step.
 
+use build_core::fs::StatFingerprint;
 use build_core::progress::Progress;
 use build_core::url::redact;
 use build_core::{Artifact, Linkage, Target};
@@ -275,22 +276,15 @@ impl Previous {
 /// ctime, so an unchanged stat proves unchanged bytes without reading them.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct PublishedState {
-    files: std::collections::BTreeMap<String, (u64, i128, i128, u64)>,
+    files: std::collections::BTreeMap<String, StatFingerprint>,
 }
 
 impl PublishedState {
-    fn stat(path: &Utf8Path) -> Option<(u64, i128, i128, u64)> {
-        use std::os::unix::fs::MetadataExt;
+    fn stat(path: &Utf8Path) -> Option<StatFingerprint> {
         let m = std::fs::symlink_metadata(path)
             .ok()
             .filter(|m| m.is_file())?;
-        let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
-        Some((
-            m.len(),
-            ns(m.mtime(), m.mtime_nsec()),
-            ns(m.ctime(), m.ctime_nsec()),
-            m.ino(),
-        ))
+        Some(StatFingerprint::of(&m))
     }
 
     fn read(path: &Utf8Path) -> PublishedState {

@@ -11,7 +11,10 @@ fn the_busybox_image_is_runnable_by_any_user_and_made_once() {
     let image = images.provide("busybox", "amd64", &Silent).unwrap();
     // Named with the recipes' revision: an image an older recipe made is not taken.
     assert!(
-        image.file_name().unwrap().ends_with("-busybox-amd64.tar.xz"),
+        image
+            .file_name()
+            .unwrap()
+            .ends_with("-busybox-amd64.tar.xz"),
         "{image}"
     );
     let listing = std::process::Command::new("tar")

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::error::{git_err, io_err};
 use super::{Mirror, Origin, Patch, READY_MARKER, SourceCache, SourceError, checkout_name, patch};
 use crate::digest::hex;
-use crate::fs::{create_new, remove_dir_all_if_exists, utf8};
+use crate::fs::{StatFingerprint, create_new, remove_dir_all_if_exists, utf8};
 use crate::pins::{CommitId, Pin};
 use crate::progress::Progress;
 use crate::upstream::Upstream;
@@ -256,8 +256,9 @@ pub(super) fn read_marker(dir: &Utf8Path) -> Option<Marker> {
     serde_json::from_slice(&fs::read(&path).ok()?).ok()
 }
 
-/// A cheap digest of every path's type, size, mode and mtime: any edit after verification
-/// changes it, without hashing hundreds of megabytes on every run.
+/// A cheap digest of every path's mode and [`StatFingerprint`]: any edit after verification
+/// changes it (also one that keeps the size and puts the mtime back), without hashing hundreds
+/// of megabytes on every run.
 pub(super) fn fingerprint(dir: &Utf8Path) -> io::Result<String> {
     let mut entries = Vec::new();
     collect_stats(dir, dir, &mut entries)?;
@@ -279,12 +280,14 @@ fn collect_stats(root: &Utf8Path, dir: &Utf8Path, out: &mut Vec<String>) -> io::
             continue;
         }
         let meta = fs::symlink_metadata(&path)?;
+        let stat = StatFingerprint::of(&meta);
         out.push(format!(
-            "{rel}\0{:o}\0{}\0{}.{}",
+            "{rel}\0{:o}\0{}\0{}\0{}\0{}",
             meta.mode(),
-            meta.len(),
-            meta.mtime(),
-            meta.mtime_nsec()
+            stat.size,
+            stat.mtime_ns,
+            stat.ctime_ns,
+            stat.ino
         ));
         if meta.is_dir() {
             collect_stats(root, &path, out)?;

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::error::{git_err, io_err};
 use super::{Origin, Source, SourceError};
 use crate::digest::{hex, update_from_reader};
-use crate::fs::utf8;
+use crate::fs::{StatFingerprint, utf8};
 use crate::pins::{CommitId, Pin};
 use crate::url::redact;
 
@@ -108,9 +108,9 @@ pub(super) fn prepare_override(
                 } else {
                     b"file\0"
                 });
-                let mut stat = FileStat::of(&meta);
-                stat.sha256 = match remembered.get(rel) {
-                    Some(known) if known.same_file(&stat) => known.sha256.clone(),
+                let stat = StatFingerprint::of(&meta);
+                let sha256 = match remembered.get(rel) {
+                    Some(known) if known.stat == stat => known.sha256.clone(),
                     _ => {
                         let f = fs::File::open(&file).map_err(io_err("cannot read", &file))?;
                         let mut one = Sha256::new();
@@ -118,8 +118,8 @@ pub(super) fn prepare_override(
                         hex(&one.finalize())
                     }
                 };
-                hasher.update(stat.sha256.as_bytes());
-                seen.insert(rel.clone(), stat);
+                hasher.update(sha256.as_bytes());
+                seen.insert(rel.clone(), FileStat { stat, sha256 });
             }
             _ => hasher.update(b"absent\0"),
         }
@@ -145,30 +145,9 @@ pub(super) fn prepare_override(
     })
 }
 
-/// What identifies a file's content without reading it: changed bytes change the ctime (and
-/// usually the mtime and size); a replaced file changes the inode.
+/// A file as the last run saw it: its stat and the digest read then.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct FileStat {
-    size: u64,
-    mtime_ns: i128,
-    ctime_ns: i128,
-    ino: u64,
+    stat: StatFingerprint,
     sha256: String,
-}
-
-impl FileStat {
-    fn of(meta: &fs::Metadata) -> FileStat {
-        FileStat {
-            size: meta.len(),
-            mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
-            ctime_ns: i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
-            ino: meta.ino(),
-            sha256: String::new(),
-        }
-    }
-
-    fn same_file(&self, other: &FileStat) -> bool {
-        (self.size, self.mtime_ns, self.ctime_ns, self.ino)
-            == (other.size, other.mtime_ns, other.ctime_ns, other.ino)
-    }
 }

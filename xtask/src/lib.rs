@@ -14,8 +14,10 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 pub use flags::{Cli, Command};
 
-/// Runs one verb.
+/// Runs one verb; every command it runs is recorded in `target/dockyard/commands.log`.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let _ =
+        build_core::process::log_commands_to(&project_root().join("target/dockyard/commands.log"));
     match cli.command {
         Command::Bench(args) => bench::run(&args),
         Command::Bundle(args) => verbs::bundle(&args),

@@ -203,7 +203,7 @@ pub enum BuildError {
         binary: &'static str,
     },
     /// A build command failed.
-    #[error("{component}: build failed: {source}\n{}", source.tail)]
+    #[error("{component}: build failed: {source}")]
     Command {
         /// The component.
         component: String,

@@ -100,7 +100,7 @@ impl GoToolchain {
             // The release on PATH reads it; never switch toolchains for a query.
             .env("GOTOOLCHAIN", "local")
             .read()
-            .map_err(|e| failed(format!("{e}: {}", e.tail)))?;
+            .map_err(|e| failed(e.to_string()))?;
         GoBuildInfo::parse(&json).map_err(|e| failed(e.to_string()))
     }
 }

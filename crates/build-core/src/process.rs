@@ -20,10 +20,12 @@ pub struct LoggedCommand {
 }
 
 /// A command that could not start or did not succeed (cargo's `ProcessError`, for dockyard).
+/// Shown with the last lines of its output: no caller adds them again.
 #[derive(Debug, thiserror::Error)]
-#[error("`{command}` {failure}{}{}",
+#[error("`{command}` {failure}{}{}{}",
     cwd.as_ref().map(|d| format!(" (in {d})")).unwrap_or_default(),
-    log.as_ref().map(|l| format!(" (full log: {l})")).unwrap_or_default())]
+    log.as_ref().map(|l| format!(" (full log: {l})")).unwrap_or_default(),
+    if tail.trim().is_empty() { String::new() } else { format!(":\n{}", tail.trim_end()) })]
 pub struct CommandError {
     /// The command line, credentials redacted.
     pub command: String,
@@ -71,8 +73,63 @@ impl std::fmt::Display for Failure {
 }
 
 /// A command started in the background ([`LoggedCommand::spawn_logged`]): wait for it, poll
-/// it, or read its pids to signal it.
-pub type Running = duct::Handle;
+/// it, stop it, or read its pid to signal it.
+#[derive(Debug)]
+pub struct Running(duct::Handle);
+
+impl Running {
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.0.pids().first().copied().unwrap_or(0)
+    }
+
+    /// How it ended, if it has.
+    pub fn try_wait(&self) -> std::io::Result<Option<ExitStatus>> {
+        self.0.try_wait().map(|done| done.map(|o| o.status))
+    }
+
+    /// Waits for it to end.
+    pub fn wait(&self) -> std::io::Result<ExitStatus> {
+        self.0.wait().map(|o| o.status)
+    }
+
+    /// Kills it (SIGKILL).
+    pub fn kill(&self) -> std::io::Result<()> {
+        self.0.kill()
+    }
+}
+
+/// Where every command run through [`LoggedCommand`] is also recorded (its line, folder,
+/// environment changes, and how it failed when it did), when a program asks for it: the
+/// commands whose output is captured rather than written to a log of their own show there too.
+static COMMAND_LOG: std::sync::OnceLock<std::sync::Mutex<std::fs::File>> =
+    std::sync::OnceLock::new();
+
+/// Records every command this process runs in `path` (appended to, created `0600`; past
+/// 16 MiB the older records move to `path.old`). Once per process; later calls are ignored.
+pub fn log_commands_to(path: &Utf8Path) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    if std::fs::metadata(path).is_ok_and(|m| m.len() > 16 << 20) {
+        std::fs::rename(path, format!("{path}.old"))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    let _ = COMMAND_LOG.set(std::sync::Mutex::new(file));
+    Ok(())
+}
+
+fn to_command_log(text: &str) {
+    if let Some(log) = COMMAND_LOG.get()
+        && let Ok(mut file) = log.lock()
+    {
+        let _ = file.write_all(text.as_bytes());
+    }
+}
 
 /// How many lines of a failed command's output are shown to a person.
 pub const TAIL_LINES: usize = 25;
@@ -132,7 +189,34 @@ impl LoggedCommand {
         redact(&s)
     }
 
+    /// The one way a `CommandError` is made: this command, how it failed, its log and the last
+    /// lines of its output.
+    fn error(&self, failure: Failure, log: Option<&Utf8Path>, tail: String) -> CommandError {
+        to_command_log(&format!("  -> {failure}\n"));
+        CommandError {
+            command: self.display(),
+            cwd: self.cwd.clone(),
+            failure,
+            log: log.map(Utf8Path::to_owned),
+            tail,
+        }
+    }
+
+    /// What a log records before the command's output: its line, folder and environment.
+    fn header(&self) -> String {
+        let mut header = String::new();
+        let _ = writeln!(header, "$ {}", self.display());
+        if let Some(dir) = &self.cwd {
+            let _ = writeln!(header, "  cwd: {dir}");
+        }
+        for (k, v) in &self.env {
+            let _ = writeln!(header, "  env: {k}={}", redact(v));
+        }
+        header
+    }
+
     fn expression(&self) -> duct::Expression {
+        to_command_log(&self.header());
         let mut e = duct::cmd(&self.program, &self.args);
         if let Some(dir) = &self.cwd {
             e = e.dir(dir.as_std_path());
@@ -146,21 +230,8 @@ impl LoggedCommand {
     /// Runs to completion with stdout and stderr appended to `log` (after a header recording the
     /// command, working directory and environment changes).
     pub fn run_logged(&self, log: &Utf8Path) -> Result<(), CommandError> {
-        let fail = |failure: Failure, tail: String| CommandError {
-            command: self.display(),
-            cwd: self.cwd.clone(),
-            failure,
-            log: Some(log.to_owned()),
-            tail,
-        };
-        let mut header = String::new();
-        let _ = writeln!(header, "$ {}", self.display());
-        if let Some(dir) = &self.cwd {
-            let _ = writeln!(header, "  cwd: {dir}");
-        }
-        for (k, v) in &self.env {
-            let _ = writeln!(header, "  env: {k}={}", redact(v));
-        }
+        let fail = |failure: Failure, tail: String| self.error(failure, Some(log), tail);
+        let header = self.header();
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -228,13 +299,7 @@ impl LoggedCommand {
             .stderr_capture()
             .unchecked()
             .run()
-            .map_err(|e| CommandError {
-                command: self.display(),
-                cwd: self.cwd.clone(),
-                failure: Failure::NotStarted(e),
-                log: None,
-                tail: String::new(),
-            })?;
+            .map_err(|e| self.error(Failure::NotStarted(e), None, String::new()))?;
         Ok(Captured {
             status: output.status,
             code: output.status.code(),
@@ -246,14 +311,10 @@ impl LoggedCommand {
     /// Starts the command in its own process group (a terminal's Ctrl-C does not reach it; the
     /// caller stops it in order) with stdout and stderr going to `log`.
     pub fn spawn_logged(&self, log: &Utf8Path) -> Result<Running, CommandError> {
-        let fail = |e: std::io::Error| CommandError {
-            command: self.display(),
-            cwd: self.cwd.clone(),
-            failure: Failure::NotStarted(e),
-            log: Some(log.to_owned()),
-            tail: String::new(),
-        };
-        let file = std::fs::File::create(log).map_err(fail)?;
+        let fail = |e: std::io::Error| self.error(Failure::NotStarted(e), Some(log), String::new());
+        let file = std::fs::File::create(log)
+            .and_then(|mut f| f.write_all(self.header().as_bytes()).map(|()| f))
+            .map_err(fail)?;
         self.expression()
             .stderr_to_stdout()
             .stdout_file(file)
@@ -265,23 +326,15 @@ impl LoggedCommand {
                 Ok(())
             })
             .start()
+            .map(Running)
             .map_err(fail)
     }
 
     /// Starts a daemon that outlives dockyard: a session of its own (no terminal signal reaches
     /// it, and it is not killed with dockyard), output appended to `log`. Returns its pid.
     pub fn spawn_daemon(&self, log: &Utf8Path) -> Result<u32, CommandError> {
-        let fail = |e: std::io::Error| CommandError {
-            command: self.display(),
-            cwd: self.cwd.clone(),
-            failure: Failure::NotStarted(e),
-            log: Some(log.to_owned()),
-            tail: String::new(),
-        };
-        let mut header = format!("$ {}\n", self.display());
-        for (k, v) in &self.env {
-            let _ = writeln!(header, "  env: {k}={}", redact(v));
-        }
+        let fail = |e: std::io::Error| self.error(Failure::NotStarted(e), Some(log), String::new());
+        let header = self.header();
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -332,13 +385,8 @@ impl LoggedCommand {
                 Ok(())
             })
             .start()
-            .map_err(|e| CommandError {
-                command: self.display(),
-                cwd: self.cwd.clone(),
-                failure: Failure::NotStarted(e),
-                log: None,
-                tail: String::new(),
-            })
+            .map(Running)
+            .map_err(|e| self.error(Failure::NotStarted(e), None, String::new()))
     }
 
     /// This command run by another program (a debugger, a wrapper): `program ARGS… SELF
@@ -366,13 +414,11 @@ impl LoggedCommand {
     pub fn read(&self) -> Result<String, CommandError> {
         let out = self.output()?;
         if !out.status.success() {
-            return Err(CommandError {
-                command: self.display(),
-                cwd: self.cwd.clone(),
-                failure: Failure::Exited(out.status),
-                log: None,
-                tail: redact(&tail(&out.stderr, TAIL_LINES)),
-            });
+            return Err(self.error(
+                Failure::Exited(out.status),
+                None,
+                redact(&tail(&out.stderr, TAIL_LINES)),
+            ));
         }
         Ok(out.stdout.trim().to_owned())
     }
@@ -412,4 +458,32 @@ pub fn tail(text: &str, n: usize) -> String {
 pub fn tail_of_file(path: &Utf8Path, n: usize) -> String {
     let bytes = std::fs::read(path).unwrap_or_default();
     redact(&tail(&String::from_utf8_lossy(&bytes), n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_is_recorded_and_a_failure_shows_its_last_lines_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let record = Utf8PathBuf::from_path_buf(dir.path().join("commands.log")).unwrap();
+        log_commands_to(&record).unwrap();
+        let failing = LoggedCommand::new("sh").args(["-c", "echo oops >&2; exit 3"]);
+        let err = failing.read().unwrap_err();
+        let shown = err.to_string();
+        assert!(
+            shown.starts_with("`sh -c 'echo oops >&2; exit 3'` exited with status 3:\noops"),
+            "{shown}"
+        );
+        assert_eq!(shown.matches("oops").count(), 2, "the line and its output: {shown}");
+        let captured = LoggedCommand::new("true").output().unwrap();
+        assert!(captured.status.success());
+        let log = std::fs::read_to_string(&record).unwrap();
+        assert!(
+            log.contains("$ sh -c 'echo oops >&2; exit 3'\n  -> exited with status 3\n"),
+            "{log}"
+        );
+        assert!(log.contains("$ true\n"), "a captured command is recorded too: {log}");
+    }
 }

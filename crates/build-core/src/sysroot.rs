@@ -128,11 +128,11 @@ fn fetch_into(
     let log = work.join("apt.log");
     apt("update")
         .run_logged(&log)
-        .map_err(|e| failed("update apt's package lists", &format!("{e}\n{}", e.tail)))?;
+        .map_err(|e| failed("update apt's package lists", &e.to_string()))?;
     apt("download")
         .args(PACKAGES.map(|p| format!("{p}:{debian}")))
         .run_logged(&log)
-        .map_err(|e| failed("download the packages", &format!("{e}\n{}", e.tail)))?;
+        .map_err(|e| failed("download the packages", &e.to_string()))?;
     let mut packages = Vec::new();
     let mut debs: Vec<Utf8PathBuf> = std::fs::read_dir(work)
         .map_err(|e| failed("read the downloads", &e))?

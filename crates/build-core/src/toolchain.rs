@@ -105,7 +105,7 @@ impl GoToolchain {
                     ),
                 },
                 _ => ToolchainError {
-                    problem: format!("{e}: {}", e.tail),
+                    problem: e.to_string(),
                     fix: "check that `go env GOVERSION` works (and GOTOOLCHAIN names a release you have)"
                         .into(),
                 },
@@ -344,7 +344,7 @@ fn first_line_of(program: &str, args: &[&str]) -> Result<String, String> {
         .args(args.iter().copied())
         .read()
         .map(|out| out.lines().next().unwrap_or("").to_owned())
-        .map_err(|e| format!("{e}: {}", e.tail))
+        .map_err(|e| e.to_string())
 }
 
 /// Where the C compiler `cc` finds a static library; it prints the bare name when it finds none.

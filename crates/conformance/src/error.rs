@@ -86,7 +86,7 @@ pub enum ConformanceError {
     #[error(transparent)]
     Toolchain(#[from] ToolchainError),
     /// A command failed.
-    #[error("{source}{}", if source.tail.is_empty() { String::new() } else { format!(": {}", source.tail.trim()) })]
+    #[error(transparent)]
     Command {
         /// The command and how it failed.
         #[from]

@@ -43,7 +43,7 @@ pub enum EngineError {
     #[error(transparent)]
     Bundle(#[from] BundleError),
     /// A command failed to run or failed.
-    #[error("{source}{}", if source.tail.is_empty() { String::new() } else { format!(": {}", source.tail.trim()) })]
+    #[error(transparent)]
     Command {
         /// The command and how it failed.
         #[from]

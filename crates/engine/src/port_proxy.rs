@@ -102,7 +102,7 @@ fn run_docker_proxy(program: &Utf8Path, args: &[String]) -> i32 {
             libc::close(STATUS_FD + 1);
         }
     }
-    let pid = child.pids().first().copied().unwrap_or(0) as libc::pid_t;
+    let pid = child.pid() as libc::pid_t;
     std::thread::spawn(move || {
         loop {
             let mut signal = 0;
@@ -114,7 +114,7 @@ fn run_docker_proxy(program: &Utf8Path, args: &[String]) -> i32 {
         }
     });
     match child.wait() {
-        Ok(output) => output.status.code().unwrap_or(1),
+        Ok(status) => status.code().unwrap_or(1),
         Err(_) => 1,
     }
 }

@@ -66,10 +66,8 @@ pub(super) fn measure(
         upstream.push(bench.upstream_one(point, gocaches.1, &format!("p5-upstream-{i}"))?);
     }
     // Ctrl-C, as a person would: with --down-on-exit the engine goes too.
-    for pid in handle.pids() {
-        // SAFETY: signalling the `up` this bench started.
-        unsafe { libc::kill(pid as i32, libc::SIGINT) };
-    }
+    // SAFETY: signalling the `up` this bench started.
+    unsafe { libc::kill(handle.pid() as i32, libc::SIGINT) };
     let _ = handle.wait();
     let _ = LoggedCommand::new(bench.xtask.as_str())
         .args(["down", "--purge", "--state", state.as_str()])

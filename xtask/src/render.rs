@@ -149,7 +149,7 @@ fn advice(e: &(dyn std::error::Error + 'static)) -> Option<String> {
             | SourceError::TagsNotCachedOffline { upstream, .. } => Some(format!(
                 "run once without --offline, or pass --mirror {upstream}=PATH"
             )),
-            SourceError::OverrideMissing { .. } | SourceError::OverrideNotARepository { .. } => {
+            SourceError::WorkingTreeMissing { .. } | SourceError::NotAWorkingTree { .. } => {
                 Some("check the path given to --source".into())
             }
             SourceError::MirrorNotARepository { .. } | SourceError::MirrorLacksCommit { .. } => {

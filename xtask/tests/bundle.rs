@@ -116,7 +116,7 @@ fn a_second_run_with_nothing_changed_reuses_everything() {
 }
 
 #[test]
-fn a_change_in_one_override_rebuilds_only_that_component() {
+fn a_change_in_one_working_tree_rebuilds_only_that_component() {
     let w = world();
     let out = w.root.join("out");
     let runc = w.repo(Kind::Runc).path.clone();

@@ -135,9 +135,9 @@ fn dangerous_urls_names_and_paths_are_refused() {
     assert!(!w.root.parent().unwrap().join("escape").exists());
 }
 
-// 6. An override that is missing or not a git working tree.
+// 6. A working tree that is missing or not a git working tree.
 #[test]
-fn a_bad_override_path_is_named() {
+fn a_bad_working_tree_path_is_named() {
     let (w, out, before) = published();
     let missing = format!("runc={}", w.root.join("nope"));
     let err = fails_leaving_bundle(&w, &out, &before, &["--source", &missing]);

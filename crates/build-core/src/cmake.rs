@@ -1,7 +1,7 @@
 //! The one place dockyard runs CMake.
 //!
 //! The source is copied into the work dir first: some projects' `configure_file` writes into
-//! the source tree (tini's writes `README.md`), and a pinned checkout or a developer's override
+//! the source tree (tini's writes `README.md`), and a pinned checkout or a developer's working tree
 //! must never change under a build. Then configure in a fresh build folder, set the configured
 //! header values the project would have taken from `.git`, and build one target.
 

@@ -476,7 +476,11 @@ mod tests {
             shown.starts_with("`sh -c 'echo oops >&2; exit 3'` exited with status 3:\noops"),
             "{shown}"
         );
-        assert_eq!(shown.matches("oops").count(), 2, "the line and its output: {shown}");
+        assert_eq!(
+            shown.matches("oops").count(),
+            2,
+            "the line and its output: {shown}"
+        );
         let captured = LoggedCommand::new("true").output().unwrap();
         assert!(captured.status.success());
         let log = std::fs::read_to_string(&record).unwrap();
@@ -484,6 +488,9 @@ mod tests {
             log.contains("$ sh -c 'echo oops >&2; exit 3'\n  -> exited with status 3\n"),
             "{log}"
         );
-        assert!(log.contains("$ true\n"), "a captured command is recorded too: {log}");
+        assert!(
+            log.contains("$ true\n"),
+            "a captured command is recorded too: {log}"
+        );
     }
 }

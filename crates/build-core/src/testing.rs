@@ -41,8 +41,8 @@ impl FixtureBuild {
         Self::prepare(dir, root, repo, &request, linkage)
     }
 
-    /// Uses the `kind` fixture's working tree as an override (edit `repo` first to make it dirty).
-    pub fn overridden(
+    /// Builds the `kind` fixture's working tree as it is (edit `repo` first to make it dirty).
+    pub fn working_tree(
         kind: Kind,
         linkage: Linkage,
         edit: impl FnOnce(&FixtureRepo),
@@ -52,7 +52,7 @@ impl FixtureBuild {
         let repo = kind.create(&root.join("upstream"));
         let pin = fixture_pin(kind, &repo);
         edit(&repo);
-        let request = SourceRequest::Override {
+        let request = SourceRequest::WorkingTree {
             pin,
             path: repo.path.clone(),
         };

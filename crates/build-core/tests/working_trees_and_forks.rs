@@ -8,9 +8,9 @@ use common::{read, world};
 use test_fixtures::Kind;
 
 #[test]
-fn an_override_is_used_as_it_is_and_its_changes_are_seen() {
+fn a_working_tree_is_used_as_it_is_and_its_changes_are_seen() {
     let w = world();
-    let request = SourceRequest::Override {
+    let request = SourceRequest::WorkingTree {
         pin: w.pin.clone(),
         path: w.repo.path.clone(),
     };
@@ -18,7 +18,7 @@ fn an_override_is_used_as_it_is_and_its_changes_are_seen() {
     assert_eq!(clean.dir, w.repo.path);
     assert_eq!(clean.commit.as_str(), w.repo.head);
     assert!(!clean.dirty);
-    assert!(matches!(clean.origin, Origin::Override { .. }));
+    assert!(matches!(clean.origin, Origin::WorkingTree { .. }));
 
     w.repo
         .write("main.go", "package main // one line changed\n");
@@ -41,29 +41,29 @@ fn an_override_is_used_as_it_is_and_its_changes_are_seen() {
 }
 
 #[test]
-fn an_override_that_is_missing_or_not_a_repository_is_named() {
+fn a_working_tree_that_is_missing_or_not_a_repository_is_named() {
     let w = world();
-    let missing = SourceRequest::Override {
+    let missing = SourceRequest::WorkingTree {
         pin: w.pin.clone(),
         path: w.root.join("nope"),
     };
     let err = w.cache().prepare(&missing, &Silent).unwrap_err();
-    assert!(matches!(err, SourceError::OverrideMissing { .. }), "{err}");
+    assert!(
+        matches!(err, SourceError::WorkingTreeMissing { .. }),
+        "{err}"
+    );
     std::fs::create_dir_all(w.root.join("plain")).unwrap();
-    let plain = SourceRequest::Override {
+    let plain = SourceRequest::WorkingTree {
         pin: w.pin.clone(),
         path: w.root.join("plain"),
     };
     let err = w.cache().prepare(&plain, &Silent).unwrap_err();
-    assert!(
-        matches!(err, SourceError::OverrideNotARepository { .. }),
-        "{err}"
-    );
+    assert!(matches!(err, SourceError::NotAWorkingTree { .. }), "{err}");
     assert!(err.to_string().contains("runc"), "{err}");
 }
 
 #[test]
-fn an_override_that_is_a_bare_repository_is_named_as_one() {
+fn a_working_tree_that_is_a_bare_repository_is_named_as_one() {
     let w = world();
     // A bare clone, and one without a config (as the mirrors of a fetch are), which git
     // otherwise takes for the `.git` of its parent folder.
@@ -73,13 +73,13 @@ fn an_override_that_is_a_bare_repository_is_named_as_one() {
         if !keep_config {
             std::fs::remove_file(path.join("config")).unwrap();
         }
-        let bare = SourceRequest::Override {
+        let bare = SourceRequest::WorkingTree {
             pin: w.pin.clone(),
             path: path.clone(),
         };
         let err = w.cache().prepare(&bare, &Silent).unwrap_err();
         assert!(
-            matches!(err, SourceError::OverrideNotARepository { .. })
+            matches!(err, SourceError::NotAWorkingTree { .. })
                 && err
                     .to_string()
                     .contains("is a git directory (a bare repository"),
@@ -99,7 +99,7 @@ fn a_fork_at_a_branch_is_resolved_to_a_commit_and_built_like_a_pin() {
     repo.set_head("refs/heads/fix-seccomp").unwrap();
     fork.write("VERSION", "1.4.3-fix\n");
     let fixed = fork.commit("fix");
-    let request = SourceRequest::Remote {
+    let request = SourceRequest::Fork {
         url: format!("file://{}", fork.path),
         reference: Some("fix-seccomp".into()),
         pin: w.pin.clone(),
@@ -123,7 +123,7 @@ fn a_fork_at_a_branch_is_resolved_to_a_commit_and_built_like_a_pin() {
 fn refs_that_could_inject_into_a_refspec_are_refused() {
     let w = world();
     for bad in ["a:b", "-x", "+main", "main..x", "a b", "*"] {
-        let request = SourceRequest::Remote {
+        let request = SourceRequest::Fork {
             url: format!("file://{}", w.repo.path),
             reference: Some(bad.into()),
             pin: w.pin.clone(),

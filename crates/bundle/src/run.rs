@@ -274,8 +274,8 @@ fn build_all(
 /// Which kind of source a component was built from.
 fn provenance(plan: &SourcePlan, upstream: Upstream) -> Provenance {
     match plan.requests.iter().find(|r| r.upstream() == upstream) {
-        Some(SourceRequest::Remote { url, .. }) => Provenance::Fork(build_core::url::redact(url)),
-        Some(SourceRequest::Override { .. }) => Provenance::WorkingTree,
+        Some(SourceRequest::Fork { url, .. }) => Provenance::Fork(build_core::url::redact(url)),
+        Some(SourceRequest::WorkingTree { .. }) => Provenance::WorkingTree,
         _ => Provenance::Pin,
     }
 }
@@ -289,9 +289,9 @@ fn recorded_ref(plan: &SourcePlan, upstream: Upstream) -> Option<String> {
                 _ => Some(pin.tag.clone()),
             }
         }
-        SourceRequest::Remote { reference, .. } => {
+        SourceRequest::Fork { reference, .. } => {
             Some(reference.clone().unwrap_or_else(|| "HEAD".into()))
         }
-        SourceRequest::Override { .. } => None,
+        SourceRequest::WorkingTree { .. } => None,
     }
 }

@@ -49,11 +49,11 @@ impl SourcePlan {
             .map(|pin| {
                 let pin = pin.clone();
                 match replacements.iter().find(|(u, _)| *u == pin.upstream) {
-                    Some((_, Replacement::WorkingTree(path))) => SourceRequest::Override {
+                    Some((_, Replacement::WorkingTree(path))) => SourceRequest::WorkingTree {
                         pin,
                         path: path.clone(),
                     },
-                    Some((_, Replacement::Fork { url, reference })) => SourceRequest::Remote {
+                    Some((_, Replacement::Fork { url, reference })) => SourceRequest::Fork {
                         pin,
                         url: url.clone(),
                         reference: reference.clone(),
@@ -101,7 +101,7 @@ impl SourcePlan {
                     };
                 }
                 SourceRequest::Patched { patches: applied, .. } => applied.extend(patches),
-                SourceRequest::Override { .. } | SourceRequest::Remote { .. } => progress.status(
+                SourceRequest::WorkingTree { .. } | SourceRequest::Fork { .. } => progress.status(
                     "Warning",
                     &format!(
                         "{upstream}: built from your replacement as it is; its patches ({names}) apply to the pinned commit only"
@@ -217,7 +217,7 @@ impl SourcePlan {
         let mut trees = vec![self.cache.root().to_owned()];
         for request in &self.requests {
             match request {
-                SourceRequest::Override { path, .. } => trees.push(path.clone()),
+                SourceRequest::WorkingTree { path, .. } => trees.push(path.clone()),
                 SourceRequest::Pinned {
                     mirror: Some(Mirror::Path(p)),
                     ..

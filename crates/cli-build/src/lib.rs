@@ -1,4 +1,4 @@
-//! Builds the `docker` client from a pinned (or overridden) docker/cli source.
+//! Builds the `docker` client from a pinned source (or a working tree) docker/cli source.
 //!
 //! docker/cli has no `go.mod`, only `vendor.mod`; upstream symlinks it into place
 //! (`scripts/with-go-mod.sh`). Here Go sees it through `-overlay`, so nothing is written into

@@ -1,4 +1,4 @@
-//! Builds `containerd`, `containerd-shim-runc-v2` and `ctr` from a pinned (or overridden)
+//! Builds `containerd`, `containerd-shim-runc-v2` and `ctr` from a pinned source (or a working tree)
 //! source, as containerd's `make STATIC=1 bin/containerd bin/ctr bin/containerd-shim-runc-v2`
 //! does: `urfave_cli_no_docs` always, `osusergo netgo static_build` static, stripped (`-s -w`),
 //! the shim with cgo off and `no_grpc`, and `version.{Version,Revision,Package}` stamped.

@@ -1,4 +1,4 @@
-//! Builds `dockerd` from a pinned (or overridden) moby source, as `hack/make.sh binary` does,
+//! Builds `dockerd` from a pinned moby source (or a working tree), as `hack/make.sh binary` does,
 //! without its shell scripts: no `.git` needed, because version and commit are passed in (the
 //! `DOCKER_GITCOMMIT` error cannot happen).
 //!

@@ -23,8 +23,8 @@ fn static_dockerd_shows_version_short_commit_and_build_time_from_the_commit() {
 }
 
 #[test]
-fn dirty_override_marks_version_and_commit() {
-    let fx = FixtureBuild::overridden(Kind::Moby, Linkage::Static, |repo| {
+fn a_dirty_working_tree_marks_version_and_commit() {
+    let fx = FixtureBuild::working_tree(Kind::Moby, Linkage::Static, |repo| {
         repo.write("NOTES", "local change\n")
     });
     let dockerd = moby_build::build(&fx.opts).unwrap().binaries.remove(0);

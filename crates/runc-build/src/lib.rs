@@ -1,4 +1,4 @@
-//! Builds `runc` from a pinned (or overridden) source, as runc's own `make static` does:
+//! Builds `runc` from a pinned source (or a working tree), as runc's own `make static` does:
 //! cgo with static libseccomp, tags `seccomp urfave_cli_no_docs` (+ `netgo osusergo` static),
 //! `-static-pie` on amd64/arm64, `main.gitCommit` stamped. The version comes from runc's own
 //! `VERSION` file, which is part of the source.

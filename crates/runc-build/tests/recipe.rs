@@ -39,8 +39,8 @@ fn dynamic_runc_links_libc() {
 }
 
 #[test]
-fn dirty_override_is_stamped_dirty() {
-    let fx = FixtureBuild::overridden(Kind::Runc, Linkage::Static, |repo| {
+fn a_dirty_working_tree_is_stamped_dirty() {
+    let fx = FixtureBuild::working_tree(Kind::Runc, Linkage::Static, |repo| {
         repo.write(
             "main.go",
             &std::fs::read_to_string(repo.path.join("main.go"))
@@ -58,13 +58,13 @@ fn dirty_override_is_stamped_dirty() {
     assert_eq!(
         run(&runc.path, &[]),
         "patched runc\n",
-        "the override's edit was built"
+        "the working tree's edit was built"
     );
 }
 
 #[test]
 fn a_go_syntax_error_names_the_component_the_log_and_its_last_lines() {
-    let fx = FixtureBuild::overridden(Kind::Runc, Linkage::Static, |repo| {
+    let fx = FixtureBuild::working_tree(Kind::Runc, Linkage::Static, |repo| {
         repo.write("broken.go", "package main\n\nfunc broken( {\n");
     });
     let err = runc_build::build(&fx.opts).unwrap_err();
@@ -159,7 +159,7 @@ fn every_architecture_docker_ships_gets_runc_s_own_link_mode() {
 #[test]
 fn a_binary_that_crashes_at_start_is_named_as_not_starting_not_as_a_stamp_error() {
     // What 32-bit ARM's static cgo binaries did under qemu: killed before printing anything.
-    let fx = FixtureBuild::overridden(Kind::Runc, Linkage::Static, |repo| {
+    let fx = FixtureBuild::working_tree(Kind::Runc, Linkage::Static, |repo| {
         repo.write(
             "crash.go",
             "package main\n\nimport (\n\t\"os\"\n\t\"syscall\"\n)\n\nfunc init() {\n\tif len(os.Args) > 1 {\n\t\tsyscall.Kill(os.Getpid(), syscall.SIGKILL)\n\t}\n}\n",

@@ -1,4 +1,4 @@
-//! Builds `docker-init` (tini) from a pinned (or overridden) source with CMake, out of the
+//! Builds `docker-init` (tini) from a pinned source (or a working tree) with CMake, out of the
 //! source tree. tini reads its ` - git.<short>` suffix from `.git`, which a pinned tree lacks,
 //! so the recipe sets it in the configured header; dockerd parses it from
 //! `docker-init --version` for `docker info`.

@@ -94,9 +94,9 @@ pub enum SourceError {
     },
     /// The override path does not exist.
     #[error(
-        "{upstream}: override {path} does not exist; pass the path of your {upstream} working tree"
+        "{upstream}: working tree {path} does not exist; pass the path of your {upstream} working tree"
     )]
-    OverrideMissing {
+    WorkingTreeMissing {
         /// Which upstream.
         upstream: Upstream,
         /// The path given.
@@ -104,9 +104,9 @@ pub enum SourceError {
     },
     /// The override path is not the top of a git working tree.
     #[error(
-        "{upstream}: override {path} is not a git working tree ({message}); pass the top folder of a clone of {upstream}"
+        "{upstream}: {path} is not a git working tree ({message}); pass the top folder of a clone of {upstream}"
     )]
-    OverrideNotARepository {
+    NotAWorkingTree {
         /// Which upstream.
         upstream: Upstream,
         /// The path given.

@@ -18,7 +18,7 @@ use camino::Utf8Path;
 impl SourceCache {
     /// Resolves `reference` in `url` to a commit by fetching it, then prepares that commit like a
     /// pin of its own.
-    pub(super) fn prepare_remote(
+    pub(super) fn prepare_fork(
         &self,
         pin: &Pin,
         url: &str,

@@ -100,7 +100,7 @@ pub enum SourceRequest {
     },
     /// Another repository (a fork) at a branch, tag or commit, e.g. `runc=URL@REF`.
     /// The ref is resolved to a commit when fetched; that commit is what is built and stamped.
-    Remote {
+    Fork {
         /// https, ssh or `file://`.
         url: String,
         /// A branch, tag or full commit; the remote's `HEAD` when `None`.
@@ -119,7 +119,7 @@ pub enum SourceRequest {
         patches: Vec<Patch>,
     },
     /// A developer's working tree, used as it is (dirty or not).
-    Override {
+    WorkingTree {
         /// The pin it replaces (for the version to stamp).
         pin: Pin,
         /// The working tree.
@@ -143,8 +143,8 @@ impl SourceRequest {
         match self {
             SourceRequest::Pinned { pin, .. }
             | SourceRequest::Patched { pin, .. }
-            | SourceRequest::Remote { pin, .. }
-            | SourceRequest::Override { pin, .. } => pin,
+            | SourceRequest::Fork { pin, .. }
+            | SourceRequest::WorkingTree { pin, .. } => pin,
         }
     }
 }
@@ -166,7 +166,7 @@ pub enum Origin {
         url: String,
     },
     /// A developer's working tree.
-    Override {
+    WorkingTree {
         /// The working tree.
         path: String,
     },
@@ -178,7 +178,7 @@ impl std::fmt::Display for Origin {
             Origin::Cache => f.write_str("cache"),
             Origin::Mirror { path } => write!(f, "mirror {path}"),
             Origin::Remote { url } => write!(f, "{url}"),
-            Origin::Override { path } => write!(f, "override {path}"),
+            Origin::WorkingTree { path } => write!(f, "working tree {path}"),
         }
     }
 }
@@ -328,18 +328,18 @@ impl SourceCache {
                 mirror,
                 patches,
             } => self.prepare_checkout(pin, mirror.as_ref(), patches, progress),
-            SourceRequest::Remote {
+            SourceRequest::Fork {
                 url,
                 reference,
                 pin,
                 ..
-            } => self.prepare_remote(pin, url, reference.as_deref(), progress),
-            SourceRequest::Override { pin, path } => {
+            } => self.prepare_fork(pin, url, reference.as_deref(), progress),
+            SourceRequest::WorkingTree { pin, path } => {
                 let stats = self.root.join("work/tree-stats").join(format!(
                     "{}.json",
                     &hex(&Sha256::digest(path.as_str()))[..16]
                 ));
-                working_tree::prepare_override(pin, path, &stats)
+                working_tree::prepare_working_tree(pin, path, &stats)
             }
         }
     }

@@ -21,19 +21,19 @@ use crate::url::redact;
 ///
 /// `stats` is a file remembering each file's stat and digest from the last run, so only files
 /// whose size, mtime, ctime or inode changed are read again (a one-line edit rehashes one file).
-pub(super) fn prepare_override(
+pub(super) fn prepare_working_tree(
     pin: &Pin,
     path: &Utf8Path,
     stats: &Utf8Path,
 ) -> Result<Source, SourceError> {
     let upstream = pin.upstream;
     if !path.exists() {
-        return Err(SourceError::OverrideMissing {
+        return Err(SourceError::WorkingTreeMissing {
             upstream,
             path: path.to_owned(),
         });
     }
-    let not_repo = |message: String| SourceError::OverrideNotARepository {
+    let not_repo = |message: String| SourceError::NotAWorkingTree {
         upstream,
         path: path.to_owned(),
         message,
@@ -65,14 +65,14 @@ pub(super) fn prepare_override(
         .include_ignored(false);
     let statuses = repo
         .statuses(Some(&mut options))
-        .map_err(|e| git_err(upstream, "reading the override's status", e))?;
+        .map_err(|e| git_err(upstream, "reading the working tree's status", e))?;
     let dirty = !statuses.is_empty();
 
     // The files a build reads: everything tracked plus untracked files git does not ignore.
     let mut files: Vec<String> = Vec::new();
     let index = repo
         .index()
-        .map_err(|e| git_err(upstream, "reading the override's index", e))?;
+        .map_err(|e| git_err(upstream, "reading the working tree's index", e))?;
     for entry in index.iter() {
         files.push(String::from_utf8_lossy(&entry.path).into_owned());
     }
@@ -138,7 +138,7 @@ pub(super) fn prepare_override(
         dirty,
         content_id: format!("sha256:{}", hex(&hasher.finalize())),
         commit_time: head.time().seconds(),
-        origin: Origin::Override {
+        origin: Origin::WorkingTree {
             path: root.to_string(),
         },
         patches: Vec::new(),

@@ -151,6 +151,39 @@ fn libraries_never_depend_on_the_command_line() {
 }
 
 #[test]
+fn only_the_cache_layout_names_folders_of_the_cache() {
+    let allowed = root().join("crates/build-core/src/cache.rs");
+    let mut dirs: Vec<Utf8PathBuf> = libraries()
+        .iter()
+        .map(|c| root().join("crates").join(c).join("src"))
+        .collect();
+    dirs.push(root().join("xtask/src"));
+    for file in dirs.iter().flat_map(|d| rust_files(d)) {
+        if file == allowed || file.ends_with("testing.rs") {
+            continue;
+        }
+        let code = code_of(&file);
+        for folder in [
+            "git",
+            "checkouts",
+            "locks",
+            "work",
+            "work/tree-stats",
+            "artifacts",
+            "tgz",
+            "sysroots",
+            "engines",
+            "conformance/images",
+        ] {
+            assert!(
+                !code.contains(&format!(".join(\"{folder}\")")),
+                "{file} names the cache's `{folder}` folder; use build_core::cache::CacheLayout"
+            );
+        }
+    }
+}
+
+#[test]
 fn only_the_process_module_spawns_processes() {
     let allowed = root().join("crates/build-core/src/process.rs");
     let mut dirs: Vec<Utf8PathBuf> = libraries()

@@ -11,7 +11,7 @@ use engine::{Daemon, Engine, Network, TreeWatcher, UpOptions};
 
 use crate::flags::{DownArgs, EngineArgs, LogsArgs, NetworkFlag, StatusArgs, UpArgs};
 use crate::render::{StatusLines, print_error};
-use crate::verbs::cache_root;
+use crate::verbs::cache;
 
 /// How long a daemon may take to answer after a start.
 const READY: Duration = Duration::from_secs(60);
@@ -20,9 +20,7 @@ const READY: Duration = Duration::from_secs(60);
 fn engine_of(args: &EngineArgs) -> Result<Engine> {
     match &args.state {
         Some(state) => Ok(Engine::at(state.clone())),
-        None => Ok(Engine::find(
-            &cache_root(args.cache.as_ref())?.join("engines"),
-        )?),
+        None => Ok(Engine::find(&cache(args.cache.as_ref())?.engines())?),
     }
 }
 
@@ -43,7 +41,7 @@ pub(crate) fn up(mut args: UpArgs) -> Result<()> {
     let engine = match &args.state {
         Some(state) => Engine::at(state.clone()),
         None => Engine::for_bundle(
-            &cache_root(args.bundle.sources.repositories.cache.as_ref())?.join("engines"),
+            &cache(args.bundle.sources.repositories.cache.as_ref())?.engines(),
             &bundle,
         ),
     };

@@ -20,17 +20,19 @@ use crate::flags::{
 use crate::render::StatusLines;
 
 /// `--cache`, else `$DOCKYARD_CACHE` or `~/.cache/dockyard`.
-pub(crate) fn cache_root(given: Option<&Utf8PathBuf>) -> Result<Utf8PathBuf> {
+pub(crate) fn cache(given: Option<&Utf8PathBuf>) -> Result<build_core::cache::CacheLayout> {
     match given {
-        Some(dir) => Ok(dir.clone()),
+        Some(dir) => Ok(build_core::cache::CacheLayout::new(dir.clone())),
         None => SourceCache::default_root()
+            .map(build_core::cache::CacheLayout::new)
             .context("cannot find a cache folder: set DOCKYARD_CACHE or pass --cache DIR"),
     }
 }
 
 /// The cache and mirrors, checked.
 fn repositories(args: &RepositoryArgs) -> Result<(SourceCache, Vec<(Upstream, Mirror)>)> {
-    let cache = SourceCache::new(cache_root(args.cache.as_ref())?)?.offline(args.offline);
+    let cache =
+        SourceCache::new(cache(args.cache.as_ref())?.root().to_owned())?.offline(args.offline);
     let mirrors = args
         .mirrors
         .iter()
@@ -299,7 +301,7 @@ pub(crate) fn conformance(args: &ConformanceArgs) -> Result<()> {
     let plan = source_plan(&args.sources)?;
     let options = conformance::ConformanceOptions {
         work: args.dir.clone(),
-        images: cache_root(args.sources.repositories.cache.as_ref())?.join("conformance/images"),
+        images: cache(args.sources.repositories.cache.as_ref())?.test_images(),
         filter: args.filter.clone(),
         against_upstream: args.against.is_some(),
         packages,

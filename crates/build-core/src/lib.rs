@@ -23,6 +23,7 @@ pub mod archive;
 pub mod artifact;
 pub mod build;
 pub mod buildinfo;
+pub mod cache;
 pub mod clib;
 pub mod cmake;
 pub mod component;

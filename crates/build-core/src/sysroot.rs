@@ -3,6 +3,7 @@
 //! host's dpkg is never changed (no `dpkg --add-architecture`). cgo finds them through
 //! `PKG_CONFIG_LIBDIR`, `CGO_CFLAGS` and `CGO_LDFLAGS`.
 
+use crate::cache::CacheLayout;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::platform::Target;
@@ -53,7 +54,7 @@ impl Sysroot {
 /// The sysroot of `target` under `cache/sysroots/`, downloaded and unpacked the first time
 /// (`apt-get download` with package lists of its own for that architecture).
 pub fn prepare(
-    cache: &Utf8Path,
+    cache: &CacheLayout,
     target: &Target,
     progress: &dyn Progress,
 ) -> Result<Sysroot, ToolchainError> {
@@ -61,7 +62,7 @@ pub fn prepare(
         problem: format!("no Debian architecture is known for {target}"),
         fix: "build for one of the platforms Docker ships".into(),
     })?;
-    let root = cache.join("sysroots");
+    let root = cache.sysroots();
     let dir = root.join(arch.debian);
     if let Ok(ready) = std::fs::read_to_string(dir.join(READY)) {
         return Ok(Sysroot {

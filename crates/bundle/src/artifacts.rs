@@ -1,6 +1,7 @@
 //! The artifact cache: each component's binaries stored under a key of everything they depend
 //! on. Equal keys mean equal binaries, so an unchanged component is never built twice.
 
+use build_core::cache::CacheLayout;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -10,7 +11,7 @@ use build_core::progress::Progress;
 use build_core::source::Source;
 use build_core::toolchain::GoToolchain;
 use build_core::{Artifacts, BuildOptions, Component, Linkage, Target};
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -33,7 +34,7 @@ pub(crate) struct BuildEnv {
     /// The target's libraries, for cross builds.
     pub(crate) sysroot: Option<build_core::sysroot::Sysroot>,
     /// The cache root (`artifacts/`, `work/`, `locks/` live under it).
-    pub(crate) cache_root: Utf8PathBuf,
+    pub(crate) cache: CacheLayout,
     /// One epoch for every embedded time.
     pub(crate) source_date_epoch: i64,
     /// Where status lines go.
@@ -109,7 +110,7 @@ pub(crate) fn build_component(
     let started = Instant::now();
     let key = key(env, component, source, pin)?;
     let short = &key[..16];
-    let root = env.cache_root.join("artifacts");
+    let root = env.cache.artifacts();
     let dir = root.join(format!("{}-{short}", component.name));
     let describe = |artifacts: Artifacts| BuiltComponent {
         component,
@@ -122,9 +123,8 @@ pub(crate) fn build_component(
     };
 
     let lock_path = env
-        .cache_root
-        .join("locks")
-        .join(format!("artifacts-{}-{short}.lock", component.name));
+        .cache
+        .lock(&format!("artifacts-{}-{short}", component.name));
     let _lock = FileLock::acquire(
         &lock_path,
         &format!("the {} build", component.name),
@@ -148,11 +148,7 @@ pub(crate) fn build_component(
     let tmp_dir = build_core::fs::utf8(tmp.path().to_owned())
         .map_err(BundleError::io("creating a build folder in", &root))?;
     let checked = verified()?;
-    let mut opts = BuildOptions::new(
-        checked,
-        tmp_dir.clone(),
-        env.cache_root.join("work").join(component.name),
-    );
+    let mut opts = BuildOptions::new(checked, tmp_dir.clone(), env.cache.work(component.name));
     opts.linkage = env.linkage;
     opts.target = env.target.clone();
     opts.source_date_epoch = env.source_date_epoch;

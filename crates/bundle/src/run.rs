@@ -133,11 +133,11 @@ pub fn build_bundle(
         .any(|c| c.tools.contains(&Tool::LibSeccomp));
     let sysroot = match (request.target.is_host(), needs_libraries) {
         (false, true) => Some(
-            build_core::sysroot::prepare(plan.cache.root(), &request.target, progress.as_ref())
+            build_core::sysroot::prepare(plan.cache.layout(), &request.target, progress.as_ref())
                 .map_err(|source| BundleError::Toolchain {
-                    what: "the target's C libraries",
-                    source,
-                })?,
+                what: "the target's C libraries",
+                source,
+            })?,
         ),
         _ => None,
     };
@@ -161,7 +161,7 @@ pub fn build_bundle(
         cc,
         sysroot,
         debug: request.debug,
-        cache_root: plan.cache.root().to_owned(),
+        cache: plan.cache.layout().clone(),
         source_date_epoch: build_core::pinned::source_date_epoch(sources.values()),
         progress: progress.clone(),
     };
@@ -180,7 +180,7 @@ pub fn build_bundle(
     let published = publish(
         out,
         &bundle,
-        &plan.cache.root().join("tgz"),
+        &plan.cache.layout().tgz_members(),
         progress.as_ref(),
     )?;
     Ok(Outcome::Published(published))
@@ -238,7 +238,7 @@ fn build_all(
                         && let Ok(built) = &result
                     {
                         let binaries = built.artifacts.binaries.clone();
-                        let members = request.plan.cache.root().join("tgz");
+                        let members = request.plan.cache.layout().tgz_members();
                         let epoch = env.source_date_epoch;
                         scope.spawn(move || {
                             let _ = crate::tgz::precompress(&binaries, epoch, &members);

@@ -49,7 +49,7 @@ impl SourceCache {
             tree = patch::apply(&repo, upstream, tree, patches)?;
         }
         progress.status("Checking out", &format!("{upstream} {commit}"));
-        let checkouts = self.root.join("checkouts");
+        let checkouts = self.layout.checkouts();
         let tmp = tempfile::Builder::new()
             .prefix(&format!(
                 ".tmp-{}-",
@@ -57,7 +57,7 @@ impl SourceCache {
             ))
             .tempdir_in(&checkouts)
             .map_err(io_err("cannot create a temporary folder in", &checkouts))?;
-        let tmp_dir = utf8(tmp.path().to_owned()).map_err(io_err("bad path", &self.root))?;
+        let tmp_dir = utf8(tmp.path().to_owned()).map_err(io_err("bad path", &checkouts))?;
         write_tree(&repo, upstream, commit, tree, &tmp_dir)?;
         verify_tree(&repo, upstream, commit, tree, &tmp_dir)?;
         Ok((tmp, tmp_dir, found.time().seconds(), origin))
@@ -65,7 +65,7 @@ impl SourceCache {
 
     /// Leftovers of killed runs for this checkout. Safe: we hold its lock.
     pub(super) fn remove_stale_temps(&self, name: &str) -> Result<(), SourceError> {
-        let dir = self.root.join("checkouts");
+        let dir = self.layout.checkouts();
         let prefix = format!(".tmp-{name}-");
         let entries = fs::read_dir(&dir).map_err(io_err("cannot read", &dir))?;
         for entry in entries.flatten() {

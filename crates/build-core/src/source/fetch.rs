@@ -42,10 +42,9 @@ impl SourceCache {
             })?
         };
         let repo_dir = self.repository_dir(url);
-        let lock_path = self.root.join("locks").join(format!(
-            "{}.lock",
-            repo_dir.file_name().unwrap_or("repository")
-        ));
+        let lock_path = self
+            .layout
+            .lock(repo_dir.file_name().unwrap_or("repository"));
         let commit = {
             let _lock = FileLock::acquire(
                 &lock_path,

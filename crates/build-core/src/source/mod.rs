@@ -25,6 +25,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::cache::CacheLayout;
 use crate::digest::hex;
 use crate::fs::remove_dir_all_if_exists;
 use crate::lock::FileLock;
@@ -221,7 +222,7 @@ impl Source {
 /// (verified trees), `locks/` (kernel locks).
 #[derive(Clone, Debug)]
 pub struct SourceCache {
-    root: Utf8PathBuf,
+    layout: CacheLayout,
     offline: bool,
     fetch_attempts: u32,
 }
@@ -229,12 +230,12 @@ pub struct SourceCache {
 impl SourceCache {
     /// A cache rooted at `root` (created if missing).
     pub fn new(root: Utf8PathBuf) -> Result<SourceCache, SourceError> {
-        for sub in ["git", "checkouts", "locks"] {
-            let dir = root.join(sub);
+        let layout = CacheLayout::new(root);
+        for dir in [layout.repositories(), layout.checkouts(), layout.locks()] {
             fs::create_dir_all(&dir).map_err(io_err("cannot create cache folder", &dir))?;
         }
         Ok(SourceCache {
-            root,
+            layout,
             offline: false,
             fetch_attempts: 3,
         })
@@ -271,7 +272,12 @@ impl SourceCache {
 
     /// The cache root.
     pub fn root(&self) -> &Utf8Path {
-        &self.root
+        self.layout.root()
+    }
+
+    /// Where everything under the root is.
+    pub fn layout(&self) -> &CacheLayout {
+        &self.layout
     }
 
     /// The bare repository that caches `url`.
@@ -291,13 +297,15 @@ impl SourceCache {
             })
             .collect();
         let hash = hex(&Sha256::digest(canonical.as_bytes()))[..16].to_owned();
-        self.root.join("git").join(format!("{name}-{hash}.git"))
+        self.layout
+            .repositories()
+            .join(format!("{name}-{hash}.git"))
     }
 
     /// The checkout directory of a pinned commit.
     pub fn checkout_dir(&self, upstream: Upstream, commit: &CommitId) -> Utf8PathBuf {
-        self.root
-            .join("checkouts")
+        self.layout
+            .checkouts()
             .join(checkout_name(upstream, commit, &[]))
     }
 
@@ -308,8 +316,8 @@ impl SourceCache {
         commit: &CommitId,
         patches: &[Patch],
     ) -> Utf8PathBuf {
-        self.root
-            .join("checkouts")
+        self.layout
+            .checkouts()
             .join(checkout_name(upstream, commit, patches))
     }
 
@@ -335,10 +343,9 @@ impl SourceCache {
                 ..
             } => self.prepare_fork(pin, url, reference.as_deref(), progress),
             SourceRequest::WorkingTree { pin, path } => {
-                let stats = self.root.join("work/tree-stats").join(format!(
-                    "{}.json",
-                    &hex(&Sha256::digest(path.as_str()))[..16]
-                ));
+                let stats = self
+                    .layout
+                    .tree_stats(&hex(&Sha256::digest(path.as_str()))[..16]);
                 working_tree::prepare_working_tree(pin, path, &stats)
             }
         }
@@ -392,8 +399,8 @@ impl SourceCache {
         let upstream = pin.upstream;
         let commit = &pin.commit;
         let name = checkout_name(upstream, commit, patches);
-        let final_dir = self.root.join("checkouts").join(&name);
-        let lock_path = self.root.join("locks").join(format!("{name}.lock"));
+        let final_dir = self.layout.checkouts().join(&name);
+        let lock_path = self.layout.lock(&name);
         let _lock = FileLock::acquire(&lock_path, &format!("the {upstream} checkout"), progress)
             .map_err(io_err("cannot lock", &lock_path))?;
         self.remove_stale_temps(&name)?;

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use build_core::BuildError;
-use build_core::progress::Progress;
+use build_core::progress::{Progress, Work};
 use build_core::source::SourceError;
 use build_core::url::redact;
 use bundle::BundleError;
@@ -35,19 +35,18 @@ impl Progress for StatusLines {
         } else {
             format!("{verb:>12} {message}")
         };
+        match self.spinner.lock().as_deref() {
+            Ok(Some(spinner)) => spinner.bar.println(text),
+            _ => drop(writeln!(std::io::stderr().lock(), "{text}")),
+        }
+    }
+
+    fn work(&self, work: Work<'_>) {
         let Ok(mut guard) = self.spinner.lock() else {
             return;
         };
-        match guard.as_ref() {
-            Some(spinner) => spinner.bar.println(text),
-            None => {
-                let _ = writeln!(std::io::stderr().lock(), "{text}");
-            }
-        }
-        // "Building runc 1.4.3 (…)" starts a component; "Built runc …" or "Cached runc …" ends it.
-        let component = message.split_whitespace().next().unwrap_or("").to_owned();
-        match verb {
-            "Building" if std::io::stderr().is_terminal() => {
+        match work {
+            Work::Started(component) if std::io::stderr().is_terminal() => {
                 let spinner = guard.get_or_insert_with(|| {
                     let bar = ProgressBar::new_spinner();
                     bar.set_style(
@@ -60,10 +59,10 @@ impl Progress for StatusLines {
                         building: Vec::new(),
                     }
                 });
-                spinner.building.push(component);
+                spinner.building.push(component.to_owned());
                 spinner.bar.set_message(spinner.building.join(", "));
             }
-            "Built" | "Cached" => {
+            Work::Ended(component) => {
                 if let Some(spinner) = guard.as_mut() {
                     spinner.building.retain(|c| *c != component);
                     spinner.bar.set_message(spinner.building.join(", "));

@@ -2,6 +2,7 @@
 //! on. Equal keys mean equal binaries, so an unchanged component is never built twice.
 
 use build_core::cache::CacheLayout;
+use build_core::progress::Underway;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -168,6 +169,7 @@ pub(crate) fn build_component(
             source.origin
         ),
     );
+    let underway = Underway::start(env.progress.as_ref(), component.name);
     // The recipe checks its version and that it made every binary.
     let artifacts = (component.build)(&opts)?;
     let record = CachedArtifacts {
@@ -190,6 +192,7 @@ pub(crate) fn build_component(
         path: dir.clone(),
         source: std::io::Error::other("the build vanished after it was written"),
     })?;
+    drop(underway);
     env.progress.status(
         "Built",
         &format!(

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use build_core::progress::Silent as Quiet;
+use build_core::progress::Recorded;
 use bundle::{BundleRequest, GoChoice, Outcome, SourcePlan};
 use test_fixtures::{FixtureRepo, Kind};
 
@@ -61,9 +61,11 @@ fn runc_built_with_this_crate_alone_is_the_bundles_runc() {
         go: GoChoice::Pinned,
         debug: false,
     };
-    let Outcome::Built(built) = bundle::build_bundle(&request, Arc::new(Quiet)).unwrap() else {
+    let progress = Arc::new(Recorded::default());
+    let Outcome::Built(built) = bundle::build_bundle(&request, progress.clone()).unwrap() else {
         panic!("nothing is published without publish");
     };
+    assert_eq!(progress.work(), ["started runc", "ended runc"]);
     let bundles = built[0].artifacts.get("runc").unwrap().sha256.clone();
 
     // The same, with nothing but runc_build (what examples/build_runc.rs does).

@@ -98,8 +98,9 @@ fn missing_tools_say_what_to_install() {
                 found: Err(Tool::Go.missing("`go` is not on PATH")),
             },
             ToolCheck {
-                name: Tool::LibSeccomp.name(Linkage::Static),
-                found: Err(Tool::LibSeccomp.missing("libseccomp.a not found by gcc")),
+                name: Tool::CLibrary(&runc_build::LIBSECCOMP).name(Linkage::Static),
+                found: Err(Tool::CLibrary(&runc_build::LIBSECCOMP)
+                    .missing("libseccomp.a not found by gcc")),
             },
         ],
     };

@@ -107,6 +107,34 @@ fn build_core_depends_on_no_component_or_composer() {
 }
 
 #[test]
+fn build_core_knows_no_particular_upstream_s_build() {
+    // `upstream.rs` and `pins.rs` name the upstreams (the pins' tables); `testing.rs` builds
+    // their fixtures.
+    for file in rust_files(&root().join("crates/build-core/src")) {
+        if ["upstream.rs", "pins.rs", "testing.rs"]
+            .iter()
+            .any(|f| file.ends_with(f))
+        {
+            continue;
+        }
+        let code = code_of(&file).to_lowercase();
+        let words: BTreeSet<&str> = code
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .collect();
+        for name in ["runc", "tini", "containerd", "dockerd", "docker-proxy"] {
+            assert!(
+                !words.contains(name),
+                "{file} knows {name}: the recipe that needs it declares it"
+            );
+        }
+        assert!(
+            !code.contains("seccomp"),
+            "{file} knows libseccomp: the recipe that links it declares it"
+        );
+    }
+}
+
+#[test]
 fn the_bench_and_release_libraries_depend_on_build_core_only() {
     let meta = metadata();
     for library in ["bench", "release"] {

@@ -22,38 +22,63 @@ pub struct CLibrary {
     pub package_version: Option<String>,
 }
 
-/// The C libraries a build for `target` links: glibc always, and libseccomp when `seccomp`.
-/// The host's come from its installed packages; another architecture's libseccomp comes from
-/// the sysroot dockyard unpacked.
-pub fn linked(target: &Target, sysroot: Option<&Sysroot>, seccomp: bool) -> Vec<CLibrary> {
+/// A C library a recipe links besides libc, as Debian packages it: declared by the recipe
+/// (runc's libseccomp), so build-core knows no particular upstream's libraries.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CLibrarySpec {
+    /// What a person calls it: `libseccomp`.
+    pub name: &'static str,
+    /// What a person calls its static form: `libseccomp (static)`.
+    pub static_name: &'static str,
+    /// Its pkg-config module: `libseccomp`.
+    pub pkg_config: &'static str,
+    /// The archive a static build links: `libseccomp.a`.
+    pub archive: &'static str,
+    /// Debian's development package: `libseccomp-dev`.
+    pub dev_package: &'static str,
+    /// The runtime package holding the shared library the development package's link names:
+    /// `libseccomp2`.
+    pub runtime_package: &'static str,
+    /// Why it is needed, for the fix a person reads: `runc links it for seccomp support`.
+    pub why: &'static str,
+}
+
+/// The C libraries a build for `target` links: glibc always, and each of `libraries`. The
+/// host's come from its installed packages; another architecture's from the sysroot dockyard
+/// unpacked.
+pub fn linked(
+    target: &Target,
+    sysroot: Option<&Sysroot>,
+    libraries: &[&CLibrarySpec],
+) -> Vec<CLibrary> {
     let cross = target.architecture().filter(|_| !target.is_host());
     let glibc = match cross {
         Some(arch) => format!("libc6-dev-{}-cross", arch.debian),
         None => "libc6-dev".to_owned(),
     };
-    let mut libraries = vec![library("glibc", glibc.clone(), installed_version(&glibc))];
-    if seccomp {
-        libraries.push(match (cross, sysroot) {
+    let mut linked = vec![library("glibc", glibc.clone(), installed_version(&glibc))];
+    for spec in libraries {
+        linked.push(match (cross, sysroot) {
             (Some(arch), Some(sysroot)) => {
                 let version = sysroot
                     .packages
                     .iter()
-                    .find_map(|p| p.strip_prefix("libseccomp-dev="))
+                    .find_map(|p| p.strip_prefix(&format!("{}=", spec.dev_package)))
                     .map(str::to_owned);
                 library(
-                    "libseccomp",
-                    format!("libseccomp-dev:{}", arch.debian),
+                    spec.name,
+                    format!("{}:{}", spec.dev_package, arch.debian),
                     version,
                 )
             }
             _ => library(
-                "libseccomp",
-                "libseccomp-dev".into(),
-                installed_version("libseccomp-dev"),
+                spec.name,
+                spec.dev_package.into(),
+                installed_version(spec.dev_package),
             ),
         });
     }
-    libraries
+    linked
 }
 
 fn library(name: &str, package: String, package_version: Option<String>) -> CLibrary {
@@ -97,6 +122,16 @@ mod tests {
         assert_eq!(upstream_version("2.5.4"), "2.5.4");
     }
 
+    const LIBSECCOMP: CLibrarySpec = CLibrarySpec {
+        name: "libseccomp",
+        static_name: "libseccomp (static)",
+        pkg_config: "libseccomp",
+        archive: "libseccomp.a",
+        dev_package: "libseccomp-dev",
+        runtime_package: "libseccomp2",
+        why: "runc links it for seccomp support",
+    };
+
     #[test]
     fn another_architecture_s_libseccomp_is_the_sysroot_s_package() {
         let sysroot = Sysroot {
@@ -107,11 +142,11 @@ mod tests {
             ],
         };
         let target = Target::parse("linux/arm64").unwrap();
-        let libraries = linked(&target, Some(&sysroot), true);
+        let libraries = linked(&target, Some(&sysroot), &[&LIBSECCOMP]);
         assert_eq!(libraries[0].name, "glibc");
         assert_eq!(libraries[0].package, "libc6-dev-arm64-cross");
         assert_eq!(libraries[1].package, "libseccomp-dev:arm64");
         assert_eq!(libraries[1].version.as_deref(), Some("2.5.4"));
-        assert_eq!(linked(&target, Some(&sysroot), false).len(), 1);
+        assert_eq!(linked(&target, Some(&sysroot), &[]).len(), 1);
     }
 }

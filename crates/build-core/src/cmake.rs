@@ -126,7 +126,11 @@ pub fn build(
         path: out,
         toolchain: "cmake".into(),
         tags: Vec::new(),
-        c_libraries: crate::clib::linked(&opts.target, opts.sysroot.as_ref(), false),
+        c_libraries: crate::clib::linked(
+            &opts.target,
+            opts.sysroot.as_ref(),
+            &descriptor.c_libraries(),
+        ),
     };
     let artifacts = collect_artifacts(opts, component, [built])?;
     let defines = target.header_strings.iter();

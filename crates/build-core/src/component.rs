@@ -2,6 +2,7 @@
 
 use crate::artifact::Artifacts;
 use crate::build::{BuildError, BuildOptions, StampMismatch};
+use crate::clib::CLibrarySpec;
 use crate::platform::Target;
 use crate::process::LoggedCommand;
 use crate::toolchain::{Tool, ToolchainError};
@@ -78,6 +79,17 @@ impl Component {
             .map(|l| format!("{l}x"))
             .collect::<Vec<_>>()
             .join(", ")
+    }
+
+    /// The C libraries besides libc its build links.
+    pub fn c_libraries(&self) -> Vec<&'static CLibrarySpec> {
+        self.tools
+            .iter()
+            .filter_map(|t| match t {
+                Tool::CLibrary(lib) => Some(*lib),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Whether its build runs Go.

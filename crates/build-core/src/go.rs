@@ -81,11 +81,9 @@ pub fn build(
         Some(go) => go.clone(),
         None => GoToolchain::find().map_err(toolchain)?,
     };
-    let seccomp = descriptor
-        .tools
-        .contains(&crate::toolchain::Tool::LibSeccomp);
+    let libraries = descriptor.c_libraries();
     let c_libraries = if binaries.iter().any(|b| b.cgo) {
-        crate::clib::linked(&opts.target, opts.sysroot.as_ref(), seccomp)
+        crate::clib::linked(&opts.target, opts.sysroot.as_ref(), &libraries)
     } else {
         Vec::new()
     };

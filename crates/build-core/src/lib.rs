@@ -56,6 +56,7 @@ pub use upstream::Upstream;
 pub mod prelude {
     pub use crate::artifact::{Artifact, Artifacts};
     pub use crate::build::{BuildError, BuildOptions};
+    pub use crate::clib::CLibrarySpec;
     pub use crate::component::{Component, UpstreamBuild, VersionProbe};
     pub use crate::pinned::{PinnedSet, PinnedSetError, source_date_epoch};
     pub use crate::pins::{Pin, Pins};

@@ -1,9 +1,10 @@
-//! The target's C libraries for cross builds: Debian's own packages for that architecture
-//! (`libseccomp-dev:arm64`), downloaded with apt and unpacked into a folder of the cache, so the
+//! The target's C libraries for cross builds, the ones the recipes declare: Debian's own
+//! packages for that architecture (`libseccomp-dev:arm64`), downloaded with apt and unpacked into a folder of the cache, so the
 //! host's dpkg is never changed (no `dpkg --add-architecture`). cgo finds them through
 //! `PKG_CONFIG_LIBDIR`, `CGO_CFLAGS` and `CGO_LDFLAGS`.
 
 use crate::cache::CacheLayout;
+use crate::clib::CLibrarySpec;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::platform::Target;
@@ -13,10 +14,6 @@ use crate::toolchain::ToolchainError;
 
 /// What a ready sysroot holds: each package's `name=version`, one a line.
 const READY: &str = ".dockyard-sysroot";
-
-/// The packages whose libraries cgo links for every target (runc's libseccomp; its runtime
-/// package holds the shared library that the `-dev` package's link names).
-pub const PACKAGES: [&str; 2] = ["libseccomp-dev", "libseccomp2"];
 
 /// An unpacked sysroot of a target's libraries.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,13 +48,20 @@ impl Sysroot {
     }
 }
 
-/// The sysroot of `target` under `cache/sysroots/`, downloaded and unpacked the first time
-/// (`apt-get download` with package lists of its own for that architecture).
+/// The sysroot of `target` with `libraries` (each development package and the runtime package
+/// holding the shared library its link names) under the cache's `sysroots/`, downloaded and
+/// unpacked the first time (`apt-get download` with package lists of its own for that
+/// architecture), and again when it lacks one of them.
 pub fn prepare(
     cache: &CacheLayout,
     target: &Target,
+    libraries: &[&CLibrarySpec],
     progress: &dyn Progress,
 ) -> Result<Sysroot, ToolchainError> {
+    let wanted: Vec<&str> = libraries
+        .iter()
+        .flat_map(|l| [l.dev_package, l.runtime_package])
+        .collect();
     let arch = target.architecture().ok_or_else(|| ToolchainError {
         problem: format!("no Debian architecture is known for {target}"),
         fix: "build for one of the platforms Docker ships".into(),
@@ -65,23 +69,28 @@ pub fn prepare(
     let root = cache.sysroots();
     let dir = root.join(arch.debian);
     if let Ok(ready) = std::fs::read_to_string(dir.join(READY)) {
-        return Ok(Sysroot {
-            dir,
-            packages: ready.lines().map(str::to_owned).collect(),
-        });
+        let packages: Vec<String> = ready.lines().map(str::to_owned).collect();
+        let has = |p: &str| packages.iter().any(|l| l.split('=').next() == Some(p));
+        if wanted.iter().all(|p| has(p)) {
+            return Ok(Sysroot { dir, packages });
+        }
     }
     let failed = |what: &str, e: &dyn std::fmt::Display| ToolchainError {
         problem: format!("cannot {what} for {target}: {e}"),
         fix: format!(
             "check that apt can reach Debian's archive, or install {} and try again",
-            PACKAGES.map(|p| format!("{p}:{}", arch.debian)).join(" ")
+            wanted
+                .iter()
+                .map(|p| format!("{p}:{}", arch.debian))
+                .collect::<Vec<_>>()
+                .join(" ")
         ),
     };
     progress.status(
         "Fetching",
         &format!(
             "{} for {target} (Debian's {} packages)",
-            PACKAGES.join(", "),
+            wanted.join(", "),
             arch.debian
         ),
     );
@@ -92,7 +101,7 @@ pub fn prepare(
         .tempdir_in(&root)
         .map_err(io)?;
     let work = crate::fs::utf8(work.keep()).map_err(io)?;
-    let result = fetch_into(&root, &work, arch.debian, &failed);
+    let result = fetch_into(&root, &work, arch.debian, &wanted, &failed);
     let packages = match result {
         Ok(packages) => packages,
         Err(e) => {
@@ -112,6 +121,7 @@ fn fetch_into(
     root: &Utf8Path,
     work: &Utf8Path,
     debian: &str,
+    wanted: &[&str],
     failed: &dyn Fn(&str, &dyn std::fmt::Display) -> ToolchainError,
 ) -> Result<Vec<String>, ToolchainError> {
     // Lists of its own, for the host's sources with the target's architecture added.
@@ -131,7 +141,7 @@ fn fetch_into(
         .run_logged(&log)
         .map_err(|e| failed("update apt's package lists", &e.to_string()))?;
     apt("download")
-        .args(PACKAGES.map(|p| format!("{p}:{debian}")))
+        .args(wanted.iter().map(|p| format!("{p}:{debian}")))
         .run_logged(&log)
         .map_err(|e| failed("download the packages", &e.to_string()))?;
     let mut packages = Vec::new();

@@ -2,6 +2,7 @@
 //! module) and the other programs and static libraries components need, each with the way to
 //! get it. Knows nothing of [`crate::build`], so options can carry a toolchain without a cycle.
 
+use crate::clib::CLibrarySpec;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::platform::{Linkage, Target};
@@ -190,7 +191,7 @@ pub fn version_less(have: &str, need: &str) -> bool {
 }
 
 /// A program or library a component's build needs on the machine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Tool {
     /// `go`, honouring `GOTOOLCHAIN`.
     Go,
@@ -200,10 +201,11 @@ pub enum Tool {
     CMake,
     /// `make`, CMake's default generator.
     Make,
-    /// `pkg-config`, through which cgo finds libseccomp.
+    /// `pkg-config`, through which cgo finds C libraries.
     PkgConfig,
-    /// libseccomp's headers and library (`libseccomp.a` for static builds).
-    LibSeccomp,
+    /// A C library's headers and library (its archive for static builds), as the recipe
+    /// declares it.
+    CLibrary(&'static CLibrarySpec),
     /// `libc.a`; needed by static builds only.
     StaticLibc,
     /// qemu's user-mode emulator: runs another architecture's binaries to check them.
@@ -219,8 +221,8 @@ impl Tool {
             (Tool::CMake, _) => "cmake",
             (Tool::Make, _) => "make",
             (Tool::PkgConfig, _) => "pkg-config",
-            (Tool::LibSeccomp, Linkage::Static) => "libseccomp (static)",
-            (Tool::LibSeccomp, Linkage::Dynamic) => "libseccomp",
+            (Tool::CLibrary(lib), Linkage::Static) => lib.static_name,
+            (Tool::CLibrary(lib), Linkage::Dynamic) => lib.name,
             (Tool::StaticLibc, _) => "libc (static)",
             (Tool::Emulator, _) => "qemu (user emulation)",
         }
@@ -240,21 +242,21 @@ impl Tool {
     /// libraries are packages of their own.
     pub fn fix_for(self, target: &Target) -> String {
         let Some(arch) = target.architecture().filter(|_| !target.is_host()) else {
-            return self.fix().to_owned();
+            return self.fix();
         };
         match self {
             Tool::CCompiler => format!("apt-get install gcc-{}", arch.triplet),
             Tool::StaticLibc => format!("apt-get install libc6-dev-{}-cross", arch.debian),
-            Tool::LibSeccomp => format!(
-                "dockyard fetches libseccomp-dev:{} into its cache with apt-get: apt-get must reach Debian's archive",
-                arch.debian
+            Tool::CLibrary(lib) => format!(
+                "dockyard fetches {}:{} into its cache with apt-get: apt-get must reach Debian's archive",
+                lib.dev_package, arch.debian
             ),
-            _ => self.fix().to_owned(),
+            _ => self.fix(),
         }
     }
 
     /// Looks for it as a build for `target` needs it: another architecture's compiler and
-    /// static libc; its libseccomp comes from Debian's archive through apt.
+    /// static libc; its C libraries come from Debian's archive through apt.
     pub fn find_for(self, linkage: Linkage, target: &Target) -> Result<String, ToolchainError> {
         let Some(arch) = target.architecture().filter(|_| !target.is_host()) else {
             return self.find(linkage);
@@ -265,11 +267,11 @@ impl Tool {
                 first_line_of(&cc, &["-dumpfullversion"]).map(|v| format!("{cc} {v}"))
             }
             Tool::StaticLibc => static_library(&cc, "libc.a"),
-            Tool::LibSeccomp => which::which("apt-get")
+            Tool::CLibrary(lib) => which::which("apt-get")
                 .map(|_| {
                     format!(
-                        "libseccomp-dev:{} from Debian's archive, unpacked in the cache",
-                        arch.debian
+                        "{}:{} from Debian's archive, unpacked in the cache",
+                        lib.dev_package, arch.debian
                     )
                 })
                 .map_err(|_| "`apt-get` is not on PATH".to_owned()),
@@ -283,19 +285,19 @@ impl Tool {
     }
 
     /// How to get it on Debian.
-    pub fn fix(self) -> &'static str {
+    pub fn fix(self) -> String {
         match self {
-            Tool::Go => "install Go 1.26 or newer (https://go.dev/dl) and put it on PATH",
-            Tool::CCompiler => "apt-get install gcc (cgo and tini need a C compiler)",
-            Tool::CMake => "apt-get install cmake",
-            Tool::Make => "apt-get install make (CMake's default generator)",
-            Tool::PkgConfig => "apt-get install pkg-config (runc finds libseccomp through it)",
-            Tool::LibSeccomp => {
-                "apt-get install libseccomp-dev (runc links it for seccomp support)"
+            Tool::Go => "install Go 1.26 or newer (https://go.dev/dl) and put it on PATH".into(),
+            Tool::CCompiler => "apt-get install gcc (cgo and C builds need a C compiler)".into(),
+            Tool::CMake => "apt-get install cmake".into(),
+            Tool::Make => "apt-get install make (CMake's default generator)".into(),
+            Tool::PkgConfig => {
+                "apt-get install pkg-config (cgo finds C libraries through it)".into()
             }
-            Tool::StaticLibc => "apt-get install libc6-dev (static binaries link libc.a)",
+            Tool::CLibrary(lib) => format!("apt-get install {} ({})", lib.dev_package, lib.why),
+            Tool::StaticLibc => "apt-get install libc6-dev (static binaries link libc.a)".into(),
             Tool::Emulator => {
-                "apt-get install qemu-user-static (checks other architectures' binaries)"
+                "apt-get install qemu-user-static (checks other architectures' binaries)".into()
             }
         }
     }
@@ -304,7 +306,7 @@ impl Tool {
     pub fn missing(self, problem: impl Into<String>) -> ToolchainError {
         ToolchainError {
             problem: problem.into(),
-            fix: self.fix().to_owned(),
+            fix: self.fix(),
         }
     }
 
@@ -319,11 +321,11 @@ impl Tool {
             Tool::CMake => first_line_of("cmake", &["--version"]),
             Tool::Make => first_line_of("make", &["--version"]),
             Tool::PkgConfig => first_line_of("pkg-config", &["--version"]),
-            Tool::LibSeccomp => {
-                let version = first_line_of("pkg-config", &["--modversion", "libseccomp"]);
+            Tool::CLibrary(lib) => {
+                let version = first_line_of("pkg-config", &["--modversion", lib.pkg_config]);
                 match (linkage, version) {
                     (Linkage::Static, Ok(v)) => {
-                        static_library("gcc", "libseccomp.a").map(|p| format!("{v} ({p})"))
+                        static_library("gcc", lib.archive).map(|p| format!("{v} ({p})"))
                     }
                     (_, found) => found,
                 }

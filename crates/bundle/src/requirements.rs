@@ -38,7 +38,7 @@ pub fn check_tools(linkage: Linkage, target: &Target, components: &[&Component])
             tools.push(tool);
         }
     }
-    tools.sort_by_key(|t| *t as u8);
+    tools.sort();
     // Each check runs a program; ask them all at once.
     std::thread::scope(|scope| {
         let asked: Vec<_> = tools

@@ -1,12 +1,12 @@
 //! One bundle run: check everything, prepare sources, build what changed, publish.
 
+use build_core::clib::CLibrarySpec;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use build_core::lock::FileLock;
 use build_core::progress::Progress;
 use build_core::source::{Origin, Source, SourceRequest};
-use build_core::toolchain::Tool;
 use build_core::toolchain::{GoToolchain, c_compiler_version_for};
 use build_core::{BuildError, Component, Linkage, Target, Upstream};
 use camino::Utf8PathBuf;
@@ -126,15 +126,22 @@ pub fn build_bundle(
                 source,
             })?;
     }
-    // Another architecture's libseccomp, for the components that link it.
-    let needs_libraries = request
-        .components
-        .iter()
-        .any(|c| c.tools.contains(&Tool::LibSeccomp));
-    let sysroot = match (request.target.is_host(), needs_libraries) {
-        (false, true) => Some(
-            build_core::sysroot::prepare(plan.cache.layout(), &request.target, progress.as_ref())
-                .map_err(|source| BundleError::Toolchain {
+    // The C libraries the components link, another architecture's from Debian's archive.
+    let mut libraries: Vec<&CLibrarySpec> = Vec::new();
+    for lib in request.components.iter().flat_map(|c| c.c_libraries()) {
+        if !libraries.contains(&lib) {
+            libraries.push(lib);
+        }
+    }
+    let sysroot = match (request.target.is_host(), libraries.is_empty()) {
+        (false, false) => Some(
+            build_core::sysroot::prepare(
+                plan.cache.layout(),
+                &request.target,
+                &libraries,
+                progress.as_ref(),
+            )
+            .map_err(|source| BundleError::Toolchain {
                 what: "the target's C libraries",
                 source,
             })?,
@@ -150,7 +157,7 @@ pub fn build_bundle(
         cc.push_str(&format!(", {package}"));
     }
     // The packages of the C libraries linked: a newer libseccomp-dev builds another runc.
-    for lib in build_core::clib::linked(&request.target, sysroot.as_ref(), needs_libraries) {
+    for lib in build_core::clib::linked(&request.target, sysroot.as_ref(), &libraries) {
         let version = lib.package_version.as_deref().unwrap_or("unknown");
         cc.push_str(&format!(", {}={version}", lib.package));
     }

@@ -23,6 +23,17 @@ pub use build_core::BuildError as Error;
 use build_core::go::{self, GoBinary};
 pub use build_core::prelude::*;
 
+/// libseccomp, which runc links for its seccomp support (cgo finds it through pkg-config).
+pub const LIBSECCOMP: CLibrarySpec = CLibrarySpec {
+    name: "libseccomp",
+    static_name: "libseccomp (static)",
+    pkg_config: "libseccomp",
+    archive: "libseccomp.a",
+    dev_package: "libseccomp-dev",
+    runtime_package: "libseccomp2",
+    why: "runc links it for seccomp support",
+};
+
 /// runc, as every verb sees it.
 pub const COMPONENT: Component = Component {
     name: "runc",
@@ -33,7 +44,7 @@ pub const COMPONENT: Component = Component {
         Tool::Go,
         Tool::CCompiler,
         Tool::PkgConfig,
-        Tool::LibSeccomp,
+        Tool::CLibrary(&LIBSECCOMP),
         Tool::StaticLibc,
     ],
     version_probes: &[VersionProbe {

@@ -19,10 +19,8 @@
 //! # Ok(()) }
 //! ```
 
-pub mod archive;
 pub mod artifact;
 pub mod build;
-pub mod buildinfo;
 pub mod cache;
 pub mod clib;
 pub mod cmake;

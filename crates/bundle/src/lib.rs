@@ -34,6 +34,7 @@
 //! # Ok(()) }
 //! ```
 
+mod archive;
 mod artifacts;
 mod components;
 mod error;

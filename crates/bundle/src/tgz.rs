@@ -3,8 +3,8 @@
 
 use std::io::Write;
 
+use crate::archive::{self, Entry};
 use build_core::Artifact;
-use build_core::archive::{self, Entry};
 use camino::Utf8Path;
 use sha2::digest::common::hazmat::{SerializableState, SerializedState};
 use sha2::{Digest, Sha256};

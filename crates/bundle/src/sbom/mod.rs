@@ -9,14 +9,15 @@
 //! contains the binaries, each `GENERATED_FROM` its source and `STATIC_LINK`ed (or `DYNAMIC_LINK`ed) to
 //! its libraries. Every time in it is `SOURCE_DATE_EPOCH`, so equal bundles have equal SBOMs.
 
+mod buildinfo;
 mod ids;
 mod parts;
 
 use std::collections::BTreeMap;
 
 use build_core::Artifact;
-use build_core::buildinfo::GoBuildInfo;
 use build_core::toolchain::GoToolchain;
+use buildinfo::GoBuildInfo;
 use camino::Utf8Path;
 use serde_spdx::spdx::v_2_3::{
     Spdx, SpdxCreationInfo, SpdxItemFiles, SpdxItemPackages, SpdxItemRelationships,
@@ -114,10 +115,14 @@ pub(crate) fn write(
     for (artifact, component, source_id) in binaries {
         let path = dir.join("docker").join(&artifact.name);
         let info = match (&go, artifact.toolchain.starts_with("go")) {
-            (Some(go), true) => Some(go.build_info(&path).map_err(|source| BundleError::Sbom {
-                binary: artifact.name.clone(),
-                source,
-            })?),
+            (Some(go), true) => {
+                Some(
+                    GoBuildInfo::read(go, &path).map_err(|source| BundleError::Sbom {
+                        binary: artifact.name.clone(),
+                        source,
+                    })?,
+                )
+            }
             _ => None,
         };
         let binary =

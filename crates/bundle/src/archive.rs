@@ -13,7 +13,7 @@ use flate2::{Compression, GzBuilder};
 
 /// One entry of a tarball.
 #[derive(Clone, Debug)]
-pub enum Entry<'a> {
+pub(crate) enum Entry<'a> {
     /// A folder (`docker/`).
     Dir {
         /// Relative name, without the trailing slash.
@@ -33,7 +33,7 @@ pub enum Entry<'a> {
 /// A name that must not go into an archive.
 #[derive(Debug, thiserror::Error)]
 #[error("refusing archive entry `{0}`: names must be relative, without `..`, and without NUL")]
-pub struct UnsafeName(pub String);
+pub(crate) struct UnsafeName(pub String);
 
 fn check_name(name: &str) -> Result<(), UnsafeName> {
     let bad = name.is_empty()
@@ -53,7 +53,7 @@ fn check_name(name: &str) -> Result<(), UnsafeName> {
 /// The gzip member holding `entry`'s tar header, data and padding (no end-of-archive blocks).
 ///
 /// A file is read from its path with `O_NOFOLLOW`: only regular files go into an archive.
-pub fn member(entry: &Entry<'_>, mtime: u64, level: u32) -> io::Result<Vec<u8>> {
+pub(crate) fn member(entry: &Entry<'_>, mtime: u64, level: u32) -> io::Result<Vec<u8>> {
     let mut header = tar::Header::new_ustar();
     header.set_uid(0);
     header.set_gid(0);
@@ -125,7 +125,7 @@ fn gzip_chunked(bytes: &[u8], level: u32) -> io::Result<Vec<u8>> {
 }
 
 /// The last member: the two zero blocks that end a tar archive.
-pub fn end_member(level: u32) -> io::Result<Vec<u8>> {
+pub(crate) fn end_member(level: u32) -> io::Result<Vec<u8>> {
     gzip(&[0u8; 1024], level)
 }
 

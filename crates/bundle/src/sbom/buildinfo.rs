@@ -5,69 +5,69 @@
 use camino::Utf8Path;
 use serde::Deserialize;
 
-use crate::process::LoggedCommand;
-use crate::toolchain::{GoToolchain, ToolchainError};
+use build_core::process::LoggedCommand;
+use build_core::toolchain::{GoToolchain, ToolchainError};
 
 /// What `go version -m -json` prints for one binary.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GoBuildInfo {
+pub(crate) struct GoBuildInfo {
     /// The release that built it (`go1.26.5`).
-    pub go_version: String,
+    pub(crate) go_version: String,
     /// The main package's import path.
-    pub path: String,
+    pub(crate) path: String,
     /// The main module.
-    pub main: GoModule,
+    pub(crate) main: GoModule,
     /// Every other module linked in, sorted by path.
     #[serde(default)]
-    pub deps: Vec<GoModule>,
+    pub(crate) deps: Vec<GoModule>,
     /// Build settings (`-tags`, `CGO_ENABLED`, `GOARCH`…).
     #[serde(default)]
-    pub settings: Vec<GoSetting>,
+    pub(crate) settings: Vec<GoSetting>,
 }
 
 /// One module of a binary.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GoModule {
+pub(crate) struct GoModule {
     /// Its module path.
-    pub path: String,
+    pub(crate) path: String,
     /// Its version (`v1.2.3`; `(devel)` for a main module built from a tree).
     #[serde(default)]
-    pub version: String,
+    pub(crate) version: String,
     /// Its `go.sum` hash (`h1:…`). Go records none for modules built from `vendor/`.
     #[serde(default)]
-    pub sum: Option<String>,
+    pub(crate) sum: Option<String>,
     /// The module a `replace` directive put in its place: what was really linked.
     #[serde(default)]
-    pub replace: Option<Box<GoModule>>,
+    pub(crate) replace: Option<Box<GoModule>>,
 }
 
 /// One build setting.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GoSetting {
+pub(crate) struct GoSetting {
     /// `-tags`, `CGO_ENABLED`.
-    pub key: String,
+    pub(crate) key: String,
     /// Its value.
-    pub value: String,
+    pub(crate) value: String,
 }
 
 impl GoModule {
     /// The module whose code is in the binary: the replacement when there is one.
-    pub fn linked(&self) -> &GoModule {
+    pub(crate) fn linked(&self) -> &GoModule {
         self.replace.as_deref().unwrap_or(self)
     }
 }
 
 impl GoBuildInfo {
     /// Parses `go version -m -json` output.
-    pub fn parse(json: &str) -> Result<GoBuildInfo, serde_json::Error> {
+    pub(crate) fn parse(json: &str) -> Result<GoBuildInfo, serde_json::Error> {
         serde_json::from_str(json)
     }
 
     /// The value of build setting `key`.
-    pub fn setting(&self, key: &str) -> Option<&str> {
+    pub(crate) fn setting(&self, key: &str) -> Option<&str> {
         self.settings
             .iter()
             .find(|s| s.key == key)
@@ -75,27 +75,27 @@ impl GoBuildInfo {
     }
 
     /// Whether cgo was on, so the binary links a C library.
-    pub fn cgo(&self) -> bool {
+    pub(crate) fn cgo(&self) -> bool {
         self.setting("CGO_ENABLED") == Some("1")
     }
 
     /// The build tags.
-    pub fn tags(&self) -> Vec<&str> {
+    pub(crate) fn tags(&self) -> Vec<&str> {
         self.setting("-tags")
             .map(|t| t.split(',').filter(|t| !t.is_empty()).collect())
             .unwrap_or_default()
     }
 }
 
-impl GoToolchain {
-    /// Reads the build information embedded in `binary`. Any Go since 1.18 reads any binary,
-    /// whatever its architecture, so the Go on `PATH` serves.
-    pub fn build_info(&self, binary: &Utf8Path) -> Result<GoBuildInfo, ToolchainError> {
+impl GoBuildInfo {
+    /// Reads the build information embedded in `binary` with `go`. Any Go since 1.18 reads
+    /// any binary, whatever its architecture, so the Go on `PATH` serves.
+    pub(crate) fn read(go: &GoToolchain, binary: &Utf8Path) -> Result<GoBuildInfo, ToolchainError> {
         let failed = |problem: String| ToolchainError {
             problem: format!("cannot read the Go build information of {binary}: {problem}"),
             fix: "check that it is a Go binary and that `go version -m` reads it".into(),
         };
-        let json = LoggedCommand::new(self.go.as_str())
+        let json = LoggedCommand::new(go.go.as_str())
             .args(["version", "-m", "-json", binary.as_str()])
             // The release on PATH reads it; never switch toolchains for a query.
             .env("GOTOOLCHAIN", "local")

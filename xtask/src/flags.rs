@@ -158,8 +158,8 @@ pub struct SourceArgs {
 /// `pins`.
 #[derive(Debug, Args)]
 pub struct PinsArgs {
-    /// The Docker release (29.7.2; 27.x to 29.x are supported).
-    #[arg(value_name = "VERSION", value_parser = parse_release)]
+    #[arg(value_name = "VERSION", value_parser = parse_release,
+        help = format!("The Docker release (29.7.2; {} are supported)", release::supported_range()))]
     pub release: DockerVersion,
 
     /// The pin file to write (or, with --check, to compare).

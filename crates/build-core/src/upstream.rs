@@ -5,6 +5,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+/// The Docker release lines dockyard builds, as version prefixes: the lines moby's, the CLI's
+/// and docker-proxy's recipes build, and the releases `pins` derives sets for. Written once.
+pub const DOCKER_RELEASE_LINES: &[&str] = &["27.", "28.", "29."];
+
 /// One upstream repository pinned in `pins.lock`.
 ///
 /// Build components map onto these: `docker-proxy` builds from [`Upstream::Moby`], so there are

@@ -25,7 +25,7 @@ pub const COMPONENT: Component = Component {
         args: &["--version"],
         shows: &["Docker version {version}, build {commit:7}"],
     }],
-    supported: &["27.", "28.", "29."],
+    supported: build_core::upstream::DOCKER_RELEASE_LINES,
     upstream_build: Some(UpstreamBuild {
         command: &["scripts/with-go-mod.sh", "scripts/build/binary"],
         env: &[("VERSION", "{version}"), ("GITCOMMIT", "{commit:7}")],

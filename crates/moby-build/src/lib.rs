@@ -20,7 +20,7 @@ pub const COMPONENT: Component = Component {
         args: &["--version"],
         shows: &["Docker version {version}, build {commit:7}"],
     }],
-    supported: &["27.", "28.", "29."],
+    supported: build_core::upstream::DOCKER_RELEASE_LINES,
     // One entry point builds dockerd and docker-proxy.
     upstream_build: Some(UpstreamBuild {
         command: &["hack/make.sh", "binary"],

@@ -20,7 +20,7 @@ pub const COMPONENT: Component = Component {
         args: &["--version"],
         shows: &["docker-proxy (commit {commit:7}) version {version}"],
     }],
-    supported: &["27.", "28.", "29."],
+    supported: build_core::upstream::DOCKER_RELEASE_LINES,
     // moby's `hack/make.sh binary` builds it with dockerd.
     upstream_build: None,
     restarts: &[("docker-proxy", "dockerd")],

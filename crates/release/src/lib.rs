@@ -25,7 +25,7 @@ use build_core::source::{Mirror, SourceCache, SourceError};
 use build_core::url::RepoUrl;
 
 pub use render::differences;
-pub use version::{DockerVersion, SUPPORTED_MAJORS, nearest};
+pub use version::{DockerVersion, nearest, supported_majors, supported_range};
 
 /// One derived pin and where its version came from (a comment in `pins.lock`).
 #[derive(Clone, Debug)]
@@ -56,7 +56,10 @@ pub enum ReleaseError {
     #[error(transparent)]
     Source(#[from] SourceError),
     /// Outside the release lines the recipes build.
-    #[error("Docker {version} is not supported: dockyard builds Docker {}.x to {}.x", SUPPORTED_MAJORS.start(), SUPPORTED_MAJORS.end())]
+    #[error(
+        "Docker {version} is not supported: dockyard builds Docker {}",
+        version::supported_range()
+    )]
     Unsupported {
         /// The release asked for.
         version: DockerVersion,
@@ -148,7 +151,7 @@ pub fn derive(
     pre: bool,
     progress: &dyn Progress,
 ) -> Result<ReleaseSet, ReleaseError> {
-    if !SUPPORTED_MAJORS.contains(&version.major) {
+    if !supported_majors().contains(&version.major) {
         return Err(ReleaseError::Unsupported {
             version: version.clone(),
         });

@@ -2,8 +2,25 @@
 
 use std::fmt;
 
-/// Docker release lines dockyard's recipes build.
-pub const SUPPORTED_MAJORS: std::ops::RangeInclusive<u32> = 27..=29;
+use build_core::upstream::DOCKER_RELEASE_LINES;
+
+/// The supported releases as a person reads them: `27.x to 29.x`.
+pub fn supported_range() -> String {
+    let line = |l: Option<&&str>| l.map_or(String::new(), |l| format!("{l}x"));
+    format!(
+        "{} to {}",
+        line(DOCKER_RELEASE_LINES.first()),
+        line(DOCKER_RELEASE_LINES.last())
+    )
+}
+
+/// The Docker majors dockyard builds ([`DOCKER_RELEASE_LINES`], which the recipes build).
+pub fn supported_majors() -> Vec<u32> {
+    DOCKER_RELEASE_LINES
+        .iter()
+        .filter_map(|line| line.trim_end_matches('.').parse().ok())
+        .collect()
+}
 
 /// A Docker release number such as `29.7.2` or `29.7.0-rc.1`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -160,7 +160,7 @@ fn a_dynamic_binary_in_a_static_build_points_at_doctor() {
 
 #[test]
 fn a_damaged_bundle_says_to_build_it_again() {
-    let err = BundleError::Damaged {
+    let err = bundle::FormatError::Damaged {
         path: "docker/runc".into(),
         problem: "checksum mismatch (expected 091c7ee1, found 5d41402a)".into(),
     };

@@ -107,6 +107,26 @@ fn build_core_depends_on_no_component_or_composer() {
 }
 
 #[test]
+fn the_engine_reads_bundles_through_their_format_not_their_builder() {
+    let meta = metadata();
+    let crates = crates();
+    let ours: BTreeSet<String> = normal_dependencies(&meta, "engine")
+        .into_iter()
+        .filter(|d| crates.contains(d))
+        .collect();
+    assert_eq!(
+        ours,
+        BTreeSet::from(["build-core".to_owned(), "bundle-format".to_owned()]),
+        "the engine needs what a bundle is (bundle-format), never the recipes or the builder"
+    );
+    let format: BTreeSet<String> = normal_dependencies(&meta, "bundle-format")
+        .into_iter()
+        .filter(|d| crates.contains(d))
+        .collect();
+    assert_eq!(format, BTreeSet::from(["build-core".to_owned()]));
+}
+
+#[test]
 fn build_core_knows_no_particular_upstream_s_build() {
     // `upstream.rs` and `pins.rs` name the upstreams (the pins' tables); `testing.rs` builds
     // their fixtures.

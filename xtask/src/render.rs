@@ -10,7 +10,7 @@ use build_core::BuildError;
 use build_core::progress::{Progress, Work};
 use build_core::source::SourceError;
 use build_core::url::redact;
-use bundle::BundleError;
+use bundle::{BundleError, FormatError};
 use engine::EngineError;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -133,14 +133,15 @@ fn advice(e: &(dyn std::error::Error + 'static)) -> Option<String> {
             }
             BundleError::MissingTools { .. } => Some("`cargo xtask doctor` checks them all".into()),
             BundleError::OutputDir { .. } => Some("pass another --out".into()),
-            BundleError::NoBundle { .. } => {
-                Some("run `cargo xtask bundle` first, or name a bundle folder".into())
-            }
+            BundleError::Format(e) => advice(e),
             BundleError::Source(e) => advice(e),
             BundleError::Build(e) => advice(e),
             BundleError::Io { source, .. } => advice(source),
             _ => None,
         };
+    }
+    if let Some(FormatError::NoBundle { .. }) = e.downcast_ref::<FormatError>() {
+        return Some("run `cargo xtask bundle` first, or name a bundle folder".into());
     }
     if let Some(e) = e.downcast_ref::<SourceError>() {
         return match e {

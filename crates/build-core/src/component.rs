@@ -100,7 +100,7 @@ impl Component {
 
 /// How one binary reports its stamps: run it with `args`, and its output must contain each of
 /// `shows`, with `{version}` and `{commit}` (or `{commit:N}`, the first N digits) filled in.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct VersionProbe {
     /// The installed name.
     pub binary: &'static str,

@@ -1,4 +1,5 @@
-//! The six components, as one table: every verb reads their descriptors from here.
+//! The six components, as one table: every verb that builds reads their descriptors from here;
+//! readers of bundles read `bundle_format::COMPONENTS`, the same data without the recipes.
 
 use build_core::Component;
 
@@ -22,16 +23,6 @@ pub fn names() -> String {
     COMPONENTS.map(|c| c.name).join(", ")
 }
 
-/// Every binary of a full bundle, sorted as the tarball lists them.
-pub fn all_binaries() -> Vec<&'static str> {
-    let mut all: Vec<&str> = COMPONENTS
-        .iter()
-        .flat_map(|c| c.binaries.iter().copied())
-        .collect();
-    all.sort_unstable();
-    all
-}
-
 /// The component that builds `binary`.
 pub fn building(binary: &str) -> Option<&'static Component> {
     COMPONENTS
@@ -42,32 +33,26 @@ pub fn building(binary: &str) -> Option<&'static Component> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn a_full_bundle_has_docker_s_eight_binaries() {
-        assert_eq!(
-            super::all_binaries(),
-            [
-                "containerd",
-                "containerd-shim-runc-v2",
-                "ctr",
-                "docker",
-                "docker-init",
-                "docker-proxy",
-                "dockerd",
-                "runc"
-            ]
-        );
+    fn the_recipes_and_the_bundle_format_describe_the_same_components() {
+        assert_eq!(super::COMPONENTS.len(), bundle_format::COMPONENTS.len());
+        for (recipe, spec) in super::COMPONENTS.iter().zip(bundle_format::COMPONENTS) {
+            assert_eq!(
+                (
+                    recipe.name,
+                    recipe.binaries,
+                    recipe.version_probes,
+                    recipe.restarts
+                ),
+                (spec.name, spec.binaries, spec.version_probes, spec.restarts),
+                "{}: the recipe's descriptor and bundle_format::COMPONENTS differ",
+                recipe.name
+            );
+        }
     }
 
     #[test]
-    fn every_binary_has_a_version_probe_and_names_are_unique() {
+    fn names_are_unique() {
         for c in super::COMPONENTS {
-            for b in c.binaries {
-                assert!(
-                    c.version_probes.iter().any(|p| p.binary == *b),
-                    "{}: no version probe for {b}",
-                    c.name
-                );
-            }
             assert_eq!(super::find(c.name).map(|f| f.name), Some(c.name));
         }
     }

@@ -90,22 +90,9 @@ pub enum BundleError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// `manifest.json` is missing or not a dockyard manifest.
-    #[error("{path} is not a dockyard manifest: {message}")]
-    Manifest {
-        /// The manifest path.
-        path: Utf8PathBuf,
-        /// What is wrong with it.
-        message: String,
-    },
-    /// A bundle does not match its own records.
-    #[error("{path}: {problem}; the bundle was changed or damaged: build it again")]
-    Damaged {
-        /// The file, relative to the bundle.
-        path: String,
-        /// What differs.
-        problem: String,
-    },
+    /// A bundle could not be read, checked or installed.
+    #[error(transparent)]
+    Format(#[from] bundle_format::FormatError),
     /// A binary in the artifact cache no longer matches its record; it was removed.
     #[error(
         "the cached {path} is damaged (expected SHA-256 {expected}, found {found}); it was removed, so the next run builds it again"
@@ -126,12 +113,6 @@ pub enum BundleError {
         /// Why its build information could not be read.
         #[source]
         source: build_core::toolchain::ToolchainError,
-    },
-    /// There is no bundle where one was looked for.
-    #[error("no bundles in {root}")]
-    NoBundle {
-        /// The folder searched.
-        root: Utf8PathBuf,
     },
     /// A build thread panicked (a bug in dockyard).
     #[error("a build thread panicked; please report this")]

@@ -9,10 +9,10 @@ use sha2::{Digest, Sha256};
 
 use crate::BundleError;
 use crate::artifacts::{BuiltComponent, Provenance};
-use crate::components::all_binaries;
 use crate::manifest::{FORMAT, Manifest, ManifestComponent, ManifestFile, SourceKind};
 use crate::output::remove_stale;
 use crate::tgz::{BINARY_MODE, write_tgz};
+use bundle_format::all_binaries;
 
 /// Everything that goes into a bundle folder.
 #[derive(Debug)]

@@ -76,9 +76,12 @@ pub enum ConformanceError {
         /// Where it is.
         hidden: &'static str,
     },
-    /// The bundle cannot be read.
+    /// The sources or the bundle's builder failed.
     #[error(transparent)]
     Bundle(#[from] bundle::BundleError),
+    /// The bundle cannot be read.
+    #[error(transparent)]
+    Format(#[from] bundle::FormatError),
     /// The source cannot be prepared.
     #[error(transparent)]
     Source(#[from] build_core::source::SourceError),

@@ -8,7 +8,7 @@ use std::time::Instant;
 use build_core::component::runnable;
 use build_core::process::Captured;
 use build_core::progress::Progress;
-use bundle::Manifest;
+use bundle_format::Manifest;
 use camino::Utf8Path;
 
 use crate::EngineError;
@@ -20,7 +20,7 @@ pub fn smoke_emulated(
     bundle: &Utf8Path,
     progress: &dyn Progress,
 ) -> Result<SmokeReport, EngineError> {
-    bundle::verify(bundle)?;
+    bundle_format::verify(bundle)?;
     let manifest = Manifest::read(bundle)?;
     let bin = bundle.join("docker");
     let run = |binary: &str, args: &[&str]| -> Result<Captured, EngineError> {
@@ -95,7 +95,7 @@ fn machines(bin: &Utf8Path, manifest: &Manifest) -> Result<String, EngineError> 
         ))
     })?;
     let mut wrong = Vec::new();
-    let binaries = bundle::all_binaries();
+    let binaries = bundle_format::all_binaries();
     for binary in &binaries {
         let facts = build_core::elf::inspect(&bin.join(binary))
             .map_err(|e| EngineError::Check(e.to_string()))?;

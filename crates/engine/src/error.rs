@@ -1,7 +1,7 @@
 //! Why an engine could not run, or a check against it failed.
 
 use build_core::process::CommandError;
-use bundle::BundleError;
+use bundle_format::FormatError;
 use camino::Utf8PathBuf;
 
 /// Each variant says what failed and, where known, what to do. Never names command-line flags.
@@ -41,7 +41,7 @@ pub enum EngineError {
     Namespace(std::io::Error),
     /// The bundle is missing, damaged or not a bundle.
     #[error(transparent)]
-    Bundle(#[from] BundleError),
+    Bundle(#[from] FormatError),
     /// A command failed to run or failed.
     #[error(transparent)]
     Command {

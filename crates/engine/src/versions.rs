@@ -3,7 +3,7 @@
 
 use build_core::component::Stamps;
 use build_core::process::Captured;
-use bundle::Manifest;
+use bundle_format::Manifest;
 
 use crate::{Engine, EngineError};
 
@@ -18,7 +18,7 @@ pub(crate) fn binaries_show_stamps(
 ) -> Result<String, EngineError> {
     let mut problems = Vec::new();
     let mut checked = 0;
-    for component in bundle::COMPONENTS {
+    for component in bundle_format::COMPONENTS {
         let Some(recorded) = manifest.component(component.name) else {
             problems.push(format!("the manifest has no {}", component.name));
             continue;

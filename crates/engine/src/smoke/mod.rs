@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use build_core::progress::Progress;
-use bundle::Manifest;
+use bundle_format::Manifest;
 use camino::{Utf8Path, Utf8PathBuf};
 
 pub use checks::checks;
@@ -97,7 +97,7 @@ pub fn smoke(
     progress: &dyn Progress,
     interrupted: &AtomicBool,
 ) -> Result<SmokeReport, EngineError> {
-    bundle::verify(bundle)?;
+    bundle_format::verify(bundle)?;
     let manifest = Manifest::read(bundle)?;
     if !manifest.target.is_host() {
         return crate::smoke_emulated(bundle, progress);

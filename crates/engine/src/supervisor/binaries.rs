@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use bundle::Manifest;
+use bundle_format::Manifest;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::EngineError;

@@ -165,7 +165,7 @@ impl Engine {
             root: self.root().to_owned(),
             manifest: record
                 .as_ref()
-                .and_then(|r| bundle::Manifest::read(&r.bundle).ok()),
+                .and_then(|r| bundle_format::Manifest::read(&r.bundle).ok()),
             socket: self.socket(),
             bundle: record.as_ref().map(|r| r.bundle.clone()),
             network: record.map(|r| r.network),

@@ -106,7 +106,7 @@ fn daemons_running(binaries: &[String]) -> Vec<Daemon> {
     let mut daemons: Vec<Daemon> = binaries
         .iter()
         .filter_map(|binary| {
-            let component = bundle::building(binary)?;
+            let component = bundle_format::building(binary)?;
             let (_, daemon) = component.restarts.iter().find(|(b, _)| b == binary)?;
             Some(*daemon)
         })
@@ -123,7 +123,7 @@ mod tests {
 
     /// The `restarts` entries of `components` that name a binary the component does not build or a
     /// daemon the engine does not run: they would be dropped, and nothing restarted.
-    fn unknown_restarts(components: &[&build_core::Component]) -> Vec<String> {
+    fn unknown_restarts(components: &[&bundle_format::ComponentSpec]) -> Vec<String> {
         components
             .iter()
             .flat_map(|c| c.restarts.iter().map(move |r| (c, r)))
@@ -136,13 +136,15 @@ mod tests {
 
     #[test]
     fn every_restart_a_descriptor_declares_names_its_binary_and_a_daemon_of_the_engine() {
-        assert_eq!(unknown_restarts(&bundle::COMPONENTS), Vec::<String>::new());
-        let misspelled = build_core::Component {
+        assert_eq!(
+            unknown_restarts(&bundle_format::COMPONENTS),
+            Vec::<String>::new()
+        );
+        let misspelled = bundle_format::ComponentSpec {
+            name: "moby",
+            binaries: &["dockerd"],
+            version_probes: &[],
             restarts: &[("dockerd", "dockrd"), ("docker-prox", "dockerd")],
-            ..**bundle::COMPONENTS
-                .iter()
-                .find(|c| c.name == "moby")
-                .unwrap()
         };
         assert_eq!(
             unknown_restarts(&[&misspelled]),

@@ -5,8 +5,8 @@ use std::time::Duration;
 use camino::{Utf8Path, Utf8PathBuf};
 use sha2::{Digest, Sha256};
 
-use bundle::Manifest;
-use bundle::manifest::SourceKind;
+use bundle_format::Manifest;
+use bundle_format::manifest::SourceKind;
 
 use super::{Daemon, Engine, Network, network};
 use crate::EngineError;

@@ -241,7 +241,7 @@ pub fn install(bundle: &Utf8Path, daemon: &str, build: &str) {
         })
         .collect();
     let manifest = serde_json::json!({
-        "format": bundle::manifest::FORMAT,
+        "format": bundle_format::manifest::FORMAT,
         "version": "29.7.2",
         "linkage": "static",
         "target": build_core::Target::host(),

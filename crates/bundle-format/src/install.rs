@@ -3,7 +3,7 @@
 use build_core::progress::Progress;
 use camino::Utf8Path;
 
-use crate::BundleError;
+use crate::FormatError;
 use crate::manifest::Manifest;
 
 /// Verifies `bundle` (a damaged one is never installed), then writes its binaries into
@@ -13,12 +13,12 @@ pub fn install(
     prefix: &Utf8Path,
     units: Option<&Utf8Path>,
     progress: &dyn Progress,
-) -> Result<(), BundleError> {
+) -> Result<(), FormatError> {
     use std::os::unix::fs::PermissionsExt;
     crate::verify::verify(bundle)?;
     let manifest = Manifest::read(bundle)?;
     let bin = prefix.join("bin");
-    std::fs::create_dir_all(&bin).map_err(BundleError::io("creating", &bin))?;
+    std::fs::create_dir_all(&bin).map_err(FormatError::io("creating", &bin))?;
     for file in manifest
         .files
         .iter()
@@ -28,18 +28,18 @@ pub fn install(
         let dest = bin.join(name);
         let from = bundle.join(&file.path);
         // Write aside, then rename: a running binary is replaced, never rewritten in place.
-        let bytes = std::fs::read(&from).map_err(BundleError::io("reading", &from))?;
-        build_core::fs::write_atomic(&dest, &bytes).map_err(BundleError::io("writing", &dest))?;
+        let bytes = std::fs::read(&from).map_err(FormatError::io("reading", &from))?;
+        build_core::fs::write_atomic(&dest, &bytes).map_err(FormatError::io("writing", &dest))?;
         std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755))
-            .map_err(BundleError::io("setting the mode of", &dest))?;
+            .map_err(FormatError::io("setting the mode of", &dest))?;
         progress.status("Installed", dest.as_str());
     }
     if let Some(units) = units {
-        std::fs::create_dir_all(units).map_err(BundleError::io("creating", units))?;
+        std::fs::create_dir_all(units).map_err(FormatError::io("creating", units))?;
         for (name, text) in crate::systemd::units(&bin) {
             let dest = units.join(name);
             build_core::fs::write_atomic(&dest, text.as_bytes())
-                .map_err(BundleError::io("writing", &dest))?;
+                .map_err(FormatError::io("writing", &dest))?;
             progress.status("Installed", dest.as_str());
         }
     }

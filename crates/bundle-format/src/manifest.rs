@@ -7,7 +7,7 @@ use build_core::{Linkage, Target, Upstream};
 use camino::Utf8Path;
 use serde::{Deserialize, Serialize};
 
-use crate::BundleError;
+use crate::FormatError;
 
 /// Bumped when the bundle's layout or a cache format changes.
 pub const FORMAT: u32 = 4;
@@ -116,26 +116,26 @@ pub struct ManifestFile {
 
 impl Manifest {
     /// Reads `dir/manifest.json`.
-    pub fn read(dir: &Utf8Path) -> Result<Manifest, BundleError> {
+    pub fn read(dir: &Utf8Path) -> Result<Manifest, FormatError> {
         let path = dir.join(MANIFEST);
-        let bytes = std::fs::read(&path).map_err(|e| BundleError::Manifest {
+        let bytes = std::fs::read(&path).map_err(|e| FormatError::Manifest {
             path: path.clone(),
             message: e.to_string(),
         })?;
-        serde_json::from_slice(&bytes).map_err(|e| BundleError::Manifest {
+        serde_json::from_slice(&bytes).map_err(|e| FormatError::Manifest {
             path,
             message: e.to_string(),
         })
     }
 
     /// Writes it into `dir` (new file; the folder is still being assembled).
-    pub(crate) fn write(&self, dir: &Utf8Path) -> Result<(), BundleError> {
+    pub fn write(&self, dir: &Utf8Path) -> Result<(), FormatError> {
         let path = dir.join(MANIFEST);
-        let bytes = serde_json::to_vec_pretty(self).map_err(|e| BundleError::Manifest {
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| FormatError::Manifest {
             path: path.clone(),
             message: e.to_string(),
         })?;
-        std::fs::write(&path, bytes).map_err(BundleError::io("writing", path))
+        std::fs::write(&path, bytes).map_err(FormatError::io("writing", path))
     }
 
     /// The component named `name`.

@@ -2,17 +2,17 @@
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::BundleError;
+use crate::FormatError;
 use crate::manifest::Manifest;
 
 /// Checks every file in `SHA256SUMS` against the manifest and the bytes on disk, and that
 /// `docker/` holds nothing else. Returns how many files were checked.
-pub fn verify(dir: &Utf8Path) -> Result<usize, BundleError> {
+pub fn verify(dir: &Utf8Path) -> Result<usize, FormatError> {
     let manifest = Manifest::read(dir)?;
     let sums_path = dir.join("SHA256SUMS");
     let sums =
-        std::fs::read_to_string(&sums_path).map_err(BundleError::io("reading", &sums_path))?;
-    let damaged = |path: &str, problem: String| BundleError::Damaged {
+        std::fs::read_to_string(&sums_path).map_err(FormatError::io("reading", &sums_path))?;
+    let damaged = |path: &str, problem: String| FormatError::Damaged {
         path: path.to_owned(),
         problem,
     };
@@ -50,7 +50,7 @@ pub fn verify(dir: &Utf8Path) -> Result<usize, BundleError> {
             return Err(damaged(path, "not a regular file".into()));
         }
         let actual =
-            build_core::digest::sha256_file(&file).map_err(BundleError::io("reading", &file))?;
+            build_core::digest::sha256_file(&file).map_err(FormatError::io("reading", &file))?;
         if &actual != sha {
             return Err(damaged(
                 path,
@@ -62,8 +62,8 @@ pub fn verify(dir: &Utf8Path) -> Result<usize, BundleError> {
         crate::sbom::check(dir, &listed)?;
     }
     let docker = dir.join("docker");
-    for entry in std::fs::read_dir(&docker).map_err(BundleError::io("reading", &docker))? {
-        let entry = entry.map_err(BundleError::io("reading", &docker))?;
+    for entry in std::fs::read_dir(&docker).map_err(FormatError::io("reading", &docker))? {
+        let entry = entry.map_err(FormatError::io("reading", &docker))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         let path = format!("docker/{name}");
         if !listed.iter().any(|(_, p)| *p == path) {
@@ -77,8 +77,8 @@ pub fn verify(dir: &Utf8Path) -> Result<usize, BundleError> {
 }
 
 /// The most recently published bundle under `root`.
-pub fn newest_bundle(root: &Utf8Path) -> Result<Utf8PathBuf, BundleError> {
-    let none = || BundleError::NoBundle {
+pub fn newest_bundle(root: &Utf8Path) -> Result<Utf8PathBuf, FormatError> {
+    let none = || FormatError::NoBundle {
         root: root.to_owned(),
     };
     let mut found: Vec<(std::time::SystemTime, Utf8PathBuf)> = Vec::new();

@@ -107,6 +107,33 @@ fn build_core_depends_on_no_component_or_composer() {
 }
 
 #[test]
+fn sources_are_below_the_builds() {
+    let meta = metadata();
+    let crates = crates();
+    let ours = |package: &str| -> BTreeSet<String> {
+        normal_dependencies(&meta, package)
+            .into_iter()
+            .filter(|d| crates.contains(d))
+            .collect()
+    };
+    assert_eq!(
+        ours("sources"),
+        BTreeSet::new(),
+        "sources depends on no crate of ours"
+    );
+    // test-fixtures only with the `testing` feature, for the recipes' tests.
+    assert_eq!(
+        ours("build-core"),
+        BTreeSet::from(["sources".to_owned(), "test-fixtures".to_owned()]),
+        "build-core builds from sources and depends on nothing else of ours"
+    );
+    assert!(
+        !normal_dependencies(&meta, "build-core").contains("git2"),
+        "git is the sources' business"
+    );
+}
+
+#[test]
 fn the_engine_reads_bundles_through_their_format_not_their_builder() {
     let meta = metadata();
     let crates = crates();
@@ -130,7 +157,9 @@ fn the_engine_reads_bundles_through_their_format_not_their_builder() {
 fn build_core_knows_no_particular_upstream_s_build() {
     // `upstream.rs` and `pins.rs` name the upstreams (the pins' tables); `testing.rs` builds
     // their fixtures.
-    for file in rust_files(&root().join("crates/build-core/src")) {
+    let mut files = rust_files(&root().join("crates/build-core/src"));
+    files.extend(rust_files(&root().join("crates/sources/src")));
+    for file in files {
         if ["upstream.rs", "pins.rs", "testing.rs"]
             .iter()
             .any(|f| file.ends_with(f))
@@ -200,7 +229,7 @@ fn libraries_never_depend_on_the_command_line() {
 
 #[test]
 fn only_the_cache_layout_names_folders_of_the_cache() {
-    let allowed = root().join("crates/build-core/src/cache.rs");
+    let allowed = root().join("crates/sources/src/cache.rs");
     let mut dirs: Vec<Utf8PathBuf> = libraries()
         .iter()
         .map(|c| root().join("crates").join(c).join("src"))

@@ -1,7 +1,8 @@
-//! What every dockyard component shares.
+//! What every dockyard component's build shares.
 //!
 //! Data flows one way: [`pins`] say which commit of each [`Upstream`] to build; [`source`] turns
-//! a pin (or a developer's own checkout) into a verified source tree; a component crate describes
+//! a pin (or a developer's own checkout) into a verified source tree (both are the `sources`
+//! crate's, re-exported here, so a recipe crate alone has them); a component crate describes
 //! its binaries as data ([`go::GoBinary`], [`cmake::CmakeTarget`]) and calls the one place that
 //! runs Go or CMake; [`elf`] and [`artifact`] check and describe what came out.
 //!
@@ -21,27 +22,21 @@
 
 pub mod artifact;
 pub mod build;
-pub mod cache;
 pub mod clib;
 pub mod cmake;
 pub mod component;
-pub mod digest;
 pub mod elf;
-pub mod fs;
 pub mod go;
-pub mod lock;
 pub mod pinned;
-pub mod pins;
 pub mod platform;
 pub mod process;
-pub mod progress;
-pub mod source;
 pub mod sysroot;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod toolchain;
-pub mod upstream;
-pub mod url;
+
+// The sources, re-exported: every `build_core::source::…` path is the `sources` crate's.
+pub use sources::{cache, digest, fs, lock, pins, progress, source, upstream, url};
 
 pub use artifact::{Artifact, Artifacts};
 pub use build::{BuildError, BuildOptions};

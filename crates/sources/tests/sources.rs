@@ -4,13 +4,13 @@ mod common;
 
 use std::sync::Arc;
 
-use build_core::Upstream;
-use build_core::lock::FileLock;
-use build_core::pins::CommitId;
-use build_core::progress::{Recorded, Silent};
-use build_core::source::{Mirror, Origin, READY_MARKER, SourceError, SourceRequest};
 use camino::Utf8PathBuf;
 use common::{read, world};
+use sources::Upstream;
+use sources::lock::FileLock;
+use sources::pins::CommitId;
+use sources::progress::{Recorded, Silent};
+use sources::source::{Mirror, Origin, READY_MARKER, SourceError, SourceRequest};
 use test_fixtures::Kind;
 
 #[test]

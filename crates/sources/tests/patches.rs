@@ -3,10 +3,10 @@
 
 mod common;
 
-use build_core::progress::Silent;
-use build_core::source::{Patch, PatchError, SourceError, SourceRequest};
 use camino::{Utf8Path, Utf8PathBuf};
 use common::{World, read, world};
+use sources::progress::Silent;
+use sources::source::{Patch, PatchError, SourceError, SourceRequest};
 
 /// A format-patch of one commit on top of the mirror that says "patched runc".
 fn say_patched(w: &mut World, dir: &Utf8Path) -> Utf8PathBuf {

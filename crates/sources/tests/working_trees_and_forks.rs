@@ -2,9 +2,9 @@
 
 mod common;
 
-use build_core::progress::Silent;
-use build_core::source::{Origin, SourceError, SourceRequest};
 use common::{read, world};
+use sources::progress::Silent;
+use sources::source::{Origin, SourceError, SourceRequest};
 use test_fixtures::Kind;
 
 #[test]

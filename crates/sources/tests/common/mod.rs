@@ -1,10 +1,10 @@
 //! Shared by the source tests: a runc-shaped upstream and a cache beside it.
 #![allow(dead_code, unreachable_pub)]
 
-use build_core::Upstream;
-use build_core::pins::{Pin, Pins};
-use build_core::source::{Mirror, SourceCache, SourceRequest};
 use camino::{Utf8Path, Utf8PathBuf};
+use sources::Upstream;
+use sources::pins::{Pin, Pins};
+use sources::source::{Mirror, SourceCache, SourceRequest};
 use test_fixtures::{FixtureRepo, Kind};
 
 pub struct World {

@@ -1,7 +1,7 @@
 //! `pins.lock` parsing: every mistake is named with file, line and field before anything runs.
 
-use build_core::Upstream;
-use build_core::pins::{Pins, PinsError};
+use sources::Upstream;
+use sources::pins::{Pins, PinsError};
 
 const GOOD: &str = r#"go = "1.26.5"
 

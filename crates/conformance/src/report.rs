@@ -166,7 +166,12 @@ pub fn section(
     } else {
         out.push_str("Tests that pass on upstream's build but not on dockyard's:\n\n");
         for t in only {
-            let why = explain(t).unwrap_or_else(|| "**not explained yet**".into());
+            // Explained by what failed on ours (upstream's passing output shows nothing wrong).
+            let failed_here = ours.results.iter().find(|r| same_test(r, t));
+            let why = failed_here
+                .and_then(explain)
+                .or_else(|| explain(t))
+                .unwrap_or_else(|| "**not explained yet**".into());
             out.push_str(&format!("- `{}`: {} — {why}\n", t.group, t.name));
         }
     }
@@ -326,9 +331,14 @@ mod tests {
             "upstream",
             &[("a.bats", "one", Passed), ("a.bats", "two", Passed)],
         );
+        let mut ours = ours;
+        ours.results[1].output = "ip link add dummy0 type dummy: failed\n".into();
         assert_eq!(only_upstream_passes(&ours, &theirs).len(), 1);
+        // As `explain` does: by what the failure printed, which only our run shows.
         let text = section("runc", &ours, Some(&theirs), &|t| {
-            (t.name == "two").then(|| "needs a kernel feature".into())
+            t.output
+                .contains("type dummy")
+                .then(|| "needs a kernel feature".into())
         });
         assert!(
             text.contains("| a.bats | 1 / 1 / 0 | 2 / 0 / 0 |"),

@@ -9,7 +9,7 @@ use crate::toolchain::{Tool, ToolchainError};
 use crate::upstream::Upstream;
 
 /// One buildable component: a recipe crate's whole public face, as data.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct Component {
     /// The name people type (`--only proxy`) and logs use.
     pub name: &'static str,
@@ -112,7 +112,7 @@ pub struct VersionProbe {
 
 /// Upstream's own build entry point, run in a copy of the tree. `command` and `env` values are
 /// templates like a [`VersionProbe`]'s (`{version}`, `{commit}`, `{commit:7}`).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct UpstreamBuild {
     /// Program (relative: the tree's own script) and arguments.
     pub command: &'static [&'static str],

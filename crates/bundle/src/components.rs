@@ -23,13 +23,6 @@ pub fn names() -> String {
     COMPONENTS.map(|c| c.name).join(", ")
 }
 
-/// The component that builds `binary`.
-pub fn building(binary: &str) -> Option<&'static Component> {
-    COMPONENTS
-        .into_iter()
-        .find(|c| c.binaries.contains(&binary))
-}
-
 #[cfg(test)]
 mod tests {
     #[test]

@@ -50,7 +50,7 @@ mod tgz;
 pub use artifacts::{BuiltComponent, Provenance};
 pub use bundle_format::all_binaries;
 pub use bundle_format::{FormatError, Manifest, install, manifest, newest_bundle, systemd, verify};
-pub use components::{COMPONENTS, building, find, names};
+pub use components::{COMPONENTS, find, names};
 pub use error::BundleError;
 pub use output::check_output_dir;
 pub use publish::Published;

@@ -90,8 +90,7 @@ pub fn run_runc(
             .unwrap_or_default(),
         commit: source.commit.as_str(),
     };
-    let descriptor =
-        bundle::building("runc").ok_or(ConformanceError::NoPin { upstream: "runc" })?;
+    let descriptor = bundle::find("runc").ok_or(ConformanceError::NoPin { upstream: "runc" })?;
     let theirs = upstream_build(
         descriptor,
         &source.dir,

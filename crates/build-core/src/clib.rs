@@ -2,6 +2,8 @@
 //! what a bill of materials must name and a cache key must cover (a newer `libseccomp-dev`
 //! changes runc's bytes).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::platform::Target;
@@ -56,7 +58,13 @@ pub fn linked(
         Some(arch) => format!("libc6-dev-{}-cross", arch.debian),
         None => "libc6-dev".to_owned(),
     };
-    let mut linked = vec![library("glibc", glibc.clone(), installed_version(&glibc))];
+    // The host's packages asked in one `dpkg-query`: it is on the path of every rebuild.
+    let mut host_packages = vec![glibc.clone()];
+    if cross.is_none() || sysroot.is_none() {
+        host_packages.extend(libraries.iter().map(|l| l.dev_package.to_owned()));
+    }
+    let mut installed = installed_versions(&host_packages);
+    let mut linked = vec![library("glibc", glibc.clone(), installed.remove(&glibc))];
     for spec in libraries {
         linked.push(match (cross, sysroot) {
             (Some(arch), Some(sysroot)) => {
@@ -74,7 +82,7 @@ pub fn linked(
             _ => library(
                 spec.name,
                 spec.dev_package.into(),
-                installed_version(spec.dev_package),
+                installed.remove(spec.dev_package),
             ),
         });
     }
@@ -90,14 +98,27 @@ fn library(name: &str, package: String, package_version: Option<String>) -> CLib
     }
 }
 
-/// An installed package's version, as dpkg knows it.
-fn installed_version(package: &str) -> Option<String> {
-    which::which("dpkg-query").ok()?;
-    LoggedCommand::new("dpkg-query")
-        .args(["-W", "-f=${Version}", package])
-        .read()
-        .ok()
-        .filter(|v| !v.is_empty())
+/// The installed versions of `packages`, as dpkg knows them; a package not installed (or no
+/// dpkg at all) is left out.
+fn installed_versions(packages: &[String]) -> BTreeMap<String, String> {
+    if which::which("dpkg-query").is_err() {
+        return BTreeMap::new();
+    }
+    // dpkg-query exits 1 when one of them is missing but still prints the others.
+    let output = LoggedCommand::new("dpkg-query")
+        .args(["-W", "-f=${Package}\\t${Version}\\n"])
+        .args(packages.iter().cloned())
+        .output();
+    let Ok(output) = output else {
+        return BTreeMap::new();
+    };
+    output
+        .stdout
+        .lines()
+        .filter_map(|line| line.split_once('\t'))
+        .filter(|(package, version)| packages.iter().any(|p| p == package) && !version.is_empty())
+        .map(|(package, version)| (package.to_owned(), version.to_owned()))
+        .collect()
 }
 
 /// The upstream release inside a Debian version: no epoch, no Debian revision

@@ -64,6 +64,48 @@ impl GoBinary {
     }
 }
 
+/// Runs `go build` for each binary in turn.
+fn compile<'a>(
+    opts: &BuildOptions,
+    go: &GoToolchain,
+    component: &str,
+    binaries: &'a [GoBinary],
+    log: &Utf8Path,
+) -> Result<Vec<Built<'a>>, BuildError> {
+    let toolchain = |source| BuildError::Toolchain {
+        component: component.to_owned(),
+        source,
+    };
+    let mut outputs = Vec::new();
+    for binary in binaries {
+        go.check_module(&opts.source.dir, binary.module_file)
+            .map_err(toolchain)?;
+        opts.progress.status(
+            "Compiling",
+            &format!("{} ({component}, {})", binary.name, binary.package),
+        );
+        let out = opts.out_dir.join(binary.name);
+        command(opts, go, binary, &out)?
+            .run_logged(log)
+            .map_err(|source| BuildError::Command {
+                component: component.to_owned(),
+                source: Box::new(source),
+            })?;
+        outputs.push(Built {
+            name: binary.name,
+            path: out,
+            toolchain: format!("go{}", go.version),
+            tags: tags_for(opts, binary)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            // Filled in by the caller, from the packages asked meanwhile.
+            c_libraries: Vec::new(),
+        });
+    }
+    Ok(outputs)
+}
+
 /// Builds each binary of `component` into `opts.out_dir` and describes the results.
 pub fn build(
     opts: &BuildOptions,
@@ -82,40 +124,22 @@ pub fn build(
         None => GoToolchain::find().map_err(toolchain)?,
     };
     let libraries = descriptor.c_libraries();
-    let c_libraries = if binaries.iter().any(|b| b.cgo) {
-        crate::clib::linked(&opts.target, opts.sysroot.as_ref(), &libraries)
-    } else {
-        Vec::new()
-    };
-    let mut outputs = Vec::new();
-    for binary in binaries {
-        go.check_module(&opts.source.dir, binary.module_file)
-            .map_err(toolchain)?;
-        opts.progress.status(
-            "Compiling",
-            &format!("{} ({component}, {})", binary.name, binary.package),
-        );
-        let out = opts.out_dir.join(binary.name);
-        command(opts, &go, binary, &out)?
-            .run_logged(&log)
-            .map_err(|source| BuildError::Command {
-                component: component.to_owned(),
-                source: Box::new(source),
-            })?;
-        outputs.push(Built {
-            name: binary.name,
-            path: out,
-            toolchain: format!("go{}", go.version),
-            tags: tags_for(opts, binary)
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
-            c_libraries: if binary.cgo {
-                c_libraries.clone()
-            } else {
-                Vec::new()
-            },
+    // The C libraries' package versions are asked while Go compiles.
+    let (c_libraries, outputs) = std::thread::scope(|scope| {
+        let linked = scope.spawn(|| match binaries.iter().any(|b| b.cgo) {
+            true => crate::clib::linked(&opts.target, opts.sysroot.as_ref(), &libraries),
+            false => Vec::new(),
         });
+        let outputs = compile(opts, &go, component, binaries, &log);
+        (linked.join(), outputs)
+    });
+    let c_libraries = c_libraries
+        .unwrap_or_else(|_| crate::clib::linked(&opts.target, opts.sysroot.as_ref(), &libraries));
+    let mut outputs = outputs?;
+    for (built, binary) in outputs.iter_mut().zip(binaries) {
+        if binary.cgo {
+            built.c_libraries = c_libraries.clone();
+        }
     }
     let artifacts = collect_artifacts(opts, component, outputs)?;
     let stamped: Vec<(&str, Vec<(&str, &str)>)> = binaries

@@ -12,7 +12,7 @@ use build_core::progress::Progress;
 use build_core::source::Source;
 use build_core::toolchain::GoToolchain;
 use build_core::{Artifacts, BuildOptions, Component, Linkage, Target};
-use camino::Utf8Path;
+use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -97,6 +97,24 @@ struct CachedArtifacts {
     artifacts: Artifacts,
 }
 
+/// `component`'s artifacts if the cache holds them for this key: a look ahead, without the
+/// build lock, for work that may start before the component's turn.
+pub(crate) fn cached(
+    env: &BuildEnv,
+    component: &Component,
+    source: &Source,
+    pin: &Pin,
+) -> Option<Artifacts> {
+    let key = key(env, component, source, pin).ok()?;
+    load_cached(&artifact_dir(env, component, &key), &key)
+}
+
+fn artifact_dir(env: &BuildEnv, component: &Component, key: &str) -> Utf8PathBuf {
+    env.cache
+        .artifacts()
+        .join(format!("{}-{}", component.name, &key[..16]))
+}
+
 /// Builds `component` from `source`, or takes it from the cache when its key is there.
 ///
 /// `source` describes the tree (enough for the key); `verified` prepares it for real, which
@@ -112,7 +130,7 @@ pub(crate) fn build_component(
     let key = key(env, component, source, pin)?;
     let short = &key[..16];
     let root = env.cache.artifacts();
-    let dir = root.join(format!("{}-{short}", component.name));
+    let dir = artifact_dir(env, component, &key);
     let describe = |artifacts: Artifacts| BuiltComponent {
         component,
         pin: pin.clone(),

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use build_core::lock::FileLock;
 use build_core::progress::Progress;
 use build_core::source::{Origin, Source, SourceRequest};
-use build_core::toolchain::{GoToolchain, c_compiler_version_for};
-use build_core::{BuildError, Component, Linkage, Target, Upstream};
+use build_core::toolchain::{GoToolchain, ToolchainError, c_compiler_version_for};
+use build_core::{Artifact, Artifacts, BuildError, Component, Linkage, Target, Upstream};
 use camino::Utf8PathBuf;
 
 use crate::BundleError;
@@ -75,33 +75,18 @@ pub fn build_bundle(
         }
     }
     check_output_dir(&request.out, &plan.read_only_trees())?;
-    let missing = missing_tools(request.linkage, &request.target, &request.components);
+    // The Go probe (a `go env`) runs while the tools are looked for: both are on the path of
+    // every rebuild.
+    let (missing, probed) = std::thread::scope(|scope| {
+        let probed = scope.spawn(|| probe_go(request));
+        let missing = missing_tools(request.linkage, &request.target, &request.components);
+        (missing, probed.join())
+    });
     if !missing.is_empty() {
         return Err(BundleError::MissingTools { missing });
     }
-    let go = match request.go {
-        GoChoice::Local => GoToolchain::find().map_err(|source| BundleError::Toolchain {
-            what: "the Go on PATH",
-            source,
-        })?,
-        GoChoice::Pinned => {
-            let release = &plan.pins.go;
-            if !GoToolchain::release_is_cached(release) && !plan.cache.is_offline() {
-                progress.status(
-                    "Fetching",
-                    &format!(
-                        "Go {release} (pinned; Go downloads it once through its module proxy)"
-                    ),
-                );
-            }
-            GoToolchain::release(release, plan.cache.is_offline()).map_err(|source| {
-                BundleError::PinnedGo {
-                    release: release.clone(),
-                    source,
-                }
-            })?
-        }
-    };
+    let probed = probed.map_err(|_| BundleError::Panicked)?;
+    let go = go_for(request, probed, progress.as_ref())?;
     let version = plan.release()?;
 
     let out = &request.out;
@@ -117,7 +102,11 @@ pub fn build_bundle(
     plan.check_pinned(&request.components)?;
     // Every upstream, even with --only: the epoch is the newest commit of the whole set, so a
     // component built alone is the very one the full bundle uses.
-    let sources = plan.describe_all(progress.as_ref())?;
+    let (sources, cc) = std::thread::scope(|scope| {
+        let cc = scope.spawn(|| c_compiler_version_for(&request.target));
+        (plan.describe_all(progress.as_ref()), cc.join())
+    });
+    let sources = sources?;
     // A Go too old for any module fails here, before anything is built.
     for component in request.components.iter().filter(|c| c.uses_go()) {
         go.check_tree(&sources[&component.upstream].dir)
@@ -149,10 +138,11 @@ pub fn build_bundle(
         _ => None,
     };
     let mut cc =
-        c_compiler_version_for(&request.target).map_err(|source| BundleError::Toolchain {
-            what: "the C compiler (part of every build's cache key)",
-            source,
-        })?;
+        cc.map_err(|_| BundleError::Panicked)?
+            .map_err(|source| BundleError::Toolchain {
+                what: "the C compiler (part of every build's cache key)",
+                source,
+            })?;
     for package in sysroot.iter().flat_map(|s| &s.packages) {
         cc.push_str(&format!(", {package}"));
     }
@@ -172,7 +162,19 @@ pub fn build_bundle(
         source_date_epoch: build_core::pinned::source_date_epoch(sources.values()),
         progress: progress.clone(),
     };
-    let built = build_all(&env, request, &sources)?;
+    let built = std::thread::scope(|scope| {
+        let members = plan.cache.layout().tgz_members();
+        let prefix = cached_prefix(&env, request, &sources);
+        if request.publish && !prefix.is_empty() {
+            // A cache: if staging fails, publishing copies the members itself.
+            let epoch = env.source_date_epoch;
+            scope.spawn(move || {
+                let prefix: Vec<&Artifact> = prefix.iter().collect();
+                let _ = crate::tgz::stage_prefix(&prefix, epoch, &members);
+            });
+        }
+        build_all(&env, request, &sources)
+    })?;
     if !request.publish {
         return Ok(Outcome::Built(built));
     }
@@ -191,6 +193,78 @@ pub fn build_bundle(
         progress.as_ref(),
     )?;
     Ok(Outcome::Published(published))
+}
+
+/// The Go that builds, as far as it is known without a download: the one on `PATH`, or the
+/// pinned release if Go's cache holds it (one `go env`, as it nearly always does).
+fn probe_go(request: &BundleRequest<'_>) -> Result<GoToolchain, ToolchainError> {
+    match request.go {
+        GoChoice::Local => GoToolchain::find(),
+        GoChoice::Pinned => GoToolchain::release(&request.plan.pins.go, true),
+    }
+}
+
+/// The Go that builds, from what [`probe_go`] found: a pinned release missing from Go's cache
+/// is downloaded by Go itself, unless the run is offline.
+fn go_for(
+    request: &BundleRequest<'_>,
+    probed: Result<GoToolchain, ToolchainError>,
+    progress: &dyn Progress,
+) -> Result<GoToolchain, BundleError> {
+    let release = &request.plan.pins.go;
+    match (request.go, probed) {
+        (_, Ok(go)) => Ok(go),
+        (GoChoice::Local, Err(source)) => Err(BundleError::Toolchain {
+            what: "the Go on PATH",
+            source,
+        }),
+        (GoChoice::Pinned, Err(_)) if !request.plan.cache.is_offline() => {
+            progress.status(
+                "Fetching",
+                &format!("Go {release} (pinned; Go downloads it once through its module proxy)"),
+            );
+            GoToolchain::release(release, false).map_err(|source| BundleError::PinnedGo {
+                release: release.clone(),
+                source,
+            })
+        }
+        (GoChoice::Pinned, Err(source)) => Err(BundleError::PinnedGo {
+            release: release.clone(),
+            source,
+        }),
+    }
+}
+
+/// The binaries that begin the bundle's tgz (sorted by name) up to the first one that must be
+/// built, when something must be: what can be staged while it compiles.
+fn cached_prefix(
+    env: &BuildEnv,
+    request: &BundleRequest<'_>,
+    sources: &BTreeMap<Upstream, Source>,
+) -> Vec<Artifact> {
+    let mut binaries: Vec<(&str, &Component)> = request
+        .components
+        .iter()
+        .flat_map(|c| c.binaries.iter().map(move |b| (*b, *c)))
+        .collect();
+    binaries.sort_by_key(|(binary, _)| *binary);
+    let mut known: BTreeMap<&str, Option<Artifacts>> = BTreeMap::new();
+    let mut prefix = Vec::new();
+    for (binary, component) in &binaries {
+        let artifacts = known.entry(component.name).or_insert_with(|| {
+            let pin = request.plan.pins.get(component.upstream)?;
+            crate::artifacts::cached(env, component, &sources[&component.upstream], pin)
+        });
+        let Some(artifact) = artifacts
+            .as_ref()
+            .and_then(|a| a.binaries.iter().find(|a| a.name == *binary))
+        else {
+            return prefix;
+        };
+        prefix.push(artifact.clone());
+    }
+    // Everything is cached: nothing compiles, nothing to overlap.
+    Vec::new()
 }
 
 /// Builds with `jobs` workers in order; the first failure stops the queue.

@@ -130,9 +130,20 @@ impl SourcePlan {
         &self,
         progress: &dyn Progress,
     ) -> Result<BTreeMap<Upstream, Source>, BundleError> {
+        // Side by side: describing is mostly reading stats and refs, and it is on the path of
+        // every rebuild.
+        let described: Vec<_> = std::thread::scope(|scope| {
+            let describing: Vec<_> = self
+                .requests
+                .iter()
+                .map(|request| scope.spawn(move || self.cache.describe(request, progress)))
+                .collect();
+            describing.into_iter().map(|d| d.join()).collect()
+        });
         let mut sources = BTreeMap::new();
-        for request in &self.requests {
-            sources.insert(request.upstream(), self.cache.describe(request, progress)?);
+        for (request, source) in self.requests.iter().zip(described) {
+            let source = source.map_err(|_| BundleError::Panicked)??;
+            sources.insert(request.upstream(), source);
         }
         self.warn_about_moved_tags(progress);
         Ok(sources)

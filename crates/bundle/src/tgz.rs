@@ -5,7 +5,7 @@ use std::io::Write;
 
 use crate::archive::{self, Entry};
 use build_core::Artifact;
-use camino::Utf8Path;
+use camino::{Utf8Path, Utf8PathBuf};
 use sha2::digest::common::hazmat::{SerializableState, SerializedState};
 use sha2::{Digest, Sha256};
 
@@ -25,7 +25,8 @@ pub(crate) const BINARY_MODE: u32 = 0o755;
 /// The tgz is the directory member, one cached member per binary (sorted by name) and an end
 /// member. Hashing 85 MB costs more than writing it, so the hasher's state after each prefix
 /// of members is cached too: after a change to one binary only the members from it onwards
-/// are hashed again.
+/// are hashed again. A prefix [`stage_prefix`] wrote while the changed components compiled
+/// is moved into place, so its bytes are not even copied.
 pub(crate) fn write_tgz(
     path: &Utf8Path,
     binaries: &[&Artifact],
@@ -33,42 +34,27 @@ pub(crate) fn write_tgz(
     cache: &Utf8Path,
 ) -> Result<(String, u64), BundleError> {
     let writing = || BundleError::io("writing the tgz", path);
-    std::fs::create_dir_all(cache).map_err(BundleError::io("creating", cache))?;
-    let mtime = u64::try_from(mtime).unwrap_or(0);
-    // Each member's identity, and the identity of every prefix of the member list.
-    let mut ids = vec![format!(
-        "{FORMAT} {DEFLATE} dir docker {mtime} {GZIP_LEVEL}"
-    )];
-    ids.extend(binaries.iter().map(|a| member_id(a, mtime)));
-    let prefixes: Vec<String> = (1..=ids.len())
-        .map(|k| build_core::digest::hex(&Sha256::digest(ids[..k].join("\n").as_bytes())))
-        .collect();
-    let state_file = |k: usize| cache.join(format!("prefix-{}.sha256", prefixes[k - 1]));
-    // The longest prefix whose hash state is known.
-    let (mut hasher, mut size, known) = (1..=ids.len())
-        .rev()
-        .find_map(|k| {
-            let (hasher, size) = read_state(&state_file(k))?;
-            Some((hasher, size, k))
-        })
-        .unwrap_or_else(|| (Sha256::new(), 0, 0));
-
-    let mut file = build_core::fs::create_new(path, 0o644).map_err(writing())?;
-    let mut written = 0u64;
-    for k in 1..=ids.len() {
-        let member = if k == 1 {
-            archive::member(&Entry::Dir { name: "docker" }, mtime, GZIP_LEVEL).map_err(writing())?
-        } else {
-            cached_member(binaries[k - 2], mtime, cache)?
-        };
-        file.write_all(&member).map_err(writing())?;
-        written += member.len() as u64;
-        if k > known {
-            hasher.update(&member);
-            size += member.len() as u64;
-            write_state(&state_file(k), &hasher, size);
+    let list = MemberList::new(binaries, mtime, cache)?;
+    let (mut hasher, mut size, known) = list.known_state();
+    let staged = (2..=known).rev().find_map(|k| {
+        let staged = list.staged_file(k);
+        let len = std::fs::metadata(&staged).ok()?.len();
+        // Only a prefix its remembered hash state vouches for, at least by length.
+        let (_, hashed) = read_state(&list.state_file(k))?;
+        (len == hashed && std::fs::rename(&staged, path).is_ok()).then_some((k, len))
+    });
+    let (mut file, from, mut written) = match staged {
+        Some((k, len)) => {
+            let file = std::fs::OpenOptions::new().append(true).open(path);
+            (file.map_err(writing())?, k, len)
         }
-    }
+        None => (
+            build_core::fs::create_new(path, 0o644).map_err(writing())?,
+            0,
+            0,
+        ),
+    };
+    written += list.append(&mut file, from, (&mut hasher, &mut size, known), path)?;
     let end = archive::end_member(GZIP_LEVEL).map_err(writing())?;
     file.write_all(&end).map_err(writing())?;
     hasher.update(&end);
@@ -88,6 +74,153 @@ pub(crate) fn write_tgz(
     // against what was recorded after the swap (and rehashes), so such a bundle is rebuilt.
     file.flush().map_err(writing())?;
     Ok((build_core::digest::hex(&hasher.finalize()), size))
+}
+
+/// Writes the first members of a tgz (the directory and `binaries`, the first binaries by
+/// name) into the member cache, for [`write_tgz`] to take over: run while the components
+/// that follow them compile, it takes the copying of the unchanged binaries' members off the
+/// path from an edit to a bundle. One staged prefix is kept at a time.
+pub(crate) fn stage_prefix(
+    binaries: &[&Artifact],
+    mtime: i64,
+    cache: &Utf8Path,
+) -> Result<(), BundleError> {
+    let list = MemberList::new(binaries, mtime, cache)?;
+    let target = list.staged_file(list.len());
+    if target.exists() {
+        return Ok(());
+    }
+    let listing = std::fs::read_dir(cache).map_err(BundleError::io("reading", cache))?;
+    for entry in listing.flatten() {
+        if entry.file_name().to_string_lossy().starts_with("staged-") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    let staging = || BundleError::io("staging a tgz prefix in", cache);
+    let mut tmp = tempfile::NamedTempFile::new_in(cache).map_err(staging())?;
+    let (mut hasher, mut size, known) = list.known_state();
+    list.append(
+        tmp.as_file_mut(),
+        0,
+        (&mut hasher, &mut size, known),
+        &target,
+    )?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
+        .map_err(staging())?;
+    tmp.persist(&target).map_err(|e| staging()(e.error))?;
+    Ok(())
+}
+
+/// A tgz's members by identity: the directory member, then one per binary.
+struct MemberList<'a> {
+    binaries: &'a [&'a Artifact],
+    mtime: u64,
+    cache: &'a Utf8Path,
+    /// `prefixes[k - 1]` identifies the first k members, whatever follows them.
+    prefixes: Vec<String>,
+}
+
+impl<'a> MemberList<'a> {
+    fn new(
+        binaries: &'a [&'a Artifact],
+        mtime: i64,
+        cache: &'a Utf8Path,
+    ) -> Result<MemberList<'a>, BundleError> {
+        std::fs::create_dir_all(cache).map_err(BundleError::io("creating", cache))?;
+        let mtime = u64::try_from(mtime).unwrap_or(0);
+        let mut ids = vec![format!(
+            "{FORMAT} {DEFLATE} dir docker {mtime} {GZIP_LEVEL}"
+        )];
+        ids.extend(binaries.iter().map(|a| member_id(a, mtime)));
+        let prefixes = (1..=ids.len())
+            .map(|k| build_core::digest::hex(&Sha256::digest(ids[..k].join("\n").as_bytes())))
+            .collect();
+        Ok(MemberList {
+            binaries,
+            mtime,
+            cache,
+            prefixes,
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.prefixes.len()
+    }
+
+    fn state_file(&self, k: usize) -> Utf8PathBuf {
+        self.cache
+            .join(format!("prefix-{}.sha256", self.prefixes[k - 1]))
+    }
+
+    fn staged_file(&self, k: usize) -> Utf8PathBuf {
+        self.cache
+            .join(format!("staged-{}.tgz", self.prefixes[k - 1]))
+    }
+
+    /// The longest prefix whose hash state is known: the hasher, its byte count, and k.
+    fn known_state(&self) -> (Sha256, u64, usize) {
+        (1..=self.len())
+            .rev()
+            .find_map(|k| {
+                let (hasher, size) = read_state(&self.state_file(k))?;
+                Some((hasher, size, k))
+            })
+            .unwrap_or_else(|| (Sha256::new(), 0, 0))
+    }
+
+    /// Writes members `from + 1 ..` to `file`, hashing those past the known state (and
+    /// remembering the states); returns the bytes written.
+    fn append(
+        &self,
+        file: &mut std::fs::File,
+        from: usize,
+        (hasher, size, known): (&mut Sha256, &mut u64, usize),
+        path: &Utf8Path,
+    ) -> Result<u64, BundleError> {
+        let writing = || BundleError::io("writing the tgz", path);
+        let mut written = 0u64;
+        for k in from + 1..=self.len() {
+            let member = if k == 1 {
+                let dir = archive::member(&Entry::Dir { name: "docker" }, self.mtime, GZIP_LEVEL);
+                Member::Bytes(dir.map_err(writing())?)
+            } else {
+                Member::Cached(cached_member(self.binaries[k - 2], self.mtime, self.cache)?)
+            };
+            written += match member {
+                Member::Bytes(bytes) if k <= known => {
+                    file.write_all(&bytes).map_err(writing())?;
+                    bytes.len() as u64
+                }
+                // Already hashed: copied file to file, so the kernel moves the bytes
+                // (`copy_file_range`) and they never pass through this process.
+                Member::Cached(cached) if k <= known => {
+                    let mut member = std::fs::File::open(&cached)
+                        .map_err(BundleError::io("reading a cached tgz member", &cached))?;
+                    std::io::copy(&mut member, file).map_err(writing())?
+                }
+                member => {
+                    let bytes = match member {
+                        Member::Bytes(bytes) => bytes,
+                        Member::Cached(cached) => std::fs::read(&cached)
+                            .map_err(BundleError::io("reading a cached tgz member", &cached))?,
+                    };
+                    file.write_all(&bytes).map_err(writing())?;
+                    hasher.update(&bytes);
+                    *size += bytes.len() as u64;
+                    write_state(&self.state_file(k), hasher, *size);
+                    bytes.len() as u64
+                }
+            };
+        }
+        Ok(written)
+    }
+}
+
+/// One gzip member of the tgz: made now, or a file of the member cache.
+enum Member {
+    Bytes(Vec<u8>),
+    Cached(Utf8PathBuf),
 }
 
 /// A hasher's state and the bytes it has seen, as cached for a prefix of members.
@@ -130,20 +263,20 @@ pub(crate) fn precompress(
     Ok(())
 }
 
-/// One binary's gzip member, from the member cache or compressed now and cached. A member
-/// depends only on the entry's name, bytes, mode, time and the level.
+/// The file holding one binary's gzip member, compressed now if the member cache lacks it. A
+/// member depends only on the entry's name, bytes, mode, time and the level.
 fn cached_member(
     artifact: &Artifact,
     mtime: u64,
     cache: &Utf8Path,
-) -> Result<Vec<u8>, BundleError> {
+) -> Result<Utf8PathBuf, BundleError> {
     let id = member_id(artifact, mtime);
     let cached = cache.join(format!(
         "{}.gz",
         build_core::digest::hex(&Sha256::digest(id.as_bytes()))
     ));
-    if let Ok(bytes) = std::fs::read(&cached) {
-        return Ok(bytes);
+    if cached.is_file() {
+        return Ok(cached);
     }
     let name = format!("docker/{}", artifact.name);
     let bytes = archive::member(
@@ -158,7 +291,7 @@ fn cached_member(
     .map_err(BundleError::io("compressing", &artifact.path))?;
     build_core::fs::write_atomic(&cached, &bytes)
         .map_err(BundleError::io("writing a cached tgz member", &cached))?;
-    Ok(bytes)
+    Ok(cached)
 }
 
 /// The size of a tgz holding `files` (installed name, path) under `docker/`, packed as a
@@ -181,4 +314,94 @@ pub fn packed_size(files: &[(&str, camino::Utf8PathBuf)]) -> Result<u64, BundleE
     }
     let end = archive::end_member(GZIP_LEVEL).map_err(packing("the end member".into()))?;
     Ok(size + end.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn binaries(root: &Utf8Path) -> Vec<Artifact> {
+        ["containerd", "dockerd", "runc"]
+            .iter()
+            .map(|name| {
+                let path = root.join(name);
+                let bytes = format!("{name} ").repeat(5000);
+                std::fs::write(&path, &bytes).unwrap();
+                Artifact {
+                    name: (*name).into(),
+                    path,
+                    sha256: build_core::digest::hex(&Sha256::digest(bytes.as_bytes())),
+                    size: bytes.len() as u64,
+                    link: build_core::elf::LinkKind::Static,
+                    toolchain: "go1.26.5".into(),
+                    tags: Vec::new(),
+                    c_libraries: Vec::new(),
+                }
+            })
+            .collect()
+    }
+
+    fn tgz(dir: &Utf8Path, binaries: &[&Artifact], cache: &Utf8Path) -> (Vec<u8>, String) {
+        let path = dir.join(format!("{}.tgz", std::fs::read_dir(dir).unwrap().count()));
+        let (sha256, size) = write_tgz(&path, binaries, 7, cache).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes.len() as u64, size);
+        assert_eq!(build_core::digest::hex(&Sha256::digest(&bytes)), sha256);
+        (bytes, sha256)
+    }
+
+    fn staged(cache: &Utf8Path) -> Vec<String> {
+        std::fs::read_dir(cache)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("staged-"))
+            .collect()
+    }
+
+    #[test]
+    fn a_staged_prefix_is_moved_in_and_gives_the_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Utf8Path::from_path(dir.path()).unwrap();
+        let (bins, out) = (root.join("bins"), root.join("out"));
+        std::fs::create_dir_all(&bins).unwrap();
+        std::fs::create_dir_all(&out).unwrap();
+        let all = binaries(&bins);
+        let all: Vec<&Artifact> = all.iter().collect();
+        // Without staging, in a cache of its own.
+        let (plain, plain_sha) = tgz(&out, &all, &root.join("cache-plain"));
+
+        // Staged while "runc compiles", then the whole tgz written.
+        let cache = root.join("cache");
+        stage_prefix(&all[..2], 7, &cache).unwrap();
+        assert_eq!(staged(&cache).len(), 1);
+        let (with_staging, sha) = tgz(&out, &all, &cache);
+        assert_eq!(with_staging, plain);
+        assert_eq!(sha, plain_sha);
+        assert!(staged(&cache).is_empty(), "the staged prefix was moved in");
+
+        // A staged prefix that its hash state does not vouch for is ignored, never used.
+        stage_prefix(&all[..2], 7, &cache).unwrap();
+        let name = staged(&cache).pop().unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(cache.join(&name))
+            .unwrap()
+            .write_all(b"tampered")
+            .unwrap();
+        let (again, _) = tgz(&out, &all, &cache);
+        assert_eq!(again, plain);
+        assert_eq!(staged(&cache), [name], "the bad one is left alone");
+    }
+
+    #[test]
+    fn only_one_prefix_is_staged_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Utf8Path::from_path(dir.path()).unwrap();
+        let all = binaries(root);
+        let all: Vec<&Artifact> = all.iter().collect();
+        let cache = root.join("cache");
+        stage_prefix(&all[..1], 7, &cache).unwrap();
+        stage_prefix(&all[..2], 7, &cache).unwrap();
+        assert_eq!(staged(&cache).len(), 1);
+    }
 }

@@ -2,7 +2,7 @@
 //! the main module, every module whose code was linked, and the build settings. An SBOM reads
 //! it from the binary itself, so it names what is in the bytes, not what a source tree lists.
 
-use camino::Utf8Path;
+use camino::Utf8PathBuf;
 use serde::Deserialize;
 
 use build_core::process::LoggedCommand;
@@ -61,11 +61,6 @@ impl GoModule {
 }
 
 impl GoBuildInfo {
-    /// Parses `go version -m -json` output.
-    pub(crate) fn parse(json: &str) -> Result<GoBuildInfo, serde_json::Error> {
-        serde_json::from_str(json)
-    }
-
     /// The value of build setting `key`.
     pub(crate) fn setting(&self, key: &str) -> Option<&str> {
         self.settings
@@ -88,20 +83,51 @@ impl GoBuildInfo {
 }
 
 impl GoBuildInfo {
-    /// Reads the build information embedded in `binary` with `go`. Any Go since 1.18 reads
-    /// any binary, whatever its architecture, so the Go on `PATH` serves.
-    pub(crate) fn read(go: &GoToolchain, binary: &Utf8Path) -> Result<GoBuildInfo, ToolchainError> {
+    /// Reads the build information embedded in each of `binaries` with `go`, in their order.
+    /// One `go version` reads them all (it prints one JSON object per file), as it is on the
+    /// path of every rebuild. Any Go since 1.18 reads any binary, whatever its architecture,
+    /// so the Go on `PATH` serves.
+    pub(crate) fn read_all(
+        go: &GoToolchain,
+        binaries: &[Utf8PathBuf],
+    ) -> Result<Vec<GoBuildInfo>, ToolchainError> {
+        if binaries.is_empty() {
+            return Ok(Vec::new());
+        }
         let failed = |problem: String| ToolchainError {
-            problem: format!("cannot read the Go build information of {binary}: {problem}"),
-            fix: "check that it is a Go binary and that `go version -m` reads it".into(),
+            problem: format!(
+                "cannot read the Go build information of {}: {problem}",
+                binaries
+                    .iter()
+                    .map(|b| b.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            fix: "check that each is a Go binary and that `go version -m` reads it".into(),
         };
         let json = LoggedCommand::new(go.go.as_str())
-            .args(["version", "-m", "-json", binary.as_str()])
+            .args(["version", "-m", "-json"])
+            .args(binaries.iter().map(|b| b.to_string()))
             // The release on PATH reads it; never switch toolchains for a query.
             .env("GOTOOLCHAIN", "local")
             .read()
             .map_err(|e| failed(e.to_string()))?;
-        GoBuildInfo::parse(&json).map_err(|e| failed(e.to_string()))
+        let infos = GoBuildInfo::parse_all(&json).map_err(|e| failed(e.to_string()))?;
+        if infos.len() != binaries.len() {
+            return Err(failed(format!(
+                "`go version` described {} of the {} files",
+                infos.len(),
+                binaries.len()
+            )));
+        }
+        Ok(infos)
+    }
+
+    /// Parses the JSON objects `go version -m -json` prints, one after another.
+    fn parse_all(json: &str) -> Result<Vec<GoBuildInfo>, serde_json::Error> {
+        serde_json::Deserializer::from_str(json)
+            .into_iter::<GoBuildInfo>()
+            .collect()
     }
 }
 
@@ -110,14 +136,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn one_go_version_describes_several_binaries_in_order() {
+        let infos = GoBuildInfo::parse_all(
+            r#"{"GoVersion":"go1.26.5","Path":"example.com/a","Main":{"Path":"example.com/a"}}
+{"GoVersion":"go1.26.5","Path":"example.com/b","Main":{"Path":"example.com/b"}}"#,
+        )
+        .unwrap();
+        let paths: Vec<&str> = infos.iter().map(|i| i.path.as_str()).collect();
+        assert_eq!(paths, ["example.com/a", "example.com/b"]);
+    }
+
+    #[test]
     fn build_information_names_modules_replacements_and_settings() {
-        let info = GoBuildInfo::parse(
+        let info = GoBuildInfo::parse_all(
             r#"{"GoVersion":"go1.26.5","Path":"example.com/app","Main":{"Path":"example.com/app","Version":"(devel)"},
             "Deps":[{"Path":"a.io/x","Version":"v1.0.0","Sum":"h1:abc="},
                     {"Path":"b.io/y","Version":"v0.1.0","Replace":{"Path":"c.io/y","Version":"v0.2.0"}}],
             "Settings":[{"Key":"-tags","Value":"seccomp,netgo"},{"Key":"CGO_ENABLED","Value":"1"}]}"#,
         )
-        .unwrap();
+        .unwrap()
+        .remove(0);
         assert_eq!(info.go_version, "go1.26.5");
         assert_eq!(info.deps[0].sum.as_deref(), Some("h1:abc="));
         assert_eq!(info.deps[0].linked().path, "a.io/x");

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use build_core::Artifact;
 use build_core::toolchain::GoToolchain;
 use buildinfo::GoBuildInfo;
-use camino::Utf8Path;
+use camino::{Utf8Path, Utf8PathBuf};
 use serde_spdx::spdx::v_2_3::{
     Spdx, SpdxCreationInfo, SpdxItemFiles, SpdxItemPackages, SpdxItemRelationships,
 };
@@ -112,19 +112,38 @@ pub(crate) fn write(
         }
     }
     binaries.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    let go_binaries: Vec<&Artifact> = match &go {
+        Some(_) => binaries
+            .iter()
+            .map(|b| b.0)
+            .filter(|a| a.toolchain.starts_with("go"))
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut infos: BTreeMap<&str, GoBuildInfo> = match &go {
+        Some(go) if !go_binaries.is_empty() => {
+            let paths: Vec<Utf8PathBuf> = go_binaries
+                .iter()
+                .map(|a| dir.join("docker").join(&a.name))
+                .collect();
+            let read = GoBuildInfo::read_all(go, &paths).map_err(|source| BundleError::Sbom {
+                binary: go_binaries
+                    .iter()
+                    .map(|a| a.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                source,
+            })?;
+            go_binaries
+                .iter()
+                .map(|a| a.name.as_str())
+                .zip(read)
+                .collect()
+        }
+        _ => BTreeMap::new(),
+    };
     for (artifact, component, source_id) in binaries {
-        let path = dir.join("docker").join(&artifact.name);
-        let info = match (&go, artifact.toolchain.starts_with("go")) {
-            (Some(go), true) => {
-                Some(
-                    GoBuildInfo::read(go, &path).map_err(|source| BundleError::Sbom {
-                        binary: artifact.name.clone(),
-                        source,
-                    })?,
-                )
-            }
-            _ => None,
-        };
+        let info = infos.remove(artifact.name.as_str());
         let binary =
             parts::binary_package(&mut doc.ids, bundle, artifact, component, info.as_ref());
         let id = binary.spdxid.clone();

@@ -107,7 +107,7 @@ fn watch(
 ) -> Result<()> {
     let interrupted = crate::render::interrupted_by_ctrl_c()?;
     let names: Vec<String> = trees.iter().map(|(u, p)| format!("{u} ({p})")).collect();
-    let watcher = TreeWatcher::new(trees, Duration::from_millis(300))?;
+    let watcher = TreeWatcher::new(trees, Duration::from_millis(100))?;
     progress.status("Watching", &format!("{}; Ctrl-C to stop", names.join(", ")));
     // The binaries first, put in place and restarted; the bundle is published after.
     let mut build = || {

@@ -204,7 +204,8 @@ pub struct BundleArgs {
     pub out: Utf8PathBuf,
 
     /// How many components build at once. Go already uses every core, so more than 1 helps only
-    /// on larger machines. [default: half the cores, at least 1]
+    /// on larger machines. [default: half the cores, at least 1; every core, at least 2, for
+    /// `up --watch`'s rebuilds]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
 

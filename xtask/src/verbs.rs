@@ -182,8 +182,14 @@ fn build(
         linkage: args.linkage.0,
         target: target.clone(),
         out,
+        // A rebuild for a restart (`up --watch`) finds all but the edited packages in Go's
+        // cache, so each component is mostly its one-threaded link: build them side by side.
         jobs: args.jobs.map_or_else(
-            || std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+            || {
+                std::thread::available_parallelism()
+                    .map_or(1, |n| n.get() / if publish { 2 } else { 1 })
+                    .max(1 + usize::from(!publish))
+            },
             usize::from,
         ),
         publish,

@@ -8,5 +8,6 @@
 //! assert!(peak_mib >= 0.0);
 //! ```
 
+pub mod edits;
 pub mod memory;
 pub mod report;

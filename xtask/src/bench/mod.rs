@@ -20,6 +20,7 @@ use bundle::SourcePlan;
 
 use crate::flags::BenchArgs;
 use crate::render::StatusLines;
+use ::bench::edits::append_line;
 use ::bench::report::{self, Report, spread};
 
 mod p5;
@@ -318,14 +319,4 @@ impl Bench {
         repo.commit(Some("HEAD"), &signature, &signature, "pinned", &files, &[])?;
         Ok(tree)
     }
-}
-
-fn append_line(file: &Utf8Path, i: usize) -> Result<()> {
-    use std::io::Write;
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(file)
-        .with_context(|| format!("cannot open {file}"))?;
-    writeln!(f, "// dockyard bench: a harmless line ({i})")?;
-    Ok(())
 }

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use build_core::Upstream;
 use build_core::process::{LoggedCommand, Running, tail_of_file};
 use build_core::progress::Progress;
@@ -12,6 +12,7 @@ use build_core::source::{READY_MARKER, Source};
 use camino::{Utf8Path, Utf8PathBuf};
 
 use super::{Bench, EntryPoint};
+use ::bench::edits::add_to_dockerd_main;
 use ::bench::report::{Spread, spread};
 
 /// dockyard's and upstream's times; `gocaches` are dockyard's and upstream's.
@@ -60,7 +61,9 @@ pub(super) fn measure(
         let Ok(_) = result else { break };
         let marker = format!("dockyard bench P5 edit {i}");
         let started = Instant::now();
-        result = add_to_dockerd_main(&tree, &marker).and_then(|()| watching.reloaded(i, &marker));
+        result = add_to_dockerd_main(&tree, &marker)
+            .map_err(anyhow::Error::from)
+            .and_then(|()| watching.reloaded(i, &marker));
         dy.push(started.elapsed().as_secs_f64());
         add_to_dockerd_main(&scratch, &marker)?;
         upstream.push(bench.upstream_one(point, gocaches.1, &format!("p5-upstream-{i}"))?);
@@ -129,25 +132,4 @@ impl Watching<'_> {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
-}
-
-/// A line dockerd prints first thing, in whichever file of `cmd/dockerd` holds `main`
-/// (`main.go` from 29, `docker.go` before), written as editors do: a new file renamed over.
-fn add_to_dockerd_main(tree: &Utf8Path, marker: &str) -> Result<()> {
-    let dir = tree.join("cmd/dockerd");
-    let main = "\nfunc main() {\n";
-    let (file, text) = std::fs::read_dir(&dir)
-        .with_context(|| format!("cannot read {dir}"))?
-        .flatten()
-        .filter_map(|e| Utf8PathBuf::from_path_buf(e.path()).ok())
-        .filter(|p| p.extension() == Some("go"))
-        .find_map(|p| {
-            std::fs::read_to_string(&p)
-                .ok()
-                .filter(|t| t.contains(main))
-                .map(|t| (p, t))
-        })
-        .with_context(|| format!("no func main in {dir}"))?;
-    let edited = text.replacen(main, &format!("{main}\tprintln(\"{marker}\")\n"), 1);
-    Ok(build_core::fs::write_atomic(&file, edited.as_bytes())?)
 }

@@ -54,6 +54,9 @@ pub struct BuildOptions {
     /// Build for a debugger: Go code unoptimised and not inlined (`-gcflags=all=-N -l`), DWARF
     /// kept, and stamped versions marked with [`DEBUG_MARKER`].
     pub debug: bool,
+    /// Offline: modules a recipe downloads ([`crate::go::Modules::Downloaded`]) must already
+    /// be in Go's module cache.
+    pub offline: bool,
     /// Where status lines go.
     pub progress: Arc<dyn Progress>,
 }
@@ -88,6 +91,7 @@ impl BuildOptions {
             go_cache: None,
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             debug: false,
+            offline: false,
             sysroot: None,
             progress: Arc::new(Silent),
         }

@@ -1,8 +1,10 @@
 //! The one place dockyard runs `go build`.
 //!
 //! A component describes each binary as a [`GoBinary`] (package, cgo, tags, stamped variables);
-//! [`build`] turns that into a reproducible, offline `go build`: vendored modules only
-//! (`-mod=vendor`, `GOPROXY=off`), `-trimpath`, an empty build id, no VCS stamping, and times
+//! [`build`] turns that into a reproducible `go build`: vendored modules only (`-mod=vendor`,
+//! `GOPROXY=off`), or, for an upstream that vendors nothing, modules Go downloads through its
+//! module proxy and checks against `go.sum` (`-mod=readonly`; `GOPROXY=off` offline, so they
+//! must be in Go's module cache); `-trimpath`, an empty build id, no VCS stamping, and times
 //! from `SOURCE_DATE_EPOCH`.
 
 use camino::{Utf8Path, Utf8PathBuf};
@@ -43,6 +45,18 @@ pub struct GoBinary {
     pub static_buildmode: Option<&'static str>,
     /// Which file declares the module.
     pub module_file: ModuleFile,
+    /// Where its modules come from.
+    pub modules: Modules,
+}
+
+/// Where a Go build's modules come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Modules {
+    /// The tree's `vendor/` folder, and nothing else (most upstreams).
+    Vendored,
+    /// Go's module proxy, each module checked against the tree's `go.sum` (compose and
+    /// rootlesskit vendor nothing); offline, only Go's module cache.
+    Downloaded,
 }
 
 impl GoBinary {
@@ -60,6 +74,7 @@ impl GoBinary {
             buildmode: None,
             static_buildmode: None,
             module_file: ModuleFile::GoMod,
+            modules: Modules::Vendored,
         }
     }
 }
@@ -184,10 +199,15 @@ fn command(
         ldflags.retain(|flag| flag != "-w" && flag != "-s");
     }
 
+    // `readonly`: a module missing from `go.sum` is an error, never a new entry.
+    let mod_flag = match binary.modules {
+        Modules::Vendored => "-mod=vendor",
+        Modules::Downloaded => "-mod=readonly",
+    };
     let mut cmd = LoggedCommand::new(go.go.as_str()).arg("build").args([
         "-trimpath",
         "-buildvcs=false",
-        "-mod=vendor",
+        mod_flag,
     ]);
     if binary.module_file == ModuleFile::VendorMod {
         cmd = cmd.arg(format!(
@@ -210,9 +230,8 @@ fn command(
         .arg(out.as_str())
         .arg(binary.package)
         .cwd(opts.source.dir.clone())
-        // Offline and exact: vendored modules only, never the network or a workspace file.
-        .env("GOPROXY", "off")
-        .env("GOFLAGS", "-mod=vendor")
+        .env("GOFLAGS", mod_flag)
+        // Never a workspace file.
         .env("GOWORK", "off")
         .env("GO111MODULE", "on")
         .env("GOTOOLCHAIN", &go.gotoolchain)
@@ -220,6 +239,11 @@ fn command(
         .env("GOARCH", &opts.target.arch)
         .env("CGO_ENABLED", if binary.cgo { "1" } else { "0" })
         .env("SOURCE_DATE_EPOCH", opts.source_date_epoch.to_string());
+    // Vendored builds never reach the network; downloaded ones reach Go's module proxy (the
+    // user's GOPROXY, or Go's default) unless the run is offline.
+    if binary.modules == Modules::Vendored || opts.offline {
+        cmd = cmd.env("GOPROXY", "off");
+    }
     if let Some(cache) = &opts.go_cache {
         cmd = cmd.env("GOCACHE", cache.as_str());
     }

@@ -40,6 +40,7 @@ pub enum PinnedSetError {
 pub struct PinnedSet {
     sources: BTreeMap<Upstream, Source>,
     go: GoToolchain,
+    offline: bool,
 }
 
 impl PinnedSet {
@@ -70,7 +71,11 @@ impl PinnedSet {
                 source,
             }
         })?;
-        Ok(PinnedSet { sources, go })
+        Ok(PinnedSet {
+            sources,
+            go,
+            offline: cache.is_offline(),
+        })
     }
 
     /// The options the bundle builds `upstream`'s component with (static, for this machine):
@@ -87,6 +92,7 @@ impl PinnedSet {
             .ok_or(PinnedSetError::NotPinned(upstream))?;
         let mut opts = BuildOptions::new(source.clone(), out_dir, work_dir);
         opts.go = Some(self.go.clone());
+        opts.offline = self.offline;
         opts.source_date_epoch = source_date_epoch(self.sources.values());
         Ok(opts)
     }

@@ -32,6 +32,8 @@ pub(crate) struct BuildEnv {
     pub(crate) cc: String,
     /// Built for a debugger.
     pub(crate) debug: bool,
+    /// Offline: downloaded Go modules come from Go's module cache only.
+    pub(crate) offline: bool,
     /// The target's libraries, for cross builds.
     pub(crate) sysroot: Option<build_core::sysroot::Sysroot>,
     /// The cache root (`artifacts/`, `work/`, `locks/` live under it).
@@ -173,6 +175,7 @@ pub(crate) fn build_component(
     opts.source_date_epoch = env.source_date_epoch;
     opts.go = Some(env.go.clone());
     opts.debug = env.debug;
+    opts.offline = env.offline;
     opts.sysroot = env.sysroot.clone();
     opts.progress = env.progress.clone();
     let dirty = if source.dirty { "-dirty" } else { "" };

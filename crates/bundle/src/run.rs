@@ -158,6 +158,7 @@ pub fn build_bundle(
         cc,
         sysroot,
         debug: request.debug,
+        offline: plan.cache.is_offline(),
         cache: plan.cache.layout().clone(),
         source_date_epoch: build_core::pinned::source_date_epoch(sources.values()),
         progress: progress.clone(),

@@ -114,9 +114,12 @@ pub enum PinsError {
 #[serde(deny_unknown_fields)]
 struct RawFile {
     go: Option<Spanned<String>>,
+    buildx: Option<Spanned<RawPin>>,
     cli: Option<Spanned<RawPin>>,
+    compose: Option<Spanned<RawPin>>,
     containerd: Option<Spanned<RawPin>>,
     moby: Option<Spanned<RawPin>>,
+    rootlesskit: Option<Spanned<RawPin>>,
     runc: Option<Spanned<RawPin>>,
     tini: Option<Spanned<RawPin>>,
 }
@@ -172,9 +175,12 @@ impl Pins {
 
         let mut pins = BTreeMap::new();
         let tables = [
+            (Upstream::Buildx, raw.buildx),
             (Upstream::Cli, raw.cli),
+            (Upstream::Compose, raw.compose),
             (Upstream::Containerd, raw.containerd),
             (Upstream::Moby, raw.moby),
+            (Upstream::Rootlesskit, raw.rootlesskit),
             (Upstream::Runc, raw.runc),
             (Upstream::Tini, raw.tini),
         ];

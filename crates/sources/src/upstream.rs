@@ -12,16 +12,22 @@ pub const DOCKER_RELEASE_LINES: &[&str] = &["27.", "28.", "29."];
 /// One upstream repository pinned in `pins.lock`.
 ///
 /// Build components map onto these: `docker-proxy` builds from [`Upstream::Moby`], so there are
-/// five upstreams for six component crates.
+/// eight upstreams for nine component crates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Upstream {
+    /// docker/buildx: the `docker-buildx` CLI plugin (`docker build` through BuildKit).
+    Buildx,
     /// docker/cli: the `docker` client.
     Cli,
+    /// docker/compose: the `docker-compose` CLI plugin.
+    Compose,
     /// containerd/containerd: `containerd`, `containerd-shim-runc-v2`, `ctr`.
     Containerd,
     /// moby/moby: `dockerd` and `docker-proxy`.
     Moby,
+    /// rootless-containers/rootlesskit: `rootlesskit`, for rootless dockerd.
+    Rootlesskit,
     /// opencontainers/runc: `runc`.
     Runc,
     /// krallin/tini: `docker-init`.
@@ -30,10 +36,13 @@ pub enum Upstream {
 
 impl Upstream {
     /// Every upstream, in the order `pins.lock` lists them.
-    pub const ALL: [Upstream; 5] = [
+    pub const ALL: [Upstream; 8] = [
+        Upstream::Buildx,
         Upstream::Cli,
+        Upstream::Compose,
         Upstream::Containerd,
         Upstream::Moby,
+        Upstream::Rootlesskit,
         Upstream::Runc,
         Upstream::Tini,
     ];
@@ -41,9 +50,12 @@ impl Upstream {
     /// The name used in `pins.lock` and on the command line.
     pub fn name(self) -> &'static str {
         match self {
+            Upstream::Buildx => "buildx",
             Upstream::Cli => "cli",
+            Upstream::Compose => "compose",
             Upstream::Containerd => "containerd",
             Upstream::Moby => "moby",
+            Upstream::Rootlesskit => "rootlesskit",
             Upstream::Runc => "runc",
             Upstream::Tini => "tini",
         }
@@ -52,9 +64,12 @@ impl Upstream {
     /// Where its releases are published.
     pub fn repository(self) -> &'static str {
         match self {
+            Upstream::Buildx => "https://github.com/docker/buildx",
             Upstream::Cli => "https://github.com/docker/cli",
+            Upstream::Compose => "https://github.com/docker/compose",
             Upstream::Containerd => "https://github.com/containerd/containerd",
             Upstream::Moby => "https://github.com/moby/moby",
+            Upstream::Rootlesskit => "https://github.com/rootless-containers/rootlesskit",
             Upstream::Runc => "https://github.com/opencontainers/runc",
             Upstream::Tini => "https://github.com/krallin/tini",
         }

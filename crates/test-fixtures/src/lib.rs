@@ -11,6 +11,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use git2::{Repository, Signature, Time};
 
 mod moby;
+mod plugins;
 mod runc;
 pub use moby::{MOBY_ENGINE, MOBY_SUITE};
 pub use runc::RUNC_SUITE;
@@ -128,16 +129,26 @@ impl FixtureRepo {
 /// Which fixture upstream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    /// docker/buildx-shaped (the `docker-buildx` plugin).
+    Buildx,
     /// docker/cli-shaped.
     Cli,
+    /// docker/compose-shaped (v5: module `github.com/docker/compose/v5`).
+    Compose,
     /// containerd-shaped.
     Containerd,
     /// moby-shaped (dockerd and docker-proxy).
     Moby,
+    /// rootlesskit-shaped (v3).
+    Rootlesskit,
     /// runc-shaped.
     Runc,
     /// tini-shaped.
     Tini,
+    /// compose 2 (Docker 27 and 28): module `github.com/docker/compose/v2`.
+    Compose2,
+    /// rootlesskit 2.3 (Docker up to 29.4): module `…/rootlesskit/v2`.
+    Rootlesskit2,
     /// moby as of 27.x and 28.x: `vendor.mod` declaring `github.com/docker/docker`, no `go.mod`.
     Moby28,
     /// containerd 1.7: module `github.com/containerd/containerd` (no `/v2`).
@@ -148,10 +159,13 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in `pins.lock` order.
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 8] = [
+        Kind::Buildx,
         Kind::Cli,
+        Kind::Compose,
         Kind::Containerd,
         Kind::Moby,
+        Kind::Rootlesskit,
         Kind::Runc,
         Kind::Tini,
     ];
@@ -159,7 +173,10 @@ impl Kind {
     /// The name in `pins.lock`.
     pub fn name(self) -> &'static str {
         match self {
+            Kind::Buildx => "buildx",
             Kind::Cli => "cli",
+            Kind::Compose | Kind::Compose2 => "compose",
+            Kind::Rootlesskit | Kind::Rootlesskit2 => "rootlesskit",
             Kind::Containerd | Kind::Containerd17 => "containerd",
             Kind::Moby | Kind::Moby28 => "moby",
             Kind::Runc | Kind::Runc12 => "runc",
@@ -171,6 +188,11 @@ impl Kind {
     pub fn version(self) -> &'static str {
         match self {
             Kind::Cli | Kind::Moby => "29.7.2",
+            Kind::Buildx => "0.34.1",
+            Kind::Compose => "5.4.0",
+            Kind::Compose2 => "2.39.4",
+            Kind::Rootlesskit => "3.0.2",
+            Kind::Rootlesskit2 => "2.3.6",
             Kind::Containerd => "2.3.3",
             Kind::Runc => "1.4.3",
             Kind::Tini => "0.19.0",
@@ -206,8 +228,23 @@ impl Kind {
                 FixtureRepo::create(&path, &files)
             }
             Kind::Runc12 => FixtureRepo::create(&path, RUNC_12),
+            Kind::Buildx => create_owned(&path, &plugins::buildx()),
+            Kind::Compose => create_owned(&path, &plugins::compose(5)),
+            Kind::Compose2 => create_owned(&path, &plugins::compose(2)),
+            Kind::Rootlesskit | Kind::Rootlesskit2 => {
+                create_owned(&path, &plugins::rootlesskit(self.version()))
+            }
         }
     }
+}
+
+/// [`FixtureRepo::create`] from owned names and texts.
+fn create_owned(path: &Utf8Path, files: &[(String, String)]) -> FixtureRepo {
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    FixtureRepo::create(path, &files)
 }
 
 /// The Go build cache the tests share (compiled standard packages are reused from one test to

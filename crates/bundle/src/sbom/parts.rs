@@ -21,9 +21,15 @@ const NOASSERTION: &str = "NOASSERTION";
 /// Who publishes each upstream, and the licence its repository declares.
 fn publisher(upstream: Upstream) -> (&'static str, &'static str) {
     match upstream {
-        Upstream::Cli => ("Organization: Docker, Inc.", "Apache-2.0"),
+        Upstream::Buildx | Upstream::Cli | Upstream::Compose => {
+            ("Organization: Docker, Inc.", "Apache-2.0")
+        }
         Upstream::Containerd => ("Organization: The containerd project", "Apache-2.0"),
         Upstream::Moby => ("Organization: The Moby Project", "Apache-2.0"),
+        Upstream::Rootlesskit => (
+            "Organization: The Rootless Containers project",
+            "Apache-2.0",
+        ),
         Upstream::Runc => ("Organization: Open Container Initiative", "Apache-2.0"),
         Upstream::Tini => ("Person: Thomas Orozco", "MIT"),
     }

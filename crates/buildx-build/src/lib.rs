@@ -1,0 +1,72 @@
+//! Builds `docker-buildx`, the CLI plugin `docker build` runs BuildKit through, as Docker's
+//! packaging (docker-ce-packaging's `deb/common/rules`) builds it: cgo off, vendored modules,
+//! `-trimpath`, `-w`, and `github.com/docker/buildx/version.{Version,Revision,Package}`
+//! stamped. `docker-buildx version` and the plugin metadata (`docker-cli-plugin-metadata`)
+//! show the pinned version.
+//!
+//! See `runc_build` for a complete example; every component crate is called the same way.
+
+pub use build_core::BuildError as Error;
+use build_core::go::{self, GoBinary};
+pub use build_core::prelude::*;
+
+/// buildx's module and version package, on every line built (0.20 to 0.34).
+pub const MODULE: &str = "github.com/docker/buildx";
+
+/// docker-buildx, as every verb sees it.
+pub const COMPONENT: Component = Component {
+    name: "buildx",
+    upstream: Upstream::Buildx,
+    binaries: &["docker-buildx"],
+    recipe_version: 1,
+    tools: &[Tool::Go],
+    version_probes: &[
+        VersionProbe {
+            binary: "docker-buildx",
+            args: &["version"],
+            shows: &["github.com/docker/buildx v{version} {commit:7}"],
+        },
+        VersionProbe {
+            binary: "docker-buildx",
+            args: &["docker-cli-plugin-metadata"],
+            shows: &["\"Version\": \"v{version}\""],
+        },
+    ],
+    // The lines Docker 27 to 29 ship (docker-ce-packaging's DOCKER_BUILDX_REF: 0.20 with 27,
+    // 0.28 with 28, 0.32 to 0.34 with 29).
+    supported: &[
+        "0.20.", "0.21.", "0.22.", "0.23.", "0.24.", "0.25.", "0.26.", "0.27.", "0.28.", "0.29.",
+        "0.30.", "0.31.", "0.32.", "0.33.", "0.34.",
+    ],
+    upstream_build: None,
+    restarts: &[],
+    build,
+};
+
+/// The `-X` stamps docker-ce-packaging passes (`BUILDX_VERSION` is the tag, with its `v`;
+/// `BUILDX_GITCOMMIT` the short commit).
+pub fn stamps(opts: &BuildOptions) -> Vec<(String, String)> {
+    vec![
+        (
+            format!("{MODULE}/version.Version"),
+            format!("v{}", opts.version_dirty()),
+        ),
+        (format!("{MODULE}/version.Revision"), opts.commit_dirty(7)),
+        (format!("{MODULE}/version.Package"), MODULE.to_owned()),
+    ]
+}
+
+/// The recipe, as data (docker-ce-packaging's `deb/common/rules`, at the commit that packaged
+/// Docker 29.7.2 with buildx v0.34.1; the same for 0.20 and 0.28).
+pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
+    vec![GoBinary {
+        stamps: stamps(opts),
+        ldflags: vec!["-w"],
+        ..GoBinary::new("docker-buildx", "./cmd/buildx")
+    }]
+}
+
+/// Builds `docker-buildx` into `opts.out_dir`.
+pub fn build(opts: &BuildOptions) -> Result<Artifacts, Error> {
+    go::build(opts, &COMPONENT, &recipe(opts))
+}

@@ -1,0 +1,62 @@
+//! Builds `docker-compose`, the CLI plugin behind `docker compose`, as compose's own
+//! `make build` does when docker-ce-packaging calls it: `-trimpath`, tags `e2e`, `-w`, and
+//! `internal.Version` stamped with the tag. cgo is off, as compose's release builds have it.
+//! compose vendors nothing: its modules come from Go's module proxy (or Go's module cache when
+//! offline), each checked against `go.sum`.
+//!
+//! See `runc_build` for a complete example; every component crate is called the same way.
+
+pub use build_core::BuildError as Error;
+use build_core::go::{self, GoBinary, Modules};
+pub use build_core::prelude::*;
+
+/// docker-compose, as every verb sees it.
+pub const COMPONENT: Component = Component {
+    name: "compose",
+    upstream: Upstream::Compose,
+    binaries: &["docker-compose"],
+    recipe_version: 1,
+    tools: &[Tool::Go],
+    version_probes: &[
+        VersionProbe {
+            binary: "docker-compose",
+            args: &["version"],
+            shows: &["Docker Compose version v{version}"],
+        },
+        VersionProbe {
+            binary: "docker-compose",
+            args: &["docker-cli-plugin-metadata"],
+            shows: &["\"Version\": \"v{version}\""],
+        },
+    ],
+    // The lines Docker 27 to 29 ship (docker-ce-packaging's DOCKER_COMPOSE_REF: v2 with 27 and
+    // 28, v5 with 29).
+    supported: &["2.", "5."],
+    upstream_build: None,
+    restarts: &[],
+    build,
+};
+
+/// compose's module path, which carries its major version (`github.com/docker/compose/v5`).
+pub fn module(opts: &BuildOptions) -> String {
+    format!("github.com/docker/compose/v{}", opts.release_line().0)
+}
+
+/// The recipe, as data (compose's `Makefile` `build` target at v5.4.0, v2.39.4 and v2.32.4).
+pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
+    vec![GoBinary {
+        tags: vec!["e2e"],
+        stamps: vec![(
+            format!("{}/internal.Version", module(opts)),
+            format!("v{}", opts.version_dirty()),
+        )],
+        ldflags: vec!["-w"],
+        modules: Modules::Downloaded,
+        ..GoBinary::new("docker-compose", "./cmd")
+    }]
+}
+
+/// Builds `docker-compose` into `opts.out_dir`.
+pub fn build(opts: &BuildOptions) -> Result<Artifacts, Error> {
+    go::build(opts, &COMPONENT, &recipe(opts))
+}

@@ -1,0 +1,44 @@
+//! Builds `rootlesskit`, the user-namespace wrapper `dockerd-rootless.sh` runs dockerd in, as
+//! moby's `hack/dockerfile/install/rootlesskit.installer` builds it for the static bundle:
+//! cgo off, `go install` of `cmd/rootlesskit` (here `go build` of the same package from the
+//! pinned tree). Its version is a constant in its source, so nothing is stamped. rootlesskit
+//! vendors nothing: its modules come from Go's module proxy (or Go's module cache when
+//! offline), each checked against `go.sum`.
+//!
+//! See `runc_build` for a complete example; every component crate is called the same way.
+
+pub use build_core::BuildError as Error;
+use build_core::go::{self, GoBinary, Modules};
+pub use build_core::prelude::*;
+
+/// rootlesskit, as every verb sees it.
+pub const COMPONENT: Component = Component {
+    name: "rootlesskit",
+    upstream: Upstream::Rootlesskit,
+    binaries: &["rootlesskit"],
+    recipe_version: 1,
+    tools: &[Tool::Go],
+    version_probes: &[VersionProbe {
+        binary: "rootlesskit",
+        args: &["--version"],
+        shows: &["rootlesskit version {version}"],
+    }],
+    // moby's ROOTLESSKIT_VERSION: v2.3 up to 29.4, v3 from 29.5.
+    supported: &["2.3.", "3."],
+    upstream_build: None,
+    restarts: &[],
+    build,
+};
+
+/// The recipe, as data (`rootlesskit.installer` at docker-v29.7.2, v28.5.2 and v27.5.1).
+pub fn recipe(_opts: &BuildOptions) -> Vec<GoBinary> {
+    vec![GoBinary {
+        modules: Modules::Downloaded,
+        ..GoBinary::new("rootlesskit", "./cmd/rootlesskit")
+    }]
+}
+
+/// Builds `rootlesskit` into `opts.out_dir`.
+pub fn build(opts: &BuildOptions) -> Result<Artifacts, Error> {
+    go::build(opts, &COMPONENT, &recipe(opts))
+}

@@ -175,6 +175,11 @@ pub struct PinsArgs {
     #[arg(long)]
     pub pre: bool,
 
+    /// Pin UPSTREAM at TAG instead of what the release names (buildx=v0.34.0): a plugin
+    /// released later, or a tag your mirror lacks. Repeatable; the pin's comment says so.
+    #[arg(long = "pin", value_name = "UPSTREAM=TAG")]
+    pub overrides: Vec<release::PinOverride>,
+
     #[command(flatten)]
     #[allow(missing_docs)]
     pub repositories: RepositoryArgs,

@@ -413,9 +413,21 @@ pub(crate) fn pins(args: &PinsArgs) -> Result<()> {
     let started = Instant::now();
     let progress = StatusLines::default();
     let (cache, mirrors) = repositories(&args.repositories)?;
-    let set = release::derive(&cache, &mirrors, &args.release, args.pre, &progress)?;
+    let set = release::derive(
+        &cache,
+        &mirrors,
+        &args.release,
+        args.pre,
+        &args.overrides,
+        &progress,
+    )?;
     let text = set.pins_lock();
     let derived = Pins::parse(&args.pins, &text)?;
+    for (upstream, why) in &set.left_out {
+        let fix =
+            "add --mirror packaging=PATH, a clone of https://github.com/docker/docker-ce-packaging";
+        progress.status("Left out", &format!("{upstream}: {why}; {fix}"));
+    }
     let file = &args.pins;
     if args.check {
         let current = Pins::load(file)?;

@@ -27,6 +27,17 @@ pub(crate) fn installer_default(script: &str, name: &str) -> Option<String> {
     })
 }
 
+/// The default a Makefile gives `name`: `NAME ?= VALUE` (or `:=`, `=`), the first such line.
+pub(crate) fn make_default(makefile: &str, name: &str) -> Option<String> {
+    makefile.lines().find_map(|line| {
+        let rest = line.trim_start().strip_prefix(name)?;
+        let value = ["?=", ":=", "="]
+            .iter()
+            .find_map(|op| rest.trim_start().strip_prefix(op))?;
+        Some(unquote(value.trim()).to_owned()).filter(|v| !v.is_empty())
+    })
+}
+
 fn unquote(s: &str) -> &str {
     s.trim_matches(|c| c == '"' || c == '\'')
 }
@@ -48,6 +59,24 @@ mod tests {
         );
         assert_eq!(dockerfile_arg(dockerfile, "GO").as_deref(), None);
         assert_eq!(dockerfile_arg(dockerfile, "TINI_VERSION"), None);
+    }
+
+    #[test]
+    fn makefile_defaults_are_read_whatever_the_assignment() {
+        let common = "# DOCKER_COMPOSE_REF is the version of compose to package.\nDOCKER_COMPOSE_REF ?= v5.4.0\nDOCKER_BUILDX_REF  ?= v0.34.1\nGO_VERSION:=1.26.5\nDOCKER_BUILDX_REF_X = no\n";
+        assert_eq!(
+            make_default(common, "DOCKER_BUILDX_REF").as_deref(),
+            Some("v0.34.1")
+        );
+        assert_eq!(
+            make_default(common, "DOCKER_COMPOSE_REF").as_deref(),
+            Some("v5.4.0")
+        );
+        assert_eq!(
+            make_default(common, "GO_VERSION").as_deref(),
+            Some("1.26.5")
+        );
+        assert_eq!(make_default(common, "DOCKER_MODEL_REF"), None);
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! use release::{derive, DockerVersion};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let cache = SourceCache::new("/tmp/dockyard-cache".into())?;
-//! let set = derive(&cache, &[], &DockerVersion::parse("29.7.2").unwrap(), false, &Silent)?;
+//! let set = derive(&cache, &[], &DockerVersion::parse("29.7.2").unwrap(), false, &[], &Silent)?;
 //! print!("{}", set.pins_lock());
 //! # Ok(()) }
 //! ```
@@ -36,6 +36,32 @@ pub struct DerivedPin {
     pub from: String,
 }
 
+/// An upstream pinned at another tag than the release names (`rootlesskit=v3.0.1`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PinOverride {
+    /// The upstream.
+    pub upstream: Upstream,
+    /// The tag to pin instead.
+    pub tag: String,
+}
+
+impl std::str::FromStr for PinOverride {
+    type Err = String;
+
+    /// Parses `UPSTREAM=TAG`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (upstream, tag) = s
+            .split_once('=')
+            .filter(|(_, tag)| !tag.is_empty())
+            .ok_or_else(|| format!("`{s}` is not UPSTREAM=TAG (rootlesskit=v3.0.1)"))?;
+        let upstream = upstream.parse::<Upstream>().map_err(|e| e.to_string())?;
+        Ok(PinOverride {
+            upstream,
+            tag: tag.to_owned(),
+        })
+    }
+}
+
 /// A whole release set.
 #[derive(Clone, Debug)]
 pub struct ReleaseSet {
@@ -47,6 +73,9 @@ pub struct ReleaseSet {
     pub go_from: String,
     /// One pin per upstream, sorted by name.
     pub pins: Vec<DerivedPin>,
+    /// Upstreams of the release left out, and why (the CLI plugins, when docker-ce-packaging
+    /// was not given as a path mirror).
+    pub left_out: Vec<(Upstream, String)>,
 }
 
 /// Why a release set could not be derived.
@@ -112,6 +141,32 @@ pub enum ReleaseError {
         /// The installer's value.
         installed: String,
     },
+    /// moby's tag is the release itself, and docker-ce-packaging is never pinned.
+    #[error(
+        "{upstream} cannot be pinned by hand: moby's tag is the release, and docker-ce-packaging is only read"
+    )]
+    NotOverridable {
+        /// The upstream.
+        upstream: Upstream,
+    },
+    /// docker-ce-packaging has no branch for the release, or none that old.
+    #[error(
+        "docker-ce-packaging has none of the branches {branches} with a commit before moby {tag}"
+    )]
+    NoPackagingBranch {
+        /// The branches looked for, in order.
+        branches: String,
+        /// moby's tag.
+        tag: String,
+    },
+    /// docker-ce-packaging's `common.mk` names no version for a plugin.
+    #[error("docker-ce-packaging {at} sets no {name} in its common.mk")]
+    NotPackaged {
+        /// `DOCKER_BUILDX_REF`.
+        name: &'static str,
+        /// The branch and commit read.
+        at: String,
+    },
     /// A component's repository lacks the tag the release names.
     #[error("{upstream} has no tag {tag} (named by {from})")]
     TagMissing {
@@ -125,7 +180,7 @@ pub enum ReleaseError {
 }
 
 /// The versions moby declares for the other components, with the installer of older lines.
-const DECLARED: [(Upstream, &str, &str); 3] = [
+const DECLARED: [(Upstream, &str, &str); 4] = [
     (
         Upstream::Containerd,
         "CONTAINERD_VERSION",
@@ -141,16 +196,39 @@ const DECLARED: [(Upstream, &str, &str); 3] = [
         "TINI_VERSION",
         "hack/dockerfile/install/tini.installer",
     ),
+    (
+        Upstream::Rootlesskit,
+        "ROOTLESSKIT_VERSION",
+        "hack/dockerfile/install/rootlesskit.installer",
+    ),
+];
+
+/// The CLI plugins a release ships, as docker-ce-packaging's `common.mk` names them. moby's
+/// own `BUILDX_VERSION` and `COMPOSE_VERSION` are its development container's, never these.
+const PACKAGED: [(Upstream, &str); 2] = [
+    (Upstream::Buildx, "DOCKER_BUILDX_REF"),
+    (Upstream::Compose, "DOCKER_COMPOSE_REF"),
 ];
 
 /// Derives the release set of `version` from the upstream repositories (or `mirrors`).
+/// `overrides` pin an upstream at another tag than the release names (a plugin released
+/// later, a tag a mirror lacks); each such pin's comment says it was given by hand.
 pub fn derive(
     cache: &SourceCache,
     mirrors: &[(Upstream, Mirror)],
     version: &DockerVersion,
     pre: bool,
+    overrides: &[PinOverride],
     progress: &dyn Progress,
 ) -> Result<ReleaseSet, ReleaseError> {
+    if let Some(o) = overrides
+        .iter()
+        .find(|o| matches!(o.upstream, Upstream::Moby | Upstream::Packaging))
+    {
+        return Err(ReleaseError::NotOverridable {
+            upstream: o.upstream,
+        });
+    }
     if !supported_majors().contains(&version.major) {
         return Err(ReleaseError::Unsupported {
             version: version.clone(),
@@ -256,6 +334,36 @@ pub fn derive(
         };
         wanted.push((upstream, tag, from));
     }
+    let left_out = match mirror(Upstream::Packaging) {
+        Some(Mirror::Path(path)) => {
+            wanted.extend(packaged(cache, (&moby, mirror(Upstream::Moby)), path, version, progress)?);
+            Vec::new()
+        }
+        _ => PACKAGED
+            .iter()
+            .map(|(upstream, name)| {
+                let why = format!(
+                    "its version is docker-ce-packaging's {name}, and docker-ce-packaging was not given as a path mirror"
+                );
+                (*upstream, why)
+            })
+            .collect(),
+    };
+    let mut left_out = left_out;
+    for PinOverride { upstream, tag } in overrides {
+        let by_hand = |instead: Option<&str>| match instead {
+            Some(named) => format!("{tag} given by hand, instead of {named}"),
+            None => format!("{tag} given by hand"),
+        };
+        match wanted.iter_mut().find(|(u, _, _)| u == upstream) {
+            Some((_, wanted_tag, from)) => {
+                *from = by_hand(Some(&format!("{wanted_tag} ({from})")));
+                wanted_tag.clone_from(tag);
+            }
+            None => wanted.push((*upstream, tag.clone(), by_hand(None))),
+        }
+        left_out.retain(|(u, _)| u != upstream);
+    }
     for (upstream, tag, from) in wanted {
         let tags = cache.tags(upstream, upstream.repository(), mirror(upstream), progress)?;
         let Some(found) = tags.iter().find(|t| t.name == tag) else {
@@ -277,7 +385,65 @@ pub fn derive(
         go_from: format!("moby {moby_tag} Dockerfile: GO_VERSION={go}"),
         go,
         pins,
+        left_out,
     })
+}
+
+/// The plugins' tags from docker-ce-packaging, as its release branch for `version` (`29.7`,
+/// else `29.x`, else `master`) was when moby's release commit was made: the packaging is
+/// bumped before a release is tagged, and for the next one after.
+fn packaged(
+    cache: &SourceCache,
+    (moby, moby_mirror): (&Pin, Option<&Mirror>),
+    packaging: &build_core::prelude::Utf8Path,
+    version: &DockerVersion,
+    progress: &dyn Progress,
+) -> Result<Vec<(Upstream, String, String)>, ReleaseError> {
+    let released = cache.commit_time(moby, moby_mirror, progress)?;
+    let branches = [
+        format!("{}.{}", version.major, version.minor),
+        format!("{}.x", version.major),
+        "master".to_owned(),
+    ];
+    let Some((branch, commit)) =
+        SourceCache::branch_at(Upstream::Packaging, packaging, &branches, released)?
+    else {
+        return Err(ReleaseError::NoPackagingBranch {
+            branches: branches.join(", "),
+            tag: moby.tag.clone(),
+        });
+    };
+    let at = pin(
+        Upstream::Packaging,
+        &branch,
+        commit.clone(),
+        version.to_string(),
+    );
+    let mirror = Mirror::Path(packaging.to_owned());
+    let files = cache.read_files(&at, Some(&mirror), &["common.mk"], progress)?;
+    let common = files
+        .into_iter()
+        .next()
+        .flatten()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    PACKAGED
+        .iter()
+        .map(|(upstream, name)| {
+            let tag = declared::make_default(&common, name).ok_or_else(|| {
+                ReleaseError::NotPackaged {
+                    name,
+                    at: format!("{branch} at {}", commit.short(10)),
+                }
+            })?;
+            let from = format!(
+                "docker-ce-packaging {branch} at {} (its newest commit before moby {}), common.mk: {name}={tag}",
+                commit.short(10),
+                moby.tag
+            );
+            Ok((*upstream, tag, from))
+        })
+        .collect()
 }
 
 fn pin(upstream: Upstream, tag: &str, commit: build_core::pins::CommitId, version: String) -> Pin {

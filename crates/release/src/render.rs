@@ -13,7 +13,9 @@ impl ReleaseSet {
         let mut text = format!(
             "# The Docker {version} set, derived from the sources: moby's release tag names Go and the\n\
              # other components in its Dockerfile (and, before 29, its installer scripts); the CLI is\n\
-             # released with the same number. Tags are peeled to commits and every commit was fetched.\n\
+             # released with the same number; the CLI plugins are docker-ce-packaging's, as its release\n\
+             # branch was when moby's release commit was made. Tags are peeled to commits and every\n\
+             # commit was fetched.\n\
              #\n\
              # Each table is one upstream repository. `commit` is authoritative: `tag` documents where it\n\
              # came from and is never resolved. Tables are sorted by name (a tidy test checks it).\n\n\

@@ -1,25 +1,56 @@
 //! `pins VERSION` against fixture repositories shaped like Docker's: a moby with a Dockerfile
-//! (and installer scripts in older lines), and the other four with release tags.
+//! (and installer scripts in older lines), a docker-ce-packaging with release branches whose
+//! `common.mk` names the plugins, and the others with release tags.
 
 use build_core::Upstream;
 use build_core::pins::Pins;
 use build_core::progress::Silent;
 use build_core::source::{Mirror, SourceCache, SourceError};
 use camino::Utf8PathBuf;
-use release::{DockerVersion, ReleaseError, derive, differences};
+use release::{DockerVersion, PinOverride, ReleaseError, derive, differences};
 use test_fixtures::FixtureRepo;
 
 struct World {
     _dir: tempfile::TempDir,
     root: Utf8PathBuf,
     moby: FixtureRepo,
+    packaging: FixtureRepo,
     repos: Vec<(Upstream, FixtureRepo)>,
 }
 
 fn dockerfile(go: &str, containerd: &str, runc: &str) -> String {
+    let rootlesskit = if go.starts_with("1.26") {
+        "v3.0.2"
+    } else {
+        "v2.3.4"
+    };
+    // BUILDX_VERSION and COMPOSE_VERSION are the development container's: never the release's.
     format!(
-        "# syntax=docker/dockerfile:1\nARG GO_VERSION={go}\nARG DOCKERCLI_VERSION=v29.7.1\nFROM golang AS base\nARG CONTAINERD_VERSION={containerd}\nARG DOCKERCLI_VERSION\nARG RUNC_VERSION={runc}\nARG TINI_VERSION=v0.19.0\n"
+        "# syntax=docker/dockerfile:1\nARG GO_VERSION={go}\nARG DOCKERCLI_VERSION=v29.7.1\nARG BUILDX_VERSION=0.36.0\nARG COMPOSE_VERSION=v5.9.9\nFROM golang AS base\nARG CONTAINERD_VERSION={containerd}\nARG DOCKERCLI_VERSION\nARG RUNC_VERSION={runc}\nARG TINI_VERSION=v0.19.0\nARG ROOTLESSKIT_VERSION={rootlesskit}\n"
     )
+}
+
+fn common_mk(buildx: &str, compose: &str) -> String {
+    format!(
+        "GO_VERSION:=1.26.5\n# DOCKER_COMPOSE_REF is the version of compose to package.\nDOCKER_COMPOSE_REF ?= {compose}\nDOCKER_BUILDX_REF  ?= {buildx}\n"
+    )
+}
+
+/// docker-ce-packaging: `28.x` branched off with the 28 plugins; `master` bumped for 29 before
+/// moby's release commits, and again after them (for the next release).
+fn packaging(root: &camino::Utf8Path) -> FixtureRepo {
+    let t = test_fixtures::COMMIT_TIME;
+    let mut repo = FixtureRepo::create(&root.join("packaging"), &[("README", "0\n")]);
+    repo.write("common.mk", &common_mk("v0.28.0", "v2.39.4"));
+    repo.commit_at("28 plugins", t - 200);
+    let git = git2::Repository::open(&repo.path).unwrap();
+    let head = git.head().unwrap().peel_to_commit().unwrap();
+    git.branch("28.x", &head, false).unwrap();
+    repo.write("common.mk", &common_mk("v0.34.1", "v5.4.0"));
+    repo.commit_at("bump for 29.7", t - 100);
+    repo.write("common.mk", &common_mk("v0.34.1", "v5.5.0"));
+    repo.commit_at("bump compose after 29.7.2", t + 100);
+    repo
 }
 
 fn installer(name: &str, value: &str) -> String {
@@ -71,6 +102,18 @@ fn world() -> World {
         ),
         (Upstream::Runc, vec![("v1.3.3", true), ("v1.4.3", true)]),
         (Upstream::Tini, vec![("v0.19.0", false)]),
+        (
+            Upstream::Rootlesskit,
+            vec![("v2.3.4", true), ("v3.0.2", true)],
+        ),
+        (
+            Upstream::Buildx,
+            vec![("v0.28.0", true), ("v0.34.1", true), ("v0.36.0", true)],
+        ),
+        (
+            Upstream::Compose,
+            vec![("v2.39.4", true), ("v5.4.0", true), ("v5.5.0", true)],
+        ),
     ] {
         let mut repo = FixtureRepo::create(&root.join(upstream.name()), &[("README", "0\n")]);
         for (tag, annotated) in tags {
@@ -82,6 +125,7 @@ fn world() -> World {
     }
     World {
         _dir: dir,
+        packaging: packaging(&root),
         root,
         moby,
         repos,
@@ -90,7 +134,13 @@ fn world() -> World {
 
 impl World {
     fn mirrors(&self) -> Vec<(Upstream, Mirror)> {
-        let mut mirrors = vec![(Upstream::Moby, Mirror::Path(self.moby.path.clone()))];
+        let mut mirrors = vec![
+            (Upstream::Moby, Mirror::Path(self.moby.path.clone())),
+            (
+                Upstream::Packaging,
+                Mirror::Path(self.packaging.path.clone()),
+            ),
+        ];
         for (u, r) in &self.repos {
             mirrors.push((*u, Mirror::Path(r.path.clone())));
         }
@@ -107,6 +157,7 @@ impl World {
             &self.mirrors(),
             &DockerVersion::parse(version).unwrap(),
             pre,
+            &[],
             &Silent,
         )
     }
@@ -143,6 +194,11 @@ fn a_29_release_comes_from_its_dockerfile_with_every_tag_peeled() {
         (Upstream::Containerd, "v2.3.3", "2.3.3"),
         (Upstream::Runc, "v1.4.3", "1.4.3"),
         (Upstream::Tini, "v0.19.0", "0.19.0"),
+        (Upstream::Rootlesskit, "v3.0.2", "3.0.2"),
+        // docker-ce-packaging's, as master was when moby's release was made: not the
+        // Dockerfile's development versions, and not the bump that came after.
+        (Upstream::Buildx, "v0.34.1", "0.34.1"),
+        (Upstream::Compose, "v5.4.0", "5.4.0"),
     ] {
         let pin = pins.get(upstream).unwrap();
         assert_eq!((pin.tag.as_str(), pin.version.as_str()), (tag, version));
@@ -157,11 +213,66 @@ fn a_29_release_comes_from_its_dockerfile_with_every_tag_peeled() {
         text.contains("# moby docker-v29.7.2 Dockerfile: RUNC_VERSION=v1.4.3\n[runc]"),
         "{text}"
     );
+    assert!(
+        text.contains("# docker-ce-packaging master at ")
+            && text.contains("common.mk: DOCKER_COMPOSE_REF=v5.4.0\n[compose]"),
+        "{text}"
+    );
     let tables: Vec<&str> = text.lines().filter(|l| l.starts_with('[')).collect();
     assert_eq!(
         tables,
-        ["[cli]", "[containerd]", "[moby]", "[runc]", "[tini]"]
+        [
+            "[buildx]",
+            "[cli]",
+            "[compose]",
+            "[containerd]",
+            "[moby]",
+            "[rootlesskit]",
+            "[runc]",
+            "[tini]"
+        ]
     );
+    assert!(set.left_out.is_empty(), "{:?}", set.left_out);
+}
+
+#[test]
+fn a_28_release_takes_its_plugins_from_the_28_x_packaging_branch() {
+    let w = world();
+    let set = w.derive("28.5.2", false).unwrap();
+    let pins = Pins::parse("pins.lock".into(), &set.pins_lock()).unwrap();
+    assert_eq!(pins.get(Upstream::Buildx).unwrap().tag, "v0.28.0");
+    assert_eq!(pins.get(Upstream::Compose).unwrap().version, "2.39.4");
+    assert_eq!(pins.get(Upstream::Rootlesskit).unwrap().version, "2.3.4");
+    assert!(set.pins_lock().contains("# docker-ce-packaging 28.x at "));
+}
+
+#[test]
+fn without_docker_ce_packaging_the_plugins_are_left_out_saying_why() {
+    let w = world();
+    let mirrors: Vec<(Upstream, Mirror)> = w
+        .mirrors()
+        .into_iter()
+        .filter(|(u, _)| *u != Upstream::Packaging)
+        .collect();
+    let set = derive(
+        &w.cache(),
+        &mirrors,
+        &DockerVersion::parse("29.7.2").unwrap(),
+        false,
+        &[],
+        &Silent,
+    )
+    .unwrap();
+    let left: Vec<Upstream> = set.left_out.iter().map(|(u, _)| *u).collect();
+    assert_eq!(left, [Upstream::Buildx, Upstream::Compose]);
+    assert!(
+        set.left_out[0].1.contains("DOCKER_BUILDX_REF"),
+        "{:?}",
+        set.left_out
+    );
+    let pins = Pins::parse("pins.lock".into(), &set.pins_lock()).unwrap();
+    assert!(pins.get(Upstream::Buildx).is_none());
+    assert!(pins.get(Upstream::Rootlesskit).is_some());
 }
 
 #[test]
@@ -201,7 +312,7 @@ fn an_installer_alone_is_enough() {
     let mut w = world();
     w.moby.write(
         "Dockerfile",
-        "ARG GO_VERSION=1.24.9\nARG CONTAINERD_VERSION=v1.7.28\nARG TINI_VERSION=v0.19.0\n",
+        "ARG GO_VERSION=1.24.9\nARG CONTAINERD_VERSION=v1.7.28\nARG TINI_VERSION=v0.19.0\nARG ROOTLESSKIT_VERSION=v2.3.4\n",
     );
     w.moby.write(
         "hack/dockerfile/install/runc.installer",
@@ -299,6 +410,7 @@ fn offline_without_a_mirror_or_a_remembered_listing_fails_naming_the_remote() {
         &[],
         &DockerVersion::parse("29.7.2").unwrap(),
         false,
+        &[],
         &Silent,
     )
     .unwrap_err();
@@ -312,4 +424,45 @@ fn offline_without_a_mirror_or_a_remembered_listing_fails_naming_the_remote() {
         ),
         "{err}"
     );
+}
+
+#[test]
+fn a_tag_given_by_hand_replaces_the_release_s_and_says_so() {
+    let w = world();
+    let overrides: Vec<PinOverride> = ["rootlesskit=v2.3.4", "buildx=v0.36.0"]
+        .iter()
+        .map(|o| o.parse().unwrap())
+        .collect();
+    // Without docker-ce-packaging: buildx given by hand, compose still left out.
+    let mirrors: Vec<(Upstream, Mirror)> = w
+        .mirrors()
+        .into_iter()
+        .filter(|(u, _)| *u != Upstream::Packaging)
+        .collect();
+    let version = DockerVersion::parse("29.7.2").unwrap();
+    let set = derive(&w.cache(), &mirrors, &version, false, &overrides, &Silent).unwrap();
+    let text = set.pins_lock();
+    assert!(
+        text.contains("# v2.3.4 given by hand, instead of v3.0.2 (moby docker-v29.7.2 Dockerfile: ROOTLESSKIT_VERSION=v3.0.2)\n[rootlesskit]"),
+        "{text}"
+    );
+    assert!(text.contains("# v0.36.0 given by hand\n[buildx]"), "{text}");
+    let pins = Pins::parse("pins.lock".into(), &text).unwrap();
+    assert_eq!(
+        pins.get(Upstream::Rootlesskit).unwrap().commit.as_str(),
+        w.tagged(Upstream::Rootlesskit, "v2.3.4")
+    );
+    let left: Vec<Upstream> = set.left_out.iter().map(|(u, _)| *u).collect();
+    assert_eq!(left, [Upstream::Compose]);
+
+    let moby = ["moby=docker-v29.7.1".parse::<PinOverride>().unwrap()];
+    assert!("rootlesskit".parse::<PinOverride>().is_err());
+    assert!(
+        "nosuch=v1"
+            .parse::<PinOverride>()
+            .unwrap_err()
+            .contains("valid names")
+    );
+    let err = derive(&w.cache(), &mirrors, &version, false, &moby, &Silent).unwrap_err();
+    assert!(matches!(err, ReleaseError::NotOverridable { .. }), "{err}");
 }

@@ -26,6 +26,9 @@ pub enum Upstream {
     Containerd,
     /// moby/moby: `dockerd` and `docker-proxy`.
     Moby,
+    /// docker/docker-ce-packaging: never built or pinned; `pins` reads which buildx and
+    /// compose a release ships from its `common.mk`.
+    Packaging,
     /// rootless-containers/rootlesskit: `rootlesskit`, for rootless dockerd.
     Rootlesskit,
     /// opencontainers/runc: `runc`.
@@ -35,13 +38,14 @@ pub enum Upstream {
 }
 
 impl Upstream {
-    /// Every upstream, in the order `pins.lock` lists them.
-    pub const ALL: [Upstream; 8] = [
+    /// Every upstream, in the order `pins.lock` lists them (`packaging` is read, never pinned).
+    pub const ALL: [Upstream; 9] = [
         Upstream::Buildx,
         Upstream::Cli,
         Upstream::Compose,
         Upstream::Containerd,
         Upstream::Moby,
+        Upstream::Packaging,
         Upstream::Rootlesskit,
         Upstream::Runc,
         Upstream::Tini,
@@ -55,6 +59,7 @@ impl Upstream {
             Upstream::Compose => "compose",
             Upstream::Containerd => "containerd",
             Upstream::Moby => "moby",
+            Upstream::Packaging => "packaging",
             Upstream::Rootlesskit => "rootlesskit",
             Upstream::Runc => "runc",
             Upstream::Tini => "tini",
@@ -69,6 +74,7 @@ impl Upstream {
             Upstream::Compose => "https://github.com/docker/compose",
             Upstream::Containerd => "https://github.com/containerd/containerd",
             Upstream::Moby => "https://github.com/moby/moby",
+            Upstream::Packaging => "https://github.com/docker/docker-ce-packaging",
             Upstream::Rootlesskit => "https://github.com/rootless-containers/rootlesskit",
             Upstream::Runc => "https://github.com/opencontainers/runc",
             Upstream::Tini => "https://github.com/krallin/tini",

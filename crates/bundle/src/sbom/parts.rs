@@ -21,7 +21,7 @@ const NOASSERTION: &str = "NOASSERTION";
 /// Who publishes each upstream, and the licence its repository declares.
 fn publisher(upstream: Upstream) -> (&'static str, &'static str) {
     match upstream {
-        Upstream::Buildx | Upstream::Cli | Upstream::Compose => {
+        Upstream::Buildx | Upstream::Cli | Upstream::Compose | Upstream::Packaging => {
             ("Organization: Docker, Inc.", "Apache-2.0")
         }
         Upstream::Containerd => ("Organization: The containerd project", "Apache-2.0"),

@@ -164,6 +164,64 @@ impl SourceCache {
         Ok(files)
     }
 
+    /// When `pin.commit` was committed (seconds since the epoch), getting the commit as
+    /// [`SourceCache::read_files`] does.
+    pub fn commit_time(
+        &self,
+        pin: &Pin,
+        mirror: Option<&Mirror>,
+        progress: &dyn Progress,
+    ) -> Result<i64, SourceError> {
+        let (repo, _) = self.repository_with_commit(pin, mirror, progress)?;
+        let oid = Oid::from_str(pin.commit.as_str())
+            .map_err(|e| git_err(pin.upstream, "reading the pin", e))?;
+        let commit = repo
+            .find_commit(oid)
+            .map_err(|e| git_err(pin.upstream, "reading the commit", e))?;
+        Ok(commit.time().seconds())
+    }
+
+    /// The first of `branches` a repository at `path` has, and on it the newest commit made
+    /// at or before `time`, following first parents: what that branch was when a release
+    /// was tagged. `None` when it has none of them, or nothing that old.
+    pub fn branch_at(
+        upstream: Upstream,
+        path: &camino::Utf8Path,
+        branches: &[String],
+        time: i64,
+    ) -> Result<Option<(String, CommitId)>, SourceError> {
+        let repo = Repository::open(path).map_err(|e| SourceError::MirrorNotARepository {
+            upstream,
+            path: path.to_owned(),
+            message: redact(e.message()),
+        })?;
+        let Some((branch, head)) = branches.iter().find_map(|b| {
+            let commit = repo
+                .find_reference(&format!("refs/heads/{b}"))
+                .ok()?
+                .peel_to_commit()
+                .ok()?;
+            Some((b.clone(), commit))
+        }) else {
+            return Ok(None);
+        };
+        let mut commit = head;
+        while commit.time().seconds() > time {
+            let Ok(parent) = commit.parent(0) else {
+                return Ok(None);
+            };
+            commit = parent;
+        }
+        let id = CommitId::parse(&commit.id().to_string()).map_err(|e| {
+            git_err(
+                upstream,
+                "reading a branch",
+                git2::Error::from_str(&e.to_string()),
+            )
+        })?;
+        Ok(Some((branch, id)))
+    }
+
     /// Whether `pin.commit` can be had (cache, mirror or fetch): a pin must name a real commit.
     pub fn ensure_commit(
         &self,

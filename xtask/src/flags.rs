@@ -59,8 +59,10 @@ pub enum Command {
     ///
     /// Reads moby's release tag (docker-vN from 29.0.0, vN before), the versions its Dockerfile
     /// (and, before 29, its hack/dockerfile/install/*.installer scripts) declares for Go,
-    /// containerd, runc and tini, and the cli's vN tag; peels every tag to its commit and checks
-    /// the commit exists. Mirrors and --offline work as for bundle.
+    /// containerd, runc, tini and rootlesskit, the cli's vN tag, and, with --mirror
+    /// packaging=PATH (docker-ce-packaging), the buildx and compose its common.mk ships; peels
+    /// every tag to its commit and checks the commit exists. Mirrors and --offline work as for
+    /// bundle.
     Pins(PinsArgs),
     /// Run upstream's own test suites against the bundle, side by side with upstream's build.
     ///
@@ -121,7 +123,8 @@ pub struct RepositoryArgs {
 
     /// Get COMPONENT's pinned commit from a local clone (bare or not) or another URL instead of
     /// its pinned repository. The commit is still verified: a mirror cannot change what is
-    /// built. COMPONENT is one of cli, containerd, moby, runc, tini; repeat the flag for several.
+    /// built. COMPONENT is one of buildx, cli, compose, containerd, moby, rootlesskit, runc,
+    /// tini (and packaging, docker-ce-packaging, for pins); repeat the flag for several.
     #[arg(long = "mirror", value_name = "COMPONENT=PATH|URL", value_parser = parse_mirror)]
     pub mirrors: Vec<MirrorFlag>,
 

@@ -71,6 +71,23 @@ fn a_bad_pin_names_file_line_and_field() {
 }
 
 #[test]
+fn a_source_for_an_unpinned_upstream_is_refused_not_ignored() {
+    let pins = Pins::parse(
+        "pins.lock".into(),
+        "go = \"1.26.5\"\n\n[runc]\nrepository = \"https://github.com/opencontainers/runc\"\ntag = \"v1.4.3\"\ncommit = \"bb14dabeb7185bb72c8c86735d090dcb20f36587\"\nversion = \"1.4.3\"\n",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = build_core::source::SourceCache::new(
+        camino::Utf8PathBuf::from_path_buf(dir.path().to_owned()).unwrap(),
+    )
+    .unwrap();
+    let tree = bundle::Replacement::WorkingTree("/src/buildx".into());
+    let err = bundle::SourcePlan::new(pins, cache, &[], &[(Upstream::Buildx, tree)]).unwrap_err();
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
 fn an_unknown_component_lists_the_valid_names() {
     use clap::Parser;
     let err = xtask::Cli::try_parse_from(["cargo xtask", "bundle", "--only", "dockerd"])

@@ -71,7 +71,7 @@ pub(crate) fn source_plan(args: &SourceArgs) -> Result<SourcePlan> {
         .parent()
         .map_or("patches".into(), |d| d.join("patches"));
     let patches = bundle::patches::collect(&patches_dir, &args.patches)?;
-    let plan = SourcePlan::new(pins, cache, &mirrors, &replacements);
+    let plan = SourcePlan::new(pins, cache, &mirrors, &replacements)?;
     Ok(plan.with_patches(patches, &StatusLines::default()))
 }
 
@@ -451,14 +451,9 @@ pub(crate) fn pins(args: &PinsArgs) -> Result<()> {
     }
     build_core::fs::write_atomic(file, text.as_bytes())
         .with_context(|| format!("cannot write {file}"))?;
-    for pin in derived.iter() {
-        progress.status(
-            "Pinned",
-            &format!(
-                "{} {} ({}) at {}",
-                pin.upstream, pin.version, pin.tag, pin.commit
-            ),
-        );
+    for p in derived.iter() {
+        let line = format!("{} {} ({}) at {}", p.upstream, p.version, p.tag, p.commit);
+        progress.status("Pinned", &line);
     }
     progress.status(
         "Wrote",

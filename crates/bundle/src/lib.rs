@@ -16,7 +16,7 @@
 //!     SourceCache::new("/tmp/dockyard-cache".into())?,
 //!     &[],
 //!     &[],
-//! );
+//! )?;
 //! let request = BundleRequest {
 //!     plan: &plan,
 //!     components: COMPONENTS.to_vec(),

@@ -37,13 +37,20 @@ pub struct SourcePlan {
 }
 
 impl SourcePlan {
-    /// Each pin from its mirror, if given; a replacement wins over a mirror.
+    /// Each pin from its mirror, if given; a replacement wins over a mirror. A replacement
+    /// for an upstream `pins` does not pin is refused: it would replace nothing.
     pub fn new(
         pins: Pins,
         cache: SourceCache,
         mirrors: &[(Upstream, Mirror)],
         replacements: &[(Upstream, Replacement)],
-    ) -> SourcePlan {
+    ) -> Result<SourcePlan, BundleError> {
+        if let Some((upstream, _)) = replacements.iter().find(|(u, _)| pins.get(*u).is_none()) {
+            return Err(BundleError::MissingPin {
+                upstream: *upstream,
+                why: "a source given for an upstream replaces its pin, and there is none",
+            });
+        }
         let requests = pins
             .iter()
             .map(|pin| {
@@ -68,11 +75,11 @@ impl SourcePlan {
                 }
             })
             .collect();
-        SourcePlan {
+        Ok(SourcePlan {
             pins,
             cache,
             requests,
-        }
+        })
     }
 
     /// Applies each upstream's `patches` onto its pin (see [`crate::patches::collect`]).

@@ -49,7 +49,8 @@ fn runc_built_with_this_crate_alone_is_the_bundles_runc() {
         build_core::source::SourceCache::new(root.join("bundle-cache")).unwrap(),
         &mirrors,
         &[],
-    );
+    )
+    .unwrap();
     let request = BundleRequest {
         plan: &plan,
         components: vec![&runc_build::COMPONENT],

@@ -274,7 +274,7 @@ pub struct InstallArgs {
     #[arg(value_parser = absolute_path)]
     pub bundle: Option<Utf8PathBuf>,
 
-    /// Binaries go to PREFIX/bin.
+    /// Binaries go to PREFIX/bin, CLI plugins to PREFIX/libexec/docker/cli-plugins.
     #[arg(long, value_name = "PREFIX", default_value = "/usr/local", value_parser = absolute_path)]
     pub prefix: Utf8PathBuf,
 

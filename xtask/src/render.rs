@@ -133,9 +133,10 @@ fn advice(e: &(dyn std::error::Error + 'static)) -> Option<String> {
             }
             BundleError::MissingTools { .. } => Some("`cargo xtask doctor` checks them all".into()),
             BundleError::OutputDir { .. } => Some("pass another --out".into()),
-            BundleError::MissingPin { upstream, .. } => Some(format!(
-                "drop --source {upstream}=…, or pin {upstream} (`cargo xtask pins VERSION`)"
-            )),
+            BundleError::ReplacesNoPin { upstream } => Some(format!("drop --source {upstream}=…")),
+            BundleError::MissingPin { .. } => {
+                Some("derive the set: `cargo xtask pins VERSION`".into())
+            }
             BundleError::Format(e) => advice(e),
             BundleError::Source(e) => advice(e),
             BundleError::Build(e) => advice(e),

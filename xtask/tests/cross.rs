@@ -49,8 +49,12 @@ fn an_arm64_bundle_is_cross_built_checked_under_qemu_and_reproducible() {
     );
     assert_eq!(manifest(&dir)["target"]["arch"], "arm64");
 
-    for binary in bundle::all_binaries() {
-        let bytes = read(&dir.join("docker").join(binary));
+    let plugins = bundle::binaries_in(bundle::Archive::Plugin);
+    for binary in bundle::binaries_in(bundle::Archive::Static)
+        .iter()
+        .chain(&plugins)
+    {
+        let bytes = read(&dir.join(bundle::path_of(binary).unwrap()));
         let elf = goblin::elf::Elf::parse(&bytes).unwrap();
         assert_eq!(
             (elf.header.e_machine, elf.is_64),

@@ -9,7 +9,9 @@ use test_fixtures::Kind;
 #[test]
 fn a_28_line_set_builds_and_every_binary_shows_its_own_stamps() {
     let w = world_of(&[
+        Kind::Buildx,
         Kind::Cli,
+        Kind::Compose2,
         Kind::Containerd17,
         Kind::Moby28,
         Kind::Runc12,
@@ -39,6 +41,16 @@ fn a_28_line_set_builds_and_every_binary_shows_its_own_stamps() {
         "github.com/containerd/containerd v1.7.28 {containerd}"
     )),);
     assert!(run("runc", &["--version"]).contains("runc version 1.2.4\n"));
+    // Docker 28 ships compose 2, whose module path carries its major.
+    let compose = std::process::Command::new(dir.join("cli-plugins/docker-compose"))
+        .arg("version")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&compose.stdout),
+        "Docker Compose version v2.39.4\n"
+    );
+    assert!(dir.join("docker-compose-plugin-2.39.4.tgz").is_file());
 }
 
 #[test]

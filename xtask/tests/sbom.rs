@@ -111,20 +111,40 @@ fn a_patched_bundle_s_sbom_names_every_binary_module_source_patch_and_c_library(
         sha256(&dir.join("docker-29.7.2.tgz"))
     );
     let contained = related(&sbom, described[0], "CONTAINS");
-    assert_eq!(contained.len(), bundle::all_binaries().len());
+    let engine = bundle::binaries_in(bundle::Archive::Static);
+    assert_eq!(contained.len(), engine.len());
+    // Each plugin's tarball is described too, and contains its plugin alone.
+    for (plugin, tgz) in [
+        ("docker-buildx", "docker-buildx-plugin-0.34.1.tgz"),
+        ("docker-compose", "docker-compose-plugin-5.4.0.tgz"),
+    ] {
+        let archive = described
+            .iter()
+            .find(|id| package(&sbom, id)["packageFileName"] == tgz)
+            .unwrap_or_else(|| panic!("no package for {tgz}"));
+        assert_eq!(
+            package(&sbom, archive)["checksums"][0]["checksumValue"],
+            sha256(&dir.join(tgz))
+        );
+        let id = format!("SPDXRef-Binary-{plugin}");
+        assert_eq!(related(&sbom, archive, "CONTAINS"), [id.as_str()]);
+    }
 
-    for binary in bundle::all_binaries() {
-        let file = dir.join("docker").join(binary);
+    for binary in engine
+        .iter()
+        .chain(&bundle::binaries_in(bundle::Archive::Plugin))
+    {
+        let path = bundle::path_of(binary).unwrap();
+        let file = dir.join(&path);
         let id = format!("SPDXRef-Binary-{binary}");
-        assert!(contained.contains(&id.as_str()), "{binary}");
         let p = package(&sbom, &id);
-        assert_eq!(p["packageFileName"], format!("docker/{binary}"));
+        assert_eq!(p["packageFileName"], path);
         assert_eq!(
             p["checksums"][0]["checksumValue"],
             sha256(&file),
             "{binary}"
         );
-        if binary == "docker-init" {
+        if *binary == "docker-init" {
             continue;
         }
         // Every module Go itself reads from the binary, each once, with its version.

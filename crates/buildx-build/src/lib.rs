@@ -38,7 +38,22 @@ pub const COMPONENT: Component = Component {
         "0.20.", "0.21.", "0.22.", "0.23.", "0.24.", "0.25.", "0.26.", "0.27.", "0.28.", "0.29.",
         "0.30.", "0.31.", "0.32.", "0.33.", "0.34.",
     ],
-    upstream_build: None,
+    // docker-ce-packaging's own command (buildx's Makefile needs docker buildx bake).
+    upstream_build: Some(UpstreamBuild {
+        command: &[
+            "go",
+            "build",
+            "-mod=vendor",
+            "-trimpath",
+            "-ldflags",
+            "-w -X github.com/docker/buildx/version.Version=v{version} -X github.com/docker/buildx/version.Revision={commit:7} -X github.com/docker/buildx/version.Package=github.com/docker/buildx",
+            "-o",
+            "bin/docker-buildx",
+            "./cmd/buildx",
+        ],
+        env: &[("CGO_ENABLED", "0"), ("GO111MODULE", "on")],
+        outputs: &[("docker-buildx", "bin/docker-buildx")],
+    }),
     restarts: &[],
     build,
 };

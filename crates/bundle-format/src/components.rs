@@ -1,9 +1,36 @@
-//! The six components as plain data: what a bundle's reader needs to know of each (its
-//! binaries, how each shows its version, which daemon runs it), without their recipes. The
+//! The components as plain data: what a bundle's reader needs to know of each (its binaries,
+//! which of Docker's downloads holds them, how each shows its version, which daemon runs it),
+//! without their recipes. The
 //! recipe crates' descriptors say the same; a test in `bundle`, which sees both, keeps them
 //! equal.
 
 use build_core::component::VersionProbe;
+
+/// Which of Docker's downloads holds a component's binaries, and so where they are in a
+/// bundle folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Archive {
+    /// `docker-VERSION.tgz`, folder `docker/`: the engine, its runtime and the client.
+    Static,
+    /// A CLI plugin, tarred alone as `NAME-plugin-VERSION.tgz` (buildx's download; compose's
+    /// the same way); in a bundle folder, `cli-plugins/`.
+    Plugin,
+}
+
+impl Archive {
+    /// The folder of the bundle (and, for the static tgz, of the archive) holding its binaries.
+    pub fn folder(self) -> &'static str {
+        match self {
+            Archive::Static => "docker",
+            Archive::Plugin => "cli-plugins",
+        }
+    }
+
+    /// A binary's path in a bundle folder (`docker/runc`, `cli-plugins/docker-buildx`).
+    pub fn path_of(self, binary: &str) -> String {
+        format!("{}/{binary}", self.folder())
+    }
+}
 
 /// One component, as a bundle holds it.
 #[derive(Debug, PartialEq, Eq)]
@@ -12,6 +39,8 @@ pub struct ComponentSpec {
     pub name: &'static str,
     /// Its installed binaries.
     pub binaries: &'static [&'static str],
+    /// Where they are shipped.
+    pub archive: Archive,
     /// How each binary shows its version and commit.
     pub version_probes: &'static [VersionProbe],
     /// `(binary, daemon)`: the daemon that must restart to use a new build of the binary.
@@ -31,10 +60,11 @@ const fn probe(
 }
 
 /// Every component of a full bundle, in build order.
-pub const COMPONENTS: [&ComponentSpec; 6] = [
+pub const COMPONENTS: [&ComponentSpec; 8] = [
     &ComponentSpec {
         name: "tini",
         binaries: &["docker-init"],
+        archive: Archive::Static,
         version_probes: &[probe(
             "docker-init",
             &["--version"],
@@ -45,6 +75,7 @@ pub const COMPONENTS: [&ComponentSpec; 6] = [
     &ComponentSpec {
         name: "runc",
         binaries: &["runc"],
+        archive: Archive::Static,
         version_probes: &[probe(
             "runc",
             &["--version"],
@@ -55,6 +86,7 @@ pub const COMPONENTS: [&ComponentSpec; 6] = [
     &ComponentSpec {
         name: "proxy",
         binaries: &["docker-proxy"],
+        archive: Archive::Static,
         version_probes: &[probe(
             "docker-proxy",
             &["--version"],
@@ -65,6 +97,7 @@ pub const COMPONENTS: [&ComponentSpec; 6] = [
     &ComponentSpec {
         name: "containerd",
         binaries: &["containerd", "containerd-shim-runc-v2", "ctr"],
+        archive: Archive::Static,
         version_probes: &[
             probe("containerd", &["--version"], &["v{version} {commit}"]),
             probe(
@@ -82,6 +115,7 @@ pub const COMPONENTS: [&ComponentSpec; 6] = [
     &ComponentSpec {
         name: "cli",
         binaries: &["docker"],
+        archive: Archive::Static,
         version_probes: &[probe(
             "docker",
             &["--version"],
@@ -92,6 +126,7 @@ pub const COMPONENTS: [&ComponentSpec; 6] = [
     &ComponentSpec {
         name: "moby",
         binaries: &["dockerd"],
+        archive: Archive::Static,
         version_probes: &[probe(
             "dockerd",
             &["--version"],
@@ -99,16 +134,58 @@ pub const COMPONENTS: [&ComponentSpec; 6] = [
         )],
         restarts: &[("dockerd", "dockerd")],
     },
+    &ComponentSpec {
+        name: "buildx",
+        binaries: &["docker-buildx"],
+        archive: Archive::Plugin,
+        version_probes: &[
+            probe(
+                "docker-buildx",
+                &["version"],
+                &["github.com/docker/buildx v{version} {commit:7}"],
+            ),
+            probe(
+                "docker-buildx",
+                &["docker-cli-plugin-metadata"],
+                &["\"Version\": \"v{version}\""],
+            ),
+        ],
+        restarts: &[],
+    },
+    &ComponentSpec {
+        name: "compose",
+        binaries: &["docker-compose"],
+        archive: Archive::Plugin,
+        version_probes: &[
+            probe(
+                "docker-compose",
+                &["version"],
+                &["Docker Compose version v{version}"],
+            ),
+            probe(
+                "docker-compose",
+                &["docker-cli-plugin-metadata"],
+                &["\"Version\": \"v{version}\""],
+            ),
+        ],
+        restarts: &[],
+    },
 ];
 
-/// Every binary of a full bundle, sorted as the tarball lists them.
-pub fn all_binaries() -> Vec<&'static str> {
+/// Every binary `archive` holds in a full bundle, sorted as its tarballs list them.
+pub fn binaries_in(archive: Archive) -> Vec<&'static str> {
     let mut all: Vec<&str> = COMPONENTS
         .iter()
+        .filter(|c| c.archive == archive)
         .flat_map(|c| c.binaries.iter().copied())
         .collect();
     all.sort_unstable();
     all
+}
+
+/// A binary's path in a bundle folder, from the archive of the component that builds it.
+pub fn path_of(binary: &str) -> Option<String> {
+    building(binary).map(|c| c.archive.path_of(binary))
 }
 
 /// The component that builds `binary`.
@@ -121,9 +198,19 @@ pub fn building(binary: &str) -> Option<&'static ComponentSpec> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn a_full_bundle_has_docker_s_eight_binaries() {
+    fn a_full_bundle_has_docker_s_eight_binaries_and_its_two_plugins() {
+        use super::Archive;
         assert_eq!(
-            super::all_binaries(),
+            super::binaries_in(Archive::Plugin),
+            ["docker-buildx", "docker-compose"]
+        );
+        assert_eq!(
+            super::path_of("docker-buildx").as_deref(),
+            Some("cli-plugins/docker-buildx")
+        );
+        assert_eq!(super::path_of("runc").as_deref(), Some("docker/runc"));
+        assert_eq!(
+            super::binaries_in(Archive::Static),
             [
                 "containerd",
                 "containerd-shim-runc-v2",

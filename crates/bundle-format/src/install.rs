@@ -7,7 +7,8 @@ use crate::FormatError;
 use crate::manifest::Manifest;
 
 /// Verifies `bundle` (a damaged one is never installed), then writes its binaries into
-/// `prefix/bin` and, with `units`, the systemd units into that folder.
+/// `prefix/bin`, its CLI plugins into `prefix/libexec/docker/cli-plugins` (where the docker
+/// CLI looks for them) and, with `units`, the systemd units into that folder.
 pub fn install(
     bundle: &Utf8Path,
     prefix: &Utf8Path,
@@ -18,14 +19,16 @@ pub fn install(
     crate::verify::verify(bundle)?;
     let manifest = Manifest::read(bundle)?;
     let bin = prefix.join("bin");
-    std::fs::create_dir_all(&bin).map_err(FormatError::io("creating", &bin))?;
-    for file in manifest
-        .files
-        .iter()
-        .filter(|f| f.path.starts_with("docker/"))
-    {
-        let name = file.path.trim_start_matches("docker/");
-        let dest = bin.join(name);
+    let plugins = prefix.join("libexec/docker/cli-plugins");
+    for file in &manifest.files {
+        let dest = match file.path.split_once('/') {
+            Some(("docker", name)) => bin.join(name),
+            Some(("cli-plugins", name)) => plugins.join(name),
+            _ => continue,
+        };
+        if let Some(dir) = dest.parent() {
+            std::fs::create_dir_all(dir).map_err(FormatError::io("creating", dir))?;
+        }
         let from = bundle.join(&file.path);
         // Write aside, then rename: a running binary is replaced, never rewritten in place.
         let bytes = std::fs::read(&from).map_err(FormatError::io("reading", &from))?;

@@ -19,7 +19,7 @@ pub mod sbom;
 pub mod systemd;
 mod verify;
 
-pub use components::{COMPONENTS, ComponentSpec, all_binaries, building};
+pub use components::{Archive, COMPONENTS, ComponentSpec, binaries_in, building, path_of};
 pub use error::FormatError;
 pub use install::install;
 pub use manifest::Manifest;

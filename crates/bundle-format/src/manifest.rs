@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::FormatError;
 
 /// Bumped when the bundle's layout or a cache format changes.
-pub const FORMAT: u32 = 4;
+pub const FORMAT: u32 = 5;
 
 /// The file name, in the bundle folder.
 pub const MANIFEST: &str = "manifest.json";

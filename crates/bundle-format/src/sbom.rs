@@ -47,7 +47,9 @@ pub(crate) fn check(dir: &Utf8Path, listed: &[(String, String)]) -> Result<(), F
     let undescribed = listed
         .iter()
         .map(|(_, p)| p.as_str())
-        .filter(|p| p.starts_with("docker/") || p.ends_with(".tgz"))
+        .filter(|p| {
+            p.starts_with("docker/") || p.starts_with("cli-plugins/") || p.ends_with(".tgz")
+        })
         .find(|p| !described.contains(p));
     match undescribed {
         Some(p) => Err(damaged(format!("it has no package for {p}"))),

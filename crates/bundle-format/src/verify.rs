@@ -61,16 +61,21 @@ pub fn verify(dir: &Utf8Path) -> Result<usize, FormatError> {
     if manifest.format >= 4 {
         crate::sbom::check(dir, &listed)?;
     }
-    let docker = dir.join("docker");
-    for entry in std::fs::read_dir(&docker).map_err(FormatError::io("reading", &docker))? {
-        let entry = entry.map_err(FormatError::io("reading", &docker))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let path = format!("docker/{name}");
-        if !listed.iter().any(|(_, p)| *p == path) {
-            return Err(damaged(
-                &path,
-                "not part of the bundle (an extra file)".into(),
-            ));
+    for archive in [crate::Archive::Static, crate::Archive::Plugin] {
+        let folder = dir.join(archive.folder());
+        // Bundles before format 5 have no plugins' folder.
+        if archive == crate::Archive::Plugin && !folder.exists() {
+            continue;
+        }
+        for entry in std::fs::read_dir(&folder).map_err(FormatError::io("reading", &folder))? {
+            let entry = entry.map_err(FormatError::io("reading", &folder))?;
+            let path = archive.path_of(&entry.file_name().to_string_lossy());
+            if !listed.iter().any(|(_, p)| *p == path) {
+                return Err(damaged(
+                    &path,
+                    "not part of the bundle (an extra file)".into(),
+                ));
+            }
         }
     }
     Ok(listed.len())

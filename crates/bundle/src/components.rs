@@ -1,16 +1,18 @@
-//! The six components, as one table: every verb that builds reads their descriptors from here;
+//! The components, as one table: every verb that builds reads their descriptors from here;
 //! readers of bundles read `bundle_format::COMPONENTS`, the same data without the recipes.
 
 use build_core::Component;
 
-/// Build order: quick ones first, so a broken toolchain shows early.
-pub const COMPONENTS: [&Component; 6] = [
+/// Build order: quick ones first, so a broken toolchain shows early; the CLI plugins last.
+pub const COMPONENTS: [&Component; 8] = [
     &tini_build::COMPONENT,
     &runc_build::COMPONENT,
     &proxy_build::COMPONENT,
     &containerd_build::COMPONENT,
     &cli_build::COMPONENT,
     &moby_build::COMPONENT,
+    &buildx_build::COMPONENT,
+    &compose_build::COMPONENT,
 ];
 
 /// The component people call `name` (`proxy`, `moby`).

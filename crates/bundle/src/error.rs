@@ -48,6 +48,14 @@ pub enum BundleError {
         /// Why.
         message: String,
     },
+    /// A source was given for an upstream `pins.lock` does not pin: it would replace nothing.
+    #[error(
+        "a source was given for {upstream}, which pins.lock does not pin: it would replace nothing"
+    )]
+    ReplacesNoPin {
+        /// The upstream.
+        upstream: Upstream,
+    },
     /// `pins.lock` lacks a table the bundle needs.
     #[error("pins.lock has no [{upstream}] table: {why}")]
     MissingPin {

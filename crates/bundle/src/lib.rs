@@ -48,7 +48,7 @@ mod sources;
 mod tgz;
 
 pub use artifacts::{BuiltComponent, Provenance};
-pub use bundle_format::all_binaries;
+pub use bundle_format::{Archive, binaries_in, path_of};
 pub use bundle_format::{FormatError, Manifest, install, manifest, newest_bundle, systemd, verify};
 pub use components::{COMPONENTS, find, names};
 pub use error::BundleError;

@@ -11,8 +11,16 @@ use crate::BundleError;
 use crate::artifacts::{BuiltComponent, Provenance};
 use crate::manifest::{FORMAT, Manifest, ManifestComponent, ManifestFile, SourceKind};
 use crate::output::remove_stale;
-use crate::tgz::{BINARY_MODE, write_tgz};
-use bundle_format::all_binaries;
+use crate::tgz::{BINARY_MODE, write_plugin_tgz, write_tgz};
+use bundle_format::{Archive, binaries_in};
+
+/// One tarball of a bundle: its file and the binaries in it.
+pub(crate) struct Tarball {
+    /// Its manifest entry.
+    pub(crate) file: ManifestFile,
+    /// The binaries it holds.
+    pub(crate) binaries: Vec<String>,
+}
 
 /// Everything that goes into a bundle folder.
 #[derive(Debug)]
@@ -57,21 +65,40 @@ impl Bundle {
         build_core::digest::hex(&hasher.finalize())
     }
 
-    fn binaries(&self) -> Result<Vec<&Artifact>, BundleError> {
+    /// The binaries `archive` holds, sorted by name: exactly those a full bundle has there.
+    fn binaries(&self, archive: Archive) -> Result<Vec<&Artifact>, BundleError> {
         let mut all: Vec<&Artifact> = self
             .components
             .iter()
             .flat_map(|c| &c.artifacts.binaries)
+            .filter(|a| bundle_format::building(&a.name).map(|c| c.archive) == Some(archive))
             .collect();
         all.sort_by(|a, b| a.name.cmp(&b.name));
         let names: Vec<&str> = all.iter().map(|a| a.name.as_str()).collect();
-        if names != all_binaries() {
+        if names != binaries_in(archive) {
             return Err(BundleError::WrongBinaries {
                 found: names.join(", "),
-                expected: all_binaries().join(", "),
+                expected: binaries_in(archive).join(", "),
             });
         }
         Ok(all)
+    }
+
+    /// A plugin's tarball name, as Docker names buildx's download: `docker-buildx-plugin-0.34.1.tgz`.
+    fn plugin_tgz(&self, plugin: &Artifact) -> String {
+        let version = self
+            .components
+            .iter()
+            .find(|c| c.artifacts.binaries.iter().any(|a| a.name == plugin.name))
+            .map(|c| {
+                format!(
+                    "{}{}",
+                    c.pin.version,
+                    c.source.patch_marker().unwrap_or_default()
+                )
+            })
+            .unwrap_or_default();
+        format!("{}-plugin-{version}.tgz", plugin.name)
     }
 }
 
@@ -94,7 +121,8 @@ pub fn publish(
             fresh: true,
         });
     }
-    let binaries = bundle.binaries()?;
+    let binaries = bundle.binaries(Archive::Static)?;
+    let plugins = bundle.binaries(Archive::Plugin)?;
     remove_stale(out, ".tmp-docker-")?;
     let staging_tmp = tempfile::Builder::new()
         .prefix(&format!(".tmp-{name}-"))
@@ -104,24 +132,31 @@ pub fn publish(
         .map_err(BundleError::io("creating a staging folder in", out))?;
     progress.status(
         "Assembling",
-        &format!("{name} ({} binaries)", binaries.len()),
+        &format!(
+            "{name} ({} binaries, {} plugins)",
+            binaries.len(),
+            plugins.len()
+        ),
     );
 
     let mut files: Vec<ManifestFile> = Vec::new();
-    let docker = staging.join("docker");
-    std::fs::create_dir(&docker).map_err(BundleError::io("creating", &docker))?;
     let previous = Previous::read(&final_dir, &state);
-    for artifact in &binaries {
-        let dest = docker.join(&artifact.name);
-        if !previous.link_unchanged(artifact, &dest) {
-            copy_verified(artifact, &dest)?;
+    for (archive, artifacts) in [(Archive::Static, &binaries), (Archive::Plugin, &plugins)] {
+        let folder = staging.join(archive.folder());
+        std::fs::create_dir(&folder).map_err(BundleError::io("creating", &folder))?;
+        for artifact in artifacts.iter() {
+            let path = archive.path_of(&artifact.name);
+            let dest = staging.join(&path);
+            if !previous.link_unchanged(artifact, &path, &dest) {
+                copy_verified(artifact, &dest)?;
+            }
+            files.push(ManifestFile {
+                path,
+                sha256: artifact.sha256.clone(),
+                size: artifact.size,
+                link: Some(artifact.link.clone()),
+            });
         }
-        files.push(ManifestFile {
-            path: format!("docker/{}", artifact.name),
-            sha256: artifact.sha256.clone(),
-            size: artifact.size,
-            link: Some(artifact.link.clone()),
-        });
     }
 
     let tgz_name = format!("{name}.tgz");
@@ -131,13 +166,31 @@ pub fn publish(
         bundle.source_date_epoch,
         member_cache,
     )?;
-    let tgz = ManifestFile {
-        path: tgz_name,
-        sha256,
-        size,
-        link: None,
-    };
-    files.push(tgz.clone());
+    let mut tarballs = vec![Tarball {
+        file: ManifestFile {
+            path: tgz_name,
+            sha256,
+            size,
+            link: None,
+        },
+        binaries: binaries.iter().map(|a| a.name.clone()).collect(),
+    }];
+    for plugin in &plugins {
+        let tgz_name = bundle.plugin_tgz(plugin);
+        let tgz = staging.join(&tgz_name);
+        let (sha256, size) =
+            write_plugin_tgz(&tgz, plugin, bundle.source_date_epoch, member_cache)?;
+        tarballs.push(Tarball {
+            file: ManifestFile {
+                path: tgz_name,
+                sha256,
+                size,
+                link: None,
+            },
+            binaries: vec![plugin.name.clone()],
+        });
+    }
+    files.extend(tarballs.iter().map(|t| t.file.clone()));
 
     let units = staging.join("systemd");
     std::fs::create_dir(&units).map_err(BundleError::io("creating", &units))?;
@@ -160,7 +213,7 @@ pub fn publish(
         &staging,
         bundle,
         &components,
-        &tgz,
+        &tarballs,
         &key,
     )?);
     files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -258,17 +311,16 @@ impl Previous {
     /// Hard-links the previous bundle's copy of `artifact` to `dest` when it is the same binary:
     /// the same checksum in its manifest, and the file exactly as it was published (size,
     /// mtime, ctime, inode). A damaged file is never carried forward.
-    fn link_unchanged(&self, artifact: &Artifact, dest: &Utf8Path) -> bool {
+    fn link_unchanged(&self, artifact: &Artifact, path: &str, dest: &Utf8Path) -> bool {
         let Some(manifest) = &self.manifest else {
             return false;
         };
-        let path = format!("docker/{}", artifact.name);
         let listed = manifest
             .files
             .iter()
             .any(|f| f.path == path && f.sha256 == artifact.sha256 && f.size == artifact.size);
-        let old = self.dir.join(&path);
-        listed && self.state.untouched(&self.dir, &path) && std::fs::hard_link(&old, dest).is_ok()
+        let old = self.dir.join(path);
+        listed && self.state.untouched(&self.dir, path) && std::fs::hard_link(&old, dest).is_ok()
     }
 }
 

@@ -243,10 +243,14 @@ fn cached_prefix(
     request: &BundleRequest<'_>,
     sources: &BTreeMap<Upstream, Source>,
 ) -> Vec<Artifact> {
+    // The static tgz's binaries: the plugins have tarballs of their own.
     let mut binaries: Vec<(&str, &Component)> = request
         .components
         .iter()
         .flat_map(|c| c.binaries.iter().map(move |b| (*b, *c)))
+        .filter(|(b, _)| {
+            bundle_format::building(b).map(|c| c.archive) == Some(bundle_format::Archive::Static)
+        })
         .collect();
     binaries.sort_by_key(|(binary, _)| *binary);
     let mut known: BTreeMap<&str, Option<Artifacts>> = BTreeMap::new();

@@ -46,9 +46,8 @@ impl SourcePlan {
         replacements: &[(Upstream, Replacement)],
     ) -> Result<SourcePlan, BundleError> {
         if let Some((upstream, _)) = replacements.iter().find(|(u, _)| pins.get(*u).is_none()) {
-            return Err(BundleError::MissingPin {
+            return Err(BundleError::ReplacesNoPin {
                 upstream: *upstream,
-                why: "a source given for an upstream replaces its pin, and there is none",
             });
         }
         let requests = pins

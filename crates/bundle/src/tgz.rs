@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::BundleError;
 use crate::manifest::FORMAT;
+use bundle_format::Archive;
 
 /// The deflate implementation (flate2's backend): another one writes other bytes, so cached
 /// members are keyed by it.
@@ -242,10 +243,54 @@ fn write_state(path: &Utf8Path, hasher: &Sha256, size: u64) {
 }
 
 fn member_id(artifact: &Artifact, mtime: u64) -> String {
-    format!(
-        "{FORMAT} {DEFLATE} {} {} {BINARY_MODE:o} {mtime} {GZIP_LEVEL}",
-        artifact.name, artifact.sha256
-    )
+    match archive_of(artifact) {
+        Archive::Static => format!(
+            "{FORMAT} {DEFLATE} {} {} {BINARY_MODE:o} {mtime} {GZIP_LEVEL}",
+            artifact.name, artifact.sha256
+        ),
+        // Another entry name, so another member.
+        Archive::Plugin => format!(
+            "{FORMAT} {DEFLATE} top {} {} {BINARY_MODE:o} {mtime} {GZIP_LEVEL}",
+            artifact.name, artifact.sha256
+        ),
+    }
+}
+
+/// The archive a binary ships in (its component's).
+fn archive_of(artifact: &Artifact) -> Archive {
+    bundle_format::building(&artifact.name).map_or(Archive::Static, |c| c.archive)
+}
+
+/// A binary's name inside its tarball: under `docker/` in the static tgz, alone at the top
+/// in a plugin's (as Docker's buildx download has it).
+fn entry_name(artifact: &Artifact) -> String {
+    match archive_of(artifact) {
+        Archive::Static => format!("docker/{}", artifact.name),
+        Archive::Plugin => artifact.name.clone(),
+    }
+}
+
+/// Writes a plugin's tgz at `path` (its binary alone at the top, as Docker ships buildx) and
+/// returns its SHA-256 and size.
+pub(crate) fn write_plugin_tgz(
+    path: &Utf8Path,
+    plugin: &Artifact,
+    mtime: i64,
+    cache: &Utf8Path,
+) -> Result<(String, u64), BundleError> {
+    let writing = || BundleError::io("writing the tgz", path);
+    std::fs::create_dir_all(cache).map_err(BundleError::io("creating", cache))?;
+    let member = cached_member(plugin, u64::try_from(mtime).unwrap_or(0), cache)?;
+    let mut bytes =
+        std::fs::read(&member).map_err(BundleError::io("reading a cached tgz member", &member))?;
+    bytes.extend(archive::end_member(GZIP_LEVEL).map_err(writing())?);
+    let mut file = build_core::fs::create_new(path, 0o644).map_err(writing())?;
+    file.write_all(&bytes).map_err(writing())?;
+    file.flush().map_err(writing())?;
+    Ok((
+        build_core::digest::hex(&Sha256::digest(&bytes)),
+        bytes.len() as u64,
+    ))
 }
 
 /// Compresses `binaries`' tar members into the member cache ahead of publishing (a component's
@@ -278,7 +323,7 @@ fn cached_member(
     if cached.is_file() {
         return Ok(cached);
     }
-    let name = format!("docker/{}", artifact.name);
+    let name = entry_name(artifact);
     let bytes = archive::member(
         &Entry::File {
             name: &name,

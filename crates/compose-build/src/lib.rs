@@ -32,7 +32,13 @@ pub const COMPONENT: Component = Component {
     // The lines Docker 27 to 29 ship (docker-ce-packaging's DOCKER_COMPOSE_REF: v2 with 27 and
     // 28, v5 with 29).
     supported: &["2.", "5."],
-    upstream_build: None,
+    // What docker-ce-packaging runs; its modules come from Go's module cache (nothing is
+    // vendored), cgo off as compose's release builds have it.
+    upstream_build: Some(UpstreamBuild {
+        command: &["make", "build", "VERSION=v{version}"],
+        env: &[("GOFLAGS", "-mod=readonly"), ("CGO_ENABLED", "0")],
+        outputs: &[("docker-compose", "bin/build/docker-compose")],
+    }),
     restarts: &[],
     build,
 };

@@ -24,7 +24,7 @@ pub fn smoke_emulated(
     let manifest = Manifest::read(bundle)?;
     let bin = bundle.join("docker");
     let run = |binary: &str, args: &[&str]| -> Result<Captured, EngineError> {
-        let command = runnable(&manifest.target, &bin.join(binary))
+        let command = runnable(&manifest.target, &path_in(bundle, binary))
             .map_err(|e| EngineError::Check(format!("{}; fix: {}", e.problem, e.fix)))?;
         Ok(command.args(args.iter().copied()).output()?)
     };
@@ -35,7 +35,7 @@ pub fn smoke_emulated(
     let steps: Vec<Step<'_>> = vec![
         (
             "every binary is an ELF for the target",
-            Box::new(|| machines(&bin, &manifest)),
+            Box::new(|| machines(bundle, &manifest)),
         ),
         (
             "every binary shows its version and commit (under qemu)",
@@ -87,7 +87,12 @@ pub fn smoke_emulated(
     })
 }
 
-fn machines(bin: &Utf8Path, manifest: &Manifest) -> Result<String, EngineError> {
+/// Where `binary` is in `bundle`: its component's archive folder.
+fn path_in(bundle: &Utf8Path, binary: &str) -> camino::Utf8PathBuf {
+    bundle.join(bundle_format::path_of(binary).unwrap_or_else(|| format!("docker/{binary}")))
+}
+
+fn machines(bundle: &Utf8Path, manifest: &Manifest) -> Result<String, EngineError> {
     let arch = manifest.target.architecture().ok_or_else(|| {
         EngineError::Check(format!(
             "{} is not a platform Docker ships",
@@ -95,9 +100,12 @@ fn machines(bin: &Utf8Path, manifest: &Manifest) -> Result<String, EngineError> 
         ))
     })?;
     let mut wrong = Vec::new();
-    let binaries = bundle_format::all_binaries();
+    let binaries: Vec<&str> = bundle_format::COMPONENTS
+        .iter()
+        .flat_map(|c| c.binaries.iter().copied())
+        .collect();
     for binary in &binaries {
-        let facts = build_core::elf::inspect(&bin.join(binary))
+        let facts = build_core::elf::inspect(&path_in(bundle, binary))
             .map_err(|e| EngineError::Check(e.to_string()))?;
         if (facts.machine, facts.elf64) != (arch.elf_machine, arch.elf64) {
             wrong.push(format!("{binary} (machine {})", facts.machine));

@@ -48,7 +48,20 @@ fn the_docker_29_7_2_set_parses() {
         "6a43e3d5afddf4111da0f864bbc7cae5d7e95001"
     );
     assert_eq!(moby.version, "29.7.2");
-    assert_eq!(pins.iter().count(), 5, "cli, containerd, moby, runc, tini");
+    let pinned: Vec<&str> = pins.iter().map(|p| p.upstream.name()).collect();
+    assert_eq!(
+        pinned,
+        [
+            "buildx",
+            "cli",
+            "compose",
+            "containerd",
+            "moby",
+            "rootlesskit",
+            "runc",
+            "tini"
+        ]
+    );
 }
 
 #[test]

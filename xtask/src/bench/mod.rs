@@ -265,6 +265,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         .flat_map(|p| {
             p.outputs
                 .iter()
+                .filter(|(name, _)| bundle::binaries_in(bundle::Archive::Static).contains(name))
                 .map(|(name, rel)| (*name, bench.scratch(p.upstream).join(rel)))
         })
         .collect();

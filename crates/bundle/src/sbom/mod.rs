@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 
 use crate::BundleError;
 use crate::manifest::{ManifestComponent, ManifestFile};
-use crate::publish::Bundle;
+use crate::publish::{Bundle, Tarball};
 use ids::Ids;
 
 /// The file name, in the bundle folder.
@@ -66,13 +66,14 @@ impl Document {
     }
 }
 
-/// Writes `dir/sbom.spdx.json` for `bundle`, whose binaries are already in `dir/docker/` and
-/// whose tarball is `tgz`; returns its entry for the manifest.
+/// Writes `dir/sbom.spdx.json` for `bundle`, whose binaries are already in their folders of
+/// `dir` and whose tarballs are `tarballs` (the static tgz first); returns its entry for the
+/// manifest.
 pub(crate) fn write(
     dir: &Utf8Path,
     bundle: &Bundle,
     components: &[ManifestComponent],
-    tgz: &ManifestFile,
+    tarballs: &[Tarball],
     key: &str,
 ) -> Result<ManifestFile, BundleError> {
     let go = go_reader(bundle)?;
@@ -84,10 +85,18 @@ pub(crate) fn write(
         relationships: Vec::new(),
         shared: BTreeMap::new(),
     };
-    let tarball = parts::bundle_package(&mut doc.ids, bundle, tgz);
-    let root = tarball.spdxid.clone();
-    doc.packages.push(tarball);
-    doc.relate("SPDXRef-DOCUMENT", "DESCRIBES", &root);
+    // The static tgz is the root; each plugin's tarball is described beside it.
+    let mut containers: Vec<(String, &Tarball)> = Vec::new();
+    for (n, tarball) in tarballs.iter().enumerate() {
+        let package = match n {
+            0 => parts::bundle_package(&mut doc.ids, bundle, &tarball.file),
+            _ => parts::plugin_package(&mut doc.ids, bundle, components, tarball),
+        };
+        let id = package.spdxid.clone();
+        doc.packages.push(package);
+        doc.relate("SPDXRef-DOCUMENT", "DESCRIBES", &id);
+        containers.push((id, tarball));
+    }
 
     // Each binary with its component and the ID of the source it was built from.
     let mut binaries: Vec<(&Artifact, &ManifestComponent, String)> = Vec::new();
@@ -124,7 +133,7 @@ pub(crate) fn write(
         Some(go) if !go_binaries.is_empty() => {
             let paths: Vec<Utf8PathBuf> = go_binaries
                 .iter()
-                .map(|a| dir.join("docker").join(&a.name))
+                .map(|a| dir.join(bundle_format::path_of(&a.name).unwrap_or_default()))
                 .collect();
             let read = GoBuildInfo::read_all(go, &paths).map_err(|source| BundleError::Sbom {
                 binary: go_binaries
@@ -148,7 +157,12 @@ pub(crate) fn write(
             parts::binary_package(&mut doc.ids, bundle, artifact, component, info.as_ref());
         let id = binary.spdxid.clone();
         doc.packages.push(binary);
-        doc.relate(&root, "CONTAINS", &id);
+        if let Some((container, _)) = containers
+            .iter()
+            .find(|(_, t)| t.binaries.contains(&artifact.name))
+        {
+            doc.relate(container, "CONTAINS", &id);
+        }
         doc.relate(&id, "GENERATED_FROM", &source_id);
         if let Some(info) = &info {
             link_go(&mut doc, &id, info);

@@ -35,6 +35,39 @@ fn publisher(upstream: Upstream) -> (&'static str, &'static str) {
     }
 }
 
+/// A CLI plugin's tarball, described beside the static tgz; it contains the plugin.
+pub(super) fn plugin_package(
+    ids: &mut Ids,
+    bundle: &Bundle,
+    components: &[ManifestComponent],
+    tarball: &crate::publish::Tarball,
+) -> SpdxItemPackages {
+    let plugin = tarball.binaries.first().map_or("", String::as_str);
+    let component = components
+        .iter()
+        .find(|c| c.binaries.iter().any(|b| b == plugin));
+    let upstream = component.map_or(Upstream::Cli, |c| c.upstream);
+    let version = component.map_or_else(String::new, ManifestComponent::stamped_version);
+    let (supplier, licence) = publisher(upstream);
+    let name = format!("{plugin}-plugin");
+    let mut p = package(
+        ids.new_id(&["Plugin", &name, &version]),
+        &name,
+        &version,
+        supplier,
+    );
+    p.package_file_name = Some(tarball.file.path.clone());
+    p.checksums = sha256(&tarball.file.sha256);
+    p.primary_package_purpose = Some("ARCHIVE".into());
+    p.built_date = Some(build_core::build::rfc3339(bundle.source_date_epoch));
+    p.license_declared = Some(licence.into());
+    p.summary = Some(format!(
+        "The {plugin} Docker CLI plugin for {}",
+        bundle.target
+    ));
+    p
+}
+
 /// A package with the fields every one has. Nothing in it is a file SPDX analysed, so
 /// `filesAnalyzed` is false (and no verification code is owed).
 fn package(id: String, name: &str, version: &str, supplier: &str) -> SpdxItemPackages {
@@ -199,7 +232,7 @@ pub(super) fn binary_package(
         &version,
         supplier,
     );
-    p.package_file_name = Some(format!("docker/{}", artifact.name));
+    p.package_file_name = bundle_format::path_of(&artifact.name);
     p.checksums = sha256(&artifact.sha256);
     p.primary_package_purpose = Some("APPLICATION".into());
     p.built_date = Some(build_core::build::rfc3339(bundle.source_date_epoch));

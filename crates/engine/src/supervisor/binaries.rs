@@ -41,7 +41,10 @@ pub(crate) fn of_bundle(bundle: &Utf8Path) -> Result<Vec<Binary>, EngineError> {
         .files
         .iter()
         .filter_map(|f| {
-            let name = f.path.strip_prefix("docker/")?;
+            let name = f
+                .path
+                .strip_prefix("docker/")
+                .or_else(|| f.path.strip_prefix("cli-plugins/"))?;
             Some(Binary {
                 name: name.to_owned(),
                 path: bundle.join(&f.path),

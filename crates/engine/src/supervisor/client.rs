@@ -12,10 +12,16 @@ impl Engine {
     /// first on `PATH` and the engine's own client configuration.
     pub fn command(&self, program: &str) -> LoggedCommand {
         let bin = self.layout.bin();
-        LoggedCommand::new(bin.join(program).as_str())
+        // A CLI plugin is where the engine's docker finds it.
+        let plugin = self.layout.plugins().join(program);
+        let path = match plugin.is_file() {
+            true => plugin,
+            false => bin.join(program),
+        };
+        LoggedCommand::new(path.as_str())
             .env("PATH", format!("{bin}:/usr/sbin:/usr/bin:/sbin:/bin"))
             .env("HOME", self.root().as_str())
-            .env("DOCKER_CONFIG", self.root().join("client").as_str())
+            .env("DOCKER_CONFIG", self.layout.client().as_str())
             .env("DOCKER_HOST", self.socket())
     }
 

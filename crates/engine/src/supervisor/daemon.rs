@@ -96,6 +96,16 @@ impl Layout {
         self.root.join("bin")
     }
 
+    /// The CLI plugins the engine's `docker` finds: its `DOCKER_CONFIG`'s `cli-plugins/`.
+    pub(crate) fn plugins(&self) -> Utf8PathBuf {
+        self.client().join("cli-plugins")
+    }
+
+    /// The engine's `docker`'s configuration folder (`DOCKER_CONFIG`).
+    pub(crate) fn client(&self) -> Utf8PathBuf {
+        self.root.join("client")
+    }
+
     pub(crate) fn data(&self) -> Utf8PathBuf {
         self.root.join("data")
     }

@@ -208,7 +208,7 @@ impl Engine {
         ] {
             create_private_dir(&dir)?;
         }
-        binaries::install(&self.layout.bin(), &binaries::of_bundle(bundle)?)?;
+        self.install_binaries(&binaries::of_bundle(bundle)?)?;
         if let (Network::Private, Some(proxy)) = (options.network, &options.port_proxy) {
             binaries::install_program(&self.layout.bin(), port_proxy::PROGRAM, proxy)?;
         }

@@ -21,12 +21,35 @@ impl Engine {
         timeout: Duration,
         progress: &dyn Progress,
     ) -> Result<Reload, EngineError> {
-        let changed = super::binaries::install(&self.layout.bin(), binaries)?;
+        let changed = self.install_binaries(binaries)?;
         let mut restarted = Vec::new();
         for daemon in daemons_running(&changed) {
             restarted.push((daemon, self.restart(daemon, timeout, progress)?));
         }
         Ok(Reload { changed, restarted })
+    }
+}
+
+impl Engine {
+    /// Puts the engine's binaries into its `bin/`, and the CLI plugins where the engine's
+    /// `docker` finds them (`DOCKER_CONFIG/cli-plugins`); returns the names that changed.
+    pub(crate) fn install_binaries(
+        &self,
+        binaries: &[super::Binary],
+    ) -> Result<Vec<String>, EngineError> {
+        let is_plugin = |b: &&super::Binary| {
+            bundle_format::building(&b.name).map(|c| c.archive)
+                == Some(bundle_format::Archive::Plugin)
+        };
+        let (plugins, engine): (Vec<&super::Binary>, Vec<&super::Binary>) =
+            binaries.iter().partition(is_plugin);
+        let owned = |list: Vec<&super::Binary>| list.into_iter().cloned().collect::<Vec<_>>();
+        let mut changed = super::binaries::install(&self.layout.bin(), &owned(engine))?;
+        changed.extend(super::binaries::install(
+            &self.layout.plugins(),
+            &owned(plugins),
+        )?);
+        Ok(changed)
     }
 }
 
@@ -143,6 +166,7 @@ mod tests {
         let misspelled = bundle_format::ComponentSpec {
             name: "moby",
             binaries: &["dockerd"],
+            archive: bundle_format::Archive::Static,
             version_probes: &[],
             restarts: &[("dockerd", "dockrd"), ("docker-prox", "dockerd")],
         };

@@ -10,8 +10,10 @@ use release::DockerVersion;
 
 mod bench_args;
 mod engine_args;
+mod package_args;
 pub(crate) use bench_args::BenchArgs;
 pub(crate) use engine_args::{DownArgs, EngineArgs, LogsArgs, NetworkFlag, StatusArgs, UpArgs};
+pub(crate) use package_args::{InstallArgs, PackageArgs};
 
 /// Build the Docker Engine stack from upstream source, natively, at pinned commits.
 #[derive(Debug, Parser)]
@@ -53,6 +55,17 @@ pub enum Command {
     Down(DownArgs),
     /// Put a bundle's binaries (and, with --systemd, its units) in place.
     Install(InstallArgs),
+    /// Make Debian or RPM packages of a bundle, as Docker's own packages are made.
+    ///
+    /// docker-ce (dockerd, docker-proxy, docker-init, docker.service and docker.socket),
+    /// docker-ce-cli (docker and its bash, zsh and fish completions), containerd.io
+    /// (containerd, its shim, ctr, runc, containerd.service), docker-ce-rootless-extras,
+    /// docker-buildx-plugin and docker-compose-plugin, with the names, paths, relations and
+    /// version strings of Docker's packaging (5:29.7.2-1~debian.12~bookworm; 3:29.7.2-1.el9)
+    /// and maintainer scripts that create the docker group and enable the units. Built from the
+    /// verified bundle with dpkg-deb or rpmbuild, reproducibly, into DIR/packages/DISTRO/,
+    /// which is replaced whole only when every package was made.
+    Package(PackageArgs),
     /// Print a development engine daemon's log (dockerd's unless named).
     Logs(LogsArgs),
     /// Derive a Docker release's pinned set from the sources and write it to pins.lock.
@@ -267,22 +280,6 @@ pub struct VerifyArgs {
     pub bundle: Option<Utf8PathBuf>,
 }
 
-/// `install`.
-#[derive(Debug, Args)]
-pub struct InstallArgs {
-    /// The bundle folder (DIR/docker-VERSION). [default: the newest under target/dockyard]
-    #[arg(value_parser = absolute_path)]
-    pub bundle: Option<Utf8PathBuf>,
-
-    /// Binaries go to PREFIX/bin, CLI plugins to PREFIX/libexec/docker/cli-plugins.
-    #[arg(long, value_name = "PREFIX", default_value = "/usr/local", value_parser = absolute_path)]
-    pub prefix: Utf8PathBuf,
-
-    /// Also write docker.service, docker.socket and containerd.service into this folder.
-    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "/etc/systemd/system", value_parser = absolute_path)]
-    pub systemd: Option<Utf8PathBuf>,
-}
-
 /// `conformance`.
 #[derive(Debug, Args)]
 pub struct ConformanceArgs {
@@ -442,7 +439,7 @@ fn split_remote(value: &str) -> Option<(&str, Option<&str>)> {
 }
 
 /// Relative paths are taken from the current directory, as a person typing them expects.
-fn absolute_path(path: &str) -> Result<Utf8PathBuf, String> {
+pub(crate) fn absolute_path(path: &str) -> Result<Utf8PathBuf, String> {
     let path = Utf8PathBuf::from(path);
     if path.is_absolute() {
         return Ok(path);

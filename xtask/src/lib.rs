@@ -25,6 +25,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Fetch(args) => verbs::fetch(&args),
         Command::Down(args) => dev::down(&args),
         Command::Install(args) => verbs::install(&args),
+        Command::Package(args) => verbs::package(&args),
         Command::Logs(args) => dev::logs(&args),
         Command::Pins(args) => verbs::pins(&args),
         Command::Smoke(args) => verbs::smoke(&args),

@@ -14,7 +14,7 @@ use bundle::{BundleRequest, GoChoice, Outcome, SourcePlan};
 use camino::Utf8PathBuf;
 
 use crate::flags::{
-    BundleArgs, ConformanceArgs, DoctorArgs, FetchArgs, GoFlag, InstallArgs, PinsArgs,
+    BundleArgs, ConformanceArgs, DoctorArgs, FetchArgs, GoFlag, InstallArgs, PackageArgs, PinsArgs,
     RepositoryArgs, SmokeArgs, SourceArgs, VerifyArgs,
 };
 use crate::render::StatusLines;
@@ -271,13 +271,29 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<()> {
 pub(crate) fn install(args: &InstallArgs) -> Result<()> {
     let dir = bundle_dir(args.bundle.as_ref())?;
     let progress = StatusLines::default();
-    bundle::install(&dir, &args.prefix, args.systemd.as_deref(), &progress)?;
+    let mut to = bundle::Destinations::choose(args.user, args.prefix.as_deref())?;
+    to.units = args.systemd.clone();
+    bundle::install(&dir, &to, &progress)?;
     if args.systemd.is_some() {
         progress.status(
             "Next",
             "systemctl daemon-reload && systemctl enable --now containerd docker.socket docker",
         );
     }
+    Ok(())
+}
+
+pub(crate) fn package(args: &PackageArgs) -> Result<()> {
+    let request = packages::PackageRequest {
+        bundle: bundle_dir(args.bundle.as_ref())?,
+        distro: packages::Distro::choose(args.distro.as_deref(), args.format)?,
+        out: args.out.join("packages"),
+        maintainer: (args.maintainer.clone()).unwrap_or_else(packages::default_maintainer),
+    };
+    let progress = StatusLines::default();
+    let built = packages::build(&request, &progress)?;
+    let count = built.packages.len();
+    progress.status("Finished", &format!("{count} packages in {}", built.dir));
     Ok(())
 }
 
@@ -301,7 +317,7 @@ pub(crate) fn smoke(args: &SmokeArgs) -> Result<()> {
 
 pub(crate) fn conformance(args: &ConformanceArgs) -> Result<()> {
     let bundle = bundle_dir(args.bundle.as_ref())?;
-    let (runc, packages) = conformance_suites(&args.suites)?;
+    let (runc, packages) = conformance::select_suites(&args.suites)?;
     let progress = StatusLines::default();
     let interrupted = crate::render::interrupted_by_ctrl_c()?;
     let plan = source_plan(&args.sources)?;
@@ -332,29 +348,11 @@ pub(crate) fn conformance(args: &ConformanceArgs) -> Result<()> {
         )?),
         true => None,
     };
-    let machine = format!(
-        "Linux {}, {} cores",
-        kernel(),
-        std::thread::available_parallelism()?
-    );
-    let suites: Vec<_> = [
-        ("runc's integration suite", &runc),
-        ("moby's API integration suite", &moby),
-    ]
-    .into_iter()
-    .filter_map(|(title, runs)| {
-        Some((
-            title,
-            &runs.as_ref()?.dockyard,
-            runs.as_ref()?.upstream.as_ref(),
-        ))
-    })
-    .collect();
-    let text = conformance::report::document(
+    let text = conformance::report::of_runs(
         "cargo xtask conformance",
         bundle.as_str(),
-        &machine,
-        &suites,
+        runc.as_ref(),
+        moby.as_ref(),
     );
     // A selection of tests is no report of a suite: it is shown, and docs/conformance.md kept.
     if args.filter.is_some() {
@@ -368,40 +366,6 @@ pub(crate) fn conformance(args: &ConformanceArgs) -> Result<()> {
     std::fs::write(&doc, &text).with_context(|| format!("cannot write {doc}"))?;
     progress.status("Wrote", &format!("{doc} (logs in {})", args.dir));
     Ok(())
-}
-
-/// Whether runc's suite runs, and moby's packages, from `--suite` values.
-fn conformance_suites(suites: &[String]) -> Result<(bool, Vec<String>)> {
-    let default_moby = || {
-        conformance::DEFAULT_PACKAGES
-            .iter()
-            .map(|p| (*p).to_owned())
-    };
-    if suites.is_empty() {
-        return Ok((true, default_moby().collect()));
-    }
-    let mut runc = false;
-    let mut packages = Vec::new();
-    for suite in suites {
-        match suite.as_str() {
-            "runc" => runc = true,
-            "moby" => packages.extend(default_moby()),
-            other => match other.strip_prefix("moby:") {
-                Some(package) if package.starts_with("integration/") => {
-                    packages.push(package.to_owned())
-                }
-                _ => bail!(
-                    "no suite `{other}`: name runc, moby, or a moby package such as moby:integration/build"
-                ),
-            },
-        }
-    }
-    packages.dedup();
-    Ok((runc, packages))
-}
-
-fn kernel() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/osrelease").map_or("?".into(), |k| k.trim().into())
 }
 
 /// This program: a private engine's userland proxy when started as `dockyard-proxy` (`main`).

@@ -45,6 +45,30 @@ fn a_bundle_has_docker_s_layout_and_checks_out() {
     }));
     assert_eq!(tgz_entries(&dir.join("docker-29.7.2.tgz")), expected);
 
+    // The rootless extras, as Docker's download: rootlesskit and moby's two scripts, taken
+    // from the pinned moby tree as they are.
+    let at = |name: &str| (name.to_owned(), 0o755, 0, test_fixtures::COMMIT_TIME as u64);
+    assert_eq!(
+        tgz_entries(&dir.join("docker-rootless-extras-29.7.2.tgz")),
+        [
+            at("docker-rootless-extras/"),
+            at("docker-rootless-extras/dockerd-rootless-setuptool.sh"),
+            at("docker-rootless-extras/dockerd-rootless.sh"),
+            at("docker-rootless-extras/rootlesskit"),
+        ]
+    );
+    for script in ["dockerd-rootless.sh", "dockerd-rootless-setuptool.sh"] {
+        assert_eq!(
+            read(&dir.join("docker-rootless-extras").join(script)),
+            read(&w.repo(Kind::Moby).path.join("contrib").join(script)),
+            "{script}"
+        );
+    }
+    assert_eq!(
+        tgz_entries(&dir.join("docker-buildx-plugin-0.34.1.tgz")),
+        [at("docker-buildx")]
+    );
+
     // sha256sum -c accepts SHA256SUMS.
     let check = Command::new("sha256sum")
         .arg("-c")

@@ -9,5 +9,6 @@
 //! ```
 
 pub mod edits;
+pub mod entry;
 pub mod memory;
 pub mod report;

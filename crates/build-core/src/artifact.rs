@@ -28,11 +28,27 @@ pub struct Artifact {
     pub c_libraries: Vec<CLibrary>,
 }
 
-/// The binaries one component produced.
+/// A file of the source tree shipped as it is (a script), as a build copied it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShippedFile {
+    /// The name it is shipped under (`dockerd-rootless.sh`).
+    pub name: String,
+    /// Where it is.
+    pub path: Utf8PathBuf,
+    /// SHA-256 of its bytes, lowercase hex.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// The binaries one component produced, and the files of its tree it ships.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Artifacts {
     /// In the order the recipe lists them.
     pub binaries: Vec<Artifact>,
+    /// In the order the descriptor lists them (most components ship none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<ShippedFile>,
 }
 
 impl Artifacts {

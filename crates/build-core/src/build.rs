@@ -395,7 +395,57 @@ pub fn collect_artifacts<'a>(
         .into_iter()
         .map(|built| collect_artifact(opts, component, &built))
         .collect::<Result<_, _>>()?;
-    Ok(Artifacts { binaries })
+    Ok(Artifacts {
+        binaries,
+        files: Vec::new(),
+    })
+}
+
+/// Copies the files `descriptor` ships from its source tree into `opts.out_dir` (mode 0755:
+/// they are scripts people run) and describes them. A file missing from the tree is the
+/// same failure as a binary a build did not make.
+pub fn ship_files(
+    opts: &BuildOptions,
+    descriptor: &crate::Component,
+) -> Result<Vec<crate::artifact::ShippedFile>, BuildError> {
+    use std::os::unix::fs::PermissionsExt;
+    let component = descriptor.name;
+    descriptor
+        .files
+        .iter()
+        .map(|file| {
+            let from = opts.source.dir.join(file.path);
+            let meta = std::fs::symlink_metadata(&from)
+                .ok()
+                .filter(|m| m.is_file());
+            if meta.is_none() {
+                return Err(BuildError::MissingOutput {
+                    component: component.to_owned(),
+                    path: from,
+                });
+            }
+            let to = opts.out_dir.join(file.name);
+            let io = |path: &camino::Utf8Path| {
+                let path = path.to_owned();
+                move |source| BuildError::Io {
+                    component: component.to_owned(),
+                    path,
+                    source,
+                }
+            };
+            let bytes = std::fs::read(&from).map_err(io(&from))?;
+            crate::fs::write_atomic(&to, &bytes).map_err(io(&to))?;
+            std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o755))
+                .map_err(io(&to))?;
+            let sha256 = crate::digest::sha256_file(&to).map_err(io(&to))?;
+            Ok(crate::artifact::ShippedFile {
+                name: file.name.to_owned(),
+                path: to,
+                sha256,
+                size: bytes.len() as u64,
+            })
+        })
+        .collect()
 }
 
 /// `1970-01-01T00:00:00Z` style, from seconds since the epoch (proleptic Gregorian, UTC).

@@ -32,6 +32,9 @@ pub struct Component {
     /// the binary (`dockerd` runs docker-proxy, `containerd` starts each shim). Binaries not
     /// listed are exec'd per use (runc, docker-init, the clients) and restart nothing.
     pub restarts: &'static [(&'static str, &'static str)],
+    /// Files of its source tree shipped as they are, beside the binaries (moby's rootless
+    /// scripts): copied into `opts.out_dir` by the build, so they are cached and keyed with it.
+    pub files: &'static [SourceFile],
     /// Builds the binaries into `opts.out_dir`.
     pub build: fn(&BuildOptions) -> Result<Artifacts, BuildError>,
 }
@@ -96,6 +99,15 @@ impl Component {
     pub fn uses_go(&self) -> bool {
         self.tools.contains(&Tool::Go)
     }
+}
+
+/// A file of a component's source tree that Docker ships as it is.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Where it is in the tree (`contrib/dockerd-rootless.sh`).
+    pub path: &'static str,
+    /// The name it is shipped under (`dockerd-rootless.sh`).
+    pub name: &'static str,
 }
 
 /// How one binary reports its stamps: run it with `args`, and its output must contain each of
@@ -343,6 +355,7 @@ mod tests {
             supported: &[],
             upstream_build: None,
             restarts: &[],
+            files: &[],
             build: |_| Ok(Artifacts::default()),
         }
     }

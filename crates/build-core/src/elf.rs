@@ -70,6 +70,8 @@ pub struct ElfFacts {
     pub machine: u16,
     /// A 64-bit ELF.
     pub elf64: bool,
+    /// It keeps a symbol table (`.symtab`): not stripped.
+    pub symbols: bool,
 }
 
 /// Reads `path`'s program and dynamic headers.
@@ -89,6 +91,10 @@ pub fn inspect(path: &Utf8Path) -> Result<ElfFacts, ElfError> {
         link: link_of(&elf),
         machine: elf.header.e_machine,
         elf64: elf.is_64,
+        symbols: elf
+            .section_headers
+            .iter()
+            .any(|h| h.sh_type == goblin::elf::section_header::SHT_SYMTAB),
     })
 }
 

@@ -156,7 +156,8 @@ pub fn build(
             built.c_libraries = c_libraries.clone();
         }
     }
-    let artifacts = collect_artifacts(opts, component, outputs)?;
+    let mut artifacts = collect_artifacts(opts, component, outputs)?;
+    artifacts.files = crate::build::ship_files(opts, descriptor)?;
     let stamped: Vec<(&str, Vec<(&str, &str)>)> = binaries
         .iter()
         .map(|b| {

@@ -38,19 +38,19 @@ pub mod toolchain;
 // The sources, re-exported: every `build_core::source::…` path is the `sources` crate's.
 pub use sources::{cache, digest, fs, lock, pins, progress, source, upstream, url};
 
-pub use artifact::{Artifact, Artifacts};
+pub use artifact::{Artifact, Artifacts, ShippedFile};
 pub use build::{BuildError, BuildOptions};
-pub use component::{Component, VersionProbe};
+pub use component::{Component, SourceFile, VersionProbe};
 pub use platform::{Linkage, Target};
 pub use upstream::Upstream;
 
 /// What a user of one recipe crate needs to prepare a source and call its `build`; each recipe
 /// crate re-exports it, so depending on that crate alone is enough.
 pub mod prelude {
-    pub use crate::artifact::{Artifact, Artifacts};
+    pub use crate::artifact::{Artifact, Artifacts, ShippedFile};
     pub use crate::build::{BuildError, BuildOptions};
     pub use crate::clib::CLibrarySpec;
-    pub use crate::component::{Component, UpstreamBuild, VersionProbe};
+    pub use crate::component::{Component, SourceFile, UpstreamBuild, VersionProbe};
     pub use crate::pinned::{PinnedSet, PinnedSetError, source_date_epoch};
     pub use crate::pins::{Pin, Pins};
     pub use crate::platform::{Linkage, Target};

@@ -55,6 +55,7 @@ pub const COMPONENT: Component = Component {
         outputs: &[("docker-buildx", "bin/docker-buildx")],
     }),
     restarts: &[],
+    files: &[],
     build,
 };
 

@@ -15,6 +15,9 @@ pub enum Archive {
     /// A CLI plugin, tarred alone as `NAME-plugin-VERSION.tgz` (buildx's download; compose's
     /// the same way); in a bundle folder, `cli-plugins/`.
     Plugin,
+    /// `docker-rootless-extras-VERSION.tgz`, folder `docker-rootless-extras/`: rootlesskit and
+    /// moby's two scripts that run dockerd without root.
+    RootlessExtras,
 }
 
 impl Archive {
@@ -23,8 +26,12 @@ impl Archive {
         match self {
             Archive::Static => "docker",
             Archive::Plugin => "cli-plugins",
+            Archive::RootlessExtras => "docker-rootless-extras",
         }
     }
+
+    /// Every archive, in the order a bundle lists its tarballs.
+    pub const ALL: [Archive; 3] = [Archive::Static, Archive::RootlessExtras, Archive::Plugin];
 
     /// A binary's path in a bundle folder (`docker/runc`, `cli-plugins/docker-buildx`).
     pub fn path_of(self, binary: &str) -> String {
@@ -45,6 +52,8 @@ pub struct ComponentSpec {
     pub version_probes: &'static [VersionProbe],
     /// `(binary, daemon)`: the daemon that must restart to use a new build of the binary.
     pub restarts: &'static [(&'static str, &'static str)],
+    /// Files of its source tree shipped as they are, and the archive each ships in.
+    pub files: &'static [(&'static str, Archive)],
 }
 
 const fn probe(
@@ -60,7 +69,7 @@ const fn probe(
 }
 
 /// Every component of a full bundle, in build order.
-pub const COMPONENTS: [&ComponentSpec; 8] = [
+pub const COMPONENTS: [&ComponentSpec; 9] = [
     &ComponentSpec {
         name: "tini",
         binaries: &["docker-init"],
@@ -71,6 +80,7 @@ pub const COMPONENTS: [&ComponentSpec; 8] = [
             &["tini version {version} - git.{commit:7}"],
         )],
         restarts: &[],
+        files: &[],
     },
     &ComponentSpec {
         name: "runc",
@@ -82,6 +92,7 @@ pub const COMPONENTS: [&ComponentSpec; 8] = [
             &["runc version {version}", "commit: {commit}"],
         )],
         restarts: &[],
+        files: &[],
     },
     &ComponentSpec {
         name: "proxy",
@@ -93,6 +104,7 @@ pub const COMPONENTS: [&ComponentSpec; 8] = [
             &["docker-proxy (commit {commit:7}) version {version}"],
         )],
         restarts: &[("docker-proxy", "dockerd")],
+        files: &[],
     },
     &ComponentSpec {
         name: "containerd",
@@ -111,6 +123,7 @@ pub const COMPONENTS: [&ComponentSpec; 8] = [
             ("containerd", "containerd"),
             ("containerd-shim-runc-v2", "containerd"),
         ],
+        files: &[],
     },
     &ComponentSpec {
         name: "cli",
@@ -122,6 +135,7 @@ pub const COMPONENTS: [&ComponentSpec; 8] = [
             &["Docker version {version}, build {commit:7}"],
         )],
         restarts: &[],
+        files: &[],
     },
     &ComponentSpec {
         name: "moby",
@@ -133,6 +147,22 @@ pub const COMPONENTS: [&ComponentSpec; 8] = [
             &["Docker version {version}, build {commit:7}"],
         )],
         restarts: &[("dockerd", "dockerd")],
+        files: &[
+            ("dockerd-rootless.sh", Archive::RootlessExtras),
+            ("dockerd-rootless-setuptool.sh", Archive::RootlessExtras),
+        ],
+    },
+    &ComponentSpec {
+        name: "rootlesskit",
+        binaries: &["rootlesskit"],
+        archive: Archive::RootlessExtras,
+        version_probes: &[probe(
+            "rootlesskit",
+            &["--version"],
+            &["rootlesskit version {version}"],
+        )],
+        restarts: &[],
+        files: &[],
     },
     &ComponentSpec {
         name: "buildx",
@@ -151,6 +181,7 @@ pub const COMPONENTS: [&ComponentSpec; 8] = [
             ),
         ],
         restarts: &[],
+        files: &[],
     },
     &ComponentSpec {
         name: "compose",
@@ -169,6 +200,7 @@ pub const COMPONENTS: [&ComponentSpec; 8] = [
             ),
         ],
         restarts: &[],
+        files: &[],
     },
 ];
 
@@ -183,9 +215,34 @@ pub fn binaries_in(archive: Archive) -> Vec<&'static str> {
     all
 }
 
-/// A binary's path in a bundle folder, from the archive of the component that builds it.
-pub fn path_of(binary: &str) -> Option<String> {
-    building(binary).map(|c| c.archive.path_of(binary))
+/// Every file `archive` holds in a full bundle, binaries and shipped files, sorted as its
+/// tarball lists them.
+pub fn contents_of(archive: Archive) -> Vec<&'static str> {
+    let mut all = binaries_in(archive);
+    all.extend(
+        COMPONENTS
+            .iter()
+            .flat_map(|c| c.files.iter())
+            .filter(|(_, a)| *a == archive)
+            .map(|(name, _)| *name),
+    );
+    all.sort_unstable();
+    all
+}
+
+/// The archive that ships `name`, a binary or a shipped file.
+pub fn archive_of(name: &str) -> Option<Archive> {
+    COMPONENTS.iter().find_map(|c| {
+        if c.binaries.contains(&name) {
+            return Some(c.archive);
+        }
+        c.files.iter().find(|(f, _)| *f == name).map(|(_, a)| *a)
+    })
+}
+
+/// A binary's or shipped file's path in a bundle folder, from the archive that ships it.
+pub fn path_of(name: &str) -> Option<String> {
+    archive_of(name).map(|a| a.path_of(name))
 }
 
 /// The component that builds `binary`.
@@ -198,8 +255,24 @@ pub fn building(binary: &str) -> Option<&'static ComponentSpec> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn a_full_bundle_has_docker_s_eight_binaries_and_its_two_plugins() {
+    fn a_full_bundle_has_docker_s_eight_binaries_its_two_plugins_and_the_rootless_extras() {
         use super::Archive;
+        assert_eq!(
+            super::contents_of(Archive::RootlessExtras),
+            [
+                "dockerd-rootless-setuptool.sh",
+                "dockerd-rootless.sh",
+                "rootlesskit"
+            ]
+        );
+        assert_eq!(
+            super::path_of("dockerd-rootless.sh").as_deref(),
+            Some("docker-rootless-extras/dockerd-rootless.sh")
+        );
+        assert_eq!(
+            super::contents_of(Archive::Static),
+            super::binaries_in(Archive::Static)
+        );
         assert_eq!(
             super::binaries_in(Archive::Plugin),
             ["docker-buildx", "docker-compose"]

@@ -31,6 +31,11 @@ pub enum FormatError {
         /// What differs.
         problem: String,
     },
+    /// A per-user install without a home folder to put it in.
+    #[error(
+        "HOME is not an absolute path, so there is no per-user folder to install into; set HOME (and DOCKER_CONFIG, if the CLI's configuration lives elsewhere)"
+    )]
+    NoHome,
     /// There is no bundle where one was looked for.
     #[error("no bundles in {root}")]
     NoBundle {

@@ -19,8 +19,10 @@ pub mod sbom;
 pub mod systemd;
 mod verify;
 
-pub use components::{Archive, COMPONENTS, ComponentSpec, binaries_in, building, path_of};
+pub use components::{
+    Archive, COMPONENTS, ComponentSpec, archive_of, binaries_in, building, contents_of, path_of,
+};
 pub use error::FormatError;
-pub use install::install;
+pub use install::{Destinations, install};
 pub use manifest::Manifest;
 pub use verify::{newest_bundle, verify};

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::FormatError;
 
-/// Bumped when the bundle's layout or a cache format changes.
-pub const FORMAT: u32 = 5;
+/// Bumped when the bundle's layout or a cache format changes (6: the rootless extras).
+pub const FORMAT: u32 = 6;
 
 /// The file name, in the bundle folder.
 pub const MANIFEST: &str = "manifest.json";

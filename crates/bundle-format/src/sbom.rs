@@ -10,7 +10,7 @@ pub const SBOM: &str = "sbom.spdx.json";
 
 /// Checks that every package of `dir`'s SBOM that names a bundle file carries the SHA-256
 /// that `listed` (SHA256SUMS, already checked against the bytes) gives it, and that every binary
-/// and the tarball have a package.
+/// and tarball has a package (and every shipped script).
 pub(crate) fn check(dir: &Utf8Path, listed: &[(String, String)]) -> Result<(), FormatError> {
     let damaged = |problem: String| FormatError::Damaged {
         path: SBOM.to_owned(),
@@ -48,7 +48,10 @@ pub(crate) fn check(dir: &Utf8Path, listed: &[(String, String)]) -> Result<(), F
         .iter()
         .map(|(_, p)| p.as_str())
         .filter(|p| {
-            p.starts_with("docker/") || p.starts_with("cli-plugins/") || p.ends_with(".tgz")
+            crate::Archive::ALL
+                .iter()
+                .any(|a| p.starts_with(&format!("{}/", a.folder())))
+                || p.ends_with(".tgz")
         })
         .find(|p| !described.contains(p));
     match undescribed {

@@ -6,7 +6,7 @@ use crate::FormatError;
 use crate::manifest::Manifest;
 
 /// Checks every file in `SHA256SUMS` against the manifest and the bytes on disk, and that
-/// `docker/` holds nothing else. Returns how many files were checked.
+/// each archive's folder holds nothing else. Returns how many files were checked.
 pub fn verify(dir: &Utf8Path) -> Result<usize, FormatError> {
     let manifest = Manifest::read(dir)?;
     let sums_path = dir.join("SHA256SUMS");
@@ -61,10 +61,10 @@ pub fn verify(dir: &Utf8Path) -> Result<usize, FormatError> {
     if manifest.format >= 4 {
         crate::sbom::check(dir, &listed)?;
     }
-    for archive in [crate::Archive::Static, crate::Archive::Plugin] {
+    for archive in crate::Archive::ALL {
         let folder = dir.join(archive.folder());
-        // Bundles before format 5 have no plugins' folder.
-        if archive == crate::Archive::Plugin && !folder.exists() {
+        // Older bundles have no plugins' (format 5) or rootless extras' (format 6) folder.
+        if archive != crate::Archive::Static && !folder.exists() {
             continue;
         }
         for entry in std::fs::read_dir(&folder).map_err(FormatError::io("reading", &folder))? {

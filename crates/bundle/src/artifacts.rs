@@ -266,7 +266,8 @@ fn list(artifacts: &Artifacts) -> String {
         .join(", ")
 }
 
-/// A cached build is used when its record has our key and every binary is there at its size.
+/// A cached build is used when its record has our key and every binary and shipped file is
+/// there at its size.
 fn load_cached(dir: &Utf8Path, key: &str) -> Option<Artifacts> {
     let record: CachedArtifacts =
         serde_json::from_slice(&std::fs::read(dir.join("artifacts.json")).ok()?).ok()?;
@@ -274,10 +275,18 @@ fn load_cached(dir: &Utf8Path, key: &str) -> Option<Artifacts> {
         return None;
     }
     let mut artifacts = record.artifacts;
-    for a in &mut artifacts.binaries {
-        a.path = dir.join(&a.name);
-        let meta = std::fs::symlink_metadata(&a.path).ok()?;
-        if !meta.is_file() || meta.len() != a.size {
+    let binaries = artifacts
+        .binaries
+        .iter_mut()
+        .map(|a| (&a.name, &mut a.path, a.size));
+    let files = artifacts
+        .files
+        .iter_mut()
+        .map(|f| (&f.name, &mut f.path, f.size));
+    for (name, path, size) in binaries.chain(files) {
+        *path = dir.join(name);
+        let meta = std::fs::symlink_metadata(&*path).ok()?;
+        if !meta.is_file() || meta.len() != size {
             return None;
         }
     }

@@ -4,13 +4,14 @@
 use build_core::Component;
 
 /// Build order: quick ones first, so a broken toolchain shows early; the CLI plugins last.
-pub const COMPONENTS: [&Component; 8] = [
+pub const COMPONENTS: [&Component; 9] = [
     &tini_build::COMPONENT,
     &runc_build::COMPONENT,
     &proxy_build::COMPONENT,
     &containerd_build::COMPONENT,
     &cli_build::COMPONENT,
     &moby_build::COMPONENT,
+    &rootlesskit_build::COMPONENT,
     &buildx_build::COMPONENT,
     &compose_build::COMPONENT,
 ];
@@ -31,14 +32,23 @@ mod tests {
     fn the_recipes_and_the_bundle_format_describe_the_same_components() {
         assert_eq!(super::COMPONENTS.len(), bundle_format::COMPONENTS.len());
         for (recipe, spec) in super::COMPONENTS.iter().zip(bundle_format::COMPONENTS) {
+            let files: Vec<&str> = recipe.files.iter().map(|f| f.name).collect();
+            let spec_files: Vec<&str> = spec.files.iter().map(|(name, _)| *name).collect();
             assert_eq!(
                 (
                     recipe.name,
                     recipe.binaries,
                     recipe.version_probes,
-                    recipe.restarts
+                    recipe.restarts,
+                    files
                 ),
-                (spec.name, spec.binaries, spec.version_probes, spec.restarts),
+                (
+                    spec.name,
+                    spec.binaries,
+                    spec.version_probes,
+                    spec.restarts,
+                    spec_files
+                ),
                 "{}: the recipe's descriptor and bundle_format::COMPONENTS differ",
                 recipe.name
             );

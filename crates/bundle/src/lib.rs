@@ -41,15 +41,19 @@ mod error;
 mod output;
 pub mod patches;
 pub mod publish;
+mod published;
 pub mod requirements;
 mod run;
 pub mod sbom;
+mod small_tgz;
 mod sources;
 mod tgz;
 
 pub use artifacts::{BuiltComponent, Provenance};
-pub use bundle_format::{Archive, binaries_in, path_of};
-pub use bundle_format::{FormatError, Manifest, install, manifest, newest_bundle, systemd, verify};
+pub use bundle_format::{Archive, binaries_in, contents_of, path_of};
+pub use bundle_format::{
+    Destinations, FormatError, Manifest, install, manifest, newest_bundle, systemd, verify,
+};
 pub use components::{COMPONENTS, find, names};
 pub use error::BundleError;
 pub use output::check_output_dir;

@@ -1,9 +1,8 @@
 //! Assembling a bundle folder aside and swapping it into place in one step.
 
-use build_core::fs::StatFingerprint;
 use build_core::progress::Progress;
 use build_core::url::redact;
-use build_core::{Artifact, Linkage, Target};
+use build_core::{Artifact, Linkage, ShippedFile, Target};
 use camino::{Utf8Path, Utf8PathBuf};
 use sha2::{Digest, Sha256};
 
@@ -11,15 +10,37 @@ use crate::BundleError;
 use crate::artifacts::{BuiltComponent, Provenance};
 use crate::manifest::{FORMAT, Manifest, ManifestComponent, ManifestFile, SourceKind};
 use crate::output::remove_stale;
-use crate::tgz::{BINARY_MODE, write_plugin_tgz, write_tgz};
-use bundle_format::{Archive, binaries_in};
+use crate::published::{Previous, PublishedState, is_fresh};
+use crate::small_tgz::write_small_tgz;
+use crate::tgz::{BINARY_MODE, TarFile, write_tgz};
+use bundle_format::{Archive, contents_of};
 
-/// One tarball of a bundle: its file and the binaries in it.
+/// One tarball of a bundle: its file and what it holds.
 pub(crate) struct Tarball {
+    /// Which of Docker's downloads it is.
+    pub(crate) archive: Archive,
     /// Its manifest entry.
     pub(crate) file: ManifestFile,
     /// The binaries it holds.
     pub(crate) binaries: Vec<String>,
+    /// The files of source trees it holds as they are (the rootless scripts).
+    pub(crate) files: Vec<String>,
+}
+
+/// What one archive of a bundle holds: binaries and files shipped as they are, each sorted.
+struct Contents<'a> {
+    binaries: Vec<&'a Artifact>,
+    files: Vec<&'a ShippedFile>,
+}
+
+impl Contents<'_> {
+    /// Everything, sorted by name, as its tarball lists it.
+    fn tar_files(&self) -> Vec<TarFile<'_>> {
+        let mut all: Vec<TarFile<'_>> = self.binaries.iter().map(|a| (*a).into()).collect();
+        all.extend(self.files.iter().map(|f| TarFile::from(*f)));
+        all.sort_by(|a, b| a.name.cmp(b.name));
+        all
+    }
 }
 
 /// Everything that goes into a bundle folder.
@@ -65,23 +86,32 @@ impl Bundle {
         build_core::digest::hex(&hasher.finalize())
     }
 
-    /// The binaries `archive` holds, sorted by name: exactly those a full bundle has there.
-    fn binaries(&self, archive: Archive) -> Result<Vec<&Artifact>, BundleError> {
-        let mut all: Vec<&Artifact> = self
+    /// What `archive` holds: exactly what a full bundle has there.
+    fn contents(&self, archive: Archive) -> Result<Contents<'_>, BundleError> {
+        let in_archive = |name: &str| bundle_format::archive_of(name) == Some(archive);
+        let mut binaries: Vec<&Artifact> = self
             .components
             .iter()
             .flat_map(|c| &c.artifacts.binaries)
-            .filter(|a| bundle_format::building(&a.name).map(|c| c.archive) == Some(archive))
+            .filter(|a| in_archive(&a.name))
             .collect();
-        all.sort_by(|a, b| a.name.cmp(&b.name));
-        let names: Vec<&str> = all.iter().map(|a| a.name.as_str()).collect();
-        if names != binaries_in(archive) {
+        binaries.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut files: Vec<&ShippedFile> = self
+            .components
+            .iter()
+            .flat_map(|c| &c.artifacts.files)
+            .filter(|f| in_archive(&f.name))
+            .collect();
+        files.sort_by(|a, b| a.name.cmp(&b.name));
+        let contents = Contents { binaries, files };
+        let names: Vec<&str> = contents.tar_files().iter().map(|f| f.name).collect();
+        if names != contents_of(archive) {
             return Err(BundleError::WrongBinaries {
                 found: names.join(", "),
-                expected: binaries_in(archive).join(", "),
+                expected: contents_of(archive).join(", "),
             });
         }
-        Ok(all)
+        Ok(contents)
     }
 
     /// A plugin's tarball name, as Docker names buildx's download: `docker-buildx-plugin-0.34.1.tgz`.
@@ -121,8 +151,9 @@ pub fn publish(
             fresh: true,
         });
     }
-    let binaries = bundle.binaries(Archive::Static)?;
-    let plugins = bundle.binaries(Archive::Plugin)?;
+    let contents = Archive::ALL.map(|archive| bundle.contents(archive));
+    let [binaries, extras, plugins] = contents;
+    let (binaries, extras, plugins) = (binaries?, extras?, plugins?);
     remove_stale(out, ".tmp-docker-")?;
     let staging_tmp = tempfile::Builder::new()
         .prefix(&format!(".tmp-{name}-"))
@@ -133,28 +164,29 @@ pub fn publish(
     progress.status(
         "Assembling",
         &format!(
-            "{name} ({} binaries, {} plugins)",
-            binaries.len(),
-            plugins.len()
+            "{name} ({} binaries, the rootless extras, {} plugins)",
+            binaries.binaries.len(),
+            plugins.binaries.len()
         ),
     );
 
     let mut files: Vec<ManifestFile> = Vec::new();
     let previous = Previous::read(&final_dir, &state);
-    for (archive, artifacts) in [(Archive::Static, &binaries), (Archive::Plugin, &plugins)] {
+    for (archive, contents) in Archive::ALL.iter().zip([&binaries, &extras, &plugins]) {
         let folder = staging.join(archive.folder());
         std::fs::create_dir(&folder).map_err(BundleError::io("creating", &folder))?;
-        for artifact in artifacts.iter() {
-            let path = archive.path_of(&artifact.name);
+        for file in contents.tar_files() {
+            let path = archive.path_of(file.name);
             let dest = staging.join(&path);
-            if !previous.link_unchanged(artifact, &path, &dest) {
-                copy_verified(artifact, &dest)?;
+            if !previous.link_unchanged(file, &path, &dest) {
+                copy_verified(file, &dest)?;
             }
+            let link = contents.binaries.iter().find(|a| a.name == file.name);
             files.push(ManifestFile {
                 path,
-                sha256: artifact.sha256.clone(),
-                size: artifact.size,
-                link: Some(artifact.link.clone()),
+                sha256: file.sha256.to_owned(),
+                size: file.size,
+                link: link.map(|a| a.link.clone()),
             });
         }
     }
@@ -162,33 +194,56 @@ pub fn publish(
     let tgz_name = format!("{name}.tgz");
     let (sha256, size) = write_tgz(
         &staging.join(&tgz_name),
-        &binaries,
+        &binaries.binaries,
         bundle.source_date_epoch,
         member_cache,
     )?;
-    let mut tarballs = vec![Tarball {
+    let tarball = |archive, path: String, (sha256, size), contents: &Contents<'_>| Tarball {
+        archive,
         file: ManifestFile {
-            path: tgz_name,
+            path,
             sha256,
             size,
             link: None,
         },
-        binaries: binaries.iter().map(|a| a.name.clone()).collect(),
-    }];
-    for plugin in &plugins {
+        binaries: contents.binaries.iter().map(|a| a.name.clone()).collect(),
+        files: contents.files.iter().map(|f| f.name.clone()).collect(),
+    };
+    let mut tarballs = vec![tarball(
+        Archive::Static,
+        tgz_name,
+        (sha256, size),
+        &binaries,
+    )];
+    // Docker names the rootless extras for the release, without `-debug`.
+    let extras_name = format!("docker-rootless-extras-{}.tgz", bundle.version);
+    let written = write_small_tgz(
+        &staging.join(&extras_name),
+        Archive::RootlessExtras,
+        &extras.tar_files(),
+        bundle.source_date_epoch,
+        member_cache,
+    )?;
+    tarballs.push(tarball(
+        Archive::RootlessExtras,
+        extras_name,
+        written,
+        &extras,
+    ));
+    for plugin in &plugins.binaries {
         let tgz_name = bundle.plugin_tgz(plugin);
-        let tgz = staging.join(&tgz_name);
-        let (sha256, size) =
-            write_plugin_tgz(&tgz, plugin, bundle.source_date_epoch, member_cache)?;
-        tarballs.push(Tarball {
-            file: ManifestFile {
-                path: tgz_name,
-                sha256,
-                size,
-                link: None,
-            },
-            binaries: vec![plugin.name.clone()],
-        });
+        let written = write_small_tgz(
+            &staging.join(&tgz_name),
+            Archive::Plugin,
+            &[TarFile::from(*plugin)],
+            bundle.source_date_epoch,
+            member_cache,
+        )?;
+        let one = Contents {
+            binaries: vec![plugin],
+            files: Vec::new(),
+        };
+        tarballs.push(tarball(Archive::Plugin, tgz_name, written, &one));
     }
     files.extend(tarballs.iter().map(|t| t.file.clone()));
 
@@ -236,7 +291,10 @@ pub fn publish(
     let staging = staging_tmp.keep();
     // Whatever state the previous bundle had no longer describes the folder.
     let _ = std::fs::remove_file(&state);
-    swap_into_place(&staging, final_dir.as_std_path())?;
+    build_core::fs::swap_into_place(&staging, final_dir.as_std_path()).map_err(BundleError::io(
+        "swapping the new bundle into",
+        final_dir.clone(),
+    ))?;
     // After the swap `staging` holds the previous bundle, if there was one.
     let _ = std::fs::remove_dir_all(&staging);
     PublishedState::record(&final_dir, &manifest, &state);
@@ -291,113 +349,12 @@ fn manifest_component(c: &BuiltComponent) -> ManifestComponent {
     }
 }
 
-/// The bundle being replaced, whose unchanged binaries are linked instead of copied: after the
-/// swap it is deleted, so the new bundle becomes their only owner.
-struct Previous {
-    dir: Utf8PathBuf,
-    manifest: Option<Manifest>,
-    state: PublishedState,
-}
-
-impl Previous {
-    fn read(dir: &Utf8Path, state: &Utf8Path) -> Previous {
-        Previous {
-            dir: dir.to_owned(),
-            manifest: Manifest::read(dir).ok(),
-            state: PublishedState::read(state),
-        }
-    }
-
-    /// Hard-links the previous bundle's copy of `artifact` to `dest` when it is the same binary:
-    /// the same checksum in its manifest, and the file exactly as it was published (size,
-    /// mtime, ctime, inode). A damaged file is never carried forward.
-    fn link_unchanged(&self, artifact: &Artifact, path: &str, dest: &Utf8Path) -> bool {
-        let Some(manifest) = &self.manifest else {
-            return false;
-        };
-        let listed = manifest
-            .files
-            .iter()
-            .any(|f| f.path == path && f.sha256 == artifact.sha256 && f.size == artifact.size);
-        let old = self.dir.join(path);
-        listed && self.state.untouched(&self.dir, path) && std::fs::hard_link(&old, dest).is_ok()
-    }
-}
-
-/// Each published file's stat, recorded right after the swap: any later write changes its
-/// ctime, so an unchanged stat proves unchanged bytes without reading them.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
-struct PublishedState {
-    files: std::collections::BTreeMap<String, StatFingerprint>,
-}
-
-impl PublishedState {
-    fn stat(path: &Utf8Path) -> Option<StatFingerprint> {
-        let m = std::fs::symlink_metadata(path)
-            .ok()
-            .filter(|m| m.is_file())?;
-        Some(StatFingerprint::of(&m))
-    }
-
-    fn read(path: &Utf8Path) -> PublishedState {
-        std::fs::read(path)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default()
-    }
-
-    /// Records `dir`'s files as they are now. A cache: without it, freshness rehashes.
-    fn record(dir: &Utf8Path, manifest: &Manifest, path: &Utf8Path) {
-        let files = manifest
-            .files
-            .iter()
-            .filter_map(|f| Some((f.path.clone(), Self::stat(&dir.join(&f.path))?)))
-            .collect();
-        let state = PublishedState { files };
-        let _ = build_core::fs::write_atomic(path, &serde_json::to_vec(&state).unwrap_or_default());
-    }
-
-    fn untouched(&self, dir: &Utf8Path, rel: &str) -> bool {
-        let now = Self::stat(&dir.join(rel));
-        now.is_some() && self.files.get(rel) == now.as_ref()
-    }
-}
-
-/// The bundle folder already holds exactly this bundle, complete and undamaged: every file as
-/// recorded at publish, or else hashed again and matching the manifest.
-fn is_fresh(dir: &Utf8Path, key: &str, state_path: &Utf8Path) -> bool {
-    let Ok(manifest) = Manifest::read(dir) else {
-        return false;
-    };
-    if manifest.bundle_key != key || !dir.join("SHA256SUMS").is_file() {
-        return false;
-    }
-    let state = PublishedState::read(state_path);
-    let mut rehashed = false;
-    for f in &manifest.files {
-        if state.untouched(dir, &f.path) {
-            continue;
-        }
-        rehashed = true;
-        let path = dir.join(&f.path);
-        let intact = PublishedState::stat(&path).is_some()
-            && build_core::digest::sha256_file(&path).is_ok_and(|sha| sha == f.sha256);
-        if !intact {
-            return false;
-        }
-    }
-    if rehashed {
-        PublishedState::record(dir, &manifest, state_path);
-    }
-    true
-}
-
 /// Copies a built binary from the artifact cache (never through a link), hashing it on the
 /// way: a cached binary that no longer matches its record is removed, so the next run
 /// rebuilds it, and nothing damaged is published.
-fn copy_verified(artifact: &Artifact, to: &Utf8Path) -> Result<(), BundleError> {
+fn copy_verified(artifact: TarFile<'_>, to: &Utf8Path) -> Result<(), BundleError> {
     use std::os::unix::fs::PermissionsExt;
-    let (from, mode) = (artifact.path.as_path(), BINARY_MODE);
+    let (from, mode) = (artifact.path, BINARY_MODE);
     let meta = std::fs::symlink_metadata(from).map_err(BundleError::io("reading", from))?;
     if !meta.is_file() {
         return Err(BundleError::Io {
@@ -427,7 +384,7 @@ fn copy_verified(artifact: &Artifact, to: &Utf8Path) -> Result<(), BundleError> 
         }
         return Err(BundleError::CacheDamaged {
             path: from.to_owned(),
-            expected: artifact.sha256.clone(),
+            expected: artifact.sha256.to_owned(),
             found,
         });
     }
@@ -450,37 +407,4 @@ impl std::io::Write for HashingWriter<'_> {
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
     }
-}
-
-/// Puts `new` at `target` in one step: `renameat2(RENAME_EXCHANGE)` when `target` exists (the
-/// old bundle ends up at `new`), a plain rename otherwise. Readers never see a missing or
-/// half-written bundle.
-fn swap_into_place(new: &std::path::Path, target: &std::path::Path) -> Result<(), BundleError> {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let swapping = || {
-        BundleError::io(
-            "swapping the new bundle into",
-            target.to_string_lossy().into_owned(),
-        )
-    };
-    if !target.exists() {
-        return std::fs::rename(new, target).map_err(swapping());
-    }
-    let a = CString::new(new.as_os_str().as_bytes()).map_err(|e| swapping()(e.into()))?;
-    let b = CString::new(target.as_os_str().as_bytes()).map_err(|e| swapping()(e.into()))?;
-    // SAFETY: two valid NUL-terminated paths; AT_FDCWD resolves them like rename(2).
-    let rc = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            a.as_ptr(),
-            libc::AT_FDCWD,
-            b.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if rc != 0 {
-        return Err(swapping()(std::io::Error::last_os_error()));
-    }
-    Ok(())
 }

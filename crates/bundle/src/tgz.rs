@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crate::archive::{self, Entry};
-use build_core::Artifact;
+use build_core::{Artifact, ShippedFile};
 use camino::{Utf8Path, Utf8PathBuf};
 use sha2::digest::common::hazmat::{SerializableState, SerializedState};
 use sha2::{Digest, Sha256};
@@ -15,9 +15,9 @@ use bundle_format::Archive;
 
 /// The deflate implementation (flate2's backend): another one writes other bytes, so cached
 /// members are keyed by it.
-const DEFLATE: &str = "zlib-rs";
+pub(crate) const DEFLATE: &str = "zlib-rs";
 /// gzip level of the tgz: Docker's default. Members are cached, so it is paid once per binary.
-const GZIP_LEVEL: u32 = 6;
+pub(crate) const GZIP_LEVEL: u32 = 6;
 /// The binaries' mode inside the bundle and the tgz.
 pub(crate) const BINARY_MODE: u32 = 0o755;
 
@@ -133,7 +133,7 @@ impl<'a> MemberList<'a> {
         let mut ids = vec![format!(
             "{FORMAT} {DEFLATE} dir docker {mtime} {GZIP_LEVEL}"
         )];
-        ids.extend(binaries.iter().map(|a| member_id(a, mtime)));
+        ids.extend(binaries.iter().map(|a| member_id((*a).into(), mtime)));
         let prefixes = (1..=ids.len())
             .map(|k| build_core::digest::hex(&Sha256::digest(ids[..k].join("\n").as_bytes())))
             .collect();
@@ -186,7 +186,11 @@ impl<'a> MemberList<'a> {
                 let dir = archive::member(&Entry::Dir { name: "docker" }, self.mtime, GZIP_LEVEL);
                 Member::Bytes(dir.map_err(writing())?)
             } else {
-                Member::Cached(cached_member(self.binaries[k - 2], self.mtime, self.cache)?)
+                Member::Cached(cached_member(
+                    self.binaries[k - 2].into(),
+                    self.mtime,
+                    self.cache,
+                )?)
             };
             written += match member {
                 Member::Bytes(bytes) if k <= known => {
@@ -242,55 +246,68 @@ fn write_state(path: &Utf8Path, hasher: &Sha256, size: u64) {
     let _ = build_core::fs::write_atomic(path, &bytes);
 }
 
-fn member_id(artifact: &Artifact, mtime: u64) -> String {
-    match archive_of(artifact) {
-        Archive::Static => format!(
-            "{FORMAT} {DEFLATE} {} {} {BINARY_MODE:o} {mtime} {GZIP_LEVEL}",
-            artifact.name, artifact.sha256
-        ),
+/// A file as the tarballs see it: its name in the bundle, where its bytes are, their SHA-256
+/// and size as recorded when it was built.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TarFile<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) path: &'a Utf8Path,
+    pub(crate) sha256: &'a str,
+    pub(crate) size: u64,
+}
+
+impl<'a> From<&'a Artifact> for TarFile<'a> {
+    fn from(a: &'a Artifact) -> TarFile<'a> {
+        TarFile {
+            name: &a.name,
+            path: &a.path,
+            sha256: &a.sha256,
+            size: a.size,
+        }
+    }
+}
+
+impl<'a> From<&'a ShippedFile> for TarFile<'a> {
+    fn from(f: &'a ShippedFile) -> TarFile<'a> {
+        TarFile {
+            name: &f.name,
+            path: &f.path,
+            sha256: &f.sha256,
+            size: f.size,
+        }
+    }
+}
+
+pub(crate) fn member_id(file: TarFile<'_>, mtime: u64) -> String {
+    let TarFile { name, sha256, .. } = file;
+    match archive_of(name) {
+        Archive::Static => {
+            format!("{FORMAT} {DEFLATE} {name} {sha256} {BINARY_MODE:o} {mtime} {GZIP_LEVEL}")
+        }
         // Another entry name, so another member.
-        Archive::Plugin => format!(
-            "{FORMAT} {DEFLATE} top {} {} {BINARY_MODE:o} {mtime} {GZIP_LEVEL}",
-            artifact.name, artifact.sha256
+        Archive::Plugin => {
+            format!("{FORMAT} {DEFLATE} top {name} {sha256} {BINARY_MODE:o} {mtime} {GZIP_LEVEL}")
+        }
+        Archive::RootlessExtras => format!(
+            "{FORMAT} {DEFLATE} {} {sha256} {BINARY_MODE:o} {mtime} {GZIP_LEVEL}",
+            entry_name(name)
         ),
     }
 }
 
-/// The archive a binary ships in (its component's).
-fn archive_of(artifact: &Artifact) -> Archive {
-    bundle_format::building(&artifact.name).map_or(Archive::Static, |c| c.archive)
+/// The archive a file ships in.
+fn archive_of(name: &str) -> Archive {
+    bundle_format::archive_of(name).unwrap_or(Archive::Static)
 }
 
-/// A binary's name inside its tarball: under `docker/` in the static tgz, alone at the top
-/// in a plugin's (as Docker's buildx download has it).
-fn entry_name(artifact: &Artifact) -> String {
-    match archive_of(artifact) {
-        Archive::Static => format!("docker/{}", artifact.name),
-        Archive::Plugin => artifact.name.clone(),
+/// A file's name inside its tarball: under the archive's folder (`docker/`,
+/// `docker-rootless-extras/`), or alone at the top in a plugin's (as Docker's buildx download
+/// has it).
+fn entry_name(name: &str) -> String {
+    match archive_of(name) {
+        Archive::Plugin => name.to_owned(),
+        archive => format!("{}/{name}", archive.folder()),
     }
-}
-
-/// Writes a plugin's tgz at `path` (its binary alone at the top, as Docker ships buildx) and
-/// returns its SHA-256 and size.
-pub(crate) fn write_plugin_tgz(
-    path: &Utf8Path,
-    plugin: &Artifact,
-    mtime: i64,
-    cache: &Utf8Path,
-) -> Result<(String, u64), BundleError> {
-    let writing = || BundleError::io("writing the tgz", path);
-    std::fs::create_dir_all(cache).map_err(BundleError::io("creating", cache))?;
-    let member = cached_member(plugin, u64::try_from(mtime).unwrap_or(0), cache)?;
-    let mut bytes =
-        std::fs::read(&member).map_err(BundleError::io("reading a cached tgz member", &member))?;
-    bytes.extend(archive::end_member(GZIP_LEVEL).map_err(writing())?);
-    let mut file = build_core::fs::create_new(path, 0o644).map_err(writing())?;
-    file.write_all(&bytes).map_err(writing())?;
-    file.flush().map_err(writing())?;
-    Ok((
-        build_core::digest::hex(&Sha256::digest(&bytes)),
-        bytes.len() as u64,
-    ))
 }
 
 /// Compresses `binaries`' tar members into the member cache ahead of publishing (a component's
@@ -303,19 +320,19 @@ pub(crate) fn precompress(
     std::fs::create_dir_all(cache).map_err(BundleError::io("creating", cache))?;
     let mtime = u64::try_from(mtime).unwrap_or(0);
     for artifact in binaries {
-        cached_member(artifact, mtime, cache)?;
+        cached_member(artifact.into(), mtime, cache)?;
     }
     Ok(())
 }
 
 /// The file holding one binary's gzip member, compressed now if the member cache lacks it. A
 /// member depends only on the entry's name, bytes, mode, time and the level.
-fn cached_member(
-    artifact: &Artifact,
+pub(crate) fn cached_member(
+    file: TarFile<'_>,
     mtime: u64,
     cache: &Utf8Path,
 ) -> Result<Utf8PathBuf, BundleError> {
-    let id = member_id(artifact, mtime);
+    let id = member_id(file, mtime);
     let cached = cache.join(format!(
         "{}.gz",
         build_core::digest::hex(&Sha256::digest(id.as_bytes()))
@@ -323,17 +340,17 @@ fn cached_member(
     if cached.is_file() {
         return Ok(cached);
     }
-    let name = entry_name(artifact);
+    let name = entry_name(file.name);
     let bytes = archive::member(
         &Entry::File {
             name: &name,
-            source: &artifact.path,
+            source: file.path,
             mode: BINARY_MODE,
         },
         mtime,
         GZIP_LEVEL,
     )
-    .map_err(BundleError::io("compressing", &artifact.path))?;
+    .map_err(BundleError::io("compressing", file.path))?;
     build_core::fs::write_atomic(&cached, &bytes)
         .map_err(BundleError::io("writing a cached tgz member", &cached))?;
     Ok(cached)

@@ -33,6 +33,7 @@ pub const COMPONENT: Component = Component {
         outputs: &[("docker", "build/docker-linux-amd64")],
     }),
     restarts: &[],
+    files: &[],
     build,
 };
 

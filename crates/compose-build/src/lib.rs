@@ -40,6 +40,7 @@ pub const COMPONENT: Component = Component {
         outputs: &[("docker-compose", "bin/build/docker-compose")],
     }),
     restarts: &[],
+    files: &[],
     build,
 };
 

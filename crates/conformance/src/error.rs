@@ -7,6 +7,9 @@ use camino::Utf8PathBuf;
 /// Each variant says what failed and, where known, what to install. Never names a flag.
 #[derive(Debug, thiserror::Error)]
 pub enum ConformanceError {
+    /// A suite name that is not one.
+    #[error("no suite `{0}`: name runc, moby, or a moby package such as moby:integration/build")]
+    UnknownSuite(String),
     /// A program a suite needs is missing.
     #[error("`{program}` is not on PATH, and {suite} needs it: apt-get install {package}")]
     MissingTool {

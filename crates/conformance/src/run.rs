@@ -287,3 +287,29 @@ fn upstream_build(
         .map(|(name, path)| ((*name).to_owned(), scratch.join(path)))
         .collect())
 }
+
+/// Which suites run, from names people give: `runc`, `moby` (its default packages), or one
+/// moby package (`moby:integration/build`); none means runc's and moby's default packages.
+/// Returns whether runc's suite runs, and moby's packages.
+pub fn select_suites(names: &[String]) -> Result<(bool, Vec<String>), ConformanceError> {
+    let default_moby = || crate::DEFAULT_PACKAGES.iter().map(|p| (*p).to_owned());
+    if names.is_empty() {
+        return Ok((true, default_moby().collect()));
+    }
+    let mut runc = false;
+    let mut packages = Vec::new();
+    for name in names {
+        match name.as_str() {
+            "runc" => runc = true,
+            "moby" => packages.extend(default_moby()),
+            other => match other.strip_prefix("moby:") {
+                Some(package) if package.starts_with("integration/") => {
+                    packages.push(package.to_owned())
+                }
+                _ => return Err(ConformanceError::UnknownSuite(other.to_owned())),
+            },
+        }
+    }
+    packages.dedup();
+    Ok((runc, packages))
+}

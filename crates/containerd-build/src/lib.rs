@@ -55,6 +55,7 @@ pub const COMPONENT: Component = Component {
         ("containerd", "containerd"),
         ("containerd-shim-runc-v2", "containerd"),
     ],
+    files: &[],
     build,
 };
 

@@ -13,7 +13,8 @@ pub const COMPONENT: Component = Component {
     name: "moby",
     upstream: Upstream::Moby,
     binaries: &["dockerd"],
-    recipe_version: 1,
+    // 2: ships the rootless scripts.
+    recipe_version: 2,
     tools: &[Tool::Go, Tool::CCompiler, Tool::StaticLibc],
     version_probes: &[VersionProbe {
         binary: "dockerd",
@@ -31,6 +32,18 @@ pub const COMPONENT: Component = Component {
         ],
     }),
     restarts: &[("dockerd", "dockerd")],
+    // What Docker's rootless extras take from moby (docker-ce-packaging's static build and
+    // its docker-ce-rootless-extras package copy them from `contrib/`).
+    files: &[
+        SourceFile {
+            path: "contrib/dockerd-rootless.sh",
+            name: "dockerd-rootless.sh",
+        },
+        SourceFile {
+            path: "contrib/dockerd-rootless-setuptool.sh",
+            name: "dockerd-rootless-setuptool.sh",
+        },
+    ],
     build,
 };
 

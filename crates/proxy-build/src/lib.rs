@@ -24,6 +24,7 @@ pub const COMPONENT: Component = Component {
     // moby's `hack/make.sh binary` builds it with dockerd.
     upstream_build: None,
     restarts: &[("docker-proxy", "dockerd")],
+    files: &[],
     build,
 };
 

@@ -27,6 +27,7 @@ pub const COMPONENT: Component = Component {
     supported: &["2.3.", "3."],
     upstream_build: None,
     restarts: &[],
+    files: &[],
     build,
 };
 

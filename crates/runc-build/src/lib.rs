@@ -59,6 +59,7 @@ pub const COMPONENT: Component = Component {
         outputs: &[("runc", "runc")],
     }),
     restarts: &[],
+    files: &[],
     build,
 };
 

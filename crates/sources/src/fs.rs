@@ -116,6 +116,33 @@ impl StatFingerprint {
     }
 }
 
+/// Puts the folder `new` at `target` in one step: `renameat2(RENAME_EXCHANGE)` when `target`
+/// exists (the old folder ends up at `new`, for the caller to remove), a plain rename
+/// otherwise. Readers never see a missing or half-written folder.
+pub fn swap_into_place(new: &std::path::Path, target: &std::path::Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    if !target.exists() {
+        return std::fs::rename(new, target);
+    }
+    let a = CString::new(new.as_os_str().as_bytes())?;
+    let b = CString::new(target.as_os_str().as_bytes())?;
+    // SAFETY: two valid NUL-terminated paths; AT_FDCWD resolves them like rename(2).
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -315,6 +315,15 @@ func main() {
 
 const MOBY: &[(&str, &str)] = &[
     ("go.mod", "module github.com/moby/moby/v2\n\ngo 1.24.0\n"),
+    // What Docker's rootless extras take from moby's tree, as it is.
+    (
+        "contrib/dockerd-rootless.sh",
+        "#!/bin/sh\n# Runs dockerd in rootlesskit's user namespace.\nexec rootlesskit dockerd \"$@\"\n",
+    ),
+    (
+        "contrib/dockerd-rootless-setuptool.sh",
+        "#!/bin/sh\n# Sets up a user's rootless dockerd.\necho \"setuptool $*\"\n",
+    ),
     (
         "dockerversion/version.go",
         "package dockerversion\n\nvar (\n\tVersion   = \"library-import\"\n\tGitCommit = \"library-import\"\n\tBuildTime = \"\"\n)\n",

@@ -32,6 +32,7 @@ pub const COMPONENT: Component = Component {
         outputs: &[("docker-init", "build/tini-static")],
     }),
     restarts: &[],
+    files: &[],
     build,
 };
 

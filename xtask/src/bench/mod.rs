@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use build_core::Upstream;
-use build_core::component::{Stamps, UpstreamBuild};
+use build_core::component::Stamps;
 use build_core::process::LoggedCommand;
 use build_core::progress::Progress;
 use build_core::source::READY_MARKER;
@@ -16,42 +16,13 @@ use build_core::source::Source;
 use build_core::toolchain::GoToolchain;
 use camino::{Utf8Path, Utf8PathBuf};
 
-use bundle::SourcePlan;
-
 use crate::flags::BenchArgs;
 use crate::render::StatusLines;
 use ::bench::edits::append_line;
+use ::bench::entry::{EntryPoint, entry_points};
 use ::bench::report::{self, Report, spread};
 
 mod p5;
-
-/// One upstream build entry point, run in its scratch tree.
-struct EntryPoint {
-    upstream: Upstream,
-    build: &'static UpstreamBuild,
-    version: String,
-    commit: String,
-    /// What it produces, relative to the tree: `(installed name, path)`.
-    outputs: Vec<(&'static str, &'static str)>,
-}
-
-/// Each component's upstream entry point (its descriptor's), stamped as the pins say.
-fn entry_points(sources: &[Source], plan: &SourcePlan) -> Vec<EntryPoint> {
-    bundle::COMPONENTS
-        .iter()
-        .filter_map(|c| {
-            let build = c.upstream_build.as_ref()?;
-            let source = sources.iter().find(|s| s.upstream == c.upstream)?;
-            Some(EntryPoint {
-                upstream: c.upstream,
-                build,
-                version: plan.pins.get(c.upstream)?.version.clone(),
-                commit: source.commit.as_str().to_owned(),
-                outputs: build.outputs.to_vec(),
-            })
-        })
-        .collect()
-}
 
 struct Bench {
     root: Utf8PathBuf,
@@ -166,7 +137,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         pins: args.sources.pins.clone(),
         progress,
     };
-    let points = entry_points(&sources, &plan);
+    let points = entry_points(&bundle::COMPONENTS, &sources, &plan.pins);
     let runs = usize::from(args.runs);
     let docs = crate::project_root().join("docs");
     if args.only.is_some() {

@@ -11,8 +11,9 @@ use build_core::progress::Progress;
 use build_core::source::{READY_MARKER, Source};
 use camino::{Utf8Path, Utf8PathBuf};
 
-use super::{Bench, EntryPoint};
+use super::Bench;
 use ::bench::edits::add_to_dockerd_main;
+use ::bench::entry::EntryPoint;
 use ::bench::report::{Spread, spread};
 
 /// dockyard's and upstream's times; `gocaches` are dockyard's and upstream's.

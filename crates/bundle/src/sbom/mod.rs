@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use build_core::Artifact;
 use build_core::toolchain::GoToolchain;
 use buildinfo::GoBuildInfo;
+use bundle_format::Archive;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde_spdx::spdx::v_2_3::{
     Spdx, SpdxCreationInfo, SpdxItemFiles, SpdxItemPackages, SpdxItemRelationships,
@@ -85,12 +86,14 @@ pub(crate) fn write(
         relationships: Vec::new(),
         shared: BTreeMap::new(),
     };
-    // The static tgz is the root; each plugin's tarball is described beside it.
+    // The static tgz is the root; the rootless extras' and each plugin's tarball are
+    // described beside it.
     let mut containers: Vec<(String, &Tarball)> = Vec::new();
-    for (n, tarball) in tarballs.iter().enumerate() {
-        let package = match n {
-            0 => parts::bundle_package(&mut doc.ids, bundle, &tarball.file),
-            _ => parts::plugin_package(&mut doc.ids, bundle, components, tarball),
+    for tarball in tarballs {
+        let package = match tarball.archive {
+            Archive::Static => parts::bundle_package(&mut doc.ids, bundle, &tarball.file),
+            Archive::RootlessExtras => parts::extras_package(&mut doc.ids, bundle, tarball),
+            Archive::Plugin => parts::plugin_package(&mut doc.ids, bundle, components, tarball),
         };
         let id = package.spdxid.clone();
         doc.packages.push(package);
@@ -118,6 +121,20 @@ pub(crate) fn write(
         }
         for artifact in &built.artifacts.binaries {
             binaries.push((artifact, component, doc.shared[&tree].clone()));
+        }
+        // A shipped file is part of its source, and of the tarball that holds it.
+        for shipped in &built.artifacts.files {
+            let path = bundle_format::path_of(&shipped.name).unwrap_or_default();
+            let file = parts::shipped_file(&mut doc.ids, bundle, component, &path, &shipped.sha256);
+            let id = file.spdxid.clone();
+            doc.packages.push(file);
+            doc.relate(&doc.shared[&tree].clone(), "CONTAINS", &id);
+            if let Some((container, _)) = containers
+                .iter()
+                .find(|(_, t)| t.files.contains(&shipped.name))
+            {
+                doc.relate(container, "CONTAINS", &id);
+            }
         }
     }
     binaries.sort_by(|a, b| a.0.name.cmp(&b.0.name));

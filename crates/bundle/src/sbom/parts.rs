@@ -35,6 +35,64 @@ fn publisher(upstream: Upstream) -> (&'static str, &'static str) {
     }
 }
 
+/// The rootless extras' tarball, described beside the static tgz: it contains rootlesskit and
+/// moby's two scripts, and is named for the release as Docker names it.
+pub(super) fn extras_package(
+    ids: &mut Ids,
+    bundle: &Bundle,
+    tarball: &crate::publish::Tarball,
+) -> SpdxItemPackages {
+    let (supplier, licence) = publisher(Upstream::Moby);
+    let name = "docker-rootless-extras";
+    let mut p = package(
+        ids.new_id(&["Extras", name, &bundle.version]),
+        name,
+        &bundle.version,
+        supplier,
+    );
+    p.package_file_name = Some(tarball.file.path.clone());
+    p.checksums = sha256(&tarball.file.sha256);
+    p.primary_package_purpose = Some("ARCHIVE".into());
+    p.built_date = Some(build_core::build::rfc3339(bundle.source_date_epoch));
+    p.license_declared = Some(licence.into());
+    p.summary = Some(format!(
+        "Rootless mode for Docker Engine {} (rootlesskit, dockerd-rootless.sh) for {}",
+        bundle.version, bundle.target
+    ));
+    p
+}
+
+/// A file of a source tree shipped as it is (`dockerd-rootless.sh`), at `path` in the bundle
+/// with checksum `sha256`: a package of its own (SPDX lets a package whose files were not
+/// analysed contain packages, not files), versioned as its source.
+pub(super) fn shipped_file(
+    ids: &mut Ids,
+    bundle: &Bundle,
+    c: &ManifestComponent,
+    path: &str,
+    sha: &str,
+) -> SpdxItemPackages {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let version = c.stamped_version();
+    let (supplier, licence) = publisher(c.upstream);
+    let mut p = package(
+        ids.new_id(&["File", name, &version]),
+        name,
+        &version,
+        supplier,
+    );
+    p.package_file_name = Some(path.to_owned());
+    p.checksums = sha256(sha);
+    p.primary_package_purpose = Some("FILE".into());
+    p.built_date = Some(build_core::build::rfc3339(bundle.source_date_epoch));
+    p.license_declared = Some(licence.into());
+    p.summary = Some(format!(
+        "{name}, shipped as it is from {}'s tree at {}",
+        c.name, c.commit
+    ));
+    p
+}
+
 /// A CLI plugin's tarball, described beside the static tgz; it contains the plugin.
 pub(super) fn plugin_package(
     ids: &mut Ids,

@@ -169,6 +169,7 @@ mod tests {
             archive: bundle_format::Archive::Static,
             version_probes: &[],
             restarts: &[("dockerd", "dockrd"), ("docker-prox", "dockerd")],
+            files: &[],
         };
         assert_eq!(
             unknown_restarts(&[&misspelled]),

@@ -1,0 +1,204 @@
+//! Debian and RPM packages of a published bundle, named, filled and related as Docker's own
+//! packages are (docker-ce-packaging's `deb/` and `rpm/`, and containerd-packaging's
+//! `containerd.io`): `docker-ce`, `docker-ce-cli`, `containerd.io`,
+//! `docker-ce-rootless-extras`, `docker-buildx-plugin` and `docker-compose-plugin`. They are
+//! built from the bundle's verified files with Debian's `dpkg-deb` or rpm's `rpmbuild`,
+//! reproducibly: owners 0:0, every time the bundle's `SOURCE_DATE_EPOCH`.
+//!
+//! ```no_run
+//! use packages::{Distro, Format, PackageRequest};
+//! let request = PackageRequest {
+//!     bundle: "target/dockyard/docker-29.7.2".into(),
+//!     distro: Distro::default_for(Format::Deb),
+//!     out: "target/dockyard/packages".into(),
+//!     maintainer: packages::default_maintainer(),
+//! };
+//! let built = packages::build(&request, &build_core::progress::Silent)?;
+//! for p in &built.packages {
+//!     println!("{} {}", p.file, p.size);
+//! }
+//! # Ok::<(), packages::PackageError>(())
+//! ```
+
+mod deb;
+mod distro;
+mod error;
+mod rpm;
+mod stage;
+pub mod table;
+
+pub use distro::{DISTROS, Distro, Format, PackageVersion};
+pub use error::PackageError;
+pub use table::PACKAGES;
+
+use build_core::progress::Progress;
+use bundle_format::Manifest;
+use camino::{Utf8Path, Utf8PathBuf};
+
+/// What to package, for which distribution, and where.
+#[derive(Clone, Debug)]
+pub struct PackageRequest {
+    /// A published bundle folder (verified before anything is read from it).
+    pub bundle: Utf8PathBuf,
+    /// The distribution release, and so the format.
+    pub distro: &'static Distro,
+    /// Packages are published as `out/<distro>/` (`out/debian-12/`), replaced whole.
+    pub out: Utf8PathBuf,
+    /// `Name <address>`, the packages' maintainer (deb) or packager (rpm).
+    pub maintainer: String,
+}
+
+/// Packages made from one bundle.
+#[derive(Debug)]
+pub struct Built {
+    /// The folder holding them.
+    pub dir: Utf8PathBuf,
+    /// Each package, in [`PACKAGES`] order.
+    pub packages: Vec<BuiltPackage>,
+}
+
+/// One package file.
+#[derive(Debug)]
+pub struct BuiltPackage {
+    /// `docker-ce`.
+    pub name: &'static str,
+    /// Its full version.
+    pub version: PackageVersion,
+    /// The package file.
+    pub file: Utf8PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The paths it installs (files only), sorted.
+    pub installs: Vec<String>,
+}
+
+/// The maintainer when none is given: `DEBFULLNAME <DEBEMAIL>` as Debian's tools take it, or
+/// dockyard's own address, which receives no mail.
+pub fn default_maintainer() -> String {
+    match (std::env::var("DEBFULLNAME"), std::env::var("DEBEMAIL")) {
+        (Ok(name), Ok(mail)) if !name.is_empty() && mail.contains('@') => {
+            format!("{name} <{mail}>")
+        }
+        _ => "dockyard <noreply@dockyard.invalid>".to_owned(),
+    }
+}
+
+/// Makes every package of [`PACKAGES`] from `request.bundle` for `request.distro`, in a
+/// staging folder beside `out/<distro>/`, then swaps it into place: a failed run leaves the
+/// previous packages as they were.
+pub fn build(request: &PackageRequest, progress: &dyn Progress) -> Result<Built, PackageError> {
+    let distro = request.distro;
+    let (tool, package) = match distro.format {
+        Format::Deb => ("dpkg-deb", "dpkg"),
+        Format::Rpm => ("rpmbuild", "rpm"),
+    };
+    if which::which(tool).is_err() {
+        return Err(PackageError::MissingTool { tool, package });
+    }
+    let files = bundle_format::verify(&request.bundle)?;
+    let manifest = Manifest::read(&request.bundle)?;
+    progress.status(
+        "Packaging",
+        &format!(
+            "{} ({files} files verified) as {} packages for {}",
+            request.bundle, distro.format, distro.name
+        ),
+    );
+    let out = &request.out;
+    std::fs::create_dir_all(out).map_err(PackageError::io("creating", out))?;
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".tmp-{}-", distro.name))
+        .tempdir_in(out)
+        .map_err(PackageError::io("creating a staging folder in", out))?;
+    let staging_dir = build_core::fs::utf8(staging.path().to_owned())
+        .map_err(PackageError::io("creating a staging folder in", out))?;
+    let dest = staging_dir.join("packages");
+    std::fs::create_dir(&dest).map_err(PackageError::io("creating", &dest))?;
+    let completions = stage::Completions::of(&request.bundle, &manifest, &staging_dir)?;
+    let mut packages = Vec::new();
+    for spec in PACKAGES {
+        let version = version_of(spec, &manifest, request)?;
+        let root = staging_dir.join("roots").join(spec.name);
+        let staged = stage::Staged::new(spec, &request.bundle, &manifest, distro, &completions)
+            .write(&root, &version, request)?;
+        let file = match distro.format {
+            Format::Deb => deb::build(&staged, &root, &version, &manifest, request, &dest)?,
+            Format::Rpm => rpm::build(
+                &staged,
+                &root,
+                &version,
+                &manifest,
+                request,
+                &staging_dir,
+                &dest,
+            )?,
+        };
+        let size = std::fs::metadata(&file)
+            .map_err(PackageError::io("reading", &file))?
+            .len();
+        let final_file = out
+            .join(distro.name)
+            .join(file.file_name().unwrap_or_default());
+        progress.status(
+            "Packaged",
+            &format!("{} {version} ({size} bytes)", spec.name),
+        );
+        packages.push(BuiltPackage {
+            name: spec.name,
+            version,
+            file: final_file,
+            size,
+            installs: staged.installs(),
+        });
+    }
+    let final_dir = out.join(distro.name);
+    build_core::fs::swap_into_place(dest.as_std_path(), final_dir.as_std_path()).map_err(
+        PackageError::io("swapping the new packages into", &final_dir),
+    )?;
+    // `staging` (and with it the previous packages, swapped to `dest`) is removed on drop.
+    drop(staging);
+    Ok(Built {
+        dir: final_dir,
+        packages,
+    })
+}
+
+/// A package's version: the release's or a component's, with its patch marker.
+fn version_of(
+    spec: &table::PackageSpec,
+    manifest: &Manifest,
+    request: &PackageRequest,
+) -> Result<PackageVersion, PackageError> {
+    let epoch = match request.distro.format {
+        Format::Deb => spec.deb_epoch,
+        Format::Rpm => spec.rpm_epoch,
+    };
+    let upstream = match spec.version {
+        table::VersionOf::Release => {
+            // The engine's version, as its binaries are stamped (with a patch marker).
+            let moby = manifest.component("moby");
+            moby.map_or_else(|| manifest.version.clone(), |c| c.stamped_version())
+        }
+        table::VersionOf::Component(name) => manifest
+            .component(name)
+            .ok_or(PackageError::MissingComponent {
+                bundle: request.bundle.clone(),
+                component: name,
+                package: spec.name,
+            })?
+            .stamped_version(),
+    };
+    Ok(request.distro.version(epoch, &upstream))
+}
+
+/// A path's parent folders, outermost first (`/usr`, `/usr/bin` for `/usr/bin/docker`).
+pub(crate) fn parents(path: &str) -> Vec<String> {
+    let mut all: Vec<String> = Utf8Path::new(path)
+        .ancestors()
+        .skip(1)
+        .filter(|p| p.as_str() != "/" && !p.as_str().is_empty())
+        .map(|p| p.to_string())
+        .collect();
+    all.reverse();
+    all
+}

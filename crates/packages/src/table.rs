@@ -1,0 +1,366 @@
+//! The packages, as data: names, contents and relations of Docker's own packages
+//! (docker-ce-packaging's `deb/common/control` and `rpm/SPECS/*.spec`, and
+//! containerd-packaging's `containerd.io`), written for a dockyard bundle.
+
+/// Where a package's version comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VersionOf {
+    /// The Docker release (`29.7.2`): the engine, the CLI, the rootless extras.
+    Release,
+    /// A component's own version (`containerd` 2.3.3, `buildx` 0.34.1).
+    Component(&'static str),
+}
+
+/// One installed file and where its bytes come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Content {
+    /// A file of the bundle (`docker/dockerd`), installed at `to` with mode 0755.
+    Bundle {
+        /// Its path in the bundle.
+        from: &'static str,
+        /// Its installed path.
+        to: &'static str,
+    },
+    /// One of the bundle's systemd units (`systemd/docker.service`), installed in the
+    /// distribution's unit folder.
+    Unit(&'static str),
+    /// A configuration file of our own text (a conffile, `%config(noreplace)`).
+    Config {
+        /// Its installed path.
+        to: &'static str,
+        /// Its text.
+        text: &'static str,
+    },
+    /// The shell completion the bundle's `docker` writes for `shell` (`docker completion
+    /// bash`), as the CLI's `make shell-completion` makes them, installed at `to`.
+    Completion {
+        /// `bash`, `zsh` or `fish`.
+        shell: &'static str,
+        /// Its installed path.
+        to: &'static str,
+    },
+}
+
+/// Relations between packages, in each format's own words.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Relations {
+    /// `Pre-Depends`.
+    pub pre_depends: &'static str,
+    /// `Depends` / `Requires` (comma-separated; `{containerd}` is containerd's version).
+    pub depends: &'static str,
+    /// `Recommends`.
+    pub recommends: &'static str,
+    /// `Suggests`.
+    pub suggests: &'static str,
+    /// `Conflicts`.
+    pub conflicts: &'static str,
+    /// `Replaces` (deb).
+    pub replaces: &'static str,
+    /// `Breaks` (deb).
+    pub breaks: &'static str,
+    /// `Enhances`.
+    pub enhances: &'static str,
+    /// `Provides`.
+    pub provides: &'static str,
+}
+
+/// What a package's maintainer scripts do, beyond placing files.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Scripts {
+    /// Creates the `docker` group (`groupadd --system docker`) if it is missing: docker.socket
+    /// gives it the API socket.
+    pub docker_group: bool,
+    /// The units enabled on install (and started when systemd runs), stopped and disabled on
+    /// removal, as debhelper's and rpm's systemd helpers do.
+    pub units: &'static [&'static str],
+}
+
+/// One package.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PackageSpec {
+    /// `docker-ce`.
+    pub name: &'static str,
+    /// Where its version comes from.
+    pub version: VersionOf,
+    /// The deb epoch (`5:` for the engine's packages; none for the plugins).
+    pub deb_epoch: Option<u32>,
+    /// The rpm epoch (3 for docker-ce, 1 for the CLI).
+    pub rpm_epoch: Option<u32>,
+    /// The upstream it is made from, for its copyright file and homepage.
+    pub homepage: &'static str,
+    /// The copyright holder and licence of what it ships.
+    pub copyright: (&'static str, &'static str),
+    /// The one-line description.
+    pub summary: &'static str,
+    /// The long description, one paragraph.
+    pub description: &'static str,
+    /// Its files.
+    pub contents: &'static [Content],
+    /// Relations, deb.
+    pub deb: Relations,
+    /// Relations, rpm.
+    pub rpm: Relations,
+    /// Maintainer scripts.
+    pub scripts: Scripts,
+}
+
+const fn bin(from: &'static str, to: &'static str) -> Content {
+    Content::Bundle { from, to }
+}
+
+const APACHE: &str = "Apache-2.0";
+
+/// containerd's configuration as Docker's `containerd.io` ships it: the CRI plugin off, since
+/// Docker does not use it.
+const CONTAINERD_CONFIG: &str = "# containerd's configuration, as Docker's containerd.io ships it: Docker does not use\n# the CRI plugin (Kubernetes' interface), so it is off. See containerd-config.toml(5).\ndisabled_plugins = [\"cri\"]\n";
+
+/// Every package, in the order `apt-get install` is given them.
+pub const PACKAGES: &[PackageSpec] = &[
+    PackageSpec {
+        name: "containerd.io",
+        version: VersionOf::Component("containerd"),
+        deb_epoch: None,
+        rpm_epoch: None,
+        homepage: "https://containerd.io",
+        copyright: ("The containerd Authors", APACHE),
+        summary: "An open and reliable container runtime",
+        description: "containerd manages the complete container lifecycle of its host system: image transfer and storage, container execution and supervision, and low-level storage and network attachments. This package also holds runc, the OCI runtime it starts containers with.",
+        contents: &[
+            bin("docker/containerd", "/usr/bin/containerd"),
+            bin(
+                "docker/containerd-shim-runc-v2",
+                "/usr/bin/containerd-shim-runc-v2",
+            ),
+            bin("docker/ctr", "/usr/bin/ctr"),
+            bin("docker/runc", "/usr/bin/runc"),
+            Content::Unit("containerd.service"),
+            Content::Config {
+                to: "/etc/containerd/config.toml",
+                text: CONTAINERD_CONFIG,
+            },
+        ],
+        deb: Relations {
+            provides: "containerd, runc",
+            conflicts: "containerd, runc",
+            replaces: "containerd, runc",
+            ..NONE
+        },
+        rpm: Relations {
+            provides: "containerd, runc",
+            conflicts: "containerd, runc",
+            ..NONE
+        },
+        scripts: Scripts {
+            docker_group: false,
+            units: &["containerd.service"],
+        },
+    },
+    PackageSpec {
+        name: "docker-ce-cli",
+        version: VersionOf::Release,
+        deb_epoch: Some(5),
+        rpm_epoch: Some(1),
+        homepage: "https://www.docker.com",
+        copyright: ("Docker, Inc.", APACHE),
+        summary: "Docker CLI: the open-source application container engine",
+        description: "Docker is a product for you to build, ship and run any application as a lightweight container. This package holds the docker command-line client and its shell completions.",
+        contents: &[
+            bin("docker/docker", "/usr/bin/docker"),
+            Content::Completion {
+                shell: "bash",
+                to: "/usr/share/bash-completion/completions/docker",
+            },
+            Content::Completion {
+                shell: "zsh",
+                to: "/usr/share/zsh/vendor-completions/_docker",
+            },
+            Content::Completion {
+                shell: "fish",
+                to: "/usr/share/fish/vendor_completions.d/docker.fish",
+            },
+        ],
+        deb: Relations {
+            recommends: "docker-buildx-plugin, docker-compose-plugin",
+            conflicts: "docker.io, docker-cli",
+            replaces: "docker-ce (<< 5:0)",
+            breaks: "docker-ce (<< 5:0)",
+            ..NONE
+        },
+        rpm: Relations {
+            depends: "/usr/sbin/groupadd",
+            recommends: "docker-buildx-plugin, docker-compose-plugin",
+            conflicts: "docker, docker-io, docker-ee, docker-ee-cli",
+            ..NONE
+        },
+        // The rpm CLI creates the group too (its docker-ce-cli.spec %post); the deb's does not.
+        scripts: Scripts {
+            docker_group: false,
+            units: &[],
+        },
+    },
+    PackageSpec {
+        name: "docker-ce",
+        version: VersionOf::Release,
+        deb_epoch: Some(5),
+        rpm_epoch: Some(3),
+        homepage: "https://www.docker.com",
+        copyright: ("The Moby Project", APACHE),
+        summary: "Docker: the open-source application container engine",
+        description: "Docker is a product for you to build, ship and run any application as a lightweight container. This package holds the Docker daemon (dockerd), its userland proxy and docker-init, and the systemd units that start them.",
+        contents: &[
+            bin("docker/dockerd", "/usr/bin/dockerd"),
+            bin("docker/docker-proxy", "/usr/bin/docker-proxy"),
+            bin("docker/docker-init", "/usr/libexec/docker/docker-init"),
+            Content::Unit("docker.service"),
+            Content::Unit("docker.socket"),
+        ],
+        deb: Relations {
+            pre_depends: "init-system-helpers (>= 1.54~)",
+            depends: "containerd.io (>= {containerd}), docker-ce-cli, iptables, nftables",
+            recommends: "apparmor, ca-certificates, docker-ce-rootless-extras, git, pigz, procps, xz-utils",
+            suggests: "cgroupfs-mount | cgroup-lite",
+            conflicts: "docker.io",
+            replaces: "docker-ce-cli (<< 5:28.0.0)",
+            ..NONE
+        },
+        rpm: Relations {
+            depends: "/usr/sbin/groupadd, docker-ce-cli, container-selinux, systemd, (iptables-nft or iptables), nftables, containerd.io >= {containerd}, tar, xz",
+            recommends: "docker-ce-rootless-extras",
+            conflicts: "docker, docker-io, docker-ee",
+            ..NONE
+        },
+        scripts: Scripts {
+            docker_group: true,
+            units: &["docker.socket", "docker.service"],
+        },
+    },
+    PackageSpec {
+        name: "docker-ce-rootless-extras",
+        version: VersionOf::Release,
+        deb_epoch: Some(5),
+        rpm_epoch: None,
+        homepage: "https://docs.docker.com/go/rootless/",
+        copyright: (
+            "The Moby Project and the Rootless Containers authors",
+            APACHE,
+        ),
+        summary: "Rootless support for Docker.",
+        description: "Use dockerd-rootless.sh to run the daemon as an unprivileged user, in a user namespace made by rootlesskit; dockerd-rootless-setuptool.sh sets it up for a user.",
+        contents: &[
+            bin("docker-rootless-extras/rootlesskit", "/usr/bin/rootlesskit"),
+            bin(
+                "docker-rootless-extras/dockerd-rootless.sh",
+                "/usr/bin/dockerd-rootless.sh",
+            ),
+            bin(
+                "docker-rootless-extras/dockerd-rootless-setuptool.sh",
+                "/usr/bin/dockerd-rootless-setuptool.sh",
+            ),
+        ],
+        deb: Relations {
+            depends: "dbus-user-session",
+            enhances: "docker-ce",
+            conflicts: "rootlesskit",
+            replaces: "rootlesskit",
+            breaks: "rootlesskit",
+            ..NONE
+        },
+        rpm: Relations {
+            depends: "docker-ce",
+            conflicts: "rootlesskit",
+            ..NONE
+        },
+        scripts: NO_SCRIPTS,
+    },
+    PackageSpec {
+        name: "docker-buildx-plugin",
+        version: VersionOf::Component("buildx"),
+        deb_epoch: None,
+        rpm_epoch: None,
+        homepage: "https://github.com/docker/buildx",
+        copyright: ("Docker, Inc.", APACHE),
+        summary: "Docker Buildx cli plugin.",
+        description: "This plugin provides the 'docker buildx' subcommand, and is what 'docker build' runs: BuildKit builds with multi-platform images, cache mounts and secrets.",
+        contents: &[bin(
+            "cli-plugins/docker-buildx",
+            "/usr/libexec/docker/cli-plugins/docker-buildx",
+        )],
+        deb: Relations {
+            replaces: "docker-ce-cli",
+            enhances: "docker-ce-cli",
+            ..NONE
+        },
+        rpm: NONE,
+        scripts: NO_SCRIPTS,
+    },
+    PackageSpec {
+        name: "docker-compose-plugin",
+        version: VersionOf::Component("compose"),
+        deb_epoch: None,
+        rpm_epoch: None,
+        homepage: "https://github.com/docker/compose",
+        copyright: ("Docker, Inc.", APACHE),
+        summary: "Docker Compose (V2) plugin for the Docker CLI.",
+        description: "This plugin provides the 'docker compose' subcommand: define and run multi-container applications from a compose file.",
+        contents: &[bin(
+            "cli-plugins/docker-compose",
+            "/usr/libexec/docker/cli-plugins/docker-compose",
+        )],
+        deb: Relations {
+            recommends: "docker-buildx-plugin (>= 0.17.0)",
+            enhances: "docker-ce-cli",
+            ..NONE
+        },
+        rpm: Relations {
+            recommends: "docker-buildx-plugin >= 0.17.0",
+            enhances: "docker-ce-cli",
+            ..NONE
+        },
+        scripts: NO_SCRIPTS,
+    },
+];
+
+const NONE: Relations = Relations {
+    pre_depends: "",
+    depends: "",
+    recommends: "",
+    suggests: "",
+    conflicts: "",
+    replaces: "",
+    breaks: "",
+    enhances: "",
+    provides: "",
+};
+
+const NO_SCRIPTS: Scripts = Scripts {
+    docker_group: false,
+    units: &[],
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bundle_file_of_a_full_bundle_is_in_exactly_one_package() {
+        let mut shipped: Vec<&str> = PACKAGES
+            .iter()
+            .flat_map(|p| p.contents)
+            .filter_map(|c| match c {
+                Content::Bundle { from, .. } => Some(*from),
+                _ => None,
+            })
+            .collect();
+        shipped.sort_unstable();
+        let mut bundle: Vec<String> = bundle_format::Archive::ALL
+            .iter()
+            .flat_map(|a| {
+                bundle_format::contents_of(*a)
+                    .into_iter()
+                    .map(move |name| a.path_of(name))
+            })
+            .collect();
+        bundle.sort_unstable();
+        assert_eq!(shipped, bundle);
+    }
+}

@@ -1,0 +1,60 @@
+//! The flags of `package` and `install`: putting a bundle on a machine, as packages or files.
+
+use camino::Utf8PathBuf;
+use clap::Args;
+
+use super::absolute_path;
+
+/// `package`.
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// The package format: deb (Debian, Ubuntu) or rpm (CentOS Stream, RHEL, Fedora).
+    #[arg(value_parser = package_format)]
+    pub format: packages::Format,
+
+    /// The bundle folder (DIR/docker-VERSION). [default: the newest under target/dockyard]
+    #[arg(value_parser = absolute_path)]
+    pub bundle: Option<Utf8PathBuf>,
+
+    /// The distribution release the packages are for (debian-12, ubuntu-24.04, centos-9,
+    /// fedora-43, …): it names their versions and where the units go. [default: this
+    /// machine's, if it is one of them; else debian-12 or centos-9]
+    #[arg(long, value_name = "DISTRO")]
+    pub distro: Option<String>,
+
+    /// Packages go to DIR/packages/DISTRO/.
+    #[arg(long, value_name = "DIR", default_value = "target/dockyard", value_parser = absolute_path)]
+    pub out: Utf8PathBuf,
+
+    /// "Name <address>" for the packages' Maintainer (deb) or Packager (rpm). [default:
+    /// DEBFULLNAME <DEBEMAIL>, else dockyard's own address]
+    #[arg(long, value_name = "WHO")]
+    pub maintainer: Option<String>,
+}
+
+fn package_format(s: &str) -> Result<packages::Format, String> {
+    packages::Format::parse(s).ok_or_else(|| "deb or rpm".to_owned())
+}
+
+/// `install`.
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// The bundle folder (DIR/docker-VERSION). [default: the newest under target/dockyard]
+    #[arg(value_parser = absolute_path)]
+    pub bundle: Option<Utf8PathBuf>,
+
+    /// Binaries and the rootless extras go to PREFIX/bin, CLI plugins to
+    /// PREFIX/libexec/docker/cli-plugins (where the docker CLI looks). [default: /usr/local, or
+    /// ~/.local with --user]
+    #[arg(long, value_name = "PREFIX", value_parser = absolute_path)]
+    pub prefix: Option<Utf8PathBuf>,
+
+    /// Install for yourself, without root: the CLI plugins go to $DOCKER_CONFIG/cli-plugins
+    /// (~/.docker/cli-plugins), the binaries to ~/.local/bin (or PREFIX/bin).
+    #[arg(long, conflicts_with = "systemd")]
+    pub user: bool,
+
+    /// Also write docker.service, docker.socket and containerd.service into this folder.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "/etc/systemd/system", value_parser = absolute_path)]
+    pub systemd: Option<Utf8PathBuf>,
+}

@@ -1,0 +1,208 @@
+//! `cargo xtask package deb|rpm`: Docker's packages, made from a bundle's verified files with
+//! Debian's dpkg-deb and rpm's rpmbuild. lintian finds no error in the debs, the rpms carry the
+//! relations of Docker's specs, and two builds give the same bytes.
+
+mod common;
+
+use std::process::Command;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use common::{read, stderr, world, xtask};
+
+const DEBS: [&str; 6] = [
+    "containerd.io_2.3.3-1~debian.12~bookworm_amd64.deb",
+    "docker-buildx-plugin_0.34.1-1~debian.12~bookworm_amd64.deb",
+    "docker-ce-cli_29.7.2-1~debian.12~bookworm_amd64.deb",
+    "docker-ce-rootless-extras_29.7.2-1~debian.12~bookworm_amd64.deb",
+    "docker-ce_29.7.2-1~debian.12~bookworm_amd64.deb",
+    "docker-compose-plugin_5.4.0-1~debian.12~bookworm_amd64.deb",
+];
+
+/// Runs a real tool the check needs; CI installs them (`.ci/run`).
+fn tool(program: &str, args: &[&str]) -> String {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} is needed ({e}): apt-get install lintian rpm"));
+    let said = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed:\n{said}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    said
+}
+
+fn package(bundle: &Utf8Path, format: &str, out: &Utf8Path, distro: &str) -> Utf8PathBuf {
+    let output = xtask()
+        .args(["package", format, bundle.as_str(), "--out", out.as_str()])
+        .args(["--distro", distro])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    out.join("packages").join(distro)
+}
+
+fn sha256(path: &Utf8Path) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(read(path));
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn sorted_names(dir: &Utf8Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn debs_are_docker_s_packages_lintian_clean_and_reproducible() {
+    let w = world();
+    let out = w.root.join("out");
+    w.bundle_ok(&out, &["--static"]);
+    let bundle = out.join("docker-29.7.2");
+    let debs = package(&bundle, "deb", &w.root.join("a"), "debian-12");
+    assert_eq!(sorted_names(&debs), DEBS);
+
+    let field = |deb: &str, name: &str| tool("dpkg-deb", &["-f", debs.join(deb).as_str(), name]);
+    let engine = "docker-ce_29.7.2-1~debian.12~bookworm_amd64.deb";
+    assert_eq!(
+        field(engine, "Version").trim(),
+        "5:29.7.2-1~debian.12~bookworm"
+    );
+    assert_eq!(
+        field(engine, "Depends").trim(),
+        "containerd.io (>= 2.3.3), docker-ce-cli, iptables, nftables"
+    );
+    assert_eq!(
+        field(DEBS[0], "Provides").trim(),
+        "containerd, runc",
+        "containerd.io replaces Debian's containerd and runc"
+    );
+    let contents = tool("dpkg-deb", &["-c", debs.join(engine).as_str()]);
+    for path in [
+        "./usr/bin/dockerd",
+        "./usr/bin/docker-proxy",
+        "./usr/libexec/docker/docker-init",
+        "./lib/systemd/system/docker.service",
+        "./lib/systemd/system/docker.socket",
+    ] {
+        let line = contents
+            .lines()
+            .find(|l| l.ends_with(&format!(" {path}")))
+            .unwrap_or_else(|| panic!("docker-ce has no {path}:\n{contents}"));
+        assert!(line.contains("root/root"), "{line}");
+    }
+    // The binaries are the bundle's own bytes.
+    let unpacked = w.root.join("unpacked");
+    tool(
+        "dpkg-deb",
+        &["-x", debs.join(engine).as_str(), unpacked.as_str()],
+    );
+    assert_eq!(
+        read(&unpacked.join("usr/bin/dockerd")),
+        read(&bundle.join("docker/dockerd"))
+    );
+    // The group docker.socket hands the API socket to, and the units enabled.
+    let postinst = tool("dpkg-deb", &["-I", debs.join(engine).as_str(), "postinst"]);
+    assert!(postinst.contains("groupadd --system docker"), "{postinst}");
+    assert!(postinst.contains("deb-systemd-helper enable"), "{postinst}");
+
+    // lintian: no errors (the overrides it honours say why, in the packages themselves).
+    let debs_list: Vec<String> = DEBS.iter().map(|d| debs.join(d).to_string()).collect();
+    let args: Vec<&str> = debs_list.iter().map(String::as_str).collect();
+    let said = tool("lintian", &args);
+    let errors: Vec<&str> = said.lines().filter(|l| l.starts_with("E:")).collect();
+    assert!(errors.is_empty(), "lintian errors:\n{}", errors.join("\n"));
+
+    // Two builds, another umask: the same bytes.
+    let again = {
+        let output = Command::new("sh")
+            .args(["-c", "umask 077 && exec \"$0\" \"$@\""])
+            .arg(env!("CARGO_BIN_EXE_xtask"))
+            .args(["package", "deb", bundle.as_str(), "--out"])
+            .arg(w.root.join("b").as_str())
+            .args(["--distro", "debian-12"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        w.root.join("b/packages/debian-12")
+    };
+    for deb in DEBS {
+        assert_eq!(sha256(&debs.join(deb)), sha256(&again.join(deb)), "{deb}");
+    }
+}
+
+#[test]
+fn rpms_carry_the_relations_of_docker_s_specs_and_check_out() {
+    let w = world();
+    let out = w.root.join("out");
+    w.bundle_ok(&out, &["--static"]);
+    let bundle = out.join("docker-29.7.2");
+    let rpms = package(&bundle, "rpm", &w.root.join("a"), "centos-9");
+    let engine = rpms.join("docker-ce-29.7.2-1.el9.x86_64.rpm");
+    assert_eq!(sorted_names(&rpms).len(), 6, "{:?}", sorted_names(&rpms));
+    let query = |what: &str| tool("rpm", &["-qp", what, engine.as_str()]);
+    assert_eq!(
+        query("--qf=%{EPOCH}:%{VERSION}-%{RELEASE}").trim(),
+        "3:29.7.2-1.el9"
+    );
+    let requires = query("--requires");
+    for need in [
+        "containerd.io >= 2.3.3",
+        "docker-ce-cli",
+        "nftables",
+        "/usr/sbin/groupadd",
+    ] {
+        assert!(
+            requires.lines().any(|l| l.trim() == need),
+            "{need}:\n{requires}"
+        );
+    }
+    let files = query("-l");
+    for path in [
+        "/usr/bin/dockerd",
+        "/usr/libexec/docker/docker-init",
+        "/usr/lib/systemd/system/docker.socket",
+    ] {
+        assert!(files.lines().any(|l| l == path), "{path}:\n{files}");
+    }
+    let provides = tool(
+        "rpm",
+        &[
+            "-qp",
+            "--provides",
+            rpms.join("containerd.io-2.3.3-1.el9.x86_64.rpm").as_str(),
+        ],
+    );
+    assert!(provides.lines().any(|l| l.trim() == "runc"), "{provides}");
+    for rpm in sorted_names(&rpms) {
+        let checked = tool("rpm", &["-K", rpms.join(&rpm).as_str()]);
+        assert!(checked.contains("digests OK"), "{checked}");
+    }
+    let again = package(&bundle, "rpm", &w.root.join("b"), "centos-9");
+    for rpm in sorted_names(&rpms) {
+        assert_eq!(sha256(&rpms.join(&rpm)), sha256(&again.join(&rpm)), "{rpm}");
+    }
+}
+
+#[test]
+fn a_distribution_of_the_other_format_is_refused_naming_the_choices() {
+    let w = world();
+    let out = w.root.join("out");
+    w.bundle_ok(&out, &[]);
+    let output = xtask()
+        .args(["package", "deb"])
+        .arg(out.join("docker-29.7.2").as_str())
+        .args(["--distro", "centos-9", "--out", w.root.join("p").as_str()])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let said = stderr(&output);
+    assert!(said.contains("centos-9 takes rpm packages"), "{said}");
+    assert!(said.contains("debian-12"), "{said}");
+    assert!(!w.root.join("p/packages").exists(), "nothing written");
+}

@@ -14,6 +14,7 @@ fn a_28_line_set_builds_and_every_binary_shows_its_own_stamps() {
         Kind::Compose2,
         Kind::Containerd17,
         Kind::Moby28,
+        Kind::Rootlesskit2,
         Kind::Runc12,
         Kind::Tini,
     ]);
@@ -25,6 +26,8 @@ fn a_28_line_set_builds_and_every_binary_shows_its_own_stamps() {
     assert_eq!(version("moby"), "28.5.2");
     assert_eq!(version("containerd"), "1.7.28");
     assert_eq!(version("runc"), "1.2.4");
+    // Docker 28's rootless extras carry rootlesskit 2.3 (module `…/rootlesskit/v2`).
+    assert_eq!(version("rootlesskit"), "2.3.6");
     let run = |binary: &str, args: &[&str]| {
         let out = std::process::Command::new(dir.join("docker").join(binary))
             .args(args)

@@ -89,9 +89,12 @@ pub enum Command {
     ///
     /// The engine runs as `up` runs it, in a temporary state folder, beside two registries on
     /// the host's loopback (one behind htpasswd). One line per check with its time: versions,
-    /// runs, exit codes, docker-init, seccomp, exec, volumes, names on a user-defined network,
-    /// the host's loopback, a published port, push and pull, login, restart, health, memory,
-    /// stop timeouts. All is stopped and removed at the end, also on failure or Ctrl-C.
+    /// the CLI plugins, runs, a BuildKit build with a cache mount, a two-service compose
+    /// project, exit codes, docker-init, seccomp, exec, volumes, names on a user-defined
+    /// network, the host's loopback, a published port, push and pull, login, restart, health,
+    /// memory, stop timeouts, and rootless dockerd (dockerd-rootless.sh as the unprivileged
+    /// user dockyard-rootless, made on first use). All is stopped and removed at the end, also
+    /// on failure or Ctrl-C.
     Smoke(SmokeArgs),
     /// Say whether the development engine runs: socket, daemons, bundle and working trees.
     Status(StatusArgs),

@@ -82,6 +82,7 @@ pub fn engine_tools() -> Vec<EngineTool> {
             "smoke's push and pull",
         ),
         ("busybox", "busybox-static", "smoke's test image"),
+        ("newuidmap", "uidmap", "smoke's rootless dockerd"),
     ];
     PRIVATE_NETWORK
         .into_iter()

@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 use camino::Utf8Path;
 
 use super::network::{login, network_names, publish_port, push_pull, reach_host};
+use super::plugins::{buildx_build, compose_up};
+use super::rootless::rootless;
 use super::{Check, Smoke};
 use crate::EngineError;
 use crate::versions::{binaries_show_stamps, check_versions};
@@ -34,6 +36,14 @@ pub fn checks(bundle: &Utf8Path) -> Vec<Check<'_>> {
         Check::new("docker runs buildx and compose as its CLI plugins", plugins),
         Check::new("import a busybox image", import_image),
         Check::new("docker run prints and exits 0", run_echo),
+        Check::new(
+            "docker buildx build (BuildKit): RUN with a cache mount, and the image runs",
+            buildx_build,
+        ),
+        Check::new(
+            "docker compose up -d: two services reach each other by name; down removes them",
+            compose_up,
+        ),
         Check::new("docker run returns a non-zero exit code", run_exit_code),
         Check::new("docker run --init has docker-init as PID 1", run_init),
         Check::new("seccomp is enabled (runc features, docker info)", seccomp),
@@ -63,6 +73,10 @@ pub fn checks(bundle: &Utf8Path) -> Vec<Check<'_>> {
         Check::new("a health check becomes healthy", health),
         Check::new("--memory is enforced and an excess is OOMKilled", memory),
         Check::new("docker stop -t honours its timeout", stop_timeout),
+        Check::new(
+            "rootless: dockerd-rootless.sh as an unprivileged user runs a container",
+            |s| rootless(s, bundle),
+        ),
     ]
 }
 

@@ -3,13 +3,17 @@
 //! binaries show the manifest's versions and commits, containers run (exit codes, `--init`,
 //! `exec`, volumes, restart policies, health checks, memory limits, stop timeouts, seccomp), and
 //! its network works (names on a user-defined network, the host's loopback through the uplink,
-//! a published port on the host, a push to and pull from a registry on the host). Each check is
+//! a published port on the host, a push to and pull from a registry on the host), its CLI
+//! plugins work (a BuildKit build, a compose project) and its rootless extras run dockerd as an
+//! unprivileged user. Each check is
 //! one line with its time. Everything started is stopped and removed at the end, also on
 //! failure or interruption.
 
 mod checks;
 mod http;
 mod network;
+mod plugins;
+mod rootless;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};

@@ -41,10 +41,11 @@ pub(crate) fn of_bundle(bundle: &Utf8Path) -> Result<Vec<Binary>, EngineError> {
         .files
         .iter()
         .filter_map(|f| {
-            let name = f
-                .path
-                .strip_prefix("docker/")
-                .or_else(|| f.path.strip_prefix("cli-plugins/"))?;
+            // Every archive's files: the engine's, the plugins and the rootless extras.
+            let (folder, name) = f.path.split_once('/')?;
+            bundle_format::Archive::ALL
+                .iter()
+                .find(|a| a.folder() == folder)?;
             Some(Binary {
                 name: name.to_owned(),
                 path: bundle.join(&f.path),

@@ -155,7 +155,7 @@ impl Report {
              pinned trees: runc `make static`; containerd `make STATIC=1 bin/containerd bin/ctr \
              bin/containerd-shim-runc-v2`; moby `hack/make.sh binary`; cli `scripts/with-go-mod.sh \
              scripts/build/binary`; tini `cmake` + `make tini-static`; buildx docker-ce-packaging's `go build \
-             ./cmd/buildx`; compose `make build`. P4 compares the static tgz's eight binaries. Logs: the \
+             ./cmd/buildx`; compose `make build`; rootlesskit `make bin/rootlesskit`. P4 compares the static tgz's eight binaries. Logs: the \
              bench folder's `logs/`.\n\n{p5}",
             command = self.command,
             p5 = self.p5,

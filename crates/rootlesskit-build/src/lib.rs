@@ -25,7 +25,13 @@ pub const COMPONENT: Component = Component {
     }],
     // moby's ROOTLESSKIT_VERSION: v2.3 up to 29.4, v3 from 29.5.
     supported: &["2.3.", "3."],
-    upstream_build: None,
+    // rootlesskit's own Makefile target, cgo off as moby's installer builds it for the static
+    // bundle; its modules come from Go's module cache (the bench runs it after dockyard's build).
+    upstream_build: Some(UpstreamBuild {
+        command: &["make", "bin/rootlesskit"],
+        env: &[("GOFLAGS", "-mod=readonly"), ("CGO_ENABLED", "0")],
+        outputs: &[("rootlesskit", "bin/rootlesskit")],
+    }),
     restarts: &[],
     files: &[],
     build,

@@ -206,3 +206,49 @@ fn a_distribution_of_the_other_format_is_refused_naming_the_choices() {
     assert!(said.contains("debian-12"), "{said}");
     assert!(!w.root.join("p/packages").exists(), "nothing written");
 }
+
+/// The debs install with real `apt-get` into a fresh Debian root made by `mmdebstrap` from
+/// Debian's archive, which resolves their dependencies (iptables, nftables, …); inside it the
+/// binaries show their stamps, the docker group exists and the units are enabled.
+#[test]
+fn debs_install_with_apt_into_a_fresh_debian_root() {
+    let w = world();
+    let out = w.root.join("out");
+    w.bundle_ok(&out, &["--static"]);
+    let bundle = out.join("docker-29.7.2");
+    let debs = package(&bundle, "deb", &w.root.join("p"), "debian-12");
+    let root = w.root.join("debian");
+    tool(
+        "mmdebstrap",
+        &["--quiet", "--variant=apt", "bookworm", root.as_str()],
+    );
+    let inside = root.join("debs");
+    std::fs::create_dir_all(&inside).unwrap();
+    for deb in DEBS {
+        std::fs::copy(debs.join(deb), inside.join(deb)).unwrap();
+    }
+    std::fs::copy("/etc/resolv.conf", root.join("etc/resolv.conf")).unwrap();
+    let chroot = |script: &str| tool("chroot", &[root.as_str(), "sh", "-c", script]);
+    let install: Vec<String> = DEBS.iter().map(|d| format!("./{d}")).collect();
+    chroot(&format!(
+        "cd /debs && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq {}",
+        install.join(" ")
+    ));
+    let cli = &w.repo(test_fixtures::Kind::Cli).head;
+    let shown = chroot(
+        "docker --version; dpkg -L docker-ce; getent group docker; ls /etc/systemd/system/sockets.target.wants /etc/systemd/system/multi-user.target.wants; dpkg -s iptables | head -2",
+    );
+    assert!(shown.contains(&cli[..7]), "docker --version:\n{shown}");
+    for path in [
+        "/usr/bin/dockerd",
+        "/usr/libexec/docker/docker-init",
+        "/lib/systemd/system/docker.socket",
+        "docker:x:",
+        "docker.socket",
+        "containerd.service",
+        "Package: iptables",
+    ] {
+        assert!(shown.contains(path), "{path}:\n{shown}");
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}

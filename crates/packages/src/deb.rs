@@ -9,7 +9,6 @@ use camino::{Utf8Path, Utf8PathBuf};
 use md5::{Digest, Md5};
 
 use crate::stage::Staged;
-use crate::table::Relations;
 use crate::{Format, PackageError, PackageRequest, PackageVersion};
 
 /// Writes `root/DEBIAN/` and packs `root` into `dest`; returns the package file.
@@ -64,7 +63,9 @@ pub(crate) fn build(
         "Package: {}\nVersion: {version}\nArchitecture: {arch}\nMaintainer: {}\nInstalled-Size: {kib}\n",
         spec.name, request.maintainer
     );
-    relations(&mut control, &spec.deb, &containerd);
+    for (field, value) in spec.deb.fields(Format::Deb, &containerd) {
+        let _ = writeln!(control, "{field}: {value}");
+    }
     let _ = write!(
         control,
         "Section: admin\nPriority: optional\nHomepage: {}\nDescription: {}\n{}",
@@ -103,29 +104,6 @@ fn write(path: &Utf8Path, bytes: &[u8], mode: u32) -> Result<(), PackageError> {
     std::fs::write(path, bytes).map_err(PackageError::io("writing", path))?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
         .map_err(PackageError::io("setting the mode of", path))
-}
-
-/// The relation fields that are set, in the order Debian's policy lists them.
-fn relations(control: &mut String, r: &Relations, containerd: &str) {
-    for (field, value) in [
-        ("Pre-Depends", r.pre_depends),
-        ("Depends", r.depends),
-        ("Recommends", r.recommends),
-        ("Suggests", r.suggests),
-        ("Enhances", r.enhances),
-        ("Breaks", r.breaks),
-        ("Conflicts", r.conflicts),
-        ("Replaces", r.replaces),
-        ("Provides", r.provides),
-    ] {
-        if !value.is_empty() {
-            let _ = writeln!(
-                control,
-                "{field}: {}",
-                value.replace("{containerd}", containerd)
-            );
-        }
-    }
 }
 
 /// A long description as a control file holds it: lines of at most 79 characters, each

@@ -81,7 +81,7 @@ fn spec_text(
     arch: &str,
 ) -> String {
     let spec = staged.spec;
-    let (licence, r) = (spec.copyright.1, &spec.rpm);
+    let licence = spec.copyright.1;
     let mut s = format!(
         "Name: {}\nVersion: {}\nRelease: {}\n",
         spec.name, version.upstream, version.release
@@ -94,17 +94,8 @@ fn spec_text(
         "Summary: {}\nLicense: {licence}\nURL: {}\nPackager: {}\nGroup: Tools/Docker\nBuildArch: {arch}\n",
         spec.summary, spec.homepage, request.maintainer
     );
-    for (field, value) in [
-        ("Requires", r.depends),
-        ("Recommends", r.recommends),
-        ("Suggests", r.suggests),
-        ("Enhances", r.enhances),
-        ("Conflicts", r.conflicts),
-        ("Provides", r.provides),
-    ] {
-        if !value.is_empty() {
-            let _ = writeln!(s, "{field}: {}", value.replace("{containerd}", containerd));
-        }
+    for (field, value) in spec.rpm.fields(Format::Rpm, containerd) {
+        let _ = writeln!(s, "{field}: {value}");
     }
     let _ = write!(
         s,

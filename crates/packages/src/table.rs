@@ -64,6 +64,32 @@ pub struct Relations {
     pub provides: &'static str,
 }
 
+impl Relations {
+    /// The fields that are set, as `format` names them, in the order Debian's policy lists
+    /// them (rpm has no `Pre-Depends`, `Breaks` or `Replaces`), with `{containerd}` filled in.
+    pub fn fields(&self, format: crate::Format, containerd: &str) -> Vec<(&'static str, String)> {
+        let depends = match format {
+            crate::Format::Deb => "Depends",
+            crate::Format::Rpm => "Requires",
+        };
+        [
+            ("Pre-Depends", self.pre_depends),
+            (depends, self.depends),
+            ("Recommends", self.recommends),
+            ("Suggests", self.suggests),
+            ("Enhances", self.enhances),
+            ("Breaks", self.breaks),
+            ("Conflicts", self.conflicts),
+            ("Replaces", self.replaces),
+            ("Provides", self.provides),
+        ]
+        .into_iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(field, value)| (field, value.replace("{containerd}", containerd)))
+        .collect()
+    }
+}
+
 /// What a package's maintainer scripts do, beyond placing files.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Scripts {

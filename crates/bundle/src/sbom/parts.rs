@@ -35,6 +35,38 @@ fn publisher(upstream: Upstream) -> (&'static str, &'static str) {
     }
 }
 
+/// One file of the bundle as a package: what it is, and its path, checksum and purpose
+/// (`ARCHIVE`, `FILE`), built at the bundle's time under its upstream's licence.
+struct BundleFile<'a> {
+    kind: &'a str,
+    name: &'a str,
+    version: &'a str,
+    upstream: Upstream,
+    path: &'a str,
+    sha256: &'a str,
+    purpose: &'a str,
+    summary: String,
+}
+
+impl BundleFile<'_> {
+    fn package(self, ids: &mut Ids, bundle: &Bundle) -> SpdxItemPackages {
+        let (supplier, licence) = publisher(self.upstream);
+        let mut p = package(
+            ids.new_id(&[self.kind, self.name, self.version]),
+            self.name,
+            self.version,
+            supplier,
+        );
+        p.package_file_name = Some(self.path.to_owned());
+        p.checksums = sha256(self.sha256);
+        p.primary_package_purpose = Some(self.purpose.into());
+        p.built_date = Some(build_core::build::rfc3339(bundle.source_date_epoch));
+        p.license_declared = Some(licence.into());
+        p.summary = Some(self.summary);
+        p
+    }
+}
+
 /// The rootless extras' tarball, described beside the static tgz: it contains rootlesskit and
 /// moby's two scripts, and is named for the release as Docker names it.
 pub(super) fn extras_package(
@@ -42,28 +74,24 @@ pub(super) fn extras_package(
     bundle: &Bundle,
     tarball: &crate::publish::Tarball,
 ) -> SpdxItemPackages {
-    let (supplier, licence) = publisher(Upstream::Moby);
-    let name = "docker-rootless-extras";
-    let mut p = package(
-        ids.new_id(&["Extras", name, &bundle.version]),
-        name,
-        &bundle.version,
-        supplier,
-    );
-    p.package_file_name = Some(tarball.file.path.clone());
-    p.checksums = sha256(&tarball.file.sha256);
-    p.primary_package_purpose = Some("ARCHIVE".into());
-    p.built_date = Some(build_core::build::rfc3339(bundle.source_date_epoch));
-    p.license_declared = Some(licence.into());
-    p.summary = Some(format!(
-        "Rootless mode for Docker Engine {} (rootlesskit, dockerd-rootless.sh) for {}",
-        bundle.version, bundle.target
-    ));
-    p
+    BundleFile {
+        kind: "Extras",
+        name: "docker-rootless-extras",
+        version: &bundle.version,
+        upstream: Upstream::Moby,
+        path: &tarball.file.path,
+        sha256: &tarball.file.sha256,
+        purpose: "ARCHIVE",
+        summary: format!(
+            "Rootless mode for Docker Engine {} (rootlesskit, dockerd-rootless.sh) for {}",
+            bundle.version, bundle.target
+        ),
+    }
+    .package(ids, bundle)
 }
 
 /// A file of a source tree shipped as it is (`dockerd-rootless.sh`), at `path` in the bundle
-/// with checksum `sha256`: a package of its own (SPDX lets a package whose files were not
+/// with checksum `sha`: a package of its own (SPDX lets a package whose files were not
 /// analysed contain packages, not files), versioned as its source.
 pub(super) fn shipped_file(
     ids: &mut Ids,
@@ -73,24 +101,20 @@ pub(super) fn shipped_file(
     sha: &str,
 ) -> SpdxItemPackages {
     let name = path.rsplit('/').next().unwrap_or(path);
-    let version = c.stamped_version();
-    let (supplier, licence) = publisher(c.upstream);
-    let mut p = package(
-        ids.new_id(&["File", name, &version]),
+    BundleFile {
+        kind: "File",
         name,
-        &version,
-        supplier,
-    );
-    p.package_file_name = Some(path.to_owned());
-    p.checksums = sha256(sha);
-    p.primary_package_purpose = Some("FILE".into());
-    p.built_date = Some(build_core::build::rfc3339(bundle.source_date_epoch));
-    p.license_declared = Some(licence.into());
-    p.summary = Some(format!(
-        "{name}, shipped as it is from {}'s tree at {}",
-        c.name, c.commit
-    ));
-    p
+        version: &c.stamped_version(),
+        upstream: c.upstream,
+        path,
+        sha256: sha,
+        purpose: "FILE",
+        summary: format!(
+            "{name}, shipped as it is from {}'s tree at {}",
+            c.name, c.commit
+        ),
+    }
+    .package(ids, bundle)
 }
 
 /// A CLI plugin's tarball, described beside the static tgz; it contains the plugin.
@@ -104,26 +128,17 @@ pub(super) fn plugin_package(
     let component = components
         .iter()
         .find(|c| c.binaries.iter().any(|b| b == plugin));
-    let upstream = component.map_or(Upstream::Cli, |c| c.upstream);
-    let version = component.map_or_else(String::new, ManifestComponent::stamped_version);
-    let (supplier, licence) = publisher(upstream);
-    let name = format!("{plugin}-plugin");
-    let mut p = package(
-        ids.new_id(&["Plugin", &name, &version]),
-        &name,
-        &version,
-        supplier,
-    );
-    p.package_file_name = Some(tarball.file.path.clone());
-    p.checksums = sha256(&tarball.file.sha256);
-    p.primary_package_purpose = Some("ARCHIVE".into());
-    p.built_date = Some(build_core::build::rfc3339(bundle.source_date_epoch));
-    p.license_declared = Some(licence.into());
-    p.summary = Some(format!(
-        "The {plugin} Docker CLI plugin for {}",
-        bundle.target
-    ));
-    p
+    BundleFile {
+        kind: "Plugin",
+        name: &format!("{plugin}-plugin"),
+        version: &component.map_or_else(String::new, ManifestComponent::stamped_version),
+        upstream: component.map_or(Upstream::Cli, |c| c.upstream),
+        path: &tarball.file.path,
+        sha256: &tarball.file.sha256,
+        purpose: "ARCHIVE",
+        summary: format!("The {plugin} Docker CLI plugin for {}", bundle.target),
+    }
+    .package(ids, bundle)
 }
 
 /// A package with the fields every one has. Nothing in it is a file SPDX analysed, so

@@ -64,8 +64,12 @@ fn debs_are_docker_s_packages_lintian_clean_and_reproducible() {
     let out = w.root.join("out");
     w.bundle_ok(&out, &["--static"]);
     let bundle = out.join("docker-29.7.2");
+    // What a killed run left is removed, never shipped.
+    let stale = w.root.join("a/packages/.tmp-debian-12-killed");
+    std::fs::create_dir_all(&stale).unwrap();
     let debs = package(&bundle, "deb", &w.root.join("a"), "debian-12");
     assert_eq!(sorted_names(&debs), DEBS);
+    assert!(!stale.exists(), "a killed run's staging folder is removed");
 
     let field = |deb: &str, name: &str| tool("dpkg-deb", &["-f", debs.join(deb).as_str(), name]);
     let engine = "docker-ce_29.7.2-1~debian.12~bookworm_amd64.deb";

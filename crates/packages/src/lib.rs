@@ -106,8 +106,26 @@ pub fn build(request: &PackageRequest, progress: &dyn Progress) -> Result<Built,
     );
     let out = &request.out;
     std::fs::create_dir_all(out).map_err(PackageError::io("creating", out))?;
+    // One run at a time per output folder; what a killed run left is removed under the lock.
+    let lock_path = out.join(".dockyard-packages.lock");
+    let _lock = build_core::lock::FileLock::acquire(
+        &lock_path,
+        &format!("the packages folder {out}"),
+        progress,
+    )
+    .map_err(PackageError::io("locking", &lock_path))?;
+    let prefix = format!(".tmp-{}-", distro.name);
+    for entry in out
+        .read_dir_utf8()
+        .map_err(PackageError::io("reading", out))?
+        .flatten()
+    {
+        if entry.file_name().starts_with(&prefix) {
+            let _ = build_core::fs::remove_dir_all_if_exists(entry.path());
+        }
+    }
     let staging = tempfile::Builder::new()
-        .prefix(&format!(".tmp-{}-", distro.name))
+        .prefix(&prefix)
         .tempdir_in(out)
         .map_err(PackageError::io("creating a staging folder in", out))?;
     let staging_dir = build_core::fs::utf8(staging.path().to_owned())

@@ -99,7 +99,7 @@ fn spec_text(
     }
     let _ = write!(
         s,
-        "\n%description\n{}\n\n%install\nmkdir -p %{{buildroot}}\ncp -a {root}/. %{{buildroot}}/\n\n%files\n",
+        "\n%description\n{}\n\n%install\nmkdir -p \"%{{buildroot}}\"\ncp -a '{root}/.' \"%{{buildroot}}/\"\n\n%files\n",
         spec.description
     );
     for dir in staged.own_dirs() {

@@ -4,22 +4,22 @@ use std::fmt::Write as _;
 use std::os::unix::fs::PermissionsExt;
 
 use build_core::process::LoggedCommand;
-use bundle_format::Manifest;
 use camino::{Utf8Path, Utf8PathBuf};
 use md5::{Digest, Md5};
 
 use crate::stage::Staged;
-use crate::{Format, PackageError, PackageRequest, PackageVersion};
+use crate::{Format, Package, PackageError};
 
 /// Writes `root/DEBIAN/` and packs `root` into `dest`; returns the package file.
-pub(crate) fn build(
-    staged: &Staged<'_>,
-    root: &Utf8Path,
-    version: &PackageVersion,
-    manifest: &Manifest,
-    request: &PackageRequest,
-    dest: &Utf8Path,
-) -> Result<Utf8PathBuf, PackageError> {
+pub(crate) fn build(package: &Package<'_>, dest: &Utf8Path) -> Result<Utf8PathBuf, PackageError> {
+    let Package {
+        staged,
+        root,
+        version,
+        manifest,
+        request,
+        ..
+    } = *package;
     let spec = staged.spec;
     let arch = manifest
         .target
@@ -34,10 +34,6 @@ pub(crate) fn build(
     // Whatever the umask: dpkg-deb refuses a control folder that is not 0755.
     std::fs::set_permissions(&control_dir, std::fs::Permissions::from_mode(0o755))
         .map_err(PackageError::io("setting the mode of", &control_dir))?;
-    let containerd = manifest
-        .component("containerd")
-        .map(|c| c.version.clone())
-        .unwrap_or_default();
 
     let installs = staged.installs();
     let mut md5sums = String::new();
@@ -63,7 +59,7 @@ pub(crate) fn build(
         "Package: {}\nVersion: {version}\nArchitecture: {arch}\nMaintainer: {}\nInstalled-Size: {kib}\n",
         spec.name, request.maintainer
     );
-    for (field, value) in spec.deb.fields(Format::Deb, &containerd) {
+    for (field, value) in package.relations {
         let _ = writeln!(control, "{field}: {value}");
     }
     let _ = write!(

@@ -21,7 +21,9 @@ pub enum PackageError {
         package: &'static str,
     },
     /// The bundle's manifest lacks a component a package takes its version from.
-    #[error("{bundle}'s manifest has no {component}, which the {package} package is versioned by")]
+    #[error(
+        "{bundle}'s manifest has no {component}, which the {package} package is versioned by or depends on"
+    )]
     MissingComponent {
         /// The bundle folder.
         bundle: Utf8PathBuf,

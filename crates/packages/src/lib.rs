@@ -139,17 +139,18 @@ pub fn build(request: &PackageRequest, progress: &dyn Progress) -> Result<Built,
         let root = staging_dir.join("roots").join(spec.name);
         let staged = stage::Staged::new(spec, &request.bundle, &manifest, distro, &completions)
             .write(&root, &version, request)?;
+        let relations = relations_of(spec, &manifest, request)?;
+        let package = Package {
+            staged: &staged,
+            root: &root,
+            version: &version,
+            relations: &relations,
+            manifest: &manifest,
+            request,
+        };
         let file = match distro.format {
-            Format::Deb => deb::build(&staged, &root, &version, &manifest, request, &dest)?,
-            Format::Rpm => rpm::build(
-                &staged,
-                &root,
-                &version,
-                &manifest,
-                request,
-                &staging_dir,
-                &dest,
-            )?,
+            Format::Deb => deb::build(&package, &dest)?,
+            Format::Rpm => rpm::build(&package, &staging_dir, &dest)?,
         };
         let size = std::fs::metadata(&file)
             .map_err(PackageError::io("reading", &file))?
@@ -179,6 +180,44 @@ pub fn build(request: &PackageRequest, progress: &dyn Progress) -> Result<Built,
         dir: final_dir,
         packages,
     })
+}
+
+/// One package being made: its staged tree at `root`, and what its control file or spec says.
+pub(crate) struct Package<'a> {
+    pub(crate) staged: &'a stage::Staged<'a>,
+    pub(crate) root: &'a Utf8Path,
+    pub(crate) version: &'a PackageVersion,
+    /// Its relation fields, as the format names them.
+    pub(crate) relations: &'a [(&'static str, String)],
+    pub(crate) manifest: &'a Manifest,
+    pub(crate) request: &'a PackageRequest,
+}
+
+/// A package's relation fields for the request's format, `{containerd}` filled with the
+/// bundle's containerd version (a bundle without one cannot say what docker-ce needs).
+fn relations_of(
+    spec: &table::PackageSpec,
+    manifest: &Manifest,
+    request: &PackageRequest,
+) -> Result<Vec<(&'static str, String)>, PackageError> {
+    let format = request.distro.format;
+    let relations = match format {
+        Format::Deb => &spec.deb,
+        Format::Rpm => &spec.rpm,
+    };
+    let containerd = match relations.names_containerd() {
+        false => String::new(),
+        true => manifest
+            .component("containerd")
+            .ok_or(PackageError::MissingComponent {
+                bundle: request.bundle.clone(),
+                component: "containerd",
+                package: spec.name,
+            })?
+            .version
+            .clone(),
+    };
+    Ok(relations.fields(format, &containerd))
 }
 
 /// A package's version: the release's or a component's, with its patch marker.

@@ -4,11 +4,9 @@ use std::fmt::Write as _;
 
 use build_core::Target;
 use build_core::process::LoggedCommand;
-use bundle_format::Manifest;
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::stage::Staged;
-use crate::{Format, PackageError, PackageRequest, PackageVersion};
+use crate::{Format, Package, PackageError};
 
 /// rpm's name for a target's architecture.
 fn rpm_arch(target: &Target) -> Option<&'static str> {
@@ -23,28 +21,21 @@ fn rpm_arch(target: &Target) -> Option<&'static str> {
     })
 }
 
-/// Writes a spec for `staged` and builds it with `rpmbuild` in `work`; moves the package
+/// Writes a spec for `package` and builds it with `rpmbuild` in `work`; moves the package
 /// into `dest` and returns it.
 pub(crate) fn build(
-    staged: &Staged<'_>,
-    root: &Utf8Path,
-    version: &PackageVersion,
-    manifest: &Manifest,
-    request: &PackageRequest,
+    package: &Package<'_>,
     work: &Utf8Path,
     dest: &Utf8Path,
 ) -> Result<Utf8PathBuf, PackageError> {
+    let (staged, manifest) = (package.staged, package.manifest);
     let spec = staged.spec;
     let arch = rpm_arch(&manifest.target).ok_or_else(|| PackageError::UnknownArchitecture {
         format: Format::Rpm,
         target: manifest.target.to_string(),
     })?;
-    let containerd = manifest
-        .component("containerd")
-        .map(|c| c.version.clone())
-        .unwrap_or_default();
     let top = work.join("rpmbuild");
-    let text = spec_text(staged, root, version, request, &containerd, arch);
+    let text = spec_text(package, arch);
     let spec_path = work.join(format!("{}.spec", spec.name));
     std::fs::write(&spec_path, text).map_err(PackageError::io("writing", &spec_path))?;
     // No stripping, no debug packages, no build-id links: the bundle's bytes, as they are.
@@ -63,7 +54,11 @@ pub(crate) fn build(
         .env("SOURCE_DATE_EPOCH", staged.epoch.to_string())
         .env("TZ", "UTC")
         .read()?;
-    let name = format!("{}-{}.{arch}.rpm", spec.name, version.without_epoch());
+    let name = format!(
+        "{}-{}.{arch}.rpm",
+        spec.name,
+        package.version.without_epoch()
+    );
     let built = top.join("RPMS").join(arch).join(&name);
     let file = dest.join(&name);
     std::fs::rename(&built, &file).map_err(PackageError::io("moving into place", &built))?;
@@ -72,14 +67,14 @@ pub(crate) fn build(
 
 /// The spec: the package's fields and relations, `%install` copying the staged tree, `%files`
 /// listing it, and scriptlets written out (Debian's rpm has no systemd macros).
-fn spec_text(
-    staged: &Staged<'_>,
-    root: &Utf8Path,
-    version: &PackageVersion,
-    request: &PackageRequest,
-    containerd: &str,
-    arch: &str,
-) -> String {
+fn spec_text(package: &Package<'_>, arch: &str) -> String {
+    let Package {
+        staged,
+        root,
+        version,
+        request,
+        ..
+    } = *package;
     let spec = staged.spec;
     let licence = spec.copyright.1;
     let mut s = format!(
@@ -94,7 +89,7 @@ fn spec_text(
         "Summary: {}\nLicense: {licence}\nURL: {}\nPackager: {}\nGroup: Tools/Docker\nBuildArch: {arch}\n",
         spec.summary, spec.homepage, request.maintainer
     );
-    for (field, value) in spec.rpm.fields(Format::Rpm, containerd) {
+    for (field, value) in package.relations {
         let _ = writeln!(s, "{field}: {value}");
     }
     let _ = write!(

@@ -65,6 +65,18 @@ pub struct Relations {
 }
 
 impl Relations {
+    /// Whether a field names the bundle's containerd version (`{containerd}`).
+    pub fn names_containerd(&self) -> bool {
+        [
+            self.pre_depends,
+            self.depends,
+            self.recommends,
+            self.suggests,
+        ]
+        .iter()
+        .any(|v| v.contains("{containerd}"))
+    }
+
     /// The fields that are set, as `format` names them, in the order Debian's policy lists
     /// them (rpm has no `Pre-Depends`, `Breaks` or `Replaces`), with `{containerd}` filled in.
     pub fn fields(&self, format: crate::Format, containerd: &str) -> Vec<(&'static str, String)> {

@@ -11,9 +11,11 @@ use release::DockerVersion;
 mod bench_args;
 mod engine_args;
 mod package_args;
+mod registry_args;
 pub(crate) use bench_args::BenchArgs;
 pub(crate) use engine_args::{DownArgs, EngineArgs, LogsArgs, NetworkFlag, StatusArgs, UpArgs};
 pub(crate) use package_args::{InstallArgs, PackageArgs};
+pub(crate) use registry_args::{GoCacheProgramArgs, PullArgs, PushArgs, SharedCacheFlags};
 
 /// Build the Docker Engine stack from upstream source, natively, at pinned commits.
 #[derive(Debug, Parser)]
@@ -77,6 +79,18 @@ pub enum Command {
     /// every tag to its commit and checks the commit exists. Mirrors and --offline work as for
     /// bundle.
     Pins(PinsArgs),
+    /// Publish bundles to an OCI registry as one image index: a manifest per architecture (its
+    /// files as layers), the SBOM and manifest.json attached as referrers. Each bundle is
+    /// verified first; the tag is pushed last, so nobody pulls half of it. Credentials are
+    /// Docker's (docker login; DOCKER_CONFIG); a registry's CA is read from
+    /// /etc/docker/certs.d/HOST:PORT/*.crt, as Docker reads it.
+    Push(PushArgs),
+    /// Fetch bundles a push published, verify them as `verify` does, and lay each out as a
+    /// bundle folder (swapped in whole: a failed pull leaves what was there).
+    Pull(PullArgs),
+    /// Go's GOCACHEPROG for a build (started by `go`, speaking its protocol on stdin/stdout).
+    #[command(hide = true)]
+    GoCacheProgram(GoCacheProgramArgs),
     /// Run upstream's own test suites against the bundle, side by side with upstream's build.
     ///
     /// runc's integration suite (the pinned tree's tests/integration/*.bats) runs with Debian's
@@ -257,6 +271,10 @@ pub struct BundleArgs {
     /// DIR/docker-VERSION/. Another architecture's binaries are checked under qemu.
     #[arg(long = "target", value_name = "PLATFORM", value_parser = Target::parse)]
     pub targets: Vec<Target>,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub shared: SharedCacheFlags,
 }
 
 /// `doctor`.

@@ -7,6 +7,7 @@
 mod bench;
 mod dev;
 mod flags;
+mod registry;
 pub mod render;
 mod verbs;
 
@@ -28,6 +29,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Package(args) => verbs::package(&args),
         Command::Logs(args) => dev::logs(&args),
         Command::Pins(args) => verbs::pins(&args),
+        Command::Push(args) => registry::push(&args),
+        Command::Pull(args) => registry::pull(&args),
+        Command::GoCacheProgram(args) => registry::go_cache_program(&args),
         Command::Smoke(args) => verbs::smoke(&args),
         Command::Conformance(args) => verbs::conformance(&args),
         Command::Status(args) => dev::status(&args),

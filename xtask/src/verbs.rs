@@ -176,6 +176,8 @@ fn build(
             .filter(|c| args.only.iter().any(|o| o.name == c.name))
             .collect()
     };
+    let (shared, go_cache_program) =
+        crate::registry::shared_cache(args, plan.cache.layout().go_cache())?;
     let request = BundleRequest {
         plan,
         components,
@@ -198,6 +200,8 @@ fn build(
             GoFlag::Local => GoChoice::Local,
         },
         debug: args.debug,
+        shared,
+        go_cache_program,
     };
     let outcome = bundle::build_bundle(&request, status.clone());
     // The spinner goes before an error is printed.

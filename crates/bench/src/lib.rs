@@ -12,3 +12,4 @@ pub mod edits;
 pub mod entry;
 pub mod memory;
 pub mod report;
+pub mod runner;

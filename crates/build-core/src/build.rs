@@ -47,6 +47,10 @@ pub struct BuildOptions {
     /// `GOCACHE`; Go's own default when `None`. Share one between components: it is safe and
     /// makes rebuilds fast.
     pub go_cache: Option<Utf8PathBuf>,
+    /// `GOCACHEPROG`: a program Go hands its build cache to (a command line, as Go splits
+    /// it), such as dockyard's bridge to the team's shared Go cache. It changes where Go's
+    /// cache lives, never what is built.
+    pub go_cache_program: Option<String>,
     /// Parallel jobs for C builds (Go decides its own).
     pub jobs: usize,
     /// The target's C libraries, for cgo when cross-compiling (see [`crate::sysroot`]).
@@ -89,6 +93,7 @@ impl BuildOptions {
             extra_ldflags: Vec::new(),
             go: None,
             go_cache: None,
+            go_cache_program: None,
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             debug: false,
             offline: false,

@@ -248,6 +248,9 @@ fn command(
     if let Some(cache) = &opts.go_cache {
         cmd = cmd.env("GOCACHE", cache.as_str());
     }
+    if let Some(program) = &opts.go_cache_program {
+        cmd = cmd.env("GOCACHEPROG", program);
+    }
     if let Some(goarm) = opts.target.goarm() {
         cmd = cmd.env("GOARM", goarm);
     }

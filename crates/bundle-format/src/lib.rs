@@ -25,4 +25,4 @@ pub use components::{
 pub use error::FormatError;
 pub use install::{Destinations, install};
 pub use manifest::Manifest;
-pub use verify::{newest_bundle, verify};
+pub use verify::{newest_bundle, newest_bundle_set, verify};

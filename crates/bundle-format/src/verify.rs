@@ -102,3 +102,30 @@ pub fn newest_bundle(root: &Utf8Path) -> Result<Utf8PathBuf, FormatError> {
     found.sort();
     found.pop().map(|(_, p)| p).ok_or_else(none)
 }
+
+/// The newest bundle under `root` and its siblings for other architectures: the folder of the
+/// same name under `root/ARCH/` for each architecture Docker's download tree names (how a
+/// build with several targets lays them out), when the host's is not itself among them.
+pub fn newest_bundle_set(root: &Utf8Path) -> Result<Vec<Utf8PathBuf>, FormatError> {
+    let mut candidates: Vec<Utf8PathBuf> = std::iter::once(root.to_owned())
+        .chain(
+            build_core::platform::ARCHITECTURES
+                .iter()
+                .map(|a| root.join(a.docker)),
+        )
+        .collect();
+    candidates.retain(|dir| dir.is_dir());
+    let newest = candidates
+        .iter()
+        .filter_map(|dir| newest_bundle(dir).ok())
+        .max_by_key(|dir| std::fs::metadata(dir).and_then(|m| m.modified()).ok())
+        .ok_or_else(|| FormatError::NoBundle {
+            root: root.to_owned(),
+        })?;
+    let name = newest.file_name().unwrap_or_default().to_owned();
+    Ok(candidates
+        .into_iter()
+        .map(|dir| dir.join(&name))
+        .filter(|dir| dir.join(crate::manifest::MANIFEST).is_file())
+        .collect())
+}

@@ -54,6 +54,19 @@ fn check_name(name: &str) -> Result<(), UnsafeName> {
 ///
 /// A file is read from its path with `O_NOFOLLOW`: only regular files go into an archive.
 pub(crate) fn member(entry: &Entry<'_>, mtime: u64, level: u32) -> io::Result<Vec<u8>> {
+    gzip_chunked(&entry_bytes(entry, mtime)?, level)
+}
+
+/// Whether the gzip member `compressed` holds exactly `entry`'s tar bytes: how a member from
+/// another machine is checked without compressing again.
+pub(crate) fn member_holds(compressed: &[u8], entry: &Entry<'_>, mtime: u64) -> io::Result<bool> {
+    let mut raw = Vec::new();
+    io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(compressed), &mut raw)?;
+    Ok(raw == entry_bytes(entry, mtime)?)
+}
+
+/// `entry`'s tar header, data and padding, uncompressed.
+fn entry_bytes(entry: &Entry<'_>, mtime: u64) -> io::Result<Vec<u8>> {
     let mut header = tar::Header::new_ustar();
     header.set_uid(0);
     header.set_gid(0);
@@ -85,7 +98,7 @@ pub(crate) fn member(entry: &Entry<'_>, mtime: u64, level: u32) -> io::Result<Ve
     }
     // `finish` wrote the two zero blocks that end an archive; they belong in the last member only.
     raw.truncate(raw.len() - 1024);
-    gzip_chunked(&raw, level)
+    Ok(raw)
 }
 
 /// Bytes per gzip member: big enough that compression barely suffers, small enough that a

@@ -42,6 +42,10 @@ pub(crate) struct BuildEnv {
     pub(crate) source_date_epoch: i64,
     /// Where status lines go.
     pub(crate) progress: Arc<dyn Progress>,
+    /// The team's registries, when it shares builds.
+    pub(crate) shared: Option<Arc<crate::shared::SharedCache>>,
+    /// `GOCACHEPROG` for every `go build`: Go's build cache shared with the team.
+    pub(crate) go_cache_program: Option<String>,
 }
 
 /// One component's binaries, built or taken from the cache, with where they came from.
@@ -93,10 +97,11 @@ struct ComponentKey<'a> {
     debug: bool,
 }
 
+/// An artifact folder's record (`artifacts.json`), also a shared artifact's config.
 #[derive(Serialize, Deserialize)]
-struct CachedArtifacts {
-    key: String,
-    artifacts: Artifacts,
+pub(crate) struct CachedArtifacts {
+    pub(crate) key: String,
+    pub(crate) artifacts: Artifacts,
 }
 
 /// `component`'s artifacts if the cache holds them for this key: a look ahead, without the
@@ -168,16 +173,62 @@ pub(crate) fn build_component(
         .map_err(BundleError::io("creating a build folder in", &root))?;
     let tmp_dir = build_core::fs::utf8(tmp.path().to_owned())
         .map_err(BundleError::io("creating a build folder in", &root))?;
-    let checked = verified()?;
-    let mut opts = BuildOptions::new(checked, tmp_dir.clone(), env.cache.work(component.name));
-    opts.linkage = env.linkage;
-    opts.target = env.target.clone();
-    opts.source_date_epoch = env.source_date_epoch;
-    opts.go = Some(env.go.clone());
-    opts.debug = env.debug;
-    opts.offline = env.offline;
-    opts.sysroot = env.sysroot.clone();
-    opts.progress = env.progress.clone();
+    let options = |source: Source| {
+        let mut opts = BuildOptions::new(source, tmp_dir.clone(), env.cache.work(component.name));
+        opts.linkage = env.linkage;
+        opts.target = env.target.clone();
+        opts.source_date_epoch = env.source_date_epoch;
+        opts.go = Some(env.go.clone());
+        opts.go_cache_program = env.go_cache_program.clone();
+        opts.debug = env.debug;
+        opts.offline = env.offline;
+        opts.sysroot = env.sysroot.clone();
+        opts.progress = env.progress.clone();
+        opts
+    };
+    // The team's cache before a build: a pull needs only the source's description.
+    if let Some(shared) = &env.shared {
+        match shared.pull(env, component, &key, &options(source.clone()), &tmp_dir) {
+            Ok(Some(artifacts)) => {
+                let artifacts = keep(component, &key, artifacts, tmp, &dir)?;
+                env.progress.status(
+                    "Pulled",
+                    &format!(
+                        "{} ({}) in {:.1}s",
+                        component.name,
+                        list(&artifacts),
+                        started.elapsed().as_secs_f64()
+                    ),
+                );
+                return Ok(describe(artifacts));
+            }
+            Ok(None) if shared.required() => {
+                return Err(BundleError::SharedCacheRequired {
+                    component: component.name.to_owned(),
+                    refusals: vec!["no registry has it".into()],
+                });
+            }
+            Ok(None) => {}
+            Err(refusals) if shared.required() => {
+                return Err(BundleError::SharedCacheRequired {
+                    component: component.name.to_owned(),
+                    refusals,
+                });
+            }
+            Err(refusals) => {
+                for why in refusals {
+                    env.progress.status(
+                        "Refused",
+                        &format!(
+                            "{} from the team's cache ({why}); building it here",
+                            component.name
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    let opts = options(verified()?);
     let dirty = if source.dirty { "-dirty" } else { "" };
     env.progress.status(
         "Building",
@@ -193,26 +244,7 @@ pub(crate) fn build_component(
     let underway = Underway::start(env.progress.as_ref(), component.name);
     // The recipe checks its version and that it made every binary.
     let artifacts = (component.build)(&opts)?;
-    let record = CachedArtifacts {
-        key: key.clone(),
-        artifacts,
-    };
-    let record_path = tmp_dir.join("artifacts.json");
-    let bytes = serde_json::to_vec_pretty(&record).map_err(|e| BundleError::Encode {
-        what: format!("the cache record of {}", component.name),
-        message: e.to_string(),
-    })?;
-    build_core::fs::write_atomic(&record_path, &bytes)
-        .map_err(BundleError::io("writing", &record_path))?;
-    build_core::fs::remove_dir_all_if_exists(&dir)
-        .map_err(BundleError::io("removing an outdated build", &dir))?;
-    let kept = tmp.keep();
-    std::fs::rename(&kept, &dir).map_err(BundleError::io("moving the build into", &dir))?;
-    let artifacts = load_cached(&dir, &key).ok_or_else(|| BundleError::Io {
-        action: "reading back",
-        path: dir.clone(),
-        source: std::io::Error::other("the build vanished after it was written"),
-    })?;
+    let artifacts = keep(component, &key, artifacts, tmp, &dir)?;
     drop(underway);
     env.progress.status(
         "Built",
@@ -224,6 +256,38 @@ pub(crate) fn build_component(
         ),
     );
     Ok(describe(artifacts))
+}
+
+/// Writes the record into the build folder `tmp` and moves it into place as `dir`.
+fn keep(
+    component: &Component,
+    key: &str,
+    artifacts: Artifacts,
+    tmp: tempfile::TempDir,
+    dir: &Utf8Path,
+) -> Result<Artifacts, BundleError> {
+    let record = CachedArtifacts {
+        key: key.to_owned(),
+        artifacts,
+    };
+    let tmp_dir = build_core::fs::utf8(tmp.path().to_owned())
+        .map_err(BundleError::io("writing into", dir))?;
+    let record_path = tmp_dir.join("artifacts.json");
+    let bytes = serde_json::to_vec_pretty(&record).map_err(|e| BundleError::Encode {
+        what: format!("the cache record of {}", component.name),
+        message: e.to_string(),
+    })?;
+    build_core::fs::write_atomic(&record_path, &bytes)
+        .map_err(BundleError::io("writing", &record_path))?;
+    build_core::fs::remove_dir_all_if_exists(dir)
+        .map_err(BundleError::io("removing an outdated build", dir))?;
+    let kept = tmp.keep();
+    std::fs::rename(&kept, dir).map_err(BundleError::io("moving the build into", dir))?;
+    load_cached(dir, key).ok_or_else(|| BundleError::Io {
+        action: "reading back",
+        path: dir.to_owned(),
+        source: std::io::Error::other("the build vanished after it was written"),
+    })
 }
 
 /// Everything that decides the component's bytes, hashed. A key that cannot be computed is an

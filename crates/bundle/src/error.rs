@@ -122,6 +122,25 @@ pub enum BundleError {
         #[source]
         source: build_core::toolchain::ToolchainError,
     },
+    /// The team configuration file is not valid.
+    #[error("{path}: {message}")]
+    Config {
+        /// `dockyard.toml`.
+        path: Utf8PathBuf,
+        /// What is wrong, with its line.
+        message: String,
+    },
+    /// A registry of the team's cache could not be used.
+    #[error(transparent)]
+    Registry(#[from] oci_store::StoreError),
+    /// The team's cache is required and a component could not come from it.
+    #[error("{component} could not come from the team's cache, which is required: {}", .refusals.join("; "))]
+    SharedCacheRequired {
+        /// The component.
+        component: String,
+        /// Why each registry that had it was refused, or that none had it.
+        refusals: Vec<String>,
+    },
     /// A build thread panicked (a bug in dockyard).
     #[error("a build thread panicked; please report this")]
     Panicked,

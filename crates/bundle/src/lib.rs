@@ -27,6 +27,8 @@
 //!     publish: true,
 //!     go: GoChoice::Pinned,
 //!     debug: false,
+//!     shared: None,
+//!     go_cache_program: None,
 //! };
 //! if let Outcome::Published(p) = build_bundle(&request, Arc::new(Silent))? {
 //!     println!("{}: {} files verified", p.dir, bundle::verify(&p.dir)?);
@@ -45,6 +47,7 @@ mod published;
 pub mod requirements;
 mod run;
 pub mod sbom;
+pub mod shared;
 mod small_tgz;
 mod sources;
 mod tgz;
@@ -52,7 +55,8 @@ mod tgz;
 pub use artifacts::{BuiltComponent, Provenance};
 pub use bundle_format::{Archive, binaries_in, contents_of, path_of};
 pub use bundle_format::{
-    Destinations, FormatError, Manifest, install, manifest, newest_bundle, systemd, verify,
+    Destinations, FormatError, Manifest, install, manifest, newest_bundle, newest_bundle_set,
+    systemd, verify,
 };
 pub use components::{COMPONENTS, find, names};
 pub use error::BundleError;

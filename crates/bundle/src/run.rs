@@ -40,6 +40,11 @@ pub struct BundleRequest<'a> {
     /// Go binaries built for a debugger (see [`build_core::BuildOptions::debug`]), published
     /// as `docker-VERSION-debug/`.
     pub debug: bool,
+    /// The team's registries: components are pulled from them before a build and pushed to
+    /// them after one (off the critical path: publishing does not wait for a push).
+    pub shared: Option<Arc<crate::shared::SharedCache>>,
+    /// `GOCACHEPROG` for every Go build (see [`build_core::BuildOptions::go_cache_program`]).
+    pub go_cache_program: Option<String>,
 }
 
 /// Which Go builds a bundle.
@@ -162,10 +167,54 @@ pub fn build_bundle(
         cache: plan.cache.layout().clone(),
         source_date_epoch: build_core::pinned::source_date_epoch(sources.values()),
         progress: progress.clone(),
+        shared: request.shared.clone(),
+        go_cache_program: request.go_cache_program.clone(),
     };
+    // Pushes to the team's registries run beside the builds and the publishing, and the run
+    // ends when they have.
+    let (to_push, pushes) = std::sync::mpsc::channel::<BuiltComponent>();
+    std::thread::scope(|outer| {
+        let env = &env;
+        if let Some(shared) = env.shared.as_deref().filter(|s| s.pushes()) {
+            outer.spawn(move || {
+                for built in pushes {
+                    report_pushes(env, &built, shared);
+                }
+            });
+        }
+        build_and_publish(env, request, &sources, version, to_push, progress.as_ref())
+    })
+}
+
+fn report_pushes(env: &BuildEnv, built: &BuiltComponent, shared: &crate::shared::SharedCache) {
+    let name = built.component.name;
+    for (registry, outcome) in shared.push(env, built.component, &built.key, &built.artifacts) {
+        match outcome {
+            Ok(true) => env
+                .progress
+                .status("Pushed", &format!("{name} to {registry}")),
+            Ok(false) => {}
+            Err(why) => env.progress.status(
+                "Warning",
+                &format!("{name} was not pushed to {registry} ({why}); the build is intact"),
+            ),
+        }
+    }
+}
+
+fn build_and_publish(
+    env: &BuildEnv,
+    request: &BundleRequest<'_>,
+    sources: &BTreeMap<Upstream, Source>,
+    version: String,
+    to_push: std::sync::mpsc::Sender<BuiltComponent>,
+    progress: &dyn Progress,
+) -> Result<Outcome, BundleError> {
+    let plan = request.plan;
+    let out = &request.out;
     let built = std::thread::scope(|scope| {
         let members = plan.cache.layout().tgz_members();
-        let prefix = cached_prefix(&env, request, &sources);
+        let prefix = cached_prefix(env, request, sources);
         if request.publish && !prefix.is_empty() {
             // A cache: if staging fails, publishing copies the members itself.
             let epoch = env.source_date_epoch;
@@ -174,8 +223,9 @@ pub fn build_bundle(
                 let _ = crate::tgz::stage_prefix(&prefix, epoch, &members);
             });
         }
-        build_all(&env, request, &sources)
+        build_all(env, request, sources, &to_push)
     })?;
+    drop(to_push);
     if !request.publish {
         return Ok(Outcome::Built(built));
     }
@@ -187,12 +237,7 @@ pub fn build_bundle(
         debug: env.debug,
         components: built,
     };
-    let published = publish(
-        out,
-        &bundle,
-        &plan.cache.layout().tgz_members(),
-        progress.as_ref(),
-    )?;
+    let published = publish(out, &bundle, &plan.cache.layout().tgz_members(), progress)?;
     Ok(Outcome::Published(published))
 }
 
@@ -277,6 +322,7 @@ fn build_all(
     env: &BuildEnv,
     request: &BundleRequest<'_>,
     sources: &BTreeMap<Upstream, Source>,
+    to_push: &std::sync::mpsc::Sender<BuiltComponent>,
 ) -> Result<Vec<BuiltComponent>, BundleError> {
     let components = &request.components;
     let queue = Mutex::new(components.iter().enumerate().collect::<Vec<_>>());
@@ -329,6 +375,10 @@ fn build_all(
                         scope.spawn(move || {
                             let _ = crate::tgz::precompress(&binaries, epoch, &members);
                         });
+                    }
+                    if let Ok(built) = &result {
+                        // Nobody listens when nothing is pushed.
+                        let _ = to_push.send(built.clone());
                     }
                     let failed = result.is_err();
                     if let Ok(mut r) = results.lock() {

@@ -310,6 +310,29 @@ fn entry_name(name: &str) -> String {
     }
 }
 
+/// The member cache's name for `file`'s member: it depends only on what the member holds.
+pub(crate) fn member_file(file: TarFile<'_>, mtime: u64) -> String {
+    let id = member_id(file, mtime);
+    format!(
+        "{}.gz",
+        build_core::digest::hex(&Sha256::digest(id.as_bytes()))
+    )
+}
+
+/// Whether `compressed` is exactly `file`'s member (a member another machine made).
+pub(crate) fn member_holds(file: TarFile<'_>, mtime: u64, compressed: &[u8]) -> bool {
+    let name = entry_name(file.name);
+    archive::member_holds(compressed, &entry(file, &name), mtime).unwrap_or(false)
+}
+
+fn entry<'a>(file: TarFile<'a>, name: &'a str) -> Entry<'a> {
+    Entry::File {
+        name,
+        source: file.path,
+        mode: BINARY_MODE,
+    }
+}
+
 /// Compresses `binaries`' tar members into the member cache ahead of publishing (a component's
 /// members while the next component compiles), so publishing only concatenates.
 pub(crate) fn precompress(
@@ -332,25 +355,13 @@ pub(crate) fn cached_member(
     mtime: u64,
     cache: &Utf8Path,
 ) -> Result<Utf8PathBuf, BundleError> {
-    let id = member_id(file, mtime);
-    let cached = cache.join(format!(
-        "{}.gz",
-        build_core::digest::hex(&Sha256::digest(id.as_bytes()))
-    ));
+    let cached = cache.join(member_file(file, mtime));
     if cached.is_file() {
         return Ok(cached);
     }
     let name = entry_name(file.name);
-    let bytes = archive::member(
-        &Entry::File {
-            name: &name,
-            source: file.path,
-            mode: BINARY_MODE,
-        },
-        mtime,
-        GZIP_LEVEL,
-    )
-    .map_err(BundleError::io("compressing", file.path))?;
+    let bytes = archive::member(&entry(file, &name), mtime, GZIP_LEVEL)
+        .map_err(BundleError::io("compressing", file.path))?;
     build_core::fs::write_atomic(&cached, &bytes)
         .map_err(BundleError::io("writing a cached tgz member", &cached))?;
     Ok(cached)

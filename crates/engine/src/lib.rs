@@ -35,7 +35,7 @@ pub use error::EngineError;
 pub use isolation::{EngineTool, check_machine, engine_tools};
 pub use mounts::unmount_under;
 pub use port_proxy::{PROGRAM as PORT_PROXY_PROGRAM, userland_proxy};
-pub use registry::{Registry, RegistryAuth};
+pub use registry::{Registry, RegistryAuth, RegistryTls};
 pub use smoke::{Check, SmokeOptions, SmokeReport, checks, find_static_busybox, smoke};
 pub use supervisor::{
     Binary, Daemon, DaemonStatus, Debugger, DevStatus, Engine, Network, Reload, UpOptions, develop,

@@ -29,21 +29,35 @@ impl std::fmt::Debug for RegistryAuth {
     }
 }
 
+/// The certificate and key a registry serves HTTPS with (PEM files).
+#[derive(Clone, Debug)]
+pub struct RegistryTls {
+    /// The server's certificate (its chain, leaf first).
+    pub certificate: Utf8PathBuf,
+    /// Its private key.
+    pub key: Utf8PathBuf,
+}
+
 /// A running registry on `127.0.0.1`.
 #[derive(Debug)]
 pub struct Registry {
     folder: tempfile::TempDir,
     process: Option<Running>,
     port: u16,
+    tls: bool,
 }
 
 impl Registry {
     /// Starts a registry on a free port of `127.0.0.1` and waits until it answers `/v2/`.
     pub fn start(auth: Option<&RegistryAuth>) -> Result<Registry, EngineError> {
-        let program = which::which("docker-registry").map_err(|_| EngineError::MissingProgram {
-            program: "docker-registry",
-            fix: "apt-get install docker-registry (Debian's CNCF distribution server)",
-        })?;
+        Registry::start_with(auth, None)
+    }
+
+    /// Starts a registry that serves HTTPS with `tls`, optionally behind htpasswd.
+    pub fn start_with(
+        auth: Option<&RegistryAuth>,
+        tls: Option<&RegistryTls>,
+    ) -> Result<Registry, EngineError> {
         let folder = tempfile::Builder::new()
             .prefix("dockyard-registry-")
             .tempdir()
@@ -57,6 +71,12 @@ impl Registry {
              storage:\n  filesystem:\n    rootdirectory: {dir}/data\n  delete:\n    enabled: true\n\
              http:\n  addr: 127.0.0.1:{port}\n  secret: dockyard-{port}\n"
         );
+        if let Some(tls) = tls {
+            config.push_str(&format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                tls.certificate, tls.key
+            ));
+        }
         if let Some(auth) = auth {
             let hash = bcrypt::hash(&auth.password, 5)
                 .map_err(|e| EngineError::Check(format!("cannot hash a password: {e}")))?;
@@ -69,17 +89,41 @@ impl Registry {
         }
         let config_file = dir.join("config.yml");
         std::fs::write(&config_file, config).map_err(EngineError::io("writing", &config_file))?;
-        let log = dir.join("registry.log");
+        let mut registry = Registry {
+            folder,
+            process: None,
+            port,
+            tls: tls.is_some(),
+        };
+        registry.resume()?;
+        Ok(registry)
+    }
+
+    /// Stops the server at once (SIGKILL), as a crash or a pulled cable would; what it
+    /// stored stays for [`Registry::resume`].
+    pub fn stop(&mut self) {
+        if let Some(process) = self.process.take() {
+            let _ = process.kill();
+            let _ = process.wait();
+        }
+    }
+
+    /// Starts the server again on the same port and storage (after [`Registry::stop`]).
+    pub fn resume(&mut self) -> Result<(), EngineError> {
+        if self.process.is_some() {
+            return Ok(());
+        }
+        let program = which::which("docker-registry").map_err(|_| EngineError::MissingProgram {
+            program: "docker-registry",
+            fix: "apt-get install docker-registry (Debian's CNCF distribution server)",
+        })?;
+        let config_file = self.dir().join("config.yml");
+        let log = self.dir().join("registry.log");
         let process = LoggedCommand::new(program.to_string_lossy())
             .args(["serve", config_file.as_str()])
             .spawn_logged(&log)?;
-        let registry = Registry {
-            folder,
-            process: Some(process),
-            port,
-        };
-        registry.wait_until_it_answers(&log, Duration::from_secs(15))?;
-        Ok(registry)
+        self.process = Some(process);
+        self.wait_until_it_answers(&log, Duration::from_secs(15))
     }
 
     /// `127.0.0.1:PORT`.
@@ -109,9 +153,10 @@ impl Registry {
     fn wait_until_it_answers(&self, log: &Utf8Path, timeout: Duration) -> Result<(), EngineError> {
         let deadline = Instant::now() + timeout;
         loop {
-            // 200 without authentication, 401 with it: either way, it serves the API.
+            // 200 without authentication, 401 with it, 400 to plain HTTP when it serves HTTPS:
+            // either way, it serves the API.
             if let Some(status) = v2_status(self.port)
-                && (status == 200 || status == 401)
+                && (status == 200 || status == 401 || (self.tls && status == 400))
             {
                 return Ok(());
             }
@@ -133,10 +178,7 @@ impl Registry {
 
 impl Drop for Registry {
     fn drop(&mut self) {
-        if let Some(process) = self.process.take() {
-            let _ = process.kill();
-            let _ = process.wait();
-        }
+        self.stop();
     }
 }
 

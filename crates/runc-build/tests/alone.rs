@@ -61,6 +61,8 @@ fn runc_built_with_this_crate_alone_is_the_bundles_runc() {
         publish: false,
         go: GoChoice::Pinned,
         debug: false,
+        shared: None,
+        go_cache_program: None,
     };
     let progress = Arc::new(Recorded::default());
     let Outcome::Built(built) = bundle::build_bundle(&request, progress.clone()).unwrap() else {

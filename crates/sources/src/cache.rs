@@ -72,6 +72,12 @@ impl CacheLayout {
         self.root.join("tgz")
     }
 
+    /// Go's build cache as dockyard's `GOCACHEPROG` bridge keeps it on this machine (outputs
+    /// by their output ID, actions by their action ID).
+    pub fn go_cache(&self) -> Utf8PathBuf {
+        self.root.join("go-cache")
+    }
+
     /// Other architectures' C libraries.
     pub fn sysroots(&self) -> Utf8PathBuf {
         self.root.join("sysroots")

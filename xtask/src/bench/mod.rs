@@ -4,99 +4,21 @@
 //! The upstream side runs in scratch copies of the same pinned trees, so nothing it writes
 //! touches dockyard's inputs. Both sides get Go's offline, vendored settings.
 
-use std::time::Instant;
-
 use anyhow::{Context, Result, bail};
 use build_core::Upstream;
-use build_core::component::Stamps;
-use build_core::process::LoggedCommand;
-use build_core::progress::Progress;
 use build_core::source::READY_MARKER;
 use build_core::source::Source;
 use build_core::toolchain::GoToolchain;
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8PathBuf;
 
 use crate::flags::BenchArgs;
 use crate::render::StatusLines;
 use ::bench::edits::append_line;
-use ::bench::entry::{EntryPoint, entry_points};
+use ::bench::entry::entry_points;
 use ::bench::report::{self, Report, spread};
+use ::bench::runner::Runner;
 
 mod p5;
-
-struct Bench {
-    root: Utf8PathBuf,
-    xtask: Utf8PathBuf,
-    mirrors: Vec<String>,
-    /// `GOTOOLCHAIN` exactly as dockyard's builds set it.
-    gotoolchain: String,
-    pins: Utf8PathBuf,
-    progress: StatusLines,
-}
-
-impl Bench {
-    fn log(&self, name: &str) -> Utf8PathBuf {
-        self.root.join("logs").join(format!("{name}.log"))
-    }
-
-    /// `xtask bundle --static` as its own process, with the bench's caches.
-    fn bundle(&self, gocache: &Utf8Path, extra: &[String], log: &str) -> Result<f64> {
-        let cmd = self.xtask("bundle", gocache).args(extra.iter().cloned());
-        let started = Instant::now();
-        cmd.run_logged(&self.log(log))
-            .with_context(|| format!("dockyard bundle failed (log: {})", self.log(log)))?;
-        Ok(started.elapsed().as_secs_f64())
-    }
-
-    /// `xtask VERB --static` with the bench's pins, mirrors and caches.
-    fn xtask(&self, verb: &str, gocache: &Utf8Path) -> LoggedCommand {
-        let mut cmd = LoggedCommand::new(self.xtask.as_str())
-            .args([verb, "--static", "--pins", self.pins.as_str()])
-            .args(["--cache", self.root.join("dockyard-cache").as_str()])
-            .args(["--out", self.root.join("out").as_str()])
-            .env("GOCACHE", gocache.as_str());
-        for m in &self.mirrors {
-            cmd = cmd.arg("--mirror").arg(m.as_str());
-        }
-        cmd
-    }
-
-    /// Every upstream entry point one after another in the scratch trees; returns the seconds.
-    fn upstream(&self, points: &[EntryPoint], gocache: &Utf8Path, log: &str) -> Result<f64> {
-        let started = Instant::now();
-        for point in points {
-            self.upstream_one(point, gocache, log)?;
-        }
-        Ok(started.elapsed().as_secs_f64())
-    }
-
-    fn upstream_one(&self, point: &EntryPoint, gocache: &Utf8Path, log: &str) -> Result<f64> {
-        let tree = self.scratch(point.upstream);
-        let stamps = Stamps {
-            version: &point.version,
-            commit: &point.commit,
-        };
-        let cmd = point
-            .build
-            .command_in(&tree, stamps, &self.gotoolchain, gocache);
-        let started = Instant::now();
-        let log = self.log(&format!("{log}-{}", point.upstream));
-        cmd.run_logged(&log)
-            .with_context(|| format!("upstream {} failed (log: {log})", point.upstream))?;
-        Ok(started.elapsed().as_secs_f64())
-    }
-
-    fn scratch(&self, upstream: Upstream) -> Utf8PathBuf {
-        self.root.join("upstream").join(upstream.name())
-    }
-
-    fn fresh_dir(&self, name: &str) -> Result<Utf8PathBuf> {
-        let dir = self.root.join(name);
-        build_core::fs::remove_dir_all_if_exists(&dir)?;
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {dir}"))?;
-        Ok(dir)
-    }
-}
 
 pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     if args.sources.repositories.mirrors.len() < 5 {
@@ -123,7 +45,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         .map_err(|p| anyhow::anyhow!("not UTF-8: {}", p.display()))?;
     let xtask = root.join("xtask");
     std::fs::copy(&exe, &xtask).with_context(|| format!("cannot copy {exe} to {xtask}"))?;
-    let bench = Bench {
+    let bench = Runner {
         root: root.clone(),
         xtask,
         mirrors: args
@@ -135,7 +57,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
             .collect(),
         gotoolchain: go.gotoolchain.clone(),
         pins: args.sources.pins.clone(),
-        progress,
+        progress: Box::new(progress),
     };
     let points = entry_points(&bundle::COMPONENTS, &sources, &plan.pins);
     let runs = usize::from(args.runs);
@@ -272,23 +194,4 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         .progress
         .status("Wrote", docs.join("benchmarks.md").as_str());
     Ok(())
-}
-
-impl Bench {
-    /// A copy of `upstream`'s pinned tree made a git working tree whose HEAD commits it all
-    /// (git2, as the sources are read), for `--source`.
-    fn working_tree(&self, sources: &[Source], upstream: Upstream) -> Result<Utf8PathBuf> {
-        let source = sources.iter().find(|s| s.upstream == upstream);
-        let source = source.with_context(|| format!("no {upstream} source"))?;
-        let tree = self.fresh_dir(&format!("{upstream}-override"))?;
-        build_core::fs::copy_tree(&source.dir, &tree, &[READY_MARKER])?;
-        let repo = git2::Repository::init(&tree)?;
-        let mut index = repo.index()?;
-        index.add_all(["*"], git2::IndexAddOption::DEFAULT, None)?;
-        index.write()?;
-        let files = repo.find_tree(index.write_tree()?)?;
-        let signature = git2::Signature::now("dockyard bench", "bench@localhost")?;
-        repo.commit(Some("HEAD"), &signature, &signature, "pinned", &files, &[])?;
-        Ok(tree)
-    }
 }

@@ -1,0 +1,208 @@
+//! The bench's runner: dockyard's own command line and upstream's entry points run as
+//! processes with the bench's caches, scratch trees and logs, and a running command watched
+//! through its log.
+
+use std::time::{Duration, Instant};
+
+use build_core::Upstream;
+use build_core::component::Stamps;
+use build_core::process::{LoggedCommand, Running, tail_of_file};
+use build_core::progress::Progress;
+use build_core::source::{READY_MARKER, Source};
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::entry::EntryPoint;
+
+/// A bench failure: what failed, with its log.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BenchError(pub String);
+
+impl BenchError {
+    fn from(e: impl std::fmt::Display) -> BenchError {
+        BenchError(e.to_string())
+    }
+}
+
+type Result<T> = std::result::Result<T, BenchError>;
+
+/// What every measurement runs with.
+pub struct Runner {
+    /// The bench's folder (caches, scratch trees, logs).
+    pub root: Utf8PathBuf,
+    /// A copy of dockyard's command line, run as a process.
+    pub xtask: Utf8PathBuf,
+    /// `--mirror` values.
+    pub mirrors: Vec<String>,
+    /// `GOTOOLCHAIN` exactly as dockyard's builds set it.
+    pub gotoolchain: String,
+    /// `pins.lock`.
+    pub pins: Utf8PathBuf,
+    /// Where status lines go.
+    pub progress: Box<dyn Progress>,
+}
+
+impl Runner {
+    /// The log file of the command named `name`.
+    pub fn log(&self, name: &str) -> Utf8PathBuf {
+        self.root.join("logs").join(format!("{name}.log"))
+    }
+
+    /// `xtask bundle --static` as its own process, with the bench's caches.
+    pub fn bundle(&self, gocache: &Utf8Path, extra: &[String], log: &str) -> Result<f64> {
+        let cmd = self.xtask("bundle", gocache).args(extra.iter().cloned());
+        let started = Instant::now();
+        cmd.run_logged(&self.log(log)).map_err(|e| {
+            BenchError(format!(
+                "dockyard bundle failed (log: {}): {e}",
+                self.log(log)
+            ))
+        })?;
+        Ok(started.elapsed().as_secs_f64())
+    }
+
+    /// `xtask VERB --static` with the bench's pins, mirrors and caches.
+    pub fn xtask(&self, verb: &str, gocache: &Utf8Path) -> LoggedCommand {
+        let mut cmd = LoggedCommand::new(self.xtask.as_str())
+            .args([verb, "--static", "--pins", self.pins.as_str()])
+            .args(["--cache", self.root.join("dockyard-cache").as_str()])
+            .args(["--out", self.root.join("out").as_str()])
+            .env("GOCACHE", gocache.as_str());
+        for m in &self.mirrors {
+            cmd = cmd.arg("--mirror").arg(m.as_str());
+        }
+        cmd
+    }
+
+    /// Every upstream entry point one after another in the scratch trees; returns the seconds.
+    pub fn upstream(&self, points: &[EntryPoint], gocache: &Utf8Path, log: &str) -> Result<f64> {
+        let started = Instant::now();
+        for point in points {
+            self.upstream_one(point, gocache, log)?;
+        }
+        Ok(started.elapsed().as_secs_f64())
+    }
+
+    /// One upstream entry point in its scratch tree; returns the seconds.
+    pub fn upstream_one(&self, point: &EntryPoint, gocache: &Utf8Path, log: &str) -> Result<f64> {
+        let tree = self.scratch(point.upstream);
+        let stamps = Stamps {
+            version: &point.version,
+            commit: &point.commit,
+        };
+        let cmd = point
+            .build
+            .command_in(&tree, stamps, &self.gotoolchain, gocache);
+        let started = Instant::now();
+        let log = self.log(&format!("{log}-{}", point.upstream));
+        cmd.run_logged(&log).map_err(|e| {
+            BenchError(format!(
+                "upstream {} failed (log: {log}): {e}",
+                point.upstream
+            ))
+        })?;
+        Ok(started.elapsed().as_secs_f64())
+    }
+
+    /// The scratch copy of `upstream`'s tree upstream's builds run in.
+    pub fn scratch(&self, upstream: Upstream) -> Utf8PathBuf {
+        self.root.join("upstream").join(upstream.name())
+    }
+
+    /// `root/name`, empty.
+    pub fn fresh_dir(&self, name: &str) -> Result<Utf8PathBuf> {
+        let dir = self.root.join(name);
+        build_core::fs::remove_dir_all_if_exists(&dir).map_err(BenchError::from)?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| BenchError(format!("cannot create {dir}: {e}")))?;
+        Ok(dir)
+    }
+}
+
+impl Runner {
+    /// A copy of `upstream`'s pinned tree made a git working tree whose HEAD commits it all
+    /// (git2, as the sources are read), for `--source`.
+    pub fn working_tree(&self, sources: &[Source], upstream: Upstream) -> Result<Utf8PathBuf> {
+        let source = sources.iter().find(|s| s.upstream == upstream);
+        let source = source.ok_or_else(|| BenchError(format!("no {upstream} source")))?;
+        let tree = self.fresh_dir(&format!("{upstream}-override"))?;
+        build_core::fs::copy_tree(&source.dir, &tree, &[READY_MARKER]).map_err(BenchError::from)?;
+        let repo = git2::Repository::init(&tree).map_err(BenchError::from)?;
+        let mut index = repo.index().map_err(BenchError::from)?;
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .map_err(BenchError::from)?;
+        index.write().map_err(BenchError::from)?;
+        let files = repo
+            .find_tree(index.write_tree().map_err(BenchError::from)?)
+            .map_err(BenchError::from)?;
+        let signature =
+            git2::Signature::now("dockyard bench", "bench@localhost").map_err(BenchError::from)?;
+        repo.commit(Some("HEAD"), &signature, &signature, "pinned", &files, &[])
+            .map_err(BenchError::from)?;
+        Ok(tree)
+    }
+}
+
+/// The `up --watch` being measured, read through its log.
+pub struct LogWatch<'a> {
+    /// The command.
+    pub up: &'a Running,
+    /// Its log.
+    pub log: &'a Utf8Path,
+    /// The log of the dockerd it runs.
+    pub dockerd_log: Utf8PathBuf,
+}
+
+impl LogWatch<'_> {
+    /// Waits for the end of round `round` (its first is 0), which must have restarted a
+    /// dockerd that prints `marker`.
+    pub fn reloaded(&self, round: usize, marker: &str) -> Result<String> {
+        let ends = |text: &str| {
+            text.lines()
+                .map(str::trim_start)
+                .filter(|l| {
+                    ["Reloaded", "Kept", "Failed"]
+                        .iter()
+                        .any(|e| l.starts_with(e))
+                })
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        let text = self.wait(|text| ends(text).len() > round, 900)?;
+        let last = ends(&text).pop().unwrap_or_default();
+        if !last.contains("restarted dockerd") {
+            return Err(BenchError(format!(
+                "P5: the edit did not restart dockerd: {last} (log: {})",
+                self.log
+            )));
+        }
+        if !std::fs::read_to_string(&self.dockerd_log).is_ok_and(|l| l.contains(marker)) {
+            return Err(BenchError(format!(
+                "P5: the restarted dockerd is not the edited one ({})",
+                self.dockerd_log
+            )));
+        }
+        Ok(text)
+    }
+
+    /// Polls the log until `done`; fails when `up` exits first or after `seconds`.
+    pub fn wait(&self, done: impl Fn(&str) -> bool, seconds: u64) -> Result<String> {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        loop {
+            let text = std::fs::read_to_string(self.log).unwrap_or_default();
+            if done(&text.replace('\r', "\n")) {
+                return Ok(text);
+            }
+            if self.up.try_wait().map_err(BenchError::from)?.is_some() || Instant::now() > deadline
+            {
+                let tail = tail_of_file(self.log, 15);
+                return Err(BenchError(format!(
+                    "P5: up --watch stopped or stalled; {}:\n{tail}",
+                    self.log
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}

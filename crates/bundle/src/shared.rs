@@ -1,0 +1,371 @@
+//! The team's cache: each built component as an OCI artifact in registries the team already
+//! runs, tagged `COMPONENT-KEY`, so a machine that has never built it pulls it instead. What
+//! comes from a registry is checked as hard as what was built here before it is used (every
+//! blob's digest, the record's key, each binary's ELF machine, linkage, checksum and shown
+//! version, each tar member's bytes, the signature when one is required); anything refused is
+//! built here instead.
+
+use std::collections::BTreeMap;
+
+use build_core::{Artifacts, BuildOptions, Component};
+use camino::{Utf8Path, Utf8PathBuf};
+use oci_store::{
+    ArtifactFile, ArtifactSigner, NewArtifact, RegistryOptions, Repository, SignatureCheck,
+    pull_artifact, push_artifact,
+};
+use serde::Deserialize;
+
+use crate::BundleError;
+use crate::artifacts::{BuildEnv, CachedArtifacts};
+use crate::tgz::{TarFile, cached_member, member_file, member_holds};
+
+/// The artifact type of a component in the team's cache.
+pub const COMPONENT_ARTIFACT_TYPE: &str = "application/vnd.dockyard.component.v1";
+const RECORD_MEDIA_TYPE: &str = "application/vnd.dockyard.component.record.v1+json";
+const BINARY_MEDIA_TYPE: &str = "application/vnd.dockyard.file.v1";
+const MEMBER_MEDIA_TYPE: &str = "application/vnd.dockyard.tgz-member.v1+gzip";
+/// Pulled tar members' folder inside an artifact.
+const MEMBERS: &str = "tgz";
+
+/// The settings a team writes once, in `dockyard.toml` beside `pins.lock` (`[cache]`), and a
+/// run may add to.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SharedCacheSettings {
+    /// Registries' repositories components are pulled from, tried in order.
+    #[serde(default)]
+    pub from: Vec<String>,
+    /// Repositories each component is pushed to once built.
+    #[serde(default)]
+    pub to: Vec<String>,
+    /// A public key: only components signed with it are used.
+    pub verify: Option<Utf8PathBuf>,
+    /// A private key pushed components are signed with.
+    pub sign: Option<Utf8PathBuf>,
+    /// Fail the run, rather than build here, when a component cannot be pulled.
+    #[serde(default)]
+    pub required: bool,
+    /// Go's shared build cache: a repository, or a folder the team shares.
+    pub go: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    cache: SharedCacheSettings,
+}
+
+/// The team configuration file's name, beside `pins.lock`.
+pub const CONFIG_FILE: &str = "dockyard.toml";
+
+impl SharedCacheSettings {
+    /// Reads `dir/dockyard.toml`'s `[cache]` (nothing set when the file does not exist); a
+    /// key file named there is relative to `dir`.
+    pub fn read(dir: &Utf8Path) -> Result<SharedCacheSettings, BundleError> {
+        let path = dir.join(CONFIG_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) => return Err(BundleError::io("reading", &path)(e)),
+        };
+        let mut settings = toml::from_str::<ConfigFile>(&text)
+            .map_err(|e| BundleError::Config {
+                path: path.clone(),
+                message: e.to_string(),
+            })?
+            .cache;
+        for key in [&mut settings.verify, &mut settings.sign]
+            .into_iter()
+            .flatten()
+        {
+            if key.is_relative() {
+                *key = dir.join(&*key);
+            }
+        }
+        Ok(settings)
+    }
+
+    /// Whether anything is shared at all.
+    pub fn is_empty(&self) -> bool {
+        self.from.is_empty() && self.to.is_empty()
+    }
+
+    /// Opens the repositories and reads the keys.
+    pub fn open(&self, options: &RegistryOptions) -> Result<SharedCache, BundleError> {
+        let open = |refs: &[String]| -> Result<Vec<Repository>, BundleError> {
+            refs.iter()
+                .map(|r| Repository::open(r, options).map_err(BundleError::from))
+                .collect()
+        };
+        Ok(SharedCache {
+            pulls: open(&self.from)?,
+            pushes: open(&self.to)?,
+            check: self
+                .verify
+                .as_deref()
+                .map(SignatureCheck::from_pem_file)
+                .transpose()?,
+            signer: self
+                .sign
+                .as_deref()
+                .map(ArtifactSigner::from_pem_file)
+                .transpose()?,
+            required: self.required,
+        })
+    }
+}
+
+/// The team's registries, open.
+pub struct SharedCache {
+    pulls: Vec<Repository>,
+    pushes: Vec<Repository>,
+    check: Option<SignatureCheck>,
+    signer: Option<ArtifactSigner>,
+    required: bool,
+}
+
+impl std::fmt::Debug for SharedCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedCache")
+            .field("pulls", &self.pulls)
+            .field("pushes", &self.pushes)
+            .field("required", &self.required)
+            .finish_non_exhaustive()
+    }
+}
+
+fn tag(component: &Component, key: &str) -> String {
+    format!("{}-{key}", component.name)
+}
+
+impl SharedCache {
+    /// Whether components are pushed anywhere.
+    pub(crate) fn pushes(&self) -> bool {
+        !self.pushes.is_empty()
+    }
+
+    /// Whether a component that cannot be pulled fails the run.
+    pub(crate) fn required(&self) -> bool {
+        self.required
+    }
+
+    /// Pulls `component`'s artifact for `key` into `dir` (a fresh folder) from the first
+    /// registry that has one that passes every check, and returns its artifacts there.
+    /// `Ok(None)`: no registry has it. `Err`: every one that had it was refused, and why.
+    pub(crate) fn pull(
+        &self,
+        env: &BuildEnv,
+        component: &'static Component,
+        key: &str,
+        opts: &BuildOptions,
+        dir: &Utf8Path,
+    ) -> Result<Option<Artifacts>, Vec<String>> {
+        let mut refusals = Vec::new();
+        for repo in &self.pulls {
+            let pulled = pull_artifact(
+                repo,
+                &tag(component, key),
+                COMPONENT_ARTIFACT_TYPE,
+                dir,
+                self.check.as_ref(),
+            );
+            let refused = match pulled {
+                Ok(None) => continue,
+                Ok(Some(artifact)) => match checked(env, component, key, opts, dir, &artifact) {
+                    Ok(artifacts) => return Ok(Some(artifacts)),
+                    Err(why) => format!("{}: {why}", repo.name()),
+                },
+                Err(e) => e.to_string(),
+            };
+            refusals.push(refused);
+            // Nothing of a refused artifact is kept.
+            let _ = build_core::fs::remove_dir_all_if_exists(dir);
+            let _ = std::fs::create_dir_all(dir);
+        }
+        if refusals.is_empty() {
+            Ok(None)
+        } else {
+            Err(refusals)
+        }
+    }
+
+    /// Pushes `component`'s artifact (binaries, shipped files, their record, their compressed
+    /// tar members) to every registry that lacks it; the tag goes last. Returns, per registry,
+    /// what went wrong.
+    pub(crate) fn push(
+        &self,
+        env: &BuildEnv,
+        component: &'static Component,
+        key: &str,
+        artifacts: &Artifacts,
+    ) -> Vec<(String, Result<bool, String>)> {
+        let tag = tag(component, key);
+        let mut outcomes = Vec::new();
+        let mut prepared: Option<Result<Contents, String>> = None;
+        for repo in &self.pushes {
+            let outcome = (|| {
+                if repo.manifest(&tag).map_err(|e| e.to_string())?.is_some() {
+                    return Ok(false);
+                }
+                let (record, files) = prepared
+                    .get_or_insert_with(|| contents(env, key, artifacts))
+                    .clone()?;
+                let new = NewArtifact {
+                    artifact_type: COMPONENT_ARTIFACT_TYPE,
+                    config: Some((RECORD_MEDIA_TYPE, record)),
+                    files,
+                    annotations: BTreeMap::from([(
+                        "org.opencontainers.image.title".to_owned(),
+                        component.name.to_owned(),
+                    )]),
+                };
+                push_artifact(repo, &new, Some(&tag), self.signer.as_ref())
+                    .map_err(|e| e.to_string())?;
+                Ok(true)
+            })();
+            outcomes.push((repo.name(), outcome));
+        }
+        outcomes
+    }
+}
+
+/// A component artifact's record and files.
+type Contents = (Vec<u8>, Vec<ArtifactFile>);
+
+/// The record (paths made bare names: nothing of this machine's layout leaves it) and the
+/// files of a component's artifact.
+fn contents(
+    env: &BuildEnv,
+    key: &str,
+    artifacts: &Artifacts,
+) -> Result<Contents, String> {
+    let mtime = u64::try_from(env.source_date_epoch).unwrap_or(0);
+    let members = env.cache.tgz_members();
+    let mut files = Vec::new();
+    let mut record = artifacts.clone();
+    let tar_files = artifacts
+        .binaries
+        .iter()
+        .map(TarFile::from)
+        .chain(artifacts.files.iter().map(TarFile::from));
+    for file in tar_files {
+        files.push(ArtifactFile {
+            name: file.name.to_owned(),
+            path: file.path.to_owned(),
+            media_type: BINARY_MEDIA_TYPE.into(),
+        });
+        std::fs::create_dir_all(&members).map_err(|e| e.to_string())?;
+        let member = cached_member(file, mtime, &members).map_err(|e| e.to_string())?;
+        files.push(ArtifactFile {
+            name: format!("{MEMBERS}/{}", member_file(file, mtime)),
+            path: member,
+            media_type: MEMBER_MEDIA_TYPE.into(),
+        });
+    }
+    for a in &mut record.binaries {
+        a.path = a.name.clone().into();
+    }
+    for f in &mut record.files {
+        f.path = f.name.clone().into();
+    }
+    let bytes = serde_json::to_vec_pretty(&CachedArtifacts {
+        key: key.to_owned(),
+        artifacts: record,
+    })
+    .map_err(|e| e.to_string())?;
+    Ok((bytes, files))
+}
+
+/// The checks a pulled component passes before it is used; its tar members are moved into the
+/// member cache. Returns its artifacts in `dir`.
+fn checked(
+    env: &BuildEnv,
+    component: &'static Component,
+    key: &str,
+    opts: &BuildOptions,
+    dir: &Utf8Path,
+    pulled: &oci_store::PulledArtifact,
+) -> Result<Artifacts, String> {
+    let record: CachedArtifacts = serde_json::from_slice(&pulled.config)
+        .map_err(|e| format!("its record is not one: {e}"))?;
+    if record.key != key {
+        return Err(format!("its record is for key {}, not {key}", record.key));
+    }
+    let mut artifacts = record.artifacts;
+    let names: Vec<&str> = artifacts.binaries.iter().map(|a| a.name.as_str()).collect();
+    if names != component.binaries {
+        return Err(format!(
+            "it holds {}, not {}",
+            names.join(", "),
+            component.binaries.join(", ")
+        ));
+    }
+    for artifact in &mut artifacts.binaries {
+        artifact.path = dir.join(&artifact.name);
+        let built = build_core::build::Built {
+            name: &artifact.name,
+            path: artifact.path.clone(),
+            toolchain: artifact.toolchain.clone(),
+            tags: artifact.tags.clone(),
+            c_libraries: artifact.c_libraries.clone(),
+        };
+        let found = build_core::build::collect_artifact(opts, component.name, &built)
+            .map_err(|e| e.to_string())?;
+        if found.sha256 != artifact.sha256
+            || found.size != artifact.size
+            || found.link != artifact.link
+        {
+            return Err(format!(
+                "{} is not the binary its record describes",
+                artifact.name
+            ));
+        }
+        set_executable(&artifact.path)?;
+    }
+    for file in &mut artifacts.files {
+        file.path = dir.join(&file.name);
+        let sha256 = build_core::digest::sha256_file(&file.path).map_err(|e| e.to_string())?;
+        if sha256 != file.sha256 {
+            return Err(format!(
+                "{} is not the file its record describes",
+                file.name
+            ));
+        }
+        set_executable(&file.path)?;
+    }
+    // The binaries show the pinned version and commit, as a build here must.
+    build_core::component::verify_stamps(component, opts, &artifacts, &[])
+        .map_err(|e| e.to_string())?;
+    let mtime = u64::try_from(env.source_date_epoch).unwrap_or(0);
+    let members = env.cache.tgz_members();
+    std::fs::create_dir_all(&members).map_err(|e| e.to_string())?;
+    let tar_files: Vec<TarFile<'_>> = artifacts
+        .binaries
+        .iter()
+        .map(TarFile::from)
+        .chain(artifacts.files.iter().map(TarFile::from))
+        .collect();
+    for file in pulled.files.iter().filter(|f| f.name.starts_with(MEMBERS)) {
+        let bytes = std::fs::read(&file.path).map_err(|e| e.to_string())?;
+        let Some(tar_file) = tar_files
+            .iter()
+            .find(|t| format!("{MEMBERS}/{}", member_file(**t, mtime)) == file.name)
+        else {
+            return Err(format!("{} is no member of its files", file.name));
+        };
+        if !member_holds(*tar_file, mtime, &bytes) {
+            return Err(format!("{} does not hold {}", file.name, tar_file.name));
+        }
+        let into = members.join(member_file(*tar_file, mtime));
+        std::fs::rename(&file.path, &into).map_err(|e| e.to_string())?;
+    }
+    let _ = std::fs::remove_dir(dir.join(MEMBERS));
+    Ok(artifacts)
+}
+
+fn set_executable(path: &Utf8Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| format!("{path}: {e}"))
+}

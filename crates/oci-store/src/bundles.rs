@@ -1,0 +1,494 @@
+//! Published bundles as one OCI image index: one image manifest per platform (artifact type
+//! [`BUNDLE_ARTIFACT_TYPE`]) whose layers are the bundle's files, each named by its relative
+//! path in the `org.opencontainers.image.title` annotation; the bundle's `manifest.json` and
+//! its SBOM as referrers of that manifest; the index, with each manifest's platform, tagged
+//! last. A pull stages each bundle beside its destination and swaps it in only once
+//! `bundle_format::verify` accepts it.
+//!
+//! Layer media types: a tarball is `application/gzip` (a file to keep, not an image layer to
+//! unpack: not `…image.layer.v1.tar+gzip`); any other file `application/octet-stream`; a
+//! referrer's one layer has its artifact type. The platform manifest (which a signature covers)
+//! pins the digests of `manifest.json` and the SBOM in annotations: a pull takes only the
+//! referrers holding exactly those bytes.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+
+use build_core::Target;
+use bundle_format::sbom::SBOM;
+use bundle_format::{Archive, Manifest, manifest::MANIFEST};
+use camino::{Utf8Path, Utf8PathBuf};
+use oci_client::manifest::{
+    ImageIndexEntry, OCI_IMAGE_INDEX_MEDIA_TYPE, OciImageIndex, OciImageManifest, Platform,
+};
+use oci_spec::image::{Arch, Os};
+
+use crate::artifact::{self, ArtifactFile, NewArtifact, Pushed, TITLE};
+use crate::registry::sha256_digest;
+use crate::signature::{ArtifactSigner, SignatureCheck};
+use crate::{Repository, StoreError};
+
+/// The artifact type of one platform's bundle manifest (and of the index holding them).
+pub const BUNDLE_ARTIFACT_TYPE: &str = "application/vnd.dockyard.bundle.v1";
+/// The artifact type of the referrer holding a bundle's `manifest.json`.
+pub const BUNDLE_MANIFEST_ARTIFACT_TYPE: &str = "application/vnd.dockyard.bundle.manifest.v1+json";
+/// The artifact type of the referrer holding a bundle's SBOM (`sbom.spdx.json`).
+pub const SBOM_ARTIFACT_TYPE: &str = "application/spdx+json";
+/// The annotation of a platform manifest giving the digest of its bundle's `manifest.json`.
+pub const MANIFEST_DIGEST_ANNOTATION: &str = "dev.dockyard.bundle.manifest.digest";
+/// The annotation of a platform manifest giving the digest of its bundle's SBOM.
+pub const SBOM_DIGEST_ANNOTATION: &str = "dev.dockyard.bundle.sbom.digest";
+
+const VERSION: &str = "org.opencontainers.image.version";
+const CREATED: &str = "org.opencontainers.image.created";
+const SUMS: &str = "SHA256SUMS";
+const TARBALL_MEDIA_TYPE: &str = "application/gzip";
+const FILE_MEDIA_TYPE: &str = "application/octet-stream";
+/// The files pushed as referrers: artifact type (also their layer's media type), file name,
+/// and the platform manifest's annotation pinning their digest.
+const REFERRED: [(&str, &str, &str); 2] = [
+    (
+        BUNDLE_MANIFEST_ARTIFACT_TYPE,
+        MANIFEST,
+        MANIFEST_DIGEST_ANNOTATION,
+    ),
+    (SBOM_ARTIFACT_TYPE, SBOM, SBOM_DIGEST_ANNOTATION),
+];
+
+/// What [`push_bundles`] published.
+#[derive(Clone, Debug)]
+pub struct PushedBundles {
+    /// The index's digest (`sha256:…`), now under the tag.
+    pub index: String,
+    /// Each bundle's platform and its manifest's digest, in the order given.
+    pub platforms: Vec<(Target, String)>,
+}
+
+/// Verifies each bundle folder (one release, one folder per platform), pushes each as a
+/// platform manifest with its `manifest.json` and SBOM as referrers, signs the manifests and
+/// the index when `signer` is given, and last puts the index under `tag`.
+pub fn push_bundles(
+    repo: &Repository,
+    tag: &str,
+    bundles: &[Utf8PathBuf],
+    signer: Option<&ArtifactSigner>,
+) -> Result<PushedBundles, StoreError> {
+    let mut local = Vec::with_capacity(bundles.len());
+    for dir in bundles {
+        bundle_format::verify(dir)?;
+        local.push((dir.as_path(), Manifest::read(dir)?));
+    }
+    check_set(&local)?;
+    let mut entries = Vec::with_capacity(local.len());
+    let mut platforms = Vec::with_capacity(local.len());
+    for (dir, manifest) in &local {
+        let pushed = push_one(repo, dir, manifest, signer)?;
+        entries.push(ImageIndexEntry {
+            media_type: pushed.media_type.to_owned(),
+            digest: pushed.digest.clone(),
+            size: pushed.size as i64,
+            platform: Some(platform_of(&manifest.target)),
+            annotations: None,
+            artifact_type: Some(BUNDLE_ARTIFACT_TYPE.into()),
+        });
+        platforms.push((manifest.target.clone(), pushed.digest));
+    }
+    let index = OciImageIndex {
+        schema_version: 2,
+        media_type: Some(OCI_IMAGE_INDEX_MEDIA_TYPE.into()),
+        manifests: entries,
+        artifact_type: Some(BUNDLE_ARTIFACT_TYPE.into()),
+        annotations: Some(release_annotations(&local[0].1)),
+    };
+    let bytes = serde_json::to_vec(&index)
+        .map_err(|e| repo.tampered(format!("encoding the index: {e}")))?;
+    let size = bytes.len() as u64;
+    let digest = repo.push_manifest(
+        &sha256_digest(&bytes),
+        bytes.clone(),
+        OCI_IMAGE_INDEX_MEDIA_TYPE,
+    )?;
+    if let Some(signer) = signer {
+        signer.sign(repo, OCI_IMAGE_INDEX_MEDIA_TYPE, &digest, size)?;
+    }
+    // Last: until now the tag named the previous set, or nothing.
+    repo.push_manifest(tag, bytes, OCI_IMAGE_INDEX_MEDIA_TYPE)?;
+    Ok(PushedBundles {
+        index: digest,
+        platforms,
+    })
+}
+
+/// One release (and build kind), each platform once.
+fn check_set(local: &[(&Utf8Path, Manifest)]) -> Result<(), StoreError> {
+    let Some((first, release)) = local.first() else {
+        return Err(StoreError::BundleSet {
+            why: "no bundle folder was given".into(),
+        });
+    };
+    let name = |m: &Manifest| format!("Docker {}{}", m.version, ["", " (debug)"][m.debug as usize]);
+    for (i, (dir, manifest)) in local.iter().enumerate() {
+        if name(manifest) != name(release) {
+            return Err(StoreError::BundleSet {
+                why: format!(
+                    "{first} is {} and {dir} is {}; one tag holds one release",
+                    name(release),
+                    name(manifest)
+                ),
+            });
+        }
+        if let Some((other, _)) = local[..i].iter().find(|(_, m)| m.target == manifest.target) {
+            return Err(StoreError::BundleSet {
+                why: format!(
+                    "{other} and {dir} are both for {}; one tag holds one bundle per platform",
+                    manifest.target
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The release's version and time, as OCI annotations.
+fn release_annotations(manifest: &Manifest) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (VERSION.to_owned(), manifest.version.clone()),
+        (
+            CREATED.to_owned(),
+            build_core::build::rfc3339(manifest.source_date_epoch),
+        ),
+    ])
+}
+
+fn platform_of(target: &Target) -> Platform {
+    Platform {
+        architecture: Arch::from(target.arch.as_str()),
+        os: Os::from(target.os.as_str()),
+        os_version: None,
+        os_features: None,
+        variant: target.variant.clone(),
+        features: None,
+    }
+}
+
+fn is_platform(platform: Option<&Platform>, target: &Target) -> bool {
+    platform.is_some_and(|p| {
+        p.os.to_string() == target.os
+            && p.architecture.to_string() == target.arch
+            && p.variant == target.variant
+    })
+}
+
+fn media_type(path: &str) -> &'static str {
+    if path.ends_with(".tgz") || path.ends_with(".tar.gz") {
+        TARBALL_MEDIA_TYPE
+    } else {
+        FILE_MEDIA_TYPE
+    }
+}
+
+fn read_digest(dir: &Utf8Path, name: &str) -> Result<String, StoreError> {
+    let path = dir.join(name);
+    let bytes = std::fs::read(&path).map_err(StoreError::io("reading", &path))?;
+    Ok(sha256_digest(&bytes))
+}
+
+/// Pushes one verified bundle: its files' blobs, its manifest (signed), then its referrers.
+fn push_one(
+    repo: &Repository,
+    dir: &Utf8Path,
+    manifest: &Manifest,
+    signer: Option<&ArtifactSigner>,
+) -> Result<Pushed, StoreError> {
+    let file = |name: &str, media_type: &str| ArtifactFile {
+        name: name.to_owned(),
+        path: dir.join(name),
+        media_type: media_type.to_owned(),
+    };
+    let mut expected: Vec<(String, String)> = Vec::with_capacity(manifest.files.len() + 1);
+    let mut files = Vec::with_capacity(expected.capacity());
+    for f in manifest.files.iter().filter(|f| f.path != SBOM) {
+        files.push(file(&f.path, media_type(&f.path)));
+        expected.push((f.path.clone(), format!("sha256:{}", f.sha256)));
+    }
+    files.push(file(SUMS, FILE_MEDIA_TYPE));
+    expected.push((SUMS.to_owned(), read_digest(dir, SUMS)?));
+    let mut annotations = release_annotations(manifest);
+    for (_, name, annotation) in REFERRED {
+        annotations.insert(annotation.to_owned(), read_digest(dir, name)?);
+    }
+    let image = artifact::upload(
+        repo,
+        &NewArtifact {
+            artifact_type: BUNDLE_ARTIFACT_TYPE,
+            config: None,
+            files,
+            annotations: annotations.clone(),
+        },
+        None,
+    )?;
+    // What was uploaded is what was verified, or nothing names it.
+    for (layer, (name, digest)) in image.layers.iter().zip(&expected) {
+        if layer.digest != *digest {
+            return Err(changed(dir, name));
+        }
+    }
+    let pushed = artifact::push_manifest(repo, &image, None, signer)?;
+    for (artifact_type, name, annotation) in REFERRED {
+        let referrer = artifact::upload(
+            repo,
+            &NewArtifact {
+                artifact_type,
+                config: None,
+                files: vec![file(name, artifact_type)],
+                annotations: BTreeMap::new(),
+            },
+            Some(&pushed),
+        )?;
+        if referrer.layers.first().map(|l| &l.digest) != annotations.get(annotation) {
+            return Err(changed(dir, name));
+        }
+        crate::referrers::attach(repo, &pushed.digest, &referrer)?;
+    }
+    Ok(pushed)
+}
+
+fn changed(dir: &Utf8Path, name: &str) -> StoreError {
+    StoreError::Bundle(bundle_format::FormatError::Damaged {
+        path: name.to_owned(),
+        problem: format!("it changed in {dir} while it was being pushed"),
+    })
+}
+
+/// One platform's bundle, resolved in the registry before anything is written.
+struct Wanted {
+    target: Target,
+    /// The folder its `docker-VERSION/` goes into.
+    parent: Utf8PathBuf,
+    digest: String,
+    manifest: OciImageManifest,
+}
+
+/// Pulls the bundles of `platforms` from the index `reference` (a tag or digest) names: with
+/// no platforms, the host's into `dest/docker-VERSION/`; otherwise each into
+/// `dest/<Docker's folder for it>/docker-VERSION/` (`dest/aarch64/docker-29.7.2`), as
+/// `cargo xtask bundle --target` lays them out. With `check`, the index and each platform's
+/// manifest must be signed by its key. Each bundle is staged beside its destination and
+/// verified; only when all are is each swapped into place. Returns the bundle folders.
+pub fn pull_bundles(
+    repo: &Repository,
+    reference: &str,
+    platforms: &[Target],
+    dest: &Utf8Path,
+    check: Option<&SignatureCheck>,
+) -> Result<Vec<Utf8PathBuf>, StoreError> {
+    let named = if reference.starts_with("sha256:") {
+        format!("{}@{reference}", repo.name())
+    } else {
+        format!("{}:{reference}", repo.name())
+    };
+    let (bytes, index_digest) = repo
+        .manifest(reference)?
+        .ok_or_else(|| StoreError::NotFound {
+            reference: named.clone(),
+        })?;
+    let index = serde_json::from_slice::<OciImageIndex>(&bytes)
+        .ok()
+        .filter(|i| i.artifact_type.as_deref() == Some(BUNDLE_ARTIFACT_TYPE))
+        .ok_or_else(|| repo.tampered(format!("{named} is not an index of bundles")))?;
+    if let Some(check) = check {
+        check.check(repo, &index_digest)?;
+    }
+    let version = index.annotations.as_ref().and_then(|a| a.get(VERSION));
+    let wanted = resolve(repo, &named, &index, platforms, dest, check)?;
+    let mut staged = Vec::with_capacity(wanted.len());
+    for want in &wanted {
+        staged.push(stage(repo, want, version.map(String::as_str))?);
+    }
+    let mut folders = Vec::with_capacity(staged.len());
+    for (staging, folder) in staged {
+        let path = staging.path();
+        build_core::fs::swap_into_place(path, folder.as_std_path())
+            .map_err(StoreError::io("swapping the pulled bundle into", &folder))?;
+        // Dropping `staging` removes what the swap left there: the previous bundle, if any.
+        drop(staging);
+        folders.push(folder);
+    }
+    Ok(folders)
+}
+
+/// Finds each platform's manifest in the index, fetched and (with `check`) its signature
+/// checked.
+fn resolve(
+    repo: &Repository,
+    named: &str,
+    index: &OciImageIndex,
+    platforms: &[Target],
+    dest: &Utf8Path,
+    check: Option<&SignatureCheck>,
+) -> Result<Vec<Wanted>, StoreError> {
+    let mut targets: Vec<(Target, Option<Utf8PathBuf>)> = Vec::new();
+    if platforms.is_empty() {
+        targets.push((Target::host(), Some(dest.to_owned())));
+    }
+    for target in platforms {
+        if !targets.iter().any(|(t, _)| t == target) {
+            let folder = target.architecture().map(|a| dest.join(a.docker));
+            targets.push((target.clone(), folder));
+        }
+    }
+    let available = || {
+        let all: Vec<String> = (index.manifests.iter())
+            .filter_map(|e| e.platform.as_ref())
+            .map(|p| match &p.variant {
+                Some(v) => format!("{}/{}/{v}", p.os, p.architecture),
+                None => format!("{}/{}", p.os, p.architecture),
+            })
+            .collect();
+        Some(all.join(", "))
+            .filter(|a| !a.is_empty())
+            .unwrap_or_else(|| "none".into())
+    };
+    let mut wanted = Vec::with_capacity(targets.len());
+    for (target, parent) in targets {
+        let no_platform = |platform: String| StoreError::NoPlatform {
+            reference: named.to_owned(),
+            platform,
+            available: available(),
+        };
+        // Docker's download tree has a folder only for the platforms Docker ships.
+        let parent =
+            parent.ok_or_else(|| no_platform(format!("{target} (not a platform Docker ships)")))?;
+        let entry = index
+            .manifests
+            .iter()
+            .find(|e| is_platform(e.platform.as_ref(), &target))
+            .ok_or_else(|| no_platform(target.to_string()))?;
+        let (bytes, digest) =
+            repo.manifest(&entry.digest)?
+                .ok_or_else(|| StoreError::NotFound {
+                    reference: format!("{}@{} ({target} of {named})", repo.name(), entry.digest),
+                })?;
+        let manifest = serde_json::from_slice::<OciImageManifest>(&bytes)
+            .ok()
+            .filter(|m| m.artifact_type.as_deref() == Some(BUNDLE_ARTIFACT_TYPE))
+            .ok_or_else(|| repo.tampered(format!("{digest} ({target}) is not a bundle")))?;
+        if let Some(check) = check {
+            check.check(repo, &digest)?;
+        }
+        wanted.push(Wanted {
+            target,
+            parent,
+            digest,
+            manifest,
+        });
+    }
+    Ok(wanted)
+}
+
+/// Pulls one bundle into a staging folder beside its destination, with its referrers and its
+/// files' modes, and verifies it. Returns the staging folder and where it goes.
+fn stage(
+    repo: &Repository,
+    want: &Wanted,
+    version: Option<&str>,
+) -> Result<(tempfile::TempDir, Utf8PathBuf), StoreError> {
+    let parent = &want.parent;
+    std::fs::create_dir_all(parent).map_err(StoreError::io("creating", parent))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".tmp-docker-pull-")
+        .tempdir_in(parent)
+        .map_err(StoreError::io("creating a staging folder in", parent))?;
+    let dir = build_core::fs::utf8(staging.path().to_owned())
+        .map_err(StoreError::io("creating a staging folder in", parent))?;
+    artifact::pull_manifest_files(repo, &want.manifest, &want.digest, &dir)?;
+    let annotations = want.manifest.annotations.clone().unwrap_or_default();
+    for (artifact_type, name, annotation) in REFERRED {
+        let blob = annotations
+            .get(annotation)
+            .ok_or_else(|| repo.tampered(format!("{} does not name its {name}", want.digest)))?;
+        pull_referrer(repo, &want.digest, artifact_type, name, blob, &dir)?;
+    }
+    set_modes(&dir, &dir)?;
+    bundle_format::verify(&dir)?;
+    let manifest = Manifest::read(&dir)?;
+    if manifest.target != want.target || version.is_some_and(|v| v != manifest.version) {
+        return Err(repo.tampered(format!(
+            "{} holds Docker {} for {}, where the index gives Docker {} for {}",
+            want.digest,
+            manifest.version,
+            manifest.target,
+            version.unwrap_or(&manifest.version),
+            want.target
+        )));
+    }
+    let debug = if manifest.debug { "-debug" } else { "" };
+    let folder = parent.join(format!("docker-{}{debug}", manifest.version));
+    Ok((staging, folder))
+}
+
+/// Pulls into `dir` the referrer of `subject` of `artifact_type` whose one layer is the file
+/// `name` with the digest `blob`.
+fn pull_referrer(
+    repo: &Repository,
+    subject: &str,
+    artifact_type: &str,
+    name: &str,
+    blob: &str,
+    dir: &Utf8Path,
+) -> Result<(), StoreError> {
+    for entry in repo.referrers(subject, Some(artifact_type))? {
+        let Some((bytes, digest)) = repo.manifest(&entry.digest)? else {
+            continue;
+        };
+        let Ok(manifest) = serde_json::from_slice::<OciImageManifest>(&bytes) else {
+            continue;
+        };
+        let [layer] = manifest.layers.as_slice() else {
+            continue;
+        };
+        let title = layer.annotations.as_ref().and_then(|a| a.get(TITLE));
+        let about = manifest.subject.as_ref().map(|s| s.digest.as_str());
+        if about == Some(subject)
+            && manifest.artifact_type.as_deref() == Some(artifact_type)
+            && (layer.digest.as_str(), title.map(String::as_str)) == (blob, Some(name))
+        {
+            artifact::pull_manifest_files(repo, &manifest, &digest, dir)?;
+            return Ok(());
+        }
+    }
+    Err(StoreError::NotFound {
+        reference: format!(
+            "{}@{subject}'s {name} (a {artifact_type} referrer holding {blob})",
+            repo.name()
+        ),
+    })
+}
+
+/// The modes a published bundle has: folders and the binaries (and scripts) of the archive
+/// folders 0755, every other file 0644.
+fn set_modes(root: &Utf8Path, dir: &Utf8Path) -> Result<(), StoreError> {
+    let mode = |path: &Utf8Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .map_err(StoreError::io("setting the mode of", path))
+    };
+    mode(dir, 0o755)?;
+    let entries = dir
+        .read_dir_utf8()
+        .map_err(StoreError::io("reading", dir))?;
+    for entry in entries {
+        let entry = entry.map_err(StoreError::io("reading", dir))?;
+        let path = entry.path();
+        let kind = entry.file_type().map_err(StoreError::io("reading", path))?;
+        if kind.is_dir() {
+            set_modes(root, path)?;
+        } else if kind.is_file() {
+            let relative = path.strip_prefix(root).unwrap_or(path).as_str();
+            let binary = Archive::ALL
+                .iter()
+                .any(|a| relative.starts_with(&format!("{}/", a.folder())));
+            mode(path, if binary { 0o755 } else { 0o644 })?;
+        }
+    }
+    Ok(())
+}

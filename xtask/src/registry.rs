@@ -1,0 +1,146 @@
+//! Builds shared through OCI registries: the team's caches for `bundle`, `push`, `pull`, and
+//! the GOCACHEPROG program Go starts.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use build_core::progress::Progress;
+use bundle::shared::{SharedCache, SharedCacheSettings};
+use camino::Utf8PathBuf;
+use oci_store::{ArtifactSigner, RegistryOptions, Repository, SignatureCheck};
+
+use crate::flags::{BundleArgs, GoCacheProgramArgs, PullArgs, PushArgs};
+use crate::render::StatusLines;
+
+/// Docker's `certs.d` (a registry's CA), or `DOCKYARD_CERTS_D` where tests keep theirs.
+fn options() -> RegistryOptions {
+    let mut options = RegistryOptions::default();
+    if let Some(dir) = std::env::var_os("DOCKYARD_CERTS_D") {
+        options.certs_dir = Utf8PathBuf::from(dir.to_string_lossy().into_owned());
+    }
+    options
+}
+
+/// The team's cache for a `bundle` run, from dockyard.toml beside pins.lock and the flags,
+/// and the GOCACHEPROG command line when Go's cache is shared.
+pub(crate) fn shared_cache(
+    args: &BundleArgs,
+    go_cache: Utf8PathBuf,
+) -> Result<(Option<Arc<SharedCache>>, Option<String>)> {
+    let dir = args
+        .sources
+        .pins
+        .parent()
+        .map(Utf8PathBuf::from)
+        .unwrap_or_default();
+    let mut settings = SharedCacheSettings::read(&dir)?;
+    let flags = &args.shared;
+    settings.from.extend(flags.cache_from.iter().cloned());
+    settings.to.extend(flags.cache_to.iter().cloned());
+    settings.verify = flags.cache_verify.clone().or(settings.verify);
+    settings.sign = flags.cache_sign.clone().or(settings.sign);
+    settings.required |= flags.cache_required;
+    settings.go = flags.go_cache.clone().or(settings.go);
+    let program = match &settings.go {
+        Some(remote) => {
+            let exe = std::env::current_exe().context("cannot find this program")?;
+            let quote = |s: &str| format!("'{}'", s.replace('\'', ""));
+            Some(format!(
+                "{} go-cache-program --local {} --remote {}",
+                quote(&exe.to_string_lossy()),
+                quote(go_cache.as_str()),
+                quote(remote)
+            ))
+        }
+        None => None,
+    };
+    if settings.is_empty() {
+        return Ok((None, program));
+    }
+    Ok((Some(Arc::new(settings.open(&options())?)), program))
+}
+
+/// `push`.
+pub(crate) fn push(args: &PushArgs) -> Result<()> {
+    let progress = StatusLines::default();
+    let (_, tag) = oci_store::split_reference(&args.reference)?;
+    let tag = tag.filter(|t| !t.starts_with("sha256:")).with_context(|| {
+        format!(
+            "{} names no tag to push to (REPOSITORY:TAG)",
+            args.reference
+        )
+    })?;
+    let bundles = if args.bundles.is_empty() {
+        bundle::newest_bundle_set(&crate::project_root().join("target/dockyard"))?
+    } else {
+        args.bundles.clone()
+    };
+    let repo = Repository::open(&args.reference, &options())?;
+    let signer = args
+        .sign
+        .as_deref()
+        .map(ArtifactSigner::from_pem_file)
+        .transpose()?;
+    for dir in &bundles {
+        progress.status("Pushing", dir.as_str());
+    }
+    let pushed = oci_store::push_bundles(&repo, &tag, &bundles, signer.as_ref())?;
+    progress.status(
+        "Pushed",
+        &format!(
+            "{}:{tag} ({}) @{}",
+            repo.name(),
+            bundles.len(),
+            pushed.index
+        ),
+    );
+    Ok(())
+}
+
+/// `pull`.
+pub(crate) fn pull(args: &PullArgs) -> Result<()> {
+    let progress = StatusLines::default();
+    let (_, given) = oci_store::split_reference(&args.reference)?;
+    let reference = given.unwrap_or_else(|| "latest".into());
+    let repo = Repository::open(&args.reference, &options())?;
+    let check = args
+        .verify
+        .as_deref()
+        .map(SignatureCheck::from_pem_file)
+        .transpose()?;
+    let dirs = oci_store::pull_bundles(
+        &repo,
+        &reference,
+        &args.platforms,
+        &args.dir,
+        check.as_ref(),
+    )?;
+    for dir in dirs {
+        progress.status("Pulled", &format!("{dir} (verified)"));
+    }
+    Ok(())
+}
+
+/// `go-cache-program`: Go's cache protocol on stdin and stdout until Go closes it.
+pub(crate) fn go_cache_program(args: &GoCacheProgramArgs) -> Result<()> {
+    let local = go_cache::LocalCache::open(&args.local)?;
+    let remote: Option<Box<dyn go_cache::RemoteCache>> = match args.remote.as_deref() {
+        None => None,
+        Some(path) if path.starts_with('/') || path.starts_with('.') => Some(Box::new(
+            go_cache::SharedFolder::open(Utf8PathBuf::from(path).as_path())?,
+        )),
+        Some(reference) => Some(Box::new(oci_store::RegistryGoCache::open(
+            reference,
+            &options(),
+        )?)),
+    };
+    let summary = go_cache::serve(
+        &local,
+        remote.as_deref(),
+        std::io::stdin().lock(),
+        std::io::stdout(),
+    )?;
+    // Go copies this program's standard error into the build's log.
+    eprintln!("dockyard go cache: {summary:?}");
+    Ok(())
+}

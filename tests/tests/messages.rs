@@ -43,6 +43,8 @@ fn help_of_every_verb() {
         "install",
         "logs",
         "pins",
+        "pull",
+        "push",
         "smoke",
         "status",
         "up",

@@ -12,7 +12,7 @@ mod bench_args;
 mod engine_args;
 mod package_args;
 mod registry_args;
-pub(crate) use bench_args::BenchArgs;
+pub(crate) use bench_args::{BenchArgs, MeasureFlag};
 pub(crate) use engine_args::{DownArgs, EngineArgs, LogsArgs, NetworkFlag, StatusArgs, UpArgs};
 pub(crate) use package_args::{InstallArgs, PackageArgs};
 pub(crate) use registry_args::{GoCacheProgramArgs, PullArgs, PushArgs, SharedCacheFlags};

@@ -124,23 +124,14 @@ pub(crate) fn pull(args: &PullArgs) -> Result<()> {
 /// `go-cache-program`: Go's cache protocol on stdin and stdout until Go closes it.
 pub(crate) fn go_cache_program(args: &GoCacheProgramArgs) -> Result<()> {
     let local = go_cache::LocalCache::open(&args.local)?;
-    let remote: Option<Box<dyn go_cache::RemoteCache>> = match args.remote.as_deref() {
-        None => None,
-        Some(path) if path.starts_with('/') || path.starts_with('.') => Some(Box::new(
-            go_cache::SharedFolder::open(Utf8PathBuf::from(path).as_path())?,
-        )),
-        Some(reference) => Some(Box::new(oci_store::RegistryGoCache::open(
-            reference,
-            &options(),
-        )?)),
-    };
-    let summary = go_cache::serve(
-        &local,
-        remote.as_deref(),
-        std::io::stdin().lock(),
-        std::io::stdout(),
-    )?;
+    let remote = args
+        .remote
+        .as_deref()
+        .map(|r| oci_store::go_cache_remote(r, &options()));
+    let remote = remote.transpose()?;
+    let output = std::io::stdout();
+    let summary = go_cache::serve(&local, remote.as_deref(), std::io::stdin().lock(), output)?;
     // Go copies this program's standard error into the build's log.
-    eprintln!("dockyard go cache: {summary:?}");
+    eprintln!("dockyard go cache: {summary}");
     Ok(())
 }

@@ -72,6 +72,44 @@ pub fn p5_section(dy: Spread, up: Spread, runs: usize) -> String {
     )
 }
 
+/// P6 and P7's section of docs/benchmarks.md: builds shared through a registry; `cold` is
+/// P1's cold bundle when this run measured it.
+pub fn shared_section(t: &crate::shared::SharedTimes, cold: Option<f64>, runs: usize) -> String {
+    let cold = cold.unwrap_or(t.team_cold);
+    let verdict = if t.fresh.median <= 15.0 {
+        "met"
+    } else {
+        "not met"
+    };
+    let p6 = format!(
+        "{:.2} s (min {:.2}, max {:.2})",
+        t.fresh.median, t.fresh.min, t.fresh.max
+    );
+    format!(
+        "## P6 and P7: builds shared through a registry\n\n\
+         Debian's `docker-registry` on the loopback. A team machine builds the bundle cold, pushing \
+         its components and Go's build cache to the registry beside the build ({team:.1} s). A fresh machine \
+         has an empty dockyard cache and an empty Go cache (the mirrors and Go's toolchain are \
+         there). P6 is its whole bundle pulled from the registry ({runs} runs: nothing compiled, the \
+         bundle bit-identical to the team's); P7 its bundle after a one-line change in dockerd's \
+         `main` (a moby working tree; the other components pulled), once with Go's shared cache \
+         and once without (dockerd bit-identical either way). The registry then holds \
+         {storage:.0} MiB.\n\n\
+         | | fresh machine | against | ratio | goal |\n\
+         |---|---|---|---|---|\n\
+         | P6 bundle from a warm registry | {p6} | {cold:.1} s cold | {r6:.3}× | ≤ 15 s: {verdict} |\n\
+         | P7 one line in moby, with Go's shared cache | {with:.1} s | {without:.1} s without it | {r7:.2}× | |\n\n\
+         With Go's shared cache, the Go cache program said for moby's build: {said}.\n",
+        team = t.team_cold,
+        storage = t.storage as f64 / 1024.0 / 1024.0,
+        r6 = t.fresh.median / cold,
+        with = t.edit_with.0,
+        without = t.edit_without,
+        r7 = t.edit_with.0 / t.edit_without,
+        said = t.edit_with.1,
+    )
+}
+
 /// The text `docs/benchmarks.md` gets: `generated` (a whole report, or sections alone) laid
 /// over `previous`. A generated section replaces the previous one of its title where it stood,
 /// and new ones go last; sections a run does not generate (the hand-measured "where the time

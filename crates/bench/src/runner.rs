@@ -19,25 +19,52 @@ use crate::entry::EntryPoint;
 pub struct BenchError(pub String);
 
 impl BenchError {
-    fn from(e: impl std::fmt::Display) -> BenchError {
+    /// Any failure, as its message.
+    pub fn from(e: impl std::fmt::Display) -> BenchError {
         BenchError(e.to_string())
     }
 }
 
-type Result<T> = std::result::Result<T, BenchError>;
+/// What the bench's steps return.
+pub type Result<T> = std::result::Result<T, BenchError>;
+
+/// One `bundle` as the bench runs it: which "machine" (caches and output) and what it adds.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BundleRun<'a> {
+    /// dockyard's cache; the bench's own when `None`.
+    pub cache: Option<&'a Utf8Path>,
+    /// The output folder; the bench's own when `None`.
+    pub out: Option<&'a Utf8Path>,
+    /// A working tree replacing an upstream's pin.
+    pub source: Option<(Upstream, &'a Utf8Path)>,
+    /// The team's component cache, pulled from.
+    pub cache_from: Option<&'a str>,
+    /// The team's component cache, pushed to.
+    pub cache_to: Option<&'a str>,
+    /// Go's shared build cache.
+    pub go_cache: Option<&'a str>,
+}
+
+/// dockyard's own command line, as the bench runs it. The command line implements it, so its
+/// flags are named in one place: here are only the verbs' meanings.
+pub trait Dockyard {
+    /// `bundle --static` with the bench's pins and mirrors, as `run` says.
+    fn bundle(&self, run: &BundleRun<'_>) -> LoggedCommand;
+    /// `up --watch` over the moby working tree `tree`, its engine's state in `state`, stopping
+    /// the engine when interrupted.
+    fn up_watch(&self, tree: &Utf8Path, state: &Utf8Path) -> LoggedCommand;
+    /// `down`, purging the engine whose state is in `state`.
+    fn down(&self, state: &Utf8Path) -> LoggedCommand;
+}
 
 /// What every measurement runs with.
 pub struct Runner {
     /// The bench's folder (caches, scratch trees, logs).
     pub root: Utf8PathBuf,
-    /// A copy of dockyard's command line, run as a process.
-    pub xtask: Utf8PathBuf,
-    /// `--mirror` values.
-    pub mirrors: Vec<String>,
+    /// dockyard's command line.
+    pub dockyard: Box<dyn Dockyard>,
     /// `GOTOOLCHAIN` exactly as dockyard's builds set it.
     pub gotoolchain: String,
-    /// `pins.lock`.
-    pub pins: Utf8PathBuf,
     /// Where status lines go.
     pub progress: Box<dyn Progress>,
 }
@@ -48,9 +75,20 @@ impl Runner {
         self.root.join("logs").join(format!("{name}.log"))
     }
 
-    /// `xtask bundle --static` as its own process, with the bench's caches.
-    pub fn bundle(&self, gocache: &Utf8Path, extra: &[String], log: &str) -> Result<f64> {
-        let cmd = self.xtask("bundle", gocache).args(extra.iter().cloned());
+    /// dockyard's bench cache and output folder.
+    pub fn defaults(&self) -> (Utf8PathBuf, Utf8PathBuf) {
+        (self.root.join("dockyard-cache"), self.root.join("out"))
+    }
+
+    /// `bundle` as its own process with `GOCACHE=gocache`; returns the seconds.
+    pub fn bundle(&self, gocache: &Utf8Path, run: &BundleRun<'_>, log: &str) -> Result<f64> {
+        let (cache, out) = self.defaults();
+        let run = BundleRun {
+            cache: Some(run.cache.unwrap_or(&cache)),
+            out: Some(run.out.unwrap_or(&out)),
+            ..*run
+        };
+        let cmd = self.dockyard.bundle(&run).env("GOCACHE", gocache.as_str());
         let started = Instant::now();
         cmd.run_logged(&self.log(log)).map_err(|e| {
             BenchError(format!(
@@ -59,19 +97,6 @@ impl Runner {
             ))
         })?;
         Ok(started.elapsed().as_secs_f64())
-    }
-
-    /// `xtask VERB --static` with the bench's pins, mirrors and caches.
-    pub fn xtask(&self, verb: &str, gocache: &Utf8Path) -> LoggedCommand {
-        let mut cmd = LoggedCommand::new(self.xtask.as_str())
-            .args([verb, "--static", "--pins", self.pins.as_str()])
-            .args(["--cache", self.root.join("dockyard-cache").as_str()])
-            .args(["--out", self.root.join("out").as_str()])
-            .env("GOCACHE", gocache.as_str());
-        for m in &self.mirrors {
-            cmd = cmd.arg("--mirror").arg(m.as_str());
-        }
-        cmd
     }
 
     /// Every upstream entry point one after another in the scratch trees; returns the seconds.
@@ -198,7 +223,7 @@ impl LogWatch<'_> {
             {
                 let tail = tail_of_file(self.log, 15);
                 return Err(BenchError(format!(
-                    "P5: up --watch stopped or stalled; {}:\n{tail}",
+                    "P5: the watching engine stopped or stalled; {}:\n{tail}",
                     self.log
                 )));
             }

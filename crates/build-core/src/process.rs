@@ -97,6 +97,17 @@ impl Running {
     pub fn kill(&self) -> std::io::Result<()> {
         self.0.kill()
     }
+
+    /// Interrupts it (SIGINT), as Ctrl-C would.
+    pub fn interrupt(&self) -> std::io::Result<()> {
+        let pid = i32::try_from(self.pid()).map_err(std::io::Error::other)?;
+        // SAFETY: a signal to the process this handle started (not reaped while we hold it).
+        if unsafe { libc::kill(pid, libc::SIGINT) } == 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
+        }
+    }
 }
 
 /// Where every command run through [`LoggedCommand`] is also recorded (its line, folder,

@@ -235,11 +235,7 @@ type Contents = (Vec<u8>, Vec<ArtifactFile>);
 
 /// The record (paths made bare names: nothing of this machine's layout leaves it) and the
 /// files of a component's artifact.
-fn contents(
-    env: &BuildEnv,
-    key: &str,
-    artifacts: &Artifacts,
-) -> Result<Contents, String> {
+fn contents(env: &BuildEnv, key: &str, artifacts: &Artifacts) -> Result<Contents, String> {
     let mtime = u64::try_from(env.source_date_epoch).unwrap_or(0);
     let members = env.cache.tgz_members();
     let mut files = Vec::new();
@@ -368,4 +364,41 @@ fn set_executable(path: &Utf8Path) -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
         .map_err(|e| format!("{path}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_team_s_settings_are_read_beside_pins_lock_and_keys_are_relative_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(dir.path()).unwrap().to_owned();
+        assert_eq!(
+            SharedCacheSettings::read(&dir).unwrap(),
+            SharedCacheSettings::default()
+        );
+        std::fs::write(
+            dir.join(CONFIG_FILE),
+            "[cache]\nfrom = [\"r.example/team/c\"]\nverify = \"keys/team.pub\"\ngo = \"/mnt/go\"\n",
+        )
+        .unwrap();
+        let settings = SharedCacheSettings::read(&dir).unwrap();
+        assert_eq!(settings.from, ["r.example/team/c"]);
+        assert_eq!(settings.verify, Some(dir.join("keys/team.pub")));
+        assert_eq!(settings.go.as_deref(), Some("/mnt/go"));
+        assert!(!settings.required && settings.to.is_empty());
+    }
+
+    #[test]
+    fn a_misspelt_setting_is_an_error_naming_the_file_and_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(dir.path()).unwrap().to_owned();
+        std::fs::write(dir.join(CONFIG_FILE), "[cache]\nform = [\"r.example/c\"]\n").unwrap();
+        let err = SharedCacheSettings::read(&dir).unwrap_err().to_string();
+        assert!(
+            err.contains("dockyard.toml") && err.contains("form"),
+            "{err}"
+        );
+    }
 }

@@ -32,6 +32,22 @@ impl RegistryGoCache {
     }
 }
 
+/// The team tier `spec` names: a shared folder (an absolute or `./` path) or a registry
+/// repository.
+pub fn go_cache_remote(
+    spec: &str,
+    options: &RegistryOptions,
+) -> Result<Box<dyn RemoteCache>, StoreError> {
+    if spec.starts_with('/') || spec.starts_with('.') {
+        let folder = go_cache::SharedFolder::open(spec).map_err(|e| StoreError::Registry {
+            registry: spec.to_owned(),
+            message: e.to_string(),
+        })?;
+        return Ok(Box::new(folder));
+    }
+    Ok(Box::new(RegistryGoCache::open(spec, options)?))
+}
+
 fn tag(action: &ActionId) -> String {
     format!("go-{}", build_core::digest::hex(action))
 }

@@ -28,6 +28,6 @@ pub use bundles::{
     SBOM_ARTIFACT_TYPE, SBOM_DIGEST_ANNOTATION, pull_bundles, push_bundles,
 };
 pub use error::StoreError;
-pub use go_cache::{GO_CACHE_ARTIFACT_TYPE, RegistryGoCache};
+pub use go_cache::{GO_CACHE_ARTIFACT_TYPE, RegistryGoCache, go_cache_remote};
 pub use registry::{RegistryOptions, Repository, sha256_digest, split_reference};
 pub use signature::{ArtifactSigner, SIGNATURE_ARTIFACT_TYPE, SignatureCheck};

@@ -32,4 +32,8 @@ pub enum MeasureFlag {
     /// Edit → running engine: `up --watch` over a moby working tree against
     /// `hack/make.sh binary`.
     P5,
+    /// Builds shared through a registry: a fresh machine's bundle from a team's warm
+    /// registry (P6), and a one-line moby change with Go's shared cache and without (P7).
+    #[value(name = "p6-p7")]
+    P6P7,
 }

@@ -4,19 +4,17 @@
 
 use std::time::Instant;
 
-use anyhow::{Result, bail};
 use build_core::Upstream;
-use build_core::process::LoggedCommand;
 use build_core::source::{READY_MARKER, Source};
 use camino::Utf8Path;
 
-use ::bench::edits::add_to_dockerd_main;
-use ::bench::entry::EntryPoint;
-use ::bench::report::{Spread, spread};
-use ::bench::runner::{LogWatch, Runner};
+use crate::edits::add_to_dockerd_main;
+use crate::entry::EntryPoint;
+use crate::report::{Spread, spread};
+use crate::runner::{BenchError, LogWatch, Result, Runner};
 
 /// dockyard's and upstream's times; `gocaches` are dockyard's and upstream's.
-pub(super) fn measure(
+pub fn measure(
     bench: &Runner,
     sources: &[Source],
     points: &[EntryPoint],
@@ -26,56 +24,51 @@ pub(super) fn measure(
     let moby = sources.iter().find(|s| s.upstream == Upstream::Moby);
     let point = points.iter().find(|p| p.upstream == Upstream::Moby);
     let (Some(moby), Some(point)) = (moby, point) else {
-        bail!("P5 needs the moby source");
+        return Err(BenchError("P5 needs the moby source".into()));
     };
     let tree = bench.working_tree(sources, Upstream::Moby)?;
     let scratch = bench.scratch(Upstream::Moby);
     if !scratch.exists() {
-        build_core::fs::copy_tree(&moby.dir, &scratch, &[READY_MARKER])?;
+        build_core::fs::copy_tree(&moby.dir, &scratch, &[READY_MARKER])
+            .map_err(BenchError::from)?;
     }
-    bench
-        .progress
-        .status("Measuring", "P5 warm-up: upstream, then up --watch");
+    bench.progress.status(
+        "Measuring",
+        "P5 warm-up: upstream, then `up` watching the moby tree",
+    );
     bench.upstream_one(point, gocaches.1, "p5-upstream-warmup")?;
 
     let state = bench.root.join("engine");
     let log = bench.log("p5-dockyard-up");
     let up = bench
-        .xtask("up", gocaches.0)
-        .args(["--watch", "--down-on-exit"])
-        .args([
-            "--source".to_owned(),
-            format!("moby={tree}"),
-            "--state".into(),
-            state.to_string(),
-        ]);
-    let handle = up.spawn_logged(&log)?;
+        .dockyard
+        .up_watch(&tree, &state)
+        .env("GOCACHE", gocaches.0.as_str());
+    let handle = up.spawn_logged(&log).map_err(BenchError::from)?;
     let watching = LogWatch {
         up: &handle,
         log: &log,
         dockerd_log: state.join("dockerd.log"),
     };
     let (mut dy, mut upstream) = (Vec::new(), Vec::new());
-    let mut result = watching
-        .wait(|text| text.contains("Watching"), 1800)
-        .map_err(anyhow::Error::from);
+    let mut result = watching.wait(|text| text.contains("Watching"), 1800);
     for i in 0..runs {
         let Ok(_) = result else { break };
         let marker = format!("dockyard bench P5 edit {i}");
         let started = Instant::now();
         result = add_to_dockerd_main(&tree, &marker)
-            .map_err(anyhow::Error::from)
-            .and_then(|()| Ok(watching.reloaded(i, &marker)?));
+            .map_err(BenchError::from)
+            .and_then(|()| watching.reloaded(i, &marker));
         dy.push(started.elapsed().as_secs_f64());
-        add_to_dockerd_main(&scratch, &marker)?;
+        add_to_dockerd_main(&scratch, &marker).map_err(BenchError::from)?;
         upstream.push(bench.upstream_one(point, gocaches.1, &format!("p5-upstream-{i}"))?);
     }
-    // Ctrl-C, as a person would: with --down-on-exit the engine goes too.
-    // SAFETY: signalling the `up` this bench started.
-    unsafe { libc::kill(handle.pid() as i32, libc::SIGINT) };
+    // Ctrl-C, as a person would: the engine goes too.
+    let _ = handle.interrupt();
     let _ = handle.wait();
-    let _ = LoggedCommand::new(bench.xtask.as_str())
-        .args(["down", "--purge", "--state", state.as_str()])
+    let _ = bench
+        .dockyard
+        .down(&state)
         .run_logged(&bench.log("p5-dockyard-down"));
     result.map(|_| (spread(dy), spread(upstream)))
 }

@@ -100,6 +100,8 @@ fn a_fresh_machine_pulls_every_component_and_refuses_a_tampered_one() {
     );
     assert!(lines_with(&text, "Building").is_empty(), "{text}");
     assert!(lines_with(&text, "Compiling").is_empty(), "{text}");
+    // Nor is any source tree written: a pin is described by its commit.
+    assert!(lines_with(&text, "Checking out").is_empty(), "{text}");
     assert_eq!(snapshot(&bundle_b), snapshot(&bundle_a));
 
     // Someone swaps runc's bytes in the registry's storage (same length, so only its digest
@@ -126,6 +128,8 @@ fn a_fresh_machine_pulls_every_component_and_refuses_a_tampered_one() {
     );
     assert!(refused[0].contains(&format!("sha256:{runc}")), "{text}");
     assert!(text.contains("Building runc"), "{text}");
+    // Only the tree built from is checked out.
+    assert_eq!(lines_with(&text, "Checking out").len(), 1, "{text}");
     assert_eq!(
         lines_with(&text, "Pulled").len(),
         COMPONENTS.len() - 1,

@@ -146,7 +146,9 @@ impl Runner {
 
 impl Runner {
     /// A copy of `upstream`'s pinned tree made a git working tree whose HEAD commits it all
-    /// (git2, as the sources are read), for `--source`.
+    /// (git2, as the sources are read), to build from in place of the pin. Committed at the
+    /// pinned commit's time, as a clone of it would be, so the bundle's epoch (the newest
+    /// commit of the set) and every other component's key stay the pinned ones.
     pub fn working_tree(&self, sources: &[Source], upstream: Upstream) -> Result<Utf8PathBuf> {
         let source = sources.iter().find(|s| s.upstream == upstream);
         let source = source.ok_or_else(|| BenchError(format!("no {upstream} source")))?;
@@ -161,8 +163,9 @@ impl Runner {
         let files = repo
             .find_tree(index.write_tree().map_err(BenchError::from)?)
             .map_err(BenchError::from)?;
-        let signature =
-            git2::Signature::now("dockyard bench", "bench@localhost").map_err(BenchError::from)?;
+        let when = git2::Time::new(source.commit_time, 0);
+        let signature = git2::Signature::new("dockyard bench", "bench@localhost", &when)
+            .map_err(BenchError::from)?;
         repo.commit(Some("HEAD"), &signature, &signature, "pinned", &files, &[])
             .map_err(BenchError::from)?;
         Ok(tree)

@@ -141,6 +141,12 @@ impl GoToolchain {
             problem: format!("cannot read {file}: {e}"),
             fix: format!("is {source} the top of the source tree?"),
         })?;
+        self.check_module_text(&text, file.as_str())
+    }
+
+    /// [`GoToolchain::check_module`] for a module file's `text` (read from git, say); `file`
+    /// names it in the error.
+    pub fn check_module_text(&self, text: &str, file: &str) -> Result<(), ToolchainError> {
         let Some(required) = text
             .lines()
             .find_map(|l| l.trim().strip_prefix("go "))

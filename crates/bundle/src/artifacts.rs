@@ -238,7 +238,7 @@ pub(crate) fn build_component(
             pin.version,
             source.patch_marker().unwrap_or_default(),
             source.commit.short(12),
-            source.origin
+            opts.source.origin
         ),
     );
     let underway = Underway::start(env.progress.as_ref(), component.name);

@@ -114,11 +114,19 @@ pub fn build_bundle(
     let sources = sources?;
     // A Go too old for any module fails here, before anything is built.
     for component in request.components.iter().filter(|c| c.uses_go()) {
-        go.check_tree(&sources[&component.upstream].dir)
-            .map_err(|source| BuildError::Toolchain {
-                component: component.name.to_owned(),
-                source,
-            })?;
+        let source = &sources[&component.upstream];
+        let checked = match source.origin {
+            // No tree on disk: its module file from git.
+            Origin::Described => match plan.module_file(component.upstream, progress.as_ref())? {
+                Some((file, text)) => go.check_module_text(&text, &file),
+                None => Ok(()),
+            },
+            _ => go.check_tree(&source.dir),
+        };
+        checked.map_err(|source| BuildError::Toolchain {
+            component: component.name.to_owned(),
+            source,
+        })?;
     }
     // The C libraries the components link, another architecture's from Debian's archive.
     let mut libraries: Vec<&CLibrarySpec> = Vec::new();
@@ -348,10 +356,11 @@ fn build_all(
                         })
                         .and_then(|pin| {
                             let described = &sources[&component.upstream];
-                            // Only a checkout taken at its marker's word is verified again;
-                            // everything else was prepared in full when described.
+                            // A checkout taken at its marker's word is verified again, and one
+                            // described from its commit alone is written; everything else was
+                            // prepared in full when described.
                             let verified = || match described.origin {
-                                Origin::Cache => request
+                                Origin::Cache | Origin::Described => request
                                     .plan
                                     .prepare(component.upstream, env.progress.as_ref()),
                                 _ => Ok(described.clone()),

@@ -222,6 +222,28 @@ impl SourcePlan {
         }
     }
 
+    /// A pinned tree's Go module file (`go.mod`, else the cli's `vendor.mod`), read from its
+    /// commit: for a source described without a checkout.
+    pub(crate) fn module_file(
+        &self,
+        upstream: Upstream,
+        progress: &dyn Progress,
+    ) -> Result<Option<(String, String)>, BundleError> {
+        let Some(SourceRequest::Pinned { pin, mirror }) =
+            self.requests.iter().find(|r| r.upstream() == upstream)
+        else {
+            return Ok(None);
+        };
+        let names = ["go.mod", "vendor.mod"];
+        let files = self
+            .cache
+            .read_files(pin, mirror.as_ref(), &names, progress)?;
+        Ok(names.iter().zip(files).find_map(|(name, bytes)| {
+            let text = String::from_utf8_lossy(&bytes?).into_owned();
+            Some((format!("{upstream} {}:{name}", pin.commit.short(12)), text))
+        }))
+    }
+
     /// The commit a pin's tag names, when known without the network.
     pub fn tag_commit(&self, pin: &Pin, mirror: Option<&Mirror>) -> Option<CommitId> {
         self.cache

@@ -11,14 +11,66 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::error::{git_err, io_err};
-use super::{Mirror, Origin, Patch, READY_MARKER, SourceCache, SourceError, checkout_name, patch};
+use super::{
+    Mirror, Origin, Patch, READY_MARKER, Source, SourceCache, SourceError, SourceRequest,
+    checkout_name, patch, pinned_source,
+};
 use crate::digest::hex;
 use crate::fs::{StatFingerprint, create_new, remove_dir_all_if_exists, utf8};
+use crate::lock::FileLock;
 use crate::pins::{CommitId, Pin};
 use crate::progress::Progress;
 use crate::upstream::Upstream;
 
 impl SourceCache {
+    /// What `prepare` would return, without re-verifying a pinned checkout that is already
+    /// marked ready, and without writing one that is not (`Origin::Described`: the commit is
+    /// fetched, its tree is not written): enough to compute what a build would produce. Call
+    /// `prepare` before actually building from it. Other requests are prepared in full.
+    pub fn describe(
+        &self,
+        request: &SourceRequest,
+        progress: &dyn Progress,
+    ) -> Result<Source, SourceError> {
+        let (pin, patches) = match request {
+            SourceRequest::Pinned { pin, .. } => (pin, &[][..]),
+            SourceRequest::Patched { pin, patches, .. } => (pin, &patches[..]),
+            _ => return self.prepare(request, progress),
+        };
+        let dir = self.patched_checkout_dir(pin.upstream, &pin.commit, patches);
+        if let Some(marker) = read_marker(&dir)
+            && marker.commit == pin.commit.as_str()
+        {
+            return Ok(pinned_source(
+                pin,
+                dir,
+                patches,
+                marker.commit_time,
+                Origin::Cache,
+            ));
+        }
+        // A pin's key is its commit: describing it needs the commit, not its tree. (A patched
+        // tree's key is the patched tree's, so it is checked out.)
+        if let SourceRequest::Pinned { pin, mirror } = request {
+            // The checkout's lock, as preparing it takes: another run may be fetching into the
+            // same repository.
+            let name = checkout_name(pin.upstream, &pin.commit, &[]);
+            let lock_path = self.layout.lock(&name);
+            let lock = FileLock::acquire(
+                &lock_path,
+                &format!("the {} checkout", pin.upstream),
+                progress,
+            )
+            .map_err(io_err("cannot lock", &lock_path))?;
+            let described = self.commit_time(pin, mirror.as_ref(), progress);
+            drop(lock);
+            if let Ok(commit_time) = described {
+                return Ok(pinned_source(pin, dir, &[], commit_time, Origin::Described));
+            }
+        }
+        self.prepare(request, progress)
+    }
+
     /// Writes the pinned tree, with `patches` applied, into a new temporary folder beside the
     /// checkouts and verifies it. The patches are applied in memory first: one that does not
     /// apply fails before anything is written.

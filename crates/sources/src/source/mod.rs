@@ -156,6 +156,10 @@ impl SourceRequest {
 pub enum Origin {
     /// An existing, verified checkout.
     Cache,
+    /// Described from its pinned commit alone, with no checkout yet: the commit is in the
+    /// cache's repository, and the tree is written and verified only when a build needs it
+    /// (a component the artifact caches already hold never does).
+    Described,
     /// Read from a local mirror.
     Mirror {
         /// The mirror path.
@@ -177,6 +181,7 @@ impl std::fmt::Display for Origin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Origin::Cache => f.write_str("cache"),
+            Origin::Described => f.write_str("not checked out"),
             Origin::Mirror { path } => write!(f, "mirror {path}"),
             Origin::Remote { url } => write!(f, "{url}"),
             Origin::WorkingTree { path } => write!(f, "working tree {path}"),
@@ -349,34 +354,6 @@ impl SourceCache {
                 working_tree::prepare_working_tree(pin, path, &stats)
             }
         }
-    }
-
-    /// What `prepare` would return, without re-verifying a pinned checkout that is already
-    /// marked ready: enough to compute what a build would produce. Call `prepare` before
-    /// actually building from it. Other requests are prepared in full.
-    pub fn describe(
-        &self,
-        request: &SourceRequest,
-        progress: &dyn Progress,
-    ) -> Result<Source, SourceError> {
-        let (pin, patches) = match request {
-            SourceRequest::Pinned { pin, .. } => (pin, &[][..]),
-            SourceRequest::Patched { pin, patches, .. } => (pin, &patches[..]),
-            _ => return self.prepare(request, progress),
-        };
-        let dir = self.patched_checkout_dir(pin.upstream, &pin.commit, patches);
-        if let Some(marker) = checkout::read_marker(&dir)
-            && marker.commit == pin.commit.as_str()
-        {
-            return Ok(pinned_source(
-                pin,
-                dir,
-                patches,
-                marker.commit_time,
-                Origin::Cache,
-            ));
-        }
-        self.prepare(request, progress)
     }
 
     fn prepare_pinned(

@@ -12,10 +12,12 @@ use crate::local::Imported;
 use crate::protocol::{Frame, KNOWN_COMMANDS, Request, Response, rfc3339};
 use crate::{ActionId, Entry, Error, LocalCache, RemoteCache, RemoteError};
 
-/// Threads that look outputs up in the remote tier and fetch them.
-const FETCH_WORKERS: usize = 4;
+/// Threads that look outputs up in the remote tier and fetch them. A remote lookup is a
+/// round trip (a registry's answers come in milliseconds, Go asks thousands of times, many at
+/// once): waiting, not computing, so more threads than cores.
+const FETCH_WORKERS: usize = 16;
 /// Threads that upload new outputs to the remote tier.
-const UPLOAD_WORKERS: usize = 4;
+const UPLOAD_WORKERS: usize = 8;
 
 /// What one [`serve`] session did, counted.
 ///
@@ -48,13 +50,14 @@ pub struct Summary {
     pub first_remote_error: Option<String>,
 }
 
-/// One line for a build's log: `1234 lookups, 1200 found here, 30 from the team, 4 compiled;
-/// 8 stored, 8 uploaded, 0 failed`, and the team tier's first failure if it failed.
+/// One line for a build's log: `1234 lookups: 1200 found here, 30 from the team, 4 missed (…);
+/// 8 stored, 8 uploaded, 0 failed`, and the team tier's first failure if it failed. Not every
+/// miss is a compile: Go also asks for entries it only sometimes writes.
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} lookups, {} found here, {} from the team, {} compiled; {} stored, {} uploaded, {} failed",
+            "{} lookups: {} found here, {} from the team, {} missed (Go builds what it needs of those); {} stored, {} uploaded, {} failed",
             self.gets,
             self.local_hits,
             self.remote_hits,

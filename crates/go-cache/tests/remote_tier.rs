@@ -40,13 +40,21 @@ impl Tiers {
 fn a_local_miss_is_fetched_from_the_shared_folder_checked_and_kept_locally() {
     let tiers = Tiers::new();
     let (a, body) = (action("compile net"), b"net.a".repeat(5000));
+    // As Go does: the put comes after the miss was answered (not beside it, where a fetch
+    // worker could find the upload already there).
+    let one = tiers.local("one");
     let first = run(
-        &tiers.local("one"),
+        &one,
         Some(&tiers.shared),
-        &Requests::default().get(1, &a).put(2, &a, &body).close(3),
+        &Requests::default().get(1, &a).close(2),
     );
     assert_eq!(first.summary.misses, 1);
-    assert_eq!(first.summary.uploads, 1);
+    let put = run(
+        &one,
+        Some(&tiers.shared),
+        &Requests::default().put(1, &a, &body).close(2),
+    );
+    assert_eq!(put.summary.uploads, 1);
 
     let other = tiers.local("two");
     let second = run(
@@ -173,9 +181,14 @@ fn a_failing_remote_is_a_miss_and_a_failed_upload_is_counted_not_reported() {
         ),
         (1, 1, 1, 0, 0)
     );
-    assert_eq!(
-        s.first_remote_error.as_deref(),
-        Some("registry unreachable")
+    // The lookup and the upload fail on threads of their own: either may be first.
+    let first = s.first_remote_error.as_deref();
+    assert!(
+        matches!(
+            first,
+            Some("registry unreachable" | "registry refused the upload")
+        ),
+        "{first:?}"
     );
 }
 

@@ -81,10 +81,7 @@ pub(crate) fn push(args: &PushArgs) -> Result<()> {
         .as_deref()
         .map(ArtifactSigner::from_pem_file)
         .transpose()?;
-    for dir in &bundles {
-        progress.status("Pushing", dir.as_str());
-    }
-    let pushed = oci_store::push_bundles(&repo, &tag, &bundles, signer.as_ref())?;
+    let pushed = oci_store::push_bundles(&repo, &tag, &bundles, signer.as_ref(), &progress)?;
     progress.status(
         "Pushed",
         &format!(
@@ -114,6 +111,7 @@ pub(crate) fn pull(args: &PullArgs) -> Result<()> {
         &args.platforms,
         &args.dir,
         check.as_ref(),
+        &progress,
     )?;
     for dir in dirs {
         progress.status("Pulled", &format!("{dir} (verified)"));

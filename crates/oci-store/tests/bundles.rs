@@ -4,189 +4,28 @@
 //! does), pushed as a two-platform set, pulled back byte for byte, refused when damaged,
 //! tampered with or signed by another key.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
-use std::sync::{Arc, OnceLock};
 
-use build_core::pins::Pins;
+use build_core::Target;
 use build_core::progress::Silent;
-use build_core::source::{Mirror, SourceCache};
-use build_core::{Linkage, Target, Upstream};
-use bundle::{BundleRequest, GoChoice, Outcome, SourcePlan};
 use camino::{Utf8Path, Utf8PathBuf};
-use engine::Registry;
 use oci_client::manifest::{OciImageIndex, OciImageManifest};
 use oci_store::{
-    ArtifactSigner, BUNDLE_ARTIFACT_TYPE, BUNDLE_MANIFEST_ARTIFACT_TYPE, RegistryOptions,
-    Repository, SBOM_ARTIFACT_TYPE, SIGNATURE_ARTIFACT_TYPE, SignatureCheck, StoreError, TITLE,
-    pull_bundles, push_bundles,
+    ArtifactSigner, BUNDLE_ARTIFACT_TYPE, BUNDLE_MANIFEST_ARTIFACT_TYPE, SBOM_ARTIFACT_TYPE,
+    SIGNATURE_ARTIFACT_TYPE, SignatureCheck, StoreError, TITLE, pull_bundles, push_bundles,
 };
-use test_fixtures::Kind;
 
-const VERSION: &str = "29.7.2";
-const TAG: &str = "29.7.2";
-
-/// The two fixture bundles every test pushes (never changed by a test: copy first).
-struct Fixtures {
-    host: Utf8PathBuf,
-    other: Utf8PathBuf,
-    other_target: Target,
-}
-
-/// Builds the fixture bundles once per run, under Cargo's temporary folder for integration
-/// tests: the artifact cache there makes a second run publish without building.
-fn fixtures() -> &'static Fixtures {
-    static FIXTURES: OnceLock<Fixtures> = OnceLock::new();
-    FIXTURES.get_or_init(|| {
-        // The bundle's Go builds read GOCACHE from the environment: the tests' shared one,
-        // never the user's. SAFETY: every test calls `fixtures()` before anything else, so the
-        // other test threads wait on this initialiser and none reads the environment now.
-        unsafe { std::env::set_var("GOCACHE", test_fixtures::go_cache()) };
-        let root = Utf8PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("oci-store-bundles");
-        let upstream = root.join("upstream");
-        let _ = std::fs::remove_dir_all(&upstream);
-        let repos: Vec<_> = Kind::ALL
-            .iter()
-            .map(|k| (*k, k.create(&upstream)))
-            .collect();
-        let refs: Vec<_> = repos.iter().map(|(k, r)| (*k, r)).collect();
-        let pins = Pins::parse(&root.join("pins.lock"), &test_fixtures::pins_lock(&refs)).unwrap();
-        let mirrors: Vec<(Upstream, Mirror)> = repos
-            .iter()
-            .map(|(k, r)| (k.name().parse().unwrap(), Mirror::Path(r.path.clone())))
-            .collect();
-        let cache = SourceCache::new(root.join("cache")).unwrap();
-        let plan = SourcePlan::new(pins, cache, &mirrors, &[]).unwrap();
-        // Besides the host's: linux/arm64 (linux/amd64 on an arm64 host).
-        let other = ["linux/arm64", "linux/amd64"][usize::from(Target::host().arch == "arm64")];
-        let other_target = Target::parse(other).unwrap();
-        let build = |target: &Target, out: Utf8PathBuf| {
-            let request = BundleRequest {
-                plan: &plan,
-                components: bundle::COMPONENTS.to_vec(),
-                linkage: Linkage::Static,
-                target: target.clone(),
-                out,
-                jobs: 2,
-                publish: true,
-                go: GoChoice::Pinned,
-                debug: false,
-                shared: None,
-                go_cache_program: None,
-            };
-            match bundle::build_bundle(&request, Arc::new(Silent)) {
-                Ok(Outcome::Published(published)) => published.dir,
-                Ok(Outcome::Built(_)) => panic!("nothing was published"),
-                Err(e) => panic!("building the {target} fixture bundle: {e}"),
-            }
-        };
-        let started = std::time::Instant::now();
-        let host = build(&Target::host(), root.join("out/host"));
-        let other = build(&other_target, root.join("out/other"));
-        eprintln!(
-            "fixture bundles ready in {:.1}s",
-            started.elapsed().as_secs_f64()
-        );
-        Fixtures {
-            host,
-            other,
-            other_target,
-        }
-    })
-}
-
-impl Fixtures {
-    /// Both bundles, the host's first.
-    fn both(&self) -> [Utf8PathBuf; 2] {
-        [self.host.clone(), self.other.clone()]
-    }
-}
-
-/// The digest `SHA256SUMS` gives a file of `bundle`.
-fn digest_of(bundle: &Utf8Path, path: &str) -> String {
-    let manifest = bundle::Manifest::read(bundle).unwrap();
-    let file = manifest.files.iter().find(|f| f.path == path).unwrap();
-    format!("sha256:{}", file.sha256)
-}
-
-fn utf8(dir: &tempfile::TempDir) -> Utf8PathBuf {
-    Utf8PathBuf::from_path_buf(dir.path().to_owned()).unwrap()
-}
-
-fn registry() -> Registry {
-    Registry::start(None).expect("Debian's docker-registry must be installed (.ci/run installs it)")
-}
-
-fn open(registry: &Registry) -> Repository {
-    let options = RegistryOptions {
-        certs_dir: "/nonexistent".into(),
-    };
-    Repository::open(&format!("{}/team/docker", registry.address()), &options).unwrap()
-}
-
-/// Every file under `dir`: its relative path, bytes and permission bits.
-fn snapshot(dir: &Utf8Path) -> Vec<(String, Vec<u8>, u32)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        for entry in d.read_dir_utf8().unwrap() {
-            let path = entry.unwrap().path().to_owned();
-            let meta = std::fs::symlink_metadata(&path).unwrap();
-            if meta.is_dir() {
-                stack.push(path);
-            } else {
-                let name = path.strip_prefix(dir).unwrap().to_string();
-                let bytes = std::fs::read(&path).unwrap();
-                out.push((name, bytes, meta.permissions().mode() & 0o7777));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-/// A copy of a bundle folder (files and modes) to damage.
-fn copy_bundle(from: &Utf8Path, to: &Utf8Path) {
-    for (name, bytes, mode) in snapshot(from) {
-        let path = to.join(&name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, bytes).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-    }
-}
-
-/// The index or image manifest `reference` names.
-fn fetch<T: serde::de::DeserializeOwned>(repo: &Repository, reference: &str) -> T {
-    let (bytes, _) = repo.manifest(reference).unwrap().expect("it is there");
-    serde_json::from_slice(&bytes).unwrap()
-}
-
-/// Where distribution keeps a blob's bytes.
-fn blob_data(registry: &Registry, digest: &str) -> Utf8PathBuf {
-    let hex = digest.trim_start_matches("sha256:");
-    registry.storage().join(format!(
-        "docker/registry/v2/blobs/sha256/{}/{hex}/data",
-        &hex[..2]
-    ))
-}
-
-/// The names in `dir`, sorted.
-fn names_in(dir: &Utf8Path) -> Vec<String> {
-    let mut names: Vec<String> = dir
-        .read_dir_utf8()
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_owned())
-        .collect();
-    names.sort();
-    names
-}
+use common::*;
 
 #[test]
 fn a_two_platform_set_comes_back_byte_for_byte() {
     let f = fixtures();
     let registry = registry();
     let repo = open(&registry);
-    let pushed = push_bundles(&repo, TAG, &f.both(), None).unwrap();
+    let pushed = push_bundles(&repo, TAG, &f.both(), None, &Silent).unwrap();
 
     let index: OciImageIndex = fetch(&repo, TAG);
     assert_eq!(
@@ -240,7 +79,7 @@ fn a_two_platform_set_comes_back_byte_for_byte() {
     let dest = tempfile::tempdir().unwrap();
     let dest = utf8(&dest);
     let targets = [Target::host(), f.other_target.clone()];
-    let pulled = pull_bundles(&repo, TAG, &targets, &dest, None).unwrap();
+    let pulled = pull_bundles(&repo, TAG, &targets, &dest, None, &Silent).unwrap();
     let folder = |t: &Target| {
         dest.join(t.architecture().unwrap().docker)
             .join(format!("docker-{VERSION}"))
@@ -275,7 +114,7 @@ fn each_platform_has_its_sbom_and_manifest_as_referrers() {
     let f = fixtures();
     let registry = registry();
     let repo = open(&registry);
-    let pushed = push_bundles(&repo, TAG, &f.both(), None).unwrap();
+    let pushed = push_bundles(&repo, TAG, &f.both(), None, &Silent).unwrap();
     for ((target, digest), source) in pushed.platforms.iter().zip([&f.host, &f.other]) {
         for (artifact_type, file) in [
             (SBOM_ARTIFACT_TYPE, "sbom.spdx.json"),
@@ -310,10 +149,17 @@ fn a_pull_without_platforms_takes_the_hosts_bundle_only() {
     let f = fixtures();
     let registry = registry();
     let repo = open(&registry);
-    push_bundles(&repo, TAG, &[f.other.clone(), f.host.clone()], None).unwrap();
+    push_bundles(
+        &repo,
+        TAG,
+        &[f.other.clone(), f.host.clone()],
+        None,
+        &Silent,
+    )
+    .unwrap();
     let dest = tempfile::tempdir().unwrap();
     let dest = utf8(&dest);
-    let pulled = pull_bundles(&repo, TAG, &[], &dest, None).unwrap();
+    let pulled = pull_bundles(&repo, TAG, &[], &dest, None, &Silent).unwrap();
     assert_eq!(pulled, [dest.join(format!("docker-{VERSION}"))]);
     assert_eq!(names_in(&dest), [format!("docker-{VERSION}")]);
     assert_eq!(
@@ -323,7 +169,7 @@ fn a_pull_without_platforms_takes_the_hosts_bundle_only() {
     assert_eq!(snapshot(&pulled[0]), snapshot(&f.host));
     // Again, over the folder now there: replaced, and nothing left beside it.
     std::fs::write(pulled[0].join("docker/stray"), b"x").unwrap();
-    let again = pull_bundles(&repo, TAG, &[], &dest, None).unwrap();
+    let again = pull_bundles(&repo, TAG, &[], &dest, None, &Silent).unwrap();
     assert_eq!(again, pulled);
     assert_eq!(snapshot(&pulled[0]), snapshot(&f.host));
     assert_eq!(names_in(&dest), [format!("docker-{VERSION}")]);
@@ -343,7 +189,14 @@ fn a_damaged_bundle_is_never_pushed_and_nothing_is_tagged() {
     bytes[middle] ^= 1;
     std::fs::write(&runc, bytes).unwrap();
 
-    let err = push_bundles(&repo, TAG, &[f.other.clone(), damaged.clone()], None).unwrap_err();
+    let err = push_bundles(
+        &repo,
+        TAG,
+        &[f.other.clone(), damaged.clone()],
+        None,
+        &Silent,
+    )
+    .unwrap_err();
     assert!(matches!(err, StoreError::Bundle(_)), "{err}");
     assert!(err.to_string().contains("docker/runc"), "{err}");
     assert!(repo.manifest(TAG).unwrap().is_none(), "nothing is tagged");
@@ -361,7 +214,7 @@ fn sets_that_cannot_share_a_tag_are_refused() {
     // The same platform twice.
     let twin = utf8(&copy).join("twin/docker-29.7.2");
     copy_bundle(&f.host, &twin);
-    let err = push_bundles(&repo, TAG, &[f.host.clone(), twin.clone()], None).unwrap_err();
+    let err = push_bundles(&repo, TAG, &[f.host.clone(), twin.clone()], None, &Silent).unwrap_err();
     assert!(matches!(err, StoreError::BundleSet { .. }), "{err}");
     let said = err.to_string();
     assert!(
@@ -376,7 +229,8 @@ fn sets_that_cannot_share_a_tag_are_refused() {
     let text = text.replacen("\"version\": \"29.7.2\"", "\"version\": \"29.7.3\"", 1);
     std::fs::write(newer.join("manifest.json"), text).unwrap();
     bundle_format::verify(&newer).unwrap();
-    let err = push_bundles(&repo, TAG, &[f.host.clone(), newer.clone()], None).unwrap_err();
+    let err =
+        push_bundles(&repo, TAG, &[f.host.clone(), newer.clone()], None, &Silent).unwrap_err();
     let said = err.to_string();
     assert!(matches!(err, StoreError::BundleSet { .. }), "{said}");
     assert!(
@@ -386,10 +240,10 @@ fn sets_that_cannot_share_a_tag_are_refused() {
     assert!(repo.manifest(TAG).unwrap().is_none(), "nothing is tagged");
 
     // A platform the set does not have.
-    push_bundles(&repo, TAG, std::slice::from_ref(&f.host), None).unwrap();
+    push_bundles(&repo, TAG, std::slice::from_ref(&f.host), None, &Silent).unwrap();
     let dest = tempfile::tempdir().unwrap();
     let other = std::slice::from_ref(&f.other_target);
-    let err = pull_bundles(&repo, TAG, other, &utf8(&dest), None).unwrap_err();
+    let err = pull_bundles(&repo, TAG, other, &utf8(&dest), None, &Silent).unwrap_err();
     assert!(matches!(err, StoreError::NoPlatform { .. }), "{err}");
     let said = err.to_string();
     assert!(said.contains(&f.other_target.to_string()), "{said}");
@@ -405,10 +259,10 @@ fn a_tampered_blob_fails_the_pull_and_leaves_the_folder_there() {
     let f = fixtures();
     let registry = registry();
     let repo = open(&registry);
-    push_bundles(&repo, TAG, &f.both(), None).unwrap();
+    push_bundles(&repo, TAG, &f.both(), None, &Silent).unwrap();
     let dest = tempfile::tempdir().unwrap();
     let dest = utf8(&dest);
-    let pulled = pull_bundles(&repo, TAG, &[], &dest, None).unwrap();
+    let pulled = pull_bundles(&repo, TAG, &[], &dest, None, &Silent).unwrap();
     let before = snapshot(&pulled[0]);
 
     let digest = digest_of(&f.host, "docker/dockerd");
@@ -417,7 +271,7 @@ fn a_tampered_blob_fails_the_pull_and_leaves_the_folder_there() {
     bytes[100] ^= 0xff;
     std::fs::write(&data, bytes).unwrap();
 
-    let err = pull_bundles(&repo, TAG, &[], &dest, None).unwrap_err();
+    let err = pull_bundles(&repo, TAG, &[], &dest, None, &Silent).unwrap_err();
     assert!(matches!(err, StoreError::Tampered { .. }), "{err}");
     assert!(err.to_string().contains(&digest), "{err}");
     assert_eq!(
@@ -453,7 +307,7 @@ fn a_signed_set_pulls_with_its_key_and_not_with_another() {
     let (team_key, team_pub) = key_pair(&utf8(&keys), "team");
     let (_, other_pub) = key_pair(&utf8(&keys), "other");
     let signer = ArtifactSigner::from_pem_file(&team_key).unwrap();
-    let pushed = push_bundles(&repo, TAG, &f.both(), Some(&signer)).unwrap();
+    let pushed = push_bundles(&repo, TAG, &f.both(), Some(&signer), &Silent).unwrap();
     let signatures = |d: &str| repo.referrers(d, Some(SIGNATURE_ARTIFACT_TYPE)).unwrap();
     for digest in pushed
         .platforms
@@ -468,7 +322,7 @@ fn a_signed_set_pulls_with_its_key_and_not_with_another() {
     let dest = tempfile::tempdir().unwrap();
     let dest = utf8(&dest);
     let all = [Target::host(), f.other_target.clone()];
-    let pulled = pull_bundles(&repo, &pushed.index, &all, &dest, Some(&team)).unwrap();
+    let pulled = pull_bundles(&repo, &pushed.index, &all, &dest, Some(&team), &Silent).unwrap();
     assert_eq!(pulled.len(), 2);
     for dir in &pulled {
         bundle_format::verify(dir).unwrap();
@@ -476,7 +330,7 @@ fn a_signed_set_pulls_with_its_key_and_not_with_another() {
 
     let other = SignatureCheck::from_pem_file(&other_pub).unwrap();
     let elsewhere = tempfile::tempdir().unwrap();
-    let err = pull_bundles(&repo, TAG, &all, &utf8(&elsewhere), Some(&other)).unwrap_err();
+    let err = pull_bundles(&repo, TAG, &all, &utf8(&elsewhere), Some(&other), &Silent).unwrap_err();
     assert!(matches!(err, StoreError::Unsigned { .. }), "{err}");
     assert!(
         err.to_string().contains("a signature by another key"),
@@ -485,7 +339,22 @@ fn a_signed_set_pulls_with_its_key_and_not_with_another() {
     assert!(names_in(&utf8(&elsewhere)).is_empty(), "nothing is written");
 
     // An unsigned set is refused when a key is required.
-    push_bundles(&repo, "unsigned", std::slice::from_ref(&f.host), None).unwrap();
-    let err = pull_bundles(&repo, "unsigned", &[], &utf8(&elsewhere), Some(&team)).unwrap_err();
+    push_bundles(
+        &repo,
+        "unsigned",
+        std::slice::from_ref(&f.host),
+        None,
+        &Silent,
+    )
+    .unwrap();
+    let err = pull_bundles(
+        &repo,
+        "unsigned",
+        &[],
+        &utf8(&elsewhere),
+        Some(&team),
+        &Silent,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("it has no signature"), "{err}");
 }

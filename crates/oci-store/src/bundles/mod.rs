@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 
 use build_core::Target;
+use build_core::progress::{Progress, Underway};
 use bundle_format::sbom::SBOM;
 use bundle_format::{Archive, Manifest, manifest::MANIFEST};
 use camino::{Utf8Path, Utf8PathBuf};
@@ -72,6 +73,7 @@ pub fn push_bundles(
     tag: &str,
     bundles: &[Utf8PathBuf],
     signer: Option<&ArtifactSigner>,
+    progress: &dyn Progress,
 ) -> Result<PushedBundles, StoreError> {
     let mut local = Vec::with_capacity(bundles.len());
     for dir in bundles {
@@ -82,7 +84,14 @@ pub fn push_bundles(
     let mut entries = Vec::with_capacity(local.len());
     let mut platforms = Vec::with_capacity(local.len());
     for (dir, manifest) in &local {
+        let platform = manifest.target.to_string();
+        let underway = Underway::start(progress, &platform);
         let pushed = push_one(repo, dir, manifest, signer)?;
+        drop(underway);
+        progress.status(
+            "Pushed",
+            &format!("{platform}: {dir} ({})", size_of(manifest)),
+        );
         entries.push(ImageIndexEntry {
             media_type: pushed.media_type.to_owned(),
             digest: pushed.digest.clone(),
@@ -260,235 +269,15 @@ fn changed(dir: &Utf8Path, name: &str) -> StoreError {
     })
 }
 
-/// One platform's bundle, resolved in the registry before anything is written.
-struct Wanted {
-    target: Target,
-    /// The folder its `docker-VERSION/` goes into.
-    parent: Utf8PathBuf,
-    digest: String,
-    manifest: OciImageManifest,
+/// "N files, X MiB" of a bundle, as its manifest lists them.
+fn size_of(manifest: &Manifest) -> String {
+    let bytes: u64 = manifest.files.iter().map(|f| f.size).sum();
+    format!(
+        "{} files, {:.1} MiB",
+        manifest.files.len(),
+        bytes as f64 / 1024.0 / 1024.0
+    )
 }
 
-/// Pulls the bundles of `platforms` from the index `reference` (a tag or digest) names: with
-/// no platforms, the host's into `dest/docker-VERSION/`; otherwise each into
-/// `dest/<Docker's folder for it>/docker-VERSION/` (`dest/aarch64/docker-29.7.2`), as
-/// `cargo xtask bundle --target` lays them out. With `check`, the index and each platform's
-/// manifest must be signed by its key. Each bundle is staged beside its destination and
-/// verified; only when all are is each swapped into place. Returns the bundle folders.
-pub fn pull_bundles(
-    repo: &Repository,
-    reference: &str,
-    platforms: &[Target],
-    dest: &Utf8Path,
-    check: Option<&SignatureCheck>,
-) -> Result<Vec<Utf8PathBuf>, StoreError> {
-    let named = if reference.starts_with("sha256:") {
-        format!("{}@{reference}", repo.name())
-    } else {
-        format!("{}:{reference}", repo.name())
-    };
-    let (bytes, index_digest) = repo
-        .manifest(reference)?
-        .ok_or_else(|| StoreError::NotFound {
-            reference: named.clone(),
-        })?;
-    let index = serde_json::from_slice::<OciImageIndex>(&bytes)
-        .ok()
-        .filter(|i| i.artifact_type.as_deref() == Some(BUNDLE_ARTIFACT_TYPE))
-        .ok_or_else(|| repo.tampered(format!("{named} is not an index of bundles")))?;
-    if let Some(check) = check {
-        check.check(repo, &index_digest)?;
-    }
-    let version = index.annotations.as_ref().and_then(|a| a.get(VERSION));
-    let wanted = resolve(repo, &named, &index, platforms, dest, check)?;
-    let mut staged = Vec::with_capacity(wanted.len());
-    for want in &wanted {
-        staged.push(stage(repo, want, version.map(String::as_str))?);
-    }
-    let mut folders = Vec::with_capacity(staged.len());
-    for (staging, folder) in staged {
-        let path = staging.path();
-        build_core::fs::swap_into_place(path, folder.as_std_path())
-            .map_err(StoreError::io("swapping the pulled bundle into", &folder))?;
-        // Dropping `staging` removes what the swap left there: the previous bundle, if any.
-        drop(staging);
-        folders.push(folder);
-    }
-    Ok(folders)
-}
-
-/// Finds each platform's manifest in the index, fetched and (with `check`) its signature
-/// checked.
-fn resolve(
-    repo: &Repository,
-    named: &str,
-    index: &OciImageIndex,
-    platforms: &[Target],
-    dest: &Utf8Path,
-    check: Option<&SignatureCheck>,
-) -> Result<Vec<Wanted>, StoreError> {
-    let mut targets: Vec<(Target, Option<Utf8PathBuf>)> = Vec::new();
-    if platforms.is_empty() {
-        targets.push((Target::host(), Some(dest.to_owned())));
-    }
-    for target in platforms {
-        if !targets.iter().any(|(t, _)| t == target) {
-            let folder = target.architecture().map(|a| dest.join(a.docker));
-            targets.push((target.clone(), folder));
-        }
-    }
-    let available = || {
-        let all: Vec<String> = (index.manifests.iter())
-            .filter_map(|e| e.platform.as_ref())
-            .map(|p| match &p.variant {
-                Some(v) => format!("{}/{}/{v}", p.os, p.architecture),
-                None => format!("{}/{}", p.os, p.architecture),
-            })
-            .collect();
-        Some(all.join(", "))
-            .filter(|a| !a.is_empty())
-            .unwrap_or_else(|| "none".into())
-    };
-    let mut wanted = Vec::with_capacity(targets.len());
-    for (target, parent) in targets {
-        let no_platform = |platform: String| StoreError::NoPlatform {
-            reference: named.to_owned(),
-            platform,
-            available: available(),
-        };
-        // Docker's download tree has a folder only for the platforms Docker ships.
-        let parent =
-            parent.ok_or_else(|| no_platform(format!("{target} (not a platform Docker ships)")))?;
-        let entry = index
-            .manifests
-            .iter()
-            .find(|e| is_platform(e.platform.as_ref(), &target))
-            .ok_or_else(|| no_platform(target.to_string()))?;
-        let (bytes, digest) =
-            repo.manifest(&entry.digest)?
-                .ok_or_else(|| StoreError::NotFound {
-                    reference: format!("{}@{} ({target} of {named})", repo.name(), entry.digest),
-                })?;
-        let manifest = serde_json::from_slice::<OciImageManifest>(&bytes)
-            .ok()
-            .filter(|m| m.artifact_type.as_deref() == Some(BUNDLE_ARTIFACT_TYPE))
-            .ok_or_else(|| repo.tampered(format!("{digest} ({target}) is not a bundle")))?;
-        if let Some(check) = check {
-            check.check(repo, &digest)?;
-        }
-        wanted.push(Wanted {
-            target,
-            parent,
-            digest,
-            manifest,
-        });
-    }
-    Ok(wanted)
-}
-
-/// Pulls one bundle into a staging folder beside its destination, with its referrers and its
-/// files' modes, and verifies it. Returns the staging folder and where it goes.
-fn stage(
-    repo: &Repository,
-    want: &Wanted,
-    version: Option<&str>,
-) -> Result<(tempfile::TempDir, Utf8PathBuf), StoreError> {
-    let parent = &want.parent;
-    std::fs::create_dir_all(parent).map_err(StoreError::io("creating", parent))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".tmp-docker-pull-")
-        .tempdir_in(parent)
-        .map_err(StoreError::io("creating a staging folder in", parent))?;
-    let dir = build_core::fs::utf8(staging.path().to_owned())
-        .map_err(StoreError::io("creating a staging folder in", parent))?;
-    artifact::pull_manifest_files(repo, &want.manifest, &want.digest, &dir)?;
-    let annotations = want.manifest.annotations.clone().unwrap_or_default();
-    for (artifact_type, name, annotation) in REFERRED {
-        let blob = annotations
-            .get(annotation)
-            .ok_or_else(|| repo.tampered(format!("{} does not name its {name}", want.digest)))?;
-        pull_referrer(repo, &want.digest, artifact_type, name, blob, &dir)?;
-    }
-    set_modes(&dir, &dir)?;
-    bundle_format::verify(&dir)?;
-    let manifest = Manifest::read(&dir)?;
-    if manifest.target != want.target || version.is_some_and(|v| v != manifest.version) {
-        return Err(repo.tampered(format!(
-            "{} holds Docker {} for {}, where the index gives Docker {} for {}",
-            want.digest,
-            manifest.version,
-            manifest.target,
-            version.unwrap_or(&manifest.version),
-            want.target
-        )));
-    }
-    let debug = if manifest.debug { "-debug" } else { "" };
-    let folder = parent.join(format!("docker-{}{debug}", manifest.version));
-    Ok((staging, folder))
-}
-
-/// Pulls into `dir` the referrer of `subject` of `artifact_type` whose one layer is the file
-/// `name` with the digest `blob`.
-fn pull_referrer(
-    repo: &Repository,
-    subject: &str,
-    artifact_type: &str,
-    name: &str,
-    blob: &str,
-    dir: &Utf8Path,
-) -> Result<(), StoreError> {
-    for entry in repo.referrers(subject, Some(artifact_type))? {
-        let Some((bytes, digest)) = repo.manifest(&entry.digest)? else {
-            continue;
-        };
-        let Ok(manifest) = serde_json::from_slice::<OciImageManifest>(&bytes) else {
-            continue;
-        };
-        let [layer] = manifest.layers.as_slice() else {
-            continue;
-        };
-        let title = layer.annotations.as_ref().and_then(|a| a.get(TITLE));
-        let about = manifest.subject.as_ref().map(|s| s.digest.as_str());
-        if about == Some(subject)
-            && manifest.artifact_type.as_deref() == Some(artifact_type)
-            && (layer.digest.as_str(), title.map(String::as_str)) == (blob, Some(name))
-        {
-            artifact::pull_manifest_files(repo, &manifest, &digest, dir)?;
-            return Ok(());
-        }
-    }
-    Err(StoreError::NotFound {
-        reference: format!(
-            "{}@{subject}'s {name} (a {artifact_type} referrer holding {blob})",
-            repo.name()
-        ),
-    })
-}
-
-/// The modes a published bundle has: folders and the binaries (and scripts) of the archive
-/// folders 0755, every other file 0644.
-fn set_modes(root: &Utf8Path, dir: &Utf8Path) -> Result<(), StoreError> {
-    let mode = |path: &Utf8Path, mode: u32| {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-            .map_err(StoreError::io("setting the mode of", path))
-    };
-    mode(dir, 0o755)?;
-    let entries = dir
-        .read_dir_utf8()
-        .map_err(StoreError::io("reading", dir))?;
-    for entry in entries {
-        let entry = entry.map_err(StoreError::io("reading", dir))?;
-        let path = entry.path();
-        let kind = entry.file_type().map_err(StoreError::io("reading", path))?;
-        if kind.is_dir() {
-            set_modes(root, path)?;
-        } else if kind.is_file() {
-            let relative = path.strip_prefix(root).unwrap_or(path).as_str();
-            let binary = Archive::ALL
-                .iter()
-                .any(|a| relative.starts_with(&format!("{}/", a.folder())));
-            mode(path, if binary { 0o755 } else { 0o644 })?;
-        }
-    }
-    Ok(())
-}
+mod pull;
+pub use pull::pull_bundles;

@@ -85,7 +85,7 @@ pub(crate) fn push(args: &PushArgs) -> Result<()> {
     progress.status(
         "Pushed",
         &format!(
-            "{}:{tag} ({}) @{}",
+            "{}:{tag} ({} platforms) @{}",
             repo.name(),
             bundles.len(),
             pushed.index

@@ -44,12 +44,16 @@ pub(crate) fn shared_cache(
     let program = match &settings.go {
         Some(remote) => {
             let exe = std::env::current_exe().context("cannot find this program")?;
-            let quote = |s: &str| format!("'{}'", s.replace('\'', ""));
+            // Go splits GOCACHEPROG into words quoted with ' or ", without escapes.
+            let words = [&*exe.to_string_lossy(), go_cache.as_str(), remote].map(|w| {
+                let q = ['\'', '"'].into_iter().find(|q| !w.contains(*q));
+                q.map(|q| format!("{q}{w}{q}"))
+                    .with_context(|| format!("{w} has both quotes"))
+            });
+            let [exe, local, remote] = words;
             Some(format!(
                 "{} go-cache-program --local {} --remote {}",
-                quote(&exe.to_string_lossy()),
-                quote(go_cache.as_str()),
-                quote(remote)
+                exe?, local?, remote?
             ))
         }
         None => None,

@@ -153,6 +153,8 @@ impl Repository {
         let message = match &error {
             OciDistributionError::UnauthorizedError { .. }
             | OciDistributionError::AuthenticationFailure(_) => return unauthorized,
+            // A blob that does not hash to its digest: content, not the network.
+            OciDistributionError::DigestError(e) => return self.tampered(e.to_string()),
             OciDistributionError::ServerError { code: 401, .. }
             | OciDistributionError::ServerError { code: 403, .. } => return unauthorized,
             OciDistributionError::RegistryError { envelope, .. }
@@ -215,35 +217,9 @@ impl Repository {
     /// Downloads a blob to `dest` (through a temporary file beside it, renamed only once its
     /// size and SHA-256 are the descriptor's).
     pub fn pull_blob(&self, digest: &str, size: u64, dest: &Utf8Path) -> Result<(), StoreError> {
-        let image = self.tagged("latest");
+        let bytes = self.blob_bytes(digest, size)?;
         let parent = dest.parent().unwrap_or(Utf8Path::new("."));
         std::fs::create_dir_all(parent).map_err(StoreError::io("creating", parent))?;
-        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-        let descriptor = oci_client::manifest::OciDescriptor {
-            digest: digest.to_owned(),
-            size: i64::try_from(size).unwrap_or(i64::MAX),
-            ..Default::default()
-        };
-        let pulled = self.block_on(
-            RegistryOperation::Pull,
-            self.client.pull_blob(&image, &descriptor, &mut bytes),
-        );
-        if let Err(e) = pulled {
-            // oci-client checks the digest itself: a mismatch is content, not the network.
-            if let StoreError::Registry { message, .. } = &e
-                && message.contains("igest")
-            {
-                return Err(self.tampered(format!("blob {digest}: {message}")));
-            }
-            return Err(e);
-        }
-        if bytes.len() as u64 != size || sha256_digest(&bytes) != digest {
-            return Err(self.tampered(format!(
-                "blob {digest} arrived as {} bytes hashing to {}",
-                bytes.len(),
-                sha256_digest(&bytes)
-            )));
-        }
         let mut file = tempfile::NamedTempFile::new_in(parent)
             .map_err(StoreError::io("creating a file in", parent))?;
         file.write_all(&bytes)
@@ -253,10 +229,10 @@ impl Repository {
         Ok(())
     }
 
-    /// A blob's bytes (small ones: configs, manifests' payloads), checked against `digest`.
+    /// A blob's bytes, checked against its descriptor's size and digest.
     pub fn blob_bytes(&self, digest: &str, size: u64) -> Result<Vec<u8>, StoreError> {
         let image = self.tagged("latest");
-        let mut bytes = Vec::new();
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         let descriptor = oci_client::manifest::OciDescriptor {
             digest: digest.to_owned(),
             size: i64::try_from(size).unwrap_or(i64::MAX),
@@ -266,8 +242,13 @@ impl Repository {
             RegistryOperation::Pull,
             self.client.pull_blob(&image, &descriptor, &mut bytes),
         )?;
-        if sha256_digest(&bytes) != digest {
-            return Err(self.tampered(format!("blob {digest} does not hash to its digest")));
+        // oci-client checks the digest too; this is the check we own, and it checks the size.
+        if bytes.len() as u64 != size || sha256_digest(&bytes) != digest {
+            return Err(self.tampered(format!(
+                "blob {digest} arrived as {} bytes hashing to {}",
+                bytes.len(),
+                sha256_digest(&bytes)
+            )));
         }
         Ok(bytes)
     }

@@ -119,6 +119,11 @@ pub fn print_error(e: &anyhow::Error) {
 
 const FULL_DISK: &str = "that file system is full: free space on it, or pass another --out (bundles) or --cache (sources and builds)";
 
+/// The first advice for `e` or any of its causes.
+fn chain_advice(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    std::iter::successors(Some(e), |e| e.source()).find_map(advice)
+}
+
 /// What to type next, for the errors whose way out is a verb or a flag.
 fn advice(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     if let Some(io) = e.downcast_ref::<std::io::Error>()
@@ -141,6 +146,9 @@ fn advice(e: &(dyn std::error::Error + 'static)) -> Option<String> {
             BundleError::Source(e) => advice(e),
             BundleError::Build(e) => advice(e),
             BundleError::Io { source, .. } => advice(source),
+            BundleError::SharedCacheRequired { refusals, .. } => {
+                refusals.iter().find_map(|r| chain_advice(r))
+            }
             _ => None,
         };
     }

@@ -57,48 +57,112 @@ pub(crate) fn member(entry: &Entry<'_>, mtime: u64, level: u32) -> io::Result<Ve
     gzip_chunked(&entry_bytes(entry, mtime)?, level)
 }
 
-/// Whether the gzip member `compressed` holds exactly `entry`'s tar bytes: how a member from
-/// another machine is checked without compressing again.
-pub(crate) fn member_holds(compressed: &[u8], entry: &Entry<'_>, mtime: u64) -> io::Result<bool> {
-    let mut raw = Vec::new();
-    io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(compressed), &mut raw)?;
-    Ok(raw == entry_bytes(entry, mtime)?)
+/// Whether the gzip member in the file `compressed` holds exactly `entry`'s tar bytes: how a
+/// member from another machine is checked without compressing again. Both sides are streamed
+/// and compared as they come, and decompression stops one byte past the entry's length, so
+/// memory stays flat and a gzip bomb costs no more than the entry it claims to be.
+pub(crate) fn member_holds(
+    compressed: &Utf8Path,
+    entry: &Entry<'_>,
+    mtime: u64,
+) -> io::Result<bool> {
+    let file = std::fs::File::open(compressed)?;
+    let decoded = flate2::read::MultiGzDecoder::new(io::BufReader::new(file));
+    let mut compare = Compare {
+        decoded,
+        equal: true,
+        written: 0,
+        ended_at: None,
+    };
+    write_entry(entry, mtime, &mut compare)?;
+    if compare.ended_at.is_none() {
+        // Everything written matched: the member must end exactly there.
+        let mut more = [0u8; 1];
+        if io::Read::read(&mut compare.decoded, &mut more)? != 0 {
+            return Ok(false);
+        }
+        compare.ended_at = Some(compare.written);
+    }
+    // What was written ends with the archive's two zero blocks, which no member holds.
+    Ok(compare.equal && compare.ended_at == compare.written.checked_sub(END_OF_ARCHIVE))
+}
+
+/// The two zero blocks `tar::Builder::finish` writes.
+const END_OF_ARCHIVE: u64 = 1024;
+
+/// A writer that compares what it is given with what `decoded` reads; past the end of
+/// `decoded`, only zeros are equal.
+struct Compare<R> {
+    decoded: R,
+    equal: bool,
+    written: u64,
+    ended_at: Option<u64>,
+}
+
+impl<R: io::Read> Write for Compare<R> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut read = [0u8; 8192];
+        let mut rest = buf;
+        while self.equal && !rest.is_empty() {
+            if self.ended_at.is_some() {
+                self.equal = rest.iter().all(|b| *b == 0);
+                break;
+            }
+            let want = rest.len().min(read.len());
+            let got = io::Read::read(&mut self.decoded, &mut read[..want])?;
+            if got == 0 {
+                self.ended_at = Some(self.written + (buf.len() - rest.len()) as u64);
+                continue;
+            }
+            self.equal = read[..got] == rest[..got];
+            rest = &rest[got..];
+        }
+        self.written += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// `entry`'s tar header, data and padding, uncompressed.
 fn entry_bytes(entry: &Entry<'_>, mtime: u64) -> io::Result<Vec<u8>> {
+    let mut raw = Vec::new();
+    write_entry(entry, mtime, &mut raw)?;
+    // `finish` wrote the two zero blocks that end an archive; they belong in the last member only.
+    raw.truncate(raw.len() - END_OF_ARCHIVE as usize);
+    Ok(raw)
+}
+
+/// `entry` as a one-entry tar archive (its end-of-archive blocks included) into `out`.
+fn write_entry(entry: &Entry<'_>, mtime: u64, out: impl Write) -> io::Result<()> {
     let mut header = tar::Header::new_ustar();
     header.set_uid(0);
     header.set_gid(0);
     header.set_username("root")?;
     header.set_groupname("root")?;
     header.set_mtime(mtime);
-    let mut raw = Vec::new();
-    {
-        let mut builder = tar::Builder::new(&mut raw);
-        builder.mode(tar::HeaderMode::Deterministic);
-        match entry {
-            Entry::Dir { name } => {
-                check_name(name).map_err(io::Error::other)?;
-                header.set_entry_type(tar::EntryType::Directory);
-                header.set_mode(0o755);
-                header.set_size(0);
-                builder.append_data(&mut header, format!("{name}/"), io::empty())?;
-            }
-            Entry::File { name, source, mode } => {
-                check_name(name).map_err(io::Error::other)?;
-                let file = open_regular(source)?;
-                header.set_entry_type(tar::EntryType::Regular);
-                header.set_mode(*mode);
-                header.set_size(file.metadata()?.len());
-                builder.append_data(&mut header, name, file)?;
-            }
+    let mut builder = tar::Builder::new(out);
+    builder.mode(tar::HeaderMode::Deterministic);
+    match entry {
+        Entry::Dir { name } => {
+            check_name(name).map_err(io::Error::other)?;
+            header.set_entry_type(tar::EntryType::Directory);
+            header.set_mode(0o755);
+            header.set_size(0);
+            builder.append_data(&mut header, format!("{name}/"), io::empty())?;
         }
-        builder.finish()?;
+        Entry::File { name, source, mode } => {
+            check_name(name).map_err(io::Error::other)?;
+            let file = open_regular(source)?;
+            header.set_entry_type(tar::EntryType::Regular);
+            header.set_mode(*mode);
+            header.set_size(file.metadata()?.len());
+            builder.append_data(&mut header, name, file)?;
+        }
     }
-    // `finish` wrote the two zero blocks that end an archive; they belong in the last member only.
-    raw.truncate(raw.len() - 1024);
-    Ok(raw)
+    builder.finish()
 }
 
 /// Bytes per gzip member: big enough that compression barely suffers, small enough that a

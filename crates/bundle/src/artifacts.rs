@@ -28,8 +28,10 @@ pub(crate) struct BuildEnv {
     pub(crate) target: Target,
     /// The Go that builds every Go component.
     pub(crate) go: GoToolchain,
-    /// The C compiler's identity.
+    /// The C compiler's identity (`gcc --version`'s first line).
     pub(crate) cc: String,
+    /// The C libraries the run's components link (glibc first), with their packages.
+    pub(crate) c_libraries: Vec<build_core::clib::CLibrary>,
     /// Built for a debugger.
     pub(crate) debug: bool,
     /// Offline: downloaded Go modules come from Go's module cache only.
@@ -93,6 +95,7 @@ struct ComponentKey<'a> {
     target: &'a Target,
     go: &'a str,
     cc: &'a str,
+    c_libraries: Vec<(&'a str, &'a str)>,
     source_date_epoch: i64,
     debug: bool,
 }
@@ -182,7 +185,12 @@ pub(crate) fn build_component(
         opts.go_cache_program = env.go_cache_program.clone();
         opts.debug = env.debug;
         opts.offline = env.offline;
-        opts.sysroot = env.sysroot.clone();
+        // Only a component that links the sysroot's libraries sees it, so its flags cannot
+        // differ between `--only` and the full bundle.
+        opts.sysroot = env
+            .sysroot
+            .clone()
+            .filter(|_| !component.c_libraries().is_empty());
         opts.progress = env.progress.clone();
         opts
     };
@@ -205,7 +213,7 @@ pub(crate) fn build_component(
             Ok(None) if shared.required() => {
                 return Err(BundleError::SharedCacheRequired {
                     component: component.name.to_owned(),
-                    refusals: vec!["no registry has it".into()],
+                    refusals: Vec::new(),
                 });
             }
             Ok(None) => {}
@@ -311,6 +319,7 @@ fn key(
         // The release alone: GOTOOLCHAIN=go1.26.8 and the local go1.26.8 build the same bytes.
         go: &env.go.version,
         cc: &env.cc,
+        c_libraries: linked_by(env, component),
         source_date_epoch: env.source_date_epoch,
         debug: env.debug,
     };
@@ -319,6 +328,22 @@ fn key(
         message: e.to_string(),
     })?;
     Ok(build_core::digest::hex(&Sha256::digest(&json)))
+}
+
+/// The packages (and their versions) of the C libraries `component` itself links: glibc and
+/// the libraries it declares, never those of another component the run builds, so `--only`
+/// and the full bundle agree on every key.
+fn linked_by<'a>(env: &'a BuildEnv, component: &Component) -> Vec<(&'a str, &'a str)> {
+    let own = component.c_libraries();
+    env.c_libraries
+        .iter()
+        .enumerate()
+        .filter(|(i, lib)| *i == 0 || own.iter().any(|spec| spec.name == lib.name))
+        .map(|(_, lib)| {
+            let version = lib.package_version.as_deref().unwrap_or("unknown");
+            (lib.package.as_str(), version)
+        })
+        .collect()
 }
 
 fn list(artifacts: &Artifacts) -> String {

@@ -134,12 +134,17 @@ pub enum BundleError {
     #[error(transparent)]
     Registry(#[from] oci_store::StoreError),
     /// The team's cache is required and a component could not come from it.
-    #[error("{component} could not come from the team's cache, which is required: {}", .refusals.join("; "))]
+    #[error("{component} could not come from the team's cache, which is required: {}",
+        if .refusals.is_empty() {
+            "no registry has it".to_owned()
+        } else {
+            .refusals.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+        })]
     SharedCacheRequired {
         /// The component.
         component: String,
-        /// Why each registry that had it was refused, or that none had it.
-        refusals: Vec<String>,
+        /// Why each registry that had it was refused; none when no registry has it.
+        refusals: Vec<crate::shared::Refusal>,
     },
     /// A build thread panicked (a bug in dockyard).
     #[error("a build thread panicked; please report this")]

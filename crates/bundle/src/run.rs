@@ -150,25 +150,21 @@ pub fn build_bundle(
         ),
         _ => None,
     };
-    let mut cc =
-        cc.map_err(|_| BundleError::Panicked)?
-            .map_err(|source| BundleError::Toolchain {
-                what: "the C compiler (part of every build's cache key)",
-                source,
-            })?;
-    for package in sysroot.iter().flat_map(|s| &s.packages) {
-        cc.push_str(&format!(", {package}"));
-    }
-    // The packages of the C libraries linked: a newer libseccomp-dev builds another runc.
-    for lib in build_core::clib::linked(&request.target, sysroot.as_ref(), &libraries) {
-        let version = lib.package_version.as_deref().unwrap_or("unknown");
-        cc.push_str(&format!(", {}={version}", lib.package));
-    }
+    let cc = cc
+        .map_err(|_| BundleError::Panicked)?
+        .map_err(|source| BundleError::Toolchain {
+            what: "the C compiler (part of every build's cache key)",
+            source,
+        })?;
+    // The packages of the C libraries linked, asked once: each component's key names glibc's
+    // and its own libraries' (a newer libseccomp-dev builds another runc, and nothing else).
+    let c_libraries = build_core::clib::linked(&request.target, sysroot.as_ref(), &libraries);
     let env = BuildEnv {
         linkage: request.linkage,
         target: request.target.clone(),
         go,
         cc,
+        c_libraries,
         sysroot,
         debug: request.debug,
         offline: plan.cache.is_offline(),

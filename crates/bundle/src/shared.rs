@@ -11,7 +11,7 @@ use build_core::{Artifacts, BuildOptions, Component};
 use camino::{Utf8Path, Utf8PathBuf};
 use oci_store::{
     ArtifactFile, ArtifactSigner, NewArtifact, RegistryOptions, Repository, SignatureCheck,
-    pull_artifact, push_artifact,
+    push_artifact,
 };
 use serde::Deserialize;
 
@@ -160,25 +160,38 @@ impl SharedCache {
         key: &str,
         opts: &BuildOptions,
         dir: &Utf8Path,
-    ) -> Result<Option<Artifacts>, Vec<String>> {
+    ) -> Result<Option<Artifacts>, Vec<Refusal>> {
         let mut refusals = Vec::new();
+        // Only the names the component declares, and tar members' content names, are ever
+        // written: a record or a layer naming anything else is refused before any file is.
+        let accepts = |name: &str| {
+            component.binaries.contains(&name)
+                || component.files.iter().any(|f| f.name == name)
+                || name
+                    .strip_prefix(MEMBERS_PREFIX)
+                    .is_some_and(is_member_file)
+        };
         for repo in &self.pulls {
-            let pulled = pull_artifact(
+            let pulled = oci_store::pull_artifact_accepting(
                 repo,
                 &tag(component, key),
                 COMPONENT_ARTIFACT_TYPE,
                 dir,
                 self.check.as_ref(),
+                &accepts,
             );
             let refused = match pulled {
                 Ok(None) => continue,
                 Ok(Some(artifact)) => match checked(env, component, key, opts, dir, &artifact) {
                     Ok(artifacts) => return Ok(Some(artifacts)),
-                    Err(why) => format!("{}: {why}", repo.name()),
+                    Err(reason) => reason,
                 },
-                Err(e) => e.to_string(),
+                Err(e) => Refused::Store(e),
             };
-            refusals.push(refused);
+            refusals.push(Refusal {
+                registry: repo.name(),
+                reason: refused,
+            });
             // Nothing of a refused artifact is kept.
             let _ = build_core::fs::remove_dir_all_if_exists(dir);
             let _ = std::fs::create_dir_all(dir);
@@ -273,8 +286,103 @@ fn contents(env: &BuildEnv, key: &str, artifacts: &Artifacts) -> Result<Contents
     Ok((bytes, files))
 }
 
+/// Why one registry's copy of a component was not used.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", match .reason {
+    // A registry's own error already names it.
+    Refused::Store(_) => String::new(),
+    _ => format!("{}: ", .registry),
+} + &.reason.to_string())]
+pub struct Refusal {
+    /// `host[:port]/repository`.
+    pub registry: String,
+    /// What was wrong with it.
+    #[source]
+    pub reason: Refused,
+}
+
+/// What was wrong with a component pulled from the team's cache.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refused {
+    /// The registry failed, or what it sent is not what its manifest describes.
+    #[error(transparent)]
+    Store(oci_store::StoreError),
+    /// The artifact's config is not a component record.
+    #[error("its record is not one: {message}")]
+    Record {
+        /// What the JSON parser said.
+        message: String,
+    },
+    /// The record is another build's.
+    #[error("its record is for key {found}, not {expected}")]
+    Key {
+        /// The record's key.
+        found: String,
+        /// The key this run computed.
+        expected: String,
+    },
+    /// The record lists other binaries or shipped files than the component declares.
+    #[error("its record lists {found}, where {component} makes {expected}")]
+    Undeclared {
+        /// The component.
+        component: &'static str,
+        /// What the record lists.
+        found: String,
+        /// What the component declares.
+        expected: String,
+    },
+    /// A file is not the one its record describes.
+    #[error("{name} is not the file its record describes")]
+    NotAsRecorded {
+        /// The file's name.
+        name: String,
+    },
+    /// A tar member belongs to none of the files, or does not hold its file.
+    #[error("{member} is not the tar member of {}", .file.as_deref().unwrap_or("any of its files"))]
+    Member {
+        /// The member's name in the artifact.
+        member: String,
+        /// The file it claims to hold, if any.
+        file: Option<String>,
+    },
+    /// A binary fails the checks a build here passes (ELF machine, linkage, stamps).
+    #[error(transparent)]
+    Build(build_core::BuildError),
+    /// A local file could not be read or written.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path.
+        path: Utf8PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn io(action: &'static str, path: &Utf8Path) -> impl FnOnce(std::io::Error) -> Refused {
+    let path = path.to_owned();
+    move |source| Refused::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+/// `tgz/`: where an artifact holds its tar members.
+const MEMBERS_PREFIX: &str = "tgz/";
+
+/// A tar member's file name: its content id in hex, and `.gz`.
+fn is_member_file(name: &str) -> bool {
+    name.strip_suffix(".gz")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// The checks a pulled component passes before it is used; its tar members are moved into the
-/// member cache. Returns its artifacts in `dir`.
+/// member cache. Returns its artifacts in `dir`. Every name is compared with what the
+/// component declares before any path is made of it.
 fn checked(
     env: &BuildEnv,
     component: &'static Component,
@@ -282,20 +390,46 @@ fn checked(
     opts: &BuildOptions,
     dir: &Utf8Path,
     pulled: &oci_store::PulledArtifact,
-) -> Result<Artifacts, String> {
-    let record: CachedArtifacts = serde_json::from_slice(&pulled.config)
-        .map_err(|e| format!("its record is not one: {e}"))?;
+) -> Result<Artifacts, Refused> {
+    let record: CachedArtifacts =
+        serde_json::from_slice(&pulled.config).map_err(|e| Refused::Record {
+            message: e.to_string(),
+        })?;
     if record.key != key {
-        return Err(format!("its record is for key {}, not {key}", record.key));
+        return Err(Refused::Key {
+            found: record.key,
+            expected: key.to_owned(),
+        });
     }
     let mut artifacts = record.artifacts;
-    let names: Vec<&str> = artifacts.binaries.iter().map(|a| a.name.as_str()).collect();
-    if names != component.binaries {
-        return Err(format!(
-            "it holds {}, not {}",
-            names.join(", "),
-            component.binaries.join(", ")
-        ));
+    let names = |binaries: Vec<&str>, files: Vec<&str>| {
+        binaries
+            .into_iter()
+            .chain(files)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let found = names(
+        artifacts.binaries.iter().map(|a| a.name.as_str()).collect(),
+        artifacts.files.iter().map(|f| f.name.as_str()).collect(),
+    );
+    let expected = names(
+        component.binaries.to_vec(),
+        component.files.iter().map(|f| f.name).collect(),
+    );
+    // Exactly the declared names, in order: nothing of the record reaches a path otherwise.
+    let declared = artifacts.binaries.len() == component.binaries.len()
+        && artifacts.files.len() == component.files.len()
+        && (artifacts.binaries.iter().map(|a| a.name.as_str()))
+            .eq(component.binaries.iter().copied())
+        && (artifacts.files.iter().map(|f| f.name.as_str()))
+            .eq(component.files.iter().map(|f| f.name));
+    if !declared {
+        return Err(Refused::Undeclared {
+            component: component.name,
+            found,
+            expected,
+        });
     }
     for artifact in &mut artifacts.binaries {
         artifact.path = dir.join(&artifact.name);
@@ -307,63 +441,67 @@ fn checked(
             c_libraries: artifact.c_libraries.clone(),
         };
         let found = build_core::build::collect_artifact(opts, component.name, &built)
-            .map_err(|e| e.to_string())?;
+            .map_err(Refused::Build)?;
         if found.sha256 != artifact.sha256
             || found.size != artifact.size
             || found.link != artifact.link
         {
-            return Err(format!(
-                "{} is not the binary its record describes",
-                artifact.name
-            ));
+            return Err(Refused::NotAsRecorded {
+                name: artifact.name.clone(),
+            });
         }
         set_executable(&artifact.path)?;
     }
     for file in &mut artifacts.files {
         file.path = dir.join(&file.name);
-        let sha256 = build_core::digest::sha256_file(&file.path).map_err(|e| e.to_string())?;
+        let sha256 =
+            build_core::digest::sha256_file(&file.path).map_err(io("hashing", &file.path))?;
         if sha256 != file.sha256 {
-            return Err(format!(
-                "{} is not the file its record describes",
-                file.name
-            ));
+            return Err(Refused::NotAsRecorded {
+                name: file.name.clone(),
+            });
         }
         set_executable(&file.path)?;
     }
     // The binaries show the pinned version and commit, as a build here must.
     build_core::component::verify_stamps(component, opts, &artifacts, &[])
-        .map_err(|e| e.to_string())?;
+        .map_err(Refused::Build)?;
     let mtime = u64::try_from(env.source_date_epoch).unwrap_or(0);
     let members = env.cache.tgz_members();
-    std::fs::create_dir_all(&members).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&members).map_err(io("creating", &members))?;
     let tar_files: Vec<TarFile<'_>> = artifacts
         .binaries
         .iter()
         .map(TarFile::from)
         .chain(artifacts.files.iter().map(TarFile::from))
         .collect();
-    for file in pulled.files.iter().filter(|f| f.name.starts_with(MEMBERS)) {
-        let bytes = std::fs::read(&file.path).map_err(|e| e.to_string())?;
-        let Some(tar_file) = tar_files
-            .iter()
-            .find(|t| format!("{MEMBERS}/{}", member_file(**t, mtime)) == file.name)
-        else {
-            return Err(format!("{} is no member of its files", file.name));
+    for file in &pulled.files {
+        let Some(member) = file.name.strip_prefix(MEMBERS_PREFIX) else {
+            continue;
         };
-        if !member_holds(*tar_file, mtime, &bytes) {
-            return Err(format!("{} does not hold {}", file.name, tar_file.name));
+        let Some(tar_file) = tar_files.iter().find(|t| member_file(**t, mtime) == member) else {
+            return Err(Refused::Member {
+                member: file.name.clone(),
+                file: None,
+            });
+        };
+        if !member_holds(*tar_file, mtime, &file.path).map_err(io("reading", &file.path))? {
+            return Err(Refused::Member {
+                member: file.name.clone(),
+                file: Some(tar_file.name.to_owned()),
+            });
         }
-        let into = members.join(member_file(*tar_file, mtime));
-        std::fs::rename(&file.path, &into).map_err(|e| e.to_string())?;
+        let into = members.join(member);
+        std::fs::rename(&file.path, &into).map_err(io("moving a tar member to", &into))?;
     }
     let _ = std::fs::remove_dir(dir.join(MEMBERS));
     Ok(artifacts)
 }
 
-fn set_executable(path: &Utf8Path) -> Result<(), String> {
+fn set_executable(path: &Utf8Path) -> Result<(), Refused> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
-        .map_err(|e| format!("{path}: {e}"))
+        .map_err(io("setting the mode of", path))
 }
 
 #[cfg(test)]

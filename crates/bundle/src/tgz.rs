@@ -319,10 +319,15 @@ pub(crate) fn member_file(file: TarFile<'_>, mtime: u64) -> String {
     )
 }
 
-/// Whether `compressed` is exactly `file`'s member (a member another machine made).
-pub(crate) fn member_holds(file: TarFile<'_>, mtime: u64, compressed: &[u8]) -> bool {
+/// Whether the file `compressed` is exactly `file`'s member (a member another machine made),
+/// read as a stream.
+pub(crate) fn member_holds(
+    file: TarFile<'_>,
+    mtime: u64,
+    compressed: &Utf8Path,
+) -> std::io::Result<bool> {
     let name = entry_name(file.name);
-    archive::member_holds(compressed, &entry(file, &name), mtime).unwrap_or(false)
+    archive::member_holds(compressed, &entry(file, &name), mtime)
 }
 
 fn entry<'a>(file: TarFile<'a>, name: &'a str) -> Entry<'a> {

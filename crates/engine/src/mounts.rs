@@ -40,12 +40,27 @@ fn unescape_mountinfo(field: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The kernel's mount table for this process.
+const MOUNTINFO: &str = "/proc/self/mountinfo";
+
 /// Unmounts everything mounted at or under `root`, deepest first (lazily, so a busy mount
-/// never blocks), and says what is still mounted when that fails.
+/// never blocks), and says what is still mounted when that fails. A mount table that cannot be
+/// read is an error, never "nothing mounted": callers remove `root` only after this succeeds,
+/// and a user's folder bind-mounted under it must never go with it.
 pub fn unmount_under(root: &Utf8Path) -> Result<(), EngineError> {
+    unmount_under_with(root, Utf8Path::new(MOUNTINFO))
+}
+
+fn unmount_under_with(root: &Utf8Path, mountinfo: &Utf8Path) -> Result<(), EngineError> {
+    let read = || {
+        std::fs::read_to_string(mountinfo).map_err(|e| {
+            EngineError::Cleanup(format!(
+                "cannot read the mount table {mountinfo} ({e}), so nothing under {root} was removed"
+            ))
+        })
+    };
     for _ in 0..3 {
-        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-        let points = mounts_under(&mountinfo, root);
+        let points = mounts_under(&read()?, root);
         if points.is_empty() {
             return Ok(());
         }
@@ -57,15 +72,12 @@ pub fn unmount_under(root: &Utf8Path) -> Result<(), EngineError> {
             unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
         }
     }
-    let left = mounts_under(
-        &std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default(),
-        root,
-    );
+    let left = mounts_under(&read()?, root);
     if left.is_empty() {
         Ok(())
     } else {
         Err(EngineError::Cleanup(format!(
-            "still mounted: {}",
+            "still mounted: {}; nothing under {root} was removed",
             left.join(", ")
         )))
     }
@@ -82,6 +94,21 @@ mod tests {
 302 22 0:52 / /tmp/dys-ab12/with\\040space rw - tmpfs tmpfs rw
 303 22 0:53 / /tmp/dys-other rw - tmpfs tmpfs rw
 ";
+
+    #[test]
+    fn an_unreadable_mount_table_is_an_error_not_nothing_mounted() {
+        let err = unmount_under_with(
+            Utf8Path::new("/tmp/dys-ab12"),
+            Utf8Path::new("/nonexistent/dockyard/mountinfo"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("cannot read the mount table /nonexistent/dockyard/mountinfo")
+                && err.contains("nothing under /tmp/dys-ab12 was removed"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn finds_only_our_mounts_deepest_first_and_unescaped() {

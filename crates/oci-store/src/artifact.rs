@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use camino::{Utf8Path, Utf8PathBuf};
 use oci_client::manifest::{OCI_IMAGE_MEDIA_TYPE, OciDescriptor, OciImageManifest};
 
+use crate::registry::limits;
 use crate::signature::{ArtifactSigner, SignatureCheck};
 use crate::{Repository, StoreError};
 
@@ -173,6 +174,20 @@ pub fn pull_artifact(
     dest: &Utf8Path,
     check: Option<&SignatureCheck>,
 ) -> Result<Option<PulledArtifact>, StoreError> {
+    pull_artifact_accepting(repo, reference, artifact_type, dest, check, &|_| true)
+}
+
+/// [`pull_artifact`], where a file whose name `accepts` refuses fails the pull before any
+/// file is written: the names an artifact may hold are the puller's to say, not the
+/// registry's.
+pub fn pull_artifact_accepting(
+    repo: &Repository,
+    reference: &str,
+    artifact_type: &str,
+    dest: &Utf8Path,
+    check: Option<&SignatureCheck>,
+    accepts: &dyn Fn(&str) -> bool,
+) -> Result<Option<PulledArtifact>, StoreError> {
     let Some((bytes, digest)) = repo.manifest(reference)? else {
         return Ok(None);
     };
@@ -190,7 +205,7 @@ pub fn pull_artifact(
     if let Some(check) = check {
         check.check(repo, &digest)?;
     }
-    pull_manifest_files(repo, &manifest, &digest, dest).map(Some)
+    pull_manifest_files(repo, &manifest, &digest, dest, accepts).map(Some)
 }
 
 pub(crate) fn pull_manifest_files(
@@ -198,10 +213,19 @@ pub(crate) fn pull_manifest_files(
     manifest: &OciImageManifest,
     digest: &str,
     dest: &Utf8Path,
+    accepts: &dyn Fn(&str) -> bool,
 ) -> Result<PulledArtifact, StoreError> {
-    let size = |d: &OciDescriptor| u64::try_from(d.size).unwrap_or(0);
-    let config = repo.blob_bytes(&manifest.config.digest, size(&manifest.config))?;
-    let mut files = Vec::with_capacity(manifest.layers.len());
+    // A negative size is as much a lie as a huge one.
+    let size = |d: &OciDescriptor| u64::try_from(d.size).unwrap_or(u64::MAX);
+    if manifest.layers.len() > limits::LAYERS {
+        return Err(repo.tampered(format!(
+            "{digest} has {} layers, more than the {} dockyard accepts",
+            manifest.layers.len(),
+            limits::LAYERS
+        )));
+    }
+    // Every name is checked before anything is fetched or written.
+    let mut names = Vec::with_capacity(manifest.layers.len());
     for layer in &manifest.layers {
         let name = layer
             .annotations
@@ -209,10 +233,24 @@ pub(crate) fn pull_manifest_files(
             .and_then(|a| a.get(TITLE))
             .ok_or_else(|| repo.tampered(format!("a layer of {digest} has no file name")))?;
         check_name(repo, name)?;
+        if !accepts(name) || names.contains(&name) {
+            return Err(repo.tampered(format!(
+                "{digest} holds a file named `{name}`, which is not one it may hold"
+            )));
+        }
+        names.push(name);
+    }
+    let config = repo.blob_bytes(
+        &manifest.config.digest,
+        size(&manifest.config),
+        limits::CONFIG,
+    )?;
+    let mut files = Vec::with_capacity(manifest.layers.len());
+    for (layer, name) in manifest.layers.iter().zip(names) {
         let path = dest.join(name);
-        repo.pull_blob(&layer.digest, size(layer), &path)?;
+        repo.pull_blob(&layer.digest, size(layer), limits::FILE, &path)?;
         files.push(ArtifactFile {
-            name: name.clone(),
+            name: name.to_owned(),
             path,
             media_type: layer.media_type.clone(),
         });

@@ -46,6 +46,14 @@ pub enum StoreError {
         /// What happened (never a credential).
         message: String,
     },
+    /// The registry did not finish answering in time (it stalled, or drips).
+    #[error("{registry} did not answer within {} s", after.as_secs())]
+    TimedOut {
+        /// `host[:port]`.
+        registry: String,
+        /// The deadline that passed.
+        after: std::time::Duration,
+    },
     /// Content that does not match its digest or its description.
     #[error("{registry}/{repository}: {what}")]
     Tampered {

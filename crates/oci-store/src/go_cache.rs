@@ -92,7 +92,9 @@ impl RemoteCache for RegistryGoCache {
 
     fn fetch(&self, output: &OutputId, size: u64, dest: &Utf8Path) -> Result<(), RemoteError> {
         let digest = format!("sha256:{}", build_core::digest::hex(output));
-        self.repo.pull_blob(&digest, size, dest).map_err(failed)
+        self.repo
+            .pull_blob(&digest, size, crate::registry::limits::FILE, dest)
+            .map_err(failed)
     }
 
     fn store(

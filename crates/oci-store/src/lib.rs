@@ -21,7 +21,8 @@ mod registry;
 mod signature;
 
 pub use artifact::{
-    ArtifactFile, NewArtifact, PulledArtifact, Pushed, TITLE, pull_artifact, push_artifact,
+    ArtifactFile, NewArtifact, PulledArtifact, Pushed, TITLE, pull_artifact,
+    pull_artifact_accepting, push_artifact,
 };
 pub use bundles::{
     BUNDLE_ARTIFACT_TYPE, BUNDLE_MANIFEST_ARTIFACT_TYPE, MANIFEST_DIGEST_ANNOTATION, PushedBundles,
@@ -29,5 +30,5 @@ pub use bundles::{
 };
 pub use error::StoreError;
 pub use go_cache::{GO_CACHE_ARTIFACT_TYPE, RegistryGoCache, go_cache_remote};
-pub use registry::{RegistryOptions, Repository, sha256_digest, split_reference};
+pub use registry::{RegistryOptions, Repository, limits, sha256_digest, split_reference};
 pub use signature::{ArtifactSigner, SIGNATURE_ARTIFACT_TYPE, SignatureCheck};

@@ -16,20 +16,44 @@ use sha2::{Digest, Sha256};
 use crate::StoreError;
 use crate::credentials;
 
-/// Where Docker keeps a registry's CA (`/etc/docker/certs.d/HOST:PORT/*.crt`), and the rest of
-/// what opening a repository needs from the machine.
+/// Where Docker keeps a registry's CA (`/etc/docker/certs.d/HOST:PORT/*.crt`), how long a
+/// registry may take, and the rest of what opening a repository needs from the machine.
 #[derive(Clone, Debug)]
 pub struct RegistryOptions {
     /// Docker's `certs.d` folder: each registry's extra CA certificates.
     pub certs_dir: Utf8PathBuf,
+    /// The most one request may take, whatever it carries: a registry that stalls or drips
+    /// costs this much, then an error.
+    pub deadline: Duration,
+    /// The slowest transfer believed to be progressing: a blob of `size` bytes may take
+    /// `deadline` plus `size / min_bytes_per_second` seconds.
+    pub min_bytes_per_second: u64,
 }
 
 impl Default for RegistryOptions {
     fn default() -> RegistryOptions {
         RegistryOptions {
             certs_dir: Utf8PathBuf::from("/etc/docker/certs.d"),
+            deadline: Duration::from_secs(60),
+            min_bytes_per_second: 256 << 10,
         }
     }
+}
+
+/// The most bytes dockyard believes a registry about, per kind of content: checked against
+/// what a manifest declares before a request is made, and against what arrives while it
+/// arrives, so no answer can make it allocate or write more.
+pub mod limits {
+    /// A manifest or index (distribution's own limit is 4 MiB).
+    pub const MANIFEST: u64 = 4 << 20;
+    /// A config blob: a component's record, a signature's payload.
+    pub const CONFIG: u64 = 1 << 20;
+    /// One file of an artifact: a binary (dockerd is about 100 MB) or a compressed tar member.
+    pub const FILE: u64 = 1 << 30;
+    /// Layers in one artifact's manifest.
+    pub const LAYERS: usize = 256;
+    /// Signature referrers examined for one manifest.
+    pub const REFERRERS: usize = 16;
 }
 
 /// The one async runtime every repository's requests run on; callers stay synchronous.
@@ -55,6 +79,8 @@ pub struct Repository {
     client: Client,
     base: Reference,
     auth: RegistryAuth,
+    deadline: Duration,
+    min_bytes_per_second: u64,
 }
 
 impl std::fmt::Debug for Repository {
@@ -85,7 +111,13 @@ impl Repository {
             registry: registry.clone(),
             message: format!("cannot make a client: {e}"),
         })?;
-        Ok(Repository { client, base, auth })
+        Ok(Repository {
+            client,
+            base,
+            auth,
+            deadline: options.deadline,
+            min_bytes_per_second: options.min_bytes_per_second.max(1),
+        })
     }
 
     /// `host[:port]`.
@@ -123,20 +155,58 @@ impl Repository {
         }
     }
 
-    fn block_on<T>(
+    /// How long a request carrying `size` bytes may take.
+    fn deadline_for(&self, size: u64) -> Duration {
+        self.deadline + Duration::from_secs(size / self.min_bytes_per_second)
+    }
+
+    fn block_on<T: Send>(
         &self,
         operation: RegistryOperation,
-        future: impl Future<Output = Result<T, OciDistributionError>>,
+        future: impl Future<Output = Result<T, OciDistributionError>> + Send,
+    ) -> Result<T, StoreError> {
+        self.run(self.deadline, async {
+            future.await.map_err(|e| self.classify(operation, e))
+        })
+    }
+
+    /// Runs `future` on the registry runtime within `deadline`. From a thread that is itself
+    /// inside a tokio runtime (a Rust tool built on tokio calling this library), the runtime
+    /// is driven from a thread of its own, since tokio refuses to block inside a runtime.
+    fn run<T: Send>(
+        &self,
+        deadline: Duration,
+        future: impl Future<Output = Result<T, StoreError>> + Send,
     ) -> Result<T, StoreError> {
         let image = self.tagged("latest");
-        runtime()
-            .block_on(async {
-                self.client
-                    .store_auth_if_needed(image.resolve_registry(), &self.auth)
-                    .await;
-                future.await
-            })
-            .map_err(|e| self.classify(operation, e))
+        let within = async {
+            self.client
+                .store_auth_if_needed(image.resolve_registry(), &self.auth)
+                .await;
+            tokio::time::timeout(deadline, future).await
+        };
+        let outcome = if tokio::runtime::Handle::try_current().is_ok() {
+            std::thread::scope(|scope| {
+                std::thread::Builder::new()
+                    .name("dockyard-registry-call".into())
+                    .spawn_scoped(scope, || runtime().block_on(within))
+                    .map_err(|e| StoreError::Registry {
+                        registry: self.registry().to_owned(),
+                        message: format!("cannot start a thread for the request: {e}"),
+                    })?
+                    .join()
+                    .map_err(|_| StoreError::Registry {
+                        registry: self.registry().to_owned(),
+                        message: "the request's thread panicked".into(),
+                    })
+            })?
+        } else {
+            runtime().block_on(within)
+        };
+        outcome.map_err(|_| StoreError::TimedOut {
+            registry: self.registry().to_owned(),
+            after: deadline,
+        })?
     }
 
     /// Turns oci-client's error into one a person can act on; credentials are never in it.
@@ -214,43 +284,113 @@ impl Repository {
         Ok(digest)
     }
 
-    /// Downloads a blob to `dest` (through a temporary file beside it, renamed only once its
-    /// size and SHA-256 are the descriptor's).
-    pub fn pull_blob(&self, digest: &str, size: u64, dest: &Utf8Path) -> Result<(), StoreError> {
-        let bytes = self.blob_bytes(digest, size)?;
+    /// Downloads a blob of at most `limit` bytes to `dest`, streamed through a temporary file
+    /// beside it and hashed as it arrives, renamed only once its size and SHA-256 are the
+    /// descriptor's: memory stays flat whatever the blob holds.
+    pub fn pull_blob(
+        &self,
+        digest: &str,
+        size: u64,
+        limit: u64,
+        dest: &Utf8Path,
+    ) -> Result<(), StoreError> {
+        self.check_size(digest, size, limit)?;
         let parent = dest.parent().unwrap_or(Utf8Path::new("."));
         std::fs::create_dir_all(parent).map_err(StoreError::io("creating", parent))?;
         let mut file = tempfile::NamedTempFile::new_in(parent)
             .map_err(StoreError::io("creating a file in", parent))?;
-        file.write_all(&bytes)
-            .map_err(StoreError::io("writing", dest))?;
+        self.fetch_blob(
+            digest,
+            size,
+            &mut std::io::BufWriter::new(file.as_file_mut()),
+            dest,
+        )?;
         file.persist(dest)
             .map_err(|e| StoreError::io("writing", dest)(e.error))?;
         Ok(())
     }
 
-    /// A blob's bytes, checked against its descriptor's size and digest.
-    pub fn blob_bytes(&self, digest: &str, size: u64) -> Result<Vec<u8>, StoreError> {
-        let image = self.tagged("latest");
+    /// A small blob's bytes (at most `limit`), checked against its descriptor's size and
+    /// digest.
+    pub fn blob_bytes(&self, digest: &str, size: u64, limit: u64) -> Result<Vec<u8>, StoreError> {
+        self.check_size(digest, size, limit)?;
+        // Believed only now that it is below the limit.
         let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        self.fetch_blob(digest, size, &mut bytes, Utf8Path::new("memory"))?;
+        Ok(bytes)
+    }
+
+    /// A declared size is believed only below the limit for its kind.
+    fn check_size(&self, digest: &str, size: u64, limit: u64) -> Result<(), StoreError> {
+        if size > limit {
+            return Err(self.tampered(format!(
+                "blob {digest} is declared as {size} bytes, more than the {limit} dockyard accepts for it"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Streams a blob into `sink`, refusing it as soon as it is longer than `size`, and
+    /// checks its length and SHA-256 at the end.
+    fn fetch_blob(
+        &self,
+        digest: &str,
+        size: u64,
+        sink: &mut (impl Write + Send),
+        dest: &Utf8Path,
+    ) -> Result<(), StoreError> {
+        use futures_util::StreamExt;
+        let image = self.tagged("latest");
         let descriptor = oci_client::manifest::OciDescriptor {
             digest: digest.to_owned(),
             size: i64::try_from(size).unwrap_or(i64::MAX),
+            // No `urls`: a blob comes from the registry, never from hosts a manifest names.
             ..Default::default()
         };
-        self.block_on(
-            RegistryOperation::Pull,
-            self.client.pull_blob(&image, &descriptor, &mut bytes),
-        )?;
-        // oci-client checks the digest too; this is the check we own, and it checks the size.
-        if bytes.len() as u64 != size || sha256_digest(&bytes) != digest {
-            return Err(self.tampered(format!(
-                "blob {digest} arrived as {} bytes hashing to {}",
-                bytes.len(),
-                sha256_digest(&bytes)
-            )));
-        }
-        Ok(bytes)
+        self.run(self.deadline_for(size), async {
+            let mut stream = self
+                .client
+                .pull_blob_stream(&image, &descriptor)
+                .await
+                .map_err(|e| self.classify(RegistryOperation::Pull, e))?;
+            if let Some(announced) = stream.content_length.filter(|l| *l != size) {
+                return Err(self.tampered(format!(
+                    "blob {digest} is announced as {announced} bytes, not the {size} of its descriptor"
+                )));
+            }
+            let mut hasher = Sha256::new();
+            let mut received = 0u64;
+            while let Some(chunk) = stream.next().await {
+                let chunk = match chunk {
+                    Ok(chunk) => chunk,
+                    // oci-client's own digest check ends the stream with an error once all the
+                    // bytes are in; ours below says what did not match.
+                    Err(_) if received == size => break,
+                    Err(e) => {
+                        return Err(StoreError::Registry {
+                            registry: self.registry().to_owned(),
+                            message: format!("reading blob {digest}: {e}"),
+                        });
+                    }
+                };
+                received += chunk.len() as u64;
+                if received > size {
+                    return Err(self.tampered(format!(
+                        "blob {digest} is longer than the {size} bytes of its descriptor"
+                    )));
+                }
+                hasher.update(&chunk);
+                sink.write_all(&chunk).map_err(StoreError::io("writing", dest))?;
+            }
+            sink.flush().map_err(StoreError::io("writing", dest))?;
+            let arrived = format!("sha256:{}", build_core::digest::hex(&hasher.finalize()));
+            if received != size || arrived != digest {
+                return Err(self.tampered(format!(
+                    "blob {digest} arrived as {received} bytes hashing to {arrived}"
+                )));
+            }
+            Ok(())
+        })
     }
 
     /// The manifest a tag or digest names, with its digest; `None` if there is none.
@@ -260,13 +400,21 @@ impl Repository {
             oci_client::manifest::OCI_IMAGE_MEDIA_TYPE,
             oci_client::manifest::OCI_IMAGE_INDEX_MEDIA_TYPE,
         ];
-        let pulled = runtime().block_on(async {
-            self.client
+        let pulled = self.run(self.deadline, async {
+            Ok(self
+                .client
                 .pull_manifest_raw(&image, &self.auth, &accepted)
-                .await
-        });
+                .await)
+        })?;
         match pulled {
             Ok((bytes, _)) => {
+                if bytes.len() as u64 > limits::MANIFEST {
+                    return Err(self.tampered(format!(
+                        "manifest {reference} is {} bytes, more than the {} dockyard accepts",
+                        bytes.len(),
+                        limits::MANIFEST
+                    )));
+                }
                 // The digest of the bytes we hold, never the one the server claims.
                 let digest = sha256_digest(&bytes);
                 if reference.starts_with("sha256:") && digest != reference {
@@ -414,7 +562,9 @@ fn speaks_plain_http(registry: &str) -> bool {
 
 impl Repository {
     /// The manifests naming `digest` as their subject, of `artifact_type` if given: through
-    /// the referrers API, or its tag schema where the registry has no such API.
+    /// the referrers API, or its tag schema where the registry has no such API. The first
+    /// [`limits::REFERRERS`] only: each is a request, and a registry listing thousands must not
+    /// make a pull take forever.
     pub fn referrers(
         &self,
         digest: &str,
@@ -429,6 +579,7 @@ impl Repository {
             .manifests
             .into_iter()
             .filter(|m| artifact_type.is_none_or(|t| m.artifact_type.as_deref() == Some(t)))
+            .take(limits::REFERRERS)
             .collect())
     }
 }

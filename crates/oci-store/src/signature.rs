@@ -168,7 +168,7 @@ impl SignatureCheck {
             return Err(format!("a signature payload of {size} bytes"));
         }
         let payload = repo
-            .blob_bytes(&layer.digest, size)
+            .blob_bytes(&layer.digest, size, MAX_PAYLOAD)
             .map_err(|e| e.to_string())?;
         let der = STANDARD
             .decode(encoded)

@@ -23,6 +23,7 @@ fn registry() -> Registry {
 fn open(registry: &Registry, name: &str) -> Repository {
     let options = RegistryOptions {
         certs_dir: "/nonexistent".into(),
+        ..RegistryOptions::default()
     };
     Repository::open(&format!("{}/{name}", registry.address()), &options).unwrap()
 }

@@ -67,6 +67,7 @@ fn https_from_a_team_ca_with_docker_login_credentials() {
     std::fs::copy(&ca, certs_dir.join(&address).join("ca.crt")).unwrap();
     let options = RegistryOptions {
         certs_dir: certs_dir.clone(),
+        ..RegistryOptions::default()
     };
     let config_dir = dir.join("docker-config");
     std::fs::create_dir_all(&config_dir).unwrap();
@@ -131,6 +132,7 @@ fn https_from_a_team_ca_with_docker_login_credentials() {
     // Without the CA the server's certificate is not trusted: never a silent downgrade.
     let untrusting = RegistryOptions {
         certs_dir: dir.join("no-certs"),
+        ..RegistryOptions::default()
     };
     let repo = Repository::open(&reference, &untrusting).unwrap();
     let err = pull_artifact(&repo, "t", TYPE, &dir.join("pulled2"), None).unwrap_err();

@@ -135,7 +135,8 @@ fn each_platform_has_its_sbom_and_manifest_as_referrers() {
             let bytes = std::fs::read(source.join(file)).unwrap();
             assert_eq!(layer.digest, oci_store::sha256_digest(&bytes));
             assert_eq!(
-                repo.blob_bytes(&layer.digest, layer.size as u64).unwrap(),
+                repo.blob_bytes(&layer.digest, layer.size as u64, oci_store::limits::FILE)
+                    .unwrap(),
                 bytes
             );
         }

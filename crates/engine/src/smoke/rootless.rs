@@ -122,7 +122,10 @@ pub(super) fn rootless(s: &Smoke<'_>, bundle: &Utf8Path) -> Result<String, Engin
     stop(&dir);
     let _ = daemon.kill();
     let _ = daemon.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    // Only once nothing is mounted under it.
+    if crate::mounts::unmount_under(&dir).is_ok() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     set_mode(root, 0o700)?;
     result
 }

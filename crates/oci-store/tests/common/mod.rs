@@ -112,6 +112,7 @@ pub fn registry() -> Registry {
 pub fn open(registry: &Registry) -> Repository {
     let options = RegistryOptions {
         certs_dir: "/nonexistent".into(),
+        ..RegistryOptions::default()
     };
     Repository::open(&format!("{}/team/docker", registry.address()), &options).unwrap()
 }

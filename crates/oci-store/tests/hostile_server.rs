@@ -1,0 +1,460 @@
+//! A registry that misbehaves in ways Debian's `docker-registry` cannot: a body longer than its
+//! `Content-Length` says, one that never ends, one that drips, a redirect to another host, sizes
+//! that lie. A small HTTP server of the test's own on the loopback plays it, and each case
+//! states what dockyard must do: refuse with the reason, within a deadline, with memory flat,
+//! sending credentials to no host but the registry's.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use camino::Utf8PathBuf;
+use oci_store::{RegistryOptions, Repository, StoreError, limits, pull_artifact, sha256_digest};
+
+const TYPE: &str = "application/vnd.dockyard.test.v1+json";
+const USER: &str = "team";
+const PASSWORD: &str = "s3cret-not-for-other-hosts";
+
+/// One request as the server saw it.
+#[derive(Clone, Debug)]
+struct Seen {
+    path: String,
+    authorization: Option<String>,
+}
+
+/// How the server answers a blob request: the stream to write to, the blob's bytes.
+type BlobAnswer = dyn Fn(&mut TcpStream, &[u8]) + Send + Sync;
+
+/// A registry of one repository (`hostile`) holding one artifact tagged `t`: a config and one
+/// layer, `file`, whose bytes are `blob` and whose declared size is `declared`. Blob requests
+/// for the layer are answered by `answer`; everything else as a registry would.
+struct HostileRegistry {
+    address: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+struct Artifact {
+    blob: Vec<u8>,
+    declared: i64,
+    layers: usize,
+    /// Basic credentials wanted (a 401 with a Basic challenge until they come).
+    wants_credentials: bool,
+}
+
+impl HostileRegistry {
+    fn start(artifact: Artifact, answer: Box<BlobAnswer>) -> HostileRegistry {
+        Self::start_on("127.0.0.1", artifact, answer)
+    }
+
+    fn start_on(host: &str, artifact: Artifact, answer: Box<BlobAnswer>) -> HostileRegistry {
+        let listener = TcpListener::bind((host, 0)).unwrap();
+        let address = format!("{host}:{}", listener.local_addr().unwrap().port());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let config = b"{\"k\":1}".to_vec();
+        let layer_digest = sha256_digest(&artifact.blob);
+        let layer = serde_json::json!({
+            "mediaType": "application/octet-stream",
+            "digest": layer_digest,
+            "size": artifact.declared,
+            "annotations": {"org.opencontainers.image.title": "file"},
+        });
+        let manifest = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "artifactType": TYPE,
+            "config": {
+                "mediaType": "application/vnd.dockyard.test.config.v1+json",
+                "digest": sha256_digest(&config),
+                "size": config.len(),
+            },
+            "layers": vec![layer; artifact.layers],
+        }))
+        .unwrap();
+        let state = Arc::new((artifact, answer, config, manifest, layer_digest));
+        {
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    let Ok(stream) = stream else { continue };
+                    let (seen, state) = (seen.clone(), state.clone());
+                    std::thread::spawn(move || {
+                        let (artifact, answer, config, manifest, layer_digest) = &*state;
+                        serve(stream, &seen, |stream, request| {
+                            let authorized =
+                                !artifact.wants_credentials || request.authorization.is_some();
+                            match request.path.as_str() {
+                                _ if !authorized => respond(
+                                    stream,
+                                    "401 Unauthorized",
+                                    &[("WWW-Authenticate", "Basic realm=\"hostile\"")],
+                                    b"",
+                                ),
+                                "/v2/" => respond(stream, "200 OK", &[], b"{}"),
+                                "/v2/hostile/manifests/t" => respond(
+                                    stream,
+                                    "200 OK",
+                                    &[(
+                                        "Content-Type",
+                                        "application/vnd.oci.image.manifest.v1+json",
+                                    )],
+                                    manifest,
+                                ),
+                                p if p
+                                    == format!("/v2/hostile/blobs/{}", sha256_digest(config)) =>
+                                {
+                                    respond(stream, "200 OK", &[], config)
+                                }
+                                p if p == format!("/v2/hostile/blobs/{layer_digest}") => {
+                                    answer(stream, &artifact.blob)
+                                }
+                                _ => respond(stream, "404 Not Found", &[], b"{\"errors\":[]}"),
+                            }
+                        });
+                    });
+                }
+            });
+        }
+        HostileRegistry { address, seen }
+    }
+
+    fn open(&self, options: &RegistryOptions) -> Repository {
+        Repository::open(&format!("{}/hostile", self.address), options).unwrap()
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    fn blob_requests(&self) -> usize {
+        self.seen()
+            .iter()
+            .filter(|s| s.path.contains("/blobs/") && !s.path.contains(&config_digest()))
+            .count()
+    }
+}
+
+fn config_digest() -> String {
+    sha256_digest(b"{\"k\":1}")
+}
+
+/// Reads requests off `stream` (keep-alive) and answers each with `answer`.
+fn serve(stream: TcpStream, seen: &Mutex<Vec<Seen>>, answer: impl Fn(&mut TcpStream, &Seen)) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut stream = stream;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let path = line.split(' ').nth(1).unwrap_or_default().to_owned();
+        let mut authorization = None;
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':')
+                && name.eq_ignore_ascii_case("authorization")
+            {
+                authorization = Some(value.trim().to_owned());
+            }
+        }
+        let request = Seen {
+            path,
+            authorization,
+        };
+        seen.lock().unwrap().push(request.clone());
+        answer(&mut stream, &request);
+    }
+}
+
+fn respond(stream: &mut TcpStream, status: &str, headers: &[(&str, &str)], body: &[u8]) {
+    let mut head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n", body.len());
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body);
+}
+
+fn options(deadline: Duration) -> RegistryOptions {
+    RegistryOptions {
+        certs_dir: "/nonexistent".into(),
+        deadline,
+        min_bytes_per_second: 1 << 30,
+    }
+}
+
+fn honest(blob: &[u8]) -> Artifact {
+    Artifact {
+        blob: blob.to_vec(),
+        declared: blob.len() as i64,
+        layers: 1,
+        wants_credentials: false,
+    }
+}
+
+fn pull(registry: &HostileRegistry, options: &RegistryOptions) -> Result<Utf8PathBuf, StoreError> {
+    let dest = Utf8PathBuf::from_path_buf(tempfile::tempdir().unwrap().keep()).unwrap();
+    pull_artifact(&registry.open(options), "t", TYPE, &dest, None)
+        .map(|pulled| pulled.expect("the artifact is there").files[0].path.clone())
+}
+
+fn tampered(err: &StoreError, says: &str) {
+    assert!(
+        matches!(err, StoreError::Tampered { .. }) && err.to_string().contains(says),
+        "{err}"
+    );
+}
+
+/// The peak resident set of this process since the last reset, in KiB (the kernel's
+/// `VmHWM`, reset by writing 5 to `clear_refs`).
+fn peak_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/self/status")
+}
+
+fn reset_peak() {
+    std::fs::write("/proc/self/clear_refs", "5").expect("resetting VmHWM needs /proc");
+}
+
+#[test]
+fn a_body_longer_than_its_content_length_announces_is_refused_before_it_is_read() {
+    let blob = vec![7u8; 1024];
+    let registry = HostileRegistry::start(
+        honest(&blob),
+        Box::new(|stream, _| {
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\n\r\n");
+            let _ = stream.write_all(&[0u8; 4096]);
+        }),
+    );
+    let err = pull(&registry, &options(Duration::from_secs(20))).unwrap_err();
+    tampered(
+        &err,
+        "announced as 1073741824 bytes, not the 1024 of its descriptor",
+    );
+}
+
+#[test]
+fn an_endless_body_is_cut_at_the_declared_size_with_memory_flat() {
+    let blob = vec![7u8; 1 << 20];
+    let registry = HostileRegistry::start(
+        honest(&blob),
+        Box::new(|stream, _| {
+            // Chunked, so no length to check up front: 1 MiB chunks for ever.
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+            let chunk = vec![7u8; 1 << 20];
+            loop {
+                let head = format!("{:x}\r\n", chunk.len());
+                if stream.write_all(head.as_bytes()).is_err()
+                    || stream.write_all(&chunk).is_err()
+                    || stream.write_all(b"\r\n").is_err()
+                {
+                    return;
+                }
+            }
+        }),
+    );
+    reset_peak();
+    let before = peak_kib();
+    let err = pull(&registry, &options(Duration::from_secs(60))).unwrap_err();
+    let grew_mib = (peak_kib().saturating_sub(before)) as f64 / 1024.0;
+    tampered(&err, "is longer than the 1048576 bytes of its descriptor");
+    // Streamed to a file: a few buffers, never the body.
+    assert!(
+        grew_mib < 32.0,
+        "the pull grew the process by {grew_mib:.1} MiB"
+    );
+}
+
+#[test]
+fn a_registry_that_drips_costs_its_deadline_then_an_error() {
+    let blob = vec![7u8; 4096];
+    let registry = HostileRegistry::start(
+        honest(&blob),
+        Box::new(|stream, blob| {
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", blob.len());
+            let _ = stream.write_all(head.as_bytes());
+            for byte in blob {
+                if stream.write_all(&[*byte]).is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }),
+    );
+    let started = Instant::now();
+    let err = pull(&registry, &options(Duration::from_secs(2))).unwrap_err();
+    assert!(matches!(err, StoreError::TimedOut { .. }), "{err}");
+    assert!(
+        err.to_string().contains("did not answer within 2 s"),
+        "{err}"
+    );
+    // The whole blob would take 200 s at this pace.
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_declared_size_beyond_the_limit_is_refused_before_any_request_for_it() {
+    let blob = vec![7u8; 16];
+    let registry = HostileRegistry::start(
+        Artifact {
+            declared: 1 << 62,
+            ..honest(&blob)
+        },
+        Box::new(|stream, blob| respond(stream, "200 OK", &[], blob)),
+    );
+    let err = pull(&registry, &options(Duration::from_secs(20))).unwrap_err();
+    tampered(
+        &err,
+        &format!(
+            "is declared as 4611686018427387904 bytes, more than the {}",
+            limits::FILE
+        ),
+    );
+    assert_eq!(registry.blob_requests(), 0, "{:?}", registry.seen());
+}
+
+#[test]
+fn sizes_that_lie_either_way_are_refused() {
+    for declared in [15, 17, -1] {
+        let blob = vec![7u8; 16];
+        let registry = HostileRegistry::start(
+            Artifact {
+                declared,
+                ..honest(&blob)
+            },
+            Box::new(|stream, blob| respond(stream, "200 OK", &[], blob)),
+        );
+        let err = pull(&registry, &options(Duration::from_secs(20))).unwrap_err();
+        assert!(
+            matches!(err, StoreError::Tampered { .. }),
+            "{declared}: {err}"
+        );
+    }
+}
+
+#[test]
+fn ten_thousand_layers_are_refused_before_any_is_fetched() {
+    let blob = vec![7u8; 16];
+    let registry = HostileRegistry::start(
+        Artifact {
+            layers: 10_000,
+            ..honest(&blob)
+        },
+        Box::new(|stream, blob| respond(stream, "200 OK", &[], blob)),
+    );
+    let err = pull(&registry, &options(Duration::from_secs(20))).unwrap_err();
+    tampered(
+        &err,
+        &format!("has 10000 layers, more than the {}", limits::LAYERS),
+    );
+    assert_eq!(registry.blob_requests(), 0);
+}
+
+#[test]
+fn a_redirect_to_another_host_carries_no_credentials() {
+    // A registry that keeps its blobs elsewhere (as registries on object storage do): the other
+    // host gets the request, and never the registry's credentials.
+    let blob = b"the blob's bytes".to_vec();
+    let elsewhere = HostileRegistry::start_on(
+        "127.0.0.2",
+        honest(&blob),
+        Box::new(|stream, blob| respond(stream, "200 OK", &[], blob)),
+    );
+    let target = format!(
+        "http://{}/v2/hostile/blobs/{}",
+        elsewhere.address,
+        sha256_digest(&blob)
+    );
+    let registry = HostileRegistry::start(
+        Artifact {
+            wants_credentials: true,
+            ..honest(&blob)
+        },
+        Box::new(move |stream, _| {
+            respond(
+                stream,
+                "307 Temporary Redirect",
+                &[("Location", &target)],
+                b"",
+            )
+        }),
+    );
+    let docker_config = tempfile::tempdir().unwrap();
+    let auth = base64_basic(USER, PASSWORD);
+    std::fs::write(
+        docker_config.path().join("config.json"),
+        serde_json::to_vec(&serde_json::json!({
+            "auths": {registry.address.clone(): {"auth": auth}}
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    // SAFETY: this test binary's tests read no other variable, and only this test sets one.
+    unsafe { std::env::set_var("DOCKER_CONFIG", docker_config.path()) };
+    let path = pull(&registry, &options(Duration::from_secs(20))).unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), blob);
+    let at_registry = registry.seen();
+    assert!(
+        at_registry
+            .iter()
+            .any(|s| s.path.contains("/blobs/") && s.authorization.is_some()),
+        "the registry itself was sent the credentials: {at_registry:?}"
+    );
+    let at_elsewhere = elsewhere.seen();
+    assert!(!at_elsewhere.is_empty(), "the redirect was not followed");
+    assert!(
+        at_elsewhere.iter().all(|s| s.authorization.is_none()),
+        "credentials went to another host: {at_elsewhere:?}"
+    );
+}
+
+fn base64_basic(user: &str, password: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+}
+
+#[test]
+fn it_works_when_called_from_inside_a_tokio_runtime() {
+    // A Rust tool built on tokio calls the library from one of its tasks.
+    let blob = b"bytes".to_vec();
+    let registry = HostileRegistry::start(
+        honest(&blob),
+        Box::new(|stream, blob| respond(stream, "200 OK", &[], blob)),
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let path = runtime
+        .block_on(async { pull(&registry, &options(Duration::from_secs(20))) })
+        .unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), blob);
+}
+
+#[test]
+fn an_honest_answer_from_the_same_server_is_pulled() {
+    // The honest case, so every refusal above is a refusal of the lie and not of the server.
+    let blob = b"honest".to_vec();
+    let registry = HostileRegistry::start(
+        honest(&blob),
+        Box::new(|stream, blob| respond(stream, "200 OK", &[], blob)),
+    );
+    let path = pull(&registry, &options(Duration::from_secs(20))).unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), blob);
+}

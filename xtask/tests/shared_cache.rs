@@ -230,3 +230,36 @@ fn push_and_pull_round_trip_a_bundle_with_its_referrers() {
     assert_eq!(snapshot(&pulled.join("docker-29.7.2")), snapshot(&bundle));
     assert!(stderr(&pull).contains("(verified)"), "{}", stderr(&pull));
 }
+
+/// A key holds exactly what decides that component's bytes (its own C libraries, nothing of
+/// what else was asked for), so `--only` runs and the full bundle share every build.
+#[test]
+fn only_computes_the_keys_of_the_full_bundle() {
+    let w = world();
+    let registry = registry(None);
+    let team = format!("{}/team/dockyard", registry.address());
+    // Each component alone, pushed.
+    for name in COMPONENTS {
+        let (output, _) = bundle_on(&w, "a", &["--only", name, "--cache-to", &team]);
+        assert!(output.status.success(), "{name}: {}", stderr(&output));
+    }
+    // The full bundle on the same machine builds nothing.
+    let (output, _) = bundle_on(&w, "a", &[]);
+    let text = stderr(&output);
+    assert!(output.status.success(), "{text}");
+    assert!(
+        !text.contains("Building"),
+        "the full bundle rebuilt:\n{text}"
+    );
+    // And the `--only` pushes serve a fresh machine's full bundle, every component.
+    let (output, _) = bundle_on(&w, "b", &["--cache-from", &team, "--cache-required"]);
+    let text = stderr(&output);
+    assert!(output.status.success(), "{text}");
+    let pulled = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("Pulled"))
+        .count();
+    assert_eq!(pulled, COMPONENTS.len(), "{text}");
+    let out = |m: &str| w.root.join(m).join("out/docker-29.7.2");
+    assert_eq!(snapshot(&out("b")), snapshot(&out("a")));
+}

@@ -12,6 +12,7 @@
 //! ```
 
 mod artifact;
+mod bounded;
 mod bundles;
 mod credentials;
 mod error;

@@ -76,9 +76,11 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 
 /// A repository (`HOST[:PORT]/NAME`), opened with the credentials Docker keeps for its host.
 pub struct Repository {
-    client: Client,
-    base: Reference,
-    auth: RegistryAuth,
+    pub(crate) client: Client,
+    /// Manifests and referrers, read with a bound (oci-client reads a body whole).
+    reads: crate::bounded::BoundedReads,
+    pub(crate) base: Reference,
+    pub(crate) auth: RegistryAuth,
     deadline: Duration,
     min_bytes_per_second: u64,
 }
@@ -97,22 +99,28 @@ impl Repository {
         runtime();
         let registry = base.resolve_registry().to_owned();
         let auth = credentials::for_registry(&registry)?;
+        let certificates = certificates(&options.certs_dir.join(&registry))?;
         let mut config = ClientConfig {
-            extra_root_certificates: certificates(&options.certs_dir.join(&registry))?,
+            extra_root_certificates: certificates.clone(),
             connect_timeout: Some(Duration::from_secs(10)),
             read_timeout: Some(Duration::from_secs(120)),
             ..ClientConfig::default()
         };
         // Docker's rule: a registry on the loopback may speak plain HTTP; anything else is HTTPS.
-        if is_loopback(&registry) && speaks_plain_http(&registry) {
+        let plain = is_loopback(&registry) && speaks_plain_http(&registry);
+        if plain {
             config.protocol = ClientProtocol::HttpsExcept(vec![registry.clone()]);
         }
-        let client = Client::try_from(config).map_err(|e| StoreError::Registry {
+        let cannot = |e: &dyn std::fmt::Display| StoreError::Registry {
             registry: registry.clone(),
             message: format!("cannot make a client: {e}"),
-        })?;
+        };
+        let client = Client::try_from(config).map_err(|e| cannot(&e))?;
+        let reads = crate::bounded::BoundedReads::new(&registry, plain, &certificates)
+            .map_err(|e| cannot(&e))?;
         Ok(Repository {
             client,
+            reads,
             base,
             auth,
             deadline: options.deadline,
@@ -135,7 +143,7 @@ impl Repository {
         format!("{}/{}", self.registry(), self.repository())
     }
 
-    fn tagged(&self, tag: &str) -> Reference {
+    pub(crate) fn tagged(&self, tag: &str) -> Reference {
         Reference::with_tag(
             self.base.registry().to_owned(),
             self.base.repository().to_owned(),
@@ -210,7 +218,11 @@ impl Repository {
     }
 
     /// Turns oci-client's error into one a person can act on; credentials are never in it.
-    fn classify(&self, operation: RegistryOperation, error: OciDistributionError) -> StoreError {
+    pub(crate) fn classify(
+        &self,
+        operation: RegistryOperation,
+        error: OciDistributionError,
+    ) -> StoreError {
         let unauthorized = StoreError::Unauthorized {
             registry: self.registry().to_owned(),
             repository: self.repository().to_owned(),
@@ -393,38 +405,23 @@ impl Repository {
         })
     }
 
-    /// The manifest a tag or digest names, with its digest; `None` if there is none.
+    /// The manifest a tag or digest names, with its digest; `None` if there is none. At most
+    /// [`limits::MANIFEST`] bytes are read.
     pub fn manifest(&self, reference: &str) -> Result<Option<(Vec<u8>, String)>, StoreError> {
-        let image = self.at(reference);
         let accepted = [
             oci_client::manifest::OCI_IMAGE_MEDIA_TYPE,
             oci_client::manifest::OCI_IMAGE_INDEX_MEDIA_TYPE,
         ];
-        let pulled = self.run(self.deadline, async {
-            Ok(self
-                .client
-                .pull_manifest_raw(&image, &self.auth, &accepted)
-                .await)
-        })?;
-        match pulled {
-            Ok((bytes, _)) => {
-                if bytes.len() as u64 > limits::MANIFEST {
-                    return Err(self.tampered(format!(
-                        "manifest {reference} is {} bytes, more than the {} dockyard accepts",
-                        bytes.len(),
-                        limits::MANIFEST
-                    )));
-                }
-                // The digest of the bytes we hold, never the one the server claims.
-                let digest = sha256_digest(&bytes);
-                if reference.starts_with("sha256:") && digest != reference {
-                    return Err(self.tampered(format!("manifest {reference} hashes to {digest}")));
-                }
-                Ok(Some((bytes.to_vec(), digest)))
-            }
-            Err(e) if is_not_found(&e) => Ok(None),
-            Err(e) => Err(self.classify(RegistryOperation::Pull, e)),
+        let path = format!("manifests/{reference}");
+        let Some(bytes) = self.run(self.deadline, self.reads.get(self, &path, &accepted))? else {
+            return Ok(None);
+        };
+        // The digest of the bytes we hold, never the one the server claims.
+        let digest = sha256_digest(&bytes);
+        if reference.starts_with("sha256:") && digest != reference {
+            return Err(self.tampered(format!("manifest {reference} hashes to {digest}")));
         }
+        Ok(Some((bytes, digest)))
     }
 
     /// Puts a manifest under a tag (or its digest); returns its digest.
@@ -514,22 +511,6 @@ fn certificates(dir: &Utf8Path) -> Result<Vec<Certificate>, StoreError> {
         .collect()
 }
 
-/// A manifest or repository the registry does not have.
-fn is_not_found(error: &OciDistributionError) -> bool {
-    use oci_client::errors::OciErrorCode;
-    match error {
-        OciDistributionError::ImageManifestNotFoundError(_) => true,
-        OciDistributionError::ServerError { code: 404, .. } => true,
-        OciDistributionError::RegistryError { envelope, .. } => envelope.errors.iter().all(|e| {
-            matches!(
-                e.code,
-                OciErrorCode::ManifestUnknown | OciErrorCode::NameUnknown | OciErrorCode::NotFound
-            )
-        }),
-        _ => false,
-    }
-}
-
 fn is_loopback(registry: &str) -> bool {
     let host = registry
         .rsplit_once(':')
@@ -570,11 +551,25 @@ impl Repository {
         digest: &str,
         artifact_type: Option<&str>,
     ) -> Result<Vec<oci_client::manifest::ImageIndexEntry>, StoreError> {
-        let image = self.at(digest);
-        let index = self.block_on(
-            RegistryOperation::Pull,
-            self.client.pull_referrers(&image, artifact_type),
-        )?;
+        let accepted = [oci_client::manifest::OCI_IMAGE_INDEX_MEDIA_TYPE];
+        let path = match artifact_type {
+            Some(t) => format!("referrers/{digest}?artifactType={t}"),
+            None => format!("referrers/{digest}"),
+        };
+        // A registry without the referrers API answers 404: its tag schema's index then.
+        let bytes = match self.run(self.deadline, self.reads.get(self, &path, &accepted))? {
+            Some(bytes) => Some(bytes),
+            None => self
+                .manifest(&crate::referrers::schema_tag(digest))?
+                .map(|(bytes, _)| bytes),
+        };
+        let Some(bytes) = bytes else {
+            return Ok(Vec::new());
+        };
+        let index: oci_client::manifest::OciImageIndex =
+            serde_json::from_slice(&bytes).map_err(|e| {
+                self.tampered(format!("the referrers of {digest} are not an index: {e}"))
+            })?;
         Ok(index
             .manifests
             .into_iter()

@@ -40,6 +40,11 @@ struct Artifact {
     layers: usize,
     /// Basic credentials wanted (a 401 with a Basic challenge until they come).
     wants_credentials: bool,
+    /// A token wanted, as Docker Hub and most registries do: a 401 with a Bearer challenge
+    /// naming this server's `/token`, which hands one out.
+    wants_token: bool,
+    /// The manifest request is answered with an endless body.
+    endless_manifest: bool,
 }
 
 impl HostileRegistry {
@@ -51,6 +56,7 @@ impl HostileRegistry {
         let listener = TcpListener::bind((host, 0)).unwrap();
         let address = format!("{host}:{}", listener.local_addr().unwrap().port());
         let seen = Arc::new(Mutex::new(Vec::new()));
+        let server = address.clone();
         let config = b"{\"k\":1}".to_vec();
         let layer_digest = sha256_digest(&artifact.blob);
         let layer = serde_json::json!({
@@ -77,20 +83,37 @@ impl HostileRegistry {
             std::thread::spawn(move || {
                 for stream in listener.incoming() {
                     let Ok(stream) = stream else { continue };
-                    let (seen, state) = (seen.clone(), state.clone());
+                    let (seen, state, address) = (seen.clone(), state.clone(), server.clone());
                     std::thread::spawn(move || {
                         let (artifact, answer, config, manifest, layer_digest) = &*state;
                         serve(stream, &seen, |stream, request| {
-                            let authorized =
-                                !artifact.wants_credentials || request.authorization.is_some();
+                            let authorized = match request.authorization.as_deref() {
+                                _ if request.path.starts_with("/token") => true,
+                                Some(a) if artifact.wants_token => a == "Bearer T0KEN",
+                                Some(_) => true,
+                                None => !artifact.wants_credentials && !artifact.wants_token,
+                            };
+                            let challenge = if artifact.wants_token {
+                                format!(
+                                    "Bearer realm=\"http://{address}/token\",service=\"hostile\""
+                                )
+                            } else {
+                                "Basic realm=\"hostile\"".to_owned()
+                            };
                             match request.path.as_str() {
                                 _ if !authorized => respond(
                                     stream,
                                     "401 Unauthorized",
-                                    &[("WWW-Authenticate", "Basic realm=\"hostile\"")],
+                                    &[("WWW-Authenticate", &challenge)],
                                     b"",
                                 ),
+                                p if p.starts_with("/token") => {
+                                    respond(stream, "200 OK", &[], b"{\"token\":\"T0KEN\"}")
+                                }
                                 "/v2/" => respond(stream, "200 OK", &[], b"{}"),
+                                "/v2/hostile/manifests/t" if artifact.endless_manifest => {
+                                    endless(stream)
+                                }
                                 "/v2/hostile/manifests/t" => respond(
                                     stream,
                                     "200 OK",
@@ -183,6 +206,21 @@ fn respond(stream: &mut TcpStream, status: &str, headers: &[(&str, &str)], body:
     let _ = stream.write_all(body);
 }
 
+/// A chunked body of 1 MiB chunks that never ends (until the client hangs up).
+fn endless(stream: &mut TcpStream) {
+    let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    let chunk = vec![b' '; 1 << 20];
+    loop {
+        let head = format!("{:x}\r\n", chunk.len());
+        if stream.write_all(head.as_bytes()).is_err()
+            || stream.write_all(&chunk).is_err()
+            || stream.write_all(b"\r\n").is_err()
+        {
+            return;
+        }
+    }
+}
+
 fn options(deadline: Duration) -> RegistryOptions {
     RegistryOptions {
         certs_dir: "/nonexistent".into(),
@@ -197,6 +235,8 @@ fn honest(blob: &[u8]) -> Artifact {
         declared: blob.len() as i64,
         layers: 1,
         wants_credentials: false,
+        wants_token: false,
+        endless_manifest: false,
     }
 }
 
@@ -250,20 +290,8 @@ fn an_endless_body_is_cut_at_the_declared_size_with_memory_flat() {
     let blob = vec![7u8; 1 << 20];
     let registry = HostileRegistry::start(
         honest(&blob),
-        Box::new(|stream, _| {
-            // Chunked, so no length to check up front: 1 MiB chunks for ever.
-            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
-            let chunk = vec![7u8; 1 << 20];
-            loop {
-                let head = format!("{:x}\r\n", chunk.len());
-                if stream.write_all(head.as_bytes()).is_err()
-                    || stream.write_all(&chunk).is_err()
-                    || stream.write_all(b"\r\n").is_err()
-                {
-                    return;
-                }
-            }
-        }),
+        // Chunked, so no length to check up front.
+        Box::new(|stream, _| endless(stream)),
     );
     reset_peak();
     let before = peak_kib();
@@ -457,4 +485,46 @@ fn an_honest_answer_from_the_same_server_is_pulled() {
     );
     let path = pull(&registry, &options(Duration::from_secs(20))).unwrap();
     assert_eq!(std::fs::read(path).unwrap(), blob);
+}
+
+#[test]
+fn an_endless_manifest_is_cut_at_the_manifest_limit_with_memory_flat() {
+    let registry = HostileRegistry::start(
+        Artifact {
+            endless_manifest: true,
+            ..honest(b"x")
+        },
+        Box::new(|stream, blob| respond(stream, "200 OK", &[], blob)),
+    );
+    reset_peak();
+    let before = peak_kib();
+    let err = pull(&registry, &options(Duration::from_secs(60))).unwrap_err();
+    let grew_mib = (peak_kib().saturating_sub(before)) as f64 / 1024.0;
+    tampered(
+        &err,
+        &format!("more than the {} dockyard accepts", limits::MANIFEST),
+    );
+    assert!(
+        grew_mib < 32.0,
+        "the pull grew the process by {grew_mib:.1} MiB"
+    );
+}
+
+#[test]
+fn a_registry_handing_out_tokens_is_asked_for_one_and_then_answers() {
+    let blob = b"behind a token".to_vec();
+    let registry = HostileRegistry::start(
+        Artifact {
+            wants_token: true,
+            ..honest(&blob)
+        },
+        Box::new(|stream, blob| respond(stream, "200 OK", &[], blob)),
+    );
+    let path = pull(&registry, &options(Duration::from_secs(20))).unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), blob);
+    assert!(
+        registry.seen().iter().any(|s| s.path.starts_with("/token")),
+        "no token was asked for: {:?}",
+        registry.seen()
+    );
 }

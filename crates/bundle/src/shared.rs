@@ -212,18 +212,19 @@ impl SharedCache {
         component: &'static Component,
         key: &str,
         artifacts: &Artifacts,
-    ) -> Vec<(String, Result<bool, String>)> {
+    ) -> Vec<(String, Result<bool, BundleError>)> {
         let tag = tag(component, key);
         let mut outcomes = Vec::new();
-        let mut prepared: Option<Result<Contents, String>> = None;
+        let mut prepared: Option<Contents> = None;
         for repo in &self.pushes {
-            let outcome = (|| {
-                if repo.manifest(&tag).map_err(|e| e.to_string())?.is_some() {
+            let mut outcome = || -> Result<bool, BundleError> {
+                if repo.manifest(&tag)?.is_some() {
                     return Ok(false);
                 }
-                let (record, files) = prepared
-                    .get_or_insert_with(|| contents(env, key, artifacts))
-                    .clone()?;
+                let (record, files) = match &prepared {
+                    Some(contents) => contents.clone(),
+                    None => prepared.insert(contents(env, key, artifacts)?).clone(),
+                };
                 let new = NewArtifact {
                     artifact_type: COMPONENT_ARTIFACT_TYPE,
                     config: Some((RECORD_MEDIA_TYPE, record)),
@@ -233,10 +234,10 @@ impl SharedCache {
                         component.name.to_owned(),
                     )]),
                 };
-                push_artifact(repo, &new, Some(&tag), self.signer.as_ref())
-                    .map_err(|e| e.to_string())?;
+                push_artifact(repo, &new, Some(&tag), self.signer.as_ref())?;
                 Ok(true)
-            })();
+            };
+            let outcome = outcome();
             outcomes.push((repo.name(), outcome));
         }
         outcomes
@@ -248,7 +249,7 @@ type Contents = (Vec<u8>, Vec<ArtifactFile>);
 
 /// The record (paths made bare names: nothing of this machine's layout leaves it) and the
 /// files of a component's artifact.
-fn contents(env: &BuildEnv, key: &str, artifacts: &Artifacts) -> Result<Contents, String> {
+fn contents(env: &BuildEnv, key: &str, artifacts: &Artifacts) -> Result<Contents, BundleError> {
     let mtime = u64::try_from(env.source_date_epoch).unwrap_or(0);
     let members = env.cache.tgz_members();
     let mut files = Vec::new();
@@ -264,8 +265,8 @@ fn contents(env: &BuildEnv, key: &str, artifacts: &Artifacts) -> Result<Contents
             path: file.path.to_owned(),
             media_type: BINARY_MEDIA_TYPE.into(),
         });
-        std::fs::create_dir_all(&members).map_err(|e| e.to_string())?;
-        let member = cached_member(file, mtime, &members).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(&members).map_err(BundleError::io("creating", &members))?;
+        let member = cached_member(file, mtime, &members)?;
         files.push(ArtifactFile {
             name: format!("{MEMBERS}/{}", member_file(file, mtime)),
             path: member,
@@ -282,7 +283,10 @@ fn contents(env: &BuildEnv, key: &str, artifacts: &Artifacts) -> Result<Contents
         key: key.to_owned(),
         artifacts: record,
     })
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| BundleError::Encode {
+        what: "a component's record".into(),
+        message: e.to_string(),
+    })?;
     Ok((bytes, files))
 }
 

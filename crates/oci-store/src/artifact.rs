@@ -98,12 +98,11 @@ pub(crate) fn upload(
     let mut layers = Vec::with_capacity(artifact.files.len());
     for file in &artifact.files {
         check_name(repo, &file.name)?;
-        let bytes = std::fs::read(&file.path).map_err(StoreError::io("reading", &file.path))?;
-        let size = bytes.len() as i64;
+        let (digest, size) = repo.push_file(&file.path)?;
         layers.push(OciDescriptor {
             media_type: file.media_type.clone(),
-            digest: repo.push_blob(bytes)?,
-            size,
+            digest,
+            size: i64::try_from(size).unwrap_or(i64::MAX),
             urls: None,
             artifact_type: None,
             annotations: Some(BTreeMap::from([(TITLE.to_owned(), file.name.clone())])),

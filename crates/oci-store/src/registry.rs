@@ -296,6 +296,41 @@ impl Repository {
         Ok(digest)
     }
 
+    /// Uploads the file at `path` unless the repository has its bytes, streamed from the file
+    /// (memory stays flat whatever its size); returns its digest and size.
+    pub fn push_file(&self, path: &Utf8Path) -> Result<(String, u64), StoreError> {
+        let size = std::fs::metadata(path)
+            .map_err(StoreError::io("reading", path))?
+            .len();
+        let digest = format!(
+            "sha256:{}",
+            build_core::digest::sha256_file(path).map_err(StoreError::io("reading", path))?
+        );
+        if self.has_blob(&digest)? {
+            return Ok((digest, size));
+        }
+        let file = std::fs::File::open(path).map_err(StoreError::io("reading", path))?;
+        let chunks = futures_util::stream::unfold(file, |mut file| async move {
+            let mut chunk = vec![0u8; 4 << 20];
+            match std::io::Read::read(&mut file, &mut chunk) {
+                Ok(0) => None,
+                Ok(n) => {
+                    chunk.truncate(n);
+                    Some((Ok(bytes::Bytes::from(chunk)), file))
+                }
+                Err(e) => Some((Err(OciDistributionError::IoError(e)), file)),
+            }
+        });
+        let image = self.tagged("latest");
+        self.run(self.deadline_for(size), async {
+            self.client
+                .push_blob_stream(&image, chunks, &digest, Some(size))
+                .await
+                .map_err(|e| self.classify(RegistryOperation::Push, e))
+        })?;
+        Ok((digest, size))
+    }
+
     /// Downloads a blob of at most `limit` bytes to `dest`, streamed through a temporary file
     /// beside it and hashed as it arrives, renamed only once its size and SHA-256 are the
     /// descriptor's: memory stays flat whatever the blob holds.

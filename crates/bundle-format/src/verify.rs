@@ -32,9 +32,15 @@ pub fn verify(dir: &Utf8Path) -> Result<usize, FormatError> {
         .map(|f| (f.sha256.clone(), f.path.clone()))
         .collect();
     if listed != from_manifest {
+        let line = listed
+            .iter()
+            .zip(&from_manifest)
+            .position(|(sum, file)| sum != file)
+            .unwrap_or(listed.len().min(from_manifest.len()))
+            + 1;
         return Err(damaged(
             "SHA256SUMS",
-            "it and manifest.json disagree about the bundle's files".into(),
+            format!("it and manifest.json disagree about the bundle's files from line {line} on"),
         ));
     }
     for (sha, path) in &listed {

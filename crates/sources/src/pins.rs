@@ -154,8 +154,7 @@ impl Pins {
             };
         let raw: RawFile = toml::from_str(text).map_err(|e| {
             let message = e.message().trim().to_owned();
-            // serde names the offending key between backticks ("unknown field `x`").
-            let field = message.split('`').nth(1).unwrap_or("-").to_owned();
+            let field = toml_error_field(text, &message, e.span());
             invalid(e.span(), &field, message)
         })?;
         let go = raw.go.ok_or_else(|| {
@@ -250,11 +249,60 @@ impl Pins {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())]
-        .bytes()
-        .filter(|&b| b == b'\n')
+    // Bytes, not a `str` slice: an offset inside a character must not panic.
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
         .count()
         + 1
+}
+
+/// The field a TOML error concerns: `-` where TOML itself is broken (its messages quote tokens
+/// such as `=` between backticks, never a field); for an unknown, missing or duplicate field
+/// the key serde names between backticks; else the `table.key` written where the error is.
+fn toml_error_field(text: &str, message: &str, span: Option<Range<usize>>) -> String {
+    if text.parse::<toml::Table>().is_err() {
+        return "-".into();
+    }
+    let names_a_field = ["unknown field", "missing field", "duplicate field"]
+        .iter()
+        .any(|p| message.starts_with(p));
+    if let Some(name) = message
+        .split('`')
+        .nth(1)
+        .filter(|name| names_a_field && !name.is_empty())
+    {
+        return name.to_owned();
+    }
+    span.and_then(|s| key_at(text, s.start))
+        .unwrap_or_else(|| "-".into())
+}
+
+/// `table.key` (or `key` before any table) of the `key = value` line holding `offset`.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let line = line_of(text, offset);
+    let key = text.lines().nth(line - 1)?.split_once('=')?.0;
+    let key = key.trim().trim_matches(['"', '\'']);
+    if key.is_empty() || key.starts_with('[') {
+        return None;
+    }
+    let table = text
+        .lines()
+        .take(line - 1)
+        .filter_map(|l| l.trim().strip_prefix('['))
+        .last()
+        .map(|header| {
+            header
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+        })
+        .map(|t| t.trim().trim_matches(['"', '\'']));
+    Some(match table {
+        Some(table) if !table.is_empty() => format!("{table}.{key}"),
+        _ => key.to_owned(),
+    })
 }
 
 fn is_go_version(s: &str) -> bool {

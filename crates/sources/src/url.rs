@@ -31,7 +31,7 @@ pub enum UrlError {
 impl RepoUrl {
     /// Checks `s` and wraps it.
     pub fn parse(s: &str) -> Result<RepoUrl, UrlError> {
-        let shown = redact(s);
+        let shown = redact_url(s);
         if s.starts_with('-') || s.chars().any(|c| c.is_whitespace() || c == '\0') {
             return Err(UrlError::Malformed(shown));
         }
@@ -41,7 +41,13 @@ impl RepoUrl {
         } else if let Some(rest) = s.strip_prefix("ssh://") {
             rest
         } else if !s.contains("://") && s.contains('@') && s.contains(':') {
-            // scp-like `git@github.com:owner/repo`
+            // scp-like `git@github.com:owner/repo`: `user@host` before the first `:`, as git
+            // reads it; anything else (`ext::cmd/x@h:p`, `./a:b@c`) is a transport helper or a
+            // path to git.
+            let head = s.split(':').next().unwrap_or("");
+            if !head.contains('@') || head.contains('/') {
+                return Err(UrlError::Scheme(shown));
+            }
             s
         } else {
             return Err(UrlError::Scheme(shown));
@@ -105,6 +111,19 @@ impl fmt::Display for RepoUrl {
 impl fmt::Debug for RepoUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "RepoUrl({})", redact(&self.0))
+    }
+}
+
+/// [`redact`] of one URL as given, which also hides the user part of one without a scheme
+/// (scp-like `user:password@host:path`), where `redact` sees no URL.
+pub(crate) fn redact_url(s: &str) -> String {
+    if s.contains("://") {
+        return redact(s);
+    }
+    let authority = &s[..s.find('/').unwrap_or(s.len())];
+    match authority.rsplit_once('@') {
+        Some((user, _)) => redact(&format!("***{}", &s[user.len()..])),
+        None => redact(s),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::lock::FileLock;
 use crate::pins::{CommitId, Pin};
 use crate::progress::Progress;
 use crate::upstream::Upstream;
-use crate::url::{RepoUrl, redact};
+use crate::url::{RepoUrl, redact, redact_url};
 use camino::Utf8Path;
 
 impl SourceCache {
@@ -29,7 +29,7 @@ impl SourceCache {
         let reference = reference.unwrap_or("HEAD");
         if !is_valid_reference(reference) {
             return Err(SourceError::BadMirror {
-                given: format!("{}@{reference}", redact(url)),
+                given: format!("{}@{reference}", redact_url(url)),
                 why: "not a branch, tag or full commit name".into(),
             });
         }
@@ -37,7 +37,7 @@ impl SourceCache {
             RepoUrl::local(url)
         } else {
             RepoUrl::parse(url).map_err(|e| SourceError::BadMirror {
-                given: redact(url),
+                given: redact_url(url),
                 why: e.to_string(),
             })?
         };

@@ -32,7 +32,7 @@ use crate::lock::FileLock;
 use crate::pins::{CommitId, Pin};
 use crate::progress::Progress;
 use crate::upstream::Upstream;
-use crate::url::{RepoUrl, redact};
+use crate::url::{RepoUrl, redact, redact_url};
 
 pub use error::SourceError;
 use error::io_err;
@@ -56,22 +56,32 @@ impl Mirror {
     pub fn parse(s: &str) -> Result<Mirror, SourceError> {
         if s.is_empty() || s.starts_with('-') || s.contains('\0') {
             return Err(SourceError::BadMirror {
-                given: redact(s),
+                given: redact_url(s),
                 why: "empty, or starts with `-`, or has a NUL".into(),
             });
         }
         if let Some(path) = s.strip_prefix("file://") {
+            if path
+                .split('/')
+                .next()
+                .is_some_and(|host| host.contains('@'))
+            {
+                return Err(SourceError::BadMirror {
+                    given: redact(s),
+                    why: "a file:// URL names no user or password".into(),
+                });
+            }
             return Ok(Mirror::Url(format!("file://{path}")));
         }
         if s.contains("::") {
             return Err(SourceError::BadMirror {
-                given: redact(s),
+                given: redact_url(s),
                 why: "git transport helpers (`ext::`, `fd::`) are never used".into(),
             });
         }
         if s.contains("://") || (s.contains('@') && s.contains(':') && !s.starts_with('/')) {
             RepoUrl::parse(s).map_err(|e| SourceError::BadMirror {
-                given: redact(s),
+                given: redact_url(s),
                 why: e.to_string(),
             })?;
             return Ok(Mirror::Url(s.to_owned()));

@@ -1,0 +1,299 @@
+//! Property test of reading Go's `GOCACHEPROG` request stream (`serve`): for arbitrary lines
+//! and mutated valid requests, serving never panics; a malformed request is answered with an
+//! error response or ends the session with an error that says what was wrong, never a crash;
+//! and every response written is one JSON object a line.
+//!
+//! Seeded and bounded for CI (256 cases each, a fixed seed); `PROPTEST_CASES=10000` runs them
+//! longer by hand.
+
+mod common;
+
+use common::{Requests, action, b64};
+use go_cache::{Error, LocalCache, serve};
+use proptest::prelude::*;
+use proptest::sample::Index;
+use proptest::test_runner::RngSeed;
+use serde_json::{Value, json};
+
+/// A session as the go command speaks it: puts (with and without a body), gets that hit and
+/// miss, an unknown command, and close.
+fn seed() -> Vec<u8> {
+    let a = action("compile fmt");
+    Requests::default()
+        .put(1, &a, b"package archive bytes\n")
+        .get(2, &a)
+        .get(3, &action("never put"))
+        .put(4, &action("empty output"), b"")
+        .command(5, "flush")
+        .close(6)
+        .bytes()
+        .to_vec()
+}
+
+/// Serves `input` against an empty local cache and checks the session either way.
+fn check(input: &[u8]) -> Result<(), TestCaseError> {
+    let tmp = tempfile::tempdir().unwrap();
+    let local = LocalCache::open(tmp.path().join("go").to_str().unwrap()).unwrap();
+    let mut out = Vec::new();
+    let served = serve(&local, None, input, &mut out);
+    // Every response is one JSON object a line with an integer ID, the first announcing the
+    // commands.
+    let text = String::from_utf8(out).expect("responses are UTF-8");
+    let responses: Vec<Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?}: {e}")))
+        .collect();
+    prop_assert!(!responses.is_empty());
+    prop_assert_eq!(
+        &responses[0],
+        &json!({"ID": 0, "KnownCommands": ["get", "put", "close"]})
+    );
+    for response in &responses {
+        prop_assert!(response["ID"].is_i64(), "{}", response);
+        if let Some(err) = response.get("Err") {
+            prop_assert!(err.as_str().is_some_and(|e| !e.is_empty()), "{}", response);
+        }
+    }
+    match served {
+        Ok(summary) => {
+            // Without a remote tier every get and put is answered before serve returns.
+            prop_assert!(
+                responses.len() as u64 > summary.gets + summary.puts,
+                "{} responses for {:?}",
+                responses.len(),
+                summary
+            );
+            prop_assert!(
+                summary.gets >= summary.local_hits + summary.misses,
+                "{:?}",
+                summary
+            );
+        }
+        // The stream is not the protocol: said, with where it broke.
+        Err(err @ Error::ReadRequest(_)) => {
+            let Error::ReadRequest(json) = &err else {
+                unreachable!()
+            };
+            prop_assert!(json.line() >= 1, "{}", err);
+            prop_assert!(
+                err.to_string().contains(&format!("line {}", json.line())),
+                "{}",
+                err
+            );
+        }
+        Err(Error::MissingBody { .. } | Error::UnexpectedBody { .. }) => {}
+        Err(other) => prop_assert!(false, "a request stream ended the session with: {}", other),
+    }
+    Ok(())
+}
+
+/// One edit of the stream; positions are taken modulo its length when applied.
+#[derive(Clone, Debug)]
+enum Edit {
+    DeleteLine(Index),
+    DuplicateLine(Index),
+    SwapLines(Index, Index),
+    ReplaceLine(Index, String),
+    Truncate(Index),
+    Insert(Index, Vec<u8>),
+    /// Sets one field of one request object to another JSON value.
+    SetField(Index, &'static str, Value),
+    /// Removes one field of one request object.
+    RemoveField(Index, &'static str),
+}
+
+const FIELDS: [&str; 5] = ["ID", "Command", "ActionID", "OutputID", "BodySize"];
+
+/// Values a field of a request may be given instead of its own.
+fn value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<i64>().prop_map(Value::from),
+        any::<bool>().prop_map(Value::from),
+        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::from)),
+        prop::sample::select(vec!["get", "put", "close", "", "GET", "\u{0}"]).prop_map(Value::from),
+        prop::collection::vec(any::<u8>(), 0..40).prop_map(|b| Value::from(b64(&b))),
+        "[A-Za-z0-9+/=!_-]{0,48}".prop_map(Value::from),
+        Just(json!({})),
+        Just(json!([])),
+        Just(json!([1, 2])),
+        Just(json!({"ID": 1})),
+    ]
+}
+
+fn fragment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>().prop_map(|s| s.chars().take(8).collect()),
+        "[\\x00-\\x7f]{1,6}",
+        prop::sample::select(vec![
+            "\"",
+            "{",
+            "}",
+            "[",
+            "]",
+            ",",
+            ":",
+            "null",
+            "true",
+            "0",
+            "-1",
+            "1e999",
+            "9223372036854775808",
+            "\"aGk=\"",
+            "\"!!\"",
+            "\"\\ud800\"",
+            "\n",
+            "\r\n",
+            "\0",
+            "{\"ID\":7,\"Command\":\"put\",\"BodySize\":3}",
+            "{\"ID\":8,\"Command\":\"get\",\"ActionID\":\"AAAA\"}",
+            "{\"ID\":9}",
+            "{\"Command\":1}",
+        ])
+        .prop_map(str::to_owned),
+    ]
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        1 => any::<Index>().prop_map(Edit::DeleteLine),
+        1 => any::<Index>().prop_map(Edit::DuplicateLine),
+        1 => (any::<Index>(), any::<Index>()).prop_map(|(a, b)| Edit::SwapLines(a, b)),
+        1 => (any::<Index>(), fragment()).prop_map(|(i, s)| Edit::ReplaceLine(i, s)),
+        1 => any::<Index>().prop_map(Edit::Truncate),
+        1 => (any::<Index>(), fragment()).prop_map(|(i, s)| Edit::Insert(i, s.into_bytes())),
+        1 => (any::<Index>(), prop::collection::vec(any::<u8>(), 1..4))
+            .prop_map(|(i, b)| Edit::Insert(i, b)),
+        3 => (any::<Index>(), prop::sample::select(&FIELDS[..]), value())
+            .prop_map(|(i, f, v)| Edit::SetField(i, f, v)),
+        1 => (any::<Index>(), prop::sample::select(&FIELDS[..]))
+            .prop_map(|(i, f)| Edit::RemoveField(i, f)),
+    ]
+}
+
+fn mutate(seed: &[u8], edits: &[Edit]) -> Vec<u8> {
+    let mut text = seed.to_vec();
+    for edit in edits {
+        let mut lines: Vec<Vec<u8>> = text
+            .split_inclusive(|&b| b == b'\n')
+            .map(<[u8]>::to_vec)
+            .collect();
+        let objects: Vec<usize> = (0..lines.len())
+            .filter(|&n| lines[n].starts_with(b"{"))
+            .collect();
+        match edit {
+            Edit::DeleteLine(i) if !lines.is_empty() => {
+                lines.remove(i.index(lines.len()));
+            }
+            Edit::DuplicateLine(i) if !lines.is_empty() => {
+                let i = i.index(lines.len());
+                lines.insert(i, lines[i].clone());
+            }
+            Edit::SwapLines(a, b) if !lines.is_empty() => {
+                let (a, b) = (a.index(lines.len()), b.index(lines.len()));
+                lines.swap(a, b);
+            }
+            Edit::ReplaceLine(i, s) if !lines.is_empty() => {
+                let i = i.index(lines.len());
+                lines[i] = format!("{s}\n").into_bytes();
+            }
+            Edit::Truncate(i) => {
+                text.truncate(i.index(text.len() + 1));
+                continue;
+            }
+            Edit::Insert(i, bytes) => {
+                let at = i.index(text.len() + 1);
+                text.splice(at..at, bytes.iter().copied());
+                continue;
+            }
+            Edit::SetField(i, field, _) | Edit::RemoveField(i, field) if !objects.is_empty() => {
+                let n = objects[i.index(objects.len())];
+                let Ok(Value::Object(mut request)) = serde_json::from_slice(&lines[n]) else {
+                    continue;
+                };
+                match edit {
+                    Edit::SetField(_, _, value) => {
+                        request.insert((*field).to_owned(), value.clone())
+                    }
+                    _ => request.remove(*field),
+                };
+                lines[n] = format!("{}\n", Value::Object(request)).into_bytes();
+            }
+            _ => continue,
+        }
+        text = lines.concat();
+    }
+    text
+}
+
+#[test]
+fn the_seed_session_is_served() {
+    let tmp = tempfile::tempdir().unwrap();
+    let local = LocalCache::open(tmp.path().join("go").to_str().unwrap()).unwrap();
+    let mut out = Vec::new();
+    let summary = serve(&local, None, seed().as_slice(), &mut out).unwrap();
+    assert_eq!((summary.gets, summary.puts, summary.local_hits), (2, 2, 1));
+    assert_eq!(summary.errors, 1, "the unknown command");
+}
+
+/// 256 cases from a fixed seed; `PROPTEST_CASES` (and `PROPTEST_RNG_SEED`) override them.
+fn config() -> ProptestConfig {
+    let default = ProptestConfig::default();
+    ProptestConfig {
+        cases: if std::env::var_os("PROPTEST_CASES").is_some() {
+            default.cases
+        } else {
+            256
+        },
+        rng_seed: if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
+            default.rng_seed
+        } else {
+            RngSeed::Fixed(0x5eed)
+        },
+        failure_persistence: None,
+        ..default
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn a_mutated_request_stream_is_answered_or_refused_with_an_error_never_panics(
+        edits in prop::collection::vec(edit(), 1..5)
+    ) {
+        check(&mutate(&seed(), &edits))?;
+    }
+
+    #[test]
+    fn a_get_or_put_whose_action_id_is_not_32_bytes_is_answered_with_an_error_naming_it(
+        put in any::<bool>(),
+        id in prop::collection::vec(any::<u8>(), 0..64).prop_filter("32 bytes", |b| b.len() != 32),
+    ) {
+        let command = if put { "put" } else { "get" };
+        let request = json!({"ID": 7, "Command": command, "ActionID": b64(&id), "OutputID": b64(&[0; 32])});
+        let input = format!("{request}\n{}\n", json!({"ID": 8, "Command": "close"}));
+        check(input.as_bytes())?;
+        let tmp = tempfile::tempdir().unwrap();
+        let local = LocalCache::open(tmp.path().join("go").to_str().unwrap()).unwrap();
+        let mut out = Vec::new();
+        let summary = serve(&local, None, input.as_bytes(), &mut out).unwrap();
+        prop_assert_eq!(summary.errors, 1);
+        let answer: Value = String::from_utf8(out).unwrap().lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .find(|r| r["ID"] == 7)
+            .expect("request 7 is answered");
+        let err = answer["Err"].as_str().unwrap_or_default();
+        prop_assert!(err.contains("ActionID") && err.contains(&format!("{} bytes", id.len())), "{}", answer);
+    }
+
+    #[test]
+    fn arbitrary_lines_as_requests_are_refused_with_an_error_never_panic(
+        input in prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..256),
+            prop::collection::vec(fragment(), 0..24).prop_map(|p| p.join("\n").into_bytes()),
+        ]
+    ) {
+        check(&input)?;
+    }
+}

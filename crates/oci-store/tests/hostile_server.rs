@@ -45,6 +45,9 @@ struct Artifact {
     wants_token: bool,
     /// The manifest request is answered with an endless body.
     endless_manifest: bool,
+    /// Signature referrers listed for the manifest (each a signature whose payload declares
+    /// 2^40 bytes).
+    signatures: usize,
 }
 
 impl HostileRegistry {
@@ -77,15 +80,45 @@ impl HostileRegistry {
             "layers": vec![layer; artifact.layers],
         }))
         .unwrap();
+        let signature = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "artifactType": oci_store::SIGNATURE_ARTIFACT_TYPE,
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json",
+                       "digest": sha256_digest(b"{}"), "size": 2},
+            "layers": [{
+                "mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
+                "digest": sha256_digest(b"payload"),
+                "size": 1u64 << 40,
+                "annotations": {"dev.cosignproject.cosign/signature": "MEUCIQ=="},
+            }],
+        }))
+        .unwrap();
+        let entry = serde_json::json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": sha256_digest(&signature),
+            "size": signature.len(),
+            "artifactType": oci_store::SIGNATURE_ARTIFACT_TYPE,
+        });
+        let referrers = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": vec![entry; artifact.signatures],
+        }))
+        .unwrap();
+        let signature_path = format!("/v2/hostile/manifests/{}", sha256_digest(&signature));
         let state = Arc::new((artifact, answer, config, manifest, layer_digest));
+        let signed = Arc::new((signature, referrers, signature_path));
         {
             let seen = seen.clone();
             std::thread::spawn(move || {
                 for stream in listener.incoming() {
                     let Ok(stream) = stream else { continue };
                     let (seen, state, address) = (seen.clone(), state.clone(), server.clone());
+                    let signed = signed.clone();
                     std::thread::spawn(move || {
                         let (artifact, answer, config, manifest, layer_digest) = &*state;
+                        let (signature, referrers, signature_path) = &*signed;
                         serve(stream, &seen, |stream, request| {
                             let authorized = match request.authorization.as_deref() {
                                 _ if request.path.starts_with("/token") => true,
@@ -113,6 +146,14 @@ impl HostileRegistry {
                                 "/v2/" => respond(stream, "200 OK", &[], b"{}"),
                                 "/v2/hostile/manifests/t" if artifact.endless_manifest => {
                                     endless(stream)
+                                }
+                                p if p.starts_with("/v2/hostile/referrers/")
+                                    && artifact.signatures > 0 =>
+                                {
+                                    respond(stream, "200 OK", &[], referrers)
+                                }
+                                p if p == signature_path => {
+                                    respond(stream, "200 OK", &[], signature)
                                 }
                                 "/v2/hostile/manifests/t" => respond(
                                     stream,
@@ -237,6 +278,7 @@ fn honest(blob: &[u8]) -> Artifact {
         wants_credentials: false,
         wants_token: false,
         endless_manifest: false,
+        signatures: 0,
     }
 }
 
@@ -527,4 +569,44 @@ fn a_registry_handing_out_tokens_is_asked_for_one_and_then_answers() {
         "no token was asked for: {:?}",
         registry.seen()
     );
+}
+
+#[test]
+fn ten_thousand_signature_referrers_cost_sixteen_requests_and_no_huge_payload() {
+    let registry = HostileRegistry::start(
+        Artifact {
+            signatures: 10_000,
+            ..honest(b"x")
+        },
+        Box::new(|stream, blob| respond(stream, "200 OK", &[], blob)),
+    );
+    let keys = tempfile::tempdir().unwrap();
+    let public = Utf8PathBuf::from_path_buf(keys.path().join("team.pub")).unwrap();
+    {
+        use p256::pkcs8::{EncodePublicKey, LineEnding};
+        let secret = p256::SecretKey::random(&mut rand_core::OsRng);
+        let pem = secret
+            .public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .unwrap();
+        std::fs::write(&public, pem).unwrap();
+    }
+    let check = oci_store::SignatureCheck::from_pem_file(&public).unwrap();
+    let dest = Utf8PathBuf::from_path_buf(tempfile::tempdir().unwrap().keep()).unwrap();
+    let repo = registry.open(&options(Duration::from_secs(20)));
+    let err = pull_artifact(&repo, "t", TYPE, &dest, Some(&check)).unwrap_err();
+    assert!(matches!(err, StoreError::Unsigned { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("a signature payload of 1099511627776 bytes"),
+        "{err}"
+    );
+    let signatures_fetched = registry
+        .seen()
+        .iter()
+        .filter(|s| s.path.starts_with("/v2/hostile/manifests/sha256:"))
+        .count();
+    assert_eq!(signatures_fetched, limits::REFERRERS);
+    // No payload was requested: its declared size was refused first.
+    assert_eq!(registry.blob_requests(), 0, "{:?}", registry.seen());
 }

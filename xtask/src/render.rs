@@ -95,13 +95,11 @@ pub fn error_text(e: &anyhow::Error) -> String {
     for cause in e.chain().skip(1) {
         let cause = cause.to_string();
         if !text.contains(&cause) {
-            text.push_str(": ");
-            text.push_str(&cause);
+            text = format!("{text}: {cause}");
         }
     }
     if let Some(advice) = e.chain().find_map(advice) {
-        text.push_str("; ");
-        text.push_str(&advice);
+        text = format!("{text}; {advice}");
     }
     redact(&text)
 }
@@ -118,11 +116,6 @@ pub fn print_error(e: &anyhow::Error) {
 }
 
 const FULL_DISK: &str = "that file system is full: free space on it, or pass another --out (bundles) or --cache (sources and builds)";
-
-/// The first advice for `e` or any of its causes.
-fn chain_advice(e: &(dyn std::error::Error + 'static)) -> Option<String> {
-    std::iter::successors(Some(e), |e| e.source()).find_map(advice)
-}
 
 /// What to type next, for the errors whose way out is a verb or a flag.
 fn advice(e: &(dyn std::error::Error + 'static)) -> Option<String> {
@@ -146,9 +139,7 @@ fn advice(e: &(dyn std::error::Error + 'static)) -> Option<String> {
             BundleError::Source(e) => advice(e),
             BundleError::Build(e) => advice(e),
             BundleError::Io { source, .. } => advice(source),
-            BundleError::SharedCacheRequired { refusals, .. } => {
-                refusals.iter().find_map(|r| chain_advice(r))
-            }
+            BundleError::SharedCacheRequired { .. } => advice(e.refusal_io_error()?),
             _ => None,
         };
     }

@@ -152,6 +152,17 @@ pub enum BundleError {
 }
 
 impl BundleError {
+    /// The file-system error behind a refusal of the team's cache, if one is (a full disk
+    /// during a pull), for advice a person can act on.
+    pub fn refusal_io_error(&self) -> Option<&std::io::Error> {
+        match self {
+            BundleError::SharedCacheRequired { refusals, .. } => {
+                refusals.iter().find_map(crate::shared::Refusal::io_error)
+            }
+            _ => None,
+        }
+    }
+
     /// An I/O failure while doing `action` on `path`.
     pub(crate) fn io(
         action: &'static str,

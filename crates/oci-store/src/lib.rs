@@ -12,6 +12,7 @@
 //! ```
 
 mod artifact;
+mod blobs;
 mod bounded;
 mod bundles;
 mod credentials;

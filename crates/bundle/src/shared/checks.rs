@@ -1,0 +1,242 @@
+//! What a component pulled from the team's cache passes before it is used, and why one is
+//! refused: every name compared with what the component declares before a path is made of it,
+//! then each file as a build here is checked.
+
+use build_core::{Artifacts, BuildOptions, Component};
+use camino::{Utf8Path, Utf8PathBuf};
+
+use super::MEMBERS;
+use crate::artifacts::{BuildEnv, CachedArtifacts};
+use crate::tgz::{TarFile, member_file, member_holds};
+
+/// Why one registry's copy of a component was not used.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", match .reason {
+    // A registry's own error already names it.
+    Refused::Store(_) => String::new(),
+    _ => format!("{}: ", .registry),
+} + &.reason.to_string())]
+pub struct Refusal {
+    /// `host[:port]/repository`.
+    pub registry: String,
+    /// What was wrong with it.
+    #[source]
+    pub reason: Refused,
+}
+
+impl Refusal {
+    /// The file-system error behind the refusal, if one is (a full disk during a pull).
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(e) = cause {
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                return Some(io);
+            }
+            cause = e.source();
+        }
+        None
+    }
+}
+
+/// What was wrong with a component pulled from the team's cache.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refused {
+    /// The registry failed, or what it sent is not what its manifest describes.
+    #[error(transparent)]
+    Store(oci_store::StoreError),
+    /// The artifact's config is not a component record.
+    #[error("its record is not one: {message}")]
+    Record {
+        /// What the JSON parser said.
+        message: String,
+    },
+    /// The record is another build's.
+    #[error("its record is for key {found}, not {expected}")]
+    Key {
+        /// The record's key.
+        found: String,
+        /// The key this run computed.
+        expected: String,
+    },
+    /// The record lists other binaries or shipped files than the component declares.
+    #[error("its record lists {found}, where {component} makes {expected}")]
+    Undeclared {
+        /// The component.
+        component: &'static str,
+        /// What the record lists.
+        found: String,
+        /// What the component declares.
+        expected: String,
+    },
+    /// A file is not the one its record describes.
+    #[error("{name} is not the file its record describes")]
+    NotAsRecorded {
+        /// The file's name.
+        name: String,
+    },
+    /// A tar member belongs to none of the files, or does not hold its file.
+    #[error("{member} is not the tar member of {}", .file.as_deref().unwrap_or("any of its files"))]
+    Member {
+        /// The member's name in the artifact.
+        member: String,
+        /// The file it claims to hold, if any.
+        file: Option<String>,
+    },
+    /// A binary fails the checks a build here passes (ELF machine, linkage, stamps).
+    #[error(transparent)]
+    Build(build_core::BuildError),
+    /// A local file could not be read or written.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path.
+        path: Utf8PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn io(action: &'static str, path: &Utf8Path) -> impl FnOnce(std::io::Error) -> Refused {
+    let path = path.to_owned();
+    move |source| Refused::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+/// `tgz/`: where an artifact holds its tar members.
+pub(super) const MEMBERS_PREFIX: &str = "tgz/";
+
+/// A tar member's file name: its content id in hex, and `.gz`.
+pub(super) fn is_member_file(name: &str) -> bool {
+    name.strip_suffix(".gz")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The checks a pulled component passes before it is used; its tar members are moved into the
+/// member cache. Returns its artifacts in `dir`. Every name is compared with what the
+/// component declares before any path is made of it.
+pub(super) fn checked(
+    env: &BuildEnv,
+    component: &'static Component,
+    key: &str,
+    opts: &BuildOptions,
+    dir: &Utf8Path,
+    pulled: &oci_store::PulledArtifact,
+) -> Result<Artifacts, Refused> {
+    let record: CachedArtifacts =
+        serde_json::from_slice(&pulled.config).map_err(|e| Refused::Record {
+            message: e.to_string(),
+        })?;
+    if record.key != key {
+        return Err(Refused::Key {
+            found: record.key,
+            expected: key.to_owned(),
+        });
+    }
+    let mut artifacts = record.artifacts;
+    let names = |binaries: Vec<&str>, files: Vec<&str>| {
+        binaries
+            .into_iter()
+            .chain(files)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let found = names(
+        artifacts.binaries.iter().map(|a| a.name.as_str()).collect(),
+        artifacts.files.iter().map(|f| f.name.as_str()).collect(),
+    );
+    let expected = names(
+        component.binaries.to_vec(),
+        component.files.iter().map(|f| f.name).collect(),
+    );
+    // Exactly the declared names, in order: nothing of the record reaches a path otherwise.
+    let declared = artifacts.binaries.len() == component.binaries.len()
+        && artifacts.files.len() == component.files.len()
+        && (artifacts.binaries.iter().map(|a| a.name.as_str()))
+            .eq(component.binaries.iter().copied())
+        && (artifacts.files.iter().map(|f| f.name.as_str()))
+            .eq(component.files.iter().map(|f| f.name));
+    if !declared {
+        return Err(Refused::Undeclared {
+            component: component.name,
+            found,
+            expected,
+        });
+    }
+    for artifact in &mut artifacts.binaries {
+        artifact.path = dir.join(&artifact.name);
+        let built = build_core::build::Built {
+            name: &artifact.name,
+            path: artifact.path.clone(),
+            toolchain: artifact.toolchain.clone(),
+            tags: artifact.tags.clone(),
+            c_libraries: artifact.c_libraries.clone(),
+        };
+        let found = build_core::build::collect_artifact(opts, component.name, &built)
+            .map_err(Refused::Build)?;
+        if found.sha256 != artifact.sha256
+            || found.size != artifact.size
+            || found.link != artifact.link
+        {
+            return Err(Refused::NotAsRecorded {
+                name: artifact.name.clone(),
+            });
+        }
+        set_executable(&artifact.path)?;
+    }
+    for file in &mut artifacts.files {
+        file.path = dir.join(&file.name);
+        let sha256 =
+            build_core::digest::sha256_file(&file.path).map_err(io("hashing", &file.path))?;
+        if sha256 != file.sha256 {
+            return Err(Refused::NotAsRecorded {
+                name: file.name.clone(),
+            });
+        }
+        set_executable(&file.path)?;
+    }
+    // The binaries show the pinned version and commit, as a build here must.
+    build_core::component::verify_stamps(component, opts, &artifacts, &[])
+        .map_err(Refused::Build)?;
+    let mtime = u64::try_from(env.source_date_epoch).unwrap_or(0);
+    let members = env.cache.tgz_members();
+    std::fs::create_dir_all(&members).map_err(io("creating", &members))?;
+    let tar_files: Vec<TarFile<'_>> = artifacts
+        .binaries
+        .iter()
+        .map(TarFile::from)
+        .chain(artifacts.files.iter().map(TarFile::from))
+        .collect();
+    for file in &pulled.files {
+        let Some(member) = file.name.strip_prefix(MEMBERS_PREFIX) else {
+            continue;
+        };
+        let Some(tar_file) = tar_files.iter().find(|t| member_file(**t, mtime) == member) else {
+            return Err(Refused::Member {
+                member: file.name.clone(),
+                file: None,
+            });
+        };
+        if !member_holds(*tar_file, mtime, &file.path).map_err(io("reading", &file.path))? {
+            return Err(Refused::Member {
+                member: file.name.clone(),
+                file: Some(tar_file.name.to_owned()),
+            });
+        }
+        let into = members.join(member);
+        std::fs::rename(&file.path, &into).map_err(io("moving a tar member to", &into))?;
+    }
+    let _ = std::fs::remove_dir(dir.join(MEMBERS));
+    Ok(artifacts)
+}
+
+fn set_executable(path: &Utf8Path) -> Result<(), Refused> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .map_err(io("setting the mode of", path))
+}

@@ -102,40 +102,23 @@ impl Repository {
         sink: &mut (impl Write + Send),
         dest: &Utf8Path,
     ) -> Result<(), StoreError> {
-        use futures_util::StreamExt;
-        let image = self.tagged("latest");
-        let descriptor = oci_client::manifest::OciDescriptor {
-            digest: digest.to_owned(),
-            size: i64::try_from(size).unwrap_or(i64::MAX),
-            // No `urls`: a blob comes from the registry, never from hosts a manifest names.
-            ..Default::default()
-        };
         self.run(self.deadline_for(size), async {
-            let mut stream = self
-                .client
-                .pull_blob_stream(&image, &descriptor)
-                .await
-                .map_err(|e| self.classify(RegistryOperation::Pull, e))?;
-            if let Some(announced) = stream.content_length.filter(|l| *l != size) {
+            let path = format!("blobs/{digest}");
+            let mut response = self
+                .reads
+                .send(self, &path, &["*/*"])
+                .await?
+                .ok_or_else(|| StoreError::NotFound {
+                    reference: format!("{}@{digest}", self.name()),
+                })?;
+            if let Some(announced) = response.content_length().filter(|l| *l != size) {
                 return Err(self.tampered(format!(
                     "blob {digest} is announced as {announced} bytes, not the {size} of its descriptor"
                 )));
             }
             let mut hasher = Sha256::new();
             let mut received = 0u64;
-            while let Some(chunk) = stream.next().await {
-                let chunk = match chunk {
-                    Ok(chunk) => chunk,
-                    // oci-client's own digest check ends the stream with an error once all the
-                    // bytes are in; ours below says what did not match.
-                    Err(_) if received == size => break,
-                    Err(e) => {
-                        return Err(StoreError::Registry {
-                            registry: self.registry().to_owned(),
-                            message: format!("reading blob {digest}: {e}"),
-                        });
-                    }
-                };
+            while let Some(chunk) = crate::bounded::next_chunk(self, &mut response).await? {
                 received += chunk.len() as u64;
                 if received > size {
                     return Err(self.tampered(format!(

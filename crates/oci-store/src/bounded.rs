@@ -1,8 +1,10 @@
-//! Manifests and referrer lists read with a bound. oci-client reads such a body whole before
-//! anyone can look at its size, so a registry could answer a manifest request with gigabytes;
-//! here the body is refused as soon as it is longer than [`limits::MANIFEST`], whatever its
-//! `Content-Length` says. Authentication is oci-client's (its token request), and reqwest's
-//! redirects drop credentials when they leave the registry's host.
+//! Every read from a registry, bounded. oci-client reads a body whole before anyone can look at
+//! its size (a manifest, a referrers list, or the error a blob request got), so a registry
+//! could answer with gigabytes; here a manifest's body is refused as soon as it is longer than
+//! [`limits::MANIFEST`], whatever its `Content-Length` says, a blob's is read by the caller
+//! against its descriptor's size, and an error's is read to 512 bytes. Authentication is
+//! oci-client's (its token request), and reqwest's redirects drop credentials when they leave
+//! the registry's host.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -52,6 +54,39 @@ impl BoundedReads {
         path: &str,
         accepted: &[&str],
     ) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(mut response) = self.send(repo, path, accepted).await? else {
+            return Ok(None);
+        };
+        let too_long = |length: u64| {
+            repo.tampered(format!(
+                "{path} is {length} bytes or more, more than the {} dockyard accepts",
+                limits::MANIFEST
+            ))
+        };
+        let announced = response.content_length().unwrap_or(0);
+        if announced > limits::MANIFEST {
+            return Err(too_long(announced));
+        }
+        let mut body = Vec::with_capacity(announced as usize);
+        while let Some(chunk) = next_chunk(repo, &mut response).await? {
+            if (body.len() + chunk.len()) as u64 > limits::MANIFEST {
+                return Err(too_long((body.len() + chunk.len()) as u64));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Some(body))
+    }
+
+    /// `GET /v2/REPOSITORY/PATH` with the registry's credentials (a pull token asked for once
+    /// when the registry wants one): the response of a success, whose body the caller reads
+    /// with its own bound; `None` for a 404; an error naming the status, with at most 512
+    /// bytes of what the registry said, for anything else.
+    pub(crate) async fn send(
+        &self,
+        repo: &Repository,
+        path: &str,
+        accepted: &[&str],
+    ) -> Result<Option<reqwest::Response>, StoreError> {
         let url = format!("{}/{}/{path}", self.base, repo.repository());
         let failed = |e: OciDistributionError| repo.classify(RegistryOperation::Pull, e);
         for attempt in 0..2 {
@@ -95,30 +130,7 @@ impl BoundedReads {
                 }
                 401 | 403 => return Err(unauthorized()),
                 404 => return Ok(None),
-                200..=299 => {
-                    let announced = response.content_length().unwrap_or(0);
-                    let too_long = |length: u64| {
-                        repo.tampered(format!(
-                            "{path} is {length} bytes or more, more than the {} dockyard accepts",
-                            limits::MANIFEST
-                        ))
-                    };
-                    if announced > limits::MANIFEST {
-                        return Err(too_long(announced));
-                    }
-                    let mut body = Vec::with_capacity(announced as usize);
-                    while let Some(chunk) = response
-                        .chunk()
-                        .await
-                        .map_err(|e| failed(OciDistributionError::RequestError(e)))?
-                    {
-                        if (body.len() + chunk.len()) as u64 > limits::MANIFEST {
-                            return Err(too_long((body.len() + chunk.len()) as u64));
-                        }
-                        body.extend_from_slice(&chunk);
-                    }
-                    return Ok(Some(body));
-                }
+                200..=299 => return Ok(Some(response)),
                 status => {
                     // A few hundred bytes of what it said are enough for a person.
                     let mut said = Vec::new();
@@ -140,4 +152,17 @@ impl BoundedReads {
         }
         Err(failed(OciDistributionError::UnauthorizedError { url }))
     }
+}
+
+/// The next piece of a response's body, as it arrives.
+pub(crate) async fn next_chunk(
+    repo: &Repository,
+    response: &mut reqwest::Response,
+) -> Result<Option<bytes::Bytes>, StoreError> {
+    response.chunk().await.map_err(|e| {
+        repo.classify(
+            RegistryOperation::Pull,
+            OciDistributionError::RequestError(e),
+        )
+    })
 }

@@ -77,8 +77,8 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 /// A repository (`HOST[:PORT]/NAME`), opened with the credentials Docker keeps for its host.
 pub struct Repository {
     pub(crate) client: Client,
-    /// Manifests and referrers, read with a bound (oci-client reads a body whole).
-    reads: crate::bounded::BoundedReads,
+    /// Every read, bounded (oci-client reads a body whole).
+    pub(crate) reads: crate::bounded::BoundedReads,
     pub(crate) base: Reference,
     pub(crate) auth: RegistryAuth,
     deadline: Duration,

@@ -86,7 +86,7 @@ fn an_endless_body_is_cut_at_the_declared_size_with_memory_flat() {
     let registry = HostileRegistry::start(
         honest(&blob),
         // Chunked, so no length to check up front.
-        Box::new(|stream, _| endless(stream)),
+        Box::new(|stream, _| endless(stream, "200 OK")),
     );
     reset_peak();
     let before = peak_kib();
@@ -362,4 +362,24 @@ fn ten_thousand_signature_referrers_cost_sixteen_requests_and_no_huge_payload() 
     assert_eq!(signatures_fetched, limits::REFERRERS);
     // No payload was requested: its declared size was refused first.
     assert_eq!(registry.blob_requests(), 0, "{:?}", registry.seen());
+}
+
+#[test]
+fn an_error_answered_with_an_endless_body_costs_512_bytes_of_it() {
+    let registry = HostileRegistry::start(
+        honest(&[7u8; 64]),
+        Box::new(|stream, _| endless(stream, "500 Oops")),
+    );
+    reset_peak();
+    let before = peak_kib();
+    let err = pull(&registry, &options(Duration::from_secs(60))).unwrap_err();
+    let grew_mib = (peak_kib().saturating_sub(before)) as f64 / 1024.0;
+    assert!(
+        matches!(err, StoreError::Registry { .. }) && err.to_string().contains("answered 500"),
+        "{err}"
+    );
+    assert!(
+        grew_mib < 32.0,
+        "the pull grew the process by {grew_mib:.1} MiB"
+    );
 }

@@ -139,7 +139,7 @@ impl HostileRegistry {
                                 }
                                 "/v2/" => respond(stream, "200 OK", &[], b"{}"),
                                 "/v2/hostile/manifests/t" if artifact.endless_manifest => {
-                                    endless(stream)
+                                    endless(stream, "200 OK")
                                 }
                                 p if p.starts_with("/v2/hostile/referrers/")
                                     && artifact.signatures > 0 =>
@@ -242,8 +242,9 @@ pub fn respond(stream: &mut TcpStream, status: &str, headers: &[(&str, &str)], b
 }
 
 /// A chunked body of 1 MiB chunks that never ends (until the client hangs up).
-pub fn endless(stream: &mut TcpStream) {
-    let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+pub fn endless(stream: &mut TcpStream, status: &str) {
+    let head = format!("HTTP/1.1 {status}\r\nTransfer-Encoding: chunked\r\n\r\n");
+    let _ = stream.write_all(head.as_bytes());
     let chunk = vec![b' '; 1 << 20];
     loop {
         let head = format!("{:x}\r\n", chunk.len());

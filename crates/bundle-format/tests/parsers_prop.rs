@@ -12,31 +12,11 @@ use bundle_format::manifest::{MANIFEST, ManifestComponent, ManifestFile, SourceK
 use bundle_format::{FormatError, Manifest, verify};
 use camino::{Utf8Path, Utf8PathBuf};
 use proptest::prelude::*;
-use proptest::sample::Index;
-use proptest::test_runner::RngSeed;
+use test_fixtures::mutations::{self, JSON_SYNTAX, config};
 
 const SUMS: &str = "SHA256SUMS";
 /// The files a bundle's records name; a refusal of a bundle names one of them or a listed file.
 const RECORDS: [&str; 3] = [MANIFEST, SUMS, "sbom.spdx.json"];
-
-/// 256 cases from a fixed seed; `PROPTEST_CASES` (and `PROPTEST_RNG_SEED`) override them.
-fn config() -> ProptestConfig {
-    let default = ProptestConfig::default();
-    ProptestConfig {
-        cases: if std::env::var_os("PROPTEST_CASES").is_some() {
-            default.cases
-        } else {
-            256
-        },
-        rng_seed: if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
-            default.rng_seed
-        } else {
-            RngSeed::Fixed(0x5eed)
-        },
-        failure_persistence: None,
-        ..default
-    }
-}
 
 /// A small bundle that verifies: two binaries in `docker/`, its manifest and `SHA256SUMS`
 /// (format 3: before the SBOM).
@@ -99,128 +79,44 @@ fn read(dir: &Utf8Path, name: &str) -> Vec<u8> {
 // ---------------------------------------------------------------------------------------------
 // Mutations of a valid file.
 
-/// One edit of a file; positions are taken modulo its length when applied.
-#[derive(Clone, Debug)]
-enum Edit {
-    DeleteLine(Index),
-    DuplicateLine(Index),
-    SwapLines(Index, Index),
-    ReplaceLine(Index, String),
-    Truncate(Index),
-    Insert(Index, Vec<u8>),
-    /// Changes one byte that is a hex digit or a number into another.
-    Flip(Index, u8),
-}
-
-fn fragment() -> impl Strategy<Value = String> {
-    prop_oneof![
-        any::<String>().prop_map(|s| s.chars().take(8).collect()),
-        "[\\x00-\\x7f]{1,6}",
+/// JSON and `SHA256SUMS` lines that mean something to a reader of a bundle's records, and text
+/// that does not.
+fn fragment() -> BoxedStrategy<String> {
+    mutations::fragment_or_matching(
         "[0-9a-f]{64}  [a-z/.]{1,16}",
-        prop::sample::select(vec![
-            "\"",
-            "{",
-            "}",
-            "[",
-            "]",
-            ",",
-            ":",
-            "null",
-            "true",
-            "-1",
-            "1e999",
-            "4294967296",
-            "18446744073709551616",
-            "-9223372036854775809",
-            "\"format\": 99,",
-            "\"debug\": 1,",
-            "\"link\": {\"kind\": \"dynamic\"},",
-            "\"source\": \"fork\",",
-            "\"upstream\": \"x\",",
-            "  ",
-            "   ",
-            "\t",
-            "\n",
-            "\r\n",
-            "\0",
-            "\u{feff}",
-            "../../etc/passwd",
-            "/etc/passwd",
-            "docker/",
-            "docker/../x",
-            "\\u0000",
-            "\\ud800",
-            "\"\\",
-        ])
-        .prop_map(str::to_owned),
-    ]
+        &[
+            JSON_SYNTAX,
+            &[
+                "4294967296",
+                "18446744073709551616",
+                "-9223372036854775809",
+                "\"format\": 99,",
+                "\"debug\": 1,",
+                "\"link\": {\"kind\": \"dynamic\"},",
+                "\"source\": \"fork\",",
+                "\"upstream\": \"x\",",
+                "  ",
+                "   ",
+                "\t",
+                "\n",
+                "\r\n",
+                "\0",
+                "\u{feff}",
+                "../../etc/passwd",
+                "/etc/passwd",
+                "docker/",
+                "docker/../x",
+                "\\u0000",
+                "\\ud800",
+                "\"\\",
+            ],
+        ],
+    )
 }
 
-fn edit() -> impl Strategy<Value = Edit> {
-    prop_oneof![
-        any::<Index>().prop_map(Edit::DeleteLine),
-        any::<Index>().prop_map(Edit::DuplicateLine),
-        (any::<Index>(), any::<Index>()).prop_map(|(a, b)| Edit::SwapLines(a, b)),
-        (any::<Index>(), fragment()).prop_map(|(i, s)| Edit::ReplaceLine(i, s)),
-        any::<Index>().prop_map(Edit::Truncate),
-        (any::<Index>(), fragment()).prop_map(|(i, s)| Edit::Insert(i, s.into_bytes())),
-        (any::<Index>(), prop::collection::vec(any::<u8>(), 1..4))
-            .prop_map(|(i, b)| Edit::Insert(i, b)),
-        (any::<Index>(), any::<u8>()).prop_map(|(i, b)| Edit::Flip(i, b)),
-    ]
-}
-
-fn edits() -> impl Strategy<Value = Vec<Edit>> {
-    prop::collection::vec(edit(), 1..5)
-}
-
-fn mutate(seed: &[u8], edits: &[Edit]) -> Vec<u8> {
-    let mut text = seed.to_vec();
-    for edit in edits {
-        let mut lines: Vec<Vec<u8>> = text
-            .split_inclusive(|&b| b == b'\n')
-            .map(<[u8]>::to_vec)
-            .collect();
-        match edit {
-            Edit::DeleteLine(i) if !lines.is_empty() => {
-                lines.remove(i.index(lines.len()));
-            }
-            Edit::DuplicateLine(i) if !lines.is_empty() => {
-                let i = i.index(lines.len());
-                lines.insert(i, lines[i].clone());
-            }
-            Edit::SwapLines(a, b) if !lines.is_empty() => {
-                let (a, b) = (a.index(lines.len()), b.index(lines.len()));
-                lines.swap(a, b);
-            }
-            Edit::ReplaceLine(i, s) if !lines.is_empty() => {
-                let i = i.index(lines.len());
-                lines[i] = format!("{s}\n").into_bytes();
-            }
-            Edit::Truncate(i) => {
-                text.truncate(i.index(text.len() + 1));
-                continue;
-            }
-            Edit::Insert(i, bytes) => {
-                let at = i.index(text.len() + 1);
-                text.splice(at..at, bytes.iter().copied());
-                continue;
-            }
-            Edit::Flip(i, b) => {
-                let digits: Vec<usize> = (0..text.len())
-                    .filter(|&n| text[n].is_ascii_hexdigit())
-                    .collect();
-                if !digits.is_empty() {
-                    let n = digits[i.index(digits.len())];
-                    text[n] = b"0123456789abcdefABCDEF g"[usize::from(*b) % 24];
-                }
-                continue;
-            }
-            _ => continue,
-        }
-        text = lines.concat();
-    }
-    text
+/// Edits of a valid file, and flips of a digit of its digests and sizes.
+fn edits() -> impl Strategy<Value = Vec<mutations::Edit>> {
+    mutations::several(mutations::edit_or_flip(fragment()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -248,15 +144,7 @@ fn assert_manifest_refusal_names_file_and_line(
         .and_then(|(_, at)| at.split(' ').next())
         .and_then(|n| n.parse().ok())
         .ok_or_else(|| TestCaseError::fail(format!("names no line: {shown}")))?;
-    let lines = bytes.split(|&b| b == b'\n').count();
-    prop_assert!(
-        (1..=lines).contains(&line),
-        "line {} of {}: {}",
-        line,
-        lines,
-        shown
-    );
-    Ok(())
+    mutations::assert_a_line_of(bytes, line, &shown)
 }
 
 /// A refusal of a whole bundle names one of its records or a file its records list.
@@ -277,17 +165,6 @@ fn assert_bundle_refusal_names_a_file(
     };
     prop_assert!(named, "names no file of the bundle: {}", shown);
     Ok(())
-}
-
-/// The first line number a `SHA256SUMS` refusal gives.
-fn line_in(shown: &str) -> Option<usize> {
-    shown
-        .split("line ")
-        .nth(1)?
-        .split(|c: char| !c.is_ascii_digit())
-        .next()?
-        .parse()
-        .ok()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -326,7 +203,7 @@ proptest! {
     #[test]
     fn a_mutated_manifest_json_is_refused_naming_the_file_and_line_never_panics(edits in edits()) {
         let (_tmp, dir) = bundle();
-        let bytes = mutate(&read(&dir, MANIFEST), &edits);
+        let bytes = mutations::apply(&read(&dir, MANIFEST), &edits);
         std::fs::write(dir.join(MANIFEST), &bytes).unwrap();
         match Manifest::read(&dir) {
             Ok(manifest) => {
@@ -346,10 +223,7 @@ proptest! {
 
     #[test]
     fn an_arbitrary_manifest_json_is_refused_naming_the_file_and_line_never_panics(
-        bytes in prop_oneof![
-            prop::collection::vec(any::<u8>(), 0..256),
-            prop::collection::vec(fragment(), 0..24).prop_map(|p| p.concat().into_bytes()),
-        ]
+        bytes in mutations::arbitrary_bytes(fragment())
     ) {
         let (_tmp, dir) = bundle();
         std::fs::write(dir.join(MANIFEST), &bytes).unwrap();
@@ -367,7 +241,7 @@ proptest! {
     fn a_mutated_sha256sums_is_refused_naming_the_file_and_line_never_panics(edits in edits()) {
         let (_tmp, dir) = bundle();
         let seed = read(&dir, SUMS);
-        let bytes = mutate(&seed, &edits);
+        let bytes = mutations::apply(&seed, &edits);
         std::fs::write(dir.join(SUMS), &bytes).unwrap();
         let unchanged = String::from_utf8(bytes.clone())
             .is_ok_and(|text| text.lines().eq(String::from_utf8_lossy(&seed).lines()));
@@ -381,8 +255,7 @@ proptest! {
                 let shown = err.to_string();
                 prop_assert!(shown.contains(SUMS), "{}", shown);
                 if let FormatError::Damaged { .. } = err {
-                    let line = line_in(&shown)
-                        .ok_or_else(|| TestCaseError::fail(format!("names no line: {shown}")))?;
+                    let line = mutations::line_named(&shown)?;
                     let lines = String::from_utf8_lossy(&bytes).lines().count();
                     prop_assert!((1..=lines.max(2) + 1).contains(&line), "line {} of {}: {}", line, lines, shown);
                 }

@@ -9,8 +9,7 @@ use bundle::BundleError;
 use bundle::shared::{CONFIG_FILE, SharedCacheSettings};
 use camino::{Utf8Path, Utf8PathBuf};
 use proptest::prelude::*;
-use proptest::sample::Index;
-use proptest::test_runner::RngSeed;
+use test_fixtures::mutations::{self, TOML_SYNTAX, config};
 
 /// A team's settings using every key.
 const SEED: &str = r#"# The team's cache: components and Go's build cache in our registry.
@@ -23,62 +22,11 @@ required = true
 go = "registry.example.com/team/go-cache"
 "#;
 
-/// 256 cases from a fixed seed; `PROPTEST_CASES` (and `PROPTEST_RNG_SEED`) override them.
-fn config() -> ProptestConfig {
-    let default = ProptestConfig::default();
-    ProptestConfig {
-        cases: if std::env::var_os("PROPTEST_CASES").is_some() {
-            default.cases
-        } else {
-            256
-        },
-        rng_seed: if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
-            default.rng_seed
-        } else {
-            RngSeed::Fixed(0x5eed)
-        },
-        failure_persistence: None,
-        ..default
-    }
-}
-
-/// One edit of a file; positions are taken modulo its length when applied.
-#[derive(Clone, Debug)]
-enum Edit {
-    DeleteLine(Index),
-    DuplicateLine(Index),
-    SwapLines(Index, Index),
-    ReplaceLine(Index, String),
-    Truncate(Index),
-    Insert(Index, Vec<u8>),
-}
-
-fn fragment() -> impl Strategy<Value = String> {
-    prop_oneof![
-        any::<String>().prop_map(|s| s.chars().take(8).collect()),
-        "[\\x00-\\x7f]{1,6}",
-        prop::sample::select(vec![
-            "\"",
-            "'",
-            "[",
-            "]",
-            "[[",
-            "]]",
-            "=",
-            "{",
-            "}",
-            ",",
-            "#",
-            "\\",
-            "\\u",
-            "\n",
-            "\r\n",
-            "\t",
-            "\0",
-            "\u{feff}",
-            "é",
-            "\"\"\"",
-            "'''",
+/// TOML that means something to a reader of `dockyard.toml`, and text that does not.
+fn fragment() -> BoxedStrategy<String> {
+    mutations::fragment(&[
+        TOML_SYNTAX,
+        &[
             "true",
             "1",
             "-1",
@@ -97,61 +45,8 @@ fn fragment() -> impl Strategy<Value = String> {
             "sign = \"../../k\"\n",
             "cache = 1\n",
             "\"\" = 1\n",
-        ])
-        .prop_map(str::to_owned),
-    ]
-}
-
-fn edit() -> impl Strategy<Value = Edit> {
-    prop_oneof![
-        any::<Index>().prop_map(Edit::DeleteLine),
-        any::<Index>().prop_map(Edit::DuplicateLine),
-        (any::<Index>(), any::<Index>()).prop_map(|(a, b)| Edit::SwapLines(a, b)),
-        (any::<Index>(), fragment()).prop_map(|(i, s)| Edit::ReplaceLine(i, s)),
-        any::<Index>().prop_map(Edit::Truncate),
-        (any::<Index>(), fragment()).prop_map(|(i, s)| Edit::Insert(i, s.into_bytes())),
-        (any::<Index>(), prop::collection::vec(any::<u8>(), 1..4))
-            .prop_map(|(i, b)| Edit::Insert(i, b)),
-    ]
-}
-
-fn mutate(seed: &str, edits: &[Edit]) -> Vec<u8> {
-    let mut text = seed.as_bytes().to_vec();
-    for edit in edits {
-        let mut lines: Vec<Vec<u8>> = text
-            .split_inclusive(|&b| b == b'\n')
-            .map(<[u8]>::to_vec)
-            .collect();
-        match edit {
-            Edit::DeleteLine(i) if !lines.is_empty() => {
-                lines.remove(i.index(lines.len()));
-            }
-            Edit::DuplicateLine(i) if !lines.is_empty() => {
-                let i = i.index(lines.len());
-                lines.insert(i, lines[i].clone());
-            }
-            Edit::SwapLines(a, b) if !lines.is_empty() => {
-                let (a, b) = (a.index(lines.len()), b.index(lines.len()));
-                lines.swap(a, b);
-            }
-            Edit::ReplaceLine(i, s) if !lines.is_empty() => {
-                let i = i.index(lines.len());
-                lines[i] = format!("{s}\n").into_bytes();
-            }
-            Edit::Truncate(i) => {
-                text.truncate(i.index(text.len() + 1));
-                continue;
-            }
-            Edit::Insert(i, bytes) => {
-                let at = i.index(text.len() + 1);
-                text.splice(at..at, bytes.iter().copied());
-                continue;
-            }
-            _ => continue,
-        }
-        text = lines.concat();
-    }
-    text
+        ],
+    ])
 }
 
 /// A folder holding `dockyard.toml` with `bytes`.
@@ -185,20 +80,8 @@ fn check(dir: &Utf8Path, bytes: &[u8]) -> Result<(), TestCaseError> {
                 BundleError::Config { path: named, .. } => {
                     prop_assert_eq!(named, &path);
                     // TOML it cannot take, or a key or value it refuses: at a line of the file.
-                    let line: usize = shown
-                        .split("line ")
-                        .nth(1)
-                        .and_then(|at| at.split(|c: char| !c.is_ascii_digit()).next())
-                        .and_then(|n| n.parse().ok())
-                        .ok_or_else(|| TestCaseError::fail(format!("names no line: {shown}")))?;
-                    let lines = bytes.split(|&b| b == b'\n').count();
-                    prop_assert!(
-                        (1..=lines).contains(&line),
-                        "line {} of {}: {}",
-                        line,
-                        lines,
-                        shown
-                    );
+                    let line = mutations::line_named(&shown)?;
+                    mutations::assert_a_line_of(bytes, line, &shown)?;
                 }
                 // Not UTF-8: refused as it is read.
                 BundleError::Io { path: named, .. } => {
@@ -226,9 +109,9 @@ proptest! {
 
     #[test]
     fn a_mutated_dockyard_toml_is_refused_naming_the_file_and_line_never_panics(
-        edits in prop::collection::vec(edit(), 1..5)
+        edits in mutations::edits(fragment())
     ) {
-        let bytes = mutate(SEED, &edits);
+        let bytes = mutations::apply(SEED.as_bytes(), &edits);
         let (_tmp, dir) = folder(&bytes);
         check(&dir, &bytes)?;
     }
@@ -236,9 +119,9 @@ proptest! {
     #[test]
     fn an_arbitrary_dockyard_toml_is_refused_naming_the_file_and_line_never_panics(
         bytes in prop_oneof![
-            prop::collection::vec(any::<u8>(), 0..256),
-            any::<String>().prop_map(String::into_bytes),
-            prop::collection::vec(fragment(), 0..24).prop_map(|p| p.concat().into_bytes()),
+            // Arbitrary bytes, fragments run together, and any UTF-8 text: a third each.
+            2 => mutations::arbitrary_bytes(fragment()),
+            1 => any::<String>().prop_map(String::into_bytes),
         ]
     ) {
         let (_tmp, dir) = folder(&bytes);

@@ -12,8 +12,8 @@ use common::{Requests, action, b64};
 use go_cache::{Error, LocalCache, serve};
 use proptest::prelude::*;
 use proptest::sample::Index;
-use proptest::test_runner::RngSeed;
 use serde_json::{Value, json};
+use test_fixtures::mutations::{self, Edit, JSON_SYNTAX, config};
 
 /// A session as the go command speaks it: puts (with and without a body), gets that hit and
 /// miss, an unknown command, and close.
@@ -89,13 +89,9 @@ fn check(input: &[u8]) -> Result<(), TestCaseError> {
 
 /// One edit of the stream; positions are taken modulo its length when applied.
 #[derive(Clone, Debug)]
-enum Edit {
-    DeleteLine(Index),
-    DuplicateLine(Index),
-    SwapLines(Index, Index),
-    ReplaceLine(Index, String),
-    Truncate(Index),
-    Insert(Index, Vec<u8>),
+enum StreamEdit {
+    /// An edit of its text.
+    Text(Edit),
     /// Sets one field of one request object to another JSON value.
     SetField(Index, &'static str, Value),
     /// Removes one field of one request object.
@@ -121,23 +117,12 @@ fn value() -> impl Strategy<Value = Value> {
     ]
 }
 
-fn fragment() -> impl Strategy<Value = String> {
-    prop_oneof![
-        any::<String>().prop_map(|s| s.chars().take(8).collect()),
-        "[\\x00-\\x7f]{1,6}",
-        prop::sample::select(vec![
-            "\"",
-            "{",
-            "}",
-            "[",
-            "]",
-            ",",
-            ":",
-            "null",
-            "true",
+/// JSON and requests that mean something to the server, and text that does not.
+fn fragment() -> BoxedStrategy<String> {
+    mutations::fragment(&[
+        JSON_SYNTAX,
+        &[
             "0",
-            "-1",
-            "1e999",
             "9223372036854775808",
             "\"aGk=\"",
             "\"!!\"",
@@ -149,78 +134,47 @@ fn fragment() -> impl Strategy<Value = String> {
             "{\"ID\":8,\"Command\":\"get\",\"ActionID\":\"AAAA\"}",
             "{\"ID\":9}",
             "{\"Command\":1}",
-        ])
-        .prop_map(str::to_owned),
-    ]
+        ],
+    ])
 }
 
-fn edit() -> impl Strategy<Value = Edit> {
+fn edit() -> impl Strategy<Value = StreamEdit> {
     prop_oneof![
-        1 => any::<Index>().prop_map(Edit::DeleteLine),
-        1 => any::<Index>().prop_map(Edit::DuplicateLine),
-        1 => (any::<Index>(), any::<Index>()).prop_map(|(a, b)| Edit::SwapLines(a, b)),
-        1 => (any::<Index>(), fragment()).prop_map(|(i, s)| Edit::ReplaceLine(i, s)),
-        1 => any::<Index>().prop_map(Edit::Truncate),
-        1 => (any::<Index>(), fragment()).prop_map(|(i, s)| Edit::Insert(i, s.into_bytes())),
-        1 => (any::<Index>(), prop::collection::vec(any::<u8>(), 1..4))
-            .prop_map(|(i, b)| Edit::Insert(i, b)),
+        // Each of the seven edits of a text as likely as removing a field.
+        7 => mutations::edit(fragment()).prop_map(StreamEdit::Text),
         3 => (any::<Index>(), prop::sample::select(&FIELDS[..]), value())
-            .prop_map(|(i, f, v)| Edit::SetField(i, f, v)),
+            .prop_map(|(i, f, v)| StreamEdit::SetField(i, f, v)),
         1 => (any::<Index>(), prop::sample::select(&FIELDS[..]))
-            .prop_map(|(i, f)| Edit::RemoveField(i, f)),
+            .prop_map(|(i, f)| StreamEdit::RemoveField(i, f)),
     ]
 }
 
-fn mutate(seed: &[u8], edits: &[Edit]) -> Vec<u8> {
+fn mutate(seed: &[u8], edits: &[StreamEdit]) -> Vec<u8> {
     let mut text = seed.to_vec();
     for edit in edits {
-        let mut lines: Vec<Vec<u8>> = text
-            .split_inclusive(|&b| b == b'\n')
-            .map(<[u8]>::to_vec)
-            .collect();
+        let (i, field) = match edit {
+            StreamEdit::Text(edit) => {
+                edit.apply_to(&mut text);
+                continue;
+            }
+            StreamEdit::SetField(i, field, _) | StreamEdit::RemoveField(i, field) => (i, field),
+        };
+        let mut lines = mutations::lines(&text);
         let objects: Vec<usize> = (0..lines.len())
             .filter(|&n| lines[n].starts_with(b"{"))
             .collect();
-        match edit {
-            Edit::DeleteLine(i) if !lines.is_empty() => {
-                lines.remove(i.index(lines.len()));
-            }
-            Edit::DuplicateLine(i) if !lines.is_empty() => {
-                let i = i.index(lines.len());
-                lines.insert(i, lines[i].clone());
-            }
-            Edit::SwapLines(a, b) if !lines.is_empty() => {
-                let (a, b) = (a.index(lines.len()), b.index(lines.len()));
-                lines.swap(a, b);
-            }
-            Edit::ReplaceLine(i, s) if !lines.is_empty() => {
-                let i = i.index(lines.len());
-                lines[i] = format!("{s}\n").into_bytes();
-            }
-            Edit::Truncate(i) => {
-                text.truncate(i.index(text.len() + 1));
-                continue;
-            }
-            Edit::Insert(i, bytes) => {
-                let at = i.index(text.len() + 1);
-                text.splice(at..at, bytes.iter().copied());
-                continue;
-            }
-            Edit::SetField(i, field, _) | Edit::RemoveField(i, field) if !objects.is_empty() => {
-                let n = objects[i.index(objects.len())];
-                let Ok(Value::Object(mut request)) = serde_json::from_slice(&lines[n]) else {
-                    continue;
-                };
-                match edit {
-                    Edit::SetField(_, _, value) => {
-                        request.insert((*field).to_owned(), value.clone())
-                    }
-                    _ => request.remove(*field),
-                };
-                lines[n] = format!("{}\n", Value::Object(request)).into_bytes();
-            }
-            _ => continue,
+        if objects.is_empty() {
+            continue;
         }
+        let n = objects[i.index(objects.len())];
+        let Ok(Value::Object(mut request)) = serde_json::from_slice(&lines[n]) else {
+            continue;
+        };
+        match edit {
+            StreamEdit::SetField(_, _, value) => request.insert((*field).to_owned(), value.clone()),
+            _ => request.remove(*field),
+        };
+        lines[n] = format!("{}\n", Value::Object(request)).into_bytes();
         text = lines.concat();
     }
     text
@@ -236,31 +190,12 @@ fn the_seed_session_is_served() {
     assert_eq!(summary.errors, 1, "the unknown command");
 }
 
-/// 256 cases from a fixed seed; `PROPTEST_CASES` (and `PROPTEST_RNG_SEED`) override them.
-fn config() -> ProptestConfig {
-    let default = ProptestConfig::default();
-    ProptestConfig {
-        cases: if std::env::var_os("PROPTEST_CASES").is_some() {
-            default.cases
-        } else {
-            256
-        },
-        rng_seed: if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
-            default.rng_seed
-        } else {
-            RngSeed::Fixed(0x5eed)
-        },
-        failure_persistence: None,
-        ..default
-    }
-}
-
 proptest! {
     #![proptest_config(config())]
 
     #[test]
     fn a_mutated_request_stream_is_answered_or_refused_with_an_error_never_panics(
-        edits in prop::collection::vec(edit(), 1..5)
+        edits in mutations::several(edit())
     ) {
         check(&mutate(&seed(), &edits))?;
     }
@@ -289,10 +224,7 @@ proptest! {
 
     #[test]
     fn arbitrary_lines_as_requests_are_refused_with_an_error_never_panic(
-        input in prop_oneof![
-            prop::collection::vec(any::<u8>(), 0..256),
-            prop::collection::vec(fragment(), 0..24).prop_map(|p| p.join("\n").into_bytes()),
-        ]
+        input in mutations::arbitrary_lines(fragment())
     ) {
         check(&input)?;
     }

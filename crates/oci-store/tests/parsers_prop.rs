@@ -9,10 +9,9 @@
 
 use oci_client::manifest::{OciImageIndex, OciImageManifest, OciManifest};
 use proptest::prelude::*;
-use proptest::sample::Index;
-use proptest::test_runner::RngSeed;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use test_fixtures::mutations::{self, JSON_RECORDS, JSON_SYNTAX, config};
 
 /// A component as the team's cache holds it: an artifact manifest with a subject.
 const MANIFEST: &str = r#"{
@@ -122,138 +121,10 @@ fn check_all(bytes: &[u8]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// One edit of a text; positions are taken modulo its length when applied.
-#[derive(Clone, Debug)]
-enum Edit {
-    DeleteLine(Index),
-    DuplicateLine(Index),
-    SwapLines(Index, Index),
-    ReplaceLine(Index, String),
-    Truncate(Index),
-    Insert(Index, Vec<u8>),
-}
-
-fn edit() -> impl Strategy<Value = Edit> {
-    prop_oneof![
-        any::<Index>().prop_map(Edit::DeleteLine),
-        any::<Index>().prop_map(Edit::DuplicateLine),
-        (any::<Index>(), any::<Index>()).prop_map(|(a, b)| Edit::SwapLines(a, b)),
-        (any::<Index>(), fragment()).prop_map(|(i, s)| Edit::ReplaceLine(i, s)),
-        any::<Index>().prop_map(Edit::Truncate),
-        (any::<Index>(), fragment()).prop_map(|(i, s)| Edit::Insert(i, s.into_bytes())),
-        (any::<Index>(), prop::collection::vec(any::<u8>(), 1..4))
-            .prop_map(|(i, b)| Edit::Insert(i, b)),
-    ]
-}
-
-fn edits() -> impl Strategy<Value = Vec<Edit>> {
-    prop::collection::vec(edit(), 1..5)
-}
-
-fn mutate(seed: &[u8], edits: &[Edit]) -> Vec<u8> {
-    let mut text = seed.to_vec();
-    for edit in edits {
-        let mut lines: Vec<Vec<u8>> = text
-            .split_inclusive(|&b| b == b'\n')
-            .map(<[u8]>::to_vec)
-            .collect();
-        match edit {
-            Edit::DeleteLine(i) if !lines.is_empty() => {
-                lines.remove(i.index(lines.len()));
-            }
-            Edit::DuplicateLine(i) if !lines.is_empty() => {
-                let i = i.index(lines.len());
-                lines.insert(i, lines[i].clone());
-            }
-            Edit::SwapLines(a, b) if !lines.is_empty() => {
-                let (a, b) = (a.index(lines.len()), b.index(lines.len()));
-                lines.swap(a, b);
-            }
-            Edit::ReplaceLine(i, s) if !lines.is_empty() => {
-                let i = i.index(lines.len());
-                lines[i] = format!("{s}\n").into_bytes();
-            }
-            Edit::Truncate(i) => {
-                text.truncate(i.index(text.len() + 1));
-                continue;
-            }
-            Edit::Insert(i, bytes) => {
-                let at = i.index(text.len() + 1);
-                text.splice(at..at, bytes.iter().copied());
-                continue;
-            }
-            _ => continue,
-        }
-        text = lines.concat();
-    }
-    text
-}
-
-/// 256 cases from a fixed seed; `PROPTEST_CASES` (and `PROPTEST_RNG_SEED`) override them.
-fn config() -> ProptestConfig {
-    let default = ProptestConfig::default();
-    ProptestConfig {
-        cases: if std::env::var_os("PROPTEST_CASES").is_some() {
-            default.cases
-        } else {
-            256
-        },
-        rng_seed: if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
-            default.rng_seed
-        } else {
-            RngSeed::Fixed(0x5eed)
-        },
-        failure_persistence: None,
-        ..default
-    }
-}
-
 /// JSON that means something to a reader of these documents, and bytes that do not.
-fn fragment() -> impl Strategy<Value = String> {
-    prop_oneof![
-        any::<String>().prop_map(|s| s.chars().take(8).collect()),
-        "[\\x00-\\x7f]{1,6}",
-        prop::sample::select(JSON_FRAGMENTS.to_vec()).prop_map(str::to_owned),
-    ]
+fn fragment() -> BoxedStrategy<String> {
+    mutations::fragment(&[JSON_SYNTAX, JSON_RECORDS])
 }
-
-const JSON_FRAGMENTS: &[&str] = &[
-    "\"",
-    "{",
-    "}",
-    "[",
-    "]",
-    ",",
-    ":",
-    "null",
-    "true",
-    "false",
-    "0",
-    "-1",
-    "1e999",
-    "1.5",
-    "4294967296",
-    "18446744073709551616",
-    "-9223372036854775809",
-    "\"\\u0000\"",
-    "\"\\ud800\"",
-    "\"\\",
-    "\t",
-    "\n",
-    "\r\n",
-    "\0",
-    "\u{feff}",
-    "é",
-    "{}",
-    "[]",
-    "\"\": 1,",
-    "\"a\": {},",
-    "sha256:",
-    "\"sha256:\"",
-    "\"size\": -1,",
-    "\"size\": 1.5,",
-    "\"size\": \"1\",",
-];
 
 #[test]
 fn the_seed_documents_decode() {
@@ -269,18 +140,15 @@ proptest! {
     #[test]
     fn a_mutated_oci_manifest_or_index_never_panics_and_round_trips_when_accepted(
         index in any::<bool>(),
-        edits in edits(),
+        edits in mutations::edits(fragment()),
     ) {
         let seed = if index { INDEX } else { MANIFEST };
-        check_all(&mutate(seed.as_bytes(), &edits))?;
+        check_all(&mutations::apply(seed.as_bytes(), &edits))?;
     }
 
     #[test]
     fn arbitrary_bytes_as_an_oci_manifest_or_index_never_panic(
-        bytes in prop_oneof![
-            prop::collection::vec(any::<u8>(), 0..256),
-            prop::collection::vec(fragment(), 0..24).prop_map(|p| p.concat().into_bytes()),
-        ]
+        bytes in mutations::arbitrary_bytes(fragment())
     ) {
         check_all(&bytes)?;
     }

@@ -4,6 +4,9 @@
 //! `vendor.mod` in the cli, CMake and a configured header in tini), but a few lines of code
 //! each, written for dockyard's tests: no upstream code. Each program prints the variables a
 //! recipe stamps, in the upstream's `--version` format, so tests can assert on them.
+//!
+//! With the `proptest` feature, `mutations`: the edits of a valid text that every parser's
+//! property tests make, and their seeded configuration.
 
 use std::fmt::Write as _;
 
@@ -11,6 +14,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 use git2::{Repository, Signature, Time};
 
 mod moby;
+#[cfg(feature = "proptest")]
+pub mod mutations;
 mod plugins;
 mod runc;
 pub use moby::{MOBY_ENGINE, MOBY_SUITE};

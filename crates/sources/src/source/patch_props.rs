@@ -1,8 +1,7 @@
 //! Property tests of the patch parser and of applying patches (private to `patch`).
 use git2::{ObjectType, TreeWalkMode, TreeWalkResult};
 use proptest::prelude::*;
-use proptest::sample::Index;
-use proptest::test_runner::RngSeed;
+use test_fixtures::mutations::{self, config};
 
 use super::*;
 
@@ -70,24 +69,6 @@ diff -Nru upstream.orig/pkg/util.go upstream/pkg/util.go
 -
 -const Name = \"upstream\"
 ";
-
-fn config() -> ProptestConfig {
-    let default = ProptestConfig::default();
-    ProptestConfig {
-        cases: if std::env::var_os("PROPTEST_CASES").is_some() {
-            default.cases
-        } else {
-            256
-        },
-        rng_seed: if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
-            default.rng_seed
-        } else {
-            RngSeed::Fixed(0x5eed)
-        },
-        failure_persistence: None,
-        ..default
-    }
-}
 
 fn patch(text: &[u8], strip: usize) -> Patch {
     Patch {
@@ -171,113 +152,49 @@ fn assert_names_the_patch(err: &PatchError) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// One edit of a patch; positions are taken modulo its length when applied.
-#[derive(Clone, Debug)]
-enum Edit {
-    DeleteLine(Index),
-    DuplicateLine(Index),
-    SwapLines(Index, Index),
-    ReplaceLine(Index, String),
-    Truncate(Index),
-    InsertBytes(Index, Vec<u8>),
+/// Lines and words that mean something to a reader of patches, and text that does not.
+fn fragment() -> BoxedStrategy<String> {
+    let hunk = "@@ -[0-9]{1,3}(,[0-9]{1,3})? \\+[0-9]{1,3}(,[0-9]{1,3})? @@";
+    mutations::fragment_or_matching(hunk, &[PATCH_WORDS])
 }
 
-fn fragment() -> impl Strategy<Value = String> {
-    prop_oneof![
-        any::<String>().prop_map(|s| s.chars().take(8).collect()),
-        "[\\x00-\\x7f]{1,6}",
-        "@@ -[0-9]{1,3}(,[0-9]{1,3})? \\+[0-9]{1,3}(,[0-9]{1,3})? @@",
-        prop::sample::select(vec![
-            "@@ ",
-            "@@ -0,0 +0,0 @@",
-            "@@ -1 +1 @@",
-            "@@ -99999999999999999999,1 +1 @@",
-            "--- ",
-            "+++ ",
-            "--- /dev/null",
-            "+++ /dev/null",
-            "diff --git ",
-            "diff --git a/ b/",
-            "new file mode 100644",
-            "deleted file mode 100644",
-            "new file mode 120000",
-            "old mode 100644",
-            "new mode 100755",
-            "rename from main.go",
-            "rename to pkg/main.go",
-            "copy from main.go",
-            "copy to x.go",
-            "similarity index 100%",
-            "index 0000000..1111111 100644",
-            "GIT binary patch",
-            "literal 5",
-            "\\ No newline at end of file",
-            "-",
-            "+",
-            " ",
-            "\t",
-            "\r",
-            "\0",
-            "\"a/\\303\\251\"",
-            "a/",
-            "b/",
-            "/dev/null",
-        ])
-        .prop_map(str::to_owned),
-    ]
-}
-
-fn edit() -> impl Strategy<Value = Edit> {
-    prop_oneof![
-        any::<Index>().prop_map(Edit::DeleteLine),
-        any::<Index>().prop_map(Edit::DuplicateLine),
-        (any::<Index>(), any::<Index>()).prop_map(|(a, b)| Edit::SwapLines(a, b)),
-        (any::<Index>(), fragment()).prop_map(|(i, s)| Edit::ReplaceLine(i, s)),
-        any::<Index>().prop_map(Edit::Truncate),
-        (any::<Index>(), fragment()).prop_map(|(i, s)| Edit::InsertBytes(i, s.into_bytes())),
-        (any::<Index>(), prop::collection::vec(any::<u8>(), 1..4))
-            .prop_map(|(i, b)| Edit::InsertBytes(i, b)),
-    ]
-}
-
-fn mutate(seed: &str, edits: &[Edit]) -> Vec<u8> {
-    let mut text = seed.as_bytes().to_vec();
-    for edit in edits {
-        let mut lines: Vec<Vec<u8>> = text
-            .split_inclusive(|&b| b == b'\n')
-            .map(<[u8]>::to_vec)
-            .collect();
-        match edit {
-            Edit::DeleteLine(i) if !lines.is_empty() => {
-                lines.remove(i.index(lines.len()));
-            }
-            Edit::DuplicateLine(i) if !lines.is_empty() => {
-                let i = i.index(lines.len());
-                lines.insert(i, lines[i].clone());
-            }
-            Edit::SwapLines(a, b) if !lines.is_empty() => {
-                let (a, b) = (a.index(lines.len()), b.index(lines.len()));
-                lines.swap(a, b);
-            }
-            Edit::ReplaceLine(i, s) if !lines.is_empty() => {
-                let i = i.index(lines.len());
-                lines[i] = format!("{s}\n").into_bytes();
-            }
-            Edit::Truncate(i) => {
-                text.truncate(i.index(text.len() + 1));
-                continue;
-            }
-            Edit::InsertBytes(i, bytes) => {
-                let at = i.index(text.len() + 1);
-                text.splice(at..at, bytes.iter().copied());
-                continue;
-            }
-            _ => continue,
-        }
-        text = lines.concat();
-    }
-    text
-}
+/// Headers, hunk headers and line markers of a patch, and paths as headers write them.
+const PATCH_WORDS: &[&str] = &[
+    "@@ ",
+    "@@ -0,0 +0,0 @@",
+    "@@ -1 +1 @@",
+    "@@ -99999999999999999999,1 +1 @@",
+    "--- ",
+    "+++ ",
+    "--- /dev/null",
+    "+++ /dev/null",
+    "diff --git ",
+    "diff --git a/ b/",
+    "new file mode 100644",
+    "deleted file mode 100644",
+    "new file mode 120000",
+    "old mode 100644",
+    "new mode 100755",
+    "rename from main.go",
+    "rename to pkg/main.go",
+    "copy from main.go",
+    "copy to x.go",
+    "similarity index 100%",
+    "index 0000000..1111111 100644",
+    "GIT binary patch",
+    "literal 5",
+    "\\ No newline at end of file",
+    "-",
+    "+",
+    " ",
+    "\t",
+    "\r",
+    "\0",
+    "\"a/\\303\\251\"",
+    "a/",
+    "b/",
+    "/dev/null",
+];
 
 /// Paths that leave the tree or reach into `.git`, as a header may write them.
 fn outside() -> impl Strategy<Value = &'static str> {
@@ -325,9 +242,10 @@ proptest! {
     fn a_mutated_patch_applies_inside_the_tree_or_is_refused_naming_the_patch_file(
         plain in any::<bool>(),
         strip in 0usize..3,
-        edits in prop::collection::vec(edit(), 1..5),
+        edits in mutations::edits(fragment()),
     ) {
-        let text = mutate(if plain { PLAIN_SEED } else { GIT_SEED }, &edits);
+        let seed = if plain { PLAIN_SEED } else { GIT_SEED };
+        let text = mutations::apply(seed.as_bytes(), &edits);
         match apply_text(&text, strip) {
             Ok(paths) => assert_inside(&paths)?,
             Err(err) => assert_names_the_patch(&err)?,
@@ -336,11 +254,7 @@ proptest! {
 
     #[test]
     fn an_arbitrary_patch_never_panics_and_a_refusal_names_the_patch_file(
-        text in prop_oneof![
-            prop::collection::vec(any::<u8>(), 0..256),
-            prop::collection::vec(fragment(), 0..24)
-                .prop_map(|parts| parts.join("\n").into_bytes()),
-        ],
+        text in mutations::arbitrary_lines(fragment()),
         strip in 0usize..2,
     ) {
         match apply_text(&text, strip) {

@@ -111,7 +111,7 @@ proptest! {
         ])),
         at in any::<Index>(),
     ) {
-        let mut text = apply(SERIES_SEED, &edits);
+        let mut text = apply_str(SERIES_SEED, &edits);
         if let Some(outside) = outside {
             let at = boundary(&text, at.index(text.len() + 1));
             text.insert_str(at, &format!("\n{outside}\n"));

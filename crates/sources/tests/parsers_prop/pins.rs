@@ -178,7 +178,7 @@ proptest! {
 
     #[test]
     fn a_mutated_pins_lock_is_refused_naming_the_file_and_line_never_panics(edits in edits()) {
-        let text = apply(SEED, &edits);
+        let text = apply_str(SEED, &edits);
         match parse_pins(&text) {
             Ok(pins) => assert_accepted_pins_are_valid(&pins),
             Err(err) => assert_names_file_line_and_field(&text, &err),

@@ -6,7 +6,7 @@
 //! by the caller, owned by 0:0 with fixed modes, timed from `SOURCE_DATE_EPOCH`, and every gzip
 //! header has mtime 0, so equal inputs give equal bytes.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 
 use camino::Utf8Path;
 use flate2::{Compression, GzBuilder};
@@ -54,7 +54,63 @@ fn check_name(name: &str) -> Result<(), UnsafeName> {
 ///
 /// A file is read from its path with `O_NOFOLLOW`: only regular files go into an archive.
 pub(crate) fn member(entry: &Entry<'_>, mtime: u64, level: u32) -> io::Result<Vec<u8>> {
-    gzip_chunked(&entry_bytes(entry, mtime)?, level)
+    let mut out = Vec::new();
+    write_member(entry, mtime, level, &mut out)?;
+    Ok(out)
+}
+
+/// [`member`], written to `out` as it is compressed: the entry is read in [`CHUNK`]s, as many
+/// at a time as there are cores, so memory stays a few chunks whatever the file's size (a
+/// 100 MB binary was held whole, then its gzip beside it). Returns the bytes written.
+pub(crate) fn write_member(
+    entry: &Entry<'_>,
+    mtime: u64,
+    level: u32,
+    out: &mut impl Write,
+) -> io::Result<u64> {
+    let mut raw = entry_reader(entry, mtime)?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut written = 0;
+    let mut ended = false;
+    while !ended {
+        let mut chunks = Vec::with_capacity(threads);
+        while chunks.len() < threads {
+            let mut chunk = Vec::with_capacity(CHUNK);
+            (&mut raw).take(CHUNK as u64).read_to_end(&mut chunk)?;
+            ended = chunk.len() < CHUNK;
+            if !chunk.is_empty() {
+                chunks.push(chunk);
+            }
+            if ended {
+                break;
+            }
+        }
+        for compressed in gzip_parallel(&chunks, level) {
+            let compressed = compressed?;
+            out.write_all(&compressed)?;
+            written += compressed.len() as u64;
+        }
+    }
+    Ok(written)
+}
+
+/// `entry`'s tar bytes as a reader: its header blocks, the file's bytes, the padding.
+fn entry_reader<'a>(entry: &Entry<'a>, mtime: u64) -> io::Result<Box<dyn io::Read + 'a>> {
+    let Entry::File { source, .. } = entry else {
+        return Ok(Box::new(io::Cursor::new(entry_bytes(entry, mtime)?)));
+    };
+    let file = open_regular(source)?;
+    let size = file.metadata()?.len();
+    // The header blocks alone: tar writes what it is given, and it is given no data.
+    let mut header = Vec::new();
+    write_entry_as(entry, mtime, size, io::empty(), &mut header)?;
+    header.truncate(header.len() - END_OF_ARCHIVE as usize);
+    let padding = (512 - size % 512) % 512;
+    Ok(Box::new(
+        io::Cursor::new(header)
+            .chain(file.take(size))
+            .chain(io::repeat(0).take(padding)),
+    ))
 }
 
 /// Whether the gzip member in the file `compressed` holds exactly `entry`'s tar bytes: how a
@@ -137,6 +193,24 @@ fn entry_bytes(entry: &Entry<'_>, mtime: u64) -> io::Result<Vec<u8>> {
 
 /// `entry` as a one-entry tar archive (its end-of-archive blocks included) into `out`.
 fn write_entry(entry: &Entry<'_>, mtime: u64, out: impl Write) -> io::Result<()> {
+    match entry {
+        Entry::File { source, .. } => {
+            let file = open_regular(source)?;
+            let size = file.metadata()?.len();
+            write_entry_as(entry, mtime, size, file, out)
+        }
+        Entry::Dir { .. } => write_entry_as(entry, mtime, 0, io::empty(), out),
+    }
+}
+
+/// `entry` as a one-entry tar archive of `size` bytes read from `data` into `out`.
+fn write_entry_as(
+    entry: &Entry<'_>,
+    mtime: u64,
+    size: u64,
+    data: impl io::Read,
+    out: impl Write,
+) -> io::Result<()> {
     let mut header = tar::Header::new_ustar();
     header.set_uid(0);
     header.set_gid(0);
@@ -151,15 +225,14 @@ fn write_entry(entry: &Entry<'_>, mtime: u64, out: impl Write) -> io::Result<()>
             header.set_entry_type(tar::EntryType::Directory);
             header.set_mode(0o755);
             header.set_size(0);
-            builder.append_data(&mut header, format!("{name}/"), io::empty())?;
+            builder.append_data(&mut header, format!("{name}/"), data)?;
         }
-        Entry::File { name, source, mode } => {
+        Entry::File { name, mode, .. } => {
             check_name(name).map_err(io::Error::other)?;
-            let file = open_regular(source)?;
             header.set_entry_type(tar::EntryType::Regular);
             header.set_mode(*mode);
-            header.set_size(file.metadata()?.len());
-            builder.append_data(&mut header, name, file)?;
+            header.set_size(size);
+            builder.append_data(&mut header, name, data)?;
         }
     }
     builder.finish()
@@ -169,36 +242,22 @@ fn write_entry(entry: &Entry<'_>, mtime: u64, out: impl Write) -> io::Result<()>
 /// 100 MB binary keeps every core busy.
 const CHUNK: usize = 4 << 20;
 
-/// `bytes` as gzip members of [`CHUNK`] bytes each, compressed in parallel. The output depends
-/// only on the input and the level, never on the number of threads.
-fn gzip_chunked(bytes: &[u8], level: u32) -> io::Result<Vec<u8>> {
-    let chunks: Vec<&[u8]> = bytes.chunks(CHUNK).collect();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(chunks.len())
-        .max(1);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<Option<io::Result<Vec<u8>>>> = (0..chunks.len()).map(|_| None).collect();
-    let slots = std::sync::Mutex::new(&mut results);
+/// Each of `chunks` as a gzip member of its own, compressed in parallel, in order. The output
+/// depends only on the input and the level, never on the number of threads.
+fn gzip_parallel(chunks: &[Vec<u8>], level: u32) -> Vec<io::Result<Vec<u8>>> {
     std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    let Some(chunk) = chunks.get(i) else { break };
-                    let compressed = gzip(chunk, level);
-                    if let Ok(mut slots) = slots.lock() {
-                        slots[i] = Some(compressed);
-                    }
-                }
-            });
-        }
-    });
-    let mut out = Vec::new();
-    for result in results {
-        out.extend(result.unwrap_or_else(|| Err(io::Error::other("a compression thread failed")))?);
-    }
-    Ok(out)
+        let running: Vec<_> = chunks
+            .iter()
+            .map(|chunk| scope.spawn(move || gzip(chunk, level)))
+            .collect();
+        running
+            .into_iter()
+            .map(|t| {
+                t.join()
+                    .unwrap_or_else(|_| Err(io::Error::other("a compression thread failed")))
+            })
+            .collect()
+    })
 }
 
 /// The last member: the two zero blocks that end a tar archive.
@@ -229,6 +288,37 @@ fn open_regular(path: &Utf8Path) -> io::Result<std::fs::File> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_member_streamed_chunk_by_chunk_is_the_member_of_the_whole_entry() {
+        // Over two chunks and not a multiple of one, so every boundary is crossed: the bytes
+        // must be those of compressing the entry whole in chunks, or every key would change.
+        let dir = tempfile::tempdir().unwrap();
+        let source = camino::Utf8PathBuf::from_path_buf(dir.path().join("dockerd")).unwrap();
+        let bytes: Vec<u8> = (0..(2 * CHUNK + 1234) as u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        std::fs::write(&source, &bytes).unwrap();
+        let entry = Entry::File {
+            name: "docker/dockerd",
+            source: &source,
+            mode: 0o755,
+        };
+        let whole = entry_bytes(&entry, 7).unwrap();
+        let expected: Vec<u8> = whole
+            .chunks(CHUNK)
+            .flat_map(|c| gzip(c, 6).unwrap())
+            .collect();
+        let mut streamed = Vec::new();
+        let written = write_member(&entry, 7, 6, &mut streamed).unwrap();
+        assert_eq!(written, streamed.len() as u64);
+        assert!(streamed == expected, "the streamed member differs");
+        let member = dir.path().join("member.gz");
+        std::fs::write(&member, &streamed).unwrap();
+        let member = camino::Utf8Path::from_path(&member).unwrap();
+        assert!(member_holds(member, &entry, 7).unwrap());
+        assert!(!member_holds(member, &entry, 8).unwrap());
+    }
 
     #[test]
     fn names_that_escape_are_refused() {

@@ -1,6 +1,8 @@
 //! The small tarballs beside the static tgz: each CLI plugin's and the rootless extras', cached
 //! whole so publishing again copies them file to file.
 
+use std::io::Write;
+
 use crate::BundleError;
 use crate::archive::{self, Entry};
 use crate::manifest::FORMAT;
@@ -48,28 +50,36 @@ pub(crate) fn write_small_tgz(
     let (sha256, size) = match known {
         Some(known) => known,
         None => {
-            let mut bytes = match top_folder(archive) {
-                Some(top) => archive::member(&Entry::Dir { name: top }, mtime, GZIP_LEVEL)
-                    .map_err(writing())?,
-                None => Vec::new(),
-            };
+            // Written to the cache as it is hashed, member by member: a plugin's tarball (the
+            // 70 MB docker-buildx) is never held in memory.
+            let mut tmp = tempfile::Builder::new()
+                .prefix(".tmp-")
+                .tempfile_in(cache)
+                .map_err(BundleError::io("writing a cached tarball", &cached))?;
+            let mut out = Hashing::new(std::io::BufWriter::new(tmp.as_file_mut()));
+            if let Some(top) = top_folder(archive) {
+                let member = archive::member(&Entry::Dir { name: top }, mtime, GZIP_LEVEL);
+                out.write_all(&member.map_err(writing())?)
+                    .map_err(writing())?;
+            }
             for file in files {
                 let member = cached_member(*file, mtime, cache)?;
-                bytes.extend(
-                    std::fs::read(&member)
-                        .map_err(BundleError::io("reading a cached tgz member", &member))?,
-                );
+                let mut from = std::fs::File::open(&member)
+                    .map_err(BundleError::io("reading a cached tgz member", &member))?;
+                std::io::copy(&mut from, &mut out).map_err(writing())?;
             }
-            bytes.extend(archive::end_member(GZIP_LEVEL).map_err(writing())?);
-            let sha256 = build_core::digest::hex(&Sha256::digest(&bytes));
-            build_core::fs::write_atomic(&cached, &bytes)
-                .map_err(BundleError::io("writing a cached tarball", &cached))?;
-            let record = format!("{sha256} {}\n", bytes.len());
+            out.write_all(&archive::end_member(GZIP_LEVEL).map_err(writing())?)
+                .map_err(writing())?;
+            let (sha256, size) = out.finish().map_err(writing())?;
+            tmp.as_file().sync_all().map_err(writing())?;
+            tmp.persist(&cached)
+                .map_err(|e| BundleError::io("writing a cached tarball", &cached)(e.error))?;
+            let record = format!("{sha256} {size}\n");
             build_core::fs::write_atomic(&sums, record.as_bytes()).map_err(BundleError::io(
                 "writing a cached tarball's checksum",
                 &sums,
             ))?;
-            (sha256, bytes.len() as u64)
+            (sha256, size)
         }
     };
     let mut from = std::fs::File::open(&cached)
@@ -84,6 +94,42 @@ pub(crate) fn write_small_tgz(
         });
     }
     Ok((sha256, size))
+}
+
+/// A writer that hashes and counts what passes through it.
+struct Hashing<W: Write> {
+    inner: W,
+    hasher: Sha256,
+    len: u64,
+}
+
+impl<W: Write> Hashing<W> {
+    fn new(inner: W) -> Hashing<W> {
+        Hashing {
+            inner,
+            hasher: Sha256::new(),
+            len: 0,
+        }
+    }
+
+    /// Flushes, and returns the SHA-256 (hex) and length of everything written.
+    fn finish(mut self) -> std::io::Result<(String, u64)> {
+        self.inner.flush()?;
+        Ok((build_core::digest::hex(&self.hasher.finalize()), self.len))
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 #[cfg(test)]

@@ -205,16 +205,34 @@ impl<'a> MemberList<'a> {
                     std::io::copy(&mut member, file).map_err(writing())?
                 }
                 member => {
-                    let bytes = match member {
-                        Member::Bytes(bytes) => bytes,
-                        Member::Cached(cached) => std::fs::read(&cached)
-                            .map_err(BundleError::io("reading a cached tgz member", &cached))?,
+                    let length = match member {
+                        Member::Bytes(bytes) => {
+                            file.write_all(&bytes).map_err(writing())?;
+                            hasher.update(&bytes);
+                            bytes.len() as u64
+                        }
+                        // Read and hashed a buffer at a time: dockerd's member is 30 MB.
+                        Member::Cached(cached) => {
+                            let reading =
+                                || BundleError::io("reading a cached tgz member", &cached);
+                            let mut from = std::fs::File::open(&cached).map_err(reading())?;
+                            let mut buffer = vec![0u8; 1 << 20];
+                            let mut length = 0;
+                            loop {
+                                let n = std::io::Read::read(&mut from, &mut buffer)
+                                    .map_err(reading())?;
+                                if n == 0 {
+                                    break length;
+                                }
+                                file.write_all(&buffer[..n]).map_err(writing())?;
+                                hasher.update(&buffer[..n]);
+                                length += n as u64;
+                            }
+                        }
                     };
-                    file.write_all(&bytes).map_err(writing())?;
-                    hasher.update(&bytes);
-                    *size += bytes.len() as u64;
+                    *size += length;
                     write_state(&self.state_file(k), hasher, *size);
-                    bytes.len() as u64
+                    length
                 }
             };
         }
@@ -365,10 +383,19 @@ pub(crate) fn cached_member(
         return Ok(cached);
     }
     let name = entry_name(file.name);
-    let bytes = archive::member(&entry(file, &name), mtime, GZIP_LEVEL)
+    let writing = || BundleError::io("writing a cached tgz member", &cached);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(cache)
+        .map_err(writing())?;
+    // Compressed straight into the file: a 100 MB binary's member is never held in memory.
+    let mut out = std::io::BufWriter::new(tmp.as_file_mut());
+    archive::write_member(&entry(file, &name), mtime, GZIP_LEVEL, &mut out)
         .map_err(BundleError::io("compressing", file.path))?;
-    build_core::fs::write_atomic(&cached, &bytes)
-        .map_err(BundleError::io("writing a cached tgz member", &cached))?;
+    std::io::Write::flush(&mut out).map_err(writing())?;
+    drop(out);
+    tmp.as_file().sync_all().map_err(writing())?;
+    tmp.persist(&cached).map_err(|e| writing()(e.error))?;
     Ok(cached)
 }
 
@@ -386,9 +413,8 @@ pub fn packed_size(files: &[(&str, camino::Utf8PathBuf)]) -> Result<u64, BundleE
             source: path,
             mode: BINARY_MODE,
         };
-        size += archive::member(&entry, 0, GZIP_LEVEL)
-            .map_err(packing(path))?
-            .len() as u64;
+        size += archive::write_member(&entry, 0, GZIP_LEVEL, &mut std::io::sink())
+            .map_err(packing(path))?;
     }
     let end = archive::end_member(GZIP_LEVEL).map_err(packing("the end member".into()))?;
     Ok(size + end.len() as u64)

@@ -212,23 +212,8 @@ impl<'a> MemberList<'a> {
                             bytes.len() as u64
                         }
                         // Read and hashed a buffer at a time: dockerd's member is 30 MB.
-                        Member::Cached(cached) => {
-                            let reading =
-                                || BundleError::io("reading a cached tgz member", &cached);
-                            let mut from = std::fs::File::open(&cached).map_err(reading())?;
-                            let mut buffer = vec![0u8; 1 << 20];
-                            let mut length = 0;
-                            loop {
-                                let n = std::io::Read::read(&mut from, &mut buffer)
-                                    .map_err(reading())?;
-                                if n == 0 {
-                                    break length;
-                                }
-                                file.write_all(&buffer[..n]).map_err(writing())?;
-                                hasher.update(&buffer[..n]);
-                                length += n as u64;
-                            }
-                        }
+                        Member::Cached(cached) => archive::copy_hashing(&cached, file, hasher)
+                            .map_err(BundleError::io("copying a cached tgz member", &cached))?,
                     };
                     *size += length;
                     write_state(&self.state_file(k), hasher, *size);

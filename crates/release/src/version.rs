@@ -22,8 +22,9 @@ pub fn supported_majors() -> Vec<u32> {
         .collect()
 }
 
-/// A Docker release number such as `29.7.2` or `29.7.0-rc.1`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// A Docker release number such as `29.7.2` or `29.7.0-rc.1`. Ordered as releases are:
+/// `29.7.0-rc.1` < `29.7.0` < `29.7.1`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DockerVersion {
     /// `29`.
     pub major: u32,
@@ -31,7 +32,7 @@ pub struct DockerVersion {
     pub minor: u32,
     /// `2`.
     pub patch: u32,
-    /// `rc.1` for a release candidate. Sorts before none, as in semver, by the `Ord` below.
+    /// `rc.1` for a release candidate. Sorts before its release, as in semver.
     pub pre: Option<String>,
 }
 
@@ -99,10 +100,17 @@ impl DockerVersion {
             self.pre.as_deref(),
         )
     }
+}
 
-    /// Compares as releases do (`29.7.0-rc.1` < `29.7.0` < `29.7.1`).
-    pub fn cmp_release(&self, other: &DockerVersion) -> std::cmp::Ordering {
+impl Ord for DockerVersion {
+    fn cmp(&self, other: &DockerVersion) -> std::cmp::Ordering {
         self.key().cmp(&other.key())
+    }
+}
+
+impl PartialOrd for DockerVersion {
+    fn partial_cmp(&self, other: &DockerVersion) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -119,12 +127,12 @@ impl fmt::Display for DockerVersion {
 /// Up to `n` releases on each side of `wanted` among `known`, nearest first, for "did you mean".
 pub fn nearest(wanted: &DockerVersion, known: &[DockerVersion], n: usize) -> Vec<DockerVersion> {
     let mut sorted: Vec<&DockerVersion> = known.iter().collect();
-    sorted.sort_by(|a, b| a.cmp_release(b));
-    let split = sorted.partition_point(|v| v.cmp_release(wanted).is_lt());
+    sorted.sort();
+    let split = sorted.partition_point(|v| *v < wanted);
     let below = sorted[..split].iter().rev().take(n);
     let above = sorted[split..].iter().take(n);
     let mut out: Vec<DockerVersion> = below.chain(above).map(|v| (*v).clone()).collect();
-    out.sort_by(|a, b| a.cmp_release(b));
+    out.sort();
     out
 }
 
@@ -150,6 +158,21 @@ mod tests {
         assert_eq!(DockerVersion::from_moby_tag("v2.0.0-beta.1"), None);
         assert_eq!(DockerVersion::from_moby_tag("api/v1.52.0"), None);
         assert_eq!(DockerVersion::from_moby_tag("v29.7.2"), None);
+    }
+
+    #[test]
+    fn releases_order_as_releases_do_a_candidate_before_its_release() {
+        let mut versions = vec![v("29.7.1"), v("29.7.0"), v("29.7.0-rc.2"), v("29.7.0-rc.1")];
+        versions.sort();
+        assert_eq!(
+            versions,
+            [v("29.7.0-rc.1"), v("29.7.0-rc.2"), v("29.7.0"), v("29.7.1")]
+        );
+        assert!(v("29.7.0") > v("29.7.0-rc.1"));
+        assert_eq!(
+            [v("28.5.2"), v("29.7.0-rc.1"), v("29.7.0")].iter().max(),
+            Some(&v("29.7.0"))
+        );
     }
 
     #[test]

@@ -260,27 +260,6 @@ fn gzip_parallel(chunks: &[Vec<u8>], level: u32) -> Vec<io::Result<Vec<u8>>> {
     })
 }
 
-/// Appends the file `from` to `to` a buffer at a time, hashing what passes; returns its length.
-pub(crate) fn copy_hashing(
-    from: &Utf8Path,
-    to: &mut impl Write,
-    hasher: &mut sha2::Sha256,
-) -> io::Result<u64> {
-    use sha2::Digest;
-    let mut from = std::fs::File::open(from)?;
-    let mut buffer = vec![0u8; 1 << 20];
-    let mut length = 0;
-    loop {
-        let n = from.read(&mut buffer)?;
-        if n == 0 {
-            return Ok(length);
-        }
-        to.write_all(&buffer[..n])?;
-        hasher.update(&buffer[..n]);
-        length += n as u64;
-    }
-}
-
 /// The last member: the two zero blocks that end a tar archive.
 pub(crate) fn end_member(level: u32) -> io::Result<Vec<u8>> {
     gzip(&[0u8; 1024], level)

@@ -391,13 +391,13 @@ fn copy_verified(artifact: TarFile<'_>, to: &Utf8Path) -> Result<(), BundleError
     Ok(())
 }
 
-/// Writes through to `inner`, hashing what passes.
-struct HashingWriter<'a> {
-    inner: std::fs::File,
-    hasher: &'a mut Sha256,
+/// Writes through to `inner`, hashing what passes: how a file is hashed as it is written.
+pub(crate) struct HashingWriter<'a, W> {
+    pub(crate) inner: W,
+    pub(crate) hasher: &'a mut Sha256,
 }
 
-impl std::io::Write for HashingWriter<'_> {
+impl<W: std::io::Write> std::io::Write for HashingWriter<'_, W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.inner.write(buf)?;
         self.hasher.update(&buf[..n]);

@@ -6,6 +6,7 @@ use std::io::Write;
 use crate::BundleError;
 use crate::archive::{self, Entry};
 use crate::manifest::FORMAT;
+use crate::publish::HashingWriter;
 use crate::tgz::{DEFLATE, GZIP_LEVEL, TarFile, cached_member, member_id};
 use bundle_format::Archive;
 use camino::Utf8Path;
@@ -56,7 +57,11 @@ pub(crate) fn write_small_tgz(
                 .prefix(".tmp-")
                 .tempfile_in(cache)
                 .map_err(BundleError::io("writing a cached tarball", &cached))?;
-            let mut out = Hashing::new(std::io::BufWriter::new(tmp.as_file_mut()));
+            let mut hasher = Sha256::new();
+            let mut out = HashingWriter {
+                inner: std::io::BufWriter::new(tmp.as_file_mut()),
+                hasher: &mut hasher,
+            };
             if let Some(top) = top_folder(archive) {
                 let member = archive::member(&Entry::Dir { name: top }, mtime, GZIP_LEVEL);
                 out.write_all(&member.map_err(writing())?)
@@ -70,7 +75,10 @@ pub(crate) fn write_small_tgz(
             }
             out.write_all(&archive::end_member(GZIP_LEVEL).map_err(writing())?)
                 .map_err(writing())?;
-            let (sha256, size) = out.finish().map_err(writing())?;
+            out.flush().map_err(writing())?;
+            drop(out);
+            let size = tmp.as_file().metadata().map_err(writing())?.len();
+            let sha256 = build_core::digest::hex(&hasher.finalize());
             tmp.as_file().sync_all().map_err(writing())?;
             tmp.persist(&cached)
                 .map_err(|e| BundleError::io("writing a cached tarball", &cached)(e.error))?;
@@ -94,42 +102,6 @@ pub(crate) fn write_small_tgz(
         });
     }
     Ok((sha256, size))
-}
-
-/// A writer that hashes and counts what passes through it.
-struct Hashing<W: Write> {
-    inner: W,
-    hasher: Sha256,
-    len: u64,
-}
-
-impl<W: Write> Hashing<W> {
-    fn new(inner: W) -> Hashing<W> {
-        Hashing {
-            inner,
-            hasher: Sha256::new(),
-            len: 0,
-        }
-    }
-
-    /// Flushes, and returns the SHA-256 (hex) and length of everything written.
-    fn finish(mut self) -> std::io::Result<(String, u64)> {
-        self.inner.flush()?;
-        Ok((build_core::digest::hex(&self.hasher.finalize()), self.len))
-    }
-}
-
-impl<W: Write> Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.len += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::BundleError;
 use crate::manifest::FORMAT;
+use crate::publish::HashingWriter;
 use bundle_format::Archive;
 
 /// The deflate implementation (flate2's backend): another one writes other bytes, so cached
@@ -212,8 +213,17 @@ impl<'a> MemberList<'a> {
                             bytes.len() as u64
                         }
                         // Read and hashed a buffer at a time: dockerd's member is 30 MB.
-                        Member::Cached(cached) => archive::copy_hashing(&cached, file, hasher)
-                            .map_err(BundleError::io("copying a cached tgz member", &cached))?,
+                        Member::Cached(cached) => {
+                            let copying =
+                                || BundleError::io("copying a cached tgz member", &cached);
+                            let from = std::fs::File::open(&cached).map_err(copying())?;
+                            let mut to = HashingWriter {
+                                inner: &mut *file,
+                                hasher: &mut *hasher,
+                            };
+                            std::io::copy(&mut std::io::BufReader::new(from), &mut to)
+                                .map_err(copying())?
+                        }
                     };
                     *size += length;
                     write_state(&self.state_file(k), hasher, *size);

@@ -59,8 +59,12 @@ fn peak_kib() -> u64 {
         .expect("VmHWM in /proc/self/status")
 }
 
-fn reset_peak() {
+/// A pull that must fail, and how much it grew this process's peak memory, in MiB.
+fn failed_pull_growth(registry: &HostileRegistry) -> (StoreError, f64) {
     std::fs::write("/proc/self/clear_refs", "5").expect("resetting VmHWM needs /proc");
+    let before = peak_kib();
+    let err = pull(registry, &options(Duration::from_secs(60))).unwrap_err();
+    (err, peak_kib().saturating_sub(before) as f64 / 1024.0)
 }
 
 #[test]
@@ -88,10 +92,7 @@ fn an_endless_body_is_cut_at_the_declared_size_with_memory_flat() {
         // Chunked, so no length to check up front.
         Box::new(|stream, _| endless(stream, "200 OK")),
     );
-    reset_peak();
-    let before = peak_kib();
-    let err = pull(&registry, &options(Duration::from_secs(60))).unwrap_err();
-    let grew_mib = (peak_kib().saturating_sub(before)) as f64 / 1024.0;
+    let (err, grew_mib) = failed_pull_growth(&registry);
     tampered(&err, "is longer than the 1048576 bytes of its descriptor");
     // Streamed to a file: a few buffers, never the body.
     assert!(
@@ -291,10 +292,7 @@ fn an_endless_manifest_is_cut_at_the_manifest_limit_with_memory_flat() {
         },
         Box::new(|stream, blob| respond(stream, "200 OK", &[], blob)),
     );
-    reset_peak();
-    let before = peak_kib();
-    let err = pull(&registry, &options(Duration::from_secs(60))).unwrap_err();
-    let grew_mib = (peak_kib().saturating_sub(before)) as f64 / 1024.0;
+    let (err, grew_mib) = failed_pull_growth(&registry);
     tampered(
         &err,
         &format!("more than the {} dockyard accepts", limits::MANIFEST),
@@ -370,10 +368,7 @@ fn an_error_answered_with_an_endless_body_costs_512_bytes_of_it() {
         honest(&[7u8; 64]),
         Box::new(|stream, _| endless(stream, "500 Oops")),
     );
-    reset_peak();
-    let before = peak_kib();
-    let err = pull(&registry, &options(Duration::from_secs(60))).unwrap_err();
-    let grew_mib = (peak_kib().saturating_sub(before)) as f64 / 1024.0;
+    let (err, grew_mib) = failed_pull_growth(&registry);
     assert!(
         matches!(err, StoreError::Registry { .. }) && err.to_string().contains("answered 500"),
         "{err}"

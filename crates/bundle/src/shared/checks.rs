@@ -108,8 +108,10 @@ fn io(action: &'static str, path: &Utf8Path) -> impl FnOnce(std::io::Error) -> R
     }
 }
 
-/// `tgz/`: where an artifact holds its tar members.
-pub(super) const MEMBERS_PREFIX: &str = "tgz/";
+/// A tar member's name inside the artifact's `tgz/` folder.
+pub(super) fn member_name(name: &str) -> Option<&str> {
+    name.strip_prefix(MEMBERS)?.strip_prefix('/')
+}
 
 /// A tar member's file name: its content id in hex, and `.gz`.
 pub(super) fn is_member_file(name: &str) -> bool {
@@ -213,7 +215,7 @@ pub(super) fn checked(
         .chain(artifacts.files.iter().map(TarFile::from))
         .collect();
     for file in &pulled.files {
-        let Some(member) = file.name.strip_prefix(MEMBERS_PREFIX) else {
+        let Some(member) = member_name(&file.name) else {
             continue;
         };
         let Some(tar_file) = tar_files.iter().find(|t| member_file(**t, mtime) == member) else {

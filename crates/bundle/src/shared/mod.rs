@@ -17,8 +17,8 @@ use serde::Deserialize;
 
 mod checks;
 
-use checks::{MEMBERS_PREFIX, checked, is_member_file};
 pub use checks::{Refusal, Refused};
+use checks::{checked, is_member_file, member_name};
 
 use crate::BundleError;
 use crate::artifacts::{BuildEnv, CachedArtifacts};
@@ -172,9 +172,7 @@ impl SharedCache {
         let accepts = |name: &str| {
             component.binaries.contains(&name)
                 || component.files.iter().any(|f| f.name == name)
-                || name
-                    .strip_prefix(MEMBERS_PREFIX)
-                    .is_some_and(is_member_file)
+                || member_name(name).is_some_and(is_member_file)
         };
         for repo in &self.pulls {
             let pulled = oci_store::pull_artifact_accepting(

@@ -20,16 +20,12 @@ use test_fixtures::mutations::{self, Edit, TOML_SYNTAX, apply_str, boundary, con
 const SEED: &str = include_str!("../../../../pins.lock");
 /// Where the mutated file pretends to live: every error must name it.
 const PINS_PATH: &str = "/srv/team/dockyard/pins.lock";
-const UPSTREAMS: [&str; 8] = [
-    "buildx",
-    "cli",
-    "compose",
-    "containerd",
-    "moby",
-    "rootlesskit",
-    "runc",
-    "tini",
-];
+/// The tables of the seed, in its order: the fixtures' upstreams.
+static UPSTREAMS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    test_fixtures::Kind::ALL
+        .map(test_fixtures::Kind::name)
+        .to_vec()
+});
 const PIN_FIELDS: [&str; 4] = ["repository", "tag", "commit", "version"];
 
 // ---------------------------------------------------------------------------------------------

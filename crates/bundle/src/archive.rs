@@ -285,6 +285,27 @@ fn open_regular(path: &Utf8Path) -> io::Result<std::fs::File> {
     Ok(file)
 }
 
+/// The size of a tgz holding `files` (installed name, path) under `docker/`, packed as a
+/// bundle's is: how `bench` compares upstream's binaries with a bundle's.
+pub fn packed_size(files: &[(&str, camino::Utf8PathBuf)]) -> Result<u64, crate::BundleError> {
+    let packing = |path: &Utf8Path| crate::BundleError::io("packing", path.to_owned());
+    let mut size = member(&Entry::Dir { name: "docker" }, 0, crate::tgz::GZIP_LEVEL)
+        .map_err(packing("docker/".into()))?
+        .len() as u64;
+    for (name, path) in files {
+        let name = format!("docker/{name}");
+        let entry = Entry::File {
+            name: &name,
+            source: path,
+            mode: crate::tgz::BINARY_MODE,
+        };
+        size += write_member(&entry, 0, crate::tgz::GZIP_LEVEL, &mut std::io::sink())
+            .map_err(packing(path))?;
+    }
+    let end = end_member(crate::tgz::GZIP_LEVEL).map_err(packing("the end member".into()))?;
+    Ok(size + end.len() as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

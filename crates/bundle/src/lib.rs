@@ -52,6 +52,7 @@ mod small_tgz;
 mod sources;
 mod tgz;
 
+pub use archive::packed_size;
 pub use artifacts::{BuiltComponent, Provenance};
 pub use bundle_format::{Archive, binaries_in, contents_of, path_of};
 pub use bundle_format::{
@@ -64,4 +65,3 @@ pub use output::check_output_dir;
 pub use publish::Published;
 pub use run::{BundleRequest, GoChoice, Outcome, build_bundle};
 pub use sources::{Replacement, SourcePlan};
-pub use tgz::packed_size;

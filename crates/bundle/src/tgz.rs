@@ -394,27 +394,6 @@ pub(crate) fn cached_member(
     Ok(cached)
 }
 
-/// The size of a tgz holding `files` (installed name, path) under `docker/`, packed as a
-/// bundle's is: how `bench` compares upstream's binaries with a bundle's.
-pub fn packed_size(files: &[(&str, camino::Utf8PathBuf)]) -> Result<u64, BundleError> {
-    let packing = |path: &Utf8Path| BundleError::io("packing", path.to_owned());
-    let mut size = archive::member(&Entry::Dir { name: "docker" }, 0, GZIP_LEVEL)
-        .map_err(packing("docker/".into()))?
-        .len() as u64;
-    for (name, path) in files {
-        let name = format!("docker/{name}");
-        let entry = Entry::File {
-            name: &name,
-            source: path,
-            mode: BINARY_MODE,
-        };
-        size += archive::write_member(&entry, 0, GZIP_LEVEL, &mut std::io::sink())
-            .map_err(packing(path))?;
-    }
-    let end = archive::end_member(GZIP_LEVEL).map_err(packing("the end member".into()))?;
-    Ok(size + end.len() as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -70,8 +70,8 @@ fn a_damaged_binary_is_never_linked_into_the_next_bundle() {
 #[test]
 fn only_builds_exactly_what_the_full_bundle_uses() {
     let w = world();
-    // tini pinned at a newer commit: the set's epoch is tini's, and runc built alone must
-    // still get it.
+    // tini pinned at a newer commit: the set's epoch (the tarballs') is tini's; runc's build,
+    // stamped with its own commit's time, is the same alone and in the full bundle.
     let mut tini = test_fixtures::FixtureRepo {
         path: w.repo(Kind::Tini).path.clone(),
         head: w.repo(Kind::Tini).head.clone(),

@@ -263,3 +263,59 @@ fn only_computes_the_keys_of_the_full_bundle() {
     let out = |m: &str| w.root.join(m).join("out/docker-29.7.2");
     assert_eq!(snapshot(&out("b")), snapshot(&out("a")));
 }
+
+/// Each component's times are its own commit's: a new commit of one component misses the
+/// team's cache for that component alone, and every other binary is the same bytes.
+#[test]
+fn a_new_commit_of_one_component_misses_the_teams_cache_for_it_alone() {
+    let w = world();
+    let registry = registry(None);
+    let team = format!("{}/team/dockyard", registry.address());
+    let (first, bundle_a) = bundle_on(&w, "a", &["--cache-to", &team]);
+    assert!(first.status.success(), "{}", stderr(&first));
+
+    // moby gets a commit newer than every other source, and is pinned at it: the set's newest
+    // time (the tarballs') moves, no other component's.
+    let mut moby = test_fixtures::FixtureRepo {
+        path: w.repo(test_fixtures::Kind::Moby).path.clone(),
+        head: w.repo(test_fixtures::Kind::Moby).head.clone(),
+    };
+    let old = moby.head.clone();
+    moby.write("NEWS", "later\n");
+    let newer = moby.commit_at("later", test_fixtures::COMMIT_TIME + 86_400);
+    let pins = w.root.join("pins.lock");
+    let text = String::from_utf8(read(&pins))
+        .unwrap()
+        .replace(&old, &newer);
+    std::fs::write(&pins, text).unwrap();
+
+    let (second, bundle_b) = bundle_on(&w, "b", &["--cache-from", &team]);
+    let text = stderr(&second);
+    assert!(second.status.success(), "{text}");
+    // moby's tree builds dockerd and docker-proxy.
+    let built: Vec<&str> = lines_with(&text, "Building");
+    assert_eq!(built.len(), 2, "{text}");
+    assert!(
+        built.iter().any(|l| l.starts_with("Building moby")),
+        "{text}"
+    );
+    assert!(
+        built.iter().any(|l| l.starts_with("Building proxy")),
+        "{text}"
+    );
+    assert_eq!(
+        lines_with(&text, "Pulled").len(),
+        COMPONENTS.len() - 2,
+        "{text}"
+    );
+    // Only moby's binaries changed (its new commit is stamped in them), and the archives and
+    // records that hold them.
+    let (a, b) = (sums(&bundle_a), sums(&bundle_b));
+    let changed: Vec<&str> = a
+        .iter()
+        .filter(|(name, sum)| !b.contains(&(name.clone(), sum.clone())))
+        .map(|(name, _)| name.as_str())
+        .filter(|name| !name.ends_with(".tgz") && !name.ends_with(".json"))
+        .collect();
+    assert_eq!(changed, ["docker/docker-proxy", "docker/dockerd"]);
+}

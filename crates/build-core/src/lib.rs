@@ -51,7 +51,7 @@ pub mod prelude {
     pub use crate::build::{BuildError, BuildOptions};
     pub use crate::clib::CLibrarySpec;
     pub use crate::component::{Component, SourceFile, UpstreamBuild, VersionProbe};
-    pub use crate::pinned::{PinnedSet, PinnedSetError, source_date_epoch};
+    pub use crate::pinned::{PinnedSource, PinnedSourceError};
     pub use crate::pins::{Pin, Pins};
     pub use crate::platform::{Linkage, Target};
     pub use crate::progress::{Progress, Silent};

@@ -40,7 +40,8 @@ pub(crate) struct BuildEnv {
     pub(crate) sysroot: Option<build_core::sysroot::Sysroot>,
     /// The cache root (`artifacts/`, `work/`, `locks/` live under it).
     pub(crate) cache: CacheLayout,
-    /// One epoch for every embedded time.
+    /// The newest commit time of the run's sources: the tarballs', manifest's and SBOM's
+    /// times (each component's binaries have their own commit's).
     pub(crate) source_date_epoch: i64,
     /// Where status lines go.
     pub(crate) progress: Arc<dyn Progress>,
@@ -180,7 +181,8 @@ pub(crate) fn build_component(
         let mut opts = BuildOptions::new(source, tmp_dir.clone(), env.cache.work(component.name));
         opts.linkage = env.linkage;
         opts.target = env.target.clone();
-        opts.source_date_epoch = env.source_date_epoch;
+        // `BuildOptions::new` stamps the component's own commit time: a commit in another
+        // component's tree changes neither these bytes nor this key.
         opts.go = Some(env.go.clone());
         opts.go_cache_program = env.go_cache_program.clone();
         opts.debug = env.debug;
@@ -320,7 +322,7 @@ fn key(
         go: &env.go.version,
         cc: &env.cc,
         c_libraries: linked_by(env, component),
-        source_date_epoch: env.source_date_epoch,
+        source_date_epoch: source.commit_time,
         debug: env.debug,
     };
     let json = serde_json::to_vec(&key).map_err(|e| BundleError::Encode {

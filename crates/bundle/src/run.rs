@@ -169,7 +169,8 @@ pub fn build_bundle(
         debug: request.debug,
         offline: plan.cache.is_offline(),
         cache: plan.cache.layout().clone(),
-        source_date_epoch: build_core::pinned::source_date_epoch(sources.values()),
+        // The newest commit of the run: the bundle changes when any of its sources does.
+        source_date_epoch: sources.values().map(|s| s.commit_time).max().unwrap_or(0),
         progress: progress.clone(),
         shared: request.shared.clone(),
         go_cache_program: request.go_cache_program.clone(),

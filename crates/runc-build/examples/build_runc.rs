@@ -2,16 +2,16 @@
 //! runc it makes has the SHA-256 of the runc in a static bundle built from the same pins.
 //!
 //! ```text
-//! cargo run -p runc-build --example build_runc -- PINS_LOCK OUT_DIR [UPSTREAM=MIRROR]...
+//! cargo run -p runc-build --example build_runc -- PINS_LOCK OUT_DIR [MIRROR]
 //! ```
-//! Each `UPSTREAM=MIRROR` is a local clone that has the pinned commit (`runc=/srv/runc.git`);
-//! upstreams without one are fetched from their pinned repository. Every pinned upstream is
-//! read, because the bundle stamps all components with the newest commit time of the set.
+//! `MIRROR` is a local clone that has the pinned commit (`/srv/runc.git`); without one, runc is
+//! fetched from its pinned repository. No other upstream is read: each component's times are
+//! its own commit's.
 
 use std::sync::Arc;
 
 use runc_build::camino::Utf8PathBuf;
-use runc_build::{Mirror, PinnedSet, Pins, Progress, SourceCache, Upstream};
+use runc_build::{Mirror, PinnedSource, Pins, Progress, SourceCache, Upstream};
 
 struct Print;
 
@@ -23,19 +23,16 @@ impl Progress for Print {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [pins, out, mirrors @ ..] = args.as_slice() else {
-        return Err("usage: build_runc PINS_LOCK OUT_DIR [UPSTREAM=MIRROR]...".into());
+    let (pins, out, mirror) = match args.as_slice() {
+        [pins, out] => (pins, out, None),
+        [pins, out, mirror] => (pins, out, Some(Mirror::parse(mirror)?)),
+        _ => return Err("usage: build_runc PINS_LOCK OUT_DIR [MIRROR]".into()),
     };
     let out = Utf8PathBuf::from(out);
-    let mut given = Vec::new();
-    for arg in mirrors {
-        let (upstream, mirror) = arg.split_once('=').ok_or("a mirror is UPSTREAM=MIRROR")?;
-        given.push((upstream.parse::<Upstream>()?, Mirror::parse(mirror)?));
-    }
     let pins = Pins::load(pins.as_str().into())?;
     let cache = SourceCache::new(out.join("cache"))?;
-    let set = PinnedSet::prepare(&pins, &cache, &given, &Print)?;
-    let mut opts = set.options(Upstream::Runc, out.join("bin"), out.join("work"))?;
+    let runc = PinnedSource::prepare(&pins, Upstream::Runc, &cache, mirror, &Print)?;
+    let mut opts = runc.options(out.join("bin"), out.join("work"));
     opts.progress = Arc::new(Print);
     for artifact in runc_build::build(&opts)?.binaries {
         println!(

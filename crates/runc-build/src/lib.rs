@@ -4,17 +4,16 @@
 //! `VERSION` file, which is part of the source.
 //!
 //! Built alone, it is the bundle's runc byte for byte when built with the options
-//! [`PinnedSet`] gives (the pinned Go, the pinned set's epoch):
+//! [`PinnedSource`] gives (the pinned Go, runc's own commit time); only runc's source is read:
 //!
 //! ```no_run
-//! use runc_build::{Mirror, PinnedSet, Pins, Silent, SourceCache, Upstream};
+//! use runc_build::{Mirror, PinnedSource, Pins, Silent, SourceCache, Upstream};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let pins = Pins::load("pins.lock".into())?;
 //! let cache = SourceCache::new("/tmp/dockyard-cache".into())?;
-//! let mirrors = [(Upstream::Runc, Mirror::Path("/srv/runc.git".into()))];
-//! let set = PinnedSet::prepare(&pins, &cache, &mirrors, &Silent)?;
-//! let opts = set.options(Upstream::Runc, "out".into(), "work".into())?;
-//! let artifacts = runc_build::build(&opts)?;
+//! let mirror = Mirror::Path("/srv/runc.git".into());
+//! let runc = PinnedSource::prepare(&pins, Upstream::Runc, &cache, Some(mirror), &Silent)?;
+//! let artifacts = runc_build::build(&runc.options("out".into(), "work".into()))?;
 //! println!("{} {}", artifacts.binaries[0].path, artifacts.binaries[0].sha256);
 //! # Ok(()) }
 //! ```

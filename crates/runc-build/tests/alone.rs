@@ -1,7 +1,7 @@
 //! What another Rust tool gets from this crate alone: the runc the bundle builds, byte for byte
-//! (on the fixtures). The bundle stamps every component with the newest commit time of the whole
-//! pinned set and builds with the pinned Go, so a build from one pin and the Go on `PATH` would
-//! not be the bundle's runc; [`runc_build::PinnedSet`] gives the bundle's options.
+//! (on the fixtures), from runc's source only. The bundle builds with the pinned Go and stamps
+//! each component with its own commit's time, so [`runc_build::PinnedSource`] gives the bundle's
+//! options without reading any other upstream.
 
 use std::sync::Arc;
 
@@ -26,7 +26,7 @@ fn runc_built_with_this_crate_alone_is_the_bundles_runc() {
     .into_iter()
     .map(|k| (k, k.create(&root.join("upstream"))))
     .collect();
-    // moby's newest commit is newer than runc's: the set's epoch is not runc's own.
+    // moby's newest commit is newer than runc's: the set's epoch (the tarballs') is not runc's.
     let moby = &mut repos.iter_mut().find(|(k, _)| *k == Kind::Moby).unwrap().1;
     moby.write("NEWS", "later\n");
     moby.commit_at("later", 1_800_000_000);
@@ -73,24 +73,19 @@ fn runc_built_with_this_crate_alone_is_the_bundles_runc() {
 
     // The same, with nothing but runc_build (what examples/build_runc.rs does).
     let alone = {
-        use runc_build::{PinnedSet, Pins, Silent, SourceCache, Upstream};
+        use runc_build::{Mirror, PinnedSource, Pins, Silent, SourceCache, Upstream};
         let pins = Pins::load(&pins_path).unwrap();
         let cache = SourceCache::new(root.join("alone-cache")).unwrap();
-        let set = PinnedSet::prepare(&pins, &cache, &mirrors, &Silent).unwrap();
-        let mut opts = set
-            .options(
-                Upstream::Runc,
-                root.join("alone-out"),
-                root.join("alone-work"),
-            )
-            .unwrap();
+        let runc = repos.iter().find(|(k, _)| *k == Kind::Runc).unwrap();
+        let mirror = Mirror::Path(runc.1.path.clone());
+        let runc =
+            PinnedSource::prepare(&pins, Upstream::Runc, &cache, Some(mirror), &Silent).unwrap();
+        let mut opts = runc.options(root.join("alone-out"), root.join("alone-work"));
         // A compile cache of its own: nothing the bundle compiled is reused.
         opts.go_cache = Some(root.join("gocache-alone"));
-        // The bundle's options, not a lone pin's: the set's epoch (moby's newer commit, not
-        // runc's own) and the pinned Go. (runc stamps no time, and on the fixtures the pinned Go
-        // is the one on PATH, so here these two show in the options, not in runc's bytes.)
-        assert_eq!(opts.source_date_epoch, 1_800_000_000);
-        assert_ne!(opts.source.commit_time, 1_800_000_000);
+        // The bundle's options: runc's own commit time (not moby's newer one) and the pinned Go.
+        assert_eq!(opts.source_date_epoch, opts.source.commit_time);
+        assert_ne!(opts.source_date_epoch, 1_800_000_000);
         assert_eq!(
             opts.go.as_ref().map(|g| g.version.as_str()),
             Some(pins.go.as_str())
@@ -98,4 +93,15 @@ fn runc_built_with_this_crate_alone_is_the_bundles_runc() {
         runc_build::build(&opts).unwrap()
     };
     assert_eq!(alone.get("runc").unwrap().sha256, bundles);
+    // Nothing but runc's source was fetched or checked out.
+    for folder in ["git", "checkouts"] {
+        let names: Vec<String> = std::fs::read_dir(root.join("alone-cache").join(folder))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(
+            !names.is_empty() && names.iter().all(|n| n.starts_with("runc-")),
+            "{folder}: {names:?}"
+        );
+    }
 }

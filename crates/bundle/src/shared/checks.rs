@@ -75,13 +75,13 @@ pub enum Refused {
         /// The file's name.
         name: String,
     },
-    /// A tar member belongs to none of the files, or does not hold its file.
-    #[error("{member} is not the tar member of {}", .file.as_deref().unwrap_or("any of its files"))]
+    /// A tar member does not hold the file its name claims.
+    #[error("{member} is not the tar member of {file}")]
     Member {
         /// The member's name in the artifact.
         member: String,
-        /// The file it claims to hold, if any.
-        file: Option<String>,
+        /// The file it claims to hold.
+        file: String,
     },
     /// A binary fails the checks a build here passes (ELF machine, linkage, stamps).
     #[error(transparent)]
@@ -218,16 +218,17 @@ pub(super) fn checked(
         let Some(member) = member_name(&file.name) else {
             continue;
         };
+        // A component's key holds its own commit time, not the set's: members made for a set
+        // whose newest commit differs (another time in their headers) are of no use here, and
+        // are dropped unread.
         let Some(tar_file) = tar_files.iter().find(|t| member_file(**t, mtime) == member) else {
-            return Err(Refused::Member {
-                member: file.name.clone(),
-                file: None,
-            });
+            std::fs::remove_file(&file.path).map_err(io("removing", &file.path))?;
+            continue;
         };
         if !member_holds(*tar_file, mtime, &file.path).map_err(io("reading", &file.path))? {
             return Err(Refused::Member {
                 member: file.name.clone(),
-                file: Some(tar_file.name.to_owned()),
+                file: tar_file.name.to_owned(),
             });
         }
         let into = members.join(member);

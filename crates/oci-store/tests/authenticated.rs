@@ -11,7 +11,7 @@ use oci_store::{
     ArtifactFile, NewArtifact, RegistryOptions, Repository, StoreError, pull_artifact,
     push_artifact,
 };
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 
 const TYPE: &str = "application/vnd.dockyard.test.v1+json";
 
@@ -20,13 +20,19 @@ fn test_ca(dir: &Utf8Path) -> (Utf8PathBuf, Utf8PathBuf, Utf8PathBuf) {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    // Names of their own: with rcgen's one default name on both, OpenSSL takes the server's
+    // certificate (its issuer named as its subject) for a self-signed one.
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "dockyard test CA");
     let ca_cert = ca_params.self_signed(&ca_key).unwrap();
     let issuer = Issuer::new(ca_params, ca_key);
     let server_key = KeyPair::generate().unwrap();
-    let server_cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
-        .unwrap()
-        .signed_by(&server_key, &issuer)
-        .unwrap();
+    let mut server_params = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    server_params
+        .distinguished_name
+        .push(DnType::CommonName, "127.0.0.1");
+    let server_cert = server_params.signed_by(&server_key, &issuer).unwrap();
     let paths = (
         dir.join("ca.crt"),
         dir.join("server.crt"),

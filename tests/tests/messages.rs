@@ -9,7 +9,7 @@ use build_core::pins::{CommitId, Pins};
 use build_core::process::{CommandError, Failure};
 use build_core::source::SourceError;
 use build_core::toolchain::{Tool, ToolchainError};
-use build_core::{BuildError, Linkage, Upstream};
+use build_core::{BuildError, IoError, Linkage, Upstream};
 use bundle::BundleError;
 use bundle::requirements::ToolCheck;
 use clap::{CommandFactory, Parser};
@@ -309,4 +309,100 @@ fn watch_without_a_working_tree_says_what_to_add() {
 #[test]
 fn smoke_without_root_says_how_to_run_it() {
     insta::assert_snapshot!(rendered(EngineError::NotRoot));
+}
+
+fn full_disk() -> std::io::Error {
+    std::io::Error::from_raw_os_error(28)
+}
+
+#[test]
+fn a_full_disk_while_writing_says_to_free_space() {
+    let err = BundleError::Io(IoError::new("writing the tgz", "/out/docker-29.7.2.tgz")(
+        full_disk(),
+    ));
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
+fn a_full_disk_under_a_checkout_says_to_free_space() {
+    let io = IoError::new("checking out", "/cache/checkouts/runc")(full_disk());
+    insta::assert_snapshot!(rendered(BundleError::Source(SourceError::Io(io))));
+}
+
+#[test]
+fn a_full_disk_while_building_names_the_component_and_step() {
+    let err = BuildError::Io {
+        component: "runc".into(),
+        source: IoError::new("starting the log", "/cache/work/runc.log")(full_disk()),
+    };
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
+fn a_log_a_full_disk_refuses_says_to_free_space() {
+    let err = BuildError::Command {
+        component: "runc".into(),
+        source: Box::new(CommandError {
+            command: "go build -o /cache/runc .".into(),
+            cwd: Some("/cache/checkouts/runc".into()),
+            failure: Failure::NoLog(full_disk()),
+            log: Some("/cache/work/runc/runc.log".into()),
+            tail: String::new(),
+        }),
+    };
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
+fn a_program_that_cannot_start_says_why_once() {
+    let err = BuildError::Command {
+        component: "runc".into(),
+        source: Box::new(CommandError {
+            command: "gcc -v".into(),
+            cwd: None,
+            failure: Failure::NotStarted(std::io::Error::from_raw_os_error(2)),
+            log: None,
+            tail: String::new(),
+        }),
+    };
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
+fn a_panicked_build_thread_says_what_it_said() {
+    let panic =
+        std::thread::spawn(|| panic!("index out of bounds: the len is 0 but the index is 0"))
+            .join()
+            .unwrap_err();
+    let err = BundleError::Panicked {
+        message: build_core::error::panic_message(panic),
+    };
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
+fn a_build_its_output_says_ran_out_of_space_says_to_free_space() {
+    let err = BuildError::Command {
+        component: "runc".into(),
+        source: Box::new(CommandError {
+            command: "go build -o /cache/runc .".into(),
+            cwd: Some("/cache/checkouts/runc".into()),
+            failure: Failure::Exited(std::process::ExitStatus::from_raw(1 << 8)),
+            log: Some("/cache/work/runc/runc.log".into()),
+            tail: "go: writing /cache/go-build/4f/4f3a-d: write /cache/go-build/4f/4f3a-d: no space left on device".into(),
+        }),
+    };
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
+fn a_fetch_git_says_ran_out_of_space_says_to_free_space() {
+    let err = SourceError::Fetch {
+        upstream: Upstream::Runc,
+        commit: commit(),
+        url: "https://github.com/opencontainers/runc".into(),
+        attempts: 3,
+        message: "failed to write object: No space left on device".into(),
+    };
+    insta::assert_snapshot!(rendered(BundleError::Source(err)));
 }

@@ -89,16 +89,20 @@ impl StatusLines {
 }
 
 /// An error and its causes as one message, credentials redacted, with the advice that names
-/// a verb or flag where one is the way out.
+/// a verb or flag where one is the way out. Each error's message is its context and never
+/// repeats its cause, so the chain is walked once, every cause shown once.
 pub fn error_text(e: &anyhow::Error) -> String {
-    let mut text = e.to_string();
-    for cause in e.chain().skip(1) {
-        let cause = cause.to_string();
-        if !text.contains(&cause) {
-            text = format!("{text}: {cause}");
-        }
-    }
-    if let Some(advice) = e.chain().find_map(advice) {
+    let mut text = e
+        .chain()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ");
+    // A full disk some program only described (git, a compiler's output, apt) is advised on
+    // as one the chain carries as an I/O error.
+    let advice = e.chain().find_map(advice).or_else(|| {
+        (text.to_lowercase().contains("no space left on device")).then(|| FULL_DISK.into())
+    });
+    if let Some(advice) = advice {
         text = format!("{text}; {advice}");
     }
     redact(&text)
@@ -117,7 +121,9 @@ pub fn print_error(e: &anyhow::Error) {
 
 const FULL_DISK: &str = "that file system is full: free space on it, or pass another --out (bundles) or --cache (sources and builds)";
 
-/// What to type next, for the errors whose way out is a verb or a flag.
+/// What to type next, for the errors whose way out is a verb or a flag. A full disk is found
+/// wherever it is in the chain: every I/O error is a cause ([`build_core::IoError`]'s, a
+/// command's that could not start or write its log).
 fn advice(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     if let Some(io) = e.downcast_ref::<std::io::Error>()
         && io.raw_os_error() == Some(libc::ENOSPC)
@@ -138,7 +144,6 @@ fn advice(e: &(dyn std::error::Error + 'static)) -> Option<String> {
             BundleError::Format(e) => advice(e),
             BundleError::Source(e) => advice(e),
             BundleError::Build(e) => advice(e),
-            BundleError::Io { source, .. } => advice(source),
             BundleError::SharedCacheRequired { .. } => advice(e.refusal_io_error()?),
             _ => None,
         };
@@ -157,12 +162,6 @@ fn advice(e: &(dyn std::error::Error + 'static)) -> Option<String> {
             }
             SourceError::MirrorNotARepository { .. } | SourceError::MirrorLacksCommit { .. } => {
                 Some("check the path given to --mirror".into())
-            }
-            SourceError::Io { source, .. } => advice(source),
-            SourceError::Git { message, .. } | SourceError::Fetch { message, .. }
-                if message.contains("No space left on device") =>
-            {
-                Some(FULL_DISK.into())
             }
             _ => None,
         };

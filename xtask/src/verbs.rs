@@ -6,6 +6,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use build_core::Target;
 use build_core::Upstream;
+use build_core::error::with_causes;
 use build_core::pins::Pins;
 use build_core::progress::Progress;
 use build_core::source::{Mirror, SourceCache};
@@ -242,12 +243,12 @@ pub(crate) fn doctor(args: &DoctorArgs) -> Result<()> {
                 pins.go, args.pins
             ),
         ),
-        Err(e) => progress.status("Note", &format!("no pinned Go checked: {e}")),
+        Err(e) => progress.status("Note", &format!("no pinned Go checked: {}", with_causes(&e))),
     }
     // Only `up --dlv` needs it, so its absence is a note, not a failure.
     match engine::find_delve() {
         Ok(dlv) => progress.status("Found", &format!("dlv (Delve, for up --dlv) at {dlv}")),
-        Err(e) => progress.status("Note", &format!("Delve, for up --dlv: {e}")),
+        Err(e) => progress.status("Note", &format!("Delve, for up --dlv: {}", with_causes(&e))),
     }
     if failed > 0 {
         bail!("{failed} requirement(s) missing; install them and run `cargo xtask doctor` again");

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use build_core::wait;
+
 /// The peak summed resident set of this process's descendants, sampled every 100 ms until
 /// stopped (what a bench reports as a build's memory).
 #[derive(Debug)]
@@ -22,10 +24,10 @@ impl PeakSampler {
         let thread = {
             let (stop, peak_kib) = (stop.clone(), peak_kib.clone());
             std::thread::spawn(move || {
-                while !stop.load(Ordering::SeqCst) {
+                let _ = wait::until(wait::FOREVER, Duration::from_millis(100), || {
                     peak_kib.fetch_max(descendants_rss_kib(std::process::id()), Ordering::SeqCst);
-                    std::thread::sleep(Duration::from_millis(100));
-                }
+                    stop.load(Ordering::SeqCst).then_some(())
+                });
             })
         };
         PeakSampler {
@@ -45,50 +47,10 @@ impl PeakSampler {
     }
 }
 
-/// The summed RSS of every process below `root`, from /proc.
+/// The summed RSS of every process below `root`.
 fn descendants_rss_kib(root: u32) -> u64 {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return 0;
-    };
-    let mut parent_of = Vec::new();
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // Fields after the command name, which is in parentheses and may hold spaces.
-        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ppid = fields
-            .get(1)
-            .and_then(|p| p.parse::<u32>().ok())
-            .unwrap_or(0);
-        let rss_pages = fields
-            .get(21)
-            .and_then(|p| p.parse::<u64>().ok())
-            .unwrap_or(0);
-        parent_of.push((pid, ppid, rss_pages * 4));
-    }
-    let mut tree = vec![root];
-    let mut total = 0;
-    let mut grew = true;
-    while grew {
-        grew = false;
-        for (pid, ppid, rss) in &parent_of {
-            if tree.contains(ppid) && !tree.contains(pid) {
-                tree.push(*pid);
-                total += rss;
-                grew = true;
-            }
-        }
-    }
-    total
+    build_core::process::descendants(root)
+        .iter()
+        .map(|p| p.rss_kib)
+        .sum()
 }

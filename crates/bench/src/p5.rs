@@ -2,11 +2,12 @@
 //! dockerd's `main` until the new dockerd answers, against moby's own `hack/make.sh binary`
 //! after the same edit (upstream has no engine to restart, so its side is the build alone).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use build_core::Upstream;
+use build_core::process::{Running, Signal};
 use build_core::source::{READY_MARKER, Source};
-use camino::Utf8Path;
+use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::edits::add_to_dockerd_main;
 use crate::entry::EntryPoint;
@@ -44,9 +45,14 @@ pub fn measure(
         .dockyard
         .up_watch(&tree, &state)
         .env("GOCACHE", gocaches.0.as_str());
-    let handle = up.spawn_logged(&log).map_err(BenchError::from)?;
+    // From here on, every way out stops `up --watch` and its engine.
+    let up = UpWatch {
+        bench,
+        running: up.spawn_logged(&log).map_err(BenchError::from)?,
+        state: state.clone(),
+    };
     let watching = LogWatch {
-        up: &handle,
+        up: &up.running,
         log: &log,
         dockerd_log: state.join("dockerd.log"),
     };
@@ -63,12 +69,29 @@ pub fn measure(
         add_to_dockerd_main(&scratch, &marker).map_err(BenchError::from)?;
         upstream.push(bench.upstream_one(point, gocaches.1, &format!("p5-upstream-{i}"))?);
     }
-    // Ctrl-C, as a person would: the engine goes too.
-    let _ = handle.interrupt();
-    let _ = handle.wait();
-    let _ = bench
-        .dockyard
-        .down(&state)
-        .run_logged(&bench.log("p5-dockyard-down"));
+    drop(up);
     result.map(|_| (spread(dy), spread(upstream)))
+}
+
+/// The `up --watch` being measured, with its engine: stopped when dropped, on every way out.
+struct UpWatch<'a> {
+    bench: &'a Runner,
+    running: Running,
+    state: Utf8PathBuf,
+}
+
+/// How long `up --watch` may take to stop its engine after Ctrl-C before it is killed (its
+/// engine then goes with `down`).
+const UP_STOPS_WITHIN: Duration = Duration::from_secs(120);
+
+impl Drop for UpWatch<'_> {
+    fn drop(&mut self) {
+        // Ctrl-C, as a person would: the engine goes too; `down` takes whatever did not.
+        let _ = self.running.stop(Signal::Interrupt, UP_STOPS_WITHIN);
+        let _ = self
+            .bench
+            .dockyard
+            .down(&self.state)
+            .run_logged(&self.bench.log("p5-dockyard-down"));
+    }
 }

@@ -9,6 +9,7 @@ use build_core::component::Stamps;
 use build_core::process::{LoggedCommand, Running, tail_of_file};
 use build_core::progress::Progress;
 use build_core::source::{READY_MARKER, Source, commit_as_working_tree};
+use build_core::wait;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::entry::EntryPoint;
@@ -19,9 +20,9 @@ use crate::entry::EntryPoint;
 pub struct BenchError(pub String);
 
 impl BenchError {
-    /// Any failure, as its message.
-    pub fn from(e: impl std::fmt::Display) -> BenchError {
-        BenchError(e.to_string())
+    /// Any failure, as its message and its causes.
+    pub fn from(e: impl std::error::Error + 'static) -> BenchError {
+        BenchError(build_core::error::with_causes(&e))
     }
 }
 
@@ -93,8 +94,9 @@ impl Runner {
         let started = Instant::now();
         cmd.run_logged(&self.log(log)).map_err(|e| {
             BenchError(format!(
-                "dockyard bundle failed (log: {}): {e}",
-                self.log(log)
+                "dockyard bundle failed (log: {}): {}",
+                self.log(log),
+                build_core::error::with_causes(&e)
             ))
         })?;
         Ok(started.elapsed().as_secs_f64())
@@ -123,8 +125,9 @@ impl Runner {
         let log = self.log(&format!("{log}-{}", point.upstream));
         cmd.run_logged(&log).map_err(|e| {
             BenchError(format!(
-                "upstream {} failed (log: {log}): {e}",
-                point.upstream
+                "upstream {} failed (log: {log}): {}",
+                point.upstream,
+                build_core::error::with_causes(&e)
             ))
         })?;
         Ok(started.elapsed().as_secs_f64())
@@ -204,21 +207,26 @@ impl LogWatch<'_> {
 
     /// Polls the log until `done`; fails when `up` exits first or after `seconds`.
     pub fn wait(&self, done: impl Fn(&str) -> bool, seconds: u64) -> Result<String> {
-        let deadline = Instant::now() + Duration::from_secs(seconds);
-        loop {
+        let stalled = || {
+            let tail = tail_of_file(self.log, 15);
+            BenchError(format!(
+                "P5: the watching engine stopped or stalled; {}:\n{tail}",
+                self.log
+            ))
+        };
+        // A line another process appends to its log is no event to block on: this polls.
+        let every = Duration::from_millis(20);
+        let seen = wait::until(Duration::from_secs(seconds), every, || {
             let text = std::fs::read_to_string(self.log).unwrap_or_default();
             if done(&text.replace('\r', "\n")) {
-                return Ok(text);
+                return Some(Ok(text));
             }
-            if self.up.try_wait().map_err(BenchError::from)?.is_some() || Instant::now() > deadline
-            {
-                let tail = tail_of_file(self.log, 15);
-                return Err(BenchError(format!(
-                    "P5: the watching engine stopped or stalled; {}:\n{tail}",
-                    self.log
-                )));
+            match self.up.try_wait() {
+                Ok(None) => None,
+                Ok(Some(_)) => Some(Err(stalled())),
+                Err(e) => Some(Err(BenchError::from(e))),
             }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        });
+        seen.unwrap_or_else(|_| Err(stalled()))
     }
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use camino::Utf8PathBuf;
 
+use crate::IoError;
 use crate::artifact::{Artifact, Artifacts};
 use crate::component::release_line;
 use crate::digest::sha256_file;
@@ -157,18 +158,10 @@ impl BuildOptions {
     /// Creates the output and work dirs and starts a fresh log for `component`.
     pub fn prepare_dirs(&self, component: &str) -> Result<Utf8PathBuf, BuildError> {
         for dir in [&self.out_dir, &self.work_dir] {
-            std::fs::create_dir_all(dir).map_err(|source| BuildError::Io {
-                component: component.to_owned(),
-                path: dir.clone(),
-                source,
-            })?;
+            std::fs::create_dir_all(dir).map_err(BuildError::io(component, "creating", dir))?;
         }
         let log = self.log_path(component);
-        std::fs::write(&log, b"").map_err(|source| BuildError::Io {
-            component: component.to_owned(),
-            path: log.clone(),
-            source,
-        })?;
+        std::fs::write(&log, b"").map_err(BuildError::io(component, "starting the log", &log))?;
         Ok(log)
     }
 }
@@ -178,7 +171,7 @@ impl BuildOptions {
 #[non_exhaustive]
 pub enum BuildError {
     /// A tool is missing or too old.
-    #[error("{component}: {source}")]
+    #[error("{component}")]
     Toolchain {
         /// The component being built.
         component: String,
@@ -214,7 +207,7 @@ pub enum BuildError {
         binary: &'static str,
     },
     /// A build command failed.
-    #[error("{component}: build failed: {source}")]
+    #[error("{component}: build failed")]
     Command {
         /// The component.
         component: String,
@@ -278,7 +271,7 @@ pub enum BuildError {
         shows: String,
     },
     /// The output is not an ELF file.
-    #[error("{component}: {source}")]
+    #[error("{component}")]
     Elf {
         /// The component.
         component: String,
@@ -286,15 +279,28 @@ pub enum BuildError {
         source: ElfError,
     },
     /// A file system failure.
-    #[error("{component}: {path}: {source}")]
+    #[error("{component}")]
     Io {
         /// The component.
         component: String,
-        /// The path.
-        path: Utf8PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
+        /// What was done to which path, and why it failed.
+        source: IoError,
     },
+}
+
+impl BuildError {
+    /// For `map_err`: `component`'s failure to do `action` on `path`.
+    pub(crate) fn io(
+        component: &str,
+        action: &'static str,
+        path: impl Into<Utf8PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> BuildError {
+        let (component, io) = (component.to_owned(), IoError::new(action, path));
+        move |e| BuildError::Io {
+            component,
+            source: io(e),
+        }
+    }
 }
 
 /// What a binary's version command showed instead of its stamps.
@@ -327,11 +333,6 @@ pub fn collect_artifact(
     built: &Built<'_>,
 ) -> Result<Artifact, BuildError> {
     let (name, path) = (built.name, built.path.as_path());
-    let io = |source| BuildError::Io {
-        component: component.to_owned(),
-        path: path.to_owned(),
-        source,
-    };
     let meta = std::fs::symlink_metadata(path).map_err(|_| BuildError::MissingOutput {
         component: component.to_owned(),
         path: path.to_owned(),
@@ -368,7 +369,7 @@ pub fn collect_artifact(
     Ok(Artifact {
         name: name.to_owned(),
         path: path.to_owned(),
-        sha256: sha256_file(path).map_err(io)?,
+        sha256: sha256_file(path).map_err(BuildError::io(component, "hashing", path))?,
         size: meta.len(),
         link,
         toolchain: built.toolchain.clone(),
@@ -432,19 +433,14 @@ pub fn ship_files(
                 });
             }
             let to = opts.out_dir.join(file.name);
-            let io = |path: &camino::Utf8Path| {
-                let path = path.to_owned();
-                move |source| BuildError::Io {
-                    component: component.to_owned(),
-                    path,
-                    source,
-                }
-            };
-            let bytes = std::fs::read(&from).map_err(io(&from))?;
-            crate::fs::write_atomic(&to, &bytes).map_err(io(&to))?;
+            let bytes =
+                std::fs::read(&from).map_err(BuildError::io(component, "reading", &from))?;
+            crate::fs::write_atomic(&to, &bytes)
+                .map_err(BuildError::io(component, "writing", &to))?;
             std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o755))
-                .map_err(io(&to))?;
-            let sha256 = crate::digest::sha256_file(&to).map_err(io(&to))?;
+                .map_err(BuildError::io(component, "making executable", &to))?;
+            let sha256 = crate::digest::sha256_file(&to)
+                .map_err(BuildError::io(component, "hashing", &to))?;
             Ok(crate::artifact::ShippedFile {
                 name: file.name.to_owned(),
                 path: to,

@@ -39,15 +39,6 @@ pub fn build(
     let component = descriptor.name;
     descriptor.check_version(&opts.version)?;
     let log = opts.prepare_dirs(component)?;
-    let io = |path: &Utf8Path| {
-        let path = path.to_owned();
-        let component = component.to_owned();
-        move |source| BuildError::Io {
-            component,
-            path,
-            source,
-        }
-    };
     let cmake = which::which("cmake").map_err(|_| BuildError::Toolchain {
         component: component.to_owned(),
         source: Tool::CMake.missing("`cmake` is not on PATH"),
@@ -56,10 +47,11 @@ pub fn build(
     let src = opts.work_dir.join(format!("{component}-src"));
     let build_dir = opts.work_dir.join(format!("{component}-build"));
     for dir in [&src, &build_dir] {
-        remove_dir_all_if_exists(dir).map_err(io(dir))?;
+        remove_dir_all_if_exists(dir).map_err(BuildError::io(component, "removing", dir))?;
     }
     // Never `.git` (the build must not read it) nor the ready marker (a copy is not a checkout).
-    crate::fs::copy_tree(&opts.source.dir, &src, &[".git", READY_MARKER]).map_err(io(&src))?;
+    crate::fs::copy_tree(&opts.source.dir, &src, &[".git", READY_MARKER])
+        .map_err(BuildError::io(component, "copying the source to", &src))?;
 
     // Map both trees away so the binary does not depend on where it was built.
     let cflags = format!("-ffile-prefix-map={src}=. -ffile-prefix-map={build_dir}=.");
@@ -88,7 +80,7 @@ pub fn build(
              set(CMAKE_C_COMPILER {}-gcc)\n",
             arch.triplet
         );
-        std::fs::write(&file, text).map_err(io(&file))?;
+        std::fs::write(&file, text).map_err(BuildError::io(component, "writing", &file))?;
         configure = configure.arg(format!("-DCMAKE_TOOLCHAIN_FILE={file}"));
     }
     let env = |c: LoggedCommand| {
@@ -104,8 +96,10 @@ pub fn build(
     env(configure).run_logged(&log).map_err(fail)?;
     for (header, name, value) in &target.header_strings {
         let path = build_dir.join(header);
-        let text = std::fs::read_to_string(&path).map_err(io(&path))?;
-        std::fs::write(&path, set_define(&text, name, value)).map_err(io(&path))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(BuildError::io(component, "reading", &path))?;
+        std::fs::write(&path, set_define(&text, name, value))
+            .map_err(BuildError::io(component, "writing", &path))?;
     }
     opts.progress.status(
         "Compiling",
@@ -179,13 +173,11 @@ fn copy_output(component: &str, built: &Utf8Path, out: &Utf8Path) -> Result<(), 
             path: built.to_owned(),
         });
     }
-    std::fs::copy(built, out)
-        .map(drop)
-        .map_err(|source| BuildError::Io {
-            component: component.to_owned(),
-            path: out.to_owned(),
-            source,
-        })
+    std::fs::copy(built, out).map(drop).map_err(BuildError::io(
+        component,
+        "copying the binary to",
+        out,
+    ))
 }
 
 #[cfg(test)]
@@ -216,7 +208,7 @@ mod tests {
         // /dev/full: every write fails as on a full disk.
         let full = copy_output("tini", &built, Utf8Path::new("/dev/full")).unwrap_err();
         assert!(
-            matches!(&full, BuildError::Io { source, .. } if source.kind() == std::io::ErrorKind::StorageFull),
+            matches!(&full, BuildError::Io { source, .. } if source.source.kind() == std::io::ErrorKind::StorageFull),
             "{full}"
         );
     }

@@ -148,8 +148,8 @@ pub fn build(
         let outputs = compile(opts, &go, component, binaries, &log);
         (linked.join(), outputs)
     });
-    let c_libraries = c_libraries
-        .unwrap_or_else(|_| crate::clib::linked(&opts.target, opts.sysroot.as_ref(), &libraries));
+    // A panic asking for them is a bug: it goes on as itself, its message kept.
+    let c_libraries = c_libraries.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     let mut outputs = outputs?;
     for (built, binary) in outputs.iter_mut().zip(binaries) {
         if binary.cgo {
@@ -290,11 +290,11 @@ fn write_vendor_mod_overlay(
         }
     });
     let path = opts.work_dir.join(format!("{}.overlay.json", binary.name));
-    std::fs::write(&path, overlay.to_string()).map_err(|source| BuildError::Io {
-        component: binary.name.to_owned(),
-        path: path.clone(),
-        source,
-    })?;
+    std::fs::write(&path, overlay.to_string()).map_err(BuildError::io(
+        binary.name,
+        "writing the module overlay",
+        &path,
+    ))?;
     Ok(path)
 }
 

@@ -16,11 +16,12 @@ pub mod testing;
 pub mod toolchain;
 
 // The sources, re-exported: every `build_core::source::…` path is the `sources` crate's.
-pub use sources::{cache, digest, fs, lock, pins, progress, source, upstream, url};
+pub use sources::{cache, digest, error, fs, lock, pins, progress, source, upstream, url, wait};
 
 pub use artifact::{Artifact, Artifacts, ShippedFile};
 pub use build::{BuildError, BuildOptions};
 pub use component::{Component, SourceFile, VersionProbe};
+pub use error::IoError;
 pub use platform::{Linkage, Target};
 pub use upstream::Upstream;
 

@@ -21,7 +21,7 @@ pub enum PinnedSourceError {
     #[error(transparent)]
     Source(#[from] SourceError),
     /// The pinned Go could not be had.
-    #[error("the pinned Go {release}: {source}")]
+    #[error("the pinned Go {release}")]
     Go {
         /// The release `pins.lock` names.
         release: String,

@@ -1,4 +1,12 @@
-//! Running tools: one place that starts a subprocess, records what it ran and keeps its output.
+//! Running tools: one place that starts a subprocess, records what it ran and keeps its output;
+//! how long what it started lives ([`Running`]), and how processes are stopped ([`stop`]); and
+//! the process table ([`processes`]), the one scan of `/proc`.
+
+mod running;
+mod table;
+
+pub use running::{Running, Signal, stop, wait_gone};
+pub use table::{ProcessInfo, descendants, environment_value, is_running, processes, uptime};
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -20,12 +28,9 @@ pub struct LoggedCommand {
 }
 
 /// A command that could not start or did not succeed (cargo's `ProcessError`, for dockyard).
-/// Shown with the last lines of its output: no caller adds them again.
-#[derive(Debug, thiserror::Error)]
-#[error("`{command}` {failure}{}{}{}",
-    cwd.as_ref().map(|d| format!(" (in {d})")).unwrap_or_default(),
-    log.as_ref().map(|l| format!(" (full log: {l})")).unwrap_or_default(),
-    if tail.trim().is_empty() { String::new() } else { format!(":\n{}", tail.trim_end()) })]
+/// Shown with the last lines of its output: no caller adds them again. When it never ran, the
+/// operating system's error is its [`source`](std::error::Error::source), not in its message.
+#[derive(Debug)]
 pub struct CommandError {
     /// The command line, credentials redacted.
     pub command: String,
@@ -39,11 +44,37 @@ pub struct CommandError {
     pub tail: String,
 }
 
+impl std::fmt::Display for CommandError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}` {}", self.command, self.failure)?;
+        if let Some(dir) = &self.cwd {
+            write!(f, " (in {dir})")?;
+        }
+        if let Some(log) = &self.log {
+            write!(f, " (full log: {log})")?;
+        }
+        if !self.tail.trim().is_empty() {
+            write!(f, ":\n{}", self.tail.trim_end())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CommandError {
+    /// The failure's cause: its words are in this message already.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.failure)
+    }
+}
+
 /// How a command failed.
 #[derive(Debug)]
 pub enum Failure {
-    /// It never ran: the program is missing, not executable, or its log could not be opened.
+    /// It never ran: the program is missing or not executable (the error is the source).
     NotStarted(std::io::Error),
+    /// It never ran: its log could not be opened or written (a full disk; the error is the
+    /// source).
+    NoLog(std::io::Error),
     /// It ran and ended unsuccessfully.
     Exited(ExitStatus),
 }
@@ -53,7 +84,7 @@ impl Failure {
     pub fn code(&self) -> Option<i32> {
         match self {
             Failure::Exited(status) => status.code(),
-            Failure::NotStarted(_) => None,
+            Failure::NotStarted(_) | Failure::NoLog(_) => None,
         }
     }
 }
@@ -62,7 +93,8 @@ impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         use std::os::unix::process::ExitStatusExt;
         match self {
-            Failure::NotStarted(e) => write!(f, "could not start: {e}"),
+            Failure::NotStarted(_) => f.write_str("could not start"),
+            Failure::NoLog(_) => f.write_str("could not start, as its log could not be written"),
             Failure::Exited(status) => match (status.code(), status.signal()) {
                 (Some(code), _) => write!(f, "exited with status {code}"),
                 (None, Some(signal)) => write!(f, "was killed by signal {signal}"),
@@ -72,40 +104,11 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// A command started in the background ([`LoggedCommand::spawn_logged`]): wait for it, poll
-/// it, stop it, or read its pid to signal it.
-#[derive(Debug)]
-pub struct Running(duct::Handle);
-
-impl Running {
-    /// Its process id.
-    pub fn pid(&self) -> u32 {
-        self.0.pids().first().copied().unwrap_or(0)
-    }
-
-    /// How it ended, if it has.
-    pub fn try_wait(&self) -> std::io::Result<Option<ExitStatus>> {
-        self.0.try_wait().map(|done| done.map(|o| o.status))
-    }
-
-    /// Waits for it to end.
-    pub fn wait(&self) -> std::io::Result<ExitStatus> {
-        self.0.wait().map(|o| o.status)
-    }
-
-    /// Kills it (SIGKILL).
-    pub fn kill(&self) -> std::io::Result<()> {
-        self.0.kill()
-    }
-
-    /// Interrupts it (SIGINT), as Ctrl-C would.
-    pub fn interrupt(&self) -> std::io::Result<()> {
-        let pid = i32::try_from(self.pid()).map_err(std::io::Error::other)?;
-        // SAFETY: a signal to the process this handle started (not reaped while we hold it).
-        if unsafe { libc::kill(pid, libc::SIGINT) } == 0 {
-            Ok(())
-        } else {
-            Err(std::io::Error::last_os_error())
+impl std::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Failure::NotStarted(e) | Failure::NoLog(e) => Some(e),
+            Failure::Exited(_) => None,
         }
     }
 }
@@ -208,7 +211,7 @@ impl LoggedCommand {
     /// The one way a `CommandError` is made: this command, how it failed, its log and the last
     /// lines of its output.
     fn error(&self, failure: Failure, log: Option<&Utf8Path>, tail: String) -> CommandError {
-        to_command_log(&format!("  -> {failure}\n"));
+        to_command_log(&format!("  -> {}\n", crate::error::with_causes(&failure)));
         CommandError {
             command: self.display(),
             cwd: self.cwd.clone(),
@@ -253,15 +256,7 @@ impl LoggedCommand {
             .append(true)
             .open(log)
             .and_then(|mut f| f.write_all(header.as_bytes()).map(|()| f))
-            .map_err(|e| {
-                fail(
-                    Failure::NotStarted(std::io::Error::new(
-                        e.kind(),
-                        format!("cannot open its log: {e}"),
-                    )),
-                    String::new(),
-                )
-            })?;
+            .map_err(|e| fail(Failure::NoLog(e), String::new()))?;
         let output = self
             .expression()
             .stderr_to_stdout()
@@ -342,13 +337,14 @@ impl LoggedCommand {
                 Ok(())
             })
             .start()
-            .map(Running)
+            .map(Running::new)
             .map_err(fail)
     }
 
     /// Starts a daemon that outlives dockyard: a session of its own (no terminal signal reaches
-    /// it, and it is not killed with dockyard), output appended to `log`. Returns its pid.
-    pub fn spawn_daemon(&self, log: &Utf8Path) -> Result<u32, CommandError> {
+    /// it, and it is not killed with dockyard), output appended to `log`. The caller
+    /// [`Running::detach`]es it once it is ready; dropped before that, it is stopped.
+    pub fn spawn_daemon(&self, log: &Utf8Path) -> Result<Running, CommandError> {
         let fail = |e: std::io::Error| self.error(Failure::NotStarted(e), Some(log), String::new());
         let header = self.header();
         let file = std::fs::OpenOptions::new()
@@ -358,8 +354,7 @@ impl LoggedCommand {
             .open(log)
             .and_then(|mut f| f.write_all(header.as_bytes()).map(|()| f))
             .map_err(fail)?;
-        let handle = self
-            .expression()
+        self.expression()
             .stderr_to_stdout()
             .stdout_file(file)
             .stdin_null()
@@ -376,11 +371,8 @@ impl LoggedCommand {
                 Ok(())
             })
             .start()
-            .map_err(fail)?;
-        let pid = handle.pids().first().copied().unwrap_or(0);
-        // Reap it when it exits, so a stopped daemon leaves no zombie behind while we run on.
-        std::thread::spawn(move || handle.wait().map(|_| ()));
-        Ok(pid)
+            .map(Running::new)
+            .map_err(fail)
     }
 
     /// Starts the command with this process's standard streams and every descriptor it has
@@ -401,7 +393,7 @@ impl LoggedCommand {
                 Ok(())
             })
             .start()
-            .map(Running)
+            .map(Running::new)
             .map_err(|e| self.error(Failure::NotStarted(e), None, String::new()))
     }
 

@@ -5,6 +5,7 @@
 
 use crate::cache::CacheLayout;
 use crate::clib::CLibrarySpec;
+use crate::error::with_causes;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::platform::Target;
@@ -140,11 +141,11 @@ fn fetch_into(
     let log = work.join("apt.log");
     apt("update")
         .run_logged(&log)
-        .map_err(|e| failed("update apt's package lists", &e.to_string()))?;
+        .map_err(|e| failed("update apt's package lists", &with_causes(&e)))?;
     apt("download")
         .args(wanted.iter().map(|p| format!("{p}:{debian}")))
         .run_logged(&log)
-        .map_err(|e| failed("download the packages", &e.to_string()))?;
+        .map_err(|e| failed("download the packages", &with_causes(&e)))?;
     let mut packages = Vec::new();
     let mut debs: Vec<Utf8PathBuf> = std::fs::read_dir(work)
         .map_err(|e| failed("read the downloads", &e))?

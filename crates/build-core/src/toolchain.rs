@@ -107,7 +107,7 @@ impl GoToolchain {
                     ),
                 },
                 _ => ToolchainError {
-                    problem: e.to_string(),
+                    problem: crate::error::with_causes(&e),
                     fix: "check that `go env GOVERSION` works (and GOTOOLCHAIN names a release you have)"
                         .into(),
                 },
@@ -353,7 +353,7 @@ fn first_line_of(program: &str, args: &[&str]) -> Result<String, String> {
         .args(args.iter().copied())
         .read()
         .map(|out| out.lines().next().unwrap_or("").to_owned())
-        .map_err(|e| e.to_string())
+        .map_err(|e| crate::error::with_causes(&e))
 }
 
 /// Where the C compiler `cc` finds a static library; it prints the bare name when it finds none.

@@ -1,5 +1,6 @@
 //! Why a bundle could not be read, checked or installed.
 
+use build_core::IoError;
 use camino::Utf8PathBuf;
 
 /// What is wrong with a bundle, or with reading one.
@@ -7,15 +8,8 @@ use camino::Utf8PathBuf;
 #[non_exhaustive]
 pub enum FormatError {
     /// A file system step failed.
-    #[error("{action} {path}: {source}")]
-    Io {
-        /// What was being done (`reading`).
-        action: &'static str,
-        /// The path.
-        path: Utf8PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     /// `manifest.json` is missing or not a dockyard manifest.
     #[error("{path} is not a dockyard manifest: {message}")]
     Manifest {
@@ -51,11 +45,7 @@ impl FormatError {
         action: &'static str,
         path: impl Into<Utf8PathBuf>,
     ) -> impl FnOnce(std::io::Error) -> FormatError {
-        let path = path.into();
-        move |source| FormatError::Io {
-            action,
-            path,
-            source,
-        }
+        let io = IoError::new(action, path);
+        move |e| FormatError::Io(io(e))
     }
 }

@@ -158,7 +158,7 @@ fn assert_bundle_refusal_names_a_file(
             RECORDS.contains(&path.as_str())
                 || (!path.is_empty() && shown.starts_with(&format!("{path}: ")))
         }
-        FormatError::Manifest { path, .. } | FormatError::Io { path, .. } => {
+        FormatError::Manifest { path, .. } | FormatError::Io(build_core::IoError { path, .. }) => {
             path.starts_with(dir) && shown.contains(path.as_str())
         }
         _ => false,

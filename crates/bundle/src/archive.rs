@@ -253,8 +253,12 @@ fn gzip_parallel(chunks: &[Vec<u8>], level: u32) -> Vec<io::Result<Vec<u8>>> {
         running
             .into_iter()
             .map(|t| {
-                t.join()
-                    .unwrap_or_else(|_| Err(io::Error::other("a compression thread failed")))
+                t.join().unwrap_or_else(|panic| {
+                    Err(io::Error::other(format!(
+                        "a compression thread panicked: {}",
+                        build_core::error::panic_message(panic)
+                    )))
+                })
             })
             .collect()
     })

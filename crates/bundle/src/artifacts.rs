@@ -294,10 +294,10 @@ fn keep(
         .map_err(BundleError::io("removing an outdated build", dir))?;
     let kept = tmp.keep();
     std::fs::rename(&kept, dir).map_err(BundleError::io("moving the build into", dir))?;
-    load_cached(dir, key).ok_or_else(|| BundleError::Io {
-        action: "reading back",
-        path: dir.to_owned(),
-        source: std::io::Error::other("the build vanished after it was written"),
+    load_cached(dir, key).ok_or_else(|| {
+        BundleError::io("reading back", dir)(std::io::Error::other(
+            "the build vanished after it was written",
+        ))
     })
 }
 

@@ -2,7 +2,7 @@
 
 use build_core::pins::PinsError;
 use build_core::source::SourceError;
-use build_core::{BuildError, Upstream};
+use build_core::{BuildError, IoError, Upstream};
 use camino::Utf8PathBuf;
 
 /// Every failure names the path or component, what dockyard was doing, and the way out.
@@ -26,7 +26,7 @@ pub enum BundleError {
         missing: Vec<crate::requirements::ToolCheck>,
     },
     /// The Go release `pins.lock` names cannot be had.
-    #[error("the pinned Go {release}: {source}")]
+    #[error("the pinned Go {release}")]
     PinnedGo {
         /// The release.
         release: String,
@@ -34,7 +34,7 @@ pub enum BundleError {
         source: build_core::toolchain::ToolchainError,
     },
     /// A tool the whole build needs (not one component's) is missing or unusable.
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Toolchain {
         /// What it is for (`the C compiler, part of every build's cache key`).
         what: &'static str,
@@ -90,15 +90,8 @@ pub enum BundleError {
         expected: String,
     },
     /// A file system step failed.
-    #[error("{action} {path}: {source}")]
-    Io {
-        /// What dockyard was doing (`writing the tgz`).
-        action: &'static str,
-        /// The path.
-        path: Utf8PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     /// A bundle could not be read, checked or installed.
     #[error(transparent)]
     Format(#[from] bundle_format::FormatError),
@@ -115,7 +108,7 @@ pub enum BundleError {
         found: String,
     },
     /// The SBOM could not read what a binary is made of.
-    #[error("cannot describe {binary} in the SBOM: {source}")]
+    #[error("cannot describe {binary} in the SBOM")]
     Sbom {
         /// The binary.
         binary: String,
@@ -148,8 +141,11 @@ pub enum BundleError {
         refusals: Vec<crate::shared::Refusal>,
     },
     /// A build thread panicked (a bug in dockyard).
-    #[error("a build thread panicked; please report this")]
-    Panicked,
+    #[error("a build thread panicked ({message}); please report this")]
+    Panicked {
+        /// What it said.
+        message: String,
+    },
 }
 
 impl BundleError {
@@ -164,16 +160,19 @@ impl BundleError {
         }
     }
 
+    /// A thread's panic, with what it said.
+    pub(crate) fn panicked(payload: Box<dyn std::any::Any + Send>) -> BundleError {
+        BundleError::Panicked {
+            message: build_core::error::panic_message(payload),
+        }
+    }
+
     /// An I/O failure while doing `action` on `path`.
     pub(crate) fn io(
         action: &'static str,
         path: impl Into<Utf8PathBuf>,
     ) -> impl FnOnce(std::io::Error) -> BundleError {
-        let path = path.into();
-        move |source| BundleError::Io {
-            action,
-            path,
-            source,
-        }
+        let io = IoError::new(action, path);
+        move |e| BundleError::Io(io(e))
     }
 }

@@ -359,13 +359,9 @@ fn copy_verified(artifact: TarFile<'_>, to: &Utf8Path) -> Result<(), BundleError
     let (from, mode) = (artifact.path, BINARY_MODE);
     let meta = std::fs::symlink_metadata(from).map_err(BundleError::io("reading", from))?;
     if !meta.is_file() {
-        return Err(BundleError::Io {
-            action: "copying",
-            path: from.to_owned(),
-            source: std::io::Error::other(
-                "not a regular file; only regular files go into a bundle",
-            ),
-        });
+        return Err(BundleError::io("copying", from)(std::io::Error::other(
+            "not a regular file; only regular files go into a bundle",
+        )));
     }
     let src = std::fs::File::open(from).map_err(BundleError::io("reading", from))?;
     let dst = build_core::fs::create_new(to, mode).map_err(BundleError::io("creating", to))?;

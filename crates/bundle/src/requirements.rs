@@ -43,14 +43,23 @@ pub fn check_tools(linkage: Linkage, target: &Target, components: &[&Component])
     std::thread::scope(|scope| {
         let asked: Vec<_> = tools
             .iter()
-            .map(|&tool| scope.spawn(move || (tool, tool.find_for(linkage, target))))
+            .map(|&tool| scope.spawn(move || tool.find_for(linkage, target)))
             .collect();
-        asked
-            .into_iter()
-            .filter_map(|h| h.join().ok())
-            .map(|(tool, found)| ToolCheck {
+        tools
+            .iter()
+            .zip(asked)
+            .map(|(&tool, asked)| ToolCheck {
                 name: tool.name(linkage),
-                found,
+                // A check that panicked is a failed check, saying what it said.
+                found: asked.join().unwrap_or_else(|panic| {
+                    Err(ToolchainError {
+                        problem: format!(
+                            "checking for it panicked: {}",
+                            build_core::error::panic_message(panic)
+                        ),
+                        fix: "please report this".into(),
+                    })
+                }),
             })
             .collect()
     })

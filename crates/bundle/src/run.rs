@@ -121,7 +121,7 @@ pub fn build_bundle(
     if !missing.is_empty() {
         return Err(BundleError::MissingTools { missing });
     }
-    let probed = probed.map_err(|_| BundleError::Panicked)?;
+    let probed = probed.map_err(BundleError::panicked)?;
     let go = go_for(request, probed, progress.as_ref())?;
     let version = plan.release()?;
 
@@ -182,7 +182,7 @@ pub fn build_bundle(
         _ => None,
     };
     let cc = cc
-        .map_err(|_| BundleError::Panicked)?
+        .map_err(BundleError::panicked)?
         .map_err(|source| BundleError::Toolchain {
             what: "the C compiler (part of every build's cache key)",
             source,
@@ -429,7 +429,9 @@ fn build_all(
             });
         }
     });
-    let mut results = results.into_inner().map_err(|_| BundleError::Panicked)?;
+    let mut results = results.into_inner().map_err(|_| BundleError::Panicked {
+        message: "a build worker died holding the results".into(),
+    })?;
     results.sort_by_key(|(i, _)| *i);
     results
         .into_iter()

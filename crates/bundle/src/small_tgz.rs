@@ -95,11 +95,9 @@ pub(crate) fn write_small_tgz(
     let mut file = build_core::fs::create_new(path, 0o644).map_err(writing())?;
     let copied = std::io::copy(&mut from, &mut file).map_err(writing())?;
     if copied != size {
-        return Err(BundleError::Io {
-            action: "copying the cached tarball to",
-            path: path.to_owned(),
-            source: std::io::Error::other("it changed while it was copied; run again"),
-        });
+        return Err(BundleError::io("copying the cached tarball to", path)(
+            std::io::Error::other("it changed while it was copied; run again"),
+        ));
     }
     Ok((sha256, size))
 }

@@ -148,7 +148,7 @@ impl SourcePlan {
         });
         let mut sources = BTreeMap::new();
         for (request, source) in self.requests.iter().zip(described) {
-            let source = source.map_err(|_| BundleError::Panicked)??;
+            let source = source.map_err(BundleError::panicked)??;
             sources.insert(request.upstream(), source);
         }
         self.warn_about_moved_tags(progress);

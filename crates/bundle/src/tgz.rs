@@ -64,13 +64,9 @@ pub(crate) fn write_tgz(
     written += end.len() as u64;
     if written != size {
         // A remembered state that does not describe these bytes: never trust it.
-        return Err(BundleError::Io {
-            action: "checking the hash state of",
-            path: path.to_owned(),
-            source: std::io::Error::other(
-                "a cached hash state is inconsistent; remove the tgz cache",
-            ),
-        });
+        return Err(BundleError::io("checking the hash state of", path)(
+            std::io::Error::other("a cached hash state is inconsistent; remove the tgz cache"),
+        ));
     }
     // No fsync: a crash can leave a short file, but freshness checks every file's stat
     // against what was recorded after the swap (and rehashes), so such a bundle is rebuilt.

@@ -84,8 +84,8 @@ fn check(dir: &Utf8Path, bytes: &[u8]) -> Result<(), TestCaseError> {
                     mutations::assert_a_line_of(bytes, line, &shown)?;
                 }
                 // Not UTF-8: refused as it is read.
-                BundleError::Io { path: named, .. } => {
-                    prop_assert_eq!(named, &path);
+                BundleError::Io(io) => {
+                    prop_assert_eq!(&io.path, &path);
                     prop_assert!(std::str::from_utf8(bytes).is_err(), "{}", shown);
                 }
                 other => prop_assert!(false, "reading dockyard.toml gave {}", other),

@@ -1,5 +1,6 @@
 //! Why a suite could not run.
 
+use build_core::IoError;
 use build_core::process::CommandError;
 use build_core::toolchain::ToolchainError;
 use camino::Utf8PathBuf;
@@ -103,15 +104,8 @@ pub enum ConformanceError {
     #[error(transparent)]
     Engine(#[from] engine::EngineError),
     /// A file system step failed.
-    #[error("{action} {path}: {source}")]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The path.
-        path: Utf8PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
 }
 
 impl ConformanceError {
@@ -119,12 +113,8 @@ impl ConformanceError {
         action: &'static str,
         path: impl Into<Utf8PathBuf>,
     ) -> impl FnOnce(std::io::Error) -> ConformanceError {
-        let path = path.into();
-        move |source| ConformanceError::Io {
-            action,
-            path,
-            source,
-        }
+        let io = IoError::new(action, path);
+        move |e| ConformanceError::Io(io(e))
     }
 }
 

@@ -4,7 +4,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use build_core::process::Running;
+use build_core::process::{Running, Signal};
+use build_core::wait;
 use camino::Utf8Path;
 
 use crate::error::ConformanceError;
@@ -13,48 +14,35 @@ use crate::error::ConformanceError;
 pub(crate) const MARKER: &str = "DOCKYARD_CONFORMANCE";
 
 /// Waits for `running` to end, killing it at `interrupted`.
-pub(crate) fn wait_or_stop(running: &Running, interrupted: &AtomicBool) {
-    while running.try_wait().ok().flatten().is_none() {
-        if interrupted.load(Ordering::SeqCst) {
-            let _ = running.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let _ = running.wait();
+pub(crate) fn wait_or_stop(running: Running, interrupted: &AtomicBool) {
+    // An interrupt is a flag a signal handler sets, no event to block on: this polls.
+    let _ = wait::until(wait::FOREVER, Duration::from_millis(100), || {
+        let ended = !matches!(running.try_wait(), Ok(None));
+        (ended || interrupted.load(Ordering::SeqCst)).then_some(())
+    });
+    let _ = running.stop(Signal::Kill, Duration::ZERO);
 }
 
 /// SIGKILL to every process whose environment carries the marker for `work`, and the wait
 /// until they are gone (a killed process still holds its mounts and sockets while it exits).
+/// Looked for again after each round, for what the killed forked meanwhile.
 pub(crate) fn kill_marked(work: &Utf8Path) {
-    let wanted = format!("{MARKER}={work}");
-    let me = std::process::id();
     let marked = || -> Vec<u32> {
-        let Ok(entries) = std::fs::read_dir("/proc") else {
-            return Vec::new();
-        };
-        entries
-            .flatten()
-            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-            .filter(|pid| *pid != me)
+        // A zombie has no environment left to read: only the living are found.
+        build_core::process::processes()
+            .into_iter()
+            .map(|p| p.pid)
             .filter(|pid| {
-                let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-                environ.split(|b| *b == 0).any(|v| v == wanted.as_bytes())
+                build_core::process::environment_value(*pid, MARKER).as_deref()
+                    == Some(work.as_str())
             })
             .collect()
     };
-    for _ in 0..100 {
-        // A zombie has no environment left to read: only the living are found.
+    let _ = wait::until(Duration::from_secs(10), Duration::from_millis(100), || {
         let living = marked();
-        if living.is_empty() {
-            return;
-        }
-        for pid in living {
-            // SAFETY: SIGKILL to a process this suite run started (it carries our marker).
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+        build_core::process::stop(&living, Signal::Kill, Duration::ZERO);
+        living.is_empty().then_some(())
+    });
 }
 
 pub(crate) fn append(log: &Utf8Path, text: &str) -> Result<(), ConformanceError> {

@@ -197,7 +197,7 @@ impl MobySuite {
                 .env("MARKER_VALUE", self.work.as_str())
                 .env(MARKER, self.work.as_str());
             let namespace_log = root.join("namespace.log");
-            wait_or_stop(&namespace.spawn_logged(&namespace_log)?, interrupted);
+            wait_or_stop(namespace.spawn_logged(&namespace_log)?, interrupted);
             // The namespace's first process took the rest with it; a killed run's stragglers
             // (anything that still carries the marker) go now.
             kill_marked(&self.work);

@@ -152,7 +152,7 @@ impl RuncSuite {
                 .env("DY_FILTER", filter.unwrap_or(""))
                 .env(MARKER, self.work.as_str());
             wait_or_stop(
-                &bats.spawn_logged(&self.work.join("script.log"))?,
+                bats.spawn_logged(&self.work.join("script.log"))?,
                 interrupted,
             );
             self.clean_up(runc)?;

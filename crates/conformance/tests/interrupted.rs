@@ -4,25 +4,18 @@
 mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use build_core::progress::Recorded;
 use common::*;
 
 /// Processes whose environment carries `FIXTURE_WAIT` (what the suite run started).
 fn waiting_processes() -> Vec<u32> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| *pid != std::process::id())
+    build_core::process::processes()
+        .into_iter()
+        .map(|p| p.pid)
         .filter(|pid| {
-            let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let zombie = stat
-                .rsplit_once(')')
-                .is_some_and(|(_, r)| r.trim_start().starts_with('Z'));
-            !zombie && env.split(|b| *b == 0).any(|v| v == b"FIXTURE_WAIT=1")
+            build_core::process::environment_value(*pid, "FIXTURE_WAIT").as_deref() == Some("1")
         })
         .collect()
 }
@@ -49,12 +42,12 @@ fn an_interrupted_run_stops_at_once_and_leaves_no_process_or_temporary_folder() 
                 .map(|run| run.results.len())
                 .map_err(|e| e.to_string())
         });
-        // The test is sleeping (it would for two minutes) when the interrupt comes.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while waiting_processes().is_empty() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        assert!(!waiting_processes().is_empty(), "the waiting test runs");
+        // The test is sleeping (it would for two minutes) when the interrupt comes. (A process
+        // starting elsewhere is no event to block on: this polls.)
+        build_core::wait::until(Duration::from_secs(30), Duration::from_millis(100), || {
+            (!waiting_processes().is_empty()).then_some(())
+        })
+        .expect("the waiting test runs");
         stop.store(true, Ordering::SeqCst);
         running.join().unwrap().unwrap()
     });

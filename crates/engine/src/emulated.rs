@@ -75,7 +75,10 @@ pub fn smoke_emulated(
             Ok(detail) => progress.status("Passed", &format!("{name} ({seconds:.1}s): {detail}")),
             Err(e) => {
                 failed += 1;
-                progress.status("Failed", &format!("{name}: {e}"));
+                progress.status(
+                    "Failed",
+                    &format!("{name}: {}", build_core::error::with_causes(&e)),
+                );
             }
         }
     }

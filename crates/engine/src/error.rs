@@ -1,5 +1,6 @@
 //! Why an engine could not run, or a check against it failed.
 
+use build_core::IoError;
 use build_core::process::CommandError;
 use bundle_format::FormatError;
 use camino::Utf8PathBuf;
@@ -38,8 +39,8 @@ pub enum EngineError {
         purpose: &'static str,
     },
     /// A private network namespace could not be made.
-    #[error("cannot create a network namespace (is this a container without CAP_SYS_ADMIN?): {0}")]
-    Namespace(std::io::Error),
+    #[error("cannot create a network namespace (is this a container without CAP_SYS_ADMIN?)")]
+    Namespace(#[source] std::io::Error),
     /// The bundle is missing, damaged or not a bundle.
     #[error(transparent)]
     Bundle(#[from] FormatError),
@@ -76,15 +77,8 @@ pub enum EngineError {
     #[error("{0}")]
     Check(String),
     /// A file system step failed.
-    #[error("{action} {path}: {source}")]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The path.
-        path: Utf8PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     /// The state folder's path is too long for the daemons' unix sockets.
     #[error(
         "{root} is too deep for the daemons' unix sockets ({length} bytes of at most 100 in their paths)"
@@ -131,11 +125,7 @@ impl EngineError {
         action: &'static str,
         path: impl Into<Utf8PathBuf>,
     ) -> impl FnOnce(std::io::Error) -> EngineError {
-        let path = path.into();
-        move |source| EngineError::Io {
-            action,
-            path,
-            source,
-        }
+        let io = IoError::new(action, path);
+        move |e| EngineError::Io(io(e))
     }
 }

@@ -1,14 +1,17 @@
-//! Cleaning up after an engine: its mounts, read from `/proc/self/mountinfo`, deepest first.
+//! Cleaning up after an engine: its mounts, read from `/proc/self/mountinfo` (through
+//! `procfs`), deepest first.
 
 use camino::Utf8Path;
+use procfs::FromRead;
+use procfs::process::MountInfos;
 
 use crate::EngineError;
 
-/// Mount points at or under `root`, deepest first, from `/proc/self/mountinfo` text.
-fn mounts_under(mountinfo: &str, root: &Utf8Path) -> Vec<String> {
+/// Mount points at or under `root`, deepest first, from a mount table.
+fn mounts_under(mountinfo: &MountInfos, root: &Utf8Path) -> Vec<String> {
     let mut points: Vec<String> = mountinfo
-        .lines()
-        .filter_map(|line| line.split(' ').nth(4))
+        .iter()
+        .filter_map(|mount| mount.mount_point.to_str())
         .map(unescape_mountinfo)
         .filter(|p| Utf8Path::new(p).starts_with(root))
         .collect();
@@ -17,7 +20,7 @@ fn mounts_under(mountinfo: &str, root: &Utf8Path) -> Vec<String> {
     points
 }
 
-/// mountinfo escapes space, tab, newline and backslash as `\ooo`.
+/// mountinfo escapes space, tab, newline and backslash as `\ooo` (procfs leaves them so).
 fn unescape_mountinfo(field: &str) -> String {
     let mut out = Vec::new();
     let bytes = field.as_bytes();
@@ -53,7 +56,7 @@ pub fn unmount_under(root: &Utf8Path) -> Result<(), EngineError> {
 
 fn unmount_under_with(root: &Utf8Path, mountinfo: &Utf8Path) -> Result<(), EngineError> {
     let read = || {
-        std::fs::read_to_string(mountinfo).map_err(|e| {
+        MountInfos::from_file(mountinfo).map_err(|e| {
             EngineError::Cleanup(format!(
                 "cannot read the mount table {mountinfo} ({e}), so nothing under {root} was removed"
             ))
@@ -112,7 +115,8 @@ mod tests {
 
     #[test]
     fn finds_only_our_mounts_deepest_first_and_unescaped() {
-        let points = mounts_under(MOUNTINFO, Utf8Path::new("/tmp/dys-ab12"));
+        let table = MountInfos::from_read(MOUNTINFO.as_bytes()).unwrap();
+        let points = mounts_under(&table, Utf8Path::new("/tmp/dys-ab12"));
         assert_eq!(
             points,
             [

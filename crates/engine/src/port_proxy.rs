@@ -86,7 +86,7 @@ fn run_docker_proxy(program: &Utf8Path, args: &[String]) -> i32 {
     {
         Ok(child) => child,
         Err(e) => {
-            report_failure(&e.to_string());
+            report_failure(&build_core::error::with_causes(&e));
             return 1;
         }
     };

@@ -3,9 +3,10 @@
 //! htpasswd authentication. Stopped, and its folder removed, when dropped.
 
 use std::io::{Read, Write};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use build_core::process::{LoggedCommand, Running, tail_of_file};
+use build_core::process::{LoggedCommand, Running, Signal, tail_of_file};
+use build_core::wait;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::EngineError;
@@ -103,8 +104,7 @@ impl Registry {
     /// stored stays for [`Registry::resume`].
     pub fn stop(&mut self) {
         if let Some(process) = self.process.take() {
-            let _ = process.kill();
-            let _ = process.wait();
+            let _ = process.stop(Signal::Kill, Duration::ZERO);
         }
     }
 
@@ -151,27 +151,28 @@ impl Registry {
     }
 
     fn wait_until_it_answers(&self, log: &Utf8Path, timeout: Duration) -> Result<(), EngineError> {
-        let deadline = Instant::now() + timeout;
-        loop {
+        // A server that starts to answer is no event to block on: this polls.
+        let answered = wait::until(timeout, Duration::from_millis(100), || {
             // 200 without authentication, 401 with it, 400 to plain HTTP when it serves HTTPS:
             // either way, it serves the API.
             if let Some(status) = v2_status(self.port)
                 && (status == 200 || status == 401 || (self.tls && status == 400))
             {
-                return Ok(());
+                return Some(true);
             }
             let exited = self
                 .process
                 .as_ref()
                 .is_none_or(|p| p.try_wait().ok().flatten().is_some());
-            if exited || Instant::now() > deadline {
-                return Err(EngineError::DaemonExited {
-                    daemon: "docker-registry",
-                    log: log.to_owned(),
-                    tail: tail_of_file(log, 20),
-                });
-            }
-            std::thread::sleep(Duration::from_millis(100));
+            exited.then_some(false)
+        });
+        match answered {
+            Ok(true) => Ok(()),
+            _ => Err(EngineError::DaemonExited {
+                daemon: "docker-registry",
+                log: log.to_owned(),
+                tail: tail_of_file(log, 20),
+            }),
         }
     }
 }

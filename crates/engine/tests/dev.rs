@@ -151,7 +151,11 @@ fn a_dead_daemon_shows_in_status_and_the_next_up_starts_afresh() {
     // dockerd dies hard, as after a crash: its pid file and socket stay behind.
     // SAFETY: killing the fixture daemon this test started.
     unsafe { libc::kill(dockerd as i32, libc::SIGKILL) };
-    std::thread::sleep(Duration::from_millis(300));
+    // Its end, as its pidfd tells it, is what status is read after.
+    assert!(
+        build_core::process::wait_gone(&[dockerd], Duration::from_secs(10)),
+        "a SIGKILLed dockerd is gone within 10 s"
+    );
     let status = engine.status();
     assert!(!status.running(), "{status:?}");
     assert_eq!(status.daemon(Daemon::Dockerd).unwrap().pid, None);

@@ -4,12 +4,14 @@ use std::path::PathBuf;
 
 use camino::Utf8PathBuf;
 
-/// What went wrong, with the facts needed to act on it.
+/// What went wrong, with the facts needed to act on it. The message is what was being done;
+/// the operating system's or the parser's error is the [`source`](std::error::Error::source),
+/// never repeated in the message.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A file system operation on a cache folder failed.
-    #[error("could not {what} {path}: {source}")]
+    #[error("could not {what} {path}")]
     Io {
         /// What was being done, e.g. "create the folder" or "rename into place".
         what: &'static str,
@@ -36,7 +38,7 @@ pub enum Error {
     },
 
     /// The go command's request stream is not the JSON the protocol describes.
-    #[error("could not read a request from the go command: {0}")]
+    #[error("could not read a request from the go command")]
     ReadRequest(#[source] serde_json::Error),
 
     /// A `put` request announced a body that did not follow it.
@@ -56,7 +58,7 @@ pub enum Error {
     },
 
     /// A response could not be written to the go command.
-    #[error("could not write the response to request {id}: {source}")]
+    #[error("could not write the response to request {id}")]
     WriteResponse {
         /// The ID of the request being answered (0 for the capabilities message).
         id: i64,
@@ -66,6 +68,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// The message and its cause, as one line: for the go command, which is sent text.
+    pub fn with_cause(&self) -> String {
+        match std::error::Error::source(self) {
+            Some(cause) => format!("{self}: {cause}"),
+            None => self.to_string(),
+        }
+    }
+
     /// An [`Error::Io`] for `what` on `path`.
     pub(crate) fn io(
         what: &'static str,

@@ -109,8 +109,9 @@ impl LocalCache {
                 }
                 Err(e) => {
                     return Ok(Imported::Rejected(RemoteError::new(format!(
-                        "output {} arrived unreadable: {e}",
-                        hex(&entry.output_id)
+                        "output {} arrived unreadable: {}",
+                        hex(&entry.output_id),
+                        e.with_cause()
                     ))));
                 }
             }

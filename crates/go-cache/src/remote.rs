@@ -69,7 +69,7 @@ impl std::error::Error for RemoteError {}
 
 impl From<crate::Error> for RemoteError {
     fn from(error: crate::Error) -> RemoteError {
-        RemoteError::new(error.to_string())
+        RemoteError::new(error.with_cause())
     }
 }
 

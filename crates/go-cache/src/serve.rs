@@ -312,7 +312,7 @@ impl<W: Write> Server<'_, W> {
             }
             Err(e) => {
                 count(&self.counters.errors);
-                Response::error(request.id, e)
+                Response::error(request.id, e.with_cause())
             }
         };
         self.respond(&response)
@@ -364,7 +364,7 @@ impl<W: Write> Server<'_, W> {
         let entry = self
             .local
             .put(&action, &output, &body)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.with_cause())?;
         Ok((action, entry))
     }
 
@@ -401,7 +401,7 @@ impl<W: Write> Server<'_, W> {
             Ok(Imported::Rejected(e)) => miss(&self.counters.remote_rejected, &e),
             Err(e) => {
                 count(&self.counters.errors);
-                Response::error(fetch.id, e)
+                Response::error(fetch.id, e.with_cause())
             }
         }
     }

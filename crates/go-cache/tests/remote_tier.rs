@@ -4,7 +4,7 @@ mod common;
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use camino::Utf8Path;
@@ -207,10 +207,14 @@ fn a_remote_that_serves_other_bytes_than_its_entry_names_is_a_miss() {
     assert_eq!(local.get(&a).unwrap(), None);
 }
 
-/// A shared folder whose uploads are slow.
+/// Whether the put (ID 1) was answered, and the wake-up for the upload waiting for it.
+type Answered = Arc<(Mutex<bool>, Condvar)>;
+
+/// A shared folder whose uploads finish only once the put they upload was answered.
 struct Slow {
     inner: SharedFolder,
     stored: Arc<AtomicBool>,
+    answered: Answered,
 }
 
 impl RemoteCache for Slow {
@@ -228,7 +232,17 @@ impl RemoteCache for Slow {
         entry: &RemoteEntry,
         body: &Utf8Path,
     ) -> Result<(), RemoteError> {
-        std::thread::sleep(Duration::from_millis(300));
+        // Waits for the put's answer itself: a server that answered a put only after its
+        // upload would keep this waiting, and fail the test here.
+        let (answered, wake) = &*self.answered;
+        let answered = wake
+            .wait_timeout_while(answered.lock().unwrap(), Duration::from_secs(10), |a| !*a)
+            .unwrap()
+            .0;
+        assert!(
+            *answered,
+            "the put was not answered while its upload was under way"
+        );
         self.inner.store(action, entry, body)?;
         self.stored.store(true, Ordering::SeqCst);
         Ok(())
@@ -242,12 +256,18 @@ type Lines = Arc<Mutex<Vec<(bool, Vec<u8>)>>>;
 struct Witness {
     stored: Arc<AtomicBool>,
     lines: Lines,
+    answered: Answered,
 }
 
 impl Write for Witness {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let done = self.stored.load(Ordering::SeqCst);
         self.lines.lock().unwrap().push((done, buf.to_vec()));
+        if parse(buf).iter().any(|response| response["ID"] == 1) {
+            let (answered, wake) = &*self.answered;
+            *answered.lock().unwrap() = true;
+            wake.notify_all();
+        }
         Ok(buf.len())
     }
 
@@ -260,14 +280,17 @@ impl Write for Witness {
 fn a_put_is_answered_before_its_upload_and_close_after_it() {
     let tiers = Tiers::new();
     let stored = Arc::new(AtomicBool::new(false));
+    let answered = Answered::default();
     let remote = Slow {
         inner: tiers.shared.clone(),
         stored: stored.clone(),
+        answered: answered.clone(),
     };
     let lines = Arc::new(Mutex::new(Vec::new()));
     let witness = Witness {
         stored: stored.clone(),
         lines: lines.clone(),
+        answered,
     };
     let a = action("a");
     let requests = Requests::default().put(1, &a, b"body").close(2);

@@ -1,5 +1,6 @@
 //! What can go wrong talking to a registry, in terms a person can act on.
 
+use build_core::IoError;
 use camino::Utf8PathBuf;
 
 /// An error from the registry, the network, a credential or a file.
@@ -90,16 +91,8 @@ pub enum StoreError {
         reference: String,
     },
     /// A local file could not be read or written.
-    #[error("{action} {path}: {source}")]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The path.
-        path: Utf8PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     /// Bundle folders that cannot be published together under one tag.
     #[error("cannot push these bundles under one tag: {why}")]
     BundleSet {
@@ -126,11 +119,7 @@ impl StoreError {
         action: &'static str,
         path: impl Into<Utf8PathBuf>,
     ) -> impl FnOnce(std::io::Error) -> StoreError {
-        let path = path.into();
-        move |source| StoreError::Io {
-            action,
-            path,
-            source,
-        }
+        let io = IoError::new(action, path);
+        move |e| StoreError::Io(io(e))
     }
 }

@@ -41,7 +41,7 @@ pub fn go_cache_remote(
     if spec.starts_with('/') || spec.starts_with('.') {
         let folder = go_cache::SharedFolder::open(spec).map_err(|e| StoreError::Registry {
             registry: spec.to_owned(),
-            message: e.to_string(),
+            message: e.with_cause(),
         })?;
         return Ok(Box::new(folder));
     }
@@ -53,7 +53,7 @@ fn tag(action: &ActionId) -> String {
 }
 
 fn failed(e: StoreError) -> RemoteError {
-    RemoteError::new(e.to_string())
+    RemoteError::new(build_core::error::with_causes(&e))
 }
 
 impl RemoteCache for RegistryGoCache {

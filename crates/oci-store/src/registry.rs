@@ -200,9 +200,12 @@ impl Repository {
                         message: format!("cannot start a thread for the request: {e}"),
                     })?
                     .join()
-                    .map_err(|_| StoreError::Registry {
+                    .map_err(|panic| StoreError::Registry {
                         registry: self.registry().to_owned(),
-                        message: "the request's thread panicked".into(),
+                        message: format!(
+                            "the request's thread panicked: {}",
+                            build_core::error::panic_message(panic)
+                        ),
                     })
             })?
         } else {
@@ -386,11 +389,10 @@ fn certificates(dir: &Utf8Path) -> Result<Vec<Certificate>, StoreError> {
     paths
         .into_iter()
         .map(|path| {
-            let data = std::fs::read(&path).map_err(|source| StoreError::Io {
-                action: "reading the registry CA",
-                path: Utf8PathBuf::from(path.to_string_lossy().into_owned()),
-                source,
-            })?;
+            let data = std::fs::read(&path).map_err(StoreError::io(
+                "reading the registry CA",
+                path.to_string_lossy().into_owned(),
+            ))?;
             Ok(Certificate {
                 encoding: CertificateEncoding::Pem,
                 data,

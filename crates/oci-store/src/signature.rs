@@ -169,7 +169,7 @@ impl SignatureCheck {
         }
         let payload = repo
             .blob_bytes(&layer.digest, size, MAX_PAYLOAD)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| build_core::error::with_causes(&e))?;
         let der = STANDARD
             .decode(encoded)
             .map_err(|_| "a signature that is not base64".to_owned())?;

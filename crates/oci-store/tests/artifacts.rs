@@ -137,13 +137,24 @@ fn a_registry_stopped_mid_push_publishes_nothing() {
     let first_blob = blob_data(&registry, &oci_store::sha256_digest(&big[0].1));
     let pushed = std::thread::scope(|scope| {
         let push = scope.spawn(|| push_artifact(&repo, &new, Some("containerd-9"), None));
-        // Stop the server as soon as the first file has landed.
-        while !first_blob.exists() {
-            assert!(
-                !push.is_finished(),
-                "the push finished before it could be interrupted"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(2));
+        // Stop the server as soon as the first file has landed. That file is another
+        // process's, under folders the registry has yet to make: no event of ours to block
+        // on, so this polls, with a deadline.
+        let landed = build_core::wait::until(
+            std::time::Duration::from_secs(120),
+            std::time::Duration::from_millis(2),
+            || {
+                if first_blob.exists() {
+                    Some(true)
+                } else {
+                    push.is_finished().then_some(false)
+                }
+            },
+        );
+        match landed {
+            Ok(true) => {}
+            Ok(false) => panic!("the push finished before it could be interrupted"),
+            Err(e) => panic!("the first blob never landed: {e}"),
         }
         registry.stop();
         push.join().unwrap()

@@ -1,5 +1,6 @@
 //! Why packages could not be made.
 
+use build_core::IoError;
 use camino::Utf8PathBuf;
 
 /// What went wrong making packages.
@@ -77,15 +78,8 @@ pub enum PackageError {
     #[error(transparent)]
     Command(#[from] build_core::process::CommandError),
     /// A file system step failed.
-    #[error("{action} {path}: {source}")]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The path.
-        path: Utf8PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
 }
 
 impl PackageError {
@@ -94,11 +88,7 @@ impl PackageError {
         action: &'static str,
         path: impl Into<Utf8PathBuf>,
     ) -> impl FnOnce(std::io::Error) -> PackageError {
-        let path = path.into();
-        move |source| PackageError::Io {
-            action,
-            path,
-            source,
-        }
+        let io = IoError::new(action, path);
+        move |e| PackageError::Io(io(e))
     }
 }

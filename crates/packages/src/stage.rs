@@ -45,14 +45,13 @@ impl Completions {
                 .env("HOME", scratch.as_str());
             let out = command.output()?;
             if !out.status.success() || out.stdout.is_empty() {
-                return Err(PackageError::Io {
-                    action: "writing the shell completion with",
-                    path: docker.clone(),
-                    source: std::io::Error::other(format!(
-                        "`docker completion {shell}` failed: {}",
-                        build_core::process::tail(&out.stderr, 5)
-                    )),
-                });
+                return Err(PackageError::io(
+                    "writing the shell completion with",
+                    docker,
+                )(std::io::Error::other(format!(
+                    "`docker completion {shell}` failed: {}",
+                    build_core::process::tail(&out.stderr, 5)
+                ))));
             }
             all.insert(shell, out.stdout.into_bytes());
         }

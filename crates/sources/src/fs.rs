@@ -155,7 +155,20 @@ mod tests {
         std::fs::write(&file, "package a\n").unwrap();
         let mtime = std::fs::metadata(&file).unwrap().modified().unwrap();
         let before = StatFingerprint::of_path(&file).unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        // The kernel stamps a change with a coarse clock: wait until a write beside it gets
+        // another ctime, so the edit below is one the clock can tell apart. (A clock's tick is
+        // no event to block on: this polls.)
+        let probe = file.with_file_name("probe");
+        crate::wait::until(
+            std::time::Duration::from_secs(5),
+            std::time::Duration::from_millis(1),
+            || {
+                std::fs::write(&probe, "").unwrap();
+                let probed = StatFingerprint::of_path(&probe).unwrap();
+                (probed.ctime_ns != before.ctime_ns).then_some(())
+            },
+        )
+        .expect("the file system's clock moves within 5 s");
         std::fs::write(&file, "package b\n").unwrap();
         File::options()
             .write(true)

@@ -2,6 +2,7 @@
 
 pub mod cache;
 pub mod digest;
+pub mod error;
 pub mod fs;
 pub mod lock;
 pub mod pins;
@@ -9,5 +10,7 @@ pub mod progress;
 pub mod source;
 pub mod upstream;
 pub mod url;
+pub mod wait;
 
+pub use error::IoError;
 pub use upstream::Upstream;

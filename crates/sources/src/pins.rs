@@ -92,7 +92,7 @@ pub struct Pins {
 #[non_exhaustive]
 pub enum PinsError {
     /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         /// The pin file.
         path: Utf8PathBuf,

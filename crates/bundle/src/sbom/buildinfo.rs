@@ -111,7 +111,7 @@ impl GoBuildInfo {
             // The release on PATH reads it; never switch toolchains for a query.
             .env("GOTOOLCHAIN", "local")
             .read()
-            .map_err(|e| failed(e.to_string()))?;
+            .map_err(|e| failed(build_core::error::with_causes(&e)))?;
         let infos = GoBuildInfo::parse_all(&json).map_err(|e| failed(e.to_string()))?;
         if infos.len() != binaries.len() {
             return Err(failed(format!(

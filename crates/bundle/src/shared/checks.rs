@@ -2,33 +2,34 @@
 //! refused: every name compared with what the component declares before a path is made of it,
 //! then each file as a build here is checked.
 
-use build_core::{Artifacts, BuildOptions, Component};
-use camino::{Utf8Path, Utf8PathBuf};
+use build_core::{Artifacts, BuildOptions, Component, IoError};
+use camino::Utf8Path;
 
 use super::MEMBERS;
 use crate::artifacts::{BuildEnv, CachedArtifacts};
 use crate::tgz::{TarFile, member_file, member_holds};
 
-/// Why one registry's copy of a component was not used.
+/// Why one registry's copy of a component was not used. One of several in
+/// [`BundleError::SharedCacheRequired`](crate::BundleError::SharedCacheRequired)'s message, so
+/// its message is whole: the reason and its causes (no source: they would show twice).
 #[derive(Debug, thiserror::Error)]
 #[error("{}", match .reason {
     // A registry's own error already names it.
     Refused::Store(_) => String::new(),
     _ => format!("{}: ", .registry),
-} + &.reason.to_string())]
+} + &build_core::error::with_causes(.reason))]
 #[non_exhaustive]
 pub struct Refusal {
     /// `host[:port]/repository`.
     pub registry: String,
     /// What was wrong with it.
-    #[source]
     pub reason: Refused,
 }
 
 impl Refusal {
     /// The file-system error behind the refusal, if one is (a full disk during a pull).
     pub fn io_error(&self) -> Option<&std::io::Error> {
-        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&self.reason);
         while let Some(e) = cause {
             if let Some(io) = e.downcast_ref::<std::io::Error>() {
                 return Some(io);
@@ -88,25 +89,13 @@ pub enum Refused {
     #[error(transparent)]
     Build(build_core::BuildError),
     /// A local file could not be read or written.
-    #[error("{action} {path}: {source}")]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The path.
-        path: Utf8PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
 }
 
 fn io(action: &'static str, path: &Utf8Path) -> impl FnOnce(std::io::Error) -> Refused {
-    let path = path.to_owned();
-    move |source| Refused::Io {
-        action,
-        path,
-        source,
-    }
+    let io = IoError::new(action, path);
+    move |e| Refused::Io(io(e))
 }
 
 /// A tar member's name inside the artifact's `tgz/` folder.

@@ -109,21 +109,24 @@ fn inspect_until(
     timeout: Duration,
     done: impl Fn(&str) -> bool,
 ) -> Result<String, EngineError> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let value = s.engine.docker_ok(&["inspect", "-f", format, name])?;
-        let value = value.trim().to_owned();
-        if done(&value) {
-            return Ok(value);
+    let mut last = String::new();
+    // A container's state, as dockerd reports it, is polled: the smoke client has no event.
+    let found = build_core::wait::until(timeout, Duration::from_millis(100), || {
+        match s.engine.docker_ok(&["inspect", "-f", format, name]) {
+            Ok(value) if done(value.trim()) => Some(Ok(value.trim().to_owned())),
+            Ok(value) => {
+                last = value.trim().to_owned();
+                None
+            }
+            Err(e) => Some(Err(e)),
         }
-        if Instant::now() > deadline {
-            return Err(EngineError::Check(format!(
-                "{name}: {format} is {value:?} after {}s",
-                timeout.as_secs()
-            )));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    });
+    found.unwrap_or_else(|_| {
+        Err(EngineError::Check(format!(
+            "{name}: {format} is {last:?} after {}s",
+            timeout.as_secs()
+        )))
+    })
 }
 
 fn import_image(s: &Smoke<'_>) -> Result<String, EngineError> {

@@ -5,28 +5,30 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::EngineError;
 
 /// GET / on `127.0.0.1:port`, retried until it answers 200 or `timeout` passes.
 pub(super) fn get_until(port: u16, timeout: Duration) -> Result<String, EngineError> {
-    let deadline = Instant::now() + timeout;
     let mut last = String::new();
-    while Instant::now() < deadline {
+    // A port that starts to answer is no event to block on: this polls.
+    let answered = build_core::wait::until(timeout, Duration::from_millis(100), || {
         match get(port) {
             Ok(response) if response.starts_with("HTTP/1.") && response.contains(" 200 ") => {
-                return Ok(response);
+                return Some(response);
             }
             Ok(response) => last = response,
             Err(e) => last = e.to_string(),
         }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Err(EngineError::Check(format!(
-        "127.0.0.1:{port} did not answer within {}s ({last})",
-        timeout.as_secs()
-    )))
+        None
+    });
+    answered.map_err(|_| {
+        EngineError::Check(format!(
+            "127.0.0.1:{port} did not answer within {}s ({last})",
+            timeout.as_secs()
+        ))
+    })
 }
 
 fn get(port: u16) -> std::io::Result<String> {

@@ -18,6 +18,7 @@ mod rootless;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use build_core::error::with_causes;
 use build_core::progress::Progress;
 use bundle_format::Manifest;
 use camino::{Utf8Path, Utf8PathBuf};
@@ -118,14 +119,14 @@ pub fn smoke(
     let root = build_core::fs::utf8(state.path().to_owned())
         .map_err(EngineError::io("creating a state folder in", "/tmp"))?;
     // A check that needs it fails saying why; it is never skipped.
-    let registry = Registry::start(None).map_err(|e| e.to_string());
+    let registry = Registry::start(None).map_err(|e| with_causes(&e));
     let auth = RegistryAuth {
         user: "smoke".into(),
         password: random_password(),
     };
     let auth_registry = Registry::start(Some(&auth))
         .map(|r| (r, auth))
-        .map_err(|e| e.to_string());
+        .map_err(|e| with_causes(&e));
     let run = Smoke {
         engine: Engine::at(root),
         manifest: &manifest,
@@ -161,14 +162,17 @@ pub fn smoke(
             Err(e) => {
                 failed += 1;
                 engine_up = run.engine.daemon_running();
-                progress.status("Failed", &format!("{name} ({:.1}s): {e}", seconds()));
+                progress.status(
+                    "Failed",
+                    &format!("{name} ({:.1}s): {}", seconds(), with_causes(&e)),
+                );
             }
         }
     }
     let cleanup = run
         .engine
         .down(true, &build_core::progress::Silent)
-        .map_err(|e| e.to_string())
+        .map_err(|e| with_causes(&e))
         .and_then(|()| leftovers(run.engine.root()));
     drop(state);
     match &cleanup {
@@ -205,7 +209,7 @@ fn leftovers(root: &Utf8Path) -> Result<(), String> {
         let pids: Vec<String> = processes.iter().map(|p| p.pid.to_string()).collect();
         return Err(format!("processes left running: {}", pids.join(", ")));
     }
-    crate::mounts::unmount_under(root).map_err(|e| e.to_string())
+    crate::mounts::unmount_under(root).map_err(|e| with_causes(&e))
 }
 
 /// A password no file could hold by chance: 16 bytes of the kernel's randomness, in hex.

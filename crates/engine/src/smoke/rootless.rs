@@ -3,9 +3,10 @@
 //! by `newuidmap`, the network through slirp4netns), and a container runs there.
 
 use std::os::unix::fs::{PermissionsExt, chown};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use build_core::process::LoggedCommand;
+use build_core::process::{LoggedCommand, Signal};
+use build_core::wait;
 use camino::Utf8Path;
 
 use super::Smoke;
@@ -87,15 +88,19 @@ pub(super) fn rootless(s: &Smoke<'_>, bundle: &Utf8Path) -> Result<String, Engin
             .output()
     };
     let result = (|| -> Result<String, EngineError> {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !docker(&["version"]).is_ok_and(|o| o.status.success()) {
-            if Instant::now() > deadline || daemon.try_wait().ok().flatten().is_some() {
-                return Err(EngineError::Check(format!(
-                    "rootless dockerd did not answer: {}",
-                    build_core::process::tail_of_file(&log, 8)
-                )));
+        // A daemon that starts to answer is no event to block on: this polls.
+        let answered = wait::until(Duration::from_secs(60), Duration::from_millis(200), || {
+            if docker(&["version"]).is_ok_and(|o| o.status.success()) {
+                Some(true)
+            } else {
+                (!matches!(daemon.try_wait(), Ok(None))).then_some(false)
             }
-            std::thread::sleep(Duration::from_millis(200));
+        });
+        if answered != Ok(true) {
+            return Err(EngineError::Check(format!(
+                "rootless dockerd did not answer: {}",
+                build_core::process::tail_of_file(&log, 8)
+            )));
         }
         let info = docker(&["info", "--format", "{{json .SecurityOptions}}"])?;
         check(info.stdout.contains("name=rootless"), || {
@@ -120,8 +125,8 @@ pub(super) fn rootless(s: &Smoke<'_>, bundle: &Utf8Path) -> Result<String, Engin
         ))
     })();
     stop(&dir);
-    let _ = daemon.kill();
-    let _ = daemon.wait();
+    // runuser, whose rootlesskit is gone by now.
+    let _ = daemon.stop(Signal::Kill, Duration::ZERO);
     // Only once nothing is mounted under it.
     if crate::mounts::unmount_under(&dir).is_ok() {
         let _ = std::fs::remove_dir_all(&dir);
@@ -131,24 +136,16 @@ pub(super) fn rootless(s: &Smoke<'_>, bundle: &Utf8Path) -> Result<String, Engin
 }
 
 /// Stops what runs from `dir`: SIGTERM to rootlesskit, which passes it on to dockerd (and
-/// dockerd stops its containerd), then SIGKILL to whatever still names `dir` after 15 s; returns
-/// when nothing does (or after 5 s more).
+/// dockerd stops its containerd) and exits once they have, SIGKILL after 15 s; then SIGKILL to
+/// whatever still names `dir`. Returns when they are gone.
 fn stop(dir: &Utf8Path) {
-    let gone_within = |limit: Duration| {
-        let deadline = Instant::now() + limit;
-        while !crate::procs::naming(dir).is_empty() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    };
-    for process in crate::procs::naming(dir) {
-        if process.program() == "rootlesskit" {
-            // SAFETY: SIGTERM to a rootlesskit whose command line names our folder.
-            unsafe { libc::kill(process.pid as i32, libc::SIGTERM) };
-        }
-    }
-    gone_within(Duration::from_secs(15));
+    let rootlesskit: Vec<u32> = crate::procs::naming(dir)
+        .iter()
+        .filter(|p| p.program() == "rootlesskit")
+        .map(|p| p.pid)
+        .collect();
+    build_core::process::stop(&rootlesskit, Signal::Terminate, Duration::from_secs(15));
     crate::procs::kill_naming(dir);
-    gone_within(Duration::from_secs(5));
 }
 
 /// The rootless user's uid and gid, made first if it does not exist.

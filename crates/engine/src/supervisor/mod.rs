@@ -17,8 +17,9 @@ mod status;
 
 use std::time::{Duration, Instant};
 
-use build_core::process::tail_of_file;
+use build_core::process::{Signal, tail_of_file};
 use build_core::progress::Progress;
+use build_core::wait;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
@@ -161,7 +162,7 @@ impl Engine {
                 DaemonStatus {
                     daemon,
                     pid,
-                    uptime: pid.and_then(procs::uptime),
+                    uptime: pid.and_then(build_core::process::uptime),
                     answering: pid.is_some() && answers(daemon, &self.layout.socket(daemon)),
                     debugger: record
                         .as_ref()
@@ -286,7 +287,12 @@ impl Engine {
                     start()
                 })
                 .join()
-                .unwrap_or_else(|_| Err(EngineError::Check("starting a daemon panicked".into())))
+                .unwrap_or_else(|panic| {
+                    Err(EngineError::Check(format!(
+                        "starting a daemon panicked: {}",
+                        build_core::error::panic_message(panic)
+                    )))
+                })
         })
     }
 
@@ -347,24 +353,31 @@ impl Engine {
         });
         progress.status("Starting", &format!("{daemon} of {}{under}", record.bundle));
         let log = self.layout.log(daemon);
-        let pid = command.spawn_daemon(&log)?;
+        // Stopped if it never answers; detached (it outlives us, found again by its command
+        // line) once it does.
+        let running = command.spawn_daemon(&log)?;
         if daemon != Daemon::Dockerd {
             // dockerd writes its own; the others have none.
-            write_private(&self.layout.pid_file(daemon), pid.to_string().as_bytes())?;
+            write_private(
+                &self.layout.pid_file(daemon),
+                running.pid().to_string().as_bytes(),
+            )?;
         }
-        let deadline = Instant::now() + timeout;
-        loop {
-            if !procs::running(pid) {
-                return Err(EngineError::DaemonExited {
-                    daemon: daemon.name(),
-                    log: log.clone(),
-                    tail: tail_of_file(&log, LOG_TAIL),
-                });
+        let exited = || EngineError::DaemonExited {
+            daemon: daemon.name(),
+            log: log.clone(),
+            tail: tail_of_file(&log, LOG_TAIL),
+        };
+        // A socket that starts to answer is no event to block on: this polls.
+        let ready = wait::until(timeout, Duration::from_millis(50), || {
+            if !matches!(running.try_wait(), Ok(None)) {
+                return Some(Err(exited()));
             }
-            if answers(daemon, &socket) {
-                break;
-            }
-            if Instant::now() > deadline {
+            answers(daemon, &socket).then_some(Ok(()))
+        });
+        match ready {
+            Ok(answered) => answered?,
+            Err(_) => {
                 return Err(EngineError::NotReady {
                     daemon: daemon.name(),
                     seconds: timeout.as_secs(),
@@ -372,8 +385,8 @@ impl Engine {
                     tail: tail_of_file(&log, LOG_TAIL),
                 });
             }
-            std::thread::sleep(Duration::from_millis(50));
         }
+        running.detach();
         // For root only, whatever group the daemon gave it.
         set_mode(&socket, 0o600)
     }
@@ -385,19 +398,7 @@ impl Engine {
             return;
         }
         progress.status("Stopping", &format!("{daemon} (pid {})", pids[0]));
-        for signal in [libc::SIGTERM, libc::SIGKILL] {
-            for pid in &pids {
-                // SAFETY: signalling processes whose command lines name our state folder.
-                unsafe { libc::kill(*pid as i32, signal) };
-            }
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while pids.iter().any(|p| procs::running(*p)) && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            if !pids.iter().any(|p| procs::running(*p)) {
-                break;
-            }
-        }
+        build_core::process::stop(&pids, Signal::Terminate, Duration::from_secs(30));
     }
 
     fn clean(&self, purge: bool, progress: &dyn Progress) -> Result<(), EngineError> {

@@ -33,10 +33,10 @@ pub(crate) fn enter(layout: &Layout, network: Network) -> Result<(), EngineError
     }
     std::fs::write(&kept, b"").map_err(EngineError::io("creating", &kept))?;
     let source = c"/proc/thread-self/ns/net";
-    let target = std::ffi::CString::new(kept.as_str()).map_err(|_| EngineError::Io {
-        action: "mounting the network namespace on",
-        path: kept.clone(),
-        source: std::io::Error::other("the path holds a NUL byte"),
+    let target = std::ffi::CString::new(kept.as_str()).map_err(|_| {
+        EngineError::io("mounting the network namespace on", &kept)(std::io::Error::other(
+            "the path holds a NUL byte",
+        ))
     })?;
     // SAFETY: two valid NUL-terminated paths; a plain bind mount.
     let rc = unsafe {

@@ -90,7 +90,7 @@ pub fn develop(
                 ),
             ),
             // The developer's dockerd may not start: say why, and watch on for the fix.
-            Err(e) => progress.status("Failed", &e.to_string()),
+            Err(e) => progress.status("Failed", &build_core::error::with_causes(&e)),
         }
         publish();
     }

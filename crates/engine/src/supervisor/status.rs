@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use build_core::wait;
 use camino::{Utf8Path, Utf8PathBuf};
 use sha2::{Digest, Sha256};
 
@@ -147,17 +148,21 @@ impl Engine {
         let path = self.log(daemon);
         let mut file = std::fs::File::open(&path).map_err(EngineError::io("reading", &path))?;
         let copying = |e| EngineError::io("copying", &path)(e);
-        loop {
-            std::io::copy(&mut file, out).map_err(copying)?;
-            out.flush().map_err(copying)?;
-            if !follow {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(250));
+        let mut copy = || -> Result<(), EngineError> {
             let read = file.stream_position().map_err(copying)?;
             if std::fs::metadata(&path).map_or(0, |m| m.len()) < read {
                 file.rewind().map_err(copying)?;
             }
+            std::io::copy(&mut file, out).map_err(copying)?;
+            out.flush().map_err(copying)
+        };
+        if !follow {
+            return copy();
+        }
+        // `tail -f`: what another process appends to a file is polled for, until writing fails.
+        match wait::until(wait::FOREVER, Duration::from_millis(250), || copy().err()) {
+            Ok(failed) => Err(failed),
+            Err(_) => Ok(()),
         }
     }
 

@@ -4,6 +4,7 @@ use std::io;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
+use crate::IoError;
 use crate::pins::CommitId;
 use crate::upstream::Upstream;
 use crate::url::redact;
@@ -154,27 +155,16 @@ pub enum SourceError {
         hint: Option<String>,
     },
     /// A file system failure.
-    #[error("{action} {path}: {source}")]
-    Io {
-        /// What dockyard was doing.
-        action: &'static str,
-        /// The path.
-        path: Utf8PathBuf,
-        /// The I/O error.
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
 }
 
 pub(super) fn io_err(
     action: &'static str,
     path: &Utf8Path,
 ) -> impl FnOnce(io::Error) -> SourceError {
-    let path = path.to_owned();
-    move |source| SourceError::Io {
-        action,
-        path,
-        source,
-    }
+    let io = IoError::new(action, path);
+    move |e| SourceError::Io(io(e))
 }
 
 pub(super) fn git_err(upstream: Upstream, action: &str, e: git2::Error) -> SourceError {

@@ -39,7 +39,7 @@ pub struct Patch {
 #[non_exhaustive]
 pub enum PatchError {
     /// A patch or series file that cannot be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Unreadable {
         /// The file.
         path: Utf8PathBuf,

@@ -35,12 +35,15 @@ pub mod sysroot;
 pub mod testing;
 pub mod toolchain;
 
+// The components' plain data, re-exported: a recipe crate depends on build-core alone.
+pub use component_specs;
+
 // The sources, re-exported: every `build_core::source::…` path is the `sources` crate's.
 pub use sources::{cache, digest, fs, lock, pins, progress, source, upstream, url};
 
 pub use artifact::{Artifact, Artifacts, ShippedFile};
 pub use build::{BuildError, BuildOptions};
-pub use component::{Component, SourceFile, VersionProbe};
+pub use component::{Component, ComponentSpec, SourceFile, VersionProbe};
 pub use platform::{Linkage, Target};
 pub use upstream::Upstream;
 
@@ -50,7 +53,7 @@ pub mod prelude {
     pub use crate::artifact::{Artifact, Artifacts, ShippedFile};
     pub use crate::build::{BuildError, BuildOptions};
     pub use crate::clib::CLibrarySpec;
-    pub use crate::component::{Component, SourceFile, UpstreamBuild, VersionProbe};
+    pub use crate::component::{Component, ComponentSpec, SourceFile, UpstreamBuild, VersionProbe};
     pub use crate::pinned::{PinnedSource, PinnedSourceError};
     pub use crate::pins::{Pin, Pins};
     pub use crate::platform::{Linkage, Target};

@@ -15,23 +15,10 @@ pub const MODULE: &str = "github.com/docker/buildx";
 
 /// docker-buildx, as every verb sees it.
 pub const COMPONENT: Component = Component {
-    name: "buildx",
+    spec: &build_core::component_specs::BUILDX,
     upstream: Upstream::Buildx,
-    binaries: &["docker-buildx"],
     recipe_version: 1,
     tools: &[Tool::Go],
-    version_probes: &[
-        VersionProbe {
-            binary: "docker-buildx",
-            args: &["version"],
-            shows: &["github.com/docker/buildx v{version} {commit:7}"],
-        },
-        VersionProbe {
-            binary: "docker-buildx",
-            args: &["docker-cli-plugin-metadata"],
-            shows: &["\"Version\": \"v{version}\""],
-        },
-    ],
     // The lines Docker 27 to 29 ship (docker-ce-packaging's DOCKER_BUILDX_REF: 0.20 with 27,
     // 0.28 with 28, 0.32 to 0.34 with 29).
     supported: &[
@@ -54,8 +41,6 @@ pub const COMPONENT: Component = Component {
         env: &[("CGO_ENABLED", "0"), ("GO111MODULE", "on")],
         outputs: &[("docker-buildx", "bin/docker-buildx")],
     }),
-    restarts: &[],
-    files: &[],
     build,
 };
 

@@ -15,16 +15,10 @@ pub use build_core::prelude::*;
 
 /// The docker client, as every verb sees it.
 pub const COMPONENT: Component = Component {
-    name: "cli",
+    spec: &build_core::component_specs::CLI,
     upstream: Upstream::Cli,
-    binaries: &["docker"],
     recipe_version: 1,
     tools: &[Tool::Go, Tool::CCompiler],
-    version_probes: &[VersionProbe {
-        binary: "docker",
-        args: &["--version"],
-        shows: &["Docker version {version}, build {commit:7}"],
-    }],
     supported: build_core::upstream::DOCKER_RELEASE_LINES,
     upstream_build: Some(UpstreamBuild {
         command: &["scripts/with-go-mod.sh", "scripts/build/binary"],
@@ -32,8 +26,6 @@ pub const COMPONENT: Component = Component {
         // `build/docker` is a symlink to this.
         outputs: &[("docker", "build/docker-linux-amd64")],
     }),
-    restarts: &[],
-    files: &[],
     build,
 };
 

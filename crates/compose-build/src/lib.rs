@@ -12,23 +12,10 @@ pub use build_core::prelude::*;
 
 /// docker-compose, as every verb sees it.
 pub const COMPONENT: Component = Component {
-    name: "compose",
+    spec: &build_core::component_specs::COMPOSE,
     upstream: Upstream::Compose,
-    binaries: &["docker-compose"],
     recipe_version: 1,
     tools: &[Tool::Go],
-    version_probes: &[
-        VersionProbe {
-            binary: "docker-compose",
-            args: &["version"],
-            shows: &["Docker Compose version v{version}"],
-        },
-        VersionProbe {
-            binary: "docker-compose",
-            args: &["docker-cli-plugin-metadata"],
-            shows: &["\"Version\": \"v{version}\""],
-        },
-    ],
     // The lines Docker 27 to 29 ship (docker-ce-packaging's DOCKER_COMPOSE_REF: v2 with 27 and
     // 28, v5 with 29).
     supported: &["2.", "5."],
@@ -39,8 +26,6 @@ pub const COMPONENT: Component = Component {
         env: &[("GOFLAGS", "-mod=readonly"), ("CGO_ENABLED", "0")],
         outputs: &[("docker-compose", "bin/build/docker-compose")],
     }),
-    restarts: &[],
-    files: &[],
     build,
 };
 

@@ -13,16 +13,10 @@ pub use build_core::prelude::*;
 
 /// rootlesskit, as every verb sees it.
 pub const COMPONENT: Component = Component {
-    name: "rootlesskit",
+    spec: &build_core::component_specs::ROOTLESSKIT,
     upstream: Upstream::Rootlesskit,
-    binaries: &["rootlesskit"],
     recipe_version: 1,
     tools: &[Tool::Go],
-    version_probes: &[VersionProbe {
-        binary: "rootlesskit",
-        args: &["--version"],
-        shows: &["rootlesskit version {version}"],
-    }],
     // moby's ROOTLESSKIT_VERSION: v2.3 up to 29.4, v3 from 29.5.
     supported: &["2.3.", "3."],
     // rootlesskit's own Makefile target, cgo off as moby's installer builds it for the static
@@ -32,8 +26,6 @@ pub const COMPONENT: Component = Component {
         env: &[("GOFLAGS", "-mod=readonly"), ("CGO_ENABLED", "0")],
         outputs: &[("rootlesskit", "bin/rootlesskit")],
     }),
-    restarts: &[],
-    files: &[],
     build,
 };
 

@@ -35,9 +35,8 @@ pub const LIBSECCOMP: CLibrarySpec = CLibrarySpec {
 
 /// runc, as every verb sees it.
 pub const COMPONENT: Component = Component {
-    name: "runc",
+    spec: &build_core::component_specs::RUNC,
     upstream: Upstream::Runc,
-    binaries: &["runc"],
     recipe_version: 1,
     tools: &[
         Tool::Go,
@@ -46,19 +45,12 @@ pub const COMPONENT: Component = Component {
         Tool::CLibrary(&LIBSECCOMP),
         Tool::StaticLibc,
     ],
-    version_probes: &[VersionProbe {
-        binary: "runc",
-        args: &["--version"],
-        shows: &["runc version {version}", "commit: {commit}"],
-    }],
     supported: &["1.2.", "1.3.", "1.4."],
     upstream_build: Some(UpstreamBuild {
         command: &["make", "static", "COMMIT={commit}"],
         env: &[],
         outputs: &[("runc", "runc")],
     }),
-    restarts: &[],
-    files: &[],
     build,
 };
 

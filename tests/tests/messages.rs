@@ -16,42 +16,70 @@ use clap::{CommandFactory, Parser};
 use engine::EngineError;
 use xtask::render::error_text;
 
-/// `--help` of `cargo xtask` and each verb, with this checkout's path made neutral.
-fn help(verb: Option<&str>) -> String {
+/// The command line as people get it, every subcommand built.
+fn command_line() -> clap::Command {
     let mut cmd = xtask::Cli::command().term_width(100);
     cmd.build();
-    let mut cmd = match verb {
-        Some(v) => cmd.find_subcommand_mut(v).unwrap().clone(),
-        None => cmd,
-    };
+    cmd
+}
+
+/// Every verb and nested verb, by its path (`["bundle"]`), read from the command tree so none
+/// is left out; clap's own `help` verb is clap's. Hidden verbs too: their help is what a person
+/// who finds one reads.
+fn verbs(cmd: &clap::Command) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        out.push(vec![sub.get_name().to_owned()]);
+        for mut nested in verbs(sub) {
+            nested.insert(0, sub.get_name().to_owned());
+            out.push(nested);
+        }
+    }
+    out
+}
+
+/// `--help` of the verb at `path` (the whole command line for none), with this checkout's
+/// path made neutral.
+fn help(path: &[String]) -> String {
+    let mut cmd = command_line();
+    for name in path {
+        cmd = cmd.find_subcommand(name).unwrap().clone();
+    }
     let root = env!("CARGO_MANIFEST_DIR").trim_end_matches("/tests");
     cmd.render_long_help()
         .to_string()
         .replace(root, "<workspace>")
 }
 
+/// The snapshot of a verb's `--help`: `help-bundle`, `help-VERB-NESTED`.
+fn help_snapshot(path: &[String]) -> String {
+    format!("help-{}", path.join("-"))
+}
+
 #[test]
-fn help_of_every_verb() {
-    insta::assert_snapshot!("help", help(None));
-    for verb in [
-        "bench",
-        "bundle",
-        "conformance",
-        "doctor",
-        "down",
-        "fetch",
-        "install",
-        "logs",
-        "pins",
-        "pull",
-        "push",
-        "smoke",
-        "status",
-        "up",
-        "verify",
-    ] {
-        insta::assert_snapshot!(format!("help-{verb}"), help(Some(verb)));
+fn help_of_the_command_line_and_of_every_verb() {
+    insta::assert_snapshot!("help", help(&[]));
+    for path in verbs(&command_line()) {
+        insta::assert_snapshot!(help_snapshot(&path), help(&path));
     }
+}
+
+#[test]
+fn every_help_snapshot_is_of_a_verb_and_every_verb_has_one() {
+    // Whatever insta is told to do with a new snapshot, a verb without one fails here, and
+    // one left from a removed verb too.
+    let expected: std::collections::BTreeSet<String> = verbs(&command_line())
+        .iter()
+        .map(|path| format!("messages__{}.snap", help_snapshot(path)))
+        .chain(["messages__help.snap".to_owned()])
+        .collect();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let found: std::collections::BTreeSet<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("messages__help") && name.ends_with(".snap"))
+        .collect();
+    assert_eq!(found, expected, "one help snapshot per verb, accepted");
 }
 
 fn rendered(e: impl Into<anyhow::Error>) -> String {

@@ -46,15 +46,13 @@ pub(crate) fn up(mut args: UpArgs) -> Result<()> {
         ),
     };
     let progress = StatusLines::default();
-    let options = UpOptions {
-        network: match args.network {
-            NetworkFlag::Private => Network::Private,
-            NetworkFlag::Host => Network::Host,
-        },
-        debuggers: args.dlv.clone(),
-        timeout: READY,
-        port_proxy: crate::verbs::port_proxy(),
-    };
+    let mut options = UpOptions::new(match args.network {
+        NetworkFlag::Private => Network::Private,
+        NetworkFlag::Host => Network::Host,
+    });
+    options.debuggers = args.dlv.clone();
+    options.timeout = READY;
+    options.port_proxy = crate::verbs::port_proxy();
     let started = Instant::now();
     let status = engine.up(&bundle, &options, &progress)?;
     progress.status(

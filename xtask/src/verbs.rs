@@ -176,33 +176,27 @@ fn build(
             .filter(|c| args.only.iter().any(|o| o.name() == c.name()))
             .collect()
     };
-    let (shared, go_cache_program) =
+    let mut request = BundleRequest::new(plan, components, out);
+    (request.shared, request.go_cache_program) =
         crate::registry::shared_cache(args, plan.cache.layout().go_cache())?;
-    let request = BundleRequest {
-        plan,
-        components,
-        linkage: args.linkage.0,
-        target: target.clone(),
-        out,
-        // A rebuild for a restart (`up --watch`) finds all but the edited packages in Go's
-        // cache, so each component is mostly its one-threaded link: build them side by side.
-        jobs: args.jobs.map_or_else(
-            || {
-                std::thread::available_parallelism()
-                    .map_or(1, |n| n.get() / if publish { 2 } else { 1 })
-                    .max(1 + usize::from(!publish))
-            },
-            usize::from,
-        ),
-        publish,
-        go: match args.go {
-            GoFlag::Pinned => GoChoice::Pinned,
-            GoFlag::Local => GoChoice::Local,
+    request.linkage = args.linkage.0;
+    request.target = target.clone();
+    // A rebuild for a restart (`up --watch`) finds all but the edited packages in Go's
+    // cache, so each component is mostly its one-threaded link: build them side by side.
+    request.jobs = args.jobs.map_or_else(
+        || {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get() / if publish { 2 } else { 1 })
+                .max(1 + usize::from(!publish))
         },
-        debug: args.debug,
-        shared,
-        go_cache_program,
+        usize::from,
+    );
+    request.publish = publish;
+    request.go = match args.go {
+        GoFlag::Pinned => GoChoice::Pinned,
+        GoFlag::Local => GoChoice::Local,
     };
+    request.debug = args.debug;
     let outcome = bundle::build_bundle(&request, status.clone());
     // The spinner goes before an error is printed.
     status.finish();
@@ -288,12 +282,12 @@ pub(crate) fn install(args: &InstallArgs) -> Result<()> {
 }
 
 pub(crate) fn package(args: &PackageArgs) -> Result<()> {
-    let request = packages::PackageRequest {
-        bundle: bundle_dir(args.bundle.as_ref())?,
-        distro: packages::Distro::choose(args.distro.as_deref(), args.format)?,
-        out: args.out.join("packages"),
-        maintainer: (args.maintainer.clone()).unwrap_or_else(packages::default_maintainer),
-    };
+    let request = packages::PackageRequest::new(
+        bundle_dir(args.bundle.as_ref())?,
+        packages::Distro::choose(args.distro.as_deref(), args.format)?,
+        args.out.join("packages"),
+        (args.maintainer.clone()).unwrap_or_else(packages::default_maintainer),
+    );
     let progress = StatusLines::default();
     let built = packages::build(&request, &progress)?;
     let count = built.packages.len();
@@ -305,9 +299,8 @@ pub(crate) fn smoke(args: &SmokeArgs) -> Result<()> {
     let bundle = bundle_dir(args.bundle.as_ref())?;
     let progress = StatusLines::default();
     let interrupted = crate::render::interrupted_by_ctrl_c()?;
-    let options = engine::SmokeOptions {
-        port_proxy: port_proxy(),
-    };
+    let mut options = engine::SmokeOptions::default();
+    options.port_proxy = port_proxy();
     let report = engine::smoke(&bundle, &options, &progress, &interrupted)
         .context("the bundle cannot be smoked; rebuild it")?;
     if !report.passed() {
@@ -325,13 +318,11 @@ pub(crate) fn conformance(args: &ConformanceArgs) -> Result<()> {
     let progress = StatusLines::default();
     let interrupted = crate::render::interrupted_by_ctrl_c()?;
     let plan = source_plan(&args.sources)?;
-    let options = conformance::ConformanceOptions {
-        work: args.dir.clone(),
-        images: cache(args.sources.repositories.cache.as_ref())?.test_images(),
-        filter: args.filter.clone(),
-        against_upstream: args.against.is_some(),
-        packages,
-    };
+    let images = cache(args.sources.repositories.cache.as_ref())?.test_images();
+    let mut options = conformance::ConformanceOptions::new(args.dir.clone(), images);
+    options.filter = args.filter.clone();
+    options.against_upstream = args.against.is_some();
+    options.packages = packages;
     let runc = match runc {
         true => Some(conformance::run_runc(
             &plan,

@@ -29,10 +29,8 @@ fn registry() -> Registry {
 }
 
 fn open(reference: &str) -> Repository {
-    let options = RegistryOptions {
-        certs_dir: "/nonexistent".into(),
-        ..RegistryOptions::default()
-    };
+    let mut options = RegistryOptions::default();
+    options.certs_dir = "/nonexistent".into();
     Repository::open(reference, &options).unwrap()
 }
 

@@ -7,6 +7,7 @@ use build_core::{Component, Upstream};
 
 /// One upstream build entry point, stamped as the pins say, to run in a scratch tree.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct EntryPoint {
     /// Its upstream.
     pub upstream: Upstream,

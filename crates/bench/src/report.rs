@@ -2,6 +2,7 @@
 
 /// min, median, max of a few timings.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct Spread {
     /// The fastest, in seconds.
     pub min: f64,
@@ -23,6 +24,7 @@ pub fn spread(mut samples: Vec<f64>) -> Spread {
 
 /// One bench run's measures, dockyard (`dy_`) against upstream's entry points (`up_`), in
 /// seconds, bytes and MiB.
+#[non_exhaustive]
 pub struct Report {
     /// The command that measured it, as a person runs it.
     pub command: String,

@@ -8,7 +8,7 @@ use build_core::Upstream;
 use build_core::component::Stamps;
 use build_core::process::{LoggedCommand, Running, tail_of_file};
 use build_core::progress::Progress;
-use build_core::source::{READY_MARKER, Source};
+use build_core::source::{READY_MARKER, Source, commit_as_working_tree};
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::entry::EntryPoint;
@@ -30,6 +30,7 @@ pub type Result<T> = std::result::Result<T, BenchError>;
 
 /// One `bundle` as the bench runs it: which "machine" (caches and output) and what it adds.
 #[derive(Clone, Copy, Debug, Default)]
+#[non_exhaustive]
 pub struct BundleRun<'a> {
     /// dockyard's cache; the bench's own when `None`.
     pub cache: Option<&'a Utf8Path>,
@@ -145,29 +146,16 @@ impl Runner {
 }
 
 impl Runner {
-    /// A copy of `upstream`'s pinned tree made a git working tree whose HEAD commits it all
-    /// (git2, as the sources are read), to build from in place of the pin. Committed at the
-    /// pinned commit's time, as a clone of it would be, so the bundle's epoch (the newest
-    /// commit of the set) and every other component's key stay the pinned ones.
+    /// A copy of `upstream`'s pinned tree made a git working tree whose HEAD commits it all,
+    /// to build from in place of the pin. Committed at the pinned commit's time, as a clone of
+    /// it would be, so the bundle's epoch (the newest commit of the set) and every other
+    /// component's key stay the pinned ones.
     pub fn working_tree(&self, sources: &[Source], upstream: Upstream) -> Result<Utf8PathBuf> {
         let source = sources.iter().find(|s| s.upstream == upstream);
         let source = source.ok_or_else(|| BenchError(format!("no {upstream} source")))?;
         let tree = self.fresh_dir(&format!("{upstream}-override"))?;
         build_core::fs::copy_tree(&source.dir, &tree, &[READY_MARKER]).map_err(BenchError::from)?;
-        let repo = git2::Repository::init(&tree).map_err(BenchError::from)?;
-        let mut index = repo.index().map_err(BenchError::from)?;
-        index
-            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-            .map_err(BenchError::from)?;
-        index.write().map_err(BenchError::from)?;
-        let files = repo
-            .find_tree(index.write_tree().map_err(BenchError::from)?)
-            .map_err(BenchError::from)?;
-        let when = git2::Time::new(source.commit_time, 0);
-        let signature = git2::Signature::new("dockyard bench", "bench@localhost", &when)
-            .map_err(BenchError::from)?;
-        repo.commit(Some("HEAD"), &signature, &signature, "pinned", &files, &[])
-            .map_err(BenchError::from)?;
+        commit_as_working_tree(upstream, &tree, source.commit_time).map_err(BenchError::from)?;
         Ok(tree)
     }
 }

@@ -23,6 +23,7 @@ pub struct TeamRegistry {
 
 /// What P6 and P7 measured.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct SharedTimes {
     /// The team's cold bundle, pushing both caches.
     pub team_cold: f64,

@@ -43,6 +43,7 @@ pub struct ShippedFile {
 
 /// The binaries one component produced, and the files of its tree it ships.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Artifacts {
     /// In the order the recipe lists them.
     pub binaries: Vec<Artifact>,

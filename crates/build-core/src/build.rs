@@ -21,6 +21,7 @@ pub use component_specs::DEBUG_MARKER;
 ///
 /// Build with [`BuildOptions::new`] and adjust the public fields.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct BuildOptions {
     /// The source tree (from [`crate::source::SourceCache::prepare`]).
     pub source: Source,
@@ -137,7 +138,7 @@ impl BuildOptions {
     /// The release line of `version`: `(1, 7)` for `1.7.28`, `(29, 7)` for `29.7.2`. Recipes
     /// choose what differs between lines (module paths, tags) from it.
     ///
-    /// Every build checks the version parses first ([`Component::check_version`]), so the
+    /// Every build checks the version parses first ([`Component::check_version`](crate::Component::check_version)), so the
     /// `(0, 0)` of an unparsable one never chooses a recipe line.
     pub fn release_line(&self) -> (u32, u32) {
         release_line(&self.version).unwrap_or((0, 0))
@@ -174,6 +175,7 @@ impl BuildOptions {
 
 /// Why a component did not build. Each variant names the component and the way out.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BuildError {
     /// A tool is missing or too old.
     #[error("{component}: {source}")]

@@ -54,6 +54,7 @@ impl fmt::Display for LinkKind {
 /// A file that is not an ELF executable dockyard can read.
 #[derive(Debug, thiserror::Error)]
 #[error("{path} is not a readable ELF file: {message}")]
+#[non_exhaustive]
 pub struct ElfError {
     /// The file.
     pub path: String,
@@ -63,6 +64,7 @@ pub struct ElfError {
 
 /// What an executable is for, and how it links.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ElfFacts {
     /// How it links.
     pub link: LinkKind,

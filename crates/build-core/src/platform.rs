@@ -26,6 +26,7 @@ pub struct Target {
 
 /// One architecture Docker ships its static tgz for, under every name it goes by.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Architecture {
     /// Go's `GOARCH`.
     pub goarch: &'static str,

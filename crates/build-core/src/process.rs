@@ -442,6 +442,7 @@ impl LoggedCommand {
 
 /// What a finished command printed, and how it ended.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Captured {
     /// How it ended.
     pub status: ExitStatus,

@@ -17,6 +17,7 @@ const READY: &str = ".dockyard-sysroot";
 
 /// An unpacked sysroot of a target's libraries.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Sysroot {
     /// The folder (`usr/lib/<triplet>/…` below it).
     pub dir: Utf8PathBuf,

@@ -40,6 +40,7 @@ impl ModuleFile {
 
 /// A Go toolchain: the `go` command and the release it runs.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct GoToolchain {
     /// The `go` command.
     pub go: Utf8PathBuf,

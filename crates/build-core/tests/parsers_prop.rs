@@ -23,46 +23,46 @@ struct Record {
 
 fn seed() -> Vec<u8> {
     let sha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-    let record = Record {
-        key: "runc-4f9a1c0d2e".into(),
-        artifacts: Artifacts {
-            binaries: vec![
-                Artifact {
-                    name: "runc".into(),
-                    path: "/cache/artifacts/runc-4f9a1c0d2e/runc".into(),
-                    sha256: sha.into(),
-                    size: 11_534_336,
-                    link: LinkKind::Static,
-                    toolchain: "go1.26.5".into(),
-                    tags: vec!["seccomp".into(), "urfave_cli_no_docs".into()],
-                    c_libraries: vec![CLibrary {
-                        name: "libseccomp".into(),
-                        version: Some("2.5.4".into()),
-                        package: "libseccomp-dev".into(),
-                        package_version: Some("2.5.4-1+deb12u1".into()),
-                    }],
-                },
-                Artifact {
-                    name: "docker-init".into(),
-                    path: "/cache/artifacts/tini-77aa/docker-init".into(),
-                    sha256: sha.into(),
-                    size: 24_576,
-                    link: LinkKind::Dynamic {
-                        interpreter: Some("/lib64/ld-linux-x86-64.so.2".into()),
-                        needed: vec!["libc.so.6".into()],
-                    },
-                    toolchain: "cmake".into(),
-                    tags: Vec::new(),
-                    c_libraries: Vec::new(),
-                },
-            ],
-            files: vec![ShippedFile {
-                name: "dockerd-rootless.sh".into(),
-                path: "/cache/artifacts/moby-1234/dockerd-rootless.sh".into(),
-                sha256: sha.into(),
-                size: 6_000,
+    let mut artifacts = Artifacts::default();
+    artifacts.binaries = vec![
+        Artifact {
+            name: "runc".into(),
+            path: "/cache/artifacts/runc-4f9a1c0d2e/runc".into(),
+            sha256: sha.into(),
+            size: 11_534_336,
+            link: LinkKind::Static,
+            toolchain: "go1.26.5".into(),
+            tags: vec!["seccomp".into(), "urfave_cli_no_docs".into()],
+            c_libraries: vec![CLibrary {
+                name: "libseccomp".into(),
+                version: Some("2.5.4".into()),
+                package: "libseccomp-dev".into(),
+                package_version: Some("2.5.4-1+deb12u1".into()),
             }],
         },
+        Artifact {
+            name: "docker-init".into(),
+            path: "/cache/artifacts/tini-77aa/docker-init".into(),
+            sha256: sha.into(),
+            size: 24_576,
+            link: LinkKind::Dynamic {
+                interpreter: Some("/lib64/ld-linux-x86-64.so.2".into()),
+                needed: vec!["libc.so.6".into()],
+            },
+            toolchain: "cmake".into(),
+            tags: Vec::new(),
+            c_libraries: Vec::new(),
+        },
+    ];
+    artifacts.files = vec![ShippedFile {
+        name: "dockerd-rootless.sh".into(),
+        path: "/cache/artifacts/moby-1234/dockerd-rootless.sh".into(),
+        sha256: sha.into(),
+        size: 6_000,
+    }];
+    let record = Record {
+        key: "runc-4f9a1c0d2e".into(),
+        artifacts,
     };
     serde_json::to_vec_pretty(&record).unwrap()
 }

@@ -1,14 +1,13 @@
-//! Builds `docker-buildx`, the CLI plugin `docker build` runs BuildKit through, as Docker's
-//! packaging (docker-ce-packaging's `deb/common/rules`) builds it: cgo off, vendored modules,
-//! `-trimpath`, `-w`, and `github.com/docker/buildx/version.{Version,Revision,Package}`
-//! stamped. `docker-buildx version` and the plugin metadata (`docker-cli-plugin-metadata`)
-//! show the pinned version.
-//!
-//! See `runc_build` for a complete example; every component crate is called the same way.
+#![doc = include_str!("../README.md")]
 
 pub use build_core::BuildError as Error;
-use build_core::go::{self, GoBinary};
+use build_core::go;
+pub use build_core::go::GoBinary;
 pub use build_core::prelude::*;
+// The types of this crate's public items (`COMPONENT`, `recipe`), nameable from it.
+pub use build_core::Component;
+use build_core::component::UpstreamBuild;
+use build_core::toolchain::Tool;
 
 /// buildx's module and version package, on every line built (0.20 to 0.34).
 pub const MODULE: &str = "github.com/docker/buildx";

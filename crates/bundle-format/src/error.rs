@@ -4,6 +4,7 @@ use camino::Utf8PathBuf;
 
 /// What is wrong with a bundle, or with reading one.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum FormatError {
     /// A file system step failed.
     #[error("{action} {path}: {source}")]

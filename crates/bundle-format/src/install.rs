@@ -9,6 +9,7 @@ use crate::manifest::Manifest;
 
 /// Where `install` puts each kind of file.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Destinations {
     /// The static tgz's binaries and the rootless extras (`PREFIX/bin`), as Docker's
     /// packages put them in `/usr/bin`.

@@ -53,6 +53,7 @@ pub(crate) struct BuildEnv {
 
 /// One component's binaries, built or taken from the cache, with where they came from.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct BuiltComponent {
     /// Its descriptor.
     pub component: &'static Component,

@@ -8,6 +8,7 @@ use camino::Utf8PathBuf;
 /// Every failure names the path or component, what dockyard was doing, and the way out.
 /// Messages never name command-line flags: the command line adds those.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BundleError {
     /// `pins.lock` is unreadable or invalid.
     #[error(transparent)]

@@ -1,40 +1,4 @@
-//! A Docker Engine bundle: pins → sources → component builds → one published, verified folder.
-//!
-//! [`SourcePlan`] says where each upstream comes from; [`build_bundle`] checks everything,
-//! builds each component or takes it from the artifact cache (keyed by everything its output
-//! depends on), and [`publish`](publish::publish)es `docker-VERSION/` atomically: assembled aside,
-//! `manifest.json` written last, swapped in with one `renameat2`. [`verify()`] and [`install()`]
-//! read a published bundle. Reports through build-core's `Progress`; never prints.
-//!
-//! ```no_run
-//! use std::sync::Arc;
-//! use build_core::{pins::Pins, progress::Silent, source::SourceCache, Linkage, Target};
-//! use bundle::{build_bundle, BundleRequest, GoChoice, Outcome, SourcePlan, COMPONENTS};
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let plan = SourcePlan::new(
-//!     Pins::load("pins.lock".into())?,
-//!     SourceCache::new("/tmp/dockyard-cache".into())?,
-//!     &[],
-//!     &[],
-//! )?;
-//! let request = BundleRequest {
-//!     plan: &plan,
-//!     components: COMPONENTS.to_vec(),
-//!     linkage: Linkage::Static,
-//!     target: Target::host(),
-//!     out: "/tmp/bundles".into(),
-//!     jobs: 1,
-//!     publish: true,
-//!     go: GoChoice::Pinned,
-//!     debug: false,
-//!     shared: None,
-//!     go_cache_program: None,
-//! };
-//! if let Outcome::Published(p) = build_bundle(&request, Arc::new(Silent))? {
-//!     println!("{}: {} files verified", p.dir, bundle::verify(&p.dir)?);
-//! }
-//! # Ok(()) }
-//! ```
+#![doc = include_str!("../README.md")]
 
 mod archive;
 mod artifacts;

@@ -45,6 +45,7 @@ impl Contents<'_> {
 
 /// Everything that goes into a bundle folder.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Bundle {
     /// The release it is named for.
     pub version: String,
@@ -62,6 +63,7 @@ pub struct Bundle {
 
 /// A published bundle folder.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Published {
     /// `out/docker-VERSION`.
     pub dir: Utf8PathBuf,

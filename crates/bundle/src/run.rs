@@ -18,8 +18,10 @@ use crate::publish::{Bundle, Published, publish};
 use crate::requirements::missing_tools;
 use crate::sources::SourcePlan;
 
-/// What to build and where to publish it.
+/// What to build and where to publish it: [`BundleRequest::new`], then the fields that
+/// differ from its defaults.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct BundleRequest<'a> {
     /// Pins, sources and the cache.
     pub plan: &'a SourcePlan,
@@ -45,6 +47,35 @@ pub struct BundleRequest<'a> {
     pub shared: Option<Arc<crate::shared::SharedCache>>,
     /// `GOCACHEPROG` for every Go build (see [`build_core::BuildOptions::go_cache_program`]).
     pub go_cache_program: Option<String>,
+}
+
+impl<'a> BundleRequest<'a> {
+    /// A bundle of `components` from `plan`, published into `out`, with the command line's
+    /// defaults: statically linked for this machine ([`Target::host`]) by the Go `pins.lock`
+    /// names ([`GoChoice::Pinned`]), half the available cores' worth of components at once
+    /// (at least one), published, not for a debugger, with no team's cache and no
+    /// `GOCACHEPROG`.
+    pub fn new(
+        plan: &'a SourcePlan,
+        components: Vec<&'static Component>,
+        out: Utf8PathBuf,
+    ) -> BundleRequest<'a> {
+        BundleRequest {
+            plan,
+            components,
+            linkage: Linkage::Static,
+            target: Target::host(),
+            out,
+            jobs: std::thread::available_parallelism()
+                .map_or(1, |n| n.get() / 2)
+                .max(1),
+            publish: true,
+            go: GoChoice::Pinned,
+            debug: false,
+            shared: None,
+            go_cache_program: None,
+        }
+    }
 }
 
 /// Which Go builds a bundle.

@@ -1,17 +1,13 @@
-//! Builds the `docker` client from a pinned source (or a working tree) docker/cli source.
-//!
-//! docker/cli has no `go.mod`, only `vendor.mod`; upstream symlinks it into place
-//! (`scripts/with-go-mod.sh`). Here Go sees it through `-overlay`, so nothing is written into
-//! the tree. Dynamic builds follow `scripts/build/.variables` (cgo, PIE). Static builds turn cgo
-//! off instead of upstream's `-buildmode=pie -linkmode external -extldflags -static`: the client
-//! calls no C once `osusergo netgo` are set, and Go's own linker then gives a static binary
-//! with no dependence on the host's static libc.
-//!
-//! See `runc_build` for a complete example; every component crate is called the same way.
+#![doc = include_str!("../README.md")]
 
 pub use build_core::BuildError as Error;
-use build_core::go::{self, GoBinary, ModuleFile};
+pub use build_core::go::GoBinary;
+use build_core::go::{self, ModuleFile};
 pub use build_core::prelude::*;
+// The types of this crate's public items (`COMPONENT`, `recipe`), nameable from it.
+pub use build_core::Component;
+use build_core::component::UpstreamBuild;
+use build_core::toolchain::Tool;
 
 /// The docker client, as every verb sees it.
 pub const COMPONENT: Component = Component {

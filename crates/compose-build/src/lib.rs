@@ -1,14 +1,13 @@
-//! Builds `docker-compose`, the CLI plugin behind `docker compose`, as compose's own
-//! `make build` does when docker-ce-packaging calls it: `-trimpath`, tags `e2e`, `-w`, and
-//! `internal.Version` stamped with the tag. cgo is off, as compose's release builds have it.
-//! compose vendors nothing: its modules come from Go's module proxy (or Go's module cache when
-//! offline), each checked against `go.sum`.
-//!
-//! See `runc_build` for a complete example; every component crate is called the same way.
+#![doc = include_str!("../README.md")]
 
 pub use build_core::BuildError as Error;
-use build_core::go::{self, GoBinary, Modules};
+pub use build_core::go::GoBinary;
+use build_core::go::{self, Modules};
 pub use build_core::prelude::*;
+// The types of this crate's public items (`COMPONENT`, `recipe`), nameable from it.
+pub use build_core::Component;
+use build_core::component::UpstreamBuild;
+use build_core::toolchain::Tool;
 
 /// docker-compose, as every verb sees it.
 pub const COMPONENT: Component = Component {

@@ -6,6 +6,7 @@ use camino::Utf8PathBuf;
 
 /// Each variant says what failed and, where known, what to install. Never names a flag.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConformanceError {
     /// A suite name that is not one.
     #[error("no suite `{0}`: name runc, moby, or a moby package such as moby:integration/build")]

@@ -8,6 +8,7 @@ use crate::tap::{Outcome, TestResult};
 
 /// One suite run against one set of binaries.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct SuiteRun {
     /// `runc`.
     pub suite: &'static str,

@@ -16,8 +16,10 @@ use crate::error::ConformanceError;
 use crate::report::SuiteRun;
 use crate::{Images, MobySuite, RuncSuite};
 
-/// What to run, and where.
+/// What to run, and where: [`ConformanceOptions::new`], then the fields that differ from its
+/// defaults.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ConformanceOptions {
     /// The work folder (suites' copies, scratch trees, logs, a Go build cache).
     pub work: Utf8PathBuf,
@@ -31,8 +33,23 @@ pub struct ConformanceOptions {
     pub packages: Vec<String>,
 }
 
+impl ConformanceOptions {
+    /// Runs in `work` with the test images kept in `images`: every test, against the bundle's
+    /// binaries only, and no moby package.
+    pub fn new(work: Utf8PathBuf, images: Utf8PathBuf) -> ConformanceOptions {
+        ConformanceOptions {
+            work,
+            images,
+            filter: None,
+            against_upstream: false,
+            packages: Vec::new(),
+        }
+    }
+}
+
 /// The runs of one suite: dockyard's, and upstream's build's when asked.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Runs {
     /// Against the bundle's binaries.
     pub dockyard: SuiteRun,

@@ -13,6 +13,7 @@ pub enum Outcome {
 
 /// One test of a suite.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TestResult {
     /// The file (bats) or package (Go) it is in.
     pub group: String,

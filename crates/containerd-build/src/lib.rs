@@ -1,13 +1,13 @@
-//! Builds `containerd`, `containerd-shim-runc-v2` and `ctr` from a pinned source (or a working tree)
-//! source, as containerd's `make STATIC=1 bin/containerd bin/ctr bin/containerd-shim-runc-v2`
-//! does: `urfave_cli_no_docs` always, `osusergo netgo static_build` static, stripped (`-s -w`),
-//! the shim with cgo off and `no_grpc`, and `version.{Version,Revision,Package}` stamped.
-//!
-//! See `runc_build` for a complete example; every component crate is called the same way.
+#![doc = include_str!("../README.md")]
 
 pub use build_core::BuildError as Error;
-use build_core::go::{self, GoBinary};
+use build_core::go;
+pub use build_core::go::GoBinary;
 pub use build_core::prelude::*;
+// The types of this crate's public items (`COMPONENT`, `recipe`), nameable from it.
+pub use build_core::Component;
+use build_core::component::UpstreamBuild;
+use build_core::toolchain::Tool;
 
 /// containerd, its runc shim and ctr, as every verb sees them.
 pub const COMPONENT: Component = Component {

@@ -6,6 +6,7 @@ use camino::Utf8PathBuf;
 
 /// Each variant says what failed and, where known, what to do. Never names command-line flags.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EngineError {
     /// Running an engine needs root.
     #[error("starting dockerd needs root: run as root")]

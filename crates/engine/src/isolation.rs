@@ -36,6 +36,7 @@ pub(crate) fn loopback_up() -> Result<(), EngineError> {
 
 /// A program the engine or its checks run from the host, with the Debian package that has it.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct EngineTool {
     /// Its name on `PATH`.
     pub program: &'static str,

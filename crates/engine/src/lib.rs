@@ -1,21 +1,4 @@
-//! Runs a bundle's Docker Engine in isolation, with one supervisor ([`Engine`]): containerd and
-//! dockerd from the bundle, in a state folder of their own (data root, exec root, sockets, pid
-//! files), in a network namespace of their own with dockerd's whole networking inside it and
-//! an uplink ([`uplink`]) that takes its traffic out through the host and publishes its ports
-//! on the host addresses they name. The engine is found again from its state folder alone,
-//! and cleaned up by command lines and mountinfo. [`smoke()`] runs a list of checks on one in
-//! a temporary folder; `up` keeps one running, and [`develop`] with a [`TreeWatcher`]
-//! rebuilds and restarts it as working trees change.
-//!
-//! ```no_run
-//! use std::sync::atomic::AtomicBool;
-//! use build_core::progress::Silent;
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let options = engine::SmokeOptions::default();
-//! let report = engine::smoke("target/dockyard/docker-29.7.2".into(), &options, &Silent, &AtomicBool::new(false))?;
-//! assert!(report.passed());
-//! # Ok(()) }
-//! ```
+#![doc = include_str!("../README.md")]
 
 mod emulated;
 mod error;

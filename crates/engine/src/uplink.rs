@@ -1,6 +1,6 @@
 //! The private network's way out, and the host's way in: slirp4netns, a user-mode network
 //! stack, joined to the engine's namespace by its path. It gives the namespace `tap0`
-//! ([`GUEST`]) with a default route through [`HOST`], which is the host's own loopback, and
+//! (`10.0.2.100`) with a default route through [`HOST`], which is the host's own loopback, and
 //! forwards ports from host addresses into the namespace through its API socket. It runs as an
 //! ordinary process on the host, so the host's firewall, routes and sysctls stay as they were.
 //!

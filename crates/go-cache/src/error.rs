@@ -6,6 +6,7 @@ use camino::Utf8PathBuf;
 
 /// What went wrong, with the facts needed to act on it.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A file system operation on a cache folder failed.
     #[error("could not {what} {path}: {source}")]

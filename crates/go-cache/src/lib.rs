@@ -1,37 +1,4 @@
-//! Go's build cache, served to the go command over its `GOCACHEPROG` protocol.
-//!
-//! Go (1.24 and later) can hand its build cache to an external program named by the
-//! `GOCACHEPROG` environment variable: the go command starts the program, writes JSON
-//! requests (`get`, `put`, `close`) to its stdin and reads JSON responses from its stdout.
-//! This crate is that program's core. [`serve`] answers the requests from two tiers:
-//!
-//! - a [`LocalCache`], a folder on this machine whose files the go command reads directly;
-//! - optionally a [`RemoteCache`], a second tier shared by a team: a [`SharedFolder`]
-//!   (say an NFS mount) or a registry implemented in another crate.
-//!
-//! A `get` that misses locally asks the remote tier, copies the output into the local folder
-//! and checks that its SHA-256 is the output ID Go asked for before answering: a remote tier
-//! that fails or serves the wrong bytes costs a rebuild, never a wrong build. A `put` is
-//! written locally and answered at once; the upload to the remote tier happens on background
-//! threads and is awaited at `close`. Nothing is printed: [`serve`] returns a [`Summary`] of
-//! what happened and the caller reports it.
-//!
-//! ```no_run
-//! use go_cache::{LocalCache, RemoteCache, SharedFolder, serve};
-//!
-//! # fn main() -> Result<(), go_cache::Error> {
-//! let local = LocalCache::open("/var/cache/dockyard/go")?;
-//! let team = SharedFolder::open("/mnt/team/go-cache")?;
-//! let summary = serve(
-//!     &local,
-//!     Some(&team as &dyn RemoteCache),
-//!     std::io::stdin(),
-//!     std::io::stdout(),
-//! )?;
-//! assert!(summary.gets >= summary.local_hits + summary.remote_hits);
-//! # Ok(())
-//! # }
-//! ```
+#![doc = include_str!("../README.md")]
 
 mod error;
 mod layout;

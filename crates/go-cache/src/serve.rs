@@ -24,6 +24,7 @@ const UPLOAD_WORKERS: usize = 8;
 /// Every `get` is exactly one of a local hit, a remote hit, a miss or an error, so
 /// `gets == local_hits + remote_hits + misses + get errors`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Summary {
     /// `get` requests received.
     pub gets: u64,

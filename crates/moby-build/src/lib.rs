@@ -1,12 +1,13 @@
-//! Builds `dockerd` from a pinned moby source (or a working tree), as `hack/make.sh binary` does,
-//! without its shell scripts: no `.git` needed, because version and commit are passed in (the
-//! `DOCKER_GITCOMMIT` error cannot happen).
-//!
-//! See `runc_build` for a complete example; every component crate is called the same way.
+#![doc = include_str!("../README.md")]
 
 pub use build_core::BuildError as Error;
-use build_core::go::{self, GoBinary, ModuleFile};
+pub use build_core::go::GoBinary;
+use build_core::go::{self, ModuleFile};
 pub use build_core::prelude::*;
+// The types of this crate's public items (`COMPONENT`, `recipe`), nameable from it.
+pub use build_core::Component;
+use build_core::component::UpstreamBuild;
+use build_core::toolchain::Tool;
 
 /// dockerd, as every verb sees it.
 pub const COMPONENT: Component = Component {
@@ -30,6 +31,7 @@ pub const COMPONENT: Component = Component {
 
 /// What differs between moby's release lines.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct Line {
     /// The Go module (`go.mod` from 29: `github.com/moby/moby/v2`; before, `vendor.mod`:
     /// `github.com/docker/docker`, which upstream links to `go.mod` with `hack/with-go-mod.sh`).

@@ -54,6 +54,7 @@ pub struct NewArtifact<'a> {
 
 /// A manifest as pushed: what a subject descriptor or an index entry needs.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Pushed {
     /// `sha256:…`.
     pub digest: String,
@@ -152,6 +153,7 @@ pub(crate) fn push_manifest(
 
 /// An artifact pulled into a folder.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct PulledArtifact {
     /// Its manifest's digest.
     pub digest: String,

@@ -4,6 +4,7 @@ use camino::Utf8PathBuf;
 
 /// An error from the registry, the network, a credential or a file.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// The reference could not be read.
     #[error(

@@ -1,15 +1,4 @@
-//! dockyard's builds in an OCI registry, with `oci-client` speaking the protocol: a built
-//! component as an OCI 1.1 artifact of files (`artifact`), a published bundle as an image
-//! index with one manifest per architecture and its SBOM and manifest as referrers
-//! (`bundles`), cosign-compatible signatures (`signature`), and the credentials Docker keeps
-//! (`credentials`). Everything here is synchronous; requests run on one runtime of its own.
-//!
-//! ```no_run
-//! use oci_store::{Repository, RegistryOptions};
-//! let repo = Repository::open("127.0.0.1:5000/team/dockyard", &RegistryOptions::default())?;
-//! let exists = repo.manifest("runc-0123abcd")?.is_some();
-//! # Ok::<(), oci_store::StoreError>(())
-//! ```
+#![doc = include_str!("../README.md")]
 
 mod artifact;
 mod blobs;

@@ -18,7 +18,9 @@ use crate::credentials;
 
 /// Where Docker keeps a registry's CA (`/etc/docker/certs.d/HOST:PORT/*.crt`), how long a
 /// registry may take, and the rest of what opening a repository needs from the machine.
+/// [`Default`] is Docker's own; set the fields that differ on it.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct RegistryOptions {
     /// Docker's `certs.d` folder: each registry's extra CA certificates.
     pub certs_dir: Utf8PathBuf,
@@ -60,11 +62,6 @@ pub mod limits {
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
-        // ring is the one TLS provider linked (aws-lc would add a C build to every clean
-        // build); rustls deprecates it only for lacking post-quantum key exchange. A second
-        // install attempt is harmless.
-        #[allow(deprecated)]
-        let _ = rustls::crypto::ring::default_provider().install_default();
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

@@ -21,10 +21,8 @@ fn registry() -> Registry {
 }
 
 fn open(registry: &Registry, name: &str) -> Repository {
-    let options = RegistryOptions {
-        certs_dir: "/nonexistent".into(),
-        ..RegistryOptions::default()
-    };
+    let mut options = RegistryOptions::default();
+    options.certs_dir = "/nonexistent".into();
     Repository::open(&format!("{}/{name}", registry.address()), &options).unwrap()
 }
 

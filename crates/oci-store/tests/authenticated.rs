@@ -65,10 +65,8 @@ fn https_from_a_team_ca_with_docker_login_credentials() {
     let certs_dir = dir.join("certs.d");
     std::fs::create_dir_all(certs_dir.join(&address)).unwrap();
     std::fs::copy(&ca, certs_dir.join(&address).join("ca.crt")).unwrap();
-    let options = RegistryOptions {
-        certs_dir: certs_dir.clone(),
-        ..RegistryOptions::default()
-    };
+    let mut options = RegistryOptions::default();
+    options.certs_dir = certs_dir.clone();
     let config_dir = dir.join("docker-config");
     std::fs::create_dir_all(&config_dir).unwrap();
     // SAFETY: this test binary has one test; nothing else reads the environment meanwhile.
@@ -130,10 +128,8 @@ fn https_from_a_team_ca_with_docker_login_credentials() {
     assert_eq!(std::fs::read(dest.join("runc")).unwrap(), b"runc bytes");
 
     // Without the CA the server's certificate is not trusted: never a silent downgrade.
-    let untrusting = RegistryOptions {
-        certs_dir: dir.join("no-certs"),
-        ..RegistryOptions::default()
-    };
+    let mut untrusting = RegistryOptions::default();
+    untrusting.certs_dir = dir.join("no-certs");
     let repo = Repository::open(&reference, &untrusting).unwrap();
     let err = pull_artifact(&repo, "t", TYPE, &dir.join("pulled2"), None).unwrap_err();
     assert!(matches!(err, StoreError::Registry { .. }), "{err}");

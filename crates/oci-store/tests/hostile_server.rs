@@ -16,11 +16,11 @@ const USER: &str = "team";
 const PASSWORD: &str = "s3cret-not-for-other-hosts";
 
 fn options(deadline: Duration) -> RegistryOptions {
-    RegistryOptions {
-        certs_dir: "/nonexistent".into(),
-        deadline,
-        min_bytes_per_second: 1 << 30,
-    }
+    let mut options = RegistryOptions::default();
+    options.certs_dir = "/nonexistent".into();
+    options.deadline = deadline;
+    options.min_bytes_per_second = 1 << 30;
+    options
 }
 
 fn honest(blob: &[u8]) -> Artifact {

@@ -36,6 +36,7 @@ impl fmt::Display for Format {
 
 /// A distribution release packages are built for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Distro {
     /// `debian-12`, as people name it.
     pub name: &'static str,
@@ -211,6 +212,7 @@ impl Distro {
 
 /// A package version in its three parts.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PackageVersion {
     /// Docker's packages carry epochs (deb 5 for the engine and CLI; rpm 3 and 1).
     pub epoch: Option<u32>,

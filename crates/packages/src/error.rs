@@ -4,6 +4,7 @@ use camino::Utf8PathBuf;
 
 /// What went wrong making packages.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PackageError {
     /// The bundle is damaged or unreadable: packages are made from verified bundles only.
     #[error(transparent)]

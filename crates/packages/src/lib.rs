@@ -1,24 +1,4 @@
-//! Debian and RPM packages of a published bundle, named, filled and related as Docker's own
-//! packages are (docker-ce-packaging's `deb/` and `rpm/`, and containerd-packaging's
-//! `containerd.io`): `docker-ce`, `docker-ce-cli`, `containerd.io`,
-//! `docker-ce-rootless-extras`, `docker-buildx-plugin` and `docker-compose-plugin`. They are
-//! built from the bundle's verified files with Debian's `dpkg-deb` or rpm's `rpmbuild`,
-//! reproducibly: owners 0:0, every time the bundle's `SOURCE_DATE_EPOCH`.
-//!
-//! ```no_run
-//! use packages::{Distro, Format, PackageRequest};
-//! let request = PackageRequest {
-//!     bundle: "target/dockyard/docker-29.7.2".into(),
-//!     distro: Distro::default_for(Format::Deb),
-//!     out: "target/dockyard/packages".into(),
-//!     maintainer: packages::default_maintainer(),
-//! };
-//! let built = packages::build(&request, &build_core::progress::Silent)?;
-//! for p in &built.packages {
-//!     println!("{} {}", p.file, p.size);
-//! }
-//! # Ok::<(), packages::PackageError>(())
-//! ```
+#![doc = include_str!("../README.md")]
 
 mod deb;
 mod distro;
@@ -37,6 +17,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 /// What to package, for which distribution, and where.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct PackageRequest {
     /// A published bundle folder (verified before anything is read from it).
     pub bundle: Utf8PathBuf,
@@ -48,8 +29,27 @@ pub struct PackageRequest {
     pub maintainer: String,
 }
 
+impl PackageRequest {
+    /// Packages `bundle` for `distro` into `out/<distro>/`, signed off by `maintainer`
+    /// (`Name <address>`; [`default_maintainer`] when the user gave none).
+    pub fn new(
+        bundle: Utf8PathBuf,
+        distro: &'static Distro,
+        out: Utf8PathBuf,
+        maintainer: String,
+    ) -> PackageRequest {
+        PackageRequest {
+            bundle,
+            distro,
+            out,
+            maintainer,
+        }
+    }
+}
+
 /// Packages made from one bundle.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Built {
     /// The folder holding them.
     pub dir: Utf8PathBuf,
@@ -59,6 +59,7 @@ pub struct Built {
 
 /// One package file.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct BuiltPackage {
     /// `docker-ce`.
     pub name: &'static str,

@@ -43,6 +43,7 @@ pub enum Content {
 
 /// Relations between packages, in each format's own words.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Relations {
     /// `Pre-Depends`.
     pub pre_depends: &'static str,
@@ -104,6 +105,7 @@ impl Relations {
 
 /// What a package's maintainer scripts do, beyond placing files.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Scripts {
     /// Creates the `docker` group (`groupadd --system docker`) if it is missing: docker.socket
     /// gives it the API socket.
@@ -115,6 +117,7 @@ pub struct Scripts {
 
 /// One package.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PackageSpec {
     /// `docker-ce`.
     pub name: &'static str,

@@ -1,12 +1,12 @@
-//! Builds `docker-proxy` from the pinned moby source (`./cmd/docker-proxy`, in moby since 25.0),
-//! as `hack/make/binary-proxy` does: cgo off, so it is static in every build, with moby's tags
-//! and `dockerversion` stamps (`docker-proxy --version` prints them).
-//!
-//! See `runc_build` for a complete example; every component crate is called the same way.
+#![doc = include_str!("../README.md")]
 
 pub use build_core::BuildError as Error;
-use build_core::go::{self, GoBinary, ModuleFile};
+pub use build_core::go::GoBinary;
+use build_core::go::{self, ModuleFile};
 pub use build_core::prelude::*;
+// The types of this crate's public items (`COMPONENT`, `recipe`), nameable from it.
+pub use build_core::Component;
+use build_core::toolchain::Tool;
 
 /// docker-proxy, as every verb sees it.
 pub const COMPONENT: Component = Component {

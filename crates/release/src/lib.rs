@@ -1,18 +1,4 @@
-//! What a Docker release is made of, derived from the sources alone: moby's release tag
-//! (`docker-vN` from 29.0.0, `vN` before), the versions its `Dockerfile` declares (and, in older
-//! lines, its `hack/dockerfile/install/*.installer` defaults, which must agree), the cli's `vN`
-//! tag, every tag peeled to its commit and every commit checked to exist. The result renders
-//! as `pins.lock`, each table commented with where its version came from.
-//!
-//! ```no_run
-//! use build_core::{progress::Silent, source::SourceCache};
-//! use release::{derive, DockerVersion};
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let cache = SourceCache::new("/tmp/dockyard-cache".into())?;
-//! let set = derive(&cache, &[], &DockerVersion::parse("29.7.2").unwrap(), false, &[], &Silent)?;
-//! print!("{}", set.pins_lock());
-//! # Ok(()) }
-//! ```
+#![doc = include_str!("../README.md")]
 
 mod declared;
 mod render;
@@ -29,6 +15,7 @@ pub use version::{DockerVersion, nearest, supported_majors, supported_range};
 
 /// One derived pin and where its version came from (a comment in `pins.lock`).
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct DerivedPin {
     /// The pin.
     pub pin: Pin,
@@ -38,6 +25,7 @@ pub struct DerivedPin {
 
 /// An upstream pinned at another tag than the release names (`rootlesskit=v3.0.1`).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PinOverride {
     /// The upstream.
     pub upstream: Upstream,
@@ -64,6 +52,7 @@ impl std::str::FromStr for PinOverride {
 
 /// A whole release set.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ReleaseSet {
     /// The release.
     pub version: DockerVersion,
@@ -80,6 +69,7 @@ pub struct ReleaseSet {
 
 /// Why a release set could not be derived.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReleaseError {
     /// A repository could not be read.
     #[error(transparent)]

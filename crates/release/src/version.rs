@@ -25,6 +25,7 @@ pub fn supported_majors() -> Vec<u32> {
 /// A Docker release number such as `29.7.2` or `29.7.0-rc.1`. Ordered as releases are:
 /// `29.7.0-rc.1` < `29.7.0` < `29.7.1`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DockerVersion {
     /// `29`.
     pub major: u32,

@@ -1,15 +1,13 @@
-//! Builds `rootlesskit`, the user-namespace wrapper `dockerd-rootless.sh` runs dockerd in, as
-//! moby's `hack/dockerfile/install/rootlesskit.installer` builds it for the static bundle:
-//! cgo off, `go install` of `cmd/rootlesskit` (here `go build` of the same package from the
-//! pinned tree). Its version is a constant in its source, so nothing is stamped. rootlesskit
-//! vendors nothing: its modules come from Go's module proxy (or Go's module cache when
-//! offline), each checked against `go.sum`.
-//!
-//! See `runc_build` for a complete example; every component crate is called the same way.
+#![doc = include_str!("../README.md")]
 
 pub use build_core::BuildError as Error;
-use build_core::go::{self, GoBinary, Modules};
+pub use build_core::go::GoBinary;
+use build_core::go::{self, Modules};
 pub use build_core::prelude::*;
+// The types of this crate's public items (`COMPONENT`, `recipe`), nameable from it.
+pub use build_core::Component;
+use build_core::component::UpstreamBuild;
+use build_core::toolchain::Tool;
 
 /// rootlesskit, as every verb sees it.
 pub const COMPONENT: Component = Component {

@@ -1,26 +1,14 @@
-//! Builds `runc` from a pinned source (or a working tree), as runc's own `make static` does:
-//! cgo with static libseccomp, tags `seccomp urfave_cli_no_docs` (+ `netgo osusergo` static),
-//! `-static-pie` on amd64/arm64, `main.gitCommit` stamped. The version comes from runc's own
-//! `VERSION` file, which is part of the source.
-//!
-//! Built alone, it is the bundle's runc byte for byte when built with the options
-//! [`PinnedSource`] gives (the pinned Go, runc's own commit time); only runc's source is read:
-//!
-//! ```no_run
-//! use runc_build::{Mirror, PinnedSource, Pins, Silent, SourceCache, Upstream};
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let pins = Pins::load("pins.lock".into())?;
-//! let cache = SourceCache::new("/tmp/dockyard-cache".into())?;
-//! let mirror = Mirror::Path("/srv/runc.git".into());
-//! let runc = PinnedSource::prepare(&pins, Upstream::Runc, &cache, Some(mirror), &Silent)?;
-//! let artifacts = runc_build::build(&runc.options("out".into(), "work".into()))?;
-//! println!("{} {}", artifacts.binaries[0].path, artifacts.binaries[0].sha256);
-//! # Ok(()) }
-//! ```
+#![doc = include_str!("../README.md")]
 
 pub use build_core::BuildError as Error;
-use build_core::go::{self, GoBinary};
+use build_core::go;
+pub use build_core::go::GoBinary;
 pub use build_core::prelude::*;
+// The types of this crate's public items (`COMPONENT`, `recipe`), nameable from it.
+pub use build_core::Component;
+pub use build_core::clib::CLibrarySpec;
+use build_core::component::UpstreamBuild;
+use build_core::toolchain::Tool;
 
 /// libseccomp, which runc links for its seccomp support (cgo finds it through pkg-config).
 pub const LIBSECCOMP: CLibrarySpec = CLibrarySpec {

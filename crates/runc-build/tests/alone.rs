@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use build_core::progress::Recorded;
 use bundle::{BundleRequest, GoChoice, Outcome, SourcePlan};
+use camino::Utf8Path;
 use test_fixtures::{FixtureRepo, Kind};
 
 #[test]
@@ -51,19 +52,13 @@ fn runc_built_with_this_crate_alone_is_the_bundles_runc() {
         &[],
     )
     .unwrap();
-    let request = BundleRequest {
-        plan: &plan,
-        components: vec![&runc_build::COMPONENT],
-        linkage: build_core::Linkage::Static,
-        target: build_core::Target::host(),
-        out: root.join("bundle-out"),
-        jobs: 1,
-        publish: false,
-        go: GoChoice::Pinned,
-        debug: false,
-        shared: None,
-        go_cache_program: None,
-    };
+    let mut request =
+        BundleRequest::new(&plan, vec![&runc_build::COMPONENT], root.join("bundle-out"));
+    request.linkage = build_core::Linkage::Static;
+    request.target = build_core::Target::host();
+    request.jobs = 1;
+    request.publish = false;
+    request.go = GoChoice::Pinned;
     let progress = Arc::new(Recorded::default());
     let Outcome::Built(built) = bundle::build_bundle(&request, progress.clone()).unwrap() else {
         panic!("nothing is published without publish");
@@ -93,15 +88,54 @@ fn runc_built_with_this_crate_alone_is_the_bundles_runc() {
         runc_build::build(&opts).unwrap()
     };
     assert_eq!(alone.get("runc").unwrap().sha256, bundles);
-    // Nothing but runc's source was fetched or checked out.
+    only_runc_is_fetched(&root.join("alone-cache"));
+
+    // And from a Rust tool outside the workspace that depends on runc-build by path and on
+    // nothing else (tests/runc-alone), built by cargo offline.
+    let runc_mirror = &repos.iter().find(|(k, _)| *k == Kind::Runc).unwrap().1.path;
+    let outside = run_outside_tool(&pins_path, &root, runc_mirror);
+    assert_eq!(outside, format!("runc {bundles}\n"));
+    only_runc_is_fetched(&root.join("outside-cache"));
+}
+
+/// Nothing but runc's source was fetched or checked out into `cache`.
+fn only_runc_is_fetched(cache: &Utf8Path) {
     for folder in ["git", "checkouts"] {
-        let names: Vec<String> = std::fs::read_dir(root.join("alone-cache").join(folder))
+        let names: Vec<String> = std::fs::read_dir(cache.join(folder))
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         assert!(
             !names.is_empty() && names.iter().all(|n| n.starts_with("runc-")),
-            "{folder}: {names:?}"
+            "{cache}/{folder}: {names:?}"
         );
     }
+}
+
+/// Builds and runs tests/runc-alone; returns what it printed.
+fn run_outside_tool(pins: &Utf8Path, root: &Utf8Path, mirror: &Utf8Path) -> String {
+    let workspace = Utf8Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let tool = workspace.join("tests/runc-alone");
+    // The workspace's versions of every dependency, so an offline resolution finds them all.
+    std::fs::copy(workspace.join("Cargo.lock"), tool.join("Cargo.lock")).unwrap();
+    let output = std::process::Command::new(env!("CARGO"))
+        .args(["run", "--quiet", "--offline", "--manifest-path"])
+        .arg(tool.join("Cargo.toml"))
+        .env(
+            "CARGO_TARGET_DIR",
+            Utf8Path::new(env!("CARGO_TARGET_TMPDIR")).join("runc-alone"),
+        )
+        .env("GOCACHE", root.join("gocache-outside"))
+        .arg("--")
+        .args([
+            pins,
+            &root.join("outside-cache"),
+            &root.join("outside-out"),
+            mirror,
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    String::from_utf8(output.stdout).unwrap()
 }

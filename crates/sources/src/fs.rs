@@ -86,6 +86,7 @@ pub fn copy_tree(from: &Utf8Path, to: &Utf8Path, skip: &[&str]) -> std::io::Resu
 /// (and usually the mtime and size), so a same-size edit with its mtime put back is still
 /// seen; a file replaced by another changes the inode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct StatFingerprint {
     /// Bytes.
     pub size: u64,

@@ -1,8 +1,4 @@
-//! Pinned upstream sources: `pins.lock` ([`pins`]), the repository URLs allowed ([`url`]), and
-//! [`source`], which turns a pin (perhaps from a mirror, patched, replaced by a fork or a
-//! developer's working tree) into a verified tree in the cache ([`cache`] names its folders),
-//! shared by concurrent runs through kernel locks ([`lock`]). Below the builds: nothing here
-//! runs a compiler or knows a recipe.
+#![doc = include_str!("../README.md")]
 
 pub mod cache;
 pub mod digest;

@@ -57,6 +57,7 @@ impl fmt::Debug for CommitId {
 #[error(
     "`{given}` is not a full commit id: write all 40 lowercase hex digits (a prefix, a tag or a SHA-256 id is never resolved)"
 )]
+#[non_exhaustive]
 pub struct CommitIdError {
     /// What was given.
     pub given: String,
@@ -79,6 +80,7 @@ pub struct Pin {
 
 /// The parsed `pins.lock`.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Pins {
     /// The Go version the upstream release builds with (informational; see `GoToolchain`).
     pub go: String,
@@ -87,6 +89,7 @@ pub struct Pins {
 
 /// What is wrong with a pin file, with the place it is wrong.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PinsError {
     /// The file could not be read.
     #[error("cannot read {path}: {source}")]

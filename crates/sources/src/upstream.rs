@@ -99,6 +99,7 @@ impl fmt::Display for Upstream {
     "unknown component `{given}`: valid names are {}",
     Upstream::valid_names()
 )]
+#[non_exhaustive]
 pub struct UnknownUpstream {
     /// What was given.
     pub given: String,

@@ -12,6 +12,7 @@ pub struct RepoUrl(String);
 
 /// Why a URL was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum UrlError {
     /// Not https or ssh.
     #[error(

@@ -1,12 +1,4 @@
-//! Fixture upstreams: tiny git repositories that tests create, shaped like the real ones.
-//!
-//! Same module paths, `cmd/…` layout, version variables and build quirks (cgo in runc,
-//! `vendor.mod` in the cli, CMake and a configured header in tini), but a few lines of code
-//! each, written for dockyard's tests: no upstream code. Each program prints the variables a
-//! recipe stamps, in the upstream's `--version` format, so tests can assert on them.
-//!
-//! With the `proptest` feature, `mutations`: the edits of a valid text that every parser's
-//! property tests make, and their seeded configuration.
+#![doc = include_str!("../README.md")]
 
 use std::fmt::Write as _;
 

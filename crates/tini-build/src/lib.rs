@@ -1,13 +1,13 @@
-//! Builds `docker-init` (tini) from a pinned source (or a working tree) with CMake, out of the
-//! source tree. tini reads its ` - git.<short>` suffix from `.git`, which a pinned tree lacks,
-//! so the recipe sets it in the configured header; dockerd parses it from
-//! `docker-init --version` for `docker info`.
-//!
-//! See `runc_build` for a complete example; every component crate is called the same way.
+#![doc = include_str!("../README.md")]
 
 pub use build_core::BuildError as Error;
-use build_core::cmake::{self, CmakeTarget};
+use build_core::cmake;
+pub use build_core::cmake::CmakeTarget;
 pub use build_core::prelude::*;
+// The types of this crate's public items (`COMPONENT`, `recipe`), nameable from it.
+pub use build_core::Component;
+use build_core::component::UpstreamBuild;
+use build_core::toolchain::Tool;
 
 /// docker-init, as every verb sees it.
 pub const COMPONENT: Component = Component {

@@ -59,7 +59,7 @@ fn every_dependency_is_used() {
 
 /// Whether `code` names the crate `name`: `name::…`, `use name;` or `extern crate name`, not
 /// as the tail of another name (`serde_json::` does not name `serde`).
-fn names_crate(code: &str, name: &str) -> bool {
+pub(super) fn names_crate(code: &str, name: &str) -> bool {
     let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
     code.match_indices(name).any(|(at, _)| {
         let before = code[..at].chars().next_back();

@@ -6,7 +6,14 @@ use std::collections::BTreeSet;
 use camino::{Utf8Path, Utf8PathBuf};
 use cargo_metadata::{DependencyKind, Metadata, MetadataCommand};
 
+mod arrows;
+mod code;
 mod dependencies;
+mod git;
+mod layering;
+mod output;
+
+use code::{code_of, library_files, rust_files, string_literals};
 
 fn root() -> Utf8PathBuf {
     Utf8Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -61,119 +68,6 @@ fn recipes() -> Vec<String> {
         .collect()
 }
 
-/// Every `.rs` file under `dir`.
-fn rust_files(dir: &Utf8Path) -> Vec<Utf8PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = Utf8PathBuf::from_path_buf(e.unwrap().path()).unwrap();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension() == Some("rs") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-/// A file's code with comments and `#[cfg(test)]` modules left out.
-fn code_of(path: &Utf8Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap();
-    let text = match text.find("#[cfg(test)]\nmod tests") {
-        Some(i) => &text[..i],
-        None => &text,
-    };
-    text.lines()
-        .filter(|l| !l.trim_start().starts_with("//"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-#[test]
-fn build_core_depends_on_no_component_or_composer() {
-    let meta = metadata();
-    let deps = normal_dependencies(&meta, "build-core");
-    for forbidden in recipes()
-        .iter()
-        .map(String::as_str)
-        .chain(["bundle", "engine", "xtask"])
-    {
-        assert!(
-            !deps.contains(forbidden),
-            "build-core depends on {forbidden}"
-        );
-    }
-}
-
-#[test]
-fn sources_are_below_the_builds() {
-    let meta = metadata();
-    let crates = crates();
-    let ours = |package: &str| -> BTreeSet<String> {
-        normal_dependencies(&meta, package)
-            .into_iter()
-            .filter(|d| crates.contains(d))
-            .collect()
-    };
-    assert_eq!(
-        ours("sources"),
-        BTreeSet::new(),
-        "sources depends on no crate of ours"
-    );
-    // test-fixtures only with the `testing` feature, for the recipes' tests.
-    assert_eq!(
-        ours("build-core"),
-        BTreeSet::from([
-            "component-specs".to_owned(),
-            "sources".to_owned(),
-            "test-fixtures".to_owned()
-        ]),
-        "build-core builds from sources, the components' data, and nothing else of ours"
-    );
-    assert!(
-        !normal_dependencies(&meta, "build-core").contains("git2"),
-        "git is the sources' business"
-    );
-}
-
-#[test]
-fn the_engine_reads_bundles_through_their_format_not_their_builder() {
-    let meta = metadata();
-    let crates = crates();
-    let ours: BTreeSet<String> = normal_dependencies(&meta, "engine")
-        .into_iter()
-        .filter(|d| crates.contains(d))
-        .collect();
-    assert_eq!(
-        ours,
-        BTreeSet::from(["build-core".to_owned(), "bundle-format".to_owned()]),
-        "the engine needs what a bundle is (bundle-format), never the recipes or the builder"
-    );
-    let format: BTreeSet<String> = normal_dependencies(&meta, "bundle-format")
-        .into_iter()
-        .filter(|d| crates.contains(d))
-        .collect();
-    assert_eq!(
-        format,
-        BTreeSet::from(["build-core".to_owned(), "component-specs".to_owned()])
-    );
-}
-
-#[test]
-fn the_components_data_depends_on_nothing() {
-    // Both the recipes and the readers of bundles link it: whatever it depended on, both
-    // would, and a reader of bundles would link the builder's dependencies.
-    let deps = normal_dependencies(&metadata(), "component-specs");
-    assert_eq!(
-        deps,
-        BTreeSet::new(),
-        "component-specs is plain data, std only"
-    );
-}
-
 #[test]
 fn build_core_knows_no_particular_upstream_s_build() {
     // `upstream.rs` and `pins.rs` name the upstreams (the pins' tables); `testing.rs` builds
@@ -201,50 +95,6 @@ fn build_core_knows_no_particular_upstream_s_build() {
             !code.contains("seccomp"),
             "{file} knows libseccomp: the recipe that links it declares it"
         );
-    }
-}
-
-#[test]
-fn the_bench_and_release_libraries_depend_on_build_core_only() {
-    let meta = metadata();
-    for library in ["bench", "release"] {
-        let crates = crates();
-        let ours: BTreeSet<String> = normal_dependencies(&meta, library)
-            .into_iter()
-            .filter(|d| crates.contains(d))
-            .collect();
-        assert_eq!(
-            ours,
-            BTreeSet::from(["build-core".to_owned()]),
-            "{library} must depend on no crate of ours but build-core"
-        );
-    }
-}
-
-#[test]
-fn recipes_depend_on_build_core_only() {
-    let meta = metadata();
-    for recipe in recipes() {
-        let deps = normal_dependencies(&meta, &recipe);
-        assert_eq!(
-            deps,
-            BTreeSet::from(["build-core".to_owned()]),
-            "{recipe} must depend on build-core alone, so another tool can use it alone"
-        );
-    }
-}
-
-#[test]
-fn libraries_never_depend_on_the_command_line() {
-    let meta = metadata();
-    for library in libraries() {
-        let deps = normal_dependencies(&meta, &library);
-        for forbidden in ["xtask", "clap", "indicatif", "anyhow", "ctrlc"] {
-            assert!(
-                !deps.contains(forbidden),
-                "{library} depends on {forbidden}: only xtask talks to people"
-            );
-        }
     }
 }
 
@@ -339,30 +189,6 @@ fn dockyard_flags() -> BTreeSet<String> {
     flags
 }
 
-/// String literals in `code`, roughly: the text between unescaped double quotes.
-fn string_literals(code: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current: Option<String> = None;
-    let mut escaped = false;
-    for c in code.chars() {
-        match (&mut current, c) {
-            (Some(s), _) if escaped => {
-                s.push(c);
-                escaped = false;
-            }
-            (Some(_), '\\') => escaped = true,
-            (Some(s), '"') => {
-                out.push(std::mem::take(s));
-                current = None;
-            }
-            (Some(s), _) => s.push(c),
-            (None, '"') => current = Some(String::new()),
-            (None, _) => {}
-        }
-    }
-    out
-}
-
 #[test]
 fn library_messages_never_name_the_command_line() {
     let flags = dockyard_flags();
@@ -441,9 +267,20 @@ fn every_crate_starts_with_a_doc_paragraph() {
     libs.push(root().join("tests/src/lib.rs"));
     for lib in libs {
         let text = std::fs::read_to_string(&lib).unwrap();
+        // A library crate's doc is its README (so the README's example is a doctest): a title,
+        // then the paragraph.
+        let readme = lib.parent().unwrap().join("../README.md");
+        let doc = if text.starts_with("#![doc = include_str!(\"../README.md\")]") {
+            let readme = std::fs::read_to_string(&readme).unwrap();
+            let after_title = readme.split_once("\n\n").map(|(_, rest)| rest.to_owned());
+            assert!(readme.starts_with("# "), "{readme} must start with a title");
+            after_title.unwrap_or_default()
+        } else {
+            text
+        };
         assert!(
-            text.starts_with("//!"),
-            "{lib} must start with a //! paragraph saying what the crate is for"
+            doc.starts_with("//!") || doc.chars().next().is_some_and(char::is_alphanumeric),
+            "{lib} must start with a paragraph saying what the crate is for"
         );
     }
 }

@@ -16,6 +16,7 @@ use crate::tgz::{TarFile, member_file, member_holds};
     Refused::Store(_) => String::new(),
     _ => format!("{}: ", .registry),
 } + &.reason.to_string())]
+#[non_exhaustive]
 pub struct Refusal {
     /// `host[:port]/repository`.
     pub registry: String,

@@ -33,9 +33,10 @@ const MEMBER_MEDIA_TYPE: &str = "application/vnd.dockyard.tgz-member.v1+gzip";
 const MEMBERS: &str = "tgz";
 
 /// The settings a team writes once, in `dockyard.toml` beside `pins.lock` (`[cache]`), and a
-/// run may add to.
+/// run may add to. Nothing is shared by [`Default`]; set the fields wanted on that.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct SharedCacheSettings {
     /// Registries' repositories components are pulled from, tried in order.
     #[serde(default)]

@@ -48,8 +48,9 @@ impl<'a> Check<'a> {
     }
 }
 
-/// How `smoke` runs the engine.
+/// How `smoke` runs the engine: [`Default`], then the fields wanted.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct SmokeOptions {
     /// The program that publishes ports on the host (see [`UpOptions::port_proxy`]); the
     /// published-port check fails without one.
@@ -72,6 +73,7 @@ pub(crate) struct Smoke<'a> {
 
 /// How a smoke run went.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct SmokeReport {
     /// Checks run.
     pub total: usize,
@@ -186,12 +188,9 @@ pub fn smoke(
 
 impl Smoke<'_> {
     fn up(&self, bundle: &Utf8Path) -> Result<String, EngineError> {
-        let options = UpOptions {
-            network: Network::Private,
-            debuggers: Vec::new(),
-            timeout: Duration::from_secs(60),
-            port_proxy: self.options.port_proxy.clone(),
-        };
+        let mut options = UpOptions::new(Network::Private);
+        options.timeout = Duration::from_secs(60);
+        options.port_proxy = self.options.port_proxy.clone();
         let status = self
             .engine
             .up(bundle, &options, &build_core::progress::Silent)?;

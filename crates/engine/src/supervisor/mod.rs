@@ -61,8 +61,10 @@ pub struct Debugger {
     pub port: u16,
 }
 
-/// How `up` starts the engine.
+/// How `up` starts the engine: [`UpOptions::new`], then the fields that differ from its
+/// defaults.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct UpOptions {
     /// Private or the host's.
     pub network: Network,
@@ -74,6 +76,19 @@ pub struct UpOptions {
     /// [`crate::userland_proxy`] when started as `dockyard-proxy`. Without one, published ports
     /// exist only in the engine's namespace.
     pub port_proxy: Option<Utf8PathBuf>,
+}
+
+impl UpOptions {
+    /// An engine in `network`, with the command line's defaults: no daemon under a debugger,
+    /// a minute for each daemon to answer, and no port proxy.
+    pub fn new(network: Network) -> UpOptions {
+        UpOptions {
+            network,
+            debuggers: Vec::new(),
+            timeout: Duration::from_secs(60),
+            port_proxy: None,
+        }
+    }
 }
 
 /// What `up` recorded: enough to restart a daemon, or find the engine, later.

@@ -99,6 +99,7 @@ pub fn develop(
 
 /// What [`Engine::apply`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Reload {
     /// The binaries whose checksum changed.
     pub changed: Vec<String>,

@@ -13,6 +13,7 @@ use crate::EngineError;
 
 /// One daemon's state.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DaemonStatus {
     /// Which.
     pub daemon: Daemon,
@@ -32,6 +33,7 @@ pub struct DaemonStatus {
 
 /// The engine as found in its state folder; `Display` shows it as `status` does.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct DevStatus {
     /// The state folder.
     pub root: Utf8PathBuf,

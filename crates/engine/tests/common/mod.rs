@@ -269,12 +269,10 @@ pub fn options() -> UpOptions {
         root,
         "an engine's private network needs root: run the tests as root (.ci/run does)"
     );
-    UpOptions {
-        network: Network::Private,
-        debuggers: Vec::new(),
-        timeout: Duration::from_secs(30),
-        port_proxy: Some(env!("CARGO_BIN_EXE_dockyard-proxy").into()),
-    }
+    let mut options = UpOptions::new(Network::Private);
+    options.timeout = Duration::from_secs(30);
+    options.port_proxy = Some(env!("CARGO_BIN_EXE_dockyard-proxy").into());
+    options
 }
 
 pub fn mounts_under(root: &Utf8Path) -> Vec<String> {

@@ -58,6 +58,7 @@ const REFERRED: [(&str, &str, &str); 2] = [
 
 /// What [`push_bundles`] published.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct PushedBundles {
     /// The index's digest (`sha256:…`), now under the tag.
     pub index: String,

@@ -53,19 +53,12 @@ pub fn fixtures() -> &'static Fixtures {
         let other = ["linux/arm64", "linux/amd64"][usize::from(Target::host().arch == "arm64")];
         let other_target = Target::parse(other).unwrap();
         let build = |target: &Target, out: Utf8PathBuf| {
-            let request = BundleRequest {
-                plan: &plan,
-                components: bundle::COMPONENTS.to_vec(),
-                linkage: Linkage::Static,
-                target: target.clone(),
-                out,
-                jobs: 2,
-                publish: true,
-                go: GoChoice::Pinned,
-                debug: false,
-                shared: None,
-                go_cache_program: None,
-            };
+            let mut request = BundleRequest::new(&plan, bundle::COMPONENTS.to_vec(), out);
+            request.linkage = Linkage::Static;
+            request.target = target.clone();
+            request.jobs = 2;
+            request.publish = true;
+            request.go = GoChoice::Pinned;
             match bundle::build_bundle(&request, Arc::new(Silent)) {
                 Ok(Outcome::Published(published)) => published.dir,
                 Ok(Outcome::Built(_)) => panic!("nothing was published"),
@@ -110,10 +103,8 @@ pub fn registry() -> Registry {
 }
 
 pub fn open(registry: &Registry) -> Repository {
-    let options = RegistryOptions {
-        certs_dir: "/nonexistent".into(),
-        ..RegistryOptions::default()
-    };
+    let mut options = RegistryOptions::default();
+    options.certs_dir = "/nonexistent".into();
     Repository::open(&format!("{}/team/docker", registry.address()), &options).unwrap()
 }
 

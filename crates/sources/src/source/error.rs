@@ -10,6 +10,7 @@ use crate::url::redact;
 
 /// Why a source could not be prepared. Every variant names the upstream and what to do.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SourceError {
     /// A patch that cannot be read or applied.
     #[error(transparent)]

@@ -19,6 +19,7 @@ pub const SERIES: &str = "series";
 
 /// One patch file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Patch {
     /// As people name it: its entry in the series, or its file name.
     pub name: String,
@@ -35,6 +36,7 @@ pub struct Patch {
 
 /// Why patches could not be read or applied. Each names the patch file.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PatchError {
     /// A patch or series file that cannot be read.
     #[error("cannot read {path}: {source}")]

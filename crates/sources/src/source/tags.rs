@@ -12,6 +12,7 @@ use crate::url::redact;
 
 /// A tag and the commit it names (annotated tags peeled).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Tag {
     /// The name without `refs/tags/`.
     pub name: String,

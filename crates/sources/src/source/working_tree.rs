@@ -15,6 +15,7 @@ use super::{Origin, Source, SourceError};
 use crate::digest::{hex, update_from_reader};
 use crate::fs::{StatFingerprint, utf8};
 use crate::pins::{CommitId, Pin};
+use crate::upstream::Upstream;
 use crate::url::redact;
 
 /// A developer's tree: its HEAD, whether it has changes, and a hash of what a build would read.
@@ -145,9 +146,75 @@ pub(super) fn prepare_working_tree(
     })
 }
 
+/// Makes `dir`, a copy of a tree, a new git working tree whose one commit (HEAD) holds every
+/// file in it, committed at `time` (seconds since the epoch): what a `WorkingTree` request can
+/// name in place of a pin. Committed at the pinned commit's time, it keeps the epoch a clone
+/// of the pin would have.
+pub fn commit_as_working_tree(
+    upstream: Upstream,
+    dir: &Utf8Path,
+    time: i64,
+) -> Result<CommitId, SourceError> {
+    let git = |action: &'static str| move |e: git2::Error| git_err(upstream, action, e);
+    let repo = Repository::init(dir).map_err(git("making a working tree"))?;
+    let mut index = repo.index().map_err(git("reading the new tree's index"))?;
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .map_err(git("adding the tree's files"))?;
+    index.write().map_err(git("writing the new tree's index"))?;
+    let tree = index
+        .write_tree()
+        .and_then(|id| repo.find_tree(id))
+        .map_err(git("writing the tree"))?;
+    let signature =
+        git2::Signature::new("dockyard", "dockyard@localhost", &git2::Time::new(time, 0))
+            .map_err(git("signing the commit"))?;
+    let commit = repo
+        .commit(
+            Some("HEAD"),
+            &signature,
+            &signature,
+            "dockyard: the tree as copied",
+            &tree,
+            &[],
+        )
+        .map_err(git("committing the tree"))?;
+    CommitId::parse(&commit.to_string()).map_err(|e| SourceError::Git {
+        upstream,
+        action: "committing the tree".into(),
+        message: e.to_string(),
+        hint: None,
+    })
+}
+
 /// A file as the last run saw it: its stat and the digest read then.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct FileStat {
     stat: StatFingerprint,
     sha256: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copied_tree_becomes_a_clean_working_tree_committed_at_the_given_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(dir.path()).unwrap();
+        fs::create_dir(dir.join("cmd")).unwrap();
+        fs::write(dir.join("cmd/main.go"), "package main\n").unwrap();
+        let commit = commit_as_working_tree(Upstream::Runc, dir, 1_700_000_000).unwrap();
+        let repo = Repository::open(dir).unwrap();
+        let head = repo.head().unwrap().peel_to_commit().unwrap();
+        assert_eq!(head.id().to_string(), commit.to_string());
+        assert_eq!(head.time().seconds(), 1_700_000_000);
+        assert!(
+            head.tree()
+                .unwrap()
+                .get_path("cmd/main.go".as_ref())
+                .is_ok()
+        );
+        assert!(repo.statuses(None).unwrap().is_empty(), "nothing left out");
+    }
 }

@@ -174,7 +174,7 @@ fn build(
     } else {
         bundle::COMPONENTS
             .into_iter()
-            .filter(|c| args.only.iter().any(|o| o.name == c.name))
+            .filter(|c| args.only.iter().any(|o| o.name() == c.name()))
             .collect()
     };
     let mut request = BundleRequest::new(plan, components, out);
@@ -208,7 +208,7 @@ fn build(
             status.status("Finished", &format!("{} in {seconds:.1}s", published.dir))
         }
         Outcome::Built(built) if !args.only.is_empty() => {
-            let names: Vec<&str> = built.iter().map(|b| b.component.name).collect();
+            let names: Vec<&str> = built.iter().map(|b| b.component.name()).collect();
             let names = names.join(", ");
             let message = format!("{names} in {seconds:.1}s (--only: no bundle published)");
             status.status("Finished", &message);

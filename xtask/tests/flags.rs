@@ -95,7 +95,7 @@ fn flags_become_typed_values() {
             reference: Some("fix".into())
         }
     );
-    let only: Vec<&str> = args.only.iter().map(|c| c.name).collect();
+    let only: Vec<&str> = args.only.iter().map(|c| c.name()).collect();
     assert_eq!(only, ["proxy", "moby"]);
     assert_eq!(
         args.targets,

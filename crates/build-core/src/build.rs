@@ -15,8 +15,8 @@ use crate::progress::{Progress, Silent};
 use crate::source::Source;
 use crate::toolchain::{GoToolchain, ToolchainError};
 
-/// What a debug build's stamped version ends with (`29.7.2+debug`), so nobody ships one unawares.
-pub const DEBUG_MARKER: &str = "+debug";
+// With the version probes, which accept it; builds add it.
+pub use component_specs::DEBUG_MARKER;
 
 /// Everything a component's `build` needs.
 ///
@@ -417,9 +417,9 @@ pub fn ship_files(
     descriptor: &crate::Component,
 ) -> Result<Vec<crate::artifact::ShippedFile>, BuildError> {
     use std::os::unix::fs::PermissionsExt;
-    let component = descriptor.name;
+    let component = descriptor.name();
     descriptor
-        .files
+        .files()
         .iter()
         .map(|file| {
             let from = opts.source.dir.join(file.path);

@@ -36,7 +36,7 @@ pub fn build(
     descriptor: &Component,
     target: &CmakeTarget,
 ) -> Result<Artifacts, BuildError> {
-    let component = descriptor.name;
+    let component = descriptor.name();
     descriptor.check_version(&opts.version)?;
     let log = opts.prepare_dirs(component)?;
     let cmake = which::which("cmake").map_err(|_| BuildError::Toolchain {

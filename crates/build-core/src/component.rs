@@ -8,38 +8,58 @@ use crate::process::LoggedCommand;
 use crate::toolchain::{Tool, ToolchainError};
 use crate::upstream::Upstream;
 
-/// One buildable component: a recipe crate's whole public face, as data.
+// The data moved to `component_specs`; the paths recipes and readers used keep working.
+pub use component_specs::{ComponentSpec, SourceFile, Stamps, VersionProbe};
+
+/// One buildable component: a recipe crate's whole public face, as data. What it is (name,
+/// binaries, version probes, restarts, shipped files) is its [`ComponentSpec`], shared with the
+/// readers of bundles; the rest is how to build it.
 #[derive(Debug)]
 pub struct Component {
-    /// The name people type (`--only proxy`) and logs use.
-    pub name: &'static str,
+    /// What it produces and how each binary shows its version.
+    pub spec: &'static ComponentSpec,
     /// The pinned repository it builds from.
     pub upstream: Upstream,
-    /// The binaries it produces, by installed name.
-    pub binaries: &'static [&'static str],
     /// Bumped whenever the recipe changes what it produces (part of every cache key).
     pub recipe_version: u32,
     /// What its build needs on the machine.
     pub tools: &'static [Tool],
-    /// How each binary shows its version and commit.
-    pub version_probes: &'static [VersionProbe],
     /// The release lines its recipe builds, as version prefixes (`["1.7.", "2."]`).
     pub supported: &'static [&'static str],
     /// How upstream itself builds these binaries, when it has an entry point of its own for
     /// them (`cargo xtask bench` compares against it).
     pub upstream_build: Option<UpstreamBuild>,
-    /// `(binary, daemon)`: the long-running daemon that must restart to use a new build of
-    /// the binary (`dockerd` runs docker-proxy, `containerd` starts each shim). Binaries not
-    /// listed are exec'd per use (runc, docker-init, the clients) and restart nothing.
-    pub restarts: &'static [(&'static str, &'static str)],
-    /// Files of its source tree shipped as they are, beside the binaries (moby's rootless
-    /// scripts): copied into `opts.out_dir` by the build, so they are cached and keyed with it.
-    pub files: &'static [SourceFile],
-    /// Builds the binaries into `opts.out_dir`.
+    /// Builds the binaries into `opts.out_dir`; the spec's `files` are copied there too, so
+    /// they are cached and keyed with the binaries.
     pub build: fn(&BuildOptions) -> Result<Artifacts, BuildError>,
 }
 
 impl Component {
+    /// The name people type (`--only proxy`) and logs use.
+    pub fn name(&self) -> &'static str {
+        self.spec.name
+    }
+
+    /// The binaries it produces, by installed name.
+    pub fn binaries(&self) -> &'static [&'static str] {
+        self.spec.binaries
+    }
+
+    /// How each binary shows its version and commit.
+    pub fn version_probes(&self) -> &'static [VersionProbe] {
+        self.spec.version_probes
+    }
+
+    /// `(binary, daemon)`: the daemon that must restart to use a new build of the binary.
+    pub fn restarts(&self) -> &'static [(&'static str, &'static str)] {
+        self.spec.restarts
+    }
+
+    /// Files of its source tree shipped as they are, beside the binaries.
+    pub fn files(&self) -> &'static [SourceFile] {
+        self.spec.files
+    }
+
     /// Whether the recipe builds `version` (`1.7.28`).
     pub fn supports(&self, version: &str) -> bool {
         self.supported.iter().any(|line| version.starts_with(line))
@@ -50,13 +70,13 @@ impl Component {
     pub fn check_version(&self, version: &str) -> Result<(), BuildError> {
         if release_line(version).is_none() {
             return Err(BuildError::UnparsableVersion {
-                component: self.name,
+                component: self.name(),
                 version: version.to_owned(),
             });
         }
         if !self.supports(version) {
             return Err(BuildError::Unsupported {
-                component: self.name,
+                component: self.name(),
                 version: version.to_owned(),
                 lines: self.supported_lines(),
             });
@@ -66,9 +86,9 @@ impl Component {
 
     /// Fails unless `artifacts` holds every binary the component makes.
     pub fn check_produced(&self, artifacts: &Artifacts) -> Result<(), BuildError> {
-        match self.binaries.iter().find(|b| artifacts.get(b).is_none()) {
+        match self.binaries().iter().find(|b| artifacts.get(b).is_none()) {
             Some(binary) => Err(BuildError::Incomplete {
-                component: self.name,
+                component: self.name(),
                 binary,
             }),
             None => Ok(()),
@@ -101,27 +121,6 @@ impl Component {
     }
 }
 
-/// A file of a component's source tree that Docker ships as it is.
-#[derive(Debug, PartialEq, Eq)]
-pub struct SourceFile {
-    /// Where it is in the tree (`contrib/dockerd-rootless.sh`).
-    pub path: &'static str,
-    /// The name it is shipped under (`dockerd-rootless.sh`).
-    pub name: &'static str,
-}
-
-/// How one binary reports its stamps: run it with `args`, and its output must contain each of
-/// `shows`, with `{version}` and `{commit}` (or `{commit:N}`, the first N digits) filled in.
-#[derive(Debug, PartialEq, Eq)]
-pub struct VersionProbe {
-    /// The installed name.
-    pub binary: &'static str,
-    /// What makes it print its version.
-    pub args: &'static [&'static str],
-    /// Lines or fragments its output must contain.
-    pub shows: &'static [&'static str],
-}
-
 /// Upstream's own build entry point, run in a copy of the tree. `command` and `env` values are
 /// templates like a [`VersionProbe`]'s (`{version}`, `{commit}`, `{commit:7}`).
 #[derive(Debug)]
@@ -137,14 +136,14 @@ pub struct UpstreamBuild {
 impl UpstreamBuild {
     /// The command line for these stamps.
     pub fn command_for(&self, stamps: Stamps<'_>) -> Vec<String> {
-        self.command.iter().map(|t| fill(t, stamps)).collect()
+        self.command.iter().map(|t| stamps.fill(t)).collect()
     }
 
     /// The environment for these stamps.
     pub fn env_for(&self, stamps: Stamps<'_>) -> Vec<(String, String)> {
         self.env
             .iter()
-            .map(|(k, t)| ((*k).to_owned(), fill(t, stamps)))
+            .map(|(k, t)| ((*k).to_owned(), stamps.fill(t)))
             .collect()
     }
 
@@ -178,34 +177,6 @@ impl UpstreamBuild {
     }
 }
 
-/// What a binary was stamped with, to fill a [`VersionProbe`]'s templates.
-#[derive(Debug, Clone, Copy)]
-pub struct Stamps<'a> {
-    /// The version as stamped, without `-dirty` (`29.7.2`).
-    pub version: &'a str,
-    /// The full commit.
-    pub commit: &'a str,
-}
-
-impl VersionProbe {
-    /// The fragments the output must contain for these stamps.
-    pub fn expected(&self, stamps: Stamps<'_>) -> Vec<String> {
-        self.shows.iter().map(|t| fill(t, stamps)).collect()
-    }
-
-    /// The expected fragments missing from `output` (empty when it shows them all). A dirty
-    /// build's `-dirty` suffixes and a debug build's marker are accepted.
-    pub fn missing(&self, stamps: Stamps<'_>, output: &str) -> Vec<String> {
-        let output = output
-            .replace("-dirty", "")
-            .replace(crate::build::DEBUG_MARKER, "");
-        self.expected(stamps)
-            .into_iter()
-            .filter(|want| !output.contains(want.as_str()))
-            .collect()
-    }
-}
-
 /// No silent stamps: runs each built binary's version probe (natively, or under qemu's user
 /// emulator for another architecture) and fails, naming the binary and the variables, when
 /// what it shows lacks a stamped value. Go's
@@ -229,19 +200,19 @@ pub fn verify_stamps(
         version: &version,
         commit: opts.source.commit.as_str(),
     };
-    for probe in component.version_probes {
+    for probe in component.version_probes() {
         let Some(artifact) = artifacts.get(probe.binary) else {
             continue;
         };
         let out = runnable(&opts.target, &artifact.path)
             .map_err(|source| BuildError::Toolchain {
-                component: component.name.to_owned(),
+                component: component.name().to_owned(),
                 source,
             })?
             .args(probe.args.iter().copied())
             .output()
             .map_err(|source| BuildError::Command {
-                component: component.name.to_owned(),
+                component: component.name().to_owned(),
                 source: Box::new(source),
             })?;
         let shows = format!("{}{}", out.stdout, out.stderr);
@@ -250,7 +221,7 @@ pub fn verify_stamps(
         // Killed by a signal: natively no exit code; under qemu, its report of the guest's signal.
         if out.code.is_none() || shows.contains("qemu: uncaught target signal") {
             return Err(BuildError::Crashed {
-                component: component.name.to_owned(),
+                component: component.name().to_owned(),
                 binary: probe.binary.to_owned(),
                 command,
                 target: opts.target.to_string(),
@@ -272,7 +243,7 @@ pub fn verify_stamps(
             .map(|(var, value)| format!("{var}={value}"))
             .collect();
         return Err(BuildError::StampNotShown(Box::new(StampMismatch {
-            component: component.name.to_owned(),
+            component: component.name().to_owned(),
             binary: probe.binary.to_owned(),
             command,
             expected: missing,
@@ -302,30 +273,6 @@ pub fn runnable(
     Ok(LoggedCommand::new(qemu).arg(binary.as_str()))
 }
 
-fn fill(template: &str, stamps: Stamps<'_>) -> String {
-    let mut out = String::new();
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let Some(close) = rest[open..].find('}') else {
-            break;
-        };
-        let field = &rest[open + 1..open + close];
-        match field.split_once(':') {
-            None if field == "version" => out.push_str(stamps.version),
-            None if field == "commit" => out.push_str(stamps.commit),
-            Some(("commit", n)) => {
-                let n = n.parse().unwrap_or(stamps.commit.len());
-                out.push_str(&stamps.commit[..n.min(stamps.commit.len())]);
-            }
-            _ => out.push_str(&rest[open..=open + close]),
-        }
-        rest = &rest[open + close + 1..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// `(major, minor)` of a version `MAJOR.MINOR[.PATCH][-suffix]` (`1.4.3`, `2.3.0-rc.1`);
 /// `None` for anything else.
 pub fn release_line(version: &str) -> Option<(u32, u32)> {
@@ -346,16 +293,12 @@ mod tests {
 
     fn test_component() -> Component {
         Component {
-            name: "runc",
+            spec: &component_specs::RUNC,
             upstream: Upstream::Runc,
-            binaries: &[],
             recipe_version: 1,
             tools: &[],
-            version_probes: &[],
             supported: &[],
             upstream_build: None,
-            restarts: &[],
-            files: &[],
             build: |_| Ok(Artifacts::default()),
         }
     }
@@ -374,7 +317,6 @@ mod tests {
     fn an_unparsable_version_is_refused_before_any_recipe_line_is_chosen() {
         let runc = Component {
             supported: &["1.2.", "1.3.", "1.4."],
-            binaries: &["runc"],
             ..test_component()
         };
         assert!(matches!(
@@ -390,37 +332,30 @@ mod tests {
         assert_eq!(err.to_string(), "runc: the recipe did not produce runc");
     }
 
-    const RUNC: VersionProbe = VersionProbe {
-        binary: "runc",
-        args: &["--version"],
-        shows: &[
-            "runc version {version}",
-            "commit: {commit}",
-            "build {commit:7}",
-        ],
-    };
-
     #[test]
-    fn templates_fill_version_and_commit() {
+    fn upstream_s_command_and_environment_are_filled_with_the_stamps() {
+        let build = UpstreamBuild {
+            command: &["make", "static", "COMMIT={commit}"],
+            env: &[("VERSION", "v{version}"), ("GITCOMMIT", "{commit:7}")],
+            outputs: &[],
+        };
         let stamps = Stamps {
             version: "1.4.3",
             commit: "bb14dabeb7185bb72c8c86735d090dcb20f36587",
         };
         assert_eq!(
-            RUNC.expected(stamps),
+            build.command_for(stamps),
             [
-                "runc version 1.4.3",
-                "commit: bb14dabeb7185bb72c8c86735d090dcb20f36587",
-                "build bb14dab"
+                "make",
+                "static",
+                "COMMIT=bb14dabeb7185bb72c8c86735d090dcb20f36587"
             ]
         );
-        let output = "runc version 1.4.3-dirty\ncommit: bb14dabeb7185bb72c8c86735d090dcb20f36587-dirty\nbuild bb14dab\n";
-        assert!(RUNC.missing(stamps, output).is_empty());
         assert_eq!(
-            RUNC.missing(stamps, "runc version 1.4.3\ncommit: \n"),
+            build.env_for(stamps),
             [
-                "commit: bb14dabeb7185bb72c8c86735d090dcb20f36587",
-                "build bb14dab"
+                ("VERSION".to_owned(), "v1.4.3".to_owned()),
+                ("GITCOMMIT".to_owned(), "bb14dab".to_owned())
             ]
         );
     }

@@ -127,7 +127,7 @@ pub fn build(
     descriptor: &Component,
     binaries: &[GoBinary],
 ) -> Result<Artifacts, BuildError> {
-    let component = descriptor.name;
+    let component = descriptor.name();
     descriptor.check_version(&opts.version)?;
     let log = opts.prepare_dirs(component)?;
     let toolchain = |source| BuildError::Toolchain {

@@ -15,12 +15,15 @@ pub mod sysroot;
 pub mod testing;
 pub mod toolchain;
 
+// The components' plain data, re-exported: a recipe crate depends on build-core alone.
+pub use component_specs;
+
 // The sources, re-exported: every `build_core::source::…` path is the `sources` crate's.
 pub use sources::{cache, digest, error, fs, lock, pins, progress, source, upstream, url, wait};
 
 pub use artifact::{Artifact, Artifacts, ShippedFile};
 pub use build::{BuildError, BuildOptions};
-pub use component::{Component, SourceFile, VersionProbe};
+pub use component::{Component, ComponentSpec, SourceFile, VersionProbe};
 pub use error::IoError;
 pub use platform::{Linkage, Target};
 pub use upstream::Upstream;

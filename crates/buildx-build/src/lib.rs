@@ -1,12 +1,12 @@
 #![doc = include_str!("../README.md")]
 
 pub use build_core::BuildError as Error;
+use build_core::go;
 pub use build_core::go::GoBinary;
-use build_core::go::{self};
 pub use build_core::prelude::*;
 // The types of this crate's public items (`COMPONENT`, `recipe`), nameable from it.
 pub use build_core::Component;
-use build_core::component::{UpstreamBuild, VersionProbe};
+use build_core::component::UpstreamBuild;
 use build_core::toolchain::Tool;
 
 /// buildx's module and version package, on every line built (0.20 to 0.34).
@@ -14,23 +14,10 @@ pub const MODULE: &str = "github.com/docker/buildx";
 
 /// docker-buildx, as every verb sees it.
 pub const COMPONENT: Component = Component {
-    name: "buildx",
+    spec: &build_core::component_specs::BUILDX,
     upstream: Upstream::Buildx,
-    binaries: &["docker-buildx"],
     recipe_version: 1,
     tools: &[Tool::Go],
-    version_probes: &[
-        VersionProbe {
-            binary: "docker-buildx",
-            args: &["version"],
-            shows: &["github.com/docker/buildx v{version} {commit:7}"],
-        },
-        VersionProbe {
-            binary: "docker-buildx",
-            args: &["docker-cli-plugin-metadata"],
-            shows: &["\"Version\": \"v{version}\""],
-        },
-    ],
     // The lines Docker 27 to 29 ship (docker-ce-packaging's DOCKER_BUILDX_REF: 0.20 with 27,
     // 0.28 with 28, 0.32 to 0.34 with 29).
     supported: &[
@@ -53,8 +40,6 @@ pub const COMPONENT: Component = Component {
         env: &[("CGO_ENABLED", "0"), ("GO111MODULE", "on")],
         outputs: &[("docker-buildx", "bin/docker-buildx")],
     }),
-    restarts: &[],
-    files: &[],
     build,
 };
 

@@ -124,7 +124,7 @@ pub(crate) fn cached(
 fn artifact_dir(env: &BuildEnv, component: &Component, key: &str) -> Utf8PathBuf {
     env.cache
         .artifacts()
-        .join(format!("{}-{}", component.name, &key[..16]))
+        .join(format!("{}-{}", component.name(), &key[..16]))
 }
 
 /// Builds `component` from `source`, or takes it from the cache when its key is there.
@@ -155,22 +155,22 @@ pub(crate) fn build_component(
 
     let lock_path = env
         .cache
-        .lock(&format!("artifacts-{}-{short}", component.name));
+        .lock(&format!("artifacts-{}-{short}", component.name()));
     let _lock = FileLock::acquire(
         &lock_path,
-        &format!("the {} build", component.name),
+        &format!("the {} build", component.name()),
         env.progress.as_ref(),
     )
     .map_err(BundleError::io("locking", &lock_path))?;
     if let Some(artifacts) = load_cached(&dir, &key) {
         env.progress.status(
             "Cached",
-            &format!("{} ({})", component.name, list(&artifacts)),
+            &format!("{} ({})", component.name(), list(&artifacts)),
         );
         return Ok(describe(artifacts));
     }
     std::fs::create_dir_all(&root).map_err(BundleError::io("creating", &root))?;
-    let prefix = format!(".tmp-{}-", component.name);
+    let prefix = format!(".tmp-{}-", component.name());
     remove_stale(&root, &prefix)?;
     let tmp = tempfile::Builder::new()
         .prefix(&prefix)
@@ -179,7 +179,7 @@ pub(crate) fn build_component(
     let tmp_dir = build_core::fs::utf8(tmp.path().to_owned())
         .map_err(BundleError::io("creating a build folder in", &root))?;
     let options = |source: Source| {
-        let mut opts = BuildOptions::new(source, tmp_dir.clone(), env.cache.work(component.name));
+        let mut opts = BuildOptions::new(source, tmp_dir.clone(), env.cache.work(component.name()));
         opts.linkage = env.linkage;
         opts.target = env.target.clone();
         // `BuildOptions::new` stamps the component's own commit time: a commit in another
@@ -206,7 +206,7 @@ pub(crate) fn build_component(
                     "Pulled",
                     &format!(
                         "{} ({}) in {:.1}s",
-                        component.name,
+                        component.name(),
                         list(&artifacts),
                         started.elapsed().as_secs_f64()
                     ),
@@ -215,14 +215,14 @@ pub(crate) fn build_component(
             }
             Ok(None) if shared.required() => {
                 return Err(BundleError::SharedCacheRequired {
-                    component: component.name.to_owned(),
+                    component: component.name().to_owned(),
                     refusals: Vec::new(),
                 });
             }
             Ok(None) => {}
             Err(refusals) if shared.required() => {
                 return Err(BundleError::SharedCacheRequired {
-                    component: component.name.to_owned(),
+                    component: component.name().to_owned(),
                     refusals,
                 });
             }
@@ -232,7 +232,7 @@ pub(crate) fn build_component(
                         "Refused",
                         &format!(
                             "{} from the team's cache ({why}); building it here",
-                            component.name
+                            component.name()
                         ),
                     );
                 }
@@ -245,14 +245,14 @@ pub(crate) fn build_component(
         "Building",
         &format!(
             "{} {}{} ({}{dirty}, {})",
-            component.name,
+            component.name(),
             pin.version,
             source.patch_marker().unwrap_or_default(),
             source.commit.short(12),
             opts.source.origin
         ),
     );
-    let underway = Underway::start(env.progress.as_ref(), component.name);
+    let underway = Underway::start(env.progress.as_ref(), component.name());
     // The recipe checks its version and that it made every binary.
     let artifacts = (component.build)(&opts)?;
     let artifacts = keep(component, &key, artifacts, tmp, &dir)?;
@@ -261,7 +261,7 @@ pub(crate) fn build_component(
         "Built",
         &format!(
             "{} ({}) in {:.1}s",
-            component.name,
+            component.name(),
             list(&artifacts),
             started.elapsed().as_secs_f64()
         ),
@@ -285,7 +285,7 @@ fn keep(
         .map_err(BundleError::io("writing into", dir))?;
     let record_path = tmp_dir.join("artifacts.json");
     let bytes = serde_json::to_vec_pretty(&record).map_err(|e| BundleError::Encode {
-        what: format!("the cache record of {}", component.name),
+        what: format!("the cache record of {}", component.name()),
         message: e.to_string(),
     })?;
     build_core::fs::write_atomic(&record_path, &bytes)
@@ -311,7 +311,7 @@ fn key(
 ) -> Result<String, BundleError> {
     let key = ComponentKey {
         format: FORMAT,
-        component: component.name,
+        component: component.name(),
         recipe_version: component.recipe_version,
         content: &source.content_id,
         commit: source.commit.as_str(),
@@ -327,7 +327,7 @@ fn key(
         debug: env.debug,
     };
     let json = serde_json::to_vec(&key).map_err(|e| BundleError::Encode {
-        what: format!("the cache key of {}", component.name),
+        what: format!("the cache key of {}", component.name()),
         message: e.to_string(),
     })?;
     Ok(build_core::digest::hex(&Sha256::digest(&json)))

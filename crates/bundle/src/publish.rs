@@ -83,7 +83,7 @@ impl Bundle {
         let mut hasher = Sha256::new();
         hasher.update(format!("format {FORMAT}\n").as_bytes());
         for c in &self.components {
-            hasher.update(format!("{} {}\n", c.component.name, c.key).as_bytes());
+            hasher.update(format!("{} {}\n", c.component.name(), c.key).as_bytes());
         }
         build_core::digest::hex(&hasher.finalize())
     }
@@ -309,7 +309,7 @@ pub fn publish(
 fn manifest_component(c: &BuiltComponent) -> ManifestComponent {
     let first = c.artifacts.binaries.first();
     ManifestComponent {
-        name: c.component.name.to_owned(),
+        name: c.component.name().to_owned(),
         upstream: c.component.upstream,
         source: match c.provenance {
             Provenance::Pin => SourceKind::Pin,

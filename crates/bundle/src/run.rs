@@ -155,7 +155,7 @@ pub fn build_bundle(
             _ => go.check_tree(&source.dir),
         };
         checked.map_err(|source| BuildError::Toolchain {
-            component: component.name.to_owned(),
+            component: component.name().to_owned(),
             source,
         })?;
     }
@@ -223,7 +223,7 @@ pub fn build_bundle(
 }
 
 fn report_pushes(env: &BuildEnv, built: &BuiltComponent, shared: &crate::shared::SharedCache) {
-    let name = built.component.name;
+    let name = built.component.name();
     for (registry, outcome) in shared.push(env, built.component, &built.key, &built.artifacts) {
         match outcome {
             Ok(true) => env
@@ -328,7 +328,7 @@ fn cached_prefix(
     let mut binaries: Vec<(&str, &Component)> = request
         .components
         .iter()
-        .flat_map(|c| c.binaries.iter().map(move |b| (*b, *c)))
+        .flat_map(|c| c.binaries().iter().map(move |b| (*b, *c)))
         .filter(|(b, _)| {
             bundle_format::building(b).map(|c| c.archive) == Some(bundle_format::Archive::Static)
         })
@@ -337,7 +337,7 @@ fn cached_prefix(
     let mut known: BTreeMap<&str, Option<Artifacts>> = BTreeMap::new();
     let mut prefix = Vec::new();
     for (binary, component) in &binaries {
-        let artifacts = known.entry(component.name).or_insert_with(|| {
+        let artifacts = known.entry(component.name()).or_insert_with(|| {
             let pin = request.plan.pins.get(component.upstream)?;
             crate::artifacts::cached(env, component, &sources[&component.upstream], pin)
         });

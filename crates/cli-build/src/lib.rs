@@ -6,21 +6,15 @@ use build_core::go::{self, ModuleFile};
 pub use build_core::prelude::*;
 // The types of this crate's public items (`COMPONENT`, `recipe`), nameable from it.
 pub use build_core::Component;
-use build_core::component::{UpstreamBuild, VersionProbe};
+use build_core::component::UpstreamBuild;
 use build_core::toolchain::Tool;
 
 /// The docker client, as every verb sees it.
 pub const COMPONENT: Component = Component {
-    name: "cli",
+    spec: &build_core::component_specs::CLI,
     upstream: Upstream::Cli,
-    binaries: &["docker"],
     recipe_version: 1,
     tools: &[Tool::Go, Tool::CCompiler],
-    version_probes: &[VersionProbe {
-        binary: "docker",
-        args: &["--version"],
-        shows: &["Docker version {version}, build {commit:7}"],
-    }],
     supported: build_core::upstream::DOCKER_RELEASE_LINES,
     upstream_build: Some(UpstreamBuild {
         command: &["scripts/with-go-mod.sh", "scripts/build/binary"],
@@ -28,8 +22,6 @@ pub const COMPONENT: Component = Component {
         // `build/docker` is a symlink to this.
         outputs: &[("docker", "build/docker-linux-amd64")],
     }),
-    restarts: &[],
-    files: &[],
     build,
 };
 

@@ -6,28 +6,15 @@ use build_core::go::{self, Modules};
 pub use build_core::prelude::*;
 // The types of this crate's public items (`COMPONENT`, `recipe`), nameable from it.
 pub use build_core::Component;
-use build_core::component::{UpstreamBuild, VersionProbe};
+use build_core::component::UpstreamBuild;
 use build_core::toolchain::Tool;
 
 /// docker-compose, as every verb sees it.
 pub const COMPONENT: Component = Component {
-    name: "compose",
+    spec: &build_core::component_specs::COMPOSE,
     upstream: Upstream::Compose,
-    binaries: &["docker-compose"],
     recipe_version: 1,
     tools: &[Tool::Go],
-    version_probes: &[
-        VersionProbe {
-            binary: "docker-compose",
-            args: &["version"],
-            shows: &["Docker Compose version v{version}"],
-        },
-        VersionProbe {
-            binary: "docker-compose",
-            args: &["docker-cli-plugin-metadata"],
-            shows: &["\"Version\": \"v{version}\""],
-        },
-    ],
     // The lines Docker 27 to 29 ship (docker-ce-packaging's DOCKER_COMPOSE_REF: v2 with 27 and
     // 28, v5 with 29).
     supported: &["2.", "5."],
@@ -38,8 +25,6 @@ pub const COMPONENT: Component = Component {
         env: &[("GOFLAGS", "-mod=readonly"), ("CGO_ENABLED", "0")],
         outputs: &[("docker-compose", "bin/build/docker-compose")],
     }),
-    restarts: &[],
-    files: &[],
     build,
 };
 

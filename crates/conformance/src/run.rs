@@ -190,7 +190,7 @@ pub fn run_moby(
         .iter()
         .filter(|c| c.upstream_build.is_some())
     {
-        let Some(built) = manifest.component(component.name) else {
+        let Some(built) = manifest.component(component.name()) else {
             continue;
         };
         let source = built_source(
@@ -198,7 +198,7 @@ pub fn run_moby(
             &manifest,
             bundle,
             component.upstream,
-            component.name,
+            component.name(),
             progress,
         )?;
         let stamps = Stamps {
@@ -277,7 +277,7 @@ fn upstream_build(
     work: &Utf8Path,
     progress: &dyn Progress,
 ) -> Result<Vec<(String, Utf8PathBuf)>, ConformanceError> {
-    let component = descriptor.name;
+    let component = descriptor.name();
     let build = descriptor
         .upstream_build
         .as_ref()

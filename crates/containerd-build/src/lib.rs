@@ -1,38 +1,20 @@
 #![doc = include_str!("../README.md")]
 
 pub use build_core::BuildError as Error;
+use build_core::go;
 pub use build_core::go::GoBinary;
-use build_core::go::{self};
 pub use build_core::prelude::*;
 // The types of this crate's public items (`COMPONENT`, `recipe`), nameable from it.
 pub use build_core::Component;
-use build_core::component::{UpstreamBuild, VersionProbe};
+use build_core::component::UpstreamBuild;
 use build_core::toolchain::Tool;
 
 /// containerd, its runc shim and ctr, as every verb sees them.
 pub const COMPONENT: Component = Component {
-    name: "containerd",
+    spec: &build_core::component_specs::CONTAINERD,
     upstream: Upstream::Containerd,
-    binaries: &["containerd", "containerd-shim-runc-v2", "ctr"],
     recipe_version: 1,
     tools: &[Tool::Go, Tool::CCompiler, Tool::StaticLibc],
-    version_probes: &[
-        VersionProbe {
-            binary: "containerd",
-            args: &["--version"],
-            shows: &["v{version} {commit}"],
-        },
-        VersionProbe {
-            binary: "containerd-shim-runc-v2",
-            args: &["-v"],
-            shows: &["v{version}", "{commit}"],
-        },
-        VersionProbe {
-            binary: "ctr",
-            args: &["--version"],
-            shows: &["v{version}"],
-        },
-    ],
     supported: &["1.7.", "2."],
     upstream_build: Some(UpstreamBuild {
         command: &[
@@ -51,11 +33,6 @@ pub const COMPONENT: Component = Component {
             ("containerd-shim-runc-v2", "bin/containerd-shim-runc-v2"),
         ],
     }),
-    restarts: &[
-        ("containerd", "containerd"),
-        ("containerd-shim-runc-v2", "containerd"),
-    ],
-    files: &[],
     build,
 };
 

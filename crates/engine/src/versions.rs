@@ -1,16 +1,15 @@
 //! Whether the running bundle says what its manifest says: each binary's own version output
-//! (as its recipe's descriptor describes it) and `docker version`'s view of the engine.
+//! (as its component's spec describes it) and `docker version`'s view of the engine.
 
-use build_core::component::Stamps;
 use build_core::process::Captured;
-use bundle_format::Manifest;
+use bundle_format::{Manifest, Stamps};
 
 use crate::{Engine, EngineError};
 
 /// Runs one binary of a bundle with arguments (natively, or under an emulator).
 pub(crate) type RunBinary<'a> = dyn Fn(&str, &[&str]) -> Result<Captured, EngineError> + 'a;
 
-/// Each binary's version command, as its recipe's descriptor says, shows the manifest's
+/// Each binary's version command, as its component's spec says, shows the manifest's
 /// version and commit; `run` runs one binary of the bundle with arguments.
 pub(crate) fn binaries_show_stamps(
     run: &RunBinary<'_>,

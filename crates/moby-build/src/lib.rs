@@ -6,22 +6,16 @@ use build_core::go::{self, ModuleFile};
 pub use build_core::prelude::*;
 // The types of this crate's public items (`COMPONENT`, `recipe`), nameable from it.
 pub use build_core::Component;
-use build_core::component::{SourceFile, UpstreamBuild, VersionProbe};
+use build_core::component::UpstreamBuild;
 use build_core::toolchain::Tool;
 
 /// dockerd, as every verb sees it.
 pub const COMPONENT: Component = Component {
-    name: "moby",
+    spec: &build_core::component_specs::MOBY,
     upstream: Upstream::Moby,
-    binaries: &["dockerd"],
     // 2: ships the rootless scripts.
     recipe_version: 2,
     tools: &[Tool::Go, Tool::CCompiler, Tool::StaticLibc],
-    version_probes: &[VersionProbe {
-        binary: "dockerd",
-        args: &["--version"],
-        shows: &["Docker version {version}, build {commit:7}"],
-    }],
     supported: build_core::upstream::DOCKER_RELEASE_LINES,
     // One entry point builds dockerd and docker-proxy.
     upstream_build: Some(UpstreamBuild {
@@ -32,19 +26,6 @@ pub const COMPONENT: Component = Component {
             ("docker-proxy", "bundles/binary-daemon/docker-proxy"),
         ],
     }),
-    restarts: &[("dockerd", "dockerd")],
-    // What Docker's rootless extras take from moby (docker-ce-packaging's static build and
-    // its docker-ce-rootless-extras package copy them from `contrib/`).
-    files: &[
-        SourceFile {
-            path: "contrib/dockerd-rootless.sh",
-            name: "dockerd-rootless.sh",
-        },
-        SourceFile {
-            path: "contrib/dockerd-rootless-setuptool.sh",
-            name: "dockerd-rootless-setuptool.sh",
-        },
-    ],
     build,
 };
 

@@ -6,26 +6,17 @@ use build_core::go::{self, ModuleFile};
 pub use build_core::prelude::*;
 // The types of this crate's public items (`COMPONENT`, `recipe`), nameable from it.
 pub use build_core::Component;
-use build_core::component::VersionProbe;
 use build_core::toolchain::Tool;
 
 /// docker-proxy, as every verb sees it.
 pub const COMPONENT: Component = Component {
-    name: "proxy",
+    spec: &build_core::component_specs::PROXY,
     upstream: Upstream::Moby,
-    binaries: &["docker-proxy"],
     recipe_version: 1,
     tools: &[Tool::Go, Tool::CCompiler],
-    version_probes: &[VersionProbe {
-        binary: "docker-proxy",
-        args: &["--version"],
-        shows: &["docker-proxy (commit {commit:7}) version {version}"],
-    }],
     supported: build_core::upstream::DOCKER_RELEASE_LINES,
     // moby's `hack/make.sh binary` builds it with dockerd.
     upstream_build: None,
-    restarts: &[("docker-proxy", "dockerd")],
-    files: &[],
     build,
 };
 

@@ -6,21 +6,15 @@ use build_core::go::{self, Modules};
 pub use build_core::prelude::*;
 // The types of this crate's public items (`COMPONENT`, `recipe`), nameable from it.
 pub use build_core::Component;
-use build_core::component::{UpstreamBuild, VersionProbe};
+use build_core::component::UpstreamBuild;
 use build_core::toolchain::Tool;
 
 /// rootlesskit, as every verb sees it.
 pub const COMPONENT: Component = Component {
-    name: "rootlesskit",
+    spec: &build_core::component_specs::ROOTLESSKIT,
     upstream: Upstream::Rootlesskit,
-    binaries: &["rootlesskit"],
     recipe_version: 1,
     tools: &[Tool::Go],
-    version_probes: &[VersionProbe {
-        binary: "rootlesskit",
-        args: &["--version"],
-        shows: &["rootlesskit version {version}"],
-    }],
     // moby's ROOTLESSKIT_VERSION: v2.3 up to 29.4, v3 from 29.5.
     supported: &["2.3.", "3."],
     // rootlesskit's own Makefile target, cgo off as moby's installer builds it for the static
@@ -30,8 +24,6 @@ pub const COMPONENT: Component = Component {
         env: &[("GOFLAGS", "-mod=readonly"), ("CGO_ENABLED", "0")],
         outputs: &[("rootlesskit", "bin/rootlesskit")],
     }),
-    restarts: &[],
-    files: &[],
     build,
 };
 

@@ -1,13 +1,13 @@
 #![doc = include_str!("../README.md")]
 
 pub use build_core::BuildError as Error;
+use build_core::go;
 pub use build_core::go::GoBinary;
-use build_core::go::{self};
 pub use build_core::prelude::*;
 // The types of this crate's public items (`COMPONENT`, `recipe`), nameable from it.
 pub use build_core::Component;
 pub use build_core::clib::CLibrarySpec;
-use build_core::component::{UpstreamBuild, VersionProbe};
+use build_core::component::UpstreamBuild;
 use build_core::toolchain::Tool;
 
 /// libseccomp, which runc links for its seccomp support (cgo finds it through pkg-config).
@@ -23,9 +23,8 @@ pub const LIBSECCOMP: CLibrarySpec = CLibrarySpec {
 
 /// runc, as every verb sees it.
 pub const COMPONENT: Component = Component {
-    name: "runc",
+    spec: &build_core::component_specs::RUNC,
     upstream: Upstream::Runc,
-    binaries: &["runc"],
     recipe_version: 1,
     tools: &[
         Tool::Go,
@@ -34,19 +33,12 @@ pub const COMPONENT: Component = Component {
         Tool::CLibrary(&LIBSECCOMP),
         Tool::StaticLibc,
     ],
-    version_probes: &[VersionProbe {
-        binary: "runc",
-        args: &["--version"],
-        shows: &["runc version {version}", "commit: {commit}"],
-    }],
     supported: &["1.2.", "1.3.", "1.4."],
     upstream_build: Some(UpstreamBuild {
         command: &["make", "static", "COMMIT={commit}"],
         env: &[],
         outputs: &[("runc", "runc")],
     }),
-    restarts: &[],
-    files: &[],
     build,
 };
 

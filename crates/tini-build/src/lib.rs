@@ -6,21 +6,15 @@ pub use build_core::cmake::CmakeTarget;
 pub use build_core::prelude::*;
 // The types of this crate's public items (`COMPONENT`, `recipe`), nameable from it.
 pub use build_core::Component;
-use build_core::component::{UpstreamBuild, VersionProbe};
+use build_core::component::UpstreamBuild;
 use build_core::toolchain::Tool;
 
 /// docker-init, as every verb sees it.
 pub const COMPONENT: Component = Component {
-    name: "tini",
+    spec: &build_core::component_specs::TINI,
     upstream: Upstream::Tini,
-    binaries: &["docker-init"],
     recipe_version: 2,
     tools: &[Tool::CMake, Tool::Make, Tool::CCompiler, Tool::StaticLibc],
-    version_probes: &[VersionProbe {
-        binary: "docker-init",
-        args: &["--version"],
-        shows: &["tini version {version} - git.{commit:7}"],
-    }],
     supported: &["0.19."],
     upstream_build: Some(UpstreamBuild {
         command: &[
@@ -31,8 +25,6 @@ pub const COMPONENT: Component = Component {
         env: &[],
         outputs: &[("docker-init", "build/tini-static")],
     }),
-    restarts: &[],
-    files: &[],
     build,
 };
 

@@ -37,8 +37,12 @@ fn sources_are_below_the_builds() {
     // test-fixtures only with the `testing` feature, for the recipes' tests.
     assert_eq!(
         ours("build-core"),
-        BTreeSet::from(["sources".to_owned(), "test-fixtures".to_owned()]),
-        "build-core builds from sources and depends on nothing else of ours"
+        BTreeSet::from([
+            "component-specs".to_owned(),
+            "sources".to_owned(),
+            "test-fixtures".to_owned()
+        ]),
+        "build-core builds from sources, the components' data, and nothing else of ours"
     );
 }
 
@@ -59,7 +63,22 @@ fn the_engine_reads_bundles_through_their_format_not_their_builder() {
         .into_iter()
         .filter(|d| crates.contains(d))
         .collect();
-    assert_eq!(format, BTreeSet::from(["build-core".to_owned()]));
+    assert_eq!(
+        format,
+        BTreeSet::from(["build-core".to_owned(), "component-specs".to_owned()])
+    );
+}
+
+#[test]
+fn the_components_data_depends_on_nothing() {
+    // Both the recipes and the readers of bundles link it: whatever it depended on, both
+    // would, and a reader of bundles would link the builder's dependencies.
+    let deps = normal_dependencies(&metadata(), "component-specs");
+    assert_eq!(
+        deps,
+        BTreeSet::new(),
+        "component-specs is plain data, std only"
+    );
 }
 
 #[test]

@@ -143,19 +143,19 @@ pub(super) fn checked(
         artifacts.files.iter().map(|f| f.name.as_str()).collect(),
     );
     let expected = names(
-        component.binaries.to_vec(),
-        component.files.iter().map(|f| f.name).collect(),
+        component.binaries().to_vec(),
+        component.files().iter().map(|f| f.name).collect(),
     );
     // Exactly the declared names, in order: nothing of the record reaches a path otherwise.
-    let declared = artifacts.binaries.len() == component.binaries.len()
-        && artifacts.files.len() == component.files.len()
+    let declared = artifacts.binaries.len() == component.binaries().len()
+        && artifacts.files.len() == component.files().len()
         && (artifacts.binaries.iter().map(|a| a.name.as_str()))
-            .eq(component.binaries.iter().copied())
+            .eq(component.binaries().iter().copied())
         && (artifacts.files.iter().map(|f| f.name.as_str()))
-            .eq(component.files.iter().map(|f| f.name));
+            .eq(component.files().iter().map(|f| f.name));
     if !declared {
         return Err(Refused::Undeclared {
-            component: component.name,
+            component: component.name(),
             found,
             expected,
         });
@@ -169,7 +169,7 @@ pub(super) fn checked(
             tags: artifact.tags.clone(),
             c_libraries: artifact.c_libraries.clone(),
         };
-        let found = build_core::build::collect_artifact(opts, component.name, &built)
+        let found = build_core::build::collect_artifact(opts, component.name(), &built)
             .map_err(Refused::Build)?;
         if found.sha256 != artifact.sha256
             || found.size != artifact.size

@@ -142,7 +142,7 @@ impl std::fmt::Debug for SharedCache {
 }
 
 fn tag(component: &Component, key: &str) -> String {
-    format!("{}-{key}", component.name)
+    format!("{}-{key}", component.name())
 }
 
 impl SharedCache {
@@ -171,8 +171,8 @@ impl SharedCache {
         // Only the names the component declares, and tar members' content names, are ever
         // written: a record or a layer naming anything else is refused before any file is.
         let accepts = |name: &str| {
-            component.binaries.contains(&name)
-                || component.files.iter().any(|f| f.name == name)
+            component.binaries().contains(&name)
+                || component.files().iter().any(|f| f.name == name)
                 || member_name(name).is_some_and(is_member_file)
         };
         for repo in &self.pulls {
@@ -235,7 +235,7 @@ impl SharedCache {
                     files,
                     annotations: BTreeMap::from([(
                         "org.opencontainers.image.title".to_owned(),
-                        component.name.to_owned(),
+                        component.name().to_owned(),
                     )]),
                 };
                 push_artifact(repo, &new, Some(&tag), self.signer.as_ref())?;

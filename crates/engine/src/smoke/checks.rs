@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use camino::Utf8Path;
 
 use super::network::{login, network_names, publish_port, push_pull, reach_host};
-use super::plugins::{buildx_build, compose_up};
+use super::plugins::{buildx_build, compose_up, plugin_versions};
 use super::rootless::rootless;
 use super::{Check, Smoke};
 use crate::EngineError;
@@ -33,7 +33,10 @@ pub fn checks(bundle: &Utf8Path) -> Vec<Check<'_>> {
         Check::new("docker version matches the manifest", |s| {
             check_versions(&s.engine, s.manifest)
         }),
-        Check::new("docker runs buildx and compose as its CLI plugins", plugins),
+        Check::new(
+            "docker runs buildx and compose as its CLI plugins",
+            plugin_versions,
+        ),
         Check::new("import a busybox image", import_image),
         Check::new("docker run prints and exits 0", run_echo),
         Check::new(
@@ -137,21 +140,6 @@ fn import_image(s: &Smoke<'_>) -> Result<String, EngineError> {
     std::fs::write(&tar, bytes).map_err(EngineError::io("writing", &tar))?;
     s.engine.docker_ok(&["import", tar.as_str(), IMAGE])?;
     Ok(format!("{IMAGE} from {}", s.busybox))
-}
-
-fn plugins(s: &Smoke<'_>) -> Result<String, EngineError> {
-    let mut shown = Vec::new();
-    for (plugin, shows) in [
-        ("buildx", "github.com/docker/buildx v"),
-        ("compose", "Docker Compose version v"),
-    ] {
-        let out = s.engine.docker_ok(&[plugin, "version"])?;
-        check(out.contains(shows), || {
-            format!("docker {plugin} version printed {out:?}")
-        })?;
-        shown.push(out.trim().to_owned());
-    }
-    Ok(shown.join("; "))
 }
 
 fn run_echo(s: &Smoke<'_>) -> Result<String, EngineError> {

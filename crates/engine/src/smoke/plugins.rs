@@ -1,11 +1,62 @@
-//! The CLI plugins at work: a BuildKit build through buildx, and a compose project whose
-//! services reach each other by name.
+//! The CLI plugins at work: the docker CLI finds and runs each, a BuildKit build through
+//! buildx, and a compose project whose services reach each other by name.
+
+use bundle_format::{Archive, ComponentSpec, PLUGIN_METADATA, Stamps, VersionProbe};
 
 use super::Smoke;
 use super::checks::{IMAGE, PAGE, check};
 use crate::EngineError;
 
 const BUILT: &str = "dockyard-smoke-built:1";
+
+/// Each plugin's version probes run as `docker PLUGIN ARGS` (`docker compose version`): the
+/// CLI must find the plugin and pass on what it prints, the manifest's version and commit.
+pub(super) fn plugin_versions(s: &Smoke<'_>) -> Result<String, EngineError> {
+    let mut shown = Vec::new();
+    for (component, probe, args) in through_the_cli() {
+        let recorded = s
+            .manifest
+            .component(component.name)
+            .ok_or_else(|| EngineError::Check(format!("the manifest has no {}", component.name)))?;
+        let version = recorded.stamped_version();
+        let stamps = Stamps {
+            version: &version,
+            commit: &recorded.commit,
+        };
+        let out = s.engine.docker_ok(&args)?;
+        let missing = probe.missing(stamps, &out);
+        check(missing.is_empty(), || {
+            format!(
+                "docker {} printed {out:?}, without {}",
+                args.join(" "),
+                missing.join(", ")
+            )
+        })?;
+        shown.push(out.trim().to_owned());
+    }
+    Ok(shown.join("; "))
+}
+
+/// The plugins' version probes as `docker` arguments: a plugin binary `docker-NAME` is the
+/// CLI's `NAME`. The metadata probe is the CLI's handshake with the plugin, not a command a
+/// person runs, so only the binary check runs it.
+fn through_the_cli() -> Vec<(
+    &'static ComponentSpec,
+    &'static VersionProbe,
+    Vec<&'static str>,
+)> {
+    bundle_format::COMPONENTS
+        .into_iter()
+        .filter(|c| c.archive == Archive::Plugin)
+        .flat_map(|c| c.version_probes.iter().map(move |p| (c, p)))
+        .filter(|(_, p)| p.args != [PLUGIN_METADATA])
+        .filter_map(|(c, p)| {
+            let name = p.binary.strip_prefix("docker-")?;
+            let args = std::iter::once(name).chain(p.args.iter().copied());
+            Some((c, p, args.collect()))
+        })
+        .collect()
+}
 
 /// `docker buildx build` of a Dockerfile with `RUN` and a cache mount, on the engine's own
 /// BuildKit (buildx's `docker` driver); the image it loads runs.
@@ -105,4 +156,34 @@ pub(super) fn compose_up(s: &Smoke<'_>) -> Result<String, EngineError> {
         format!("containers left after down: {left}")
     })?;
     Ok(format!("{result}; down removed both"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn each_plugin_s_version_runs_through_the_cli() {
+        let stamps = super::Stamps {
+            version: "1.2.3",
+            commit: "abcdef0123456789",
+        };
+        let commands: Vec<(&str, Vec<&str>, Vec<String>)> = super::through_the_cli()
+            .into_iter()
+            .map(|(c, probe, args)| (c.name, args, probe.expected(stamps)))
+            .collect();
+        assert_eq!(
+            commands,
+            [
+                (
+                    "buildx",
+                    vec!["buildx", "version"],
+                    vec!["github.com/docker/buildx v1.2.3 abcdef0".to_owned()]
+                ),
+                (
+                    "compose",
+                    vec!["compose", "version"],
+                    vec!["Docker Compose version v1.2.3".to_owned()]
+                )
+            ]
+        );
+    }
 }

@@ -39,7 +39,7 @@ impl Daemon {
         }
     }
 
-    /// Its program's name; for the bundle's daemons, as component descriptors name it in
+    /// Its program's name; for the bundle's daemons, as the component specs name it in
     /// `restarts`.
     pub fn name(self) -> &'static str {
         match self {

@@ -12,7 +12,7 @@ use crate::{EngineError, TreeWatcher};
 impl Engine {
     /// Puts `binaries` (`(name, path)`, from a bundle or the artifact cache) into the engine's
     /// `bin/` and restarts only the daemons that run one that changed, as each component's
-    /// descriptor says (`restarts`): dockerd for dockerd and docker-proxy, containerd for
+    /// spec says (`restarts`): dockerd for dockerd and docker-proxy, containerd for
     /// containerd and the shim, nothing for what is exec'd per use (runc, docker-init, the
     /// clients).
     pub fn apply(

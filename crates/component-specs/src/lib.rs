@@ -1,0 +1,102 @@
+//! Each component of a Docker Engine bundle described once, as plain data: the name people
+//! type, its binaries, the [`Archive`] that ships them, how each binary shows its version and
+//! commit ([`VersionProbe`]), which daemon must restart to use a new build of a binary, and the
+//! files of its source tree shipped as they are ([`SourceFile`]). Nothing here knows how a
+//! component is built.
+//!
+//! Both sides read the same table: a recipe's `build_core::Component` points at its spec, and
+//! the readers of bundles (`bundle_format`, the engine) take [`COMPONENTS`] through
+//! `bundle_format`. The crate depends on nothing, so a reader of bundles links no recipe and a
+//! recipe no reader.
+//!
+//! ```
+//! use component_specs::{Archive, COMPONENTS, COMPOSE, Stamps};
+//!
+//! assert_eq!(COMPONENTS.last().map(|c| c.name), Some("compose"));
+//! assert_eq!(COMPOSE.archive.path_of("docker-compose"), "cli-plugins/docker-compose");
+//! let stamps = Stamps { version: "2.40.3", commit: "0123456789abcdef" };
+//! assert_eq!(
+//!     COMPOSE.version_probes[0].expected(stamps),
+//!     ["Docker Compose version v2.40.3"]
+//! );
+//! assert_eq!(COMPOSE.archive, Archive::Plugin);
+//! ```
+
+mod probe;
+mod specs;
+
+pub use probe::{DEBUG_MARKER, Stamps, VersionProbe};
+pub use specs::{
+    BUILDX, CLI, COMPONENTS, COMPOSE, CONTAINERD, MOBY, PLUGIN_METADATA, PROXY, ROOTLESSKIT, RUNC,
+    TINI,
+};
+
+/// One component: everything about it that is not its recipe.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ComponentSpec {
+    /// The name people type (`--only proxy`) and logs use.
+    pub name: &'static str,
+    /// The binaries it produces, by installed name.
+    pub binaries: &'static [&'static str],
+    /// The download that ships its binaries.
+    pub archive: Archive,
+    /// How each binary shows its version and commit.
+    pub version_probes: &'static [VersionProbe],
+    /// `(binary, daemon)`: the long-running daemon that must restart to use a new build of
+    /// the binary (`dockerd` runs docker-proxy, `containerd` starts each shim). Binaries not
+    /// listed are exec'd per use (runc, docker-init, the clients) and restart nothing.
+    pub restarts: &'static [(&'static str, &'static str)],
+    /// Files of its source tree shipped as they are, beside the binaries (moby's rootless
+    /// scripts).
+    pub files: &'static [SourceFile],
+}
+
+/// A file of a component's source tree that Docker ships as it is.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Where it is in the tree (`contrib/dockerd-rootless.sh`).
+    pub path: &'static str,
+    /// The name it is shipped under (`dockerd-rootless.sh`).
+    pub name: &'static str,
+    /// The download that ships it (not always its component's: moby's scripts go with the
+    /// rootless extras, not with dockerd).
+    pub archive: Archive,
+}
+
+/// Which of Docker's downloads holds a component's binaries, and so where they are in a
+/// bundle folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Archive {
+    /// `docker-VERSION.tgz`, folder `docker/`: the engine, its runtime and the client.
+    Static,
+    /// A CLI plugin, tarred alone as `NAME-plugin-VERSION.tgz` (buildx's download; compose's
+    /// the same way); in a bundle folder, `cli-plugins/`.
+    Plugin,
+    /// `docker-rootless-extras-VERSION.tgz`, folder `docker-rootless-extras/`: rootlesskit and
+    /// moby's two scripts that run dockerd without root.
+    RootlessExtras,
+}
+
+impl Archive {
+    /// Every archive, in the order a bundle lists its tarballs.
+    pub const ALL: [Archive; 3] = [Archive::Static, Archive::RootlessExtras, Archive::Plugin];
+
+    /// The folder of the bundle (and, for the static tgz, of the archive) holding its binaries.
+    pub fn folder(self) -> &'static str {
+        match self {
+            Archive::Static => "docker",
+            Archive::Plugin => "cli-plugins",
+            Archive::RootlessExtras => "docker-rootless-extras",
+        }
+    }
+
+    /// A binary's path in a bundle folder (`docker/runc`, `cli-plugins/docker-buildx`).
+    pub fn path_of(self, binary: &str) -> String {
+        format!("{}/{binary}", self.folder())
+    }
+}
+
+// The README's example runs as a doctest, so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExample;

@@ -1,0 +1,255 @@
+//! The nine components of a full bundle.
+
+use crate::{Archive, ComponentSpec, SourceFile, VersionProbe};
+
+/// What the docker CLI runs a plugin with to learn its version and vendor: the plugins' second
+/// probe, and no subcommand a person types.
+pub const PLUGIN_METADATA: &str = "docker-cli-plugin-metadata";
+
+const fn probe(
+    binary: &'static str,
+    args: &'static [&'static str],
+    shows: &'static [&'static str],
+) -> VersionProbe {
+    VersionProbe {
+        binary,
+        args,
+        shows,
+    }
+}
+
+/// tini, installed as `docker-init`: what `docker run --init` runs as PID 1.
+pub const TINI: ComponentSpec = ComponentSpec {
+    name: "tini",
+    binaries: &["docker-init"],
+    archive: Archive::Static,
+    version_probes: &[probe(
+        "docker-init",
+        &["--version"],
+        &["tini version {version} - git.{commit:7}"],
+    )],
+    restarts: &[],
+    files: &[],
+};
+
+/// runc, the OCI runtime containerd's shim runs per container.
+pub const RUNC: ComponentSpec = ComponentSpec {
+    name: "runc",
+    binaries: &["runc"],
+    archive: Archive::Static,
+    version_probes: &[probe(
+        "runc",
+        &["--version"],
+        &["runc version {version}", "commit: {commit}"],
+    )],
+    restarts: &[],
+    files: &[],
+};
+
+/// docker-proxy, moby's userland proxy for published ports.
+pub const PROXY: ComponentSpec = ComponentSpec {
+    name: "proxy",
+    binaries: &["docker-proxy"],
+    archive: Archive::Static,
+    version_probes: &[probe(
+        "docker-proxy",
+        &["--version"],
+        &["docker-proxy (commit {commit:7}) version {version}"],
+    )],
+    restarts: &[("docker-proxy", "dockerd")],
+    files: &[],
+};
+
+/// containerd, its runc shim and `ctr`.
+pub const CONTAINERD: ComponentSpec = ComponentSpec {
+    name: "containerd",
+    binaries: &["containerd", "containerd-shim-runc-v2", "ctr"],
+    archive: Archive::Static,
+    version_probes: &[
+        probe("containerd", &["--version"], &["v{version} {commit}"]),
+        probe(
+            "containerd-shim-runc-v2",
+            &["-v"],
+            &["v{version}", "{commit}"],
+        ),
+        probe("ctr", &["--version"], &["v{version}"]),
+    ],
+    restarts: &[
+        ("containerd", "containerd"),
+        ("containerd-shim-runc-v2", "containerd"),
+    ],
+    files: &[],
+};
+
+/// The `docker` client.
+pub const CLI: ComponentSpec = ComponentSpec {
+    name: "cli",
+    binaries: &["docker"],
+    archive: Archive::Static,
+    version_probes: &[probe(
+        "docker",
+        &["--version"],
+        &["Docker version {version}, build {commit:7}"],
+    )],
+    restarts: &[],
+    files: &[],
+};
+
+/// moby's `dockerd`, and the scripts of its tree that run it without root.
+pub const MOBY: ComponentSpec = ComponentSpec {
+    name: "moby",
+    binaries: &["dockerd"],
+    archive: Archive::Static,
+    version_probes: &[probe(
+        "dockerd",
+        &["--version"],
+        &["Docker version {version}, build {commit:7}"],
+    )],
+    restarts: &[("dockerd", "dockerd")],
+    // What Docker's rootless extras take from moby (docker-ce-packaging's static build and
+    // its docker-ce-rootless-extras package copy them from `contrib/`).
+    files: &[
+        SourceFile {
+            path: "contrib/dockerd-rootless.sh",
+            name: "dockerd-rootless.sh",
+            archive: Archive::RootlessExtras,
+        },
+        SourceFile {
+            path: "contrib/dockerd-rootless-setuptool.sh",
+            name: "dockerd-rootless-setuptool.sh",
+            archive: Archive::RootlessExtras,
+        },
+    ],
+};
+
+/// rootlesskit, which rootless dockerd runs in.
+pub const ROOTLESSKIT: ComponentSpec = ComponentSpec {
+    name: "rootlesskit",
+    binaries: &["rootlesskit"],
+    archive: Archive::RootlessExtras,
+    version_probes: &[probe(
+        "rootlesskit",
+        &["--version"],
+        &["rootlesskit version {version}"],
+    )],
+    restarts: &[],
+    files: &[],
+};
+
+/// The buildx CLI plugin (`docker buildx`).
+pub const BUILDX: ComponentSpec = ComponentSpec {
+    name: "buildx",
+    binaries: &["docker-buildx"],
+    archive: Archive::Plugin,
+    version_probes: &[
+        probe(
+            "docker-buildx",
+            &["version"],
+            &["github.com/docker/buildx v{version} {commit:7}"],
+        ),
+        probe(
+            "docker-buildx",
+            &[PLUGIN_METADATA],
+            &["\"Version\": \"v{version}\""],
+        ),
+    ],
+    restarts: &[],
+    files: &[],
+};
+
+/// The compose CLI plugin (`docker compose`).
+pub const COMPOSE: ComponentSpec = ComponentSpec {
+    name: "compose",
+    binaries: &["docker-compose"],
+    archive: Archive::Plugin,
+    version_probes: &[
+        probe(
+            "docker-compose",
+            &["version"],
+            &["Docker Compose version v{version}"],
+        ),
+        probe(
+            "docker-compose",
+            &[PLUGIN_METADATA],
+            &["\"Version\": \"v{version}\""],
+        ),
+    ],
+    restarts: &[],
+    files: &[],
+};
+
+/// Every component of a full bundle, in build order: quick ones first, so a broken toolchain
+/// shows early; the CLI plugins last.
+pub const COMPONENTS: [&ComponentSpec; 9] = [
+    &TINI,
+    &RUNC,
+    &PROXY,
+    &CONTAINERD,
+    &CLI,
+    &MOBY,
+    &ROOTLESSKIT,
+    &BUILDX,
+    &COMPOSE,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_binary_has_a_version_probe_and_every_probe_a_binary() {
+        for c in COMPONENTS {
+            for b in c.binaries {
+                assert!(
+                    c.version_probes.iter().any(|p| p.binary == *b),
+                    "{}: no version probe for {b}",
+                    c.name
+                );
+            }
+            for p in c.version_probes {
+                assert!(c.binaries.contains(&p.binary), "{}: {}", c.name, p.binary);
+            }
+        }
+    }
+
+    #[test]
+    fn names_binaries_and_shipped_files_are_unique() {
+        let mut names: Vec<&str> = COMPONENTS.iter().map(|c| c.name).collect();
+        let mut shipped: Vec<&str> = COMPONENTS
+            .iter()
+            .flat_map(|c| {
+                c.binaries
+                    .iter()
+                    .copied()
+                    .chain(c.files.iter().map(|f| f.name))
+            })
+            .collect();
+        for list in [&mut names, &mut shipped] {
+            let all = list.len();
+            list.sort_unstable();
+            list.dedup();
+            assert_eq!(list.len(), all, "{list:?}");
+        }
+    }
+
+    #[test]
+    fn a_restart_names_a_binary_of_its_component() {
+        for c in COMPONENTS {
+            for (binary, _) in c.restarts {
+                assert!(c.binaries.contains(binary), "{}: {binary}", c.name);
+            }
+        }
+    }
+
+    #[test]
+    fn a_plugin_is_one_docker_prefixed_binary() {
+        for c in COMPONENTS.iter().filter(|c| c.archive == Archive::Plugin) {
+            assert!(
+                matches!(c.binaries, [b] if b.starts_with("docker-")),
+                "{}: {:?}",
+                c.name,
+                c.binaries
+            );
+        }
+    }
+}

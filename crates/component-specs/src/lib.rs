@@ -33,6 +33,7 @@ pub use specs::{
 
 /// One component: everything about it that is not its recipe.
 #[derive(Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ComponentSpec {
     /// The name people type (`--only proxy`) and logs use.
     pub name: &'static str,
@@ -51,8 +52,50 @@ pub struct ComponentSpec {
     pub files: &'static [SourceFile],
 }
 
+impl ComponentSpec {
+    /// A component of `binaries` shipped in `archive`, with no version probes, restarts or
+    /// shipped files yet (add them with the `with_` functions): how a tool describes a component
+    /// of its own, or a test a faulty one.
+    pub const fn new(
+        name: &'static str,
+        binaries: &'static [&'static str],
+        archive: Archive,
+    ) -> ComponentSpec {
+        ComponentSpec {
+            name,
+            binaries,
+            archive,
+            version_probes: &[],
+            restarts: &[],
+            files: &[],
+        }
+    }
+
+    /// The same, with these version probes.
+    pub const fn with_version_probes(mut self, probes: &'static [VersionProbe]) -> ComponentSpec {
+        self.version_probes = probes;
+        self
+    }
+
+    /// The same, with these `(binary, daemon)` restarts.
+    pub const fn with_restarts(
+        mut self,
+        restarts: &'static [(&'static str, &'static str)],
+    ) -> ComponentSpec {
+        self.restarts = restarts;
+        self
+    }
+
+    /// The same, with these shipped files.
+    pub const fn with_files(mut self, files: &'static [SourceFile]) -> ComponentSpec {
+        self.files = files;
+        self
+    }
+}
+
 /// A file of a component's source tree that Docker ships as it is.
 #[derive(Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SourceFile {
     /// Where it is in the tree (`contrib/dockerd-rootless.sh`).
     pub path: &'static str,

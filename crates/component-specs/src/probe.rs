@@ -6,6 +6,7 @@ pub const DEBUG_MARKER: &str = "+debug";
 /// How one binary reports its stamps: run it with `args`, and its output must contain each of
 /// `shows`, with `{version}` and `{commit}` (or `{commit:N}`, the first N digits) filled in.
 #[derive(Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct VersionProbe {
     /// The installed name.
     pub binary: &'static str,

@@ -164,14 +164,9 @@ mod tests {
             unknown_restarts(&bundle_format::COMPONENTS),
             Vec::<String>::new()
         );
-        let misspelled = bundle_format::ComponentSpec {
-            name: "moby",
-            binaries: &["dockerd"],
-            archive: bundle_format::Archive::Static,
-            version_probes: &[],
-            restarts: &[("dockerd", "dockrd"), ("docker-prox", "dockerd")],
-            files: &[],
-        };
+        let misspelled =
+            bundle_format::ComponentSpec::new("moby", &["dockerd"], bundle_format::Archive::Static)
+                .with_restarts(&[("dockerd", "dockrd"), ("docker-prox", "dockerd")]);
         assert_eq!(
             unknown_restarts(&[&misspelled]),
             ["moby: (dockerd, dockrd)", "moby: (docker-prox, dockerd)"]

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use camino::{Utf8Path, Utf8PathBuf};
 
 /// Appends a comment line to `file` (P3's "one line in runc"), numbered by `i`.
-pub fn append_line(file: &Utf8Path, i: usize) -> io::Result<()> {
+pub(crate) fn append_line(file: &Utf8Path, i: usize) -> io::Result<()> {
     let mut f = std::fs::OpenOptions::new().append(true).open(file)?;
     writeln!(f, "// dockyard bench: a harmless line ({i})")
 }
@@ -13,7 +13,7 @@ pub fn append_line(file: &Utf8Path, i: usize) -> io::Result<()> {
 /// A line dockerd prints first thing (P5's edit), in whichever file of `cmd/dockerd` holds
 /// `main` (`main.go` from 29, `docker.go` before): a new file renamed over the old, as editors
 /// save.
-pub fn add_to_dockerd_main(tree: &Utf8Path, marker: &str) -> io::Result<()> {
+pub(crate) fn add_to_dockerd_main(tree: &Utf8Path, marker: &str) -> io::Result<()> {
     let dir = tree.join("cmd/dockerd");
     let main = "\nfunc main() {\n";
     let (file, text) = std::fs::read_dir(&dir)?

@@ -1,9 +1,9 @@
 #![doc = include_str!("../README.md")]
 
-pub mod edits;
+mod edits;
 pub mod entry;
 pub mod memory;
-pub mod p5;
+mod p5;
 pub mod report;
 pub mod runner;
 pub mod shared;

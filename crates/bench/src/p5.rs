@@ -15,7 +15,7 @@ use crate::report::{Spread, spread};
 use crate::runner::{BenchError, LogWatch, Result, Runner};
 
 /// dockyard's and upstream's times; `gocaches` are dockyard's and upstream's.
-pub fn measure(
+pub(crate) fn measure(
     bench: &Runner,
     sources: &[Source],
     points: &[EntryPoint],

@@ -25,40 +25,40 @@ pub fn spread(mut samples: Vec<f64>) -> Spread {
 /// One bench run's measures, dockyard (`dy_`) against upstream's entry points (`up_`), in
 /// seconds, bytes and MiB.
 #[non_exhaustive]
-pub struct Report {
+pub(crate) struct Report {
     /// The command that measured it, as a person runs it.
-    pub command: String,
+    pub(crate) command: String,
     /// The Go release both sides built with.
-    pub go: String,
+    pub(crate) go: String,
     /// P1, cold.
-    pub dy_cold: f64,
+    pub(crate) dy_cold: f64,
     /// P1, upstream cold.
-    pub up_cold: f64,
+    pub(crate) up_cold: f64,
     /// P2, nothing changed.
-    pub dy_noop: Spread,
+    pub(crate) dy_noop: Spread,
     /// P2, upstream.
-    pub up_noop: Spread,
+    pub(crate) up_noop: Spread,
     /// P3, one line in runc.
-    pub dy_line: Spread,
+    pub(crate) dy_line: Spread,
     /// P3, upstream.
-    pub up_line: Spread,
+    pub(crate) up_line: Spread,
     /// P4, the tgz's bytes.
-    pub tgz: u64,
+    pub(crate) tgz: u64,
     /// P4, upstream's binaries packed the same way.
-    pub upstream_tgz: u64,
+    pub(crate) upstream_tgz: u64,
     /// Peak summed RSS, cold, in MiB.
-    pub peak_rss: f64,
+    pub(crate) peak_rss: f64,
     /// The same for upstream.
-    pub up_peak_rss: f64,
+    pub(crate) up_peak_rss: f64,
     /// Runs of each short measure.
-    pub runs: usize,
+    pub(crate) runs: usize,
     /// The P5 section, as [`p5_section`] wrote it.
-    pub p5: String,
+    pub(crate) p5: String,
 }
 
 /// P5's section of docs/benchmarks.md: dockyard's edit → running engine against moby's own
 /// build alone.
-pub fn p5_section(dy: Spread, up: Spread, runs: usize) -> String {
+pub(crate) fn p5_section(dy: Spread, up: Spread, runs: usize) -> String {
     let ratio = dy.median / up.median;
     let verdict = if ratio <= 0.9 { "met" } else { "not met" };
     format!(
@@ -76,7 +76,11 @@ pub fn p5_section(dy: Spread, up: Spread, runs: usize) -> String {
 
 /// P6 and P7's section of docs/benchmarks.md: builds shared through a registry; `cold` is
 /// P1's cold bundle when this run measured it.
-pub fn shared_section(t: &crate::shared::SharedTimes, cold: Option<f64>, runs: usize) -> String {
+pub(crate) fn shared_section(
+    t: &crate::shared::SharedTimes,
+    cold: Option<f64>,
+    runs: usize,
+) -> String {
     let cold = cold.unwrap_or(t.team_cold);
     let verdict = if t.fresh.median <= 15.0 {
         "met"
@@ -161,7 +165,7 @@ pub fn merged(generated: &str, previous: &str) -> String {
 
 impl Report {
     /// The whole report.
-    pub fn markdown(&self) -> String {
+    pub(crate) fn markdown(&self) -> String {
         let go = &self.go;
         let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
         let mem = std::fs::read_to_string("/proc/meminfo")

@@ -27,7 +27,7 @@ impl BenchError {
 }
 
 /// What the bench's steps return.
-pub type Result<T> = std::result::Result<T, BenchError>;
+pub(crate) type Result<T> = std::result::Result<T, BenchError>;
 
 /// One `bundle` as the bench runs it: which "machine" (caches and output) and what it adds.
 #[derive(Clone, Copy, Debug, Default)]
@@ -73,17 +73,17 @@ pub struct Runner {
 
 impl Runner {
     /// The log file of the command named `name`.
-    pub fn log(&self, name: &str) -> Utf8PathBuf {
+    pub(crate) fn log(&self, name: &str) -> Utf8PathBuf {
         self.root.join("logs").join(format!("{name}.log"))
     }
 
     /// dockyard's bench cache and output folder.
-    pub fn defaults(&self) -> (Utf8PathBuf, Utf8PathBuf) {
+    pub(crate) fn defaults(&self) -> (Utf8PathBuf, Utf8PathBuf) {
         (self.root.join("dockyard-cache"), self.root.join("out"))
     }
 
     /// `bundle` as its own process with `GOCACHE=gocache`; returns the seconds.
-    pub fn bundle(&self, gocache: &Utf8Path, run: &BundleRun<'_>, log: &str) -> Result<f64> {
+    pub(crate) fn bundle(&self, gocache: &Utf8Path, run: &BundleRun<'_>, log: &str) -> Result<f64> {
         let (cache, out) = self.defaults();
         let run = BundleRun {
             cache: Some(run.cache.unwrap_or(&cache)),
@@ -103,7 +103,12 @@ impl Runner {
     }
 
     /// Every upstream entry point one after another in the scratch trees; returns the seconds.
-    pub fn upstream(&self, points: &[EntryPoint], gocache: &Utf8Path, log: &str) -> Result<f64> {
+    pub(crate) fn upstream(
+        &self,
+        points: &[EntryPoint],
+        gocache: &Utf8Path,
+        log: &str,
+    ) -> Result<f64> {
         let started = Instant::now();
         for point in points {
             self.upstream_one(point, gocache, log)?;
@@ -112,7 +117,12 @@ impl Runner {
     }
 
     /// One upstream entry point in its scratch tree; returns the seconds.
-    pub fn upstream_one(&self, point: &EntryPoint, gocache: &Utf8Path, log: &str) -> Result<f64> {
+    pub(crate) fn upstream_one(
+        &self,
+        point: &EntryPoint,
+        gocache: &Utf8Path,
+        log: &str,
+    ) -> Result<f64> {
         let tree = self.scratch(point.upstream);
         let stamps = Stamps {
             version: &point.version,
@@ -139,7 +149,7 @@ impl Runner {
     }
 
     /// `root/name`, empty.
-    pub fn fresh_dir(&self, name: &str) -> Result<Utf8PathBuf> {
+    pub(crate) fn fresh_dir(&self, name: &str) -> Result<Utf8PathBuf> {
         let dir = self.root.join(name);
         build_core::fs::remove_dir_all_if_exists(&dir).map_err(BenchError::from)?;
         std::fs::create_dir_all(&dir)
@@ -153,7 +163,11 @@ impl Runner {
     /// to build from in place of the pin. Committed at the pinned commit's time, as a clone of
     /// it would be, so the bundle's epoch (the newest commit of the set) and every other
     /// component's key stay the pinned ones.
-    pub fn working_tree(&self, sources: &[Source], upstream: Upstream) -> Result<Utf8PathBuf> {
+    pub(crate) fn working_tree(
+        &self,
+        sources: &[Source],
+        upstream: Upstream,
+    ) -> Result<Utf8PathBuf> {
         let source = sources.iter().find(|s| s.upstream == upstream);
         let source = source.ok_or_else(|| BenchError(format!("no {upstream} source")))?;
         let tree = self.fresh_dir(&format!("{upstream}-override"))?;
@@ -164,19 +178,19 @@ impl Runner {
 }
 
 /// The `up --watch` being measured, read through its log.
-pub struct LogWatch<'a> {
+pub(crate) struct LogWatch<'a> {
     /// The command.
-    pub up: &'a Running,
+    pub(crate) up: &'a Running,
     /// Its log.
-    pub log: &'a Utf8Path,
+    pub(crate) log: &'a Utf8Path,
     /// The log of the dockerd it runs.
-    pub dockerd_log: Utf8PathBuf,
+    pub(crate) dockerd_log: Utf8PathBuf,
 }
 
 impl LogWatch<'_> {
     /// Waits for the end of round `round` (its first is 0), which must have restarted a
     /// dockerd that prints `marker`.
-    pub fn reloaded(&self, round: usize, marker: &str) -> Result<String> {
+    pub(crate) fn reloaded(&self, round: usize, marker: &str) -> Result<String> {
         let ends = |text: &str| {
             text.lines()
                 .map(str::trim_start)
@@ -206,7 +220,7 @@ impl LogWatch<'_> {
     }
 
     /// Polls the log until `done`; fails when `up` exits first or after `seconds`.
-    pub fn wait(&self, done: impl Fn(&str) -> bool, seconds: u64) -> Result<String> {
+    pub(crate) fn wait(&self, done: impl Fn(&str) -> bool, seconds: u64) -> Result<String> {
         let stalled = || {
             let tail = tail_of_file(self.log, 15);
             BenchError(format!(

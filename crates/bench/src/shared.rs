@@ -24,17 +24,17 @@ pub struct TeamRegistry {
 /// What P6 and P7 measured.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
-pub struct SharedTimes {
+pub(crate) struct SharedTimes {
     /// The team's cold bundle, pushing both caches.
-    pub team_cold: f64,
+    pub(crate) team_cold: f64,
     /// P6: a fresh machine's whole bundle from the registry.
-    pub fresh: Spread,
+    pub(crate) fresh: Spread,
     /// P7 with Go's shared cache: seconds, and what the cache program said for moby's build.
-    pub edit_with: (f64, String),
+    pub(crate) edit_with: (f64, String),
     /// P7 without it.
-    pub edit_without: f64,
+    pub(crate) edit_without: f64,
     /// The registry's storage after both, in bytes.
-    pub storage: u64,
+    pub(crate) storage: u64,
 }
 
 /// One fresh machine: its dockyard cache, output folder and Go cache, all empty.
@@ -70,7 +70,7 @@ impl Machine {
 }
 
 /// Runs the team's cold build, P6 `runs` times and P7 once each way.
-pub fn measure(
+pub(crate) fn measure(
     bench: &Runner,
     sources: &[Source],
     release: &str,

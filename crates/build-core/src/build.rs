@@ -151,12 +151,12 @@ impl BuildOptions {
     }
 
     /// The log file of `component` in the work dir.
-    pub fn log_path(&self, component: &str) -> Utf8PathBuf {
+    pub(crate) fn log_path(&self, component: &str) -> Utf8PathBuf {
         self.work_dir.join(format!("{component}.log"))
     }
 
     /// Creates the output and work dirs and starts a fresh log for `component`.
-    pub fn prepare_dirs(&self, component: &str) -> Result<Utf8PathBuf, BuildError> {
+    pub(crate) fn prepare_dirs(&self, component: &str) -> Result<Utf8PathBuf, BuildError> {
         for dir in [&self.out_dir, &self.work_dir] {
             std::fs::create_dir_all(dir).map_err(BuildError::io(component, "creating", dir))?;
         }
@@ -394,7 +394,7 @@ pub struct Built<'a> {
 }
 
 /// Collects several binaries into [`Artifacts`].
-pub fn collect_artifacts<'a>(
+pub(crate) fn collect_artifacts<'a>(
     opts: &BuildOptions,
     component: &str,
     binaries: impl IntoIterator<Item = Built<'a>>,
@@ -412,7 +412,7 @@ pub fn collect_artifacts<'a>(
 /// Copies the files `descriptor` ships from its source tree into `opts.out_dir` (mode 0755:
 /// they are scripts people run) and describes them. A file missing from the tree is the
 /// same failure as a binary a build did not make.
-pub fn ship_files(
+pub(crate) fn ship_files(
     opts: &BuildOptions,
     descriptor: &crate::Component,
 ) -> Result<Vec<crate::artifact::ShippedFile>, BuildError> {

@@ -123,7 +123,7 @@ fn installed_versions(packages: &[String]) -> BTreeMap<String, String> {
 
 /// The upstream release inside a Debian version: no epoch, no Debian revision
 /// (`1:2.5.4-1+deb12u1` → `2.5.4`; `2.36-8cross1` → `2.36`).
-pub fn upstream_version(debian: &str) -> String {
+pub(crate) fn upstream_version(debian: &str) -> String {
     let no_epoch = debian.split_once(':').map_or(debian, |(_, v)| v);
     no_epoch
         .rsplit_once('-')

@@ -46,13 +46,8 @@ impl Component {
     }
 
     /// How each binary shows its version and commit.
-    pub fn version_probes(&self) -> &'static [VersionProbe] {
+    pub(crate) fn version_probes(&self) -> &'static [VersionProbe] {
         self.spec.version_probes
-    }
-
-    /// `(binary, daemon)`: the daemon that must restart to use a new build of the binary.
-    pub fn restarts(&self) -> &'static [(&'static str, &'static str)] {
-        self.spec.restarts
     }
 
     /// Files of its source tree shipped as they are, beside the binaries.
@@ -61,7 +56,7 @@ impl Component {
     }
 
     /// Whether the recipe builds `version` (`1.7.28`).
-    pub fn supports(&self, version: &str) -> bool {
+    pub(crate) fn supports(&self, version: &str) -> bool {
         self.supported.iter().any(|line| version.starts_with(line))
     }
 
@@ -85,7 +80,7 @@ impl Component {
     }
 
     /// Fails unless `artifacts` holds every binary the component makes.
-    pub fn check_produced(&self, artifacts: &Artifacts) -> Result<(), BuildError> {
+    pub(crate) fn check_produced(&self, artifacts: &Artifacts) -> Result<(), BuildError> {
         match self.binaries().iter().find(|b| artifacts.get(b).is_none()) {
             Some(binary) => Err(BuildError::Incomplete {
                 component: self.name(),
@@ -96,7 +91,7 @@ impl Component {
     }
 
     /// The supported lines as a person reads them (`1.7.x, 2.x`).
-    pub fn supported_lines(&self) -> String {
+    pub(crate) fn supported_lines(&self) -> String {
         self.supported
             .iter()
             .map(|l| format!("{l}x"))
@@ -135,12 +130,12 @@ pub struct UpstreamBuild {
 
 impl UpstreamBuild {
     /// The command line for these stamps.
-    pub fn command_for(&self, stamps: Stamps<'_>) -> Vec<String> {
+    pub(crate) fn command_for(&self, stamps: Stamps<'_>) -> Vec<String> {
         self.command.iter().map(|t| stamps.fill(t)).collect()
     }
 
     /// The environment for these stamps.
-    pub fn env_for(&self, stamps: Stamps<'_>) -> Vec<(String, String)> {
+    pub(crate) fn env_for(&self, stamps: Stamps<'_>) -> Vec<(String, String)> {
         self.env
             .iter()
             .map(|(k, t)| ((*k).to_owned(), stamps.fill(t)))
@@ -275,7 +270,7 @@ pub fn runnable(
 
 /// `(major, minor)` of a version `MAJOR.MINOR[.PATCH][-suffix]` (`1.4.3`, `2.3.0-rc.1`);
 /// `None` for anything else.
-pub fn release_line(version: &str) -> Option<(u32, u32)> {
+pub(crate) fn release_line(version: &str) -> Option<(u32, u32)> {
     let numbers = version.split(['-', '+', '~']).next()?;
     let mut parts = numbers.split('.');
     let major = parts.next()?.parse().ok()?;

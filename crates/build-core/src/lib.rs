@@ -1,13 +1,13 @@
 #![doc = include_str!("../README.md")]
 
-pub mod artifact;
+mod artifact;
 pub mod build;
 pub mod clib;
 pub mod cmake;
 pub mod component;
 pub mod elf;
 pub mod go;
-pub mod pinned;
+mod pinned;
 pub mod platform;
 pub mod process;
 pub mod sysroot;

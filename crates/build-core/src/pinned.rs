@@ -73,11 +73,6 @@ impl PinnedSource {
         })
     }
 
-    /// The verified source.
-    pub fn source(&self) -> &Source {
-        &self.source
-    }
-
     /// The options the bundle builds the component with (static, for this machine): the pinned
     /// source, the pinned Go, and the source's own commit time as `SOURCE_DATE_EPOCH`.
     pub fn options(&self, out_dir: Utf8PathBuf, work_dir: Utf8PathBuf) -> BuildOptions {

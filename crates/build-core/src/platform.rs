@@ -186,7 +186,7 @@ impl Target {
     }
 
     /// `GOARM` (`7`), for `arm`.
-    pub fn goarm(&self) -> Option<&str> {
+    pub(crate) fn goarm(&self) -> Option<&str> {
         self.variant.as_deref().map(|v| v.trim_start_matches('v'))
     }
 }

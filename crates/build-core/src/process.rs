@@ -6,7 +6,7 @@ mod running;
 mod table;
 
 pub use running::{Running, Signal, stop, wait_gone};
-pub use table::{ProcessInfo, descendants, environment_value, is_running, processes, uptime};
+pub use table::{ProcessInfo, descendants, environment_value, processes, uptime};
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -79,16 +79,6 @@ pub enum Failure {
     Exited(ExitStatus),
 }
 
-impl Failure {
-    /// The exit code, when it exited with one (not when a signal ended it or it never ran).
-    pub fn code(&self) -> Option<i32> {
-        match self {
-            Failure::Exited(status) => status.code(),
-            Failure::NotStarted(_) | Failure::NoLog(_) => None,
-        }
-    }
-}
-
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         use std::os::unix::process::ExitStatusExt;
@@ -146,7 +136,7 @@ fn to_command_log(text: &str) {
 }
 
 /// How many lines of a failed command's output are shown to a person.
-pub const TAIL_LINES: usize = 25;
+pub(crate) const TAIL_LINES: usize = 25;
 
 impl LoggedCommand {
     /// A command that runs `program`.
@@ -189,8 +179,9 @@ impl LoggedCommand {
         self
     }
 
-    /// The value it sets `key` to, if it sets it.
-    pub fn env_value(&self, key: &str) -> Option<&str> {
+    /// The value it sets `key` to, if it sets it (the unit tests' view of a command).
+    #[cfg(test)]
+    pub(crate) fn env_value(&self, key: &str) -> Option<&str> {
         self.env
             .iter()
             .rev()
@@ -199,7 +190,7 @@ impl LoggedCommand {
     }
 
     /// The command line as a person would type it, credentials redacted.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         let mut s = shell_word(&self.program);
         for a in &self.args {
             s.push(' ');

@@ -30,7 +30,7 @@ impl Sysroot {
     /// The environment that makes cgo find the target's libraries here. The folder goes into
     /// `CGO_CFLAGS`/`CGO_LDFLAGS`, which Go's build cache keys on (pkg-config's output is not,
     /// so it must not name the folder), and is mapped out of debug information.
-    pub fn cgo_env(&self, target: &Target) -> Vec<(String, String)> {
+    pub(crate) fn cgo_env(&self, target: &Target) -> Vec<(String, String)> {
         let triplet = target.architecture().map_or("", |a| a.triplet);
         let dir = &self.dir;
         vec![

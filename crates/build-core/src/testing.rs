@@ -116,7 +116,7 @@ impl FixtureBuild {
 }
 
 /// The pin of a fixture repository at its HEAD.
-pub fn fixture_pin(kind: Kind, repo: &FixtureRepo) -> Pin {
+pub(crate) fn fixture_pin(kind: Kind, repo: &FixtureRepo) -> Pin {
     let pins = Pins::parse(
         "pins.lock".into(),
         &test_fixtures::pins_lock(&[(kind, repo)]),

@@ -30,7 +30,7 @@ pub enum ModuleFile {
 
 impl ModuleFile {
     /// The file's name in the source tree.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ModuleFile::GoMod => "go.mod",
             ModuleFile::VendorMod => "vendor.mod",
@@ -120,8 +120,9 @@ impl GoToolchain {
         })
     }
 
-    /// [`GoToolchain::check_module`] for whichever module file the tree has (`go.mod`, else
-    /// `vendor.mod`): lets a caller refuse a too-old Go before building anything.
+    /// Fails with both versions named when this Go is older than the `go` line of whichever
+    /// module file the tree has (`go.mod`, else `vendor.mod`): lets a caller refuse a too-old Go
+    /// before building anything.
     pub fn check_tree(&self, source: &Utf8Path) -> Result<(), ToolchainError> {
         let file = if source.join("go.mod").exists() {
             ModuleFile::GoMod
@@ -132,7 +133,7 @@ impl GoToolchain {
     }
 
     /// Fails with both versions named when this Go is older than the module's `go` line.
-    pub fn check_module(
+    pub(crate) fn check_module(
         &self,
         source: &Utf8Path,
         module_file: ModuleFile,
@@ -145,8 +146,8 @@ impl GoToolchain {
         self.check_module_text(&text, file.as_str())
     }
 
-    /// [`GoToolchain::check_module`] for a module file's `text` (read from git, say); `file`
-    /// names it in the error.
+    /// Fails with both versions named when this Go is older than the `go` line of a module
+    /// file's `text` (read from git, say); `file` names it in the error.
     pub fn check_module_text(&self, text: &str, file: &str) -> Result<(), ToolchainError> {
         let Some(required) = text
             .lines()
@@ -177,7 +178,7 @@ fn release_of(goversion: &str) -> String {
 }
 
 /// Compares dotted releases numerically (`1.9` < `1.10`); pre-release suffixes count as older.
-pub fn version_less(have: &str, need: &str) -> bool {
+pub(crate) fn version_less(have: &str, need: &str) -> bool {
     fn parts(v: &str) -> Vec<u64> {
         v.split(|c: char| !c.is_ascii_digit())
             .take_while(|p| !p.is_empty())
@@ -236,7 +237,7 @@ impl Tool {
     }
 
     /// Whether a build of that linkage needs it.
-    pub fn needed_for(self, linkage: Linkage) -> bool {
+    pub(crate) fn needed_for(self, linkage: Linkage) -> bool {
         self != Tool::StaticLibc || linkage == Linkage::Static
     }
 
@@ -247,7 +248,7 @@ impl Tool {
 
     /// How to get it on Debian, for `target`: another architecture's compiler, libc and
     /// libraries are packages of their own.
-    pub fn fix_for(self, target: &Target) -> String {
+    pub(crate) fn fix_for(self, target: &Target) -> String {
         let Some(arch) = target.architecture().filter(|_| !target.is_host()) else {
             return self.fix();
         };
@@ -292,7 +293,7 @@ impl Tool {
     }
 
     /// How to get it on Debian.
-    pub fn fix(self) -> String {
+    pub(crate) fn fix(self) -> String {
         match self {
             Tool::Go => "install Go 1.26 or newer (https://go.dev/dl) and put it on PATH".into(),
             Tool::CCompiler => "apt-get install gcc (cgo and C builds need a C compiler)".into(),
@@ -318,7 +319,7 @@ impl Tool {
     }
 
     /// Looks for it; says what was found (a version, a path) or what is missing and the fix.
-    pub fn find(self, linkage: Linkage) -> Result<String, ToolchainError> {
+    pub(crate) fn find(self, linkage: Linkage) -> Result<String, ToolchainError> {
         let found = match self {
             // The same question the build asks, so GOTOOLCHAIN is honoured here too.
             Tool::Go => {

@@ -65,7 +65,7 @@ pub fn environment_value(pid: u32, name: &str) -> Option<String> {
 }
 
 /// Whether `pid` runs: not exited, and not a zombie waiting to be reaped.
-pub fn is_running(pid: u32) -> bool {
+pub(crate) fn is_running(pid: u32) -> bool {
     let stat = i32::try_from(pid)
         .ok()
         .and_then(|pid| Process::new(pid).ok())

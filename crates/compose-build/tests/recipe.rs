@@ -60,7 +60,8 @@ fn offline_a_module_missing_from_go_s_cache_fails_naming_it() {
     fx.opts.offline = true;
     fx.opts.go_cache =
         Some(compose_build::Utf8PathBuf::from_path_buf(fx.dir.path().join("gocache")).unwrap());
-    let err = compose_build::build(&fx.opts).unwrap_err().to_string();
+    // The command's output is the error's cause, not its message.
+    let err = build_core::error::with_causes(&compose_build::build(&fx.opts).unwrap_err());
     assert!(
         err.contains("example.invalid/nowhere")
             && err.contains("module lookup disabled by GOPROXY=off"),

@@ -79,7 +79,9 @@ fn a_go_syntax_error_names_the_component_the_log_and_its_last_lines() {
     );
     let log = source.log.as_ref().expect("a log path");
     assert!(std::fs::read_to_string(log).unwrap().contains("broken.go"));
-    let message = err.to_string();
+    // The message is its context; the command, its log and its tail are the cause's.
+    assert_eq!(err.to_string(), "runc: build failed");
+    let message = build_core::error::with_causes(&err);
     assert!(
         message.starts_with("runc: build failed") && message.contains(log.as_str()),
         "{message}"

@@ -9,6 +9,7 @@ use cargo_metadata::{DependencyKind, Metadata, MetadataCommand};
 mod arrows;
 mod code;
 mod dependencies;
+mod first_build;
 mod git;
 mod layering;
 mod output;

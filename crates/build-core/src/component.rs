@@ -15,6 +15,7 @@ pub use component_specs::{ComponentSpec, SourceFile, Stamps, VersionProbe};
 /// binaries, version probes, restarts, shipped files) is its [`ComponentSpec`], shared with the
 /// readers of bundles; the rest is how to build it.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Component {
     /// What it produces and how each binary shows its version.
     pub spec: &'static ComponentSpec,
@@ -35,6 +36,49 @@ pub struct Component {
 }
 
 impl Component {
+    /// The component `spec` describes, built by `build` from `upstream`'s source: recipe version
+    /// 1, no tools, no supported release line and no upstream entry point until the `with_`
+    /// functions add them (each `const`, so a recipe's `COMPONENT` stays a constant).
+    pub const fn new(
+        spec: &'static ComponentSpec,
+        upstream: Upstream,
+        build: fn(&BuildOptions) -> Result<Artifacts, BuildError>,
+    ) -> Component {
+        Component {
+            spec,
+            upstream,
+            recipe_version: 1,
+            tools: &[],
+            supported: &[],
+            upstream_build: None,
+            build,
+        }
+    }
+
+    /// The same, with this recipe version (bump it when the recipe changes its output).
+    pub const fn with_recipe_version(mut self, recipe_version: u32) -> Component {
+        self.recipe_version = recipe_version;
+        self
+    }
+
+    /// The same, needing these tools.
+    pub const fn with_tools(mut self, tools: &'static [Tool]) -> Component {
+        self.tools = tools;
+        self
+    }
+
+    /// The same, building these release lines (version prefixes).
+    pub const fn with_supported(mut self, supported: &'static [&'static str]) -> Component {
+        self.supported = supported;
+        self
+    }
+
+    /// The same, with upstream's own entry point for these binaries.
+    pub const fn with_upstream_build(mut self, upstream_build: UpstreamBuild) -> Component {
+        self.upstream_build = Some(upstream_build);
+        self
+    }
+
     /// The name people type (`--only proxy`) and logs use.
     pub fn name(&self) -> &'static str {
         self.spec.name

@@ -13,19 +13,17 @@ use build_core::toolchain::Tool;
 pub const MODULE: &str = "github.com/docker/buildx";
 
 /// docker-buildx, as every verb sees it.
-pub const COMPONENT: Component = Component {
-    spec: &build_core::component_specs::BUILDX,
-    upstream: Upstream::Buildx,
-    recipe_version: 1,
-    tools: &[Tool::Go],
+pub const COMPONENT: Component = Component::new(&build_core::component_specs::BUILDX, Upstream::Buildx, build)
+    .with_recipe_version(1)
+    .with_tools(&[Tool::Go])
     // The lines Docker 27 to 29 ship (docker-ce-packaging's DOCKER_BUILDX_REF: 0.20 with 27,
     // 0.28 with 28, 0.32 to 0.34 with 29).
-    supported: &[
+    .with_supported(&[
         "0.20.", "0.21.", "0.22.", "0.23.", "0.24.", "0.25.", "0.26.", "0.27.", "0.28.", "0.29.",
         "0.30.", "0.31.", "0.32.", "0.33.", "0.34.",
-    ],
+    ])
     // docker-ce-packaging's own command (buildx's Makefile needs docker buildx bake).
-    upstream_build: Some(UpstreamBuild {
+    .with_upstream_build(UpstreamBuild {
         command: &[
             "go",
             "build",
@@ -39,9 +37,7 @@ pub const COMPONENT: Component = Component {
         ],
         env: &[("CGO_ENABLED", "0"), ("GO111MODULE", "on")],
         outputs: &[("docker-buildx", "bin/docker-buildx")],
-    }),
-    build,
-};
+    });
 
 /// The `-X` stamps docker-ce-packaging passes (`BUILDX_VERSION` is the tag, with its `v`;
 /// `BUILDX_GITCOMMIT` the short commit).

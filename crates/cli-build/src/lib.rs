@@ -10,20 +10,18 @@ use build_core::component::UpstreamBuild;
 use build_core::toolchain::Tool;
 
 /// The docker client, as every verb sees it.
-pub const COMPONENT: Component = Component {
-    spec: &build_core::component_specs::CLI,
-    upstream: Upstream::Cli,
-    recipe_version: 1,
-    tools: &[Tool::Go, Tool::CCompiler],
-    supported: build_core::upstream::DOCKER_RELEASE_LINES,
-    upstream_build: Some(UpstreamBuild {
-        command: &["scripts/with-go-mod.sh", "scripts/build/binary"],
-        env: &[("VERSION", "{version}"), ("GITCOMMIT", "{commit:7}")],
+pub const COMPONENT: Component =
+    Component::new(&build_core::component_specs::CLI, Upstream::Cli, build)
+        .with_recipe_version(1)
+        .with_tools(&[Tool::Go, Tool::CCompiler])
+        .with_supported(build_core::upstream::DOCKER_RELEASE_LINES)
         // `build/docker` is a symlink to this.
-        outputs: &[("docker", "build/docker-linux-amd64")],
-    }),
-    build,
-};
+        .with_upstream_build(UpstreamBuild {
+            command: &["scripts/with-go-mod.sh", "scripts/build/binary"],
+            env: &[("VERSION", "{version}"), ("GITCOMMIT", "{commit:7}")],
+            // `build/docker` is a symlink to this.
+            outputs: &[("docker", "build/docker-linux-amd64")],
+        });
 
 /// The recipe, as data (`scripts/build/.variables` and `binary` at v29.7.2, v28.5.2, v27.5.1).
 pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {

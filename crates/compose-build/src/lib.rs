@@ -10,23 +10,23 @@ use build_core::component::UpstreamBuild;
 use build_core::toolchain::Tool;
 
 /// docker-compose, as every verb sees it.
-pub const COMPONENT: Component = Component {
-    spec: &build_core::component_specs::COMPOSE,
-    upstream: Upstream::Compose,
-    recipe_version: 1,
-    tools: &[Tool::Go],
-    // The lines Docker 27 to 29 ship (docker-ce-packaging's DOCKER_COMPOSE_REF: v2 with 27 and
-    // 28, v5 with 29).
-    supported: &["2.", "5."],
-    // What docker-ce-packaging runs; its modules come from Go's module cache (nothing is
-    // vendored), cgo off as compose's release builds have it.
-    upstream_build: Some(UpstreamBuild {
-        command: &["make", "build", "VERSION=v{version}"],
-        env: &[("GOFLAGS", "-mod=readonly"), ("CGO_ENABLED", "0")],
-        outputs: &[("docker-compose", "bin/build/docker-compose")],
-    }),
+pub const COMPONENT: Component = Component::new(
+    &build_core::component_specs::COMPOSE,
+    Upstream::Compose,
     build,
-};
+)
+.with_recipe_version(1)
+.with_tools(&[Tool::Go])
+// The lines Docker 27 to 29 ship (docker-ce-packaging's DOCKER_COMPOSE_REF: v2 with 27 and
+// 28, v5 with 29).
+.with_supported(&["2.", "5."])
+// What docker-ce-packaging runs; its modules come from Go's module cache (nothing is
+// vendored), cgo off as compose's release builds have it.
+.with_upstream_build(UpstreamBuild {
+    command: &["make", "build", "VERSION=v{version}"],
+    env: &[("GOFLAGS", "-mod=readonly"), ("CGO_ENABLED", "0")],
+    outputs: &[("docker-compose", "bin/build/docker-compose")],
+});
 
 /// compose's module path, which carries its major version (`github.com/docker/compose/v5`).
 pub fn module(opts: &BuildOptions) -> String {

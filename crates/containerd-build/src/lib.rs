@@ -10,31 +10,31 @@ use build_core::component::UpstreamBuild;
 use build_core::toolchain::Tool;
 
 /// containerd, its runc shim and ctr, as every verb sees them.
-pub const COMPONENT: Component = Component {
-    spec: &build_core::component_specs::CONTAINERD,
-    upstream: Upstream::Containerd,
-    recipe_version: 1,
-    tools: &[Tool::Go, Tool::CCompiler, Tool::StaticLibc],
-    supported: &["1.7.", "2."],
-    upstream_build: Some(UpstreamBuild {
-        command: &[
-            "make",
-            "STATIC=1",
-            "bin/containerd",
-            "bin/ctr",
-            "bin/containerd-shim-runc-v2",
-            "VERSION=v{version}",
-            "REVISION={commit}",
-        ],
-        env: &[],
-        outputs: &[
-            ("containerd", "bin/containerd"),
-            ("ctr", "bin/ctr"),
-            ("containerd-shim-runc-v2", "bin/containerd-shim-runc-v2"),
-        ],
-    }),
+pub const COMPONENT: Component = Component::new(
+    &build_core::component_specs::CONTAINERD,
+    Upstream::Containerd,
     build,
-};
+)
+.with_recipe_version(1)
+.with_tools(&[Tool::Go, Tool::CCompiler, Tool::StaticLibc])
+.with_supported(&["1.7.", "2."])
+.with_upstream_build(UpstreamBuild {
+    command: &[
+        "make",
+        "STATIC=1",
+        "bin/containerd",
+        "bin/ctr",
+        "bin/containerd-shim-runc-v2",
+        "VERSION=v{version}",
+        "REVISION={commit}",
+    ],
+    env: &[],
+    outputs: &[
+        ("containerd", "bin/containerd"),
+        ("ctr", "bin/ctr"),
+        ("containerd-shim-runc-v2", "bin/containerd-shim-runc-v2"),
+    ],
+});
 
 /// The Go module of a release line: `github.com/containerd/containerd/v2` from 2.0, without
 /// `/v2` in 1.7. Its `version` package holds the stamped variables.

@@ -10,24 +10,21 @@ use build_core::component::UpstreamBuild;
 use build_core::toolchain::Tool;
 
 /// dockerd, as every verb sees it.
-pub const COMPONENT: Component = Component {
-    spec: &build_core::component_specs::MOBY,
-    upstream: Upstream::Moby,
-    // 2: ships the rootless scripts.
-    recipe_version: 2,
-    tools: &[Tool::Go, Tool::CCompiler, Tool::StaticLibc],
-    supported: build_core::upstream::DOCKER_RELEASE_LINES,
-    // One entry point builds dockerd and docker-proxy.
-    upstream_build: Some(UpstreamBuild {
-        command: &["hack/make.sh", "binary"],
-        env: &[("DOCKER_GITCOMMIT", "{commit:7}"), ("VERSION", "{version}")],
-        outputs: &[
-            ("dockerd", "bundles/binary-daemon/dockerd"),
-            ("docker-proxy", "bundles/binary-daemon/docker-proxy"),
-        ],
-    }),
-    build,
-};
+pub const COMPONENT: Component =
+    Component::new(&build_core::component_specs::MOBY, Upstream::Moby, build)
+        // 2: ships the rootless scripts.
+        .with_recipe_version(2)
+        .with_tools(&[Tool::Go, Tool::CCompiler, Tool::StaticLibc])
+        .with_supported(build_core::upstream::DOCKER_RELEASE_LINES)
+        // One entry point builds dockerd and docker-proxy.
+        .with_upstream_build(UpstreamBuild {
+            command: &["hack/make.sh", "binary"],
+            env: &[("DOCKER_GITCOMMIT", "{commit:7}"), ("VERSION", "{version}")],
+            outputs: &[
+                ("dockerd", "bundles/binary-daemon/dockerd"),
+                ("docker-proxy", "bundles/binary-daemon/docker-proxy"),
+            ],
+        });
 
 /// What differs between moby's release lines.
 #[derive(Clone, Copy, Debug)]

@@ -9,16 +9,11 @@ pub use build_core::Component;
 use build_core::toolchain::Tool;
 
 /// docker-proxy, as every verb sees it.
-pub const COMPONENT: Component = Component {
-    spec: &build_core::component_specs::PROXY,
-    upstream: Upstream::Moby,
-    recipe_version: 1,
-    tools: &[Tool::Go, Tool::CCompiler],
-    supported: build_core::upstream::DOCKER_RELEASE_LINES,
-    // moby's `hack/make.sh binary` builds it with dockerd.
-    upstream_build: None,
-    build,
-};
+pub const COMPONENT: Component =
+    Component::new(&build_core::component_specs::PROXY, Upstream::Moby, build)
+        .with_recipe_version(1)
+        .with_tools(&[Tool::Go, Tool::CCompiler])
+        .with_supported(build_core::upstream::DOCKER_RELEASE_LINES);
 
 /// moby's module and the tags of its builds, static ones included (cgo is off, so the binary
 /// is static in every build). From 29 `go.mod` declares `github.com/moby/moby/v2` and the tags

@@ -10,22 +10,22 @@ use build_core::component::UpstreamBuild;
 use build_core::toolchain::Tool;
 
 /// rootlesskit, as every verb sees it.
-pub const COMPONENT: Component = Component {
-    spec: &build_core::component_specs::ROOTLESSKIT,
-    upstream: Upstream::Rootlesskit,
-    recipe_version: 1,
-    tools: &[Tool::Go],
-    // moby's ROOTLESSKIT_VERSION: v2.3 up to 29.4, v3 from 29.5.
-    supported: &["2.3.", "3."],
-    // rootlesskit's own Makefile target, cgo off as moby's installer builds it for the static
-    // bundle; its modules come from Go's module cache (the bench runs it after dockyard's build).
-    upstream_build: Some(UpstreamBuild {
-        command: &["make", "bin/rootlesskit"],
-        env: &[("GOFLAGS", "-mod=readonly"), ("CGO_ENABLED", "0")],
-        outputs: &[("rootlesskit", "bin/rootlesskit")],
-    }),
+pub const COMPONENT: Component = Component::new(
+    &build_core::component_specs::ROOTLESSKIT,
+    Upstream::Rootlesskit,
     build,
-};
+)
+.with_recipe_version(1)
+.with_tools(&[Tool::Go])
+// moby's ROOTLESSKIT_VERSION: v2.3 up to 29.4, v3 from 29.5.
+.with_supported(&["2.3.", "3."])
+// rootlesskit's own Makefile target, cgo off as moby's installer builds it for the static
+// bundle; its modules come from Go's module cache (the bench runs it after dockyard's build).
+.with_upstream_build(UpstreamBuild {
+    command: &["make", "bin/rootlesskit"],
+    env: &[("GOFLAGS", "-mod=readonly"), ("CGO_ENABLED", "0")],
+    outputs: &[("rootlesskit", "bin/rootlesskit")],
+});
 
 /// The recipe, as data (`rootlesskit.installer` at docker-v29.7.2, v28.5.2 and v27.5.1).
 pub fn recipe(_opts: &BuildOptions) -> Vec<GoBinary> {

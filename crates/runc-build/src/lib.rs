@@ -22,25 +22,22 @@ pub const LIBSECCOMP: CLibrarySpec = CLibrarySpec {
 };
 
 /// runc, as every verb sees it.
-pub const COMPONENT: Component = Component {
-    spec: &build_core::component_specs::RUNC,
-    upstream: Upstream::Runc,
-    recipe_version: 1,
-    tools: &[
-        Tool::Go,
-        Tool::CCompiler,
-        Tool::PkgConfig,
-        Tool::CLibrary(&LIBSECCOMP),
-        Tool::StaticLibc,
-    ],
-    supported: &["1.2.", "1.3.", "1.4."],
-    upstream_build: Some(UpstreamBuild {
-        command: &["make", "static", "COMMIT={commit}"],
-        env: &[],
-        outputs: &[("runc", "runc")],
-    }),
-    build,
-};
+pub const COMPONENT: Component =
+    Component::new(&build_core::component_specs::RUNC, Upstream::Runc, build)
+        .with_recipe_version(1)
+        .with_tools(&[
+            Tool::Go,
+            Tool::CCompiler,
+            Tool::PkgConfig,
+            Tool::CLibrary(&LIBSECCOMP),
+            Tool::StaticLibc,
+        ])
+        .with_supported(&["1.2.", "1.3.", "1.4."])
+        .with_upstream_build(UpstreamBuild {
+            command: &["make", "static", "COMMIT={commit}"],
+            env: &[],
+            outputs: &[("runc", "runc")],
+        });
 
 /// The recipe, as data (runc's Makefile at v1.4.3, v1.3.3 and v1.2.4).
 pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {

@@ -10,13 +10,11 @@ use build_core::component::UpstreamBuild;
 use build_core::toolchain::Tool;
 
 /// docker-init, as every verb sees it.
-pub const COMPONENT: Component = Component {
-    spec: &build_core::component_specs::TINI,
-    upstream: Upstream::Tini,
-    recipe_version: 2,
-    tools: &[Tool::CMake, Tool::Make, Tool::CCompiler, Tool::StaticLibc],
-    supported: &["0.19."],
-    upstream_build: Some(UpstreamBuild {
+pub const COMPONENT: Component = Component::new(&build_core::component_specs::TINI, Upstream::Tini, build)
+    .with_recipe_version(2)
+    .with_tools(&[Tool::CMake, Tool::Make, Tool::CCompiler, Tool::StaticLibc])
+    .with_supported(&["0.19."])
+    .with_upstream_build(UpstreamBuild {
         command: &[
             "sh",
             "-c",
@@ -24,9 +22,7 @@ pub const COMPONENT: Component = Component {
         ],
         env: &[],
         outputs: &[("docker-init", "build/tini-static")],
-    }),
-    build,
-};
+    });
 
 /// The recipe, as data (tini's CMakeLists.txt at v0.19.0).
 ///

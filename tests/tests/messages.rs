@@ -176,19 +176,26 @@ fn a_go_too_old_names_both_versions() {
     insta::assert_snapshot!(rendered(err));
 }
 
-#[test]
-fn a_failed_build_names_the_command_its_folder_status_and_log() {
-    let err = BuildError::Command {
+/// runc's `go build` in the cache's checkout, logged, failing as `failure` with `tail` last.
+fn failed_go_build(failure: Failure, tail: &str) -> BuildError {
+    BuildError::Command {
         component: "runc".into(),
         source: Box::new(CommandError {
             command: "go build -o /cache/runc .".into(),
             cwd: Some("/cache/checkouts/runc".into()),
-            failure: Failure::Exited(std::process::ExitStatus::from_raw(1 << 8)),
+            failure,
             log: Some("/cache/work/runc/runc.log".into()),
-            tail: "./main.go:3:1: syntax error: non-declaration statement outside function body"
-                .into(),
+            tail: tail.into(),
         }),
-    };
+    }
+}
+
+#[test]
+fn a_failed_build_names_the_command_its_folder_status_and_log() {
+    let err = failed_go_build(
+        Failure::Exited(std::process::ExitStatus::from_raw(1 << 8)),
+        "./main.go:3:1: syntax error: non-declaration statement outside function body",
+    );
     insta::assert_snapshot!(rendered(err));
 }
 
@@ -340,16 +347,7 @@ fn a_full_disk_while_building_names_the_component_and_step() {
 
 #[test]
 fn a_log_a_full_disk_refuses_says_to_free_space() {
-    let err = BuildError::Command {
-        component: "runc".into(),
-        source: Box::new(CommandError {
-            command: "go build -o /cache/runc .".into(),
-            cwd: Some("/cache/checkouts/runc".into()),
-            failure: Failure::NoLog(full_disk()),
-            log: Some("/cache/work/runc/runc.log".into()),
-            tail: String::new(),
-        }),
-    };
+    let err = failed_go_build(Failure::NoLog(full_disk()), "");
     insta::assert_snapshot!(rendered(err));
 }
 
@@ -382,16 +380,10 @@ fn a_panicked_build_thread_says_what_it_said() {
 
 #[test]
 fn a_build_its_output_says_ran_out_of_space_says_to_free_space() {
-    let err = BuildError::Command {
-        component: "runc".into(),
-        source: Box::new(CommandError {
-            command: "go build -o /cache/runc .".into(),
-            cwd: Some("/cache/checkouts/runc".into()),
-            failure: Failure::Exited(std::process::ExitStatus::from_raw(1 << 8)),
-            log: Some("/cache/work/runc/runc.log".into()),
-            tail: "go: writing /cache/go-build/4f/4f3a-d: write /cache/go-build/4f/4f3a-d: no space left on device".into(),
-        }),
-    };
+    let err = failed_go_build(
+        Failure::Exited(std::process::ExitStatus::from_raw(1 << 8)),
+        "go: writing /cache/go-build/4f/4f3a-d: write /cache/go-build/4f/4f3a-d: no space left on device",
+    );
     insta::assert_snapshot!(rendered(err));
 }
 

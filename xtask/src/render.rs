@@ -92,11 +92,7 @@ impl StatusLines {
 /// a verb or flag where one is the way out. Each error's message is its context and never
 /// repeats its cause, so the chain is walked once, every cause shown once.
 pub fn error_text(e: &anyhow::Error) -> String {
-    let mut text = e
-        .chain()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(": ");
+    let mut text = build_core::error::with_causes(e.as_ref());
     // A full disk some program only described (git, a compiler's output, apt) is advised on
     // as one the chain carries as an I/O error.
     let advice = e.chain().find_map(advice).or_else(|| {

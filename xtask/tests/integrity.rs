@@ -72,18 +72,7 @@ fn only_builds_exactly_what_the_full_bundle_uses() {
     let w = world();
     // tini pinned at a newer commit: the set's epoch (the tarballs') is tini's; runc's build,
     // stamped with its own commit's time, is the same alone and in the full bundle.
-    let mut tini = test_fixtures::FixtureRepo {
-        path: w.repo(Kind::Tini).path.clone(),
-        head: w.repo(Kind::Tini).head.clone(),
-    };
-    let old = tini.head.clone();
-    tini.write("NEWS", "later\n");
-    let newer = tini.commit_at("later", test_fixtures::COMMIT_TIME + 86_400);
-    let pins = w.root.join("pins.lock");
-    let text = String::from_utf8(read(&pins))
-        .unwrap()
-        .replace(&old, &newer);
-    std::fs::write(&pins, text).unwrap();
+    w.pin_a_later_commit(Kind::Tini);
     let out = w.root.join("out");
     let only = w.bundle(&out, &["--only", "runc"]);
     assert!(only.status.success(), "{}", stderr(&only));

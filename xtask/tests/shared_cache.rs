@@ -276,18 +276,7 @@ fn a_new_commit_of_one_component_misses_the_teams_cache_for_it_alone() {
 
     // moby gets a commit newer than every other source, and is pinned at it: the set's newest
     // time (the tarballs') moves, no other component's.
-    let mut moby = test_fixtures::FixtureRepo {
-        path: w.repo(test_fixtures::Kind::Moby).path.clone(),
-        head: w.repo(test_fixtures::Kind::Moby).head.clone(),
-    };
-    let old = moby.head.clone();
-    moby.write("NEWS", "later\n");
-    let newer = moby.commit_at("later", test_fixtures::COMMIT_TIME + 86_400);
-    let pins = w.root.join("pins.lock");
-    let text = String::from_utf8(read(&pins))
-        .unwrap()
-        .replace(&old, &newer);
-    std::fs::write(&pins, text).unwrap();
+    w.pin_a_later_commit(test_fixtures::Kind::Moby);
 
     let (second, bundle_b) = bundle_on(&w, "b", &["--cache-from", &team]);
     let text = stderr(&second);

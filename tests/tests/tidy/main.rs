@@ -99,14 +99,20 @@ fn build_core_knows_no_particular_upstream_s_build() {
     }
 }
 
-#[test]
-fn only_the_cache_layout_names_folders_of_the_cache() {
-    let allowed = root().join("crates/sources/src/cache.rs");
+/// The source folders of what ships: every library crate's and xtask's.
+fn shipped_sources() -> Vec<Utf8PathBuf> {
     let mut dirs: Vec<Utf8PathBuf> = libraries()
         .iter()
         .map(|c| root().join("crates").join(c).join("src"))
         .collect();
     dirs.push(root().join("xtask/src"));
+    dirs
+}
+
+#[test]
+fn only_the_cache_layout_names_folders_of_the_cache() {
+    let allowed = root().join("crates/sources/src/cache.rs");
+    let dirs = shipped_sources();
     for file in dirs.iter().flat_map(|d| rust_files(d)) {
         if file == allowed || file.ends_with("testing.rs") {
             continue;
@@ -135,11 +141,7 @@ fn only_the_cache_layout_names_folders_of_the_cache() {
 #[test]
 fn only_the_process_module_spawns_processes() {
     let allowed = root().join("crates/build-core/src/process.rs");
-    let mut dirs: Vec<Utf8PathBuf> = libraries()
-        .iter()
-        .map(|c| root().join("crates").join(c).join("src"))
-        .collect();
-    dirs.push(root().join("xtask/src"));
+    let dirs = shipped_sources();
     for dir in dirs {
         for file in rust_files(&dir) {
             if file == allowed {

@@ -38,6 +38,23 @@ impl World {
         &self.repos.iter().find(|(k, _)| *k == kind).unwrap().1
     }
 
+    /// Commits to `kind`'s fixture a day after every other fixture's commit and pins it there:
+    /// the set's newest time (the tarballs') becomes that commit's.
+    pub fn pin_a_later_commit(&self, kind: Kind) {
+        let mut repo = FixtureRepo {
+            path: self.repo(kind).path.clone(),
+            head: self.repo(kind).head.clone(),
+        };
+        let old = repo.head.clone();
+        repo.write("NEWS", "later\n");
+        let newer = repo.commit_at("later", test_fixtures::COMMIT_TIME + 86_400);
+        let pins = self.root.join("pins.lock");
+        let text = std::fs::read_to_string(&pins)
+            .unwrap()
+            .replace(&old, &newer);
+        std::fs::write(&pins, text).unwrap();
+    }
+
     /// `xtask bundle` with every fixture as a mirror, plus `extra` flags.
     pub fn bundle(&self, out: &Utf8Path, extra: &[&str]) -> Output {
         self.bundle_command(out, extra).output().unwrap()

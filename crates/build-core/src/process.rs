@@ -316,7 +316,7 @@ impl LoggedCommand {
         let fail = |e: std::io::Error| self.error(Failure::NotStarted(e), Some(log), String::new());
         let file = std::fs::File::create(log)
             .and_then(|mut f| f.write_all(self.header().as_bytes()).map(|()| f))
-            .map_err(fail)?;
+            .map_err(|e| self.error(Failure::NoLog(e), Some(log), String::new()))?;
         self.expression()
             .stderr_to_stdout()
             .stdout_file(file)
@@ -344,7 +344,7 @@ impl LoggedCommand {
             .mode(0o600)
             .open(log)
             .and_then(|mut f| f.write_all(header.as_bytes()).map(|()| f))
-            .map_err(fail)?;
+            .map_err(|e| self.error(Failure::NoLog(e), Some(log), String::new()))?;
         self.expression()
             .stderr_to_stdout()
             .stdout_file(file)

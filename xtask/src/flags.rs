@@ -11,10 +11,12 @@ use release::DockerVersion;
 mod bench_args;
 mod engine_args;
 mod package_args;
+mod plan_args;
 mod registry_args;
 pub(crate) use bench_args::{BenchArgs, MeasureFlag};
 pub(crate) use engine_args::{DownArgs, EngineArgs, LogsArgs, NetworkFlag, StatusArgs, UpArgs};
 pub(crate) use package_args::{InstallArgs, PackageArgs};
+pub(crate) use plan_args::{PlanArgs, PlanFormat};
 pub(crate) use registry_args::{GoCacheProgramArgs, PullArgs, PushArgs, SharedCacheFlags};
 
 /// Build the Docker Engine stack from upstream source, natively, at pinned commits.
@@ -79,6 +81,17 @@ pub enum Command {
     /// every tag to its commit and checks the commit exists. Mirrors and --offline work as for
     /// bundle.
     Pins(PinsArgs),
+    /// Plan a bundle's builds as jobs for a team's CI: one per component and target.
+    ///
+    /// Each job has the key its build will have (the toolchains, sources and C libraries are
+    /// found as `bundle` finds them; nothing is built) and says whether the team's cache
+    /// (--cache-from) already holds it. As JSON, or as a ready CI file: `--format github`, a
+    /// GitHub Actions workflow, or `--format gitlab`, a .gitlab-ci.yml, whose matrix runs
+    /// `bundle --only COMPONENT --target TARGET --cache-to REF` for each job still to run,
+    /// then one assembler job that runs `bundle --cache-from REF --cache-required` for every
+    /// target (it compiles nothing, and fails naming any component missing), and pushes and
+    /// packages the bundles. A rerun after one change plans only what changed.
+    Plan(PlanArgs),
     /// Publish bundles to an OCI registry as one image index: a manifest per architecture (its
     /// files as layers), the SBOM and manifest.json attached as referrers. Each bundle is
     /// verified first; the tag is pushed last, so nobody pulls half of it. Credentials are
@@ -435,7 +448,7 @@ fn parse_release(s: &str) -> Result<DockerVersion, String> {
     })
 }
 
-fn parse_component(s: &str) -> Result<&'static Component, String> {
+pub(crate) fn parse_component(s: &str) -> Result<&'static Component, String> {
     bundle::find(s).ok_or_else(|| {
         format!(
             "unknown component `{s}`: valid names are {}",

@@ -7,6 +7,7 @@
 mod bench;
 mod dev;
 mod flags;
+mod plan;
 mod registry;
 pub mod render;
 mod verbs;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Package(args) => verbs::package(&args),
         Command::Logs(args) => dev::logs(&args),
         Command::Pins(args) => verbs::pins(&args),
+        Command::Plan(args) => plan::plan(&args),
         Command::Push(args) => registry::push(&args),
         Command::Pull(args) => registry::pull(&args),
         Command::GoCacheProgram(args) => registry::go_cache_program(&args),

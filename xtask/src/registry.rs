@@ -13,7 +13,7 @@ use crate::flags::{BundleArgs, GoCacheProgramArgs, PullArgs, PushArgs};
 use crate::render::StatusLines;
 
 /// Docker's `certs.d` (a registry's CA), or `DOCKYARD_CERTS_D` where tests keep theirs.
-fn options() -> RegistryOptions {
+pub(crate) fn options() -> RegistryOptions {
     let mut options = RegistryOptions::default();
     if let Some(dir) = std::env::var_os("DOCKYARD_CERTS_D") {
         options.certs_dir = Utf8PathBuf::from(dir.to_string_lossy().into_owned());

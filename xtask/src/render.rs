@@ -140,7 +140,20 @@ fn advice(e: &(dyn std::error::Error + 'static)) -> Option<String> {
             BundleError::Format(e) => advice(e),
             BundleError::Source(e) => advice(e),
             BundleError::Build(e) => advice(e),
-            BundleError::SharedCacheRequired { .. } => advice(e.refusal_io_error()?),
+            BundleError::SharedCacheRequired { target, missing } => {
+                if let Some(io) = e.refusal_io_error() {
+                    return advice(io);
+                }
+                let jobs: Vec<String> = missing
+                    .iter()
+                    .map(|m| format!("--only {} --target {target}", m.component))
+                    .collect();
+                Some(format!(
+                    "the job that makes each one runs `cargo xtask bundle {} --cache-to REF` \
+                     (`cargo xtask plan` lists them); check that it ran and pushed",
+                    jobs.join("`, `cargo xtask bundle ")
+                ))
+            }
             _ => None,
         };
     }

@@ -127,10 +127,178 @@ fn artifact_dir(env: &BuildEnv, component: &Component, key: &str) -> Utf8PathBuf
         .join(format!("{}-{}", component.name(), &key[..16]))
 }
 
-/// Builds `component` from `source`, or takes it from the cache when its key is there.
+/// How the run may reuse a component it does not have to build.
+pub(crate) enum Reuse {
+    /// Found in the local cache or pulled from the team's.
+    Found(Box<BuiltComponent>),
+    /// Neither has it: build it.
+    Build,
+    /// The team's cache is required and cannot give it.
+    Unavailable(crate::shared::Unavailable),
+}
+
+/// Takes `component` from the local cache, or pulls it from the team's (into the local cache),
+/// without building: runs for every component side by side before the builds start.
+pub(crate) fn reuse(
+    env: &BuildEnv,
+    component: &'static Component,
+    source: &Source,
+    pin: &Pin,
+) -> Result<Reuse, BundleError> {
+    let started = Instant::now();
+    let key = key(env, component, source, pin)?;
+    let held = CacheEntry::lock(env, component, &key)?;
+    if let Some(artifacts) = held.load() {
+        env.progress.status(
+            "Cached",
+            &format!("{} ({})", component.name(), list(&artifacts)),
+        );
+        return Ok(Reuse::Found(Box::new(
+            held.describe(source, pin, artifacts),
+        )));
+    }
+    let Some(shared) = &env.shared else {
+        return Ok(Reuse::Build);
+    };
+    let tmp = held.build_folder()?;
+    let tmp_dir = build_core::fs::utf8(tmp.path().to_owned()).map_err(BundleError::io(
+        "creating a build folder in",
+        &env.cache.artifacts(),
+    ))?;
+    // A pull needs only the source's description.
+    let opts = options(env, component, source.clone(), &tmp_dir);
+    let refusals = match shared.pull(env, component, &key, &opts, &tmp_dir) {
+        Ok(Some(artifacts)) => {
+            let artifacts = keep(component, &key, artifacts, tmp, &held.dir)?;
+            env.progress.status(
+                "Pulled",
+                &format!(
+                    "{} ({}) in {:.1}s",
+                    component.name(),
+                    list(&artifacts),
+                    started.elapsed().as_secs_f64()
+                ),
+            );
+            return Ok(Reuse::Found(Box::new(
+                held.describe(source, pin, artifacts),
+            )));
+        }
+        Ok(None) => Vec::new(),
+        Err(refusals) => refusals,
+    };
+    if shared.required() {
+        return Ok(Reuse::Unavailable(crate::shared::Unavailable {
+            component: component.name().to_owned(),
+            key,
+            refusals,
+        }));
+    }
+    for why in refusals {
+        env.progress.status(
+            "Refused",
+            &format!(
+                "{} from the team's cache ({why}); building it here",
+                component.name()
+            ),
+        );
+    }
+    Ok(Reuse::Build)
+}
+
+/// A component's place in the artifact cache, locked (by key) while it is looked at or built.
+struct CacheEntry {
+    component: &'static Component,
+    key: String,
+    dir: Utf8PathBuf,
+    root: Utf8PathBuf,
+    _lock: FileLock,
+}
+
+impl CacheEntry {
+    fn lock(
+        env: &BuildEnv,
+        component: &'static Component,
+        key: &str,
+    ) -> Result<CacheEntry, BundleError> {
+        let lock_path = env
+            .cache
+            .lock(&format!("artifacts-{}-{}", component.name(), &key[..16]));
+        let lock = FileLock::acquire(
+            &lock_path,
+            &format!("the {} build", component.name()),
+            env.progress.as_ref(),
+        )
+        .map_err(BundleError::io("locking", &lock_path))?;
+        Ok(CacheEntry {
+            component,
+            key: key.to_owned(),
+            dir: artifact_dir(env, component, key),
+            root: env.cache.artifacts(),
+            _lock: lock,
+        })
+    }
+
+    fn load(&self) -> Option<Artifacts> {
+        load_cached(&self.dir, &self.key)
+    }
+
+    /// A fresh temporary folder beside the cache's entries, stale ones of earlier killed runs
+    /// removed first.
+    fn build_folder(&self) -> Result<tempfile::TempDir, BundleError> {
+        let root = &self.root;
+        std::fs::create_dir_all(root).map_err(BundleError::io("creating", root))?;
+        let prefix = format!(".tmp-{}-", self.component.name());
+        remove_stale(root, &prefix)?;
+        tempfile::Builder::new()
+            .prefix(&prefix)
+            .tempdir_in(root)
+            .map_err(BundleError::io("creating a build folder in", root))
+    }
+
+    fn describe(&self, source: &Source, pin: &Pin, artifacts: Artifacts) -> BuiltComponent {
+        BuiltComponent {
+            component: self.component,
+            pin: pin.clone(),
+            source: source.clone(),
+            key: self.key.clone(),
+            artifacts,
+            recorded_ref: None,
+            provenance: Provenance::Pin,
+        }
+    }
+}
+
+/// The options a build (or a pulled component's checks) of `component` gets.
+fn options(
+    env: &BuildEnv,
+    component: &Component,
+    source: Source,
+    tmp_dir: &Utf8Path,
+) -> BuildOptions {
+    let mut opts = BuildOptions::new(source, tmp_dir.to_owned(), env.cache.work(component.name()));
+    opts.linkage = env.linkage;
+    opts.target = env.target.clone();
+    // `BuildOptions::new` stamps the component's own commit time: a commit in another
+    // component's tree changes neither these bytes nor this key.
+    opts.go = Some(env.go.clone());
+    opts.go_cache_program = env.go_cache_program.clone();
+    opts.debug = env.debug;
+    opts.offline = env.offline;
+    // Only a component that links the sysroot's libraries sees it, so its flags cannot
+    // differ between `--only` and the full bundle.
+    opts.sysroot = env
+        .sysroot
+        .clone()
+        .filter(|_| !component.c_libraries().is_empty());
+    opts.progress = env.progress.clone();
+    opts
+}
+
+/// Builds `component` from `source` (once [`reuse`] found it nowhere), or takes it from the
+/// local cache when another run built it meanwhile.
 ///
 /// `source` describes the tree (enough for the key); `verified` prepares it for real, which
-/// only a build needs: a cached component never re-reads its tree.
+/// only a build needs.
 pub(crate) fn build_component(
     env: &BuildEnv,
     component: &'static Component,
@@ -140,106 +308,18 @@ pub(crate) fn build_component(
 ) -> Result<BuiltComponent, BundleError> {
     let started = Instant::now();
     let key = key(env, component, source, pin)?;
-    let short = &key[..16];
-    let root = env.cache.artifacts();
-    let dir = artifact_dir(env, component, &key);
-    let describe = |artifacts: Artifacts| BuiltComponent {
-        component,
-        pin: pin.clone(),
-        source: source.clone(),
-        key: key.clone(),
-        artifacts,
-        recorded_ref: None,
-        provenance: Provenance::Pin,
-    };
-
-    let lock_path = env
-        .cache
-        .lock(&format!("artifacts-{}-{short}", component.name()));
-    let _lock = FileLock::acquire(
-        &lock_path,
-        &format!("the {} build", component.name()),
-        env.progress.as_ref(),
-    )
-    .map_err(BundleError::io("locking", &lock_path))?;
-    if let Some(artifacts) = load_cached(&dir, &key) {
+    let held = CacheEntry::lock(env, component, &key)?;
+    if let Some(artifacts) = held.load() {
         env.progress.status(
             "Cached",
             &format!("{} ({})", component.name(), list(&artifacts)),
         );
-        return Ok(describe(artifacts));
+        return Ok(held.describe(source, pin, artifacts));
     }
-    std::fs::create_dir_all(&root).map_err(BundleError::io("creating", &root))?;
-    let prefix = format!(".tmp-{}-", component.name());
-    remove_stale(&root, &prefix)?;
-    let tmp = tempfile::Builder::new()
-        .prefix(&prefix)
-        .tempdir_in(&root)
-        .map_err(BundleError::io("creating a build folder in", &root))?;
+    let tmp = held.build_folder()?;
     let tmp_dir = build_core::fs::utf8(tmp.path().to_owned())
-        .map_err(BundleError::io("creating a build folder in", &root))?;
-    let options = |source: Source| {
-        let mut opts = BuildOptions::new(source, tmp_dir.clone(), env.cache.work(component.name()));
-        opts.linkage = env.linkage;
-        opts.target = env.target.clone();
-        // `BuildOptions::new` stamps the component's own commit time: a commit in another
-        // component's tree changes neither these bytes nor this key.
-        opts.go = Some(env.go.clone());
-        opts.go_cache_program = env.go_cache_program.clone();
-        opts.debug = env.debug;
-        opts.offline = env.offline;
-        // Only a component that links the sysroot's libraries sees it, so its flags cannot
-        // differ between `--only` and the full bundle.
-        opts.sysroot = env
-            .sysroot
-            .clone()
-            .filter(|_| !component.c_libraries().is_empty());
-        opts.progress = env.progress.clone();
-        opts
-    };
-    // The team's cache before a build: a pull needs only the source's description.
-    if let Some(shared) = &env.shared {
-        match shared.pull(env, component, &key, &options(source.clone()), &tmp_dir) {
-            Ok(Some(artifacts)) => {
-                let artifacts = keep(component, &key, artifacts, tmp, &dir)?;
-                env.progress.status(
-                    "Pulled",
-                    &format!(
-                        "{} ({}) in {:.1}s",
-                        component.name(),
-                        list(&artifacts),
-                        started.elapsed().as_secs_f64()
-                    ),
-                );
-                return Ok(describe(artifacts));
-            }
-            Ok(None) if shared.required() => {
-                return Err(BundleError::SharedCacheRequired {
-                    component: component.name().to_owned(),
-                    refusals: Vec::new(),
-                });
-            }
-            Ok(None) => {}
-            Err(refusals) if shared.required() => {
-                return Err(BundleError::SharedCacheRequired {
-                    component: component.name().to_owned(),
-                    refusals,
-                });
-            }
-            Err(refusals) => {
-                for why in refusals {
-                    env.progress.status(
-                        "Refused",
-                        &format!(
-                            "{} from the team's cache ({why}); building it here",
-                            component.name()
-                        ),
-                    );
-                }
-            }
-        }
-    }
-    let opts = options(verified()?);
+        .map_err(BundleError::io("creating a build folder in", &held.root))?;
+    let opts = options(env, component, verified()?, &tmp_dir);
     let dirty = if source.dirty { "-dirty" } else { "" };
     env.progress.status(
         "Building",
@@ -255,7 +335,7 @@ pub(crate) fn build_component(
     let underway = Underway::start(env.progress.as_ref(), component.name());
     // The recipe checks its version and that it made every binary.
     let artifacts = (component.build)(&opts)?;
-    let artifacts = keep(component, &key, artifacts, tmp, &dir)?;
+    let artifacts = keep(component, &key, artifacts, tmp, &held.dir)?;
     drop(underway);
     env.progress.status(
         "Built",
@@ -266,7 +346,7 @@ pub(crate) fn build_component(
             started.elapsed().as_secs_f64()
         ),
     );
-    Ok(describe(artifacts))
+    Ok(held.describe(source, pin, artifacts))
 }
 
 /// Writes the record into the build folder `tmp` and moves it into place as `dir`.
@@ -303,7 +383,7 @@ fn keep(
 
 /// Everything that decides the component's bytes, hashed. A key that cannot be computed is an
 /// error, never an empty or partial one two different builds could share.
-fn key(
+pub(crate) fn key(
     env: &BuildEnv,
     component: &Component,
     source: &Source,

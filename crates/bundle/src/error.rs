@@ -127,18 +127,14 @@ pub enum BundleError {
     /// A registry of the team's cache could not be used.
     #[error(transparent)]
     Registry(#[from] oci_store::StoreError),
-    /// The team's cache is required and a component could not come from it.
-    #[error("{component} could not come from the team's cache, which is required: {}",
-        if .refusals.is_empty() {
-            "no registry has it".to_owned()
-        } else {
-            .refusals.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
-        })]
+    /// The team's cache is required and some components could not come from it.
+    #[error("the team's cache is required, and it cannot give what the bundle for {target} needs: {}",
+        .missing.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     SharedCacheRequired {
-        /// The component.
-        component: String,
-        /// Why each registry that had it was refused; none when no registry has it.
-        refusals: Vec<crate::shared::Refusal>,
+        /// The platform they were wanted for.
+        target: build_core::Target,
+        /// Each component missing, and why.
+        missing: Vec<crate::shared::Unavailable>,
     },
     /// A build thread panicked (a bug in dockyard).
     #[error("a build thread panicked ({message}); please report this")]
@@ -153,9 +149,10 @@ impl BundleError {
     /// during a pull), for advice a person can act on.
     pub fn refusal_io_error(&self) -> Option<&std::io::Error> {
         match self {
-            BundleError::SharedCacheRequired { refusals, .. } => {
-                refusals.iter().find_map(crate::shared::Refusal::io_error)
-            }
+            BundleError::SharedCacheRequired { missing, .. } => missing
+                .iter()
+                .flat_map(|m| &m.refusals)
+                .find_map(crate::shared::Refusal::io_error),
             _ => None,
         }
     }

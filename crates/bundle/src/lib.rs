@@ -3,9 +3,11 @@
 mod archive;
 mod artifacts;
 mod components;
+mod environment;
 mod error;
 mod output;
 pub mod patches;
+mod plan;
 pub mod publish;
 mod published;
 pub mod requirements;
@@ -26,6 +28,7 @@ pub use bundle_format::{
 pub use components::{COMPONENTS, find, names};
 pub use error::BundleError;
 pub use output::check_output_dir;
+pub use plan::{PlannedJob, plan};
 pub use publish::Published;
 pub use run::{BundleRequest, GoChoice, Outcome, build_bundle};
 pub use sources::{Replacement, SourcePlan};

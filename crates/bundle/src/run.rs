@@ -1,21 +1,18 @@
 //! One bundle run: check everything, prepare sources, build what changed, publish.
 
-use build_core::clib::CLibrarySpec;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use build_core::lock::FileLock;
 use build_core::progress::Progress;
 use build_core::source::{Origin, Source, SourceRequest};
-use build_core::toolchain::{GoToolchain, ToolchainError, c_compiler_version_for};
-use build_core::{Artifact, Artifacts, BuildError, Component, Linkage, Target, Upstream};
+use build_core::{Artifact, Artifacts, Component, Linkage, Target, Upstream};
 use camino::Utf8PathBuf;
 
 use crate::BundleError;
-use crate::artifacts::{BuildEnv, BuiltComponent, Provenance, build_component};
+use crate::artifacts::{BuildEnv, BuiltComponent, Provenance, Reuse, build_component};
 use crate::output::check_output_dir;
 use crate::publish::{Bundle, Published, publish};
-use crate::requirements::missing_tools;
 use crate::sources::SourcePlan;
 
 /// What to build and where to publish it: [`BundleRequest::new`], then the fields that
@@ -104,27 +101,9 @@ pub fn build_bundle(
     progress: Arc<dyn Progress>,
 ) -> Result<Outcome, BundleError> {
     let plan = request.plan;
-    // The check every build makes first, made for all before anything is fetched.
-    for component in &request.components {
-        if let Some(pin) = plan.pins.get(component.upstream) {
-            component.check_version(&pin.version)?;
-        }
-    }
+    crate::environment::check_versions(request)?;
     check_output_dir(&request.out, &plan.read_only_trees())?;
-    // The Go probe (a `go env`) runs while the tools are looked for: both are on the path of
-    // every rebuild.
-    let (missing, probed) = std::thread::scope(|scope| {
-        let probed = scope.spawn(|| probe_go(request));
-        let missing = missing_tools(request.linkage, &request.target, &request.components);
-        (missing, probed.join())
-    });
-    if !missing.is_empty() {
-        return Err(BundleError::MissingTools { missing });
-    }
-    let probed = probed.map_err(BundleError::panicked)?;
-    let go = go_for(request, probed, progress.as_ref())?;
-    let version = plan.release()?;
-
+    let checked = crate::environment::check_toolchain(request, progress.as_ref())?;
     let out = &request.out;
     std::fs::create_dir_all(out).map_err(BundleError::io("creating the output folder", out))?;
     let lock_path = out.join(".dockyard.lock");
@@ -135,77 +114,8 @@ pub fn build_bundle(
     )
     .map_err(BundleError::io("locking the output folder", &lock_path))?;
 
-    plan.check_pinned(&request.components)?;
-    // Every upstream, even with --only: the epoch is the newest commit of the whole set, so a
-    // component built alone is the very one the full bundle uses.
-    let (sources, cc) = std::thread::scope(|scope| {
-        let cc = scope.spawn(|| c_compiler_version_for(&request.target));
-        (plan.describe_all(progress.as_ref()), cc.join())
-    });
-    let sources = sources?;
-    // A Go too old for any module fails here, before anything is built.
-    for component in request.components.iter().filter(|c| c.uses_go()) {
-        let source = &sources[&component.upstream];
-        let checked = match source.origin {
-            // No tree on disk: its module file from git.
-            Origin::Described => match plan.module_file(component.upstream, progress.as_ref())? {
-                Some((file, text)) => go.check_module_text(&text, &file),
-                None => Ok(()),
-            },
-            _ => go.check_tree(&source.dir),
-        };
-        checked.map_err(|source| BuildError::Toolchain {
-            component: component.name().to_owned(),
-            source,
-        })?;
-    }
-    // The C libraries the components link, another architecture's from Debian's archive.
-    let mut libraries: Vec<&CLibrarySpec> = Vec::new();
-    for lib in request.components.iter().flat_map(|c| c.c_libraries()) {
-        if !libraries.contains(&lib) {
-            libraries.push(lib);
-        }
-    }
-    let sysroot = match (request.target.is_host(), libraries.is_empty()) {
-        (false, false) => Some(
-            build_core::sysroot::prepare(
-                plan.cache.layout(),
-                &request.target,
-                &libraries,
-                progress.as_ref(),
-            )
-            .map_err(|source| BundleError::Toolchain {
-                what: "the target's C libraries",
-                source,
-            })?,
-        ),
-        _ => None,
-    };
-    let cc = cc
-        .map_err(BundleError::panicked)?
-        .map_err(|source| BundleError::Toolchain {
-            what: "the C compiler (part of every build's cache key)",
-            source,
-        })?;
-    // The packages of the C libraries linked, asked once: each component's key names glibc's
-    // and its own libraries' (a newer libseccomp-dev builds another runc, and nothing else).
-    let c_libraries = build_core::clib::linked(&request.target, sysroot.as_ref(), &libraries);
-    let env = BuildEnv {
-        linkage: request.linkage,
-        target: request.target.clone(),
-        go,
-        cc,
-        c_libraries,
-        sysroot,
-        debug: request.debug,
-        offline: plan.cache.is_offline(),
-        cache: plan.cache.layout().clone(),
-        // The newest commit of the run: the bundle changes when any of its sources does.
-        source_date_epoch: sources.values().map(|s| s.commit_time).max().unwrap_or(0),
-        progress: progress.clone(),
-        shared: request.shared.clone(),
-        go_cache_program: request.go_cache_program.clone(),
-    };
+    let version = checked.version.clone();
+    let (env, sources) = crate::environment::prepare(request, checked, progress.clone())?;
     // Pushes to the team's registries run beside the builds and the publishing, and the run
     // ends when they have.
     let (to_push, pushes) = std::sync::mpsc::channel::<BuiltComponent>();
@@ -277,46 +187,6 @@ fn build_and_publish(
     Ok(Outcome::Published(published))
 }
 
-/// The Go that builds, as far as it is known without a download: the one on `PATH`, or the
-/// pinned release if Go's cache holds it (one `go env`, as it nearly always does).
-fn probe_go(request: &BundleRequest<'_>) -> Result<GoToolchain, ToolchainError> {
-    match request.go {
-        GoChoice::Local => GoToolchain::find(),
-        GoChoice::Pinned => GoToolchain::release(&request.plan.pins.go, true),
-    }
-}
-
-/// The Go that builds, from what [`probe_go`] found: a pinned release missing from Go's cache
-/// is downloaded by Go itself, unless the run is offline.
-fn go_for(
-    request: &BundleRequest<'_>,
-    probed: Result<GoToolchain, ToolchainError>,
-    progress: &dyn Progress,
-) -> Result<GoToolchain, BundleError> {
-    let release = &request.plan.pins.go;
-    match (request.go, probed) {
-        (_, Ok(go)) => Ok(go),
-        (GoChoice::Local, Err(source)) => Err(BundleError::Toolchain {
-            what: "the Go on PATH",
-            source,
-        }),
-        (GoChoice::Pinned, Err(_)) if !request.plan.cache.is_offline() => {
-            progress.status(
-                "Fetching",
-                &format!("Go {release} (pinned; Go downloads it once through its module proxy)"),
-            );
-            GoToolchain::release(release, false).map_err(|source| BundleError::PinnedGo {
-                release: release.clone(),
-                source,
-            })
-        }
-        (GoChoice::Pinned, Err(source)) => Err(BundleError::PinnedGo {
-            release: release.clone(),
-            source,
-        }),
-    }
-}
-
 /// The binaries that begin the bundle's tgz (sorted by name) up to the first one that must be
 /// built, when something must be: what can be staged while it compiles.
 fn cached_prefix(
@@ -353,7 +223,61 @@ fn cached_prefix(
     Vec::new()
 }
 
-/// Builds with `jobs` workers in order; the first failure stops the queue.
+/// What the local cache or the team's already has, looked for side by side (a pull is mostly
+/// waiting on a registry); `None` where the component must be built. Fails naming every
+/// component a required team's cache lacks.
+fn reuse_all(
+    env: &BuildEnv,
+    request: &BundleRequest<'_>,
+    sources: &BTreeMap<Upstream, Source>,
+) -> Result<Vec<Option<BuiltComponent>>, BundleError> {
+    let reuse = |component: &&'static Component| -> Result<Reuse, BundleError> {
+        let pin = request
+            .plan
+            .pins
+            .get(component.upstream)
+            .ok_or(BundleError::MissingPin {
+                upstream: component.upstream,
+                why: "a component to build comes from it",
+            })?;
+        crate::artifacts::reuse(env, component, &sources[&component.upstream], pin)
+    };
+    let pulls = env.shared.is_some();
+    let found: Vec<Result<Reuse, BundleError>> = if pulls {
+        std::thread::scope(|scope| {
+            let threads: Vec<_> = request
+                .components
+                .iter()
+                .map(|c| scope.spawn(move || reuse(c)))
+                .collect();
+            threads
+                .into_iter()
+                .map(|t| t.join().map_err(BundleError::panicked)?)
+                .collect()
+        })
+    } else {
+        request.components.iter().map(reuse).collect()
+    };
+    let mut reused = Vec::new();
+    let mut missing = Vec::new();
+    for found in found {
+        match found? {
+            Reuse::Found(built) => reused.push(Some(*built)),
+            Reuse::Build => reused.push(None),
+            Reuse::Unavailable(why) => missing.push(why),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(BundleError::SharedCacheRequired {
+            target: env.target.clone(),
+            missing,
+        });
+    }
+    Ok(reused)
+}
+
+/// Takes what the caches have, then builds the rest with `jobs` workers in order; the first
+/// failure stops the queue.
 fn build_all(
     env: &BuildEnv,
     request: &BundleRequest<'_>,
@@ -361,73 +285,73 @@ fn build_all(
     to_push: &std::sync::mpsc::Sender<BuiltComponent>,
 ) -> Result<Vec<BuiltComponent>, BundleError> {
     let components = &request.components;
-    let queue = Mutex::new(components.iter().enumerate().collect::<Vec<_>>());
+    let reused = reuse_all(env, request, sources)?;
     let results: Mutex<Vec<(usize, Result<BuiltComponent, BundleError>)>> = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..request.jobs.max(1).min(components.len()) {
-            scope.spawn(|| {
-                loop {
-                    let next = queue
-                        .lock()
-                        .ok()
-                        .and_then(|mut q| (!q.is_empty()).then(|| q.remove(0)));
-                    let Some((index, component)) = next else {
-                        break;
-                    };
-                    let result = request
-                        .plan
-                        .pins
-                        .get(component.upstream)
-                        .ok_or(BundleError::MissingPin {
-                            upstream: component.upstream,
-                            why: "a component to build comes from it",
-                        })
-                        .and_then(|pin| {
-                            let described = &sources[&component.upstream];
-                            // A checkout taken at its marker's word is verified again, and one
-                            // described from its commit alone is written; everything else was
-                            // prepared in full when described.
-                            let verified = || match described.origin {
-                                Origin::Cache | Origin::Described => request
-                                    .plan
-                                    .prepare(component.upstream, env.progress.as_ref()),
-                                _ => Ok(described.clone()),
-                            };
-                            build_component(
-                                env,
-                                component,
-                                &sources[&component.upstream],
-                                pin,
-                                &verified,
-                            )
-                        });
-                    // Compress its tar members while the next component compiles; a failure
-                    // here only means publishing compresses them itself.
-                    if request.publish
-                        && let Ok(built) = &result
-                    {
-                        let binaries = built.artifacts.binaries.clone();
-                        let members = request.plan.cache.layout().tgz_members();
-                        let epoch = env.source_date_epoch;
-                        scope.spawn(move || {
-                            let _ = crate::tgz::precompress(&binaries, epoch, &members);
-                        });
-                    }
-                    if let Ok(built) = &result {
-                        // Nobody listens when nothing is pushed.
-                        let _ = to_push.send(built.clone());
-                    }
-                    let failed = result.is_err();
-                    if let Ok(mut r) = results.lock() {
-                        r.push((index, result));
-                    }
-                    // The run fails anyway: don't make people wait for the rest.
-                    if failed && let Ok(mut q) = queue.lock() {
-                        q.clear();
-                    }
+    let queue = Mutex::new(
+        components
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| reused[*i].is_none())
+            .collect::<Vec<_>>(),
+    );
+    let workers = request.jobs.max(1).min(queue.lock().map_or(0, |q| q.len()));
+    // Tar members are compressed beside the builds (a failure only means publishing
+    // compresses them itself).
+    let (compress, to_compress) = std::sync::mpsc::channel::<Vec<Artifact>>();
+    std::thread::scope(|outer| {
+        if request.publish {
+            let members = request.plan.cache.layout().tgz_members();
+            let epoch = env.source_date_epoch;
+            outer.spawn(move || {
+                for binaries in to_compress {
+                    let _ = crate::tgz::precompress(&binaries, epoch, &members);
                 }
             });
+        } else {
+            drop(to_compress);
         }
+        let results = &results;
+        // What each component's result sets going: its tar members compressed while the next
+        // component compiles, and its push.
+        let finished = move |index: usize, result: Result<BuiltComponent, BundleError>| {
+            if let Ok(built) = &result {
+                // Nobody listens when nothing is published or pushed.
+                let _ = compress.send(built.artifacts.binaries.clone());
+                let _ = to_push.send(built.clone());
+            }
+            if let Ok(mut r) = results.lock() {
+                r.push((index, result));
+            }
+        };
+        for (index, built) in reused.iter().enumerate() {
+            if let Some(built) = built {
+                finished(index, Ok(built.clone()));
+            }
+        }
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    loop {
+                        let next = queue
+                            .lock()
+                            .ok()
+                            .and_then(|mut q| (!q.is_empty()).then(|| q.remove(0)));
+                        let Some((index, component)) = next else {
+                            break;
+                        };
+                        let result = build_one(env, request, sources, component);
+                        let failed = result.is_err();
+                        finished(index, result);
+                        // The run fails anyway: don't make people wait for the rest.
+                        if failed && let Ok(mut q) = queue.lock() {
+                            q.clear();
+                        }
+                    }
+                });
+            }
+        });
+        // The compressing thread ends once nothing more can come.
+        drop(finished);
     });
     let mut results = results.into_inner().map_err(|_| BundleError::Panicked {
         message: "a build worker died holding the results".into(),
@@ -444,6 +368,33 @@ fn build_all(
             })
         })
         .collect()
+}
+
+/// Builds one component neither cache had.
+fn build_one(
+    env: &BuildEnv,
+    request: &BundleRequest<'_>,
+    sources: &BTreeMap<Upstream, Source>,
+    component: &'static Component,
+) -> Result<BuiltComponent, BundleError> {
+    let pin = request
+        .plan
+        .pins
+        .get(component.upstream)
+        .ok_or(BundleError::MissingPin {
+            upstream: component.upstream,
+            why: "a component to build comes from it",
+        })?;
+    let described = &sources[&component.upstream];
+    // A checkout taken at its marker's word is verified again, and one described from its
+    // commit alone is written; everything else was prepared in full when described.
+    let verified = || match described.origin {
+        Origin::Cache | Origin::Described => request
+            .plan
+            .prepare(component.upstream, env.progress.as_ref()),
+        _ => Ok(described.clone()),
+    };
+    build_component(env, component, described, pin, &verified)
 }
 
 /// Which kind of source a component was built from.

@@ -182,7 +182,8 @@ fn dockyard_flags() -> BTreeSet<String> {
             // A flag is `--` and a name (`---` is a snapshot's header rule, not a flag).
             if let Some(flag) = word.strip_prefix("--")
                 && flag.starts_with(|c: char| c.is_ascii_alphabetic())
-                && !["help", "version"].contains(&flag)
+                // `--format` is also Docker's own (`docker info --format`), which the engine runs.
+                && !["help", "version", "format"].contains(&flag)
             {
                 flags.insert(format!("--{flag}"));
             }
@@ -195,7 +196,8 @@ fn dockyard_flags() -> BTreeSet<String> {
 #[test]
 fn library_messages_never_name_the_command_line() {
     let flags = dockyard_flags();
-    for library in libraries() {
+    // ci-pipelines' output is dockyard's command lines (a CI file's steps), not messages.
+    for library in libraries().into_iter().filter(|l| l != "ci-pipelines") {
         for file in rust_files(&root().join("crates").join(&library).join("src")) {
             for literal in string_literals(&code_of(&file)) {
                 assert!(
@@ -237,13 +239,18 @@ fn no_source_file_has_two_jobs() {
 
 #[test]
 fn xtask_stays_a_thin_command_line() {
+    // Doc comments are the help people read (`--help` is made of them), not mechanism.
     let lines: usize = rust_files(&root().join("xtask/src"))
         .iter()
-        .map(|f| std::fs::read_to_string(f).unwrap().lines().count())
+        .map(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            let code = |l: &&str| !l.trim_start().starts_with("///") && !l.trim().is_empty();
+            text.lines().filter(code).count()
+        })
         .sum();
     assert!(
-        lines < 2000,
-        "xtask/src has {lines} lines: move mechanism into a library crate"
+        lines < 1800,
+        "xtask/src has {lines} lines of code: move mechanism into a library crate"
     );
 }
 

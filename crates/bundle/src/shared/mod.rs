@@ -141,6 +141,35 @@ impl std::fmt::Debug for SharedCache {
     }
 }
 
+/// A component the team's cache could not give, and why.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Unavailable {
+    /// The component's name.
+    pub component: String,
+    /// Its key: the job that makes it pushes `COMPONENT-KEY`.
+    pub key: String,
+    /// Why each registry that had it was refused; none when no registry has it.
+    pub refusals: Vec<Refusal>,
+}
+
+impl std::fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({}-{}: ",
+            self.component,
+            self.component,
+            &self.key[..16.min(self.key.len())]
+        )?;
+        if self.refusals.is_empty() {
+            return write!(f, "no registry has it)");
+        }
+        let reasons: Vec<String> = self.refusals.iter().map(ToString::to_string).collect();
+        write!(f, "{})", reasons.join("; "))
+    }
+}
+
 fn tag(component: &Component, key: &str) -> String {
     format!("{}-{key}", component.name())
 }
@@ -154,6 +183,21 @@ impl SharedCache {
     /// Whether a component that cannot be pulled fails the run.
     pub(crate) fn required(&self) -> bool {
         self.required
+    }
+
+    /// The first registry pulled from that has a manifest tagged `COMPONENT-KEY` (not
+    /// pulled, so not yet checked: a pull checks it).
+    pub(crate) fn holder(
+        &self,
+        component: &Component,
+        key: &str,
+    ) -> Result<Option<String>, BundleError> {
+        for repo in &self.pulls {
+            if repo.manifest(&tag(component, key))?.is_some() {
+                return Ok(Some(repo.name()));
+            }
+        }
+        Ok(None)
     }
 
     /// Pulls `component`'s artifact for `key` into `dir` (a fresh folder) from the first

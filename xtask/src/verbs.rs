@@ -182,13 +182,14 @@ fn build(
         crate::registry::shared_cache(args, plan.cache.layout().go_cache())?;
     request.linkage = args.linkage.0;
     request.target = target.clone();
-    // A rebuild for a restart (`up --watch`) finds all but the edited packages in Go's
-    // cache, so each component is mostly its one-threaded link: build them side by side.
+    // Every Go build ends in a one-threaded link: two components at once keep a second core
+    // busy with the next compile. A rebuild for a restart (`up --watch`) finds all but the
+    // edited packages in Go's cache, so it is mostly links: one per core.
     request.jobs = args.jobs.map_or_else(
         || {
             std::thread::available_parallelism()
                 .map_or(1, |n| n.get() / if publish { 2 } else { 1 })
-                .max(1 + usize::from(!publish))
+                .max(2)
         },
         usize::from,
     );

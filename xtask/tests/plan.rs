@@ -228,3 +228,51 @@ fn a_working_tree_cannot_go_into_a_ci_file() {
         "{text}"
     );
 }
+
+/// After a change in one component's tree, the plan holds that component's jobs alone: the
+/// team's cache holds every other one.
+#[test]
+fn a_plan_after_a_change_in_one_tree_lists_only_that_components_jobs() {
+    let w = world();
+    let registry = registry();
+    let team = format!("{}/team/dockyard", registry.address());
+    let out = w.root.join("ci-out");
+    w.bundle_ok(&out, &["--cache-to", &team]);
+    let held = jobs(&plan(&w, &["--cache-from", &team]));
+    assert_eq!(held.len(), 9, "{held:#?}");
+    assert!(
+        held.iter().all(|j| j["held_by"] == team.as_str()),
+        "{held:#?}"
+    );
+
+    w.pin_a_later_commit(test_fixtures::Kind::Runc);
+    let again = jobs(&plan(&w, &["--cache-from", &team]));
+    let to_run: Vec<(&str, &str)> = again
+        .iter()
+        .filter(|j| j["held_by"].is_null())
+        .map(|j| {
+            (
+                j["component"].as_str().unwrap(),
+                j["target"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(to_run, [("runc", "linux/amd64")], "{again:#?}");
+    // And the workflow's matrix has that one job.
+    let workflow = w.root.join("dockyard.yml");
+    let out = plan(
+        &w,
+        &[
+            "--cache-from",
+            &team,
+            "--format",
+            "github",
+            "--output",
+            workflow.as_str(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&workflow).unwrap();
+    assert_eq!(text.matches("- component: ").count(), 1, "{text}");
+    assert!(text.contains("- component: \"runc\""), "{text}");
+}

@@ -6,5 +6,6 @@ pub mod memory;
 mod p5;
 pub mod report;
 pub mod runner;
+mod scale_out;
 pub mod shared;
 pub mod suite;

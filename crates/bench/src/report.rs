@@ -1,5 +1,7 @@
 //! The benchmark report written to docs/benchmarks.md.
 
+use crate::runner::BenchError;
+
 /// min, median, max of a few timings.
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
@@ -116,6 +118,64 @@ pub(crate) fn shared_section(
     )
 }
 
+/// P8's section of docs/benchmarks.md: a team's CI simulated here, against a single machine.
+pub(crate) fn scale_out_section(t: &crate::scale_out::ScaleOutTimes) -> String {
+    use crate::scale_out::{AT_ONCE, TARGETS};
+    let mut rows = String::new();
+    for j in &t.jobs {
+        rows.push_str(&format!(
+            "| {} | {} | {:.1} |\n",
+            j.component, j.target, j.seconds
+        ));
+    }
+    let (longest, longest_job) = t.longest().map_or((0.0, String::new()), |j| {
+        (j.seconds, format!(" ({} {})", j.component, j.target))
+    });
+    let critical = t.critical_path();
+    format!(
+        "## P8: a team's CI, simulated (scale-out)\n\n\
+         `plan`, as JSON, for {targets} against a team's cache that holds nothing (a registry \
+         repository of its own each run) listed {n} jobs, one per component and target \
+         ({plan:.1} s). Each job built its one component for its one target on a fresh \
+         machine of its own (an empty dockyard cache and an empty Go cache) and pushed it to \
+         the registry (Debian's `docker-registry` on the loopback), sharing Go's build cache \
+         through another repository; {AT_ONCE} at a time: this machine has {cores} cores, and a \
+         team has a runner per job. Then the assembler, a fresh machine required to build \
+         nothing, made both targets' bundles from the registry alone: no `Building` and no \
+         `Compiling` line. Against them, a single fresh machine built both targets in one \
+         `bundle`.\n\n\
+         | job | target | seconds |\n\
+         |---|---|---|\n\
+         {rows}\n\
+         | | seconds |\n\
+         |---|---|\n\
+         | the jobs one after another (serial sum) | {serial:.1} |\n\
+         | the longest job{longest_job} | {longest:.1} |\n\
+         | the assembler | {assembler:.1} |\n\
+         | critical path: the longest job, then the assembler (what a team with a runner per job waits) | {critical:.1} |\n\
+         | the simulated CI here: the jobs {AT_ONCE} at a time ({jobs_wall:.1} s), then the assembler | {ci:.1} |\n\
+         | a single machine, both targets in one `bundle` | {single:.1} |\n\
+         | critical path / single machine | {ratio:.2}× |\n\n\
+         Bundles identical: yes (the assembler's two bundle folders and the single \
+         machine's, {compared} files compared byte for byte). Peak memory (sum of RSS of every \
+         process): {jobs_peak:.0} MiB with {AT_ONCE} jobs at a time, {single_peak:.0} MiB for \
+         the single machine.\n",
+        targets = TARGETS.join(" and "),
+        n = t.jobs.len(),
+        plan = t.plan,
+        cores = std::thread::available_parallelism().map_or(0, |n| n.get()),
+        serial = t.serial(),
+        assembler = t.assembler,
+        jobs_wall = t.jobs_wall,
+        ci = t.ci_wall(),
+        single = t.single,
+        ratio = critical / t.single,
+        compared = t.compared,
+        jobs_peak = t.jobs_peak,
+        single_peak = t.single_peak,
+    )
+}
+
 /// The text `docs/benchmarks.md` gets: `generated` (a whole report, or sections alone) laid
 /// over `previous`. A generated section replaces the previous one of its title where it stood,
 /// and new ones go last; sections a run does not generate (the hand-measured "where the time
@@ -161,6 +221,17 @@ pub fn merged(generated: &str, previous: &str) -> String {
         }
     }
     format!("{}\n", out.trim_end())
+}
+
+/// Lays `generated` over the report at `path` (see [`merged`]), creating it when missing.
+pub fn write_merged(path: &camino::Utf8Path, generated: &str) -> Result<(), BenchError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| BenchError(format!("cannot create {dir}: {e}")))?;
+    }
+    let previous = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n".into());
+    std::fs::write(path, merged(generated, &previous))
+        .map_err(|e| BenchError(format!("cannot write {path}: {e}")))
 }
 
 impl Report {
@@ -227,7 +298,8 @@ impl Report {
 
 #[cfg(test)]
 mod tests {
-    use super::merged;
+    use super::{merged, scale_out_section};
+    use crate::scale_out::{JobTime, ScaleOutTimes};
 
     const PREVIOUS: &str = "# Benchmarks\n\nold table\n\n\
         ## Where P3's time goes\n\nmeasured by hand\n\n\
@@ -256,5 +328,55 @@ mod tests {
         assert!(p5.contains("new P5") && !p5.contains("old P5"), "{p5}");
         let first = merged("# Benchmarks\n\nt\n\n## P6\n\nx\n", "");
         assert_eq!(first, "# Benchmarks\n\nt\n\n## P6\n\nx\n");
+    }
+
+    #[test]
+    fn p8_tabulates_each_job_and_the_critical_path_against_a_single_machine() {
+        let job = |component: &str, target: &str, seconds| JobTime {
+            component: component.into(),
+            target: target.into(),
+            seconds,
+        };
+        let times = ScaleOutTimes {
+            plan: 4.0,
+            jobs: vec![
+                job("runc", "linux/amd64", 20.0),
+                job("moby", "linux/arm64", 100.0),
+                job("tini", "linux/arm64", 2.5),
+            ],
+            jobs_wall: 105.0,
+            jobs_peak: 2048.0,
+            assembler: 10.0,
+            single: 220.0,
+            single_peak: 1500.0,
+            compared: 40,
+        };
+        let text = scale_out_section(&times);
+        assert!(
+            text.starts_with("## P8: a team's CI, simulated (scale-out)\n"),
+            "{text}"
+        );
+        for row in [
+            "| runc | linux/amd64 | 20.0 |\n",
+            "| moby | linux/arm64 | 100.0 |\n",
+            "| tini | linux/arm64 | 2.5 |\n",
+            "| the jobs one after another (serial sum) | 122.5 |\n",
+            "| the longest job (moby linux/arm64) | 100.0 |\n",
+            "| the assembler | 10.0 |\n",
+            "(what a team with a runner per job waits) | 110.0 |\n",
+            "the jobs 2 at a time (105.0 s), then the assembler | 115.0 |\n",
+            "| a single machine, both targets in one `bundle` | 220.0 |\n",
+            "| critical path / single machine | 0.50× |\n",
+            "listed 3 jobs",
+            "Bundles identical: yes",
+            "40 files compared",
+        ] {
+            assert!(text.contains(row), "no {row:?} in:\n{text}");
+        }
+        // The section replaces its previous run in place.
+        let previous = "# Benchmarks\n\nt\n\n## P8: a team's CI, simulated (scale-out)\n\nold P8\n\n## After\n\nkept\n";
+        let merged = merged(&text, previous);
+        assert!(merged.contains("| tini | linux/arm64 | 2.5 |") && !merged.contains("old P8"));
+        assert!(merged.ends_with("## After\n\nkept\n"), "{merged}");
     }
 }

@@ -45,6 +45,35 @@ pub struct BundleRun<'a> {
     pub cache_to: Option<&'a str>,
     /// Go's shared build cache.
     pub go_cache: Option<&'a str>,
+    /// Only this component, into the cache (no bundle published).
+    pub only: Option<&'a str>,
+    /// The platforms (`linux/arm64`), each bundle in `out/ARCH/`; the host's alone, in
+    /// `out/`, when empty.
+    pub targets: &'a [&'a str],
+    /// Fail rather than build anything: every component comes from `cache_from`.
+    pub cache_required: bool,
+}
+
+/// One job of a plan: a component for a target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedJob {
+    /// The component (`runc`), as `bundle --only` names it.
+    pub component: String,
+    /// The platform (`linux/arm64`).
+    pub target: String,
+    /// Whether the team's cache already holds it.
+    pub held: bool,
+}
+
+impl PlannedJob {
+    /// `component` for `target`, `held` when the team's cache has it.
+    pub fn new(component: String, target: String, held: bool) -> PlannedJob {
+        PlannedJob {
+            component,
+            target,
+            held,
+        }
+    }
 }
 
 /// dockyard's own command line, as the bench runs it. The command line implements it, so its
@@ -52,6 +81,17 @@ pub struct BundleRun<'a> {
 pub trait Dockyard {
     /// `bundle --static` with the bench's pins and mirrors, as `run` says.
     fn bundle(&self, run: &BundleRun<'_>) -> LoggedCommand;
+    /// `plan --format json` of `targets` against the team's cache `cache_from`, with the
+    /// bench's pins and mirrors, its sources checked out in `cache`, written to `output`.
+    fn plan(
+        &self,
+        cache: &Utf8Path,
+        targets: &[&str],
+        cache_from: &str,
+        output: &Utf8Path,
+    ) -> LoggedCommand;
+    /// The jobs of what [`Dockyard::plan`] wrote.
+    fn planned(&self, json: &str) -> std::result::Result<Vec<PlannedJob>, String>;
     /// `up --watch` over the moby working tree `tree`, its engine's state in `state`, stopping
     /// the engine when interrupted.
     fn up_watch(&self, tree: &Utf8Path, state: &Utf8Path) -> LoggedCommand;
@@ -84,22 +124,18 @@ impl Runner {
 
     /// `bundle` as its own process with `GOCACHE=gocache`; returns the seconds.
     pub(crate) fn bundle(&self, gocache: &Utf8Path, run: &BundleRun<'_>, log: &str) -> Result<f64> {
+        timed(&self.bundle_command(gocache, run), &self.log(log))
+    }
+
+    /// The command [`Runner::bundle`] runs.
+    pub(crate) fn bundle_command(&self, gocache: &Utf8Path, run: &BundleRun<'_>) -> LoggedCommand {
         let (cache, out) = self.defaults();
         let run = BundleRun {
             cache: Some(run.cache.unwrap_or(&cache)),
             out: Some(run.out.unwrap_or(&out)),
             ..*run
         };
-        let cmd = self.dockyard.bundle(&run).env("GOCACHE", gocache.as_str());
-        let started = Instant::now();
-        cmd.run_logged(&self.log(log)).map_err(|e| {
-            BenchError(format!(
-                "dockyard bundle failed (log: {}): {}",
-                self.log(log),
-                build_core::error::with_causes(&e)
-            ))
-        })?;
-        Ok(started.elapsed().as_secs_f64())
+        self.dockyard.bundle(&run).env("GOCACHE", gocache.as_str())
     }
 
     /// Every upstream entry point one after another in the scratch trees; returns the seconds.
@@ -149,7 +185,7 @@ impl Runner {
     }
 
     /// `root/name`, empty.
-    pub(crate) fn fresh_dir(&self, name: &str) -> Result<Utf8PathBuf> {
+    pub fn fresh_dir(&self, name: &str) -> Result<Utf8PathBuf> {
         let dir = self.root.join(name);
         build_core::fs::remove_dir_all_if_exists(&dir).map_err(BenchError::from)?;
         std::fs::create_dir_all(&dir)
@@ -175,6 +211,31 @@ impl Runner {
         commit_as_working_tree(upstream, &tree, source.commit_time).map_err(BenchError::from)?;
         Ok(tree)
     }
+}
+
+/// A copy of the running program in `root`, for the bench to run: a `cargo build` during the
+/// half hour must not change what runs.
+pub fn copy_of_this_program(root: &Utf8Path) -> std::result::Result<Utf8PathBuf, BenchError> {
+    let exe = std::env::current_exe().map_err(BenchError::from)?;
+    let exe = Utf8PathBuf::from_path_buf(exe)
+        .map_err(|p| BenchError(format!("not UTF-8: {}", p.display())))?;
+    std::fs::create_dir_all(root).map_err(|e| BenchError(format!("cannot create {root}: {e}")))?;
+    let copy = root.join(exe.file_name().unwrap_or("dockyard"));
+    std::fs::copy(&exe, &copy)
+        .map_err(|e| BenchError(format!("cannot copy {exe} to {copy}: {e}")))?;
+    Ok(copy)
+}
+
+/// Runs dockyard's `cmd` to its end, output in `log`; returns the seconds.
+pub(crate) fn timed(cmd: &LoggedCommand, log: &Utf8Path) -> Result<f64> {
+    let started = Instant::now();
+    cmd.run_logged(log).map_err(|e| {
+        BenchError(format!(
+            "dockyard failed (log: {log}): {}",
+            build_core::error::with_causes(&e)
+        ))
+    })?;
+    Ok(started.elapsed().as_secs_f64())
 }
 
 /// The `up --watch` being measured, read through its log.

@@ -5,6 +5,7 @@
 //! in moby, with Go's shared cache and without it.
 
 use build_core::Upstream;
+use build_core::process::LoggedCommand;
 use build_core::source::Source;
 use camino::{Utf8Path, Utf8PathBuf};
 
@@ -38,29 +39,45 @@ pub(crate) struct SharedTimes {
 }
 
 /// One fresh machine: its dockyard cache, output folder and Go cache, all empty.
-struct Machine {
-    cache: Utf8PathBuf,
-    out: Utf8PathBuf,
-    gocache: Utf8PathBuf,
+pub(crate) struct Machine {
+    /// Everything it has.
+    pub(crate) root: Utf8PathBuf,
+    /// Its dockyard cache (`--cache`).
+    pub(crate) cache: Utf8PathBuf,
+    /// Where its bundles go (`--out`).
+    pub(crate) out: Utf8PathBuf,
+    /// Its Go build cache (`GOCACHE`).
+    pub(crate) gocache: Utf8PathBuf,
 }
 
-fn machine(bench: &Runner, name: &str) -> Result<Machine> {
+/// A fresh machine in `root/name`.
+pub(crate) fn machine(bench: &Runner, name: &str) -> Result<Machine> {
     let root = bench.fresh_dir(name)?;
+    let gocache = root.join("gocache");
+    std::fs::create_dir_all(&gocache)
+        .map_err(|e| BenchError(format!("cannot create {gocache}: {e}")))?;
     Ok(Machine {
         cache: root.join("cache"),
         out: root.join("out"),
-        gocache: root.join("gocache"),
+        gocache,
+        root,
     })
 }
 
 impl Machine {
-    fn bundle(&self, bench: &Runner, run: BundleRun<'_>, log: &str) -> Result<f64> {
+    /// Its `bundle` as `run` says; returns the seconds.
+    pub(crate) fn bundle(&self, bench: &Runner, run: BundleRun<'_>, log: &str) -> Result<f64> {
+        crate::runner::timed(&self.command(bench, run), &bench.log(log))
+    }
+
+    /// The command [`Machine::bundle`] runs.
+    pub(crate) fn command(&self, bench: &Runner, run: BundleRun<'_>) -> LoggedCommand {
         let run = BundleRun {
             cache: Some(&self.cache),
             out: Some(&self.out),
             ..run
         };
-        bench.bundle(&self.gocache, &run, log)
+        bench.bundle_command(&self.gocache, &run)
     }
 
     fn file(&self, release: &str, name: &str) -> Result<Vec<u8>> {

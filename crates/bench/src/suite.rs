@@ -1,7 +1,7 @@
 //! The measurements in the order the bench takes them: P1 cold (dockyard first, so its peak
 //! memory is its own), P2 no-op, P3 one line in runc, P4 sizes (the caller's), P6 and P7
-//! through a registry when one is given, and P5 last (its working tree changes dockerd in the
-//! bench's bundle).
+//! through a registry and P8 (a team's CI simulated through it) when one is given, and P5 last
+//! (its working tree changes dockerd in the bench's bundle).
 
 use build_core::Upstream;
 use build_core::source::{READY_MARKER, Source};
@@ -29,7 +29,7 @@ pub struct Suite<'a> {
     pub go: String,
     /// Repetitions of the short measures.
     pub runs: usize,
-    /// The registry P6 and P7 share builds through; without one they are not measured.
+    /// The registry P6, P7 and P8 share builds through; without one they are not measured.
     pub registry: Option<TeamRegistry>,
 }
 
@@ -40,6 +40,8 @@ pub enum Only {
     P5,
     /// Builds shared through a registry.
     P6P7,
+    /// A team's CI simulated: a job per component and target, then an assembler.
+    P8,
 }
 
 impl Suite<'_> {
@@ -63,7 +65,17 @@ impl Suite<'_> {
                 Ok(report::p5_section(dy, up, self.runs))
             }
             Only::P6P7 => self.shared(None),
+            Only::P8 => self.scale_out(),
         }
+    }
+
+    fn scale_out(&self) -> Result<String> {
+        let registry = self
+            .registry
+            .as_ref()
+            .ok_or_else(|| BenchError("P8 needs a registry".into()))?;
+        let times = crate::scale_out::measure(self.runner, &self.release, registry)?;
+        Ok(report::scale_out_section(&times))
     }
 
     fn shared(&self, cold: Option<f64>) -> Result<String> {
@@ -167,7 +179,7 @@ impl Suite<'_> {
 
         let (tgz, upstream_tgz) = sizes(bench)?;
         let shared = match &self.registry {
-            Some(_) => self.shared(Some(dy_cold))?,
+            Some(_) => format!("{}\n{}", self.shared(Some(dy_cold))?, self.scale_out()?),
             None => String::new(),
         };
         let (p5_dy, p5_up) =

@@ -4,10 +4,10 @@
 
 use ::bench::entry::entry_points;
 use ::bench::report;
-use ::bench::runner::{BundleRun, Dockyard, Runner};
+use ::bench::runner::{BundleRun, Dockyard, PlannedJob, Runner};
 use ::bench::shared::TeamRegistry;
 use ::bench::suite::{Only, Suite, bench_bundle, file_size};
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use build_core::process::LoggedCommand;
 use build_core::source::Source;
 use build_core::toolchain::GoToolchain;
@@ -26,9 +26,14 @@ struct Cli {
 
 impl Cli {
     fn verb(&self, verb: &str, cache: &Utf8Path, out: &Utf8Path) -> LoggedCommand {
+        self.sources(verb, cache).args(["--out", out.as_str()])
+    }
+
+    /// `verb --static` with the bench's pins and mirrors, its sources in `cache`.
+    fn sources(&self, verb: &str, cache: &Utf8Path) -> LoggedCommand {
         let mut cmd = LoggedCommand::new(self.xtask.as_str())
             .args([verb, "--static", "--pins", self.pins.as_str()])
-            .args(["--cache", cache.as_str(), "--out", out.as_str()]);
+            .args(["--cache", cache.as_str()]);
         for m in &self.mirrors {
             cmd = cmd.arg("--mirror").arg(m.as_str());
         }
@@ -49,6 +54,7 @@ impl Dockyard for Cli {
             cmd = cmd.arg("--source").arg(format!("{upstream}={tree}"));
         }
         for (flag, value) in [
+            ("--only", run.only),
             ("--cache-from", run.cache_from),
             ("--cache-to", run.cache_to),
             ("--go-cache", run.go_cache),
@@ -57,7 +63,36 @@ impl Dockyard for Cli {
                 cmd = cmd.arg(flag).arg(value);
             }
         }
-        cmd
+        let targets = run.targets.iter().flat_map(|t| ["--target", t]);
+        cmd.args(targets)
+            .args(run.cache_required.then_some("--cache-required"))
+    }
+
+    fn plan(
+        &self,
+        cache: &Utf8Path,
+        targets: &[&str],
+        cache_from: &str,
+        output: &Utf8Path,
+    ) -> LoggedCommand {
+        self.sources("plan", cache)
+            .args(["--format", "json", "--output", output.as_str()])
+            .args(["--cache-from", cache_from])
+            .args(targets.iter().flat_map(|t| ["--target", t]))
+    }
+
+    fn planned(&self, json: &str) -> std::result::Result<Vec<PlannedJob>, String> {
+        let plan: serde_json::Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        let jobs = plan["jobs"].as_array().ok_or("no `jobs` array")?;
+        let text = |j: &serde_json::Value, field| j[field].as_str().unwrap_or("").to_owned();
+        let job = |j: &serde_json::Value| {
+            PlannedJob::new(
+                text(j, "component"),
+                text(j, "target"),
+                !j["held_by"].is_null(),
+            )
+        };
+        Ok(jobs.iter().map(job).collect())
     }
 
     fn up_watch(&self, tree: &Utf8Path, state: &Utf8Path) -> LoggedCommand {
@@ -90,14 +125,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         .map(|r| plan.cache.prepare(r, &progress))
         .collect::<Result<_, _>>()?;
     let root = args.dir.clone();
-    // Logs append per command; each bench starts them afresh.
-    build_core::fs::remove_dir_all_if_exists(&root.join("logs"))?;
-    std::fs::create_dir_all(root.join("logs"))?;
-    // A copy of ourselves: a `cargo build` during the half hour must not change what runs.
-    let exe = Utf8PathBuf::from_path_buf(std::env::current_exe()?)
-        .map_err(|p| anyhow::anyhow!("not UTF-8: {}", p.display()))?;
-    let xtask = root.join("xtask");
-    std::fs::copy(&exe, &xtask).with_context(|| format!("cannot copy {exe} to {xtask}"))?;
+    let xtask = ::bench::runner::copy_of_this_program(&root)?;
     let mirrors = args.sources.repositories.mirrors.iter();
     let cli = Cli {
         xtask,
@@ -113,9 +141,11 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         gotoolchain: go.gotoolchain.clone(),
         progress: Box::new(progress),
     };
-    // P6 and P7's registry: Debian's docker-registry on the loopback, gone when the bench ends.
+    // Logs append per command; each bench starts them afresh.
+    runner.fresh_dir("logs")?;
+    // P6 to P8's registry: Debian's docker-registry on the loopback, gone when the bench ends.
     let registry = match args.only {
-        None | Some(MeasureFlag::P6P7) => Some(engine::Registry::start(None)?),
+        None | Some(MeasureFlag::P6P7 | MeasureFlag::P8) => Some(engine::Registry::start(None)?),
         Some(MeasureFlag::P5) => None,
     };
     let points = entry_points(&bundle::COMPONENTS, &sources, &plan.pins);
@@ -135,6 +165,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     let text = match args.only {
         Some(MeasureFlag::P5) => suite.only(Only::P5)?,
         Some(MeasureFlag::P6P7) => suite.only(Only::P6P7)?,
+        Some(MeasureFlag::P8) => suite.only(Only::P8)?,
         None => suite.all(&|bench| {
             // P4: the bench's tgz, and upstream's eight binaries packed the same way.
             let name = format!("docker-{release}");
@@ -156,12 +187,8 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
             Ok((tgz, packed))
         })?,
     };
-    let docs = crate::project_root().join("docs");
-    std::fs::create_dir_all(&docs).with_context(|| format!("cannot create {docs}"))?;
-    let path = docs.join("benchmarks.md");
-    let previous = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n".into());
-    std::fs::write(&path, report::merged(&text, &previous))
-        .with_context(|| format!("cannot write {path}"))?;
+    let path = crate::project_root().join("docs/benchmarks.md");
+    report::write_merged(&path, &text)?;
     println!("{text}");
     runner.progress.status("Wrote", path.as_str());
     Ok(())

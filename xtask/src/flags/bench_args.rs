@@ -36,4 +36,10 @@ pub enum MeasureFlag {
     /// registry (P6), and a one-line moby change with Go's shared cache and without (P7).
     #[value(name = "p6-p7")]
     P6P7,
+    /// A team's CI simulated: `plan`, then a job per component and target (linux/amd64 and
+    /// linux/arm64) on fresh machines two at a time, pushing to a registry, then an assembler
+    /// that compiles nothing; against a single machine building both targets (the bundles
+    /// byte for byte the same).
+    #[value(name = "p8")]
+    P8,
 }

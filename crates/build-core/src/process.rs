@@ -296,11 +296,8 @@ impl LoggedCommand {
             Some(bytes) => self.expression().stdin_bytes(bytes.clone()),
             None => self.expression().stdin_null(),
         };
-        let output = expression
-            .stdout_capture()
-            .stderr_capture()
-            .unchecked()
-            .run()
+        let expression = expression.stdout_capture().stderr_capture().unchecked();
+        let output = while_text_busy(|| expression.run())
             .map_err(|e| self.error(Failure::NotStarted(e), None, String::new()))?;
         Ok(Captured {
             status: output.status,
@@ -458,6 +455,22 @@ pub fn tail(text: &str, n: usize) -> String {
 pub fn tail_of_file(path: &Utf8Path, n: usize) -> String {
     let bytes = std::fs::read(path).unwrap_or_default();
     redact(&tail(&String::from_utf8_lossy(&bytes), n))
+}
+
+/// Runs `start` again while the program is "Text file busy": a binary just written (a pulled
+/// component's, probed for its version) can still be open for writing in a child another
+/// thread forked before the file was closed, until that child execs. Brief, so a few tries.
+fn while_text_busy<T>(mut start: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
+    let mut tries = 0;
+    loop {
+        match start() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && tries < 8 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10 << tries.min(5)));
+            }
+            other => return other,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -140,6 +140,12 @@ pub enum BundleError {
         /// Why each registry that had it was refused; none when no registry has it.
         refusals: Vec<crate::shared::Refusal>,
     },
+    /// A word of Go's cache program cannot be quoted as Go splits `GOCACHEPROG`.
+    #[error("cannot hand `{word}` to Go as part of GOCACHEPROG: it holds both ' and \"")]
+    GoCacheProgram {
+        /// The word (a path, most likely).
+        word: String,
+    },
     /// A build thread panicked (a bug in dockyard).
     #[error("a build thread panicked ({message}); please report this")]
     Panicked {

@@ -4,6 +4,7 @@ mod archive;
 mod artifacts;
 mod components;
 mod error;
+mod go_cache;
 mod output;
 pub mod patches;
 pub mod publish;
@@ -25,6 +26,7 @@ pub use bundle_format::{
 };
 pub use components::{COMPONENTS, find, names};
 pub use error::BundleError;
+pub use go_cache::GoCacheSharing;
 pub use output::check_output_dir;
 pub use publish::Published;
 pub use run::{BundleRequest, GoChoice, Outcome, build_bundle};

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use build_core::progress::Progress;
+use bundle::GoCacheSharing;
 use bundle::shared::{SharedCache, SharedCacheSettings};
 use camino::Utf8PathBuf;
 use oci_store::{ArtifactSigner, RegistryOptions, Repository, SignatureCheck};
@@ -22,11 +23,11 @@ pub(crate) fn options() -> RegistryOptions {
 }
 
 /// The team's cache for a `bundle` run, from dockyard.toml beside pins.lock and the flags,
-/// and the GOCACHEPROG command line when Go's cache is shared.
+/// and Go's, when it is shared: each build's GOCACHEPROG is this program's go-cache-program.
 pub(crate) fn shared_cache(
     args: &BundleArgs,
     go_cache: Utf8PathBuf,
-) -> Result<(Option<Arc<SharedCache>>, Option<String>)> {
+) -> Result<(Option<Arc<SharedCache>>, Option<GoCacheSharing>)> {
     let dir = args
         .sources
         .pins
@@ -44,17 +45,12 @@ pub(crate) fn shared_cache(
     let program = match &settings.go {
         Some(remote) => {
             let exe = std::env::current_exe().context("cannot find this program")?;
-            // Go splits GOCACHEPROG into words quoted with ' or ", without escapes.
-            let words = [&*exe.to_string_lossy(), go_cache.as_str(), remote].map(|w| {
-                let q = ['\'', '"'].into_iter().find(|q| !w.contains(*q));
-                q.map(|q| format!("{q}{w}{q}"))
-                    .with_context(|| format!("{w} has both quotes"))
-            });
-            let [exe, local, remote] = words;
-            Some(format!(
-                "{} go-cache-program --local {} --remote {}",
-                exe?, local?, remote?
-            ))
+            let exe = exe.to_string_lossy();
+            let words = [&*exe, "go-cache-program", "--local", go_cache.as_str()];
+            let command = [&words[..], &["--remote", remote]].concat();
+            let command = command.into_iter().map(String::from).collect();
+            let sharing = GoCacheSharing::new(go_cache.clone(), remote.clone(), options(), command);
+            Some(sharing.with_journal_option("--journal"))
         }
         None => None,
     };
@@ -125,7 +121,10 @@ pub(crate) fn pull(args: &PullArgs) -> Result<()> {
 
 /// `go-cache-program`: Go's cache protocol on stdin and stdout until Go closes it.
 pub(crate) fn go_cache_program(args: &GoCacheProgramArgs) -> Result<()> {
-    let local = go_cache::LocalCache::open(&args.local)?;
+    let mut local = go_cache::LocalCache::open(&args.local)?;
+    if let Some(journal) = &args.journal {
+        local = local.with_journal(journal)?;
+    }
     let remote = args
         .remote
         .as_deref()

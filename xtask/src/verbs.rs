@@ -178,7 +178,7 @@ fn build(
             .collect()
     };
     let mut request = BundleRequest::new(plan, components, out);
-    (request.shared, request.go_cache_program) =
+    (request.shared, request.go_cache) =
         crate::registry::shared_cache(args, plan.cache.layout().go_cache())?;
     request.linkage = args.linkage.0;
     request.target = target.clone();

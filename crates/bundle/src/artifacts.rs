@@ -47,8 +47,8 @@ pub(crate) struct BuildEnv {
     pub(crate) progress: Arc<dyn Progress>,
     /// The team's registries, when it shares builds.
     pub(crate) shared: Option<Arc<crate::shared::SharedCache>>,
-    /// `GOCACHEPROG` for every `go build`: Go's build cache shared with the team.
-    pub(crate) go_cache_program: Option<String>,
+    /// Go's build cache shared with the team, for every `go build`.
+    pub(crate) go_cache: Option<crate::go_cache::GoCache>,
 }
 
 /// One component's binaries, built or taken from the cache, with where they came from.
@@ -70,6 +70,8 @@ pub struct BuiltComponent {
     pub recorded_ref: Option<String>,
     /// Where it came from, as the manifest records it.
     pub provenance: Provenance,
+    /// What its Go build used of Go's shared cache, to push as its pack.
+    pub(crate) go_pack: Option<Arc<crate::go_cache::PackPush>>,
 }
 
 /// Where a built component came from.
@@ -264,6 +266,7 @@ impl CacheEntry {
             artifacts,
             recorded_ref: None,
             provenance: Provenance::Pin,
+            go_pack: None,
         }
     }
 }
@@ -281,7 +284,6 @@ fn options(
     // `BuildOptions::new` stamps the component's own commit time: a commit in another
     // component's tree changes neither these bytes nor this key.
     opts.go = Some(env.go.clone());
-    opts.go_cache_program = env.go_cache_program.clone();
     opts.debug = env.debug;
     opts.offline = env.offline;
     // Only a component that links the sysroot's libraries sees it, so its flags cannot
@@ -319,7 +321,19 @@ pub(crate) fn build_component(
     let tmp = held.build_folder()?;
     let tmp_dir = build_core::fs::utf8(tmp.path().to_owned())
         .map_err(BundleError::io("creating a build folder in", &held.root))?;
-    let opts = options(env, component, verified()?, &tmp_dir);
+    // Go's cache pack is fetched while the tree is verified or written.
+    let (source_ready, go_build) = std::thread::scope(|scope| {
+        let go = (env.go_cache.as_ref())
+            .filter(|_| component.uses_go())
+            .map(|go| scope.spawn(move || crate::go_cache::before_build(env, go, component)));
+        (verified(), go.map(|h| h.join()))
+    });
+    let go_build = go_build
+        .transpose()
+        .map_err(BundleError::panicked)?
+        .transpose()?;
+    let mut opts = options(env, component, source_ready?, &tmp_dir);
+    opts.go_cache_program = go_build.as_ref().map(|b| b.program.clone());
     let dirty = if source.dirty { "-dirty" } else { "" };
     env.progress.status(
         "Building",
@@ -337,6 +351,7 @@ pub(crate) fn build_component(
     let artifacts = (component.build)(&opts)?;
     let artifacts = keep(component, &key, artifacts, tmp, &held.dir)?;
     drop(underway);
+    let go_pack = go_build.and_then(crate::go_cache::after_build);
     env.progress.status(
         "Built",
         &format!(
@@ -346,7 +361,10 @@ pub(crate) fn build_component(
             started.elapsed().as_secs_f64()
         ),
     );
-    Ok(held.describe(source, pin, artifacts))
+    Ok(BuiltComponent {
+        go_pack,
+        ..held.describe(source, pin, artifacts)
+    })
 }
 
 /// Writes the record into the build folder `tmp` and moves it into place as `dir`.

@@ -132,7 +132,8 @@ pub(crate) fn prepare(
         source_date_epoch: sources.values().map(|s| s.commit_time).max().unwrap_or(0),
         progress: progress.clone(),
         shared: request.shared.clone(),
-        go_cache_program: request.go_cache_program.clone(),
+        go_cache: (request.go_cache.clone())
+            .map(|sharing| crate::go_cache::GoCache::open(sharing, progress.as_ref())),
     };
     Ok((env, sources))
 }

@@ -136,6 +136,12 @@ pub enum BundleError {
         /// Each component missing, and why.
         missing: Vec<crate::shared::Unavailable>,
     },
+    /// A word of Go's cache program cannot be quoted as Go splits `GOCACHEPROG`.
+    #[error("cannot hand `{word}` to Go as part of GOCACHEPROG: it holds both ' and \"")]
+    GoCacheProgram {
+        /// The word (a path, most likely).
+        word: String,
+    },
     /// A build thread panicked (a bug in dockyard).
     #[error("a build thread panicked ({message}); please report this")]
     Panicked {

@@ -5,6 +5,7 @@ mod artifacts;
 mod components;
 mod environment;
 mod error;
+mod go_cache;
 mod output;
 pub mod patches;
 mod plan;
@@ -27,6 +28,7 @@ pub use bundle_format::{
 };
 pub use components::{COMPONENTS, find, names};
 pub use error::BundleError;
+pub use go_cache::GoCacheSharing;
 pub use output::check_output_dir;
 pub use plan::{PlannedJob, plan};
 pub use publish::Published;

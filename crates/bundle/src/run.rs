@@ -42,8 +42,11 @@ pub struct BundleRequest<'a> {
     /// The team's registries: components are pulled from them before a build and pushed to
     /// them after one (off the critical path: publishing does not wait for a push).
     pub shared: Option<Arc<crate::shared::SharedCache>>,
-    /// `GOCACHEPROG` for every Go build (see [`build_core::BuildOptions::go_cache_program`]).
-    pub go_cache_program: Option<String>,
+    /// Go's build cache shared with the team: every Go build's `GOCACHEPROG` (see
+    /// [`build_core::BuildOptions::go_cache_program`]) and, through a registry, each
+    /// component's pack fetched before its build and pushed after it (beside the run, which
+    /// ends when the pushes have).
+    pub go_cache: Option<crate::GoCacheSharing>,
 }
 
 impl<'a> BundleRequest<'a> {
@@ -51,8 +54,7 @@ impl<'a> BundleRequest<'a> {
     /// defaults: statically linked for this machine ([`Target::host`]) by the Go `pins.lock`
     /// names ([`GoChoice::Pinned`]), half the available cores' worth of components at once
     /// (at least two: a Go build's link is one thread, and the next compile uses the other
-    /// cores), published, not for a debugger, with no team's cache and no
-    /// `GOCACHEPROG`.
+    /// cores), published, not for a debugger, with no team's cache and Go's own build cache.
     pub fn new(
         plan: &'a SourcePlan,
         components: Vec<&'static Component>,
@@ -71,7 +73,7 @@ impl<'a> BundleRequest<'a> {
             go: GoChoice::Pinned,
             debug: false,
             shared: None,
-            go_cache_program: None,
+            go_cache: None,
         }
     }
 }
@@ -122,10 +124,17 @@ pub fn build_bundle(
     let (to_push, pushes) = std::sync::mpsc::channel::<BuiltComponent>();
     std::thread::scope(|outer| {
         let env = &env;
-        if let Some(shared) = env.shared.as_deref().filter(|s| s.pushes()) {
+        let shared = env.shared.as_deref().filter(|s| s.pushes());
+        let go = env.go_cache.as_ref().filter(|g| g.has_packs());
+        if shared.is_some() || go.is_some() {
             outer.spawn(move || {
                 for built in pushes {
-                    report_pushes(env, &built, shared);
+                    if let Some(shared) = shared {
+                        report_pushes(env, &built, shared);
+                    }
+                    if let (Some(go), Some(pack)) = (go, &built.go_pack) {
+                        crate::go_cache::push(env, go, built.component, pack);
+                    }
                 }
             });
         }

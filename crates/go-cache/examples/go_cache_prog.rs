@@ -8,7 +8,9 @@
 //! ```
 //!
 //! If `DOCKYARD_GO_CACHE_SUMMARY` names a file, the session's [`go_cache::Summary`] is written
-//! there as JSON when the go command closes the cache. The crate's tests drive Go through it.
+//! there as JSON when the go command closes the cache; if `DOCKYARD_GO_CACHE_JOURNAL` names
+//! one, the actions answered or stored are appended to it ([`LocalCache::with_journal`]). The
+//! crate's tests drive Go through it.
 
 use std::process::ExitCode;
 
@@ -31,7 +33,11 @@ fn run() -> Result<Summary, String> {
         [local, shared] => (local, Some(shared)),
         _ => return Err("usage: go_cache_prog LOCAL_DIR [SHARED_DIR]".to_owned()),
     };
-    let local = LocalCache::open(local).map_err(|e| e.to_string())?;
+    let mut local = LocalCache::open(local).map_err(|e| e.to_string())?;
+    if let Some(journal) = std::env::var_os("DOCKYARD_GO_CACHE_JOURNAL") {
+        let journal = journal.to_str().ok_or("the journal's path is not UTF-8")?;
+        local = local.with_journal(journal).map_err(|e| e.to_string())?;
+    }
     let shared = shared
         .map(SharedFolder::open)
         .transpose()

@@ -57,6 +57,17 @@ pub enum Error {
         after: i64,
     },
 
+    /// A pack was refused where it broke its format or its limits.
+    #[error("refused the pack: {why}")]
+    Pack {
+        /// What was wrong, and where.
+        why: String,
+    },
+
+    /// A pack could not be read or written.
+    #[error("could not stream the pack")]
+    PackStream(#[source] std::io::Error),
+
     /// A response could not be written to the go command.
     #[error("could not write the response to request {id}")]
     WriteResponse {

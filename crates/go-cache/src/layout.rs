@@ -145,9 +145,9 @@ fn parse_action(text: &str) -> Option<Entry> {
     })
 }
 
-/// Parses 64 hex digits.
-fn parse_hex(text: &str) -> Option<[u8; 32]> {
-    if text.len() != 64 || !text.is_ascii() {
+/// Parses 64 lowercase hex digits, the way IDs are named on disk; anything else is `None`.
+pub(crate) fn parse_hex(text: &str) -> Option<[u8; 32]> {
+    if text.len() != 64 || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return None;
     }
     let mut out = [0u8; 32];

@@ -1,14 +1,18 @@
 #![doc = include_str!("../README.md")]
 
 mod error;
+mod journal;
 mod layout;
 mod local;
+mod pack;
 mod protocol;
 mod remote;
 mod serve;
 
 pub use error::Error;
+pub use journal::read_journal;
 pub use local::LocalCache;
+pub use pack::{MAX_LINE, PackCount, PackLimits, Unpacker, pack, unpack};
 pub use remote::{RemoteCache, RemoteError, SharedFolder};
 pub use serve::{Summary, serve};
 

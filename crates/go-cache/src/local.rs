@@ -1,7 +1,10 @@
 //! The local tier: a folder on this machine whose output files the go command reads.
 
+use std::sync::Arc;
+
 use camino::{Utf8Path, Utf8PathBuf};
 
+use crate::journal::Journal;
 use crate::layout::{Layout, hash_bytes, hash_file, now_unix_nanos, utf8};
 use crate::{ActionId, Entry, Error, OutputId, RemoteCache, RemoteError, hex};
 
@@ -14,6 +17,8 @@ use crate::{ActionId, Entry, Error, OutputId, RemoteCache, RemoteError, hex};
 #[derive(Debug, Clone)]
 pub struct LocalCache {
     layout: Layout,
+    /// Where [`crate::serve`] notes the actions it answered or stored, if anywhere.
+    journal: Option<Arc<Journal>>,
 }
 
 /// How bringing an entry in from the remote tier ended.
@@ -32,7 +37,30 @@ impl LocalCache {
     pub fn open(dir: impl AsRef<Utf8Path>) -> Result<LocalCache, Error> {
         Ok(LocalCache {
             layout: Layout::create(dir.as_ref())?,
+            journal: None,
         })
+    }
+
+    /// This cache, with every action [`crate::serve`] answers a hit for or stores appended
+    /// to the file `journal` (one action ID in hex a line; created if missing, appended to
+    /// if not, so several sessions can share one). [`crate::read_journal`] reads it back: the
+    /// actions a build used, what [`crate::pack`] packs. A line that cannot be written is
+    /// lost (an entry missing from a pack), never an error to Go.
+    pub fn with_journal(mut self, journal: impl AsRef<Utf8Path>) -> Result<LocalCache, Error> {
+        self.journal = Some(Arc::new(Journal::append_to(journal.as_ref())?));
+        Ok(self)
+    }
+
+    /// Notes `action` in the journal, if there is one.
+    pub(crate) fn note(&self, action: &ActionId) {
+        if let Some(journal) = &self.journal {
+            journal.note(action);
+        }
+    }
+
+    /// The folder layout, for packs.
+    pub(crate) fn layout(&self) -> &Layout {
+        &self.layout
     }
 
     /// The cache folder, absolute.

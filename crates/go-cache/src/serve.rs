@@ -292,6 +292,7 @@ impl<W: Write> Server<'_, W> {
         let response = match self.local.get(&action) {
             Ok(Some(entry)) => {
                 count(&self.counters.local_hits);
+                self.local.note(&action);
                 self.hit(request.id, &entry)
             }
             Ok(None) if self.remote.is_some() => {
@@ -365,6 +366,7 @@ impl<W: Write> Server<'_, W> {
             .local
             .put(&action, &output, &body)
             .map_err(|e| e.with_cause())?;
+        self.local.note(&action);
         Ok((action, entry))
     }
 
@@ -395,6 +397,7 @@ impl<W: Write> Server<'_, W> {
         match self.local.import(&fetch.action, &entry, remote) {
             Ok(Imported::Hit(entry)) => {
                 count(&self.counters.remote_hits);
+                self.local.note(&fetch.action);
                 self.hit(fetch.id, &entry)
             }
             Ok(Imported::Remote(e)) => miss(&self.counters.remote_errors, &e),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use go_cache::Summary;
+use go_cache::{LocalCache, PackLimits, Summary, pack, read_journal, unpack};
 
 /// The example program, built now so it matches the library under test.
 ///
@@ -103,6 +103,16 @@ impl World {
         self.root.join(name)
     }
 
+    /// The journal of the build `name`: the actions it used.
+    fn journal(&self, name: &str) -> PathBuf {
+        self.path(&format!("{name}.journal"))
+    }
+
+    /// The local tier `name`.
+    fn local(&self, name: &str) -> LocalCache {
+        LocalCache::open(camino::Utf8Path::from_path(&self.path(name)).unwrap()).unwrap()
+    }
+
     /// `go build`s the module, through the cache program with `local` (and `shared`) if
     /// `local` is given, else with Go's own cache; then runs the binary.
     fn build(&self, name: &str, local: Option<&str>, shared: Option<&str>) -> Build {
@@ -140,7 +150,8 @@ impl World {
                 prog.push_str(&format!(" '{}'", self.path(shared).display()));
             }
             go.env("GOCACHEPROG", prog)
-                .env("DOCKYARD_GO_CACHE_SUMMARY", &summary_path);
+                .env("DOCKYARD_GO_CACHE_SUMMARY", &summary_path)
+                .env("DOCKYARD_GO_CACHE_JOURNAL", self.journal(name));
         }
         let output = go.output().unwrap();
         assert_success(&output, "go build");
@@ -281,4 +292,48 @@ fn builds_with_and_without_gocacheprog_are_byte_identical() {
     let s = again.summary.unwrap();
     assert!(again.binary == plain.binary, "the binaries differ");
     assert!(s.local_hits > 0, "{s:?}");
+}
+
+#[test]
+fn a_fresh_machine_with_the_teams_pack_asks_the_team_for_nothing_it_used() {
+    let world = World::new();
+    // The team's machine builds, and packs what its build used.
+    let first = world.build("first", Some("local1"), Some("shared"));
+    let s1 = first.summary.unwrap();
+    let used = read_journal(camino::Utf8Path::from_path(&world.journal("first")).unwrap()).unwrap();
+    assert_eq!(
+        used.len() as u64,
+        s1.puts,
+        "a cold build uses what it stores"
+    );
+    let mut bytes = Vec::new();
+    let packed = pack(&world.local("local1"), used, &mut bytes).unwrap();
+    assert_eq!((packed.entries, packed.skipped), (s1.puts, 0), "{packed:?}");
+    // Go also looks up entries it never stores: a warm rebuild with no change misses those.
+    let warm = world.build("warm", Some("local1"), Some("shared"));
+    let baseline = warm.summary.unwrap().misses;
+
+    let limits = PackLimits {
+        max_bytes: 1 << 30,
+        max_entries: 100_000,
+    };
+    // A fresh machine unpacks the pack first: every lookup the build makes is found here.
+    let unpacked = unpack(&world.local("local2"), bytes.as_slice(), limits).unwrap();
+    assert_eq!((unpacked.entries, unpacked.skipped), (s1.puts, 0));
+    let second = world.build("second", Some("local2"), Some("shared"));
+    let s2 = second.summary.unwrap();
+    eprintln!("fresh machine with the pack: {s2:?}");
+    assert!(second.binary == first.binary, "the binaries differ");
+    assert_eq!((s2.remote_hits, s2.misses), (0, baseline), "{s2:?}");
+    assert_eq!(s2.local_hits, s2.gets - baseline, "{s2:?}");
+
+    // After a one-line change, another fresh machine with the same pack asks the team only
+    // for what the change made new: greet's folder index, greet and main.
+    world.set_greeting("hello from greet v2");
+    unpack(&world.local("local3"), bytes.as_slice(), limits).unwrap();
+    let third = world.build("third", Some("local3"), Some("shared"));
+    let s3 = third.summary.unwrap();
+    eprintln!("fresh machine with the pack, greet changed: {s3:?}");
+    assert_eq!(third.stdout, "hello from greet v2\n");
+    assert_eq!((s3.remote_hits, s3.misses), (0, baseline + 3), "{s3:?}");
 }

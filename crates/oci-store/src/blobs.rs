@@ -84,7 +84,7 @@ impl Repository {
     }
 
     /// A declared size is believed only below the limit for its kind.
-    fn check_size(&self, digest: &str, size: u64, limit: u64) -> Result<(), StoreError> {
+    pub(crate) fn check_size(&self, digest: &str, size: u64, limit: u64) -> Result<(), StoreError> {
         if size > limit {
             return Err(self.tampered(format!(
                 "blob {digest} is declared as {size} bytes, more than the {limit} dockyard accepts for it"
@@ -95,7 +95,7 @@ impl Repository {
 
     /// Streams a blob into `sink`, refusing it as soon as it is longer than `size`, and
     /// checks its length and SHA-256 at the end.
-    fn fetch_blob(
+    pub(crate) fn fetch_blob(
         &self,
         digest: &str,
         size: u64,

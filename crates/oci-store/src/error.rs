@@ -109,6 +109,10 @@ pub enum StoreError {
         /// The platforms it has.
         available: String,
     },
+    /// Go's cache could not be packed or unpacked (a pack refused, or the local tier's
+    /// folder).
+    #[error(transparent)]
+    GoCache(#[from] go_cache::Error),
     /// A bundle to push, or a pulled one, is not a valid bundle.
     #[error(transparent)]
     Bundle(#[from] bundle_format::FormatError),

@@ -38,7 +38,7 @@ pub fn go_cache_remote(
     spec: &str,
     options: &RegistryOptions,
 ) -> Result<Box<dyn RemoteCache>, StoreError> {
-    if spec.starts_with('/') || spec.starts_with('.') {
+    if is_folder(spec) {
         let folder = go_cache::SharedFolder::open(spec).map_err(|e| StoreError::Registry {
             registry: spec.to_owned(),
             message: e.with_cause(),
@@ -46,6 +46,12 @@ pub fn go_cache_remote(
         return Ok(Box::new(folder));
     }
     Ok(Box::new(RegistryGoCache::open(spec, options)?))
+}
+
+/// Whether the team's tier `spec` is a shared folder (an absolute or `./` path), not a
+/// registry repository.
+pub(crate) fn is_folder(spec: &str) -> bool {
+    spec.starts_with('/') || spec.starts_with('.')
 }
 
 fn tag(action: &ActionId) -> String {

@@ -7,6 +7,7 @@ mod bundles;
 mod credentials;
 mod error;
 mod go_cache;
+mod go_pack;
 mod referrers;
 mod registry;
 mod signature;
@@ -21,5 +22,6 @@ pub use bundles::{
 };
 pub use error::StoreError;
 pub use go_cache::{GO_CACHE_ARTIFACT_TYPE, RegistryGoCache, go_cache_remote};
+pub use go_pack::{GO_PACK_ARTIFACT_TYPE, GoPacks};
 pub use registry::{RegistryOptions, Repository, limits, sha256_digest, split_reference};
 pub use signature::{ArtifactSigner, SIGNATURE_ARTIFACT_TYPE, SignatureCheck};

@@ -52,6 +52,10 @@ pub mod limits {
     pub const CONFIG: u64 = 1 << 20;
     /// One file of an artifact: a binary (dockerd is about 100 MB) or a compressed tar member.
     pub const FILE: u64 = 1 << 30;
+    /// A pack of Go cache entries (moby's is a few hundred megabytes).
+    pub const GO_PACK: u64 = 8 << 30;
+    /// Entries, and outputs, in one pack of Go cache entries (moby's build uses about 6,000).
+    pub const GO_PACK_ENTRIES: u64 = 1 << 20;
     /// Layers in one artifact's manifest.
     pub const LAYERS: usize = 256;
     /// Signature referrers examined for one manifest.

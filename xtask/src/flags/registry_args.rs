@@ -93,4 +93,8 @@ pub struct GoCacheProgramArgs {
     /// The team's tier: a registry repository or a shared folder.
     #[arg(long, value_name = "REF|DIR")]
     pub remote: Option<String>,
+
+    /// Append each action answered or stored to FILE (one hex ID a line): the build's pack.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<Utf8PathBuf>,
 }

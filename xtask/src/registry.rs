@@ -50,7 +50,8 @@ pub(crate) fn shared_cache(
             let command = [&words[..], &["--remote", remote]].concat();
             let command = command.into_iter().map(String::from).collect();
             let sharing = GoCacheSharing::new(go_cache.clone(), remote.clone(), options(), command);
-            Some(sharing.with_journal_option("--journal"))
+            let sharing = sharing.with_journal_option("--journal");
+            Some(sharing.with_packed_option("--packed"))
         }
         None => None,
     };
@@ -125,9 +126,9 @@ pub(crate) fn go_cache_program(args: &GoCacheProgramArgs) -> Result<()> {
     if let Some(journal) = &args.journal {
         local = local.with_journal(journal)?;
     }
-    let remote = args
-        .remote
-        .as_deref()
+    // After a pack, the team is asked nothing one action at a time.
+    let remote = (args.remote.as_deref())
+        .filter(|_| !args.packed)
         .map(|r| oci_store::go_cache_remote(r, &options()));
     let remote = remote.transpose()?;
     let output = std::io::stdout();

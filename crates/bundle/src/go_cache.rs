@@ -28,6 +28,7 @@ pub struct GoCacheSharing {
     options: RegistryOptions,
     command: Vec<String>,
     journal_option: Option<String>,
+    packed_option: Option<String>,
 }
 
 impl GoCacheSharing {
@@ -46,6 +47,7 @@ impl GoCacheSharing {
             options,
             command,
             journal_option: None,
+            packed_option: None,
         }
     }
 
@@ -54,6 +56,15 @@ impl GoCacheSharing {
     /// a line (`go_cache::LocalCache::with_journal`): what that build's pack holds.
     pub fn with_journal_option(mut self, option: &str) -> GoCacheSharing {
         self.journal_option = Some(option.to_owned());
+        self
+    }
+
+    /// A build whose pack was fetched gets one more word, `option`: the program then asks the
+    /// team nothing and stores nothing there, one action at a time. What Go misses after a
+    /// pack is nearly all new to the team too (and Go's module index, which names this
+    /// machine's paths), and what the build adds goes up in its own pack after it.
+    pub fn with_packed_option(mut self, option: &str) -> GoCacheSharing {
+        self.packed_option = Some(option.to_owned());
         self
     }
 
@@ -168,14 +179,18 @@ pub(crate) fn before_build(
             "creating a file in",
             env.cache.work(component.name()),
         ))?;
+    let fetched = match &go.packs {
+        Some((packs, local)) => fetch(env, packs, local, component, &tag),
+        None => false,
+    };
     let mut words = go.sharing.command.clone();
     if let (Some(option), Some(path)) = (&go.sharing.journal_option, path) {
         words.extend([option.clone(), path.into_string()]);
     }
-    let program = command_line(&words)?;
-    if let Some((packs, local)) = &go.packs {
-        fetch(env, packs, local, component, &tag);
+    if let (true, Some(option)) = (fetched, &go.sharing.packed_option) {
+        words.push(option.clone());
     }
+    let program = command_line(&words)?;
     Ok(GoBuild {
         program,
         journal,
@@ -183,26 +198,39 @@ pub(crate) fn before_build(
     })
 }
 
-fn fetch(env: &BuildEnv, packs: &GoPacks, local: &LocalCache, component: &Component, tag: &str) {
+/// Fetches `component`'s pack into the local tier: whether there was one to use.
+fn fetch(
+    env: &BuildEnv,
+    packs: &GoPacks,
+    local: &LocalCache,
+    component: &Component,
+    tag: &str,
+) -> bool {
     let name = component.name();
     let started = Instant::now();
     match packs.pull(tag, local) {
-        Ok(Some(count)) => env.progress.status(
-            "Fetched",
-            &format!(
-                "Go's cache pack for {name} ({}) in {:.1} s",
-                counted(&count),
-                started.elapsed().as_secs_f64()
-            ),
-        ),
-        Ok(None) => {}
-        Err(e) => env.progress.status(
-            "Warning",
-            &format!(
-                "Go's cache pack for {name} was not used ({}); Go asks the team per package",
-                build_core::error::with_causes(&e)
-            ),
-        ),
+        Ok(Some(count)) => {
+            env.progress.status(
+                "Fetched",
+                &format!(
+                    "Go's cache pack for {name} ({}) in {:.1} s",
+                    counted(&count),
+                    started.elapsed().as_secs_f64()
+                ),
+            );
+            count.entries > 0
+        }
+        Ok(None) => false,
+        Err(e) => {
+            env.progress.status(
+                "Warning",
+                &format!(
+                    "Go's cache pack for {name} was not used ({}); Go asks the team per package",
+                    build_core::error::with_causes(&e)
+                ),
+            );
+            false
+        }
     }
 }
 

@@ -97,4 +97,9 @@ pub struct GoCacheProgramArgs {
     /// Append each action answered or stored to FILE (one hex ID a line): the build's pack.
     #[arg(long, value_name = "FILE")]
     pub journal: Option<Utf8PathBuf>,
+
+    /// The build's pack was fetched: ask the team's tier nothing and store nothing there (the
+    /// pack pushed after the build carries what it adds).
+    #[arg(long)]
+    pub packed: bool,
 }

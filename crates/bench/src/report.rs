@@ -296,6 +296,35 @@ impl Report {
     }
 }
 
+/// P1 measured alone (`bench --only p1`): seconds and peak memory (MiB) of each side.
+#[derive(Debug, Clone, Copy)]
+pub struct Cold {
+    /// dockyard's cold static bundle.
+    pub dockyard: f64,
+    /// Upstream's entry points, cold, one after another.
+    pub upstream: f64,
+    /// dockyard's peak summed RSS.
+    pub dockyard_rss: f64,
+    /// Upstream's peak summed RSS.
+    pub upstream_rss: f64,
+}
+
+/// P1's own section, for a run of it alone (the full bench puts P1 in the summary table).
+pub fn cold_section(cold: &Cold) -> String {
+    let ratio = cold.dockyard / cold.upstream;
+    let verdict = if ratio <= 0.8 { "met" } else { "not met" };
+    format!(
+        "## P1 alone: cold builds\n\n\
+         P1 measured alone: dockyard's cold static bundle (empty dockyard cache, empty Go cache; \
+         the components two at a time, the default) against upstream's entry points cold, one \
+         after another in scratch copies of the same trees.\n\n\
+         | | dockyard | upstream | ratio | goal |\n|---|---|---|---|---|\n\
+         | P1 cold static bundle | {:.1} s | {:.1} s | {ratio:.2}× | ≤ 0.8×: {verdict} |\n\
+         | peak memory (summed RSS) | {:.0} MiB | {:.0} MiB | | |\n",
+        cold.dockyard, cold.upstream, cold.dockyard_rss, cold.upstream_rss
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::{merged, scale_out_section};
@@ -378,5 +407,23 @@ mod tests {
         let merged = merged(&text, previous);
         assert!(merged.contains("| tini | linux/arm64 | 2.5 |") && !merged.contains("old P8"));
         assert!(merged.ends_with("## After\n\nkept\n"), "{merged}");
+    }
+
+    #[test]
+    fn p1_alone_is_judged_against_its_goal() {
+        let cold = |dockyard| Cold {
+            dockyard,
+            upstream: 500.0,
+            dockyard_rss: 3000.0,
+            upstream_rss: 2000.0,
+        };
+        let met = cold_section(&cold(390.0));
+        assert!(
+            met.contains("| 390.0 s | 500.0 s | 0.78× | ≤ 0.8×: met |"),
+            "{met}"
+        );
+        let missed = cold_section(&cold(450.0));
+        assert!(missed.contains("0.90× | ≤ 0.8×: not met"), "{missed}");
+        assert!(missed.contains("| 3000 MiB | 2000 MiB |"), "{missed}");
     }
 }

@@ -36,6 +36,8 @@ pub struct Suite<'a> {
 /// One measure alone (`bench --only`), reusing the caches a previous run left.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Only {
+    /// Cold builds: dockyard's bundle against upstream's entry points.
+    P1,
     /// Edit → running engine.
     P5,
     /// Builds shared through a registry.
@@ -64,9 +66,56 @@ impl Suite<'_> {
                 )?;
                 Ok(report::p5_section(dy, up, self.runs))
             }
+            Only::P1 => {
+                let cold = self.cold()?;
+                Ok(report::cold_section(&cold))
+            }
             Only::P6P7 => self.shared(None),
             Only::P8 => self.scale_out(),
         }
+    }
+
+    /// P1: dockyard's cold bundle (first, so its peak memory is its own), then upstream's
+    /// entry points cold in scratch copies of the same trees.
+    fn cold(&self) -> Result<report::Cold> {
+        let bench = self.runner;
+        bench.progress.status(
+            "Measuring",
+            "P1 dockyard cold (empty Go cache, empty dockyard cache)",
+        );
+        let dy_gocache = bench.fresh_dir("gocache-dockyard")?;
+        bench.fresh_dir("dockyard-cache")?;
+        bench.fresh_dir("out")?;
+        let sampler = crate::memory::PeakSampler::start();
+        let dockyard = bench.bundle(&dy_gocache, &BundleRun::default(), "p1-dockyard")?;
+        let dockyard_rss = sampler.stop();
+        bench.progress.status(
+            "Measured",
+            &format!("dockyard cold {dockyard:.1}s, peak RSS {dockyard_rss:.0} MiB"),
+        );
+        bench.progress.status(
+            "Measuring",
+            "P1 upstream cold (entry points in sequence, one empty Go cache)",
+        );
+        bench.fresh_dir("upstream")?;
+        for source in self.sources {
+            let scratch = bench.scratch(source.upstream);
+            build_core::fs::copy_tree(&source.dir, &scratch, &[READY_MARKER])
+                .map_err(|e| BenchError(format!("cannot copy {} to {scratch}: {e}", source.dir)))?;
+        }
+        let up_gocache = bench.fresh_dir("gocache-upstream")?;
+        let sampler = crate::memory::PeakSampler::start();
+        let upstream = bench.upstream(self.points, &up_gocache, "p1-upstream")?;
+        let upstream_rss = sampler.stop();
+        bench
+            .progress
+            .status("Measured", &format!("upstream cold {upstream:.1}s"));
+        Ok(report::Cold {
+            dockyard,
+            upstream,
+            dockyard_rss,
+            upstream_rss,
+        })
     }
 
     fn scale_out(&self) -> Result<String> {
@@ -98,44 +147,14 @@ impl Suite<'_> {
     pub fn all(&self, sizes: &dyn Fn(&Runner) -> Result<(u64, u64)>) -> Result<String> {
         let bench = self.runner;
         let (points, sources, runs) = (self.points, self.sources, self.runs);
-        let copy_trees = || -> Result<()> {
-            bench.fresh_dir("upstream")?;
-            for source in sources {
-                let scratch = bench.scratch(source.upstream);
-                build_core::fs::copy_tree(&source.dir, &scratch, &[READY_MARKER]).map_err(|e| {
-                    BenchError(format!("cannot copy {} to {scratch}: {e}", source.dir))
-                })?;
-            }
-            Ok(())
-        };
         let plain = BundleRun::default();
-
-        bench.progress.status(
-            "Measuring",
-            "P1 dockyard cold (empty Go cache, empty dockyard cache)",
-        );
-        let dy_gocache = bench.fresh_dir("gocache-dockyard")?;
-        bench.fresh_dir("dockyard-cache")?;
-        bench.fresh_dir("out")?;
-        let sampler = crate::memory::PeakSampler::start();
-        let dy_cold = bench.bundle(&dy_gocache, &plain, "p1-dockyard")?;
-        let peak_rss = sampler.stop();
-        bench.progress.status(
-            "Measured",
-            &format!("dockyard cold {dy_cold:.1}s, peak RSS {peak_rss:.0} MiB"),
-        );
-        bench.progress.status(
-            "Measuring",
-            "P1 upstream cold (entry points in sequence, one empty Go cache)",
-        );
-        copy_trees()?;
-        let up_gocache = bench.fresh_dir("gocache-upstream")?;
-        let sampler = crate::memory::PeakSampler::start();
-        let up_cold = bench.upstream(points, &up_gocache, "p1-upstream")?;
-        let up_peak_rss = sampler.stop();
-        bench
-            .progress
-            .status("Measured", &format!("upstream cold {up_cold:.1}s"));
+        let report::Cold {
+            dockyard: dy_cold,
+            upstream: up_cold,
+            dockyard_rss: peak_rss,
+            upstream_rss: up_peak_rss,
+        } = self.cold()?;
+        let (dy_gocache, up_gocache) = self.gocaches();
 
         // P2: nothing changed.
         let (mut dy_noop, mut up_noop) = (Vec::new(), Vec::new());

@@ -146,7 +146,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     // P6 to P8's registry: Debian's docker-registry on the loopback, gone when the bench ends.
     let registry = match args.only {
         None | Some(MeasureFlag::P6P7 | MeasureFlag::P8) => Some(engine::Registry::start(None)?),
-        Some(MeasureFlag::P5) => None,
+        Some(MeasureFlag::P1 | MeasureFlag::P5) => None,
     };
     let points = entry_points(&bundle::COMPONENTS, &sources, &plan.pins);
     let suite = Suite {
@@ -163,6 +163,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
         }),
     };
     let text = match args.only {
+        Some(MeasureFlag::P1) => suite.only(Only::P1)?,
         Some(MeasureFlag::P5) => suite.only(Only::P5)?,
         Some(MeasureFlag::P6P7) => suite.only(Only::P6P7)?,
         Some(MeasureFlag::P8) => suite.only(Only::P8)?,

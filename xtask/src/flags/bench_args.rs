@@ -29,6 +29,8 @@ pub struct BenchArgs {
 /// `bench --only`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MeasureFlag {
+    /// Cold builds: dockyard's bundle against upstream's entry points.
+    P1,
     /// Edit → running engine: `up --watch` over a moby working tree against
     /// `hack/make.sh binary`.
     P5,

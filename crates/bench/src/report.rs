@@ -411,6 +411,7 @@ mod tests {
 
     #[test]
     fn p1_alone_is_judged_against_its_goal() {
+        use super::{Cold, cold_section};
         let cold = |dockyard| Cold {
             dockyard,
             upstream: 500.0,

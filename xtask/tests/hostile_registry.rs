@@ -313,7 +313,7 @@ fn a_hostile_team_cache_is_refused_and_touches_nothing_outside_the_cache() {
         let text = stderr(&output);
         assert!(!output.status.success(), "{name}: accepted:\n{text}");
         assert!(
-            text.contains("moby could not come from the team's cache, which is required")
+            text.contains("the team's cache is required, and it cannot give what the bundle for linux/amd64 needs: moby (moby-")
                 && text.contains(reason),
             "{name}: expected a refusal naming moby and `{reason}`:\n{text}"
         );

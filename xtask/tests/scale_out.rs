@@ -135,11 +135,17 @@ fn lines_with<'a>(text: &'a str, verb: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// The word after `verb` on each of its lines: the component a `Pushed`/`Pulled` line names.
+/// The component each of `verb`'s lines names: the word after it (`Pushed runc to …`), or
+/// after `Go's cache pack for` (`Pushed Go's cache pack for runc (…) to …`: the Go cache
+/// entries its build used, which a job pushes too).
 fn named_after<'a>(text: &'a str, verb: &str) -> Vec<&'a str> {
     lines_with(text, verb)
         .into_iter()
-        .filter_map(|l| l[verb.len()..].split_whitespace().next())
+        .filter_map(|l| {
+            let rest = l[verb.len()..].trim_start();
+            let rest = rest.strip_prefix("Go's cache pack for ").unwrap_or(rest);
+            rest.split_whitespace().next()
+        })
         .collect()
 }
 
@@ -260,12 +266,28 @@ fn a_simulated_ci_assembles_bundles_identical_to_one_machines_without_compiling(
             .count();
         assert_eq!(of_it, TARGETS.len(), "{component}: {tags:#?}");
     }
-    // And they shared Go's build cache through the second repository: one tag an action.
-    let actions = self::tags(&registry, "go");
+    // And they shared Go's build cache through the second repository: a tag an action, and
+    // each Go job's pack (tini is C).
+    let go_tags = self::tags(&registry, "go");
+    let (packs, actions): (Vec<&String>, Vec<&String>) =
+        go_tags.iter().partition(|t| t.starts_with("gopack-"));
     assert!(
         !actions.is_empty() && actions.iter().all(|t| t.starts_with("go-")),
         "the team's Go cache at {go}: {actions:?}"
     );
+    let mut expected: Vec<String> = COMPONENTS
+        .iter()
+        .filter(|c| **c != "tini")
+        .flat_map(|c| {
+            TARGETS
+                .iter()
+                .map(move |t| format!("gopack-{c}-{}-static", t.replace('/', "-")))
+        })
+        .collect();
+    expected.sort();
+    let mut packs: Vec<String> = packs.into_iter().cloned().collect();
+    packs.sort();
+    assert_eq!(packs, expected, "the team's Go cache packs at {go}");
 
     // The assembler: a fresh machine that compiles nothing and pulls every component for
     // both targets.

@@ -35,14 +35,7 @@ pub(crate) fn plan(args: &PlanArgs) -> Result<()> {
         }
     }
     let plan = crate::verbs::source_plan(&args.sources)?;
-    let components = if args.only.is_empty() {
-        bundle::COMPONENTS.to_vec()
-    } else {
-        bundle::COMPONENTS
-            .into_iter()
-            .filter(|c| args.only.iter().any(|o| o.name() == c.name()))
-            .collect()
-    };
+    let components = crate::verbs::selected(&args.only);
     let shared = match &cache {
         Some(reference) => {
             let mut from = SharedCacheSettings::default();

@@ -169,15 +169,7 @@ fn build(
 ) -> Result<Outcome> {
     let started = Instant::now();
     let status = Arc::new(StatusLines::default());
-    let components = if args.only.is_empty() {
-        bundle::COMPONENTS.to_vec()
-    } else {
-        bundle::COMPONENTS
-            .into_iter()
-            .filter(|c| args.only.iter().any(|o| o.name() == c.name()))
-            .collect()
-    };
-    let mut request = BundleRequest::new(plan, components, out);
+    let mut request = BundleRequest::new(plan, selected(&args.only), out);
     (request.shared, request.go_cache) =
         crate::registry::shared_cache(args, plan.cache.layout().go_cache())?;
     request.linkage = args.linkage.0;
@@ -426,4 +418,14 @@ pub(crate) fn pins(args: &PinsArgs) -> Result<()> {
         ),
     );
     Ok(())
+}
+
+/// The components `--only` names, in build order; all of them without it.
+pub(crate) fn selected(
+    only: &[&'static build_core::Component],
+) -> Vec<&'static build_core::Component> {
+    bundle::COMPONENTS
+        .into_iter()
+        .filter(|c| only.is_empty() || only.iter().any(|o| o.name() == c.name()))
+        .collect()
 }

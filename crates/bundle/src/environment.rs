@@ -9,7 +9,7 @@ use std::sync::Arc;
 use build_core::progress::Progress;
 use build_core::source::{Origin, Source};
 use build_core::toolchain::{GoToolchain, ToolchainError, c_compiler_version_for};
-use build_core::{BuildError, Upstream};
+use build_core::{BuildError, Component, Upstream};
 
 use crate::BundleError;
 use crate::artifacts::BuildEnv;
@@ -21,6 +21,22 @@ pub(crate) struct CheckedToolchain {
     go: GoToolchain,
     /// The release the pins are (`29.7.2`).
     pub(crate) version: String,
+}
+
+/// `component`'s pin; `why` says what needs it, for the error when `pins.lock` has none.
+pub(crate) fn pin_of<'a>(
+    request: &'a BundleRequest<'_>,
+    component: &Component,
+    why: &'static str,
+) -> Result<&'a build_core::pins::Pin, BundleError> {
+    request
+        .plan
+        .pins
+        .get(component.upstream)
+        .ok_or(BundleError::MissingPin {
+            upstream: component.upstream,
+            why,
+        })
 }
 
 /// The check every build makes first, made for all before anything is fetched.

@@ -40,14 +40,8 @@ pub fn plan(
     let (env, sources) = crate::environment::prepare(request, checked, progress.clone())?;
     let mut jobs = Vec::new();
     for component in &request.components {
-        let pin = request
-            .plan
-            .pins
-            .get(component.upstream)
-            .ok_or(BundleError::MissingPin {
-                upstream: component.upstream,
-                why: "a component to plan comes from it",
-            })?;
+        let pin =
+            crate::environment::pin_of(request, component, "a component to plan comes from it")?;
         let source = &sources[&component.upstream];
         let key = crate::artifacts::key(&env, component, source, pin)?;
         let held_by = match &env.shared {

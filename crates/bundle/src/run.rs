@@ -242,14 +242,8 @@ fn reuse_all(
     sources: &BTreeMap<Upstream, Source>,
 ) -> Result<Vec<Option<BuiltComponent>>, BundleError> {
     let reuse = |component: &&'static Component| -> Result<Reuse, BundleError> {
-        let pin = request
-            .plan
-            .pins
-            .get(component.upstream)
-            .ok_or(BundleError::MissingPin {
-                upstream: component.upstream,
-                why: "a component to build comes from it",
-            })?;
+        let pin =
+            crate::environment::pin_of(request, component, "a component to build comes from it")?;
         crate::artifacts::reuse(env, component, &sources[&component.upstream], pin)
     };
     let pulls = env.shared.is_some();
@@ -387,14 +381,7 @@ fn build_one(
     sources: &BTreeMap<Upstream, Source>,
     component: &'static Component,
 ) -> Result<BuiltComponent, BundleError> {
-    let pin = request
-        .plan
-        .pins
-        .get(component.upstream)
-        .ok_or(BundleError::MissingPin {
-            upstream: component.upstream,
-            why: "a component to build comes from it",
-        })?;
+    let pin = crate::environment::pin_of(request, component, "a component to build comes from it")?;
     let described = &sources[&component.upstream];
     // A checkout taken at its marker's word is verified again, and one described from its
     // commit alone is written; everything else was prepared in full when described.

@@ -254,9 +254,9 @@ pub struct BundleArgs {
     #[arg(long, value_name = "DIR", default_value_t = crate::project_root().join("target/dockyard"), value_parser = absolute_path)]
     pub out: Utf8PathBuf,
 
-    /// How many components build at once. Go compiles on every core but links on one, so two at
-    /// once keep the cores busy. [default: half the cores, at least 2; every core, at least 2,
-    /// for `up --watch`'s rebuilds]
+    /// How many components build at once. Go already compiles on every core, so more than 1
+    /// helps only on larger machines. [default: half the cores, at least 1; every core, at
+    /// least 2, for `up --watch`'s rebuilds]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
 

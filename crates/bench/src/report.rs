@@ -313,7 +313,7 @@ pub fn cold_section(cold: &Cold) -> String {
     format!(
         "## P1 alone: cold builds\n\n\
          P1 measured alone: dockyard's cold static bundle (empty dockyard cache, empty Go cache; \
-         the components two at a time, the default) against upstream's entry points cold, one \
+         one component at a time, the default on two cores) against upstream's entry points cold, one \
          after another in scratch copies of the same trees.\n\n\
          | | dockyard | upstream | ratio | goal |\n|---|---|---|---|---|\n\
          | P1 cold static bundle | {:.1} s | {:.1} s | {ratio:.2}× | ≤ 0.8×: {verdict} |\n\

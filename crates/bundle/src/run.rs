@@ -53,8 +53,8 @@ impl<'a> BundleRequest<'a> {
     /// A bundle of `components` from `plan`, published into `out`, with the command line's
     /// defaults: statically linked for this machine ([`Target::host`]) by the Go `pins.lock`
     /// names ([`GoChoice::Pinned`]), half the available cores' worth of components at once
-    /// (at least two: a Go build's link is one thread, and the next compile uses the other
-    /// cores), published, not for a debugger, with no team's cache and Go's own build cache.
+    /// (at least one: Go already compiles on every core, and on two cores a second build only
+    /// contends), published, not for a debugger, with no team's cache and Go's own build cache.
     pub fn new(
         plan: &'a SourcePlan,
         components: Vec<&'static Component>,
@@ -68,7 +68,7 @@ impl<'a> BundleRequest<'a> {
             out,
             jobs: std::thread::available_parallelism()
                 .map_or(1, |n| n.get() / 2)
-                .max(2),
+                .max(1),
             publish: true,
             go: GoChoice::Pinned,
             debug: false,

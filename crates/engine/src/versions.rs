@@ -99,16 +99,6 @@ fn version_mismatches(report: &serde_json::Value, manifest: &Manifest) -> Vec<St
         &report["Client"]["GitCommit"],
         &short("docker"),
     );
-    expect(
-        "engine version",
-        &report["Server"]["Version"],
-        &version_of("dockerd"),
-    );
-    expect(
-        "engine commit",
-        &report["Server"]["GitCommit"],
-        &short("dockerd"),
-    );
     let components = report["Server"]["Components"]
         .as_array()
         .cloned()
@@ -120,6 +110,26 @@ fn version_mismatches(report: &serde_json::Value, manifest: &Manifest) -> Vec<St
             .cloned()
             .unwrap_or_default()
     };
+    // The engine's own component entry is where every supported API version reports it; the
+    // top-level `Version` and `GitCommit` are older duplicates (29.0.0 has no `GitCommit` there).
+    let engine = find("Engine");
+    let engine_field = |component: &serde_json::Value, legacy: &str| {
+        if component.is_null() {
+            report["Server"][legacy].clone()
+        } else {
+            component.clone()
+        }
+    };
+    expect(
+        "engine version",
+        &engine_field(&engine["Version"], "Version"),
+        &version_of("dockerd"),
+    );
+    expect(
+        "engine commit",
+        &engine_field(&engine["Details"]["GitCommit"], "GitCommit"),
+        &short("dockerd"),
+    );
     expect(
         "containerd version",
         &find("containerd")["Version"],
@@ -214,6 +224,32 @@ mod tests {
             problems,
             ["client commit is a7dcaa6, the manifest says a7dc"],
             "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn the_engine_is_read_from_its_component_entry_when_the_server_has_no_top_level_commit() {
+        // docker 29.0.0's `/version`: no `Server.GitCommit`, the commit in the Engine entry.
+        let mut r = report();
+        r["Server"].as_object_mut().unwrap().remove("GitCommit");
+        assert_eq!(version_mismatches(&r, &manifest()), Vec::<String>::new());
+        r["Server"]["Components"][0]["Details"]["GitCommit"] = "1234567".into();
+        assert_eq!(
+            version_mismatches(&r, &manifest()),
+            ["engine commit is 1234567, the manifest says 6a43e3d"]
+        );
+    }
+
+    #[test]
+    fn an_engine_without_component_entries_is_read_from_the_top_level_fields() {
+        // Older API versions report the engine only at the top level.
+        let mut r = report();
+        r["Server"]["Components"].as_array_mut().unwrap().remove(0);
+        assert_eq!(version_mismatches(&r, &manifest()), Vec::<String>::new());
+        r["Server"]["GitCommit"] = "1234567".into();
+        assert_eq!(
+            version_mismatches(&r, &manifest()),
+            ["engine commit is 1234567, the manifest says 6a43e3d"]
         );
     }
 

@@ -53,6 +53,7 @@ pub(crate) fn up(mut args: UpArgs) -> Result<()> {
     options.debuggers = args.dlv.clone();
     options.timeout = READY;
     options.port_proxy = crate::verbs::port_proxy();
+    options.client_config = user_client_config();
     let started = Instant::now();
     let status = engine.up(&bundle, &options, &progress)?;
     progress.status(
@@ -68,11 +69,33 @@ pub(crate) fn up(mut args: UpArgs) -> Result<()> {
             progress.status("Debug", &format!("{daemon}: {command}"));
         }
     }
-    println!("export DOCKER_HOST={}", status.socket);
+    print!("{}", shell_exports(&status.socket, &engine.shell_client()));
     if trees.is_empty() {
         return Ok(());
     }
     watch(&args, &engine, trees, &progress)
+}
+
+/// The caller's docker client configuration, where their `docker` keeps logins:
+/// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
+fn user_client_config() -> Option<Utf8PathBuf> {
+    let folder = match std::env::var("DOCKER_CONFIG") {
+        Ok(folder) if !folder.is_empty() => Utf8PathBuf::from(folder),
+        _ => Utf8PathBuf::from(std::env::var("HOME").ok()?).join(".docker"),
+    };
+    Some(folder.join("config.json"))
+}
+
+/// What a shell evaluates (`eval "$(cargo xtask up)"`) to run the bundle's `docker`, with its
+/// plugins, against the engine.
+fn shell_exports(socket: &str, client: &engine::ShellClient) -> String {
+    let word = |s: &str| ci_pipelines::shell_word(s);
+    format!(
+        "export DOCKER_HOST={}\nexport DOCKER_CONFIG={}\nexport PATH={}:\"$PATH\"\n",
+        word(socket),
+        word(client.docker_config.as_str()),
+        word(client.bin.as_str()),
+    )
 }
 
 /// The working trees `--watch` follows: every `--source` given as a path.

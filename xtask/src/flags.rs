@@ -131,9 +131,11 @@ pub enum Command {
     /// docker-proxy) run in isolation: their own data root, exec root, sockets, pid files and
     /// logs in a state folder (one per bundle under the cache's engines/, or --state), their
     /// own network namespace unless --network host; never the host's /var/run/docker.sock,
-    /// /var/lib/docker or /run/containerd state. Prints `export DOCKER_HOST=…` and returns once
-    /// the engine answers; with --watch it stays, rebuilding each --source working tree as you
-    /// edit it and restarting only the daemon that runs what changed. Needs root.
+    /// /var/lib/docker or /run/containerd state. Returns once the engine answers, printing the
+    /// exports that make a shell's `docker` the bundle's, with the bundle's CLI plugins
+    /// (buildx, compose) and your own logins: `eval "$(cargo xtask up)"`. With --watch it
+    /// stays, rebuilding each --source working tree as you edit it and restarting only the
+    /// daemon that runs what changed (nothing for a plugin). Needs root.
     Up(UpArgs),
     /// Re-check a bundle against its SHA256SUMS, manifest.json and SBOM, offline.
     Verify(VerifyArgs),

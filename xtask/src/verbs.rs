@@ -318,32 +318,16 @@ pub(crate) fn conformance(args: &ConformanceArgs) -> Result<()> {
     options.filter = args.filter.clone();
     options.against_upstream = args.against.is_some();
     options.packages = packages;
-    let runc = match runc {
-        true => Some(conformance::run_runc(
-            &plan,
-            &bundle,
-            &options,
-            &progress,
-            &interrupted,
-        )?),
-        false => None,
-    };
-    let moby = match options.packages.is_empty() {
-        false => Some(conformance::run_moby(
-            &plan,
-            &bundle,
-            &options,
-            &progress,
-            &interrupted,
-        )?),
-        true => None,
-    };
-    let text = conformance::report::of_runs(
-        "cargo xtask conformance",
-        bundle.as_str(),
-        runc.as_ref(),
-        moby.as_ref(),
-    );
+    let command = "cargo xtask conformance";
+    let text = conformance::run_suites(
+        command,
+        &plan,
+        &bundle,
+        runc,
+        &options,
+        &progress,
+        &interrupted,
+    )?;
     // A selection of tests is no report of a suite: it is shown, and docs/conformance.md kept.
     if args.filter.is_some() {
         print!("{text}");

@@ -17,6 +17,6 @@ pub use error::ConformanceError;
 pub use frozen::frozen_images;
 pub use images::{DEBIAN_SUITE, Images};
 pub use moby::{DEFAULT_PACKAGES, MobySuite};
-pub use run::{ConformanceOptions, Runs, run_moby, run_runc, select_suites};
+pub use run::{ConformanceOptions, Runs, run_moby, run_runc, run_suites, select_suites};
 pub use runc::RuncSuite;
 pub use save::{SavedImage, write_save_archive};

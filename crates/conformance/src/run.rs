@@ -305,6 +305,32 @@ fn upstream_build(
         .collect())
 }
 
+/// Runs runc's suite when `runc`, and moby's over `options.packages` when there are any, each
+/// side by side with upstream's build when asked; returns the report of what ran, headed with
+/// `command` (see [`crate::report::of_runs`]).
+pub fn run_suites(
+    command: &str,
+    plan: &SourcePlan,
+    bundle: &Utf8Path,
+    runc: bool,
+    options: &ConformanceOptions,
+    progress: &dyn Progress,
+    interrupted: &AtomicBool,
+) -> Result<String, ConformanceError> {
+    let runc = runc
+        .then(|| run_runc(plan, bundle, options, progress, interrupted))
+        .transpose()?;
+    let moby = (!options.packages.is_empty())
+        .then(|| run_moby(plan, bundle, options, progress, interrupted))
+        .transpose()?;
+    Ok(crate::report::of_runs(
+        command,
+        bundle.as_str(),
+        runc.as_ref(),
+        moby.as_ref(),
+    ))
+}
+
 /// Which suites run, from names people give: `runc`, `moby` (its default packages), or one
 /// moby package (`moby:integration/build`); none means runc's and moby's default packages.
 /// Returns whether runc's suite runs, and moby's packages.

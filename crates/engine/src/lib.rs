@@ -21,7 +21,7 @@ pub use port_proxy::{PROGRAM as PORT_PROXY_PROGRAM, userland_proxy};
 pub use registry::{Registry, RegistryAuth, RegistryTls};
 pub use smoke::{Check, SmokeOptions, SmokeReport, checks, find_static_busybox, smoke};
 pub use supervisor::{
-    Binary, Daemon, DaemonStatus, Debugger, DevStatus, Engine, Network, Reload, UpOptions, develop,
-    find_delve,
+    Binary, Daemon, DaemonStatus, Debugger, DevStatus, Engine, Network, Reload, ShellClient,
+    UpOptions, develop, find_delve,
 };
 pub use watch::{TreeWatcher, is_source};

@@ -277,3 +277,55 @@ fn up_again_after_a_republish_restarts_only_the_daemon_whose_binary_changed() {
     assert_eq!(pid_of(&engine, Daemon::Containerd), Some(containerd));
     engine.down(true, &progress).unwrap();
 }
+
+/// Runs one of the shell client's programs as a person's shell would after `eval "$(up)"`.
+fn run_in_shell(client: &engine::ShellClient, program: &str) -> String {
+    let out = std::process::Command::new(program)
+        .env("PATH", format!("{}:/usr/bin:/bin", client.bin))
+        .env("DOCKER_CONFIG", client.docker_config.as_str())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{program}: {out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_shell_client_is_the_bundles_docker_with_its_plugins_and_the_persons_own_logins() {
+    let (_dir, root) = state();
+    let bundle = bundle(&root, "bundle", "1");
+    install_script(&bundle, "docker/docker", "echo bundle docker 1");
+    install_script(&bundle, "cli-plugins/docker-buildx", "echo buildx 1");
+    let home = root.join("home/.docker");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(home.join("config.json"), r#"{"auths":{"r.example":{}}}"#).unwrap();
+    let engine = Engine::at(root.join("state"));
+    let mut options = options();
+    options.client_config = Some(home.join("config.json"));
+    let progress = Recorded::default();
+    engine.up(&bundle, &options, &progress).unwrap();
+
+    let client = engine.shell_client();
+    assert_eq!(run_in_shell(&client, "docker"), "bundle docker 1\n");
+    let plugin = client.docker_config.join("cli-plugins/docker-buildx");
+    assert_eq!(run_in_shell(&client, plugin.as_str()), "buildx 1\n");
+    assert_eq!(client.shares, Some(home.join("config.json")));
+    assert_eq!(
+        std::fs::read_link(client.docker_config.join("config.json")).unwrap(),
+        home.join("config.json"),
+        "the CLI writes logins through the link, into the person's own configuration"
+    );
+
+    // A rebuilt plugin is the one the shell runs next, and no daemon restarts for it.
+    let dockerd = pid_of(&engine, Daemon::Dockerd);
+    install_script(&bundle, "cli-plugins/docker-buildx", "echo buildx 2");
+    engine.up(&bundle, &options, &progress).unwrap();
+    assert_eq!(run_in_shell(&client, plugin.as_str()), "buildx 2\n");
+    assert_eq!(pid_of(&engine, Daemon::Dockerd), dockerd);
+
+    // `up` again from a shell that already uses the client keeps the person's configuration.
+    options.client_config = Some(client.docker_config.join("config.json"));
+    engine.up(&bundle, &options, &progress).unwrap();
+    assert_eq!(engine.shell_client().shares, Some(home.join("config.json")));
+
+    engine.down(true, &progress).unwrap();
+}

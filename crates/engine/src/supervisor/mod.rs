@@ -13,6 +13,7 @@ mod client;
 mod daemon;
 mod network;
 mod reload;
+mod shell;
 mod status;
 
 use std::time::{Duration, Instant};
@@ -28,6 +29,7 @@ pub use daemon::Daemon;
 use daemon::{Layout, answers, processes};
 pub use network::find_delve;
 pub use reload::{Reload, develop};
+pub use shell::ShellClient;
 pub use status::{DaemonStatus, DevStatus};
 
 use crate::mounts::unmount_under;
@@ -77,17 +79,22 @@ pub struct UpOptions {
     /// [`crate::userland_proxy`] when started as `dockyard-proxy`. Without one, published ports
     /// exist only in the engine's namespace.
     pub port_proxy: Option<Utf8PathBuf>,
+    /// The person's own docker client configuration (`~/.docker/config.json`), which the
+    /// engine's shell client shares (see [`Engine::shell_client`]) so that their logins stay
+    /// theirs.
+    pub client_config: Option<Utf8PathBuf>,
 }
 
 impl UpOptions {
     /// An engine in `network`, with the command line's defaults: no daemon under a debugger,
-    /// a minute for each daemon to answer, and no port proxy.
+    /// a minute for each daemon to answer, no port proxy, and no client configuration to share.
     pub fn new(network: Network) -> UpOptions {
         UpOptions {
             network,
             debuggers: Vec::new(),
             timeout: Duration::from_secs(60),
             port_proxy: None,
+            client_config: None,
         }
     }
 }
@@ -203,6 +210,7 @@ impl Engine {
             progress.status("Running", &format!("already, at {}", now.socket));
             // The bundle was rebuilt since: what runs an older binary starts again.
             self.apply(&binaries::of_bundle(bundle)?, options.timeout, progress)?;
+            self.share_client_config(options.client_config.as_deref())?;
             return Ok(self.status());
         }
         let longest = self.layout.socket(Daemon::Containerd).as_str().len() + ".ttrpc".len();
@@ -225,6 +233,7 @@ impl Engine {
             create_private_dir(&dir)?;
         }
         self.install_binaries(&binaries::of_bundle(bundle)?)?;
+        self.share_client_config(options.client_config.as_deref())?;
         if let (Network::Private, Some(proxy)) = (options.network, &options.port_proxy) {
             binaries::install_program(&self.layout.bin(), port_proxy::PROGRAM, proxy)?;
         }

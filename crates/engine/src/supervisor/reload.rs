@@ -32,7 +32,8 @@ impl Engine {
 
 impl Engine {
     /// Puts the engine's binaries into its `bin/`, and the CLI plugins where the engine's
-    /// `docker` finds them (`DOCKER_CONFIG/cli-plugins`); returns the names that changed.
+    /// `docker` finds them (`DOCKER_CONFIG/cli-plugins`), and links the shell client's to them
+    /// (see `shell`); returns the names that changed.
     pub(crate) fn install_binaries(
         &self,
         binaries: &[super::Binary],
@@ -49,6 +50,7 @@ impl Engine {
             &self.layout.plugins(),
             &owned(plugins),
         )?);
+        self.link_shell_binaries()?;
         Ok(changed)
     }
 }

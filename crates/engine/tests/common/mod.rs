@@ -228,18 +228,42 @@ pub fn install(bundle: &Utf8Path, daemon: &str, build: &str) {
     let staged = bundle.join("docker").join(format!(".{daemon}.new"));
     std::fs::copy(fixture_daemon(build), &staged).unwrap();
     std::fs::rename(&staged, &dest).unwrap();
-    let files: Vec<serde_json::Value> = ["containerd", "dockerd", "docker-proxy"]
-        .iter()
-        .filter(|d| bundle.join("docker").join(d).exists())
-        .map(|d| {
-            let path = bundle.join("docker").join(d);
-            serde_json::json!({
-                "path": format!("docker/{d}"),
+    write_manifest(bundle);
+}
+
+/// Puts a shell script into the bundle as `path` (`docker/docker`, `cli-plugins/docker-buildx`)
+/// the way a republish does.
+pub fn install_script(bundle: &Utf8Path, path: &str, script: &str) {
+    let dest = bundle.join(path);
+    std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+    let staged = dest.with_file_name(".new");
+    std::fs::write(&staged, format!("#!/bin/sh\n{script}\n")).unwrap();
+    std::fs::set_permissions(&staged, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::rename(&staged, &dest).unwrap();
+    write_manifest(bundle);
+}
+
+/// A manifest listing every binary of the bundle with its checksum.
+fn write_manifest(bundle: &Utf8Path) {
+    let mut files: Vec<serde_json::Value> = Vec::new();
+    for folder in ["docker", "cli-plugins"] {
+        let Ok(entries) = bundle.join(folder).read_dir_utf8() else {
+            continue;
+        };
+        let mut names: Vec<String> = entries
+            .map(|e| e.unwrap().file_name().to_owned())
+            .filter(|n| !n.starts_with('.'))
+            .collect();
+        names.sort();
+        for name in names {
+            let path = bundle.join(folder).join(&name);
+            files.push(serde_json::json!({
+                "path": format!("{folder}/{name}"),
                 "sha256": build_core::digest::sha256_file(&path).unwrap(),
                 "size": std::fs::metadata(&path).unwrap().len(),
-            })
-        })
-        .collect();
+            }));
+        }
+    }
     let manifest = serde_json::json!({
         "format": bundle_format::manifest::FORMAT,
         "version": "29.7.2",

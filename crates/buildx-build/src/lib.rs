@@ -9,17 +9,17 @@ pub use build_core::Component;
 use build_core::component::UpstreamBuild;
 use build_core::toolchain::Tool;
 
-/// buildx's module and version package, on every line built (0.20 to 0.34).
+/// buildx's module and version package, on every line built (0.15 to 0.34).
 pub const MODULE: &str = "github.com/docker/buildx";
 
 /// docker-buildx, as every verb sees it.
 pub const COMPONENT: Component = Component::new(&build_core::component_specs::BUILDX, Upstream::Buildx, build)
     .with_recipe_version(1)
     .with_tools(&[Tool::Go])
-    // The lines Docker 27 to 29 ship (docker-ce-packaging's DOCKER_BUILDX_REF: 0.20 with 27,
-    // 0.28 with 28, 0.32 to 0.34 with 29).
+    // The lines Docker 27 to 29 ship (docker-ce-packaging's DOCKER_BUILDX_REF: 0.15 to 0.20
+    // with 27, 0.28 with 28, 0.32 to 0.34 with 29).
     .with_supported(&[
-        "0.20.", "0.21.", "0.22.", "0.23.", "0.24.", "0.25.", "0.26.", "0.27.", "0.28.", "0.29.",
+        "0.15.", "0.16.", "0.17.", "0.18.", "0.19.", "0.20.", "0.21.", "0.22.", "0.23.", "0.24.", "0.25.", "0.26.", "0.27.", "0.28.", "0.29.",
         "0.30.", "0.31.", "0.32.", "0.33.", "0.34.",
     ])
     // docker-ce-packaging's own command (buildx's Makefile needs docker buildx bake).

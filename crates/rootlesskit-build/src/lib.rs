@@ -17,8 +17,8 @@ pub const COMPONENT: Component = Component::new(
 )
 .with_recipe_version(1)
 .with_tools(&[Tool::Go])
-// moby's ROOTLESSKIT_VERSION: v2.3 up to 29.4, v3 from 29.5.
-.with_supported(&["2.3.", "3."])
+// moby's ROOTLESSKIT_VERSION: v2.0 from 27.0, v2.3 up to 29.4, v3 from 29.5.
+.with_supported(&["2.0.", "2.1.", "2.2.", "2.3.", "3."])
 // rootlesskit's own Makefile target, cgo off as moby's installer builds it for the static
 // bundle; its modules come from Go's module cache (the bench runs it after dockyard's build).
 .with_upstream_build(UpstreamBuild {

@@ -32,20 +32,21 @@ pub const COMPONENT: Component =
             Tool::CLibrary(&LIBSECCOMP),
             Tool::StaticLibc,
         ])
-        .with_supported(&["1.2.", "1.3.", "1.4."])
+        .with_supported(&["1.1.", "1.2.", "1.3.", "1.4."])
         .with_upstream_build(UpstreamBuild {
             command: &["make", "static", "COMMIT={commit}"],
             env: &[],
             outputs: &[("runc", "runc")],
         });
 
-/// The recipe, as data (runc's Makefile at v1.4.3, v1.3.3 and v1.2.4).
+/// The recipe, as data (runc's Makefile at v1.4.3, v1.3.3, v1.2.4 and v1.1.13).
 pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
     let arch = opts.target.arch.as_str();
+    let line_1_1 = opts.release_line() < (1, 2);
     let pie = matches!(
         arch,
-        "386" | "amd64" | "arm" | "arm64" | "loong64" | "ppc64le" | "riscv64" | "s390x"
-    );
+        "386" | "amd64" | "arm" | "arm64" | "ppc64le" | "riscv64" | "s390x"
+    ) || (arch == "loong64" && !line_1_1);
     let static_pie = matches!(arch, "amd64" | "arm64");
     let mut stamps = vec![("main.gitCommit".to_owned(), opts.commit_dirty(40))];
     // Before 1.3 main.go does not embed VERSION: the Makefile passes it as main.version.
@@ -57,13 +58,24 @@ pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
     }
     vec![GoBinary {
         cgo: true,
-        tags: vec!["seccomp", "urfave_cli_no_docs"],
+        // 1.1's urfave/cli has no docs to leave out: its Makefile's tags are `seccomp` alone.
+        tags: if line_1_1 {
+            vec!["seccomp"]
+        } else {
+            vec!["seccomp", "urfave_cli_no_docs"]
+        },
         static_tags: vec!["netgo", "osusergo"],
         stamps,
         buildmode: pie.then_some("pie"),
         static_buildmode: static_pie.then_some("pie"),
         static_ldflags: if static_pie {
-            vec!["-linkmode external", "-extldflags -static-pie"]
+            // 1.1's Makefile spells it `--static-pie` (gcc takes both).
+            let static_pie = if line_1_1 {
+                "-extldflags --static-pie"
+            } else {
+                "-extldflags -static-pie"
+            };
+            vec!["-linkmode external", static_pie]
         } else {
             vec!["-extldflags -static"]
         },

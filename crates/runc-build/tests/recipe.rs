@@ -203,3 +203,28 @@ fn a_patched_runc_shows_the_patch_marker_after_its_pinned_version() {
         "{version}"
     );
 }
+
+#[test]
+fn runc_1_1_is_built_as_its_makefile_does_with_seccomp_as_its_only_tag() {
+    let fx = FixtureBuild::pinned(Kind::Runc11, Linkage::Static);
+    runc_build::COMPONENT.check_version("1.1.13").unwrap();
+    let runc = runc_build::build(&fx.opts).unwrap().binaries.remove(0);
+    assert_eq!(runc.link, LinkKind::StaticPie);
+    let out = run(&runc.path, &["--version"]);
+    assert!(out.contains("runc version 1.1.13\n"), "{out}");
+    assert!(out.contains(&format!("commit: {}", fx.repo.head)), "{out}");
+    // Go records the tags in the binary: they are 1.1's Makefile's, not 1.2's.
+    // The fixture builds with the go on PATH.
+    let info = run("go".into(), &["version", "-m", runc.path.as_str()]);
+    assert!(info.contains("-tags=seccomp,netgo,osusergo\n"), "{info}");
+    assert!(!info.contains("urfave_cli_no_docs"), "{info}");
+}
+
+#[test]
+fn runc_1_0_is_refused_naming_the_lines_the_recipe_builds() {
+    let err = runc_build::COMPONENT.check_version("1.0.3").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "runc 1.0.3 is not supported: its recipe builds 1.1.x, 1.2.x, 1.3.x, 1.4.x"
+    );
+}

@@ -152,6 +152,9 @@ pub enum Kind {
     Containerd17,
     /// runc 1.2: `main.version` is stamped by the Makefile, not embedded from `VERSION`.
     Runc12,
+    /// runc 1.1 (Docker 27.0 to 27.3): as 1.2, with urfave/cli 1.22.1, which has no
+    /// `urfave_cli_no_docs` tag.
+    Runc11,
 }
 
 impl Kind {
@@ -176,7 +179,7 @@ impl Kind {
             Kind::Rootlesskit | Kind::Rootlesskit2 => "rootlesskit",
             Kind::Containerd | Kind::Containerd17 => "containerd",
             Kind::Moby | Kind::Moby28 => "moby",
-            Kind::Runc | Kind::Runc12 => "runc",
+            Kind::Runc | Kind::Runc12 | Kind::Runc11 => "runc",
             Kind::Tini => "tini",
         }
     }
@@ -196,6 +199,7 @@ impl Kind {
             Kind::Moby28 => "28.5.2",
             Kind::Containerd17 => "1.7.28",
             Kind::Runc12 => "1.2.4",
+            Kind::Runc11 => "1.1.13",
         }
     }
 
@@ -225,6 +229,12 @@ impl Kind {
                 FixtureRepo::create(&path, &files)
             }
             Kind::Runc12 => FixtureRepo::create(&path, RUNC_12),
+            Kind::Runc11 => {
+                let mut files = RUNC_12.to_vec();
+                files[0].1 = "module github.com/opencontainers/runc\n\ngo 1.18\n";
+                files[1].1 = "1.1.13\n";
+                FixtureRepo::create(&path, &files)
+            }
             Kind::Buildx => create_owned(&path, &plugins::buildx()),
             Kind::Compose => create_owned(&path, &plugins::compose(5)),
             Kind::Compose2 => create_owned(&path, &plugins::compose(2)),

@@ -52,6 +52,33 @@ fn a_damaged_bundle_is_not_fresh_and_is_republished_from_the_cache() {
 }
 
 #[test]
+fn verify_names_a_damaged_or_extra_file_of_the_packaging_folder() {
+    let w = world();
+    let out = w.root.join("out");
+    w.bundle_ok(&out, &[]);
+    let dir = out.join("docker-29.7.2");
+    assert_eq!(
+        read(&dir.join("packaging/docker.init")),
+        read(
+            &w.repo(Kind::Moby)
+                .path
+                .join("contrib/init/sysvinit-debian/docker")
+        ),
+        "moby's SysV init script, as its tree has it"
+    );
+    flip_byte(&dir.join("packaging/docker.default"), true);
+    let said = stderr(&verify(&dir));
+    assert!(said.contains("packaging/docker.default"), "{said}");
+    w.bundle_ok(&out, &[]);
+    std::fs::write(dir.join("packaging/docker.old"), "left by hand\n").unwrap();
+    let said = stderr(&verify(&dir));
+    assert!(
+        said.contains("packaging/docker.old") && said.contains("an extra file"),
+        "{said}"
+    );
+}
+
+#[test]
 fn a_damaged_binary_is_never_linked_into_the_next_bundle() {
     let w = world();
     let out = w.root.join("out");

@@ -93,6 +93,8 @@ fn debs_are_docker_s_packages_lintian_clean_and_reproducible() {
         "./usr/libexec/docker/docker-init",
         "./lib/systemd/system/docker.service",
         "./lib/systemd/system/docker.socket",
+        "./etc/init.d/docker",
+        "./etc/default/docker",
     ] {
         let line = contents
             .lines()
@@ -110,10 +112,42 @@ fn debs_are_docker_s_packages_lintian_clean_and_reproducible() {
         read(&unpacked.join("usr/bin/dockerd")),
         read(&bundle.join("docker/dockerd"))
     );
+    // moby's SysV init script and its defaults, as docker-ce-packaging installs them: the
+    // pinned tree's own bytes, conffiles, the script executable.
+    let moby = w.repo(test_fixtures::Kind::Moby);
+    for (installed, in_tree, mode) in [
+        (
+            "etc/init.d/docker",
+            "contrib/init/sysvinit-debian/docker",
+            0o755,
+        ),
+        (
+            "etc/default/docker",
+            "contrib/init/sysvinit-debian/docker.default",
+            0o644,
+        ),
+    ] {
+        assert_eq!(
+            read(&unpacked.join(installed)),
+            read(&moby.path.join(in_tree))
+        );
+        let found = std::fs::metadata(unpacked.join(installed)).unwrap();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&found.permissions()) & 0o777,
+            mode,
+            "{installed}"
+        );
+    }
+    let conffiles = tool("dpkg-deb", &["-I", debs.join(engine).as_str(), "conffiles"]);
+    assert_eq!(conffiles, "/etc/default/docker\n/etc/init.d/docker\n");
     // The group docker.socket hands the API socket to, and the units enabled.
     let postinst = tool("dpkg-deb", &["-I", debs.join(engine).as_str(), "postinst"]);
     assert!(postinst.contains("groupadd --system docker"), "{postinst}");
     assert!(postinst.contains("deb-systemd-helper enable"), "{postinst}");
+    assert!(
+        postinst.contains("update-rc.d docker defaults"),
+        "{postinst}"
+    );
 
     // lintian: no errors (the overrides it honours say why, in the packages themselves).
     let debs_list: Vec<String> = DEBS.iter().map(|d| debs.join(d).to_string()).collect();
@@ -174,6 +208,10 @@ fn rpms_carry_the_relations_of_docker_s_specs_and_check_out() {
     ] {
         assert!(files.lines().any(|l| l == path), "{path}:\n{files}");
     }
+    assert!(
+        !files.contains("/etc/init.d"),
+        "Docker's rpm starts dockerd through systemd alone:\n{files}"
+    );
     let provides = tool(
         "rpm",
         &[
@@ -233,6 +271,10 @@ fn debs_install_with_apt_into_a_fresh_debian_root() {
     }
     std::fs::copy("/etc/resolv.conf", root.join("etc/resolv.conf")).unwrap();
     let chroot = |script: &str| tool("chroot", &[root.as_str(), "sh", "-c", script]);
+    // As in any chroot: services are registered, never started (invoke-rc.d asks this).
+    let policy = root.join("usr/sbin/policy-rc.d");
+    std::fs::write(&policy, "#!/bin/sh\nexit 101\n").unwrap();
+    std::fs::set_permissions(&policy, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let install: Vec<String> = DEBS.iter().map(|d| format!("./{d}")).collect();
     chroot(&format!(
         "cd /debs && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq {}",
@@ -240,7 +282,7 @@ fn debs_install_with_apt_into_a_fresh_debian_root() {
     ));
     let cli = &w.repo(test_fixtures::Kind::Cli).head;
     let shown = chroot(
-        "docker --version; dpkg -L docker-ce; getent group docker; ls /etc/systemd/system/sockets.target.wants /etc/systemd/system/multi-user.target.wants; dpkg -s iptables | head -2",
+        "docker --version; dpkg -L docker-ce; getent group docker; ls /etc/systemd/system/sockets.target.wants /etc/systemd/system/multi-user.target.wants; dpkg -s iptables | head -2; ls /etc/rc2.d",
     );
     assert!(shown.contains(&cli[..7]), "docker --version:\n{shown}");
     for path in [
@@ -251,6 +293,9 @@ fn debs_install_with_apt_into_a_fresh_debian_root() {
         "docker.socket",
         "containerd.service",
         "Package: iptables",
+        "/etc/init.d/docker",
+        "/etc/default/docker",
+        "S01docker",
     ] {
         assert!(shown.contains(path), "{path}:\n{shown}");
     }

@@ -2,7 +2,8 @@
 //! full bundle: which archive ships each binary and shipped file, and where it is.
 
 pub use component_specs::{
-    Archive, COMPONENTS, ComponentSpec, PLUGIN_METADATA, SourceFile, Stamps, VersionProbe,
+    Archive, COMPONENTS, ComponentSpec, PACKAGING_FOLDER, PLUGIN_METADATA, SourceFile, Stamps,
+    VersionProbe,
 };
 
 /// Every binary `archive` holds in a full bundle, sorted as its tarballs list them.
@@ -24,7 +25,7 @@ pub fn contents_of(archive: Archive) -> Vec<&'static str> {
         COMPONENTS
             .iter()
             .flat_map(|c| c.files.iter())
-            .filter(|f| f.archive == archive)
+            .filter(|f| f.archive == Some(archive))
             .map(|f| f.name),
     );
     all.sort_unstable();
@@ -37,13 +38,35 @@ pub fn archive_of(name: &str) -> Option<Archive> {
         if c.binaries.contains(&name) {
             return Some(c.archive);
         }
-        c.files.iter().find(|f| f.name == name).map(|f| f.archive)
+        c.files
+            .iter()
+            .find(|f| f.name == name)
+            .and_then(|f| f.archive)
     })
 }
 
-/// A binary's or shipped file's path in a bundle folder, from the archive that ships it.
+/// A binary's or shipped file's path in a bundle folder, from the archive that ships it (a file
+/// only packages install: in the packaging folder).
 pub fn path_of(name: &str) -> Option<String> {
-    archive_of(name).map(|a| a.path_of(name))
+    let file = COMPONENTS
+        .iter()
+        .flat_map(|c| c.files.iter())
+        .find(|f| f.name == name);
+    match file {
+        Some(file) => Some(file.bundle_path()),
+        None => archive_of(name).map(|a| a.path_of(name)),
+    }
+}
+
+/// The shipped files no download holds, only packages, sorted by name.
+pub fn packaging_files() -> Vec<&'static SourceFile> {
+    let mut all: Vec<&SourceFile> = COMPONENTS
+        .iter()
+        .flat_map(|c| c.files.iter())
+        .filter(|f| f.archive.is_none())
+        .collect();
+    all.sort_by_key(|f| f.name);
+    all
 }
 
 /// The component that builds `binary`.

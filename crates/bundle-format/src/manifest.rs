@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::FormatError;
 
-/// Bumped when the bundle's layout or a cache format changes (6: the rootless extras).
-pub const FORMAT: u32 = 6;
+/// Bumped when the bundle's layout or a cache format changes (6: the rootless extras; 7: the
+/// packaging folder).
+pub const FORMAT: u32 = 7;
 
 /// The file name, in the bundle folder.
 pub const MANIFEST: &str = "manifest.json";

@@ -67,15 +67,20 @@ pub fn verify(dir: &Utf8Path) -> Result<usize, FormatError> {
     if manifest.format >= 4 {
         crate::sbom::check(dir, &listed)?;
     }
-    for archive in crate::Archive::ALL {
-        let folder = dir.join(archive.folder());
-        // Older bundles have no plugins' (format 5) or rootless extras' (format 6) folder.
-        if archive != crate::Archive::Static && !folder.exists() {
+    let folders = crate::Archive::ALL
+        .iter()
+        .map(|a| a.folder())
+        .chain([crate::PACKAGING_FOLDER]);
+    for name in folders {
+        let folder = dir.join(name);
+        // Older bundles have no plugins' (format 5), rootless extras' (format 6) or packaging
+        // (format 7) folder.
+        if name != crate::Archive::Static.folder() && !folder.exists() {
             continue;
         }
         for entry in std::fs::read_dir(&folder).map_err(FormatError::io("reading", &folder))? {
             let entry = entry.map_err(FormatError::io("reading", &folder))?;
-            let path = archive.path_of(&entry.file_name().to_string_lossy());
+            let path = format!("{name}/{}", entry.file_name().to_string_lossy());
             if !listed.iter().any(|(_, p)| *p == path) {
                 return Err(damaged(
                     &path,

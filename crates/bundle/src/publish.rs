@@ -193,6 +193,33 @@ pub fn publish(
         }
     }
 
+    // The files only packages install (moby's SysV init script), beside the downloads.
+    let mut packaging: Vec<&ShippedFile> = bundle
+        .components
+        .iter()
+        .flat_map(|c| &c.artifacts.files)
+        .filter(|f| bundle_format::archive_of(&f.name).is_none())
+        .collect();
+    packaging.sort_by(|a, b| a.name.cmp(&b.name));
+    if !packaging.is_empty() {
+        let folder = staging.join(bundle_format::PACKAGING_FOLDER);
+        std::fs::create_dir(&folder).map_err(BundleError::io("creating", &folder))?;
+    }
+    for shipped in packaging {
+        let file = TarFile::from(shipped);
+        let path = format!("{}/{}", bundle_format::PACKAGING_FOLDER, shipped.name);
+        let dest = staging.join(&path);
+        if !previous.link_unchanged(file, &path, &dest) {
+            copy_verified(file, &dest)?;
+        }
+        files.push(ManifestFile {
+            path,
+            sha256: shipped.sha256.clone(),
+            size: shipped.size,
+            link: None,
+        });
+    }
+
     let tgz_name = format!("{name}.tgz");
     let (sha256, size) = write_tgz(
         &staging.join(&tgz_name),

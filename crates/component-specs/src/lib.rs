@@ -102,8 +102,23 @@ pub struct SourceFile {
     /// The name it is shipped under (`dockerd-rootless.sh`).
     pub name: &'static str,
     /// The download that ships it (not always its component's: moby's scripts go with the
-    /// rootless extras, not with dockerd).
-    pub archive: Archive,
+    /// rootless extras, not with dockerd), or none: a file only Docker's packages install
+    /// (moby's SysV init script), kept in the bundle's [`PACKAGING_FOLDER`].
+    pub archive: Option<Archive>,
+}
+
+/// The bundle folder of the shipped files no download holds, only packages.
+pub const PACKAGING_FOLDER: &str = "packaging";
+
+impl SourceFile {
+    /// Its path in a bundle folder (`docker-rootless-extras/dockerd-rootless.sh`,
+    /// `packaging/docker.init`).
+    pub fn bundle_path(&self) -> String {
+        match self.archive {
+            Some(archive) => archive.path_of(self.name),
+            None => format!("{PACKAGING_FOLDER}/{}", self.name),
+        }
+    }
 }
 
 /// Which of Docker's downloads holds a component's binaries, and so where they are in a

@@ -112,12 +112,24 @@ pub const MOBY: ComponentSpec = ComponentSpec {
         SourceFile {
             path: "contrib/dockerd-rootless.sh",
             name: "dockerd-rootless.sh",
-            archive: Archive::RootlessExtras,
+            archive: Some(Archive::RootlessExtras),
         },
         SourceFile {
             path: "contrib/dockerd-rootless-setuptool.sh",
             name: "dockerd-rootless-setuptool.sh",
-            archive: Archive::RootlessExtras,
+            archive: Some(Archive::RootlessExtras),
+        },
+        // docker-ce's deb installs them as /etc/init.d/docker and /etc/default/docker
+        // (docker-ce-packaging's `docker-ce.docker.init` and `.default` link to these).
+        SourceFile {
+            path: "contrib/init/sysvinit-debian/docker",
+            name: "docker.init",
+            archive: None,
+        },
+        SourceFile {
+            path: "contrib/init/sysvinit-debian/docker.default",
+            name: "docker.default",
+            archive: None,
         },
     ],
 };

@@ -127,7 +127,7 @@ fn folded(text: &str) -> String {
 /// debhelper's `dh_installsystemd` does it (started only where systemd runs).
 fn scripts(staged: &Staged<'_>) -> Vec<(&'static str, String)> {
     let s = &staged.spec.scripts;
-    if !s.docker_group && s.units.is_empty() {
+    if !s.docker_group && s.units.is_empty() && s.sysv_init.is_none() {
         return Vec::new();
     }
     let units = s.units.join(" ");
@@ -161,27 +161,57 @@ fn scripts(staged: &Staged<'_>) -> Vec<(&'static str, String)> {
              fi\n"
         );
     }
-    let mut all = vec![("postinst", postinst)];
+    if let Some(init) = s.sysv_init {
+        // Where no systemd runs, the init script starts dockerd; invoke-rc.d leaves it to
+        // systemd where systemd does, and to the local policy (policy-rc.d) in a chroot.
+        let _ = write!(
+            postinst,
+            "if [ \"$1\" = configure ] || [ \"$1\" = abort-upgrade ] || [ \"$1\" = abort-deconfigure ] || [ \"$1\" = abort-remove ]; then\n\
+             \tif [ -x /etc/init.d/{init} ]; then\n\
+             \t\tupdate-rc.d {init} defaults >/dev/null\n\
+             \t\tif [ -n \"$2\" ]; then action=restart; else action=start; fi\n\
+             \t\tinvoke-rc.d --skip-systemd-native {init} \"$action\" || exit 1\n\
+             \tfi\n\
+             fi\n"
+        );
+    }
+    let mut prerm = String::new();
+    let mut postrm = String::new();
+    if let Some(init) = s.sysv_init {
+        let _ = write!(
+            prerm,
+            "if [ -x /etc/init.d/{init} ] && [ \"$1\" = remove ]; then\n\
+             \tinvoke-rc.d --skip-systemd-native {init} stop || exit 1\nfi\n"
+        );
+        let _ = write!(
+            postrm,
+            "if [ \"$1\" = purge ]; then\n\tupdate-rc.d {init} remove >/dev/null\nfi\n"
+        );
+    }
     if !s.units.is_empty() {
-        all.push((
-            "prerm",
-            format!(
-                "#!/bin/sh\nset -e\n\nif [ -d /run/systemd/system ] && [ \"$1\" = remove ]; then\n\
-                 \tdeb-systemd-invoke stop {units} >/dev/null || true\nfi\n"
-            ),
-        ));
-        all.push((
-            "postrm",
-            format!(
-                "#!/bin/sh\nset -e\n\nif [ \"$1\" = remove ] && [ -d /run/systemd/system ]; then\n\
-                 \tsystemctl --system daemon-reload >/dev/null || true\nfi\n\
-                 if [ \"$1\" = remove ] && [ -x /usr/bin/deb-systemd-helper ]; then\n\
-                 \tdeb-systemd-helper mask {units} >/dev/null || true\nfi\n\
-                 if [ \"$1\" = purge ] && [ -x /usr/bin/deb-systemd-helper ]; then\n\
-                 \tdeb-systemd-helper purge {units} >/dev/null || true\n\
-                 \tdeb-systemd-helper unmask {units} >/dev/null || true\nfi\n"
-            ),
-        ));
+        let _ = write!(
+            prerm,
+            "if [ -d /run/systemd/system ] && [ \"$1\" = remove ]; then\n\
+             \tdeb-systemd-invoke stop {units} >/dev/null || true\nfi\n"
+        );
+        let _ = write!(
+            postrm,
+            "if [ \"$1\" = remove ] && [ -d /run/systemd/system ]; then\n\
+             \tsystemctl --system daemon-reload >/dev/null || true\nfi\n\
+             if [ \"$1\" = remove ] && [ -x /usr/bin/deb-systemd-helper ]; then\n\
+             \tdeb-systemd-helper mask {units} >/dev/null || true\nfi\n\
+             if [ \"$1\" = purge ] && [ -x /usr/bin/deb-systemd-helper ]; then\n\
+             \tdeb-systemd-helper purge {units} >/dev/null || true\n\
+             \tdeb-systemd-helper unmask {units} >/dev/null || true\nfi\n"
+        );
+    }
+    let script = |body: String| format!("#!/bin/sh\nset -e\n\n{body}");
+    let mut all = vec![("postinst", postinst)];
+    if !prerm.is_empty() {
+        all.push(("prerm", script(prerm)));
+    }
+    if !postrm.is_empty() {
+        all.push(("postrm", script(postrm)));
     }
     all
 }

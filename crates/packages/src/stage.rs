@@ -125,6 +125,19 @@ impl<'a> Staged<'a> {
                         config: true,
                     },
                 ),
+                Content::DebConfig { from, to, mode } => {
+                    if distro.format != Format::Deb {
+                        continue;
+                    }
+                    (
+                        (*to).to_owned(),
+                        Entry {
+                            bytes: Bytes::File(bundle.join(from)),
+                            mode: *mode,
+                            config: true,
+                        },
+                    )
+                }
                 Content::Completion { shell, to } => (
                     (*to).to_owned(),
                     Entry {

@@ -31,6 +31,17 @@ pub enum Content {
         /// Its text.
         text: &'static str,
     },
+    /// A file of the bundle's packaging folder (moby's SysV init script and its defaults),
+    /// installed at `to` with `mode` as a conffile, in the deb only: Docker's rpm starts
+    /// dockerd through systemd alone.
+    DebConfig {
+        /// Its path in the bundle.
+        from: &'static str,
+        /// Its installed path.
+        to: &'static str,
+        /// Its mode.
+        mode: u32,
+    },
     /// The shell completion the bundle's `docker` writes for `shell` (`docker completion
     /// bash`), as the CLI's `make shell-completion` makes them, installed at `to`.
     Completion {
@@ -113,6 +124,9 @@ pub struct Scripts {
     /// The units enabled on install (and started when systemd runs), stopped and disabled on
     /// removal, as debhelper's and rpm's systemd helpers do.
     pub units: &'static [&'static str],
+    /// The SysV init script registered (`update-rc.d NAME defaults`) and started where no
+    /// systemd runs, as debhelper's `dh_installinit` does it (deb only).
+    pub sysv_init: Option<&'static str>,
 }
 
 /// One package.
@@ -194,6 +208,7 @@ pub const PACKAGES: &[PackageSpec] = &[
         scripts: Scripts {
             docker_group: false,
             units: &["containerd.service"],
+            sysv_init: None,
         },
     },
     PackageSpec {
@@ -237,6 +252,7 @@ pub const PACKAGES: &[PackageSpec] = &[
         scripts: Scripts {
             docker_group: false,
             units: &[],
+            sysv_init: None,
         },
     },
     PackageSpec {
@@ -254,6 +270,17 @@ pub const PACKAGES: &[PackageSpec] = &[
             bin("docker/docker-init", "/usr/libexec/docker/docker-init"),
             Content::Unit("docker.service"),
             Content::Unit("docker.socket"),
+            // docker-ce-packaging's dh_installinit --name=docker.
+            Content::DebConfig {
+                from: "packaging/docker.init",
+                to: "/etc/init.d/docker",
+                mode: 0o755,
+            },
+            Content::DebConfig {
+                from: "packaging/docker.default",
+                to: "/etc/default/docker",
+                mode: 0o644,
+            },
         ],
         deb: Relations {
             pre_depends: "init-system-helpers (>= 1.54~)",
@@ -273,6 +300,7 @@ pub const PACKAGES: &[PackageSpec] = &[
         scripts: Scripts {
             docker_group: true,
             units: &["docker.socket", "docker.service"],
+            sysv_init: Some("docker"),
         },
     },
     PackageSpec {
@@ -376,6 +404,7 @@ const NONE: Relations = Relations {
 const NO_SCRIPTS: Scripts = Scripts {
     docker_group: false,
     units: &[],
+    sysv_init: None,
 };
 
 #[cfg(test)]

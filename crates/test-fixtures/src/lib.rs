@@ -331,6 +331,33 @@ const MOBY: &[(&str, &str)] = &[
         "contrib/dockerd-rootless-setuptool.sh",
         "#!/bin/sh\n# Sets up a user's rootless dockerd.\necho \"setuptool $*\"\n",
     ),
+    // What docker-ce's deb installs as /etc/init.d/docker and /etc/default/docker.
+    (
+        "contrib/init/sysvinit-debian/docker",
+        r#"#!/bin/sh
+### BEGIN INIT INFO
+# Provides:          docker
+# Required-Start:    $syslog $remote_fs
+# Required-Stop:     $syslog $remote_fs
+# Default-Start:     2 3 4 5
+# Default-Stop:      0 1 6
+# Short-Description: The fixture engine
+### END INIT INFO
+DOCKER_OPTS=
+[ -f /etc/default/docker ] && . /etc/default/docker
+case "$1" in
+	start) start-stop-daemon --start --background --exec /usr/bin/dockerd -- $DOCKER_OPTS ;;
+	stop) start-stop-daemon --stop --exec /usr/bin/dockerd ;;
+	restart|force-reload) "$0" stop; "$0" start ;;
+	status) start-stop-daemon --status --exec /usr/bin/dockerd ;;
+	*) echo "Usage: $0 {start|stop|restart|force-reload|status}"; exit 1 ;;
+esac
+"#,
+    ),
+    (
+        "contrib/init/sysvinit-debian/docker.default",
+        "# The fixture engine's defaults.\n#DOCKER_OPTS=\"--dns 8.8.8.8\"\n",
+    ),
     (
         "dockerversion/version.go",
         "package dockerversion\n\nvar (\n\tVersion   = \"library-import\"\n\tGitCommit = \"library-import\"\n\tBuildTime = \"\"\n)\n",

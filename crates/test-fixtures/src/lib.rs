@@ -6,6 +6,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use git2::{Repository, Signature, Time};
 
 mod moby;
+use moby::{MOBY, moby_files};
 #[cfg(feature = "proptest")]
 pub mod mutations;
 mod plugins;
@@ -320,86 +321,6 @@ func main() {
 }
 "#;
 
-const MOBY: &[(&str, &str)] = &[
-    ("go.mod", "module github.com/moby/moby/v2\n\ngo 1.24.0\n"),
-    // What Docker's rootless extras take from moby's tree, as it is.
-    (
-        "contrib/dockerd-rootless.sh",
-        "#!/bin/sh\n# Runs dockerd in rootlesskit's user namespace.\nexec rootlesskit dockerd \"$@\"\n",
-    ),
-    (
-        "contrib/dockerd-rootless-setuptool.sh",
-        "#!/bin/sh\n# Sets up a user's rootless dockerd.\necho \"setuptool $*\"\n",
-    ),
-    // What docker-ce's deb installs as /etc/init.d/docker and /etc/default/docker.
-    (
-        "contrib/init/sysvinit-debian/docker",
-        r#"#!/bin/sh
-### BEGIN INIT INFO
-# Provides:          docker
-# Required-Start:    $syslog $remote_fs
-# Required-Stop:     $syslog $remote_fs
-# Default-Start:     2 3 4 5
-# Default-Stop:      0 1 6
-# Short-Description: The fixture engine
-### END INIT INFO
-DOCKER_OPTS=
-[ -f /etc/default/docker ] && . /etc/default/docker
-case "$1" in
-	start) start-stop-daemon --start --background --exec /usr/bin/dockerd -- $DOCKER_OPTS ;;
-	stop) start-stop-daemon --stop --exec /usr/bin/dockerd ;;
-	restart|force-reload) "$0" stop; "$0" start ;;
-	status) start-stop-daemon --status --exec /usr/bin/dockerd ;;
-	*) echo "Usage: $0 {start|stop|restart|force-reload|status}"; exit 1 ;;
-esac
-"#,
-    ),
-    (
-        "contrib/init/sysvinit-debian/docker.default",
-        "# The fixture engine's defaults.\n#DOCKER_OPTS=\"--dns 8.8.8.8\"\n",
-    ),
-    (
-        "dockerversion/version.go",
-        "package dockerversion\n\nvar (\n\tVersion   = \"library-import\"\n\tGitCommit = \"library-import\"\n\tBuildTime = \"\"\n)\n",
-    ),
-    (
-        "cmd/dockerd/main.go",
-        r#"package main
-
-import (
-	"fmt"
-	"os"
-
-	"github.com/moby/moby/v2/dockerversion"
-)
-
-func main() {
-	if len(os.Args) > 1 && os.Args[1] == "--validate" {
-		fmt.Println("configuration OK")
-		return
-	}
-	fmt.Printf("Docker version %s, build %s\n", dockerversion.Version, dockerversion.GitCommit)
-	fmt.Printf("built %s\n", dockerversion.BuildTime)
-}
-"#,
-    ),
-    (
-        "cmd/docker-proxy/main.go",
-        r#"package main
-
-import (
-	"fmt"
-
-	"github.com/moby/moby/v2/dockerversion"
-)
-
-func main() {
-	fmt.Printf("docker-proxy (commit %s) version %s\n", dockerversion.GitCommit, dockerversion.Version)
-}
-"#,
-    ),
-];
-
 const CLI: &[(&str, &str)] = &[
     // docker/cli has vendor.mod and no go.mod.
     ("vendor.mod", "module github.com/docker/cli\n\ngo 1.24.0\n"),
@@ -477,20 +398,6 @@ int main(int argc, char **argv) {
 "#,
     ),
 ];
-
-/// The moby fixture with its module declared as `module` in `file` (`go.mod` from 29,
-/// `vendor.mod` before).
-fn moby_files(module: &str, file: &str) -> Vec<(String, String)> {
-    MOBY.iter()
-        .map(|(name, text)| {
-            let name = if *name == "go.mod" { file } else { name };
-            (
-                name.to_owned(),
-                text.replace("github.com/moby/moby/v2", module),
-            )
-        })
-        .collect()
-}
 
 /// The containerd fixture as module `module` at `version`.
 fn containerd_files(module: &str, version: &str) -> Vec<(String, String)> {

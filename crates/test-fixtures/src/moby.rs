@@ -1,6 +1,7 @@
 //! A moby-shaped API integration suite (written over a moby fixture tree) and the engine it
 //! talks to: one program that is `dockerd` (serves `/_ping`, takes imports, lists them) and
-//! `docker` (`version` and `import`, over `DOCKER_HOST`), chosen by the name it runs as.
+//! `docker` (`version` and `import`, over `DOCKER_HOST`), chosen by the name it runs as; and
+//! the moby-shaped tree itself.
 
 /// `integration/fixture`: a test that talks to the daemon and sees the imported images, one
 /// that starts a daemon of its own by `dockerd` on `PATH` under `DEST`, one that fails, one
@@ -214,3 +215,98 @@ func client(args []string) int {
 	return 2
 }
 "#;
+
+/// The moby-shaped tree: dockerd, docker-proxy, and what Docker ships from its `contrib/`.
+pub(crate) const MOBY: &[(&str, &str)] = &[
+    ("go.mod", "module github.com/moby/moby/v2\n\ngo 1.24.0\n"),
+    // What Docker's rootless extras take from moby's tree, as it is.
+    (
+        "contrib/dockerd-rootless.sh",
+        "#!/bin/sh\n# Runs dockerd in rootlesskit's user namespace.\nexec rootlesskit dockerd \"$@\"\n",
+    ),
+    (
+        "contrib/dockerd-rootless-setuptool.sh",
+        "#!/bin/sh\n# Sets up a user's rootless dockerd.\necho \"setuptool $*\"\n",
+    ),
+    // What docker-ce's deb installs as /etc/init.d/docker and /etc/default/docker.
+    (
+        "contrib/init/sysvinit-debian/docker",
+        r#"#!/bin/sh
+### BEGIN INIT INFO
+# Provides:          docker
+# Required-Start:    $syslog $remote_fs
+# Required-Stop:     $syslog $remote_fs
+# Default-Start:     2 3 4 5
+# Default-Stop:      0 1 6
+# Short-Description: The fixture engine
+### END INIT INFO
+DOCKER_OPTS=
+[ -f /etc/default/docker ] && . /etc/default/docker
+case "$1" in
+	start) start-stop-daemon --start --background --exec /usr/bin/dockerd -- $DOCKER_OPTS ;;
+	stop) start-stop-daemon --stop --exec /usr/bin/dockerd ;;
+	restart|force-reload) "$0" stop; "$0" start ;;
+	status) start-stop-daemon --status --exec /usr/bin/dockerd ;;
+	*) echo "Usage: $0 {start|stop|restart|force-reload|status}"; exit 1 ;;
+esac
+"#,
+    ),
+    (
+        "contrib/init/sysvinit-debian/docker.default",
+        "# The fixture engine's defaults.\n#DOCKER_OPTS=\"--dns 8.8.8.8\"\n",
+    ),
+    (
+        "dockerversion/version.go",
+        "package dockerversion\n\nvar (\n\tVersion   = \"library-import\"\n\tGitCommit = \"library-import\"\n\tBuildTime = \"\"\n)\n",
+    ),
+    (
+        "cmd/dockerd/main.go",
+        r#"package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/moby/moby/v2/dockerversion"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "--validate" {
+		fmt.Println("configuration OK")
+		return
+	}
+	fmt.Printf("Docker version %s, build %s\n", dockerversion.Version, dockerversion.GitCommit)
+	fmt.Printf("built %s\n", dockerversion.BuildTime)
+}
+"#,
+    ),
+    (
+        "cmd/docker-proxy/main.go",
+        r#"package main
+
+import (
+	"fmt"
+
+	"github.com/moby/moby/v2/dockerversion"
+)
+
+func main() {
+	fmt.Printf("docker-proxy (commit %s) version %s\n", dockerversion.GitCommit, dockerversion.Version)
+}
+"#,
+    ),
+];
+
+/// The moby fixture with its module declared as `module` in `file` (`go.mod` from 29,
+/// `vendor.mod` before).
+pub(crate) fn moby_files(module: &str, file: &str) -> Vec<(String, String)> {
+    MOBY.iter()
+        .map(|(name, text)| {
+            let name = if *name == "go.mod" { file } else { name };
+            (
+                name.to_owned(),
+                text.replace("github.com/moby/moby/v2", module),
+            )
+        })
+        .collect()
+}

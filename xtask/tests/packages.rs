@@ -138,6 +138,11 @@ fn debs_are_docker_s_packages_lintian_clean_and_reproducible() {
             "{installed}"
         );
     }
+    assert_eq!(
+        read(&unpacked.join("usr/share/doc/docker-ce/README.md")),
+        read(&w.repo(test_fixtures::Kind::Cli).path.join("README.md"))
+    );
+    assert!(unpacked.join("etc/docker").is_dir(), "docker-ce.dirs");
     let conffiles = tool("dpkg-deb", &["-I", debs.join(engine).as_str(), "conffiles"]);
     assert_eq!(conffiles, "/etc/default/docker\n/etc/init.d/docker\n");
     // The group docker.socket hands the API socket to, and the units enabled.

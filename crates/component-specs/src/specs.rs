@@ -92,7 +92,13 @@ pub const CLI: ComponentSpec = ComponentSpec {
         &["Docker version {version}, build {commit:7}"],
     )],
     restarts: &[],
-    files: &[],
+    // docker-ce's deb carries the CLI's README as its documentation (docker-ce-packaging's
+    // `debian/docs`, which debhelper gives the first package).
+    files: &[SourceFile {
+        path: "README.md",
+        name: "cli-README.md",
+        archive: None,
+    }],
 };
 
 /// moby's `dockerd`, and the scripts of its tree that run it without root.

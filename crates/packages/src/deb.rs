@@ -50,10 +50,7 @@ pub(crate) fn build(package: &Package<'_>, dest: &Utf8Path) -> Result<Utf8PathBu
         );
     }
     // dpkg-gencontrol counts each folder as 1 KiB.
-    let mut dirs: Vec<String> = installs.iter().flat_map(|p| crate::parents(p)).collect();
-    dirs.sort();
-    dirs.dedup();
-    kib += dirs.len() as u64;
+    kib += staged.folders().len() as u64;
 
     let mut control = format!(
         "Package: {}\nVersion: {version}\nArchitecture: {arch}\nMaintainer: {}\nInstalled-Size: {kib}\n",

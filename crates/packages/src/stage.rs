@@ -85,6 +85,8 @@ struct Entry {
 pub(crate) struct Staged<'a> {
     pub(crate) spec: &'a PackageSpec,
     entries: BTreeMap<String, Entry>,
+    /// Empty folders it makes.
+    folders: Vec<String>,
     /// The bundle's `SOURCE_DATE_EPOCH`: every time in the package.
     pub(crate) epoch: i64,
 }
@@ -99,6 +101,7 @@ impl<'a> Staged<'a> {
         completions: &Completions,
     ) -> Staged<'a> {
         let mut entries = BTreeMap::new();
+        let mut folders = Vec::new();
         for content in spec.contents {
             let (path, entry) = match content {
                 Content::Bundle { from, to } => (
@@ -125,7 +128,12 @@ impl<'a> Staged<'a> {
                         config: true,
                     },
                 ),
-                Content::DebConfig { from, to, mode } => {
+                Content::DebFile {
+                    from,
+                    to,
+                    mode,
+                    config,
+                } => {
                     if distro.format != Format::Deb {
                         continue;
                     }
@@ -134,9 +142,15 @@ impl<'a> Staged<'a> {
                         Entry {
                             bytes: Bytes::File(bundle.join(from)),
                             mode: *mode,
-                            config: true,
+                            config: *config,
                         },
                     )
+                }
+                Content::DebFolder(folder) => {
+                    if distro.format == Format::Deb {
+                        folders.push((*folder).to_owned());
+                    }
+                    continue;
                 }
                 Content::Completion { shell, to } => (
                     (*to).to_owned(),
@@ -152,6 +166,7 @@ impl<'a> Staged<'a> {
         Staged {
             spec,
             entries,
+            folders,
             epoch: manifest.source_date_epoch,
         }
     }
@@ -191,6 +206,13 @@ impl<'a> Staged<'a> {
                         config: false,
                     },
                 );
+            }
+        }
+        for folder in &self.folders {
+            for dir in crate::parents(folder).iter().chain([folder]) {
+                let dir = root.join(dir.trim_start_matches('/'));
+                std::fs::create_dir_all(&dir).map_err(PackageError::io("creating", &dir))?;
+                set_mode(&dir, 0o755)?;
             }
         }
         for (path, entry) in &self.entries {
@@ -262,6 +284,23 @@ impl<'a> Staged<'a> {
     /// The installed paths of files, sorted.
     pub(crate) fn installs(&self) -> Vec<String> {
         self.entries.keys().cloned().collect()
+    }
+
+    /// The empty folders it makes, with every folder above a file, sorted.
+    pub(crate) fn folders(&self) -> Vec<String> {
+        let mut all: Vec<String> = self
+            .entries
+            .keys()
+            .flat_map(|p| crate::parents(p))
+            .chain(self.folders.iter().flat_map(|f| {
+                let mut with = crate::parents(f);
+                with.push(f.clone());
+                with
+            }))
+            .collect();
+        all.sort();
+        all.dedup();
+        all
     }
 
     /// The conffiles, sorted.

@@ -31,17 +31,21 @@ pub enum Content {
         /// Its text.
         text: &'static str,
     },
-    /// A file of the bundle's packaging folder (moby's SysV init script and its defaults),
-    /// installed at `to` with `mode` as a conffile, in the deb only: Docker's rpm starts
-    /// dockerd through systemd alone.
-    DebConfig {
+    /// A file of the bundle's packaging folder installed at `to` with `mode`, in the deb only
+    /// (moby's SysV init script and its defaults, conffiles: Docker's rpm starts dockerd
+    /// through systemd alone; the CLI's README, as debhelper's `debian/docs`).
+    DebFile {
         /// Its path in the bundle.
         from: &'static str,
         /// Its installed path.
         to: &'static str,
         /// Its mode.
         mode: u32,
+        /// A conffile.
+        config: bool,
     },
+    /// An empty folder the deb makes (`/etc/docker`, docker-ce-packaging's `docker-ce.dirs`).
+    DebFolder(&'static str),
     /// The shell completion the bundle's `docker` writes for `shell` (`docker completion
     /// bash`), as the CLI's `make shell-completion` makes them, installed at `to`.
     Completion {
@@ -271,16 +275,25 @@ pub const PACKAGES: &[PackageSpec] = &[
             Content::Unit("docker.service"),
             Content::Unit("docker.socket"),
             // docker-ce-packaging's dh_installinit --name=docker.
-            Content::DebConfig {
+            Content::DebFile {
                 from: "packaging/docker.init",
                 to: "/etc/init.d/docker",
                 mode: 0o755,
+                config: true,
             },
-            Content::DebConfig {
+            Content::DebFile {
                 from: "packaging/docker.default",
                 to: "/etc/default/docker",
                 mode: 0o644,
+                config: true,
             },
+            Content::DebFile {
+                from: "packaging/cli-README.md",
+                to: "/usr/share/doc/docker-ce/README.md",
+                mode: 0o644,
+                config: false,
+            },
+            Content::DebFolder("/etc/docker"),
         ],
         deb: Relations {
             pre_depends: "init-system-helpers (>= 1.54~)",

@@ -325,6 +325,8 @@ const CLI: &[(&str, &str)] = &[
     // docker/cli has vendor.mod and no go.mod.
     ("vendor.mod", "module github.com/docker/cli\n\ngo 1.24.0\n"),
     ("vendor.sum", ""),
+    // docker-ce's deb carries it as its documentation.
+    ("README.md", "# The fixture docker CLI\n"),
     (
         "cli/version/version.go",
         "package version\n\nvar (\n\tPlatformName = \"\"\n\tVersion      = \"unknown-version\"\n\tGitCommit    = \"unknown-commit\"\n\tBuildTime    = \"unknown-buildtime\"\n)\n",

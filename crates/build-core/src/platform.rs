@@ -144,6 +144,8 @@ pub const ARCHITECTURES: [Architecture; 7] = [
         // EM_RISCV.
         elf_machine: 243,
         elf64: true,
+        // dockerd and containerd 29.7.2, static with cgo against Debian 12's riscv64 glibc,
+        // start under qemu-riscv64 and pass their version checks and `dockerd --validate`.
         static_cgo: true,
         debian_suite: Some("trixie"),
     },
@@ -251,7 +253,9 @@ mod tests {
         assert_eq!(Target::parse("armhf").unwrap().goarm(), Some("7"));
         let err = Target::parse("linux/mips").unwrap_err();
         assert!(
-            err.contains("linux/arm/v7") && err.contains("linux/s390x"),
+            err.contains("linux/arm/v7")
+                && err.contains("linux/s390x")
+                && err.contains("linux/riscv64"),
             "{err}"
         );
     }

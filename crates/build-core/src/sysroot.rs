@@ -87,20 +87,23 @@ pub fn prepare(
             return Ok(Sysroot { dir, packages });
         }
     }
-    let archive = match arch.debian_suite {
-        Some(suite) => format!("Debian's archive ({DEBIAN_ARCHIVE}, {suite})"),
-        None => "Debian's archive".to_owned(),
-    };
-    let failed = |what: &str, e: &dyn std::fmt::Display| ToolchainError {
-        problem: format!("cannot {what} for {target}: {e}"),
-        fix: format!(
-            "check that apt can reach {archive}, or install {} and try again",
+    let fix = match arch.debian_suite {
+        Some(suite) => format!(
+            "check that apt can reach Debian's archive ({DEBIAN_ARCHIVE}, {suite}) and that \
+             {DEBIAN_KEYRING} (debian-archive-keyring) holds {suite}'s keys"
+        ),
+        None => format!(
+            "check that apt can reach Debian's archive, or install {} and try again",
             wanted
                 .iter()
                 .map(|p| format!("{p}:{}", arch.debian))
                 .collect::<Vec<_>>()
                 .join(" ")
         ),
+    };
+    let failed = |what: &str, e: &dyn std::fmt::Display| ToolchainError {
+        problem: format!("cannot {what} for {target}: {e}"),
+        fix: fix.clone(),
     };
     progress.status(
         "Fetching",

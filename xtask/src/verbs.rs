@@ -137,7 +137,7 @@ pub(crate) fn built_bundle(args: &BundleArgs) -> Result<Option<Utf8PathBuf>> {
     for target in &args.targets {
         let arch = target
             .architecture()
-            .context("not a platform Docker ships")?;
+            .context("not a platform dockyard builds")?;
         last = published(build(
             args,
             &plan,

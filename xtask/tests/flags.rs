@@ -120,7 +120,9 @@ fn unknown_names_list_the_valid_ones() {
     );
     let err = error(&["bundle", "--target", "linux/mips"]);
     assert!(
-        err.contains("linux/arm/v7") && err.contains("linux/s390x"),
+        err.contains("linux/arm/v7")
+            && err.contains("linux/s390x")
+            && err.contains("linux/riscv64"),
         "{err}"
     );
 }

@@ -24,7 +24,8 @@ pub struct Target {
     pub variant: Option<String>,
 }
 
-/// One architecture Docker ships its static tgz for, under every name it goes by.
+/// One architecture dockyard builds the bundle for (each Docker ships its static tgz for, and
+/// riscv64), under every name it goes by.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Architecture {
@@ -50,10 +51,16 @@ pub struct Architecture {
     /// state and crashes (dockerd and containerd 29.7.2 under qemu-arm here; on boards, moby/moby#42212).
     /// A small cgo program such as runc happens to start, and is checked like every binary.
     pub static_cgo: bool,
+    /// The Debian release whose archive its C libraries (`libseccomp-dev`) are fetched from,
+    /// when the host's own apt sources may lack the architecture: riscv64 is a release
+    /// architecture only from Debian 13 (`trixie`), and Debian 12's archive has none of it.
+    /// `None`: the host's sources.
+    pub debian_suite: Option<&'static str>,
 }
 
-/// Every architecture of Docker's download tree (linux/static/stable/ARCH/).
-pub const ARCHITECTURES: [Architecture; 6] = [
+/// Every architecture of Docker's download tree (linux/static/stable/ARCH/), and riscv64, which
+/// Debian 13 and Alpine ship Docker's engine for but that tree does not have yet.
+pub const ARCHITECTURES: [Architecture; 7] = [
     Architecture {
         goarch: "amd64",
         variant: None,
@@ -64,6 +71,7 @@ pub const ARCHITECTURES: [Architecture; 6] = [
         elf_machine: 62,
         elf64: true,
         static_cgo: true,
+        debian_suite: None,
     },
     Architecture {
         goarch: "arm64",
@@ -75,6 +83,7 @@ pub const ARCHITECTURES: [Architecture; 6] = [
         elf_machine: 183,
         elf64: true,
         static_cgo: true,
+        debian_suite: None,
     },
     Architecture {
         goarch: "arm",
@@ -86,6 +95,7 @@ pub const ARCHITECTURES: [Architecture; 6] = [
         elf_machine: 40,
         elf64: false,
         static_cgo: false,
+        debian_suite: None,
     },
     Architecture {
         goarch: "arm",
@@ -97,6 +107,7 @@ pub const ARCHITECTURES: [Architecture; 6] = [
         elf_machine: 40,
         elf64: false,
         static_cgo: false,
+        debian_suite: None,
     },
     Architecture {
         goarch: "ppc64le",
@@ -108,6 +119,7 @@ pub const ARCHITECTURES: [Architecture; 6] = [
         elf_machine: 21,
         elf64: true,
         static_cgo: true,
+        debian_suite: None,
     },
     Architecture {
         goarch: "s390x",
@@ -119,6 +131,23 @@ pub const ARCHITECTURES: [Architecture; 6] = [
         elf_machine: 22,
         elf64: true,
         static_cgo: true,
+        debian_suite: None,
+    },
+    Architecture {
+        goarch: "riscv64",
+        variant: None,
+        // Not in Docker's download tree yet; the name its other folders' rule gives (`uname -m`).
+        docker: "riscv64",
+        debian: "riscv64",
+        triplet: "riscv64-linux-gnu",
+        qemu: "riscv64",
+        // EM_RISCV.
+        elf_machine: 243,
+        elf64: true,
+        // dockerd and containerd 29.7.2, static with cgo against Debian 12's riscv64 glibc,
+        // start under qemu-riscv64 and pass their version checks and `dockerd --validate`.
+        static_cgo: true,
+        debian_suite: Some("trixie"),
     },
 ];
 
@@ -140,7 +169,7 @@ impl Target {
     }
 
     /// `linux/arm64`, `linux/arm/v7` (OCI platform names) or Docker's folder names
-    /// (`aarch64`, `armhf`, `armel`, `x86_64`, `ppc64le`, `s390x`).
+    /// (`aarch64`, `armhf`, `armel`, `x86_64`, `ppc64le`, `s390x`, `riscv64`).
     pub fn parse(name: &str) -> Result<Target, String> {
         let found = ARCHITECTURES.iter().find(|a| {
             let oci = match a.variant {
@@ -156,7 +185,7 @@ impl Target {
                 variant: a.variant.map(str::to_owned),
             }),
             None => Err(format!(
-                "`{name}` is not a platform Docker ships: {}",
+                "`{name}` is not a platform dockyard builds: {}",
                 ARCHITECTURES
                     .iter()
                     .map(|a| Target::parse(a.docker)
@@ -168,7 +197,7 @@ impl Target {
         }
     }
 
-    /// Its architecture's names, when Docker ships it.
+    /// Its architecture's names, when dockyard builds for it.
     pub fn architecture(&self) -> Option<&'static Architecture> {
         ARCHITECTURES.iter().find(|a| {
             self.os == "linux" && a.goarch == self.arch && a.variant == self.variant.as_deref()
@@ -214,6 +243,7 @@ mod tests {
             ("linux/arm/v6", "armel"),
             ("linux/ppc64le", "ppc64le"),
             ("linux/s390x", "s390x"),
+            ("linux/riscv64", "riscv64"),
         ] {
             let target = Target::parse(oci).unwrap();
             assert_eq!(Target::parse(docker).unwrap(), target);
@@ -223,7 +253,9 @@ mod tests {
         assert_eq!(Target::parse("armhf").unwrap().goarm(), Some("7"));
         let err = Target::parse("linux/mips").unwrap_err();
         assert!(
-            err.contains("linux/arm/v7") && err.contains("linux/s390x"),
+            err.contains("linux/arm/v7")
+                && err.contains("linux/s390x")
+                && err.contains("linux/riscv64"),
             "{err}"
         );
     }

@@ -1,20 +1,30 @@
 //! The target's C libraries for cross builds, the ones the recipes declare: Debian's own
 //! packages for that architecture (`libseccomp-dev:arm64`), downloaded with apt and unpacked into a folder of the cache, so the
 //! host's dpkg is never changed (no `dpkg --add-architecture`). cgo finds them through
-//! `PKG_CONFIG_LIBDIR`, `CGO_CFLAGS` and `CGO_LDFLAGS`.
+//! `PKG_CONFIG_LIBDIR`, `CGO_CFLAGS` and `CGO_LDFLAGS`. An architecture whose table entry
+//! names a Debian release ([`Architecture::debian_suite`]: riscv64, from Debian 13) is fetched
+//! from that release's archive instead of the host's sources, signatures checked all the same.
 
 use crate::cache::CacheLayout;
 use crate::clib::CLibrarySpec;
 use crate::error::with_causes;
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::platform::Target;
+use crate::platform::{Architecture, Target};
 use crate::process::LoggedCommand;
 use crate::progress::Progress;
 use crate::toolchain::ToolchainError;
 
 /// What a ready sysroot holds: each package's `name=version`, one a line.
 const READY: &str = ".dockyard-sysroot";
+
+/// Debian's archive, for an architecture whose packages are in another release than the
+/// host's ([`Architecture::debian_suite`]).
+const DEBIAN_ARCHIVE: &str = "http://deb.debian.org/debian";
+
+/// The keys apt checks that archive's `InRelease` with: Debian's own keyring
+/// (`debian-archive-keyring`; Debian 12's already holds Debian 13's keys).
+const DEBIAN_KEYRING: &str = "/usr/share/keyrings/debian-archive-keyring.gpg";
 
 /// An unpacked sysroot of a target's libraries.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,7 +76,7 @@ pub fn prepare(
         .collect();
     let arch = target.architecture().ok_or_else(|| ToolchainError {
         problem: format!("no Debian architecture is known for {target}"),
-        fix: "build for one of the platforms Docker ships".into(),
+        fix: "build for one of the platforms dockyard builds".into(),
     })?;
     let root = cache.sysroots();
     let dir = root.join(arch.debian);
@@ -77,9 +87,12 @@ pub fn prepare(
             return Ok(Sysroot { dir, packages });
         }
     }
-    let failed = |what: &str, e: &dyn std::fmt::Display| ToolchainError {
-        problem: format!("cannot {what} for {target}: {e}"),
-        fix: format!(
+    let fix = match arch.debian_suite {
+        Some(suite) => format!(
+            "check that apt can reach Debian's archive ({DEBIAN_ARCHIVE}, {suite}) and that \
+             {DEBIAN_KEYRING} (debian-archive-keyring) holds {suite}'s keys"
+        ),
+        None => format!(
             "check that apt can reach Debian's archive, or install {} and try again",
             wanted
                 .iter()
@@ -87,6 +100,10 @@ pub fn prepare(
                 .collect::<Vec<_>>()
                 .join(" ")
         ),
+    };
+    let failed = |what: &str, e: &dyn std::fmt::Display| ToolchainError {
+        problem: format!("cannot {what} for {target}: {e}"),
+        fix: fix.clone(),
     };
     progress.status(
         "Fetching",
@@ -103,7 +120,7 @@ pub fn prepare(
         .tempdir_in(&root)
         .map_err(io)?;
     let work = crate::fs::utf8(work.keep()).map_err(io)?;
-    let result = fetch_into(&root, &work, arch.debian, &wanted, &failed);
+    let result = fetch_into(&root, &work, arch, &wanted, &failed);
     let packages = match result {
         Ok(packages) => packages,
         Err(e) => {
@@ -119,22 +136,84 @@ pub fn prepare(
     Ok(Sysroot { dir, packages })
 }
 
+/// How apt is told where `arch`'s packages are, under the sysroots' folder `root`.
+#[derive(Debug, PartialEq, Eq)]
+struct AptSources {
+    /// Package lists of their own, so the host's are never changed.
+    lists: Utf8PathBuf,
+    /// For a suite of its own: a sources list naming that suite alone (the file and its text)
+    /// and the empty folder that stands for `sources.list.d`, so none of the host's sources
+    /// is read.
+    suite: Option<(Utf8PathBuf, String, Utf8PathBuf)>,
+    /// apt's options: the architecture, the lists and the sources.
+    options: Vec<String>,
+}
+
+impl AptSources {
+    fn of(root: &Utf8Path, arch: &Architecture) -> AptSources {
+        let debian = arch.debian;
+        let Some(suite) = arch.debian_suite else {
+            // The host's sources with the target's architecture added.
+            let lists = root.join("apt-lists");
+            return AptSources {
+                options: vec![
+                    format!("APT::Architectures::={debian}"),
+                    format!("Dir::State::Lists={lists}"),
+                ],
+                lists,
+                suite: None,
+            };
+        };
+        // Lists per suite: `apt-get update` removes every list its sources do not name.
+        let lists = root.join(format!("apt-lists-{suite}"));
+        let folder = root.join(format!("apt-sources-{suite}"));
+        let (list, parts) = (folder.join("sources.list"), folder.join("sources.list.d"));
+        // Only the target's architecture: the host's own is never installed from here.
+        let text = format!(
+            "deb [arch={debian} signed-by={DEBIAN_KEYRING}] {DEBIAN_ARCHIVE} {suite} main\n"
+        );
+        AptSources {
+            options: vec![
+                format!("APT::Architectures::={debian}"),
+                format!("Dir::State::Lists={lists}"),
+                format!("Dir::Etc::SourceList={list}"),
+                format!("Dir::Etc::SourceParts={parts}"),
+            ],
+            lists,
+            suite: Some((list, text, parts)),
+        }
+    }
+
+    /// Makes the folders apt needs and writes the sources list.
+    fn write(&self) -> std::io::Result<()> {
+        std::fs::create_dir_all(self.lists.join("partial"))?;
+        if let Some((list, text, parts)) = &self.suite {
+            std::fs::create_dir_all(parts)?;
+            crate::fs::write_atomic(list, text.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
 fn fetch_into(
     root: &Utf8Path,
     work: &Utf8Path,
-    debian: &str,
+    arch: &Architecture,
     wanted: &[&str],
     failed: &dyn Fn(&str, &dyn std::fmt::Display) -> ToolchainError,
 ) -> Result<Vec<String>, ToolchainError> {
-    // Lists of its own, for the host's sources with the target's architecture added.
-    let lists = root.join("apt-lists");
-    std::fs::create_dir_all(lists.join("partial")).map_err(|e| failed("prepare apt", &e))?;
+    let debian = arch.debian;
+    let sources = AptSources::of(root, arch);
+    sources.write().map_err(|e| failed("prepare apt", &e))?;
     let apt = |verb: &str| {
         LoggedCommand::new("apt-get")
-            .args(["-q", "-o"])
-            .arg(format!("APT::Architectures::={debian}"))
-            .arg("-o")
-            .arg(format!("Dir::State::Lists={lists}"))
+            .arg("-q")
+            .args(
+                sources
+                    .options
+                    .iter()
+                    .flat_map(|o| ["-o".to_owned(), o.clone()]),
+            )
             .arg(verb)
             .cwd(work.to_owned())
     };
@@ -168,4 +247,50 @@ fn fetch_into(
             .map_err(|e| failed("unpack a package", &e))?;
     }
     Ok(packages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::ARCHITECTURES;
+
+    #[test]
+    fn riscv64_comes_from_debian_13_s_archive_and_the_rest_from_the_host_s_sources() {
+        let root = Utf8Path::new("/cache/sysroots");
+        for arch in &ARCHITECTURES {
+            let sources = AptSources::of(root, arch);
+            assert!(
+                sources
+                    .options
+                    .contains(&format!("APT::Architectures::={}", arch.debian)),
+                "{}",
+                arch.debian
+            );
+            match arch.debian {
+                "riscv64" => {
+                    let (list, text, parts) = sources.suite.expect("a suite of its own");
+                    assert_eq!(
+                        text,
+                        "deb [arch=riscv64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] \
+                         http://deb.debian.org/debian trixie main\n"
+                    );
+                    assert_eq!(sources.lists, "/cache/sysroots/apt-lists-trixie");
+                    for option in [
+                        format!("Dir::Etc::SourceList={list}"),
+                        format!("Dir::Etc::SourceParts={parts}"),
+                    ] {
+                        assert!(sources.options.contains(&option), "{option}");
+                    }
+                }
+                other => {
+                    assert_eq!(sources.suite, None, "{other}");
+                    assert_eq!(sources.lists, "/cache/sysroots/apt-lists");
+                    assert!(
+                        !sources.options.iter().any(|o| o.starts_with("Dir::Etc")),
+                        "{other} reads the host's sources"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -98,7 +98,7 @@ fn path_in(bundle: &Utf8Path, binary: &str) -> camino::Utf8PathBuf {
 fn machines(bundle: &Utf8Path, manifest: &Manifest) -> Result<String, EngineError> {
     let arch = manifest.target.architecture().ok_or_else(|| {
         EngineError::Check(format!(
-            "{} is not a platform Docker ships",
+            "{} is not a platform dockyard builds",
             manifest.target
         ))
     })?;

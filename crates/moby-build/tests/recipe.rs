@@ -65,14 +65,32 @@ fn a_28_line_moby_builds_from_vendor_mod_with_docker_docker_stamps() {
 #[test]
 fn dockerd_uses_cgo_except_where_static_cgo_binaries_do_not_start() {
     let fx = FixtureBuild::pinned(Kind::Moby, Linkage::Static);
-    for (platform, cgo) in [
+    let cgo_by_platform = [
         ("linux/amd64", true),
         ("linux/arm64", true),
         ("linux/arm/v7", false),
         ("linux/arm/v6", false),
         ("linux/ppc64le", true),
         ("linux/s390x", true),
-    ] {
+        ("linux/riscv64", true),
+    ];
+    // Every architecture of the table, so a new one's static cgo is decided here too.
+    let listed: Vec<&str> = cgo_by_platform
+        .iter()
+        .map(|(p, _)| {
+            build_core::Target::parse(p)
+                .unwrap()
+                .architecture()
+                .unwrap()
+                .docker
+        })
+        .collect();
+    let table: Vec<&str> = build_core::platform::ARCHITECTURES
+        .iter()
+        .map(|a| a.docker)
+        .collect();
+    assert_eq!(listed, table);
+    for (platform, cgo) in cgo_by_platform {
         let mut opts = fx.opts.clone();
         opts.target = build_core::Target::parse(platform).unwrap();
         assert_eq!(moby_build::recipe(&opts)[0].cgo, cgo, "{platform}, static");

@@ -17,6 +17,7 @@ fn rpm_arch(target: &Target) -> Option<&'static str> {
         ("arm", Some("v6")) => "armv6hl",
         ("ppc64le", _) => "ppc64le",
         ("s390x", _) => "s390x",
+        ("riscv64", _) => "riscv64",
         _ => return None,
     })
 }
@@ -134,4 +135,36 @@ fn spec_text(package: &Package<'_>, arch: &str) -> String {
         let _ = write!(s, "\n%post\n{post}");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rpm_arch;
+    use build_core::Target;
+    use build_core::platform::ARCHITECTURES;
+
+    #[test]
+    fn every_architecture_has_its_rpm_name() {
+        let names: Vec<(&str, &str)> = ARCHITECTURES
+            .iter()
+            .map(|a| {
+                (
+                    a.docker,
+                    rpm_arch(&Target::parse(a.docker).unwrap()).unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("x86_64", "x86_64"),
+                ("aarch64", "aarch64"),
+                ("armhf", "armv7hl"),
+                ("armel", "armv6hl"),
+                ("ppc64le", "ppc64le"),
+                ("s390x", "s390x"),
+                ("riscv64", "riscv64"),
+            ]
+        );
+    }
 }

@@ -132,18 +132,39 @@ fn runc_1_2_gets_its_version_from_the_stamp_not_an_embedded_file() {
 #[test]
 fn every_architecture_docker_ships_gets_runc_s_own_link_mode() {
     let fx = FixtureBuild::pinned(Kind::Runc, Linkage::Static);
-    for (platform, static_pie) in [
+    let modes = [
         ("linux/amd64", true),
         ("linux/arm64", true),
         ("linux/arm/v7", false),
         ("linux/arm/v6", false),
         ("linux/ppc64le", false),
         ("linux/s390x", false),
-    ] {
+        // PIE in runc's dynamic builds, but not among its -static-pie architectures.
+        ("linux/riscv64", false),
+    ];
+    // Every architecture of the table, so a new one gets its mode from runc's Makefile here.
+    let listed: Vec<&str> = modes
+        .iter()
+        .map(|(p, _)| {
+            build_core::Target::parse(p)
+                .unwrap()
+                .architecture()
+                .unwrap()
+                .docker
+        })
+        .collect();
+    let table: Vec<&str> = build_core::platform::ARCHITECTURES
+        .iter()
+        .map(|a| a.docker)
+        .collect();
+    assert_eq!(listed, table);
+    for (platform, static_pie) in modes {
         let mut opts = fx.opts.clone();
         opts.target = build_core::Target::parse(platform).unwrap();
         let runc = runc_build::recipe(&opts).remove(0);
         assert!(runc.cgo, "{platform}: libseccomp needs cgo");
+        // runc's Makefile: -buildmode=pie for dynamic builds on every one of them.
+        assert_eq!(runc.buildmode, Some("pie"), "{platform}");
         // runc's Makefile: -static-pie only where Go supports it with external linking.
         if static_pie {
             assert_eq!(runc.static_buildmode, Some("pie"), "{platform}");

@@ -9,6 +9,7 @@
 //! artifacts/<component>-<key>/   built binaries and their record
 //! tgz/                      compressed tarball members, by content
 //! sysroots/<arch>/          another architecture's C libraries, from Debian's archive
+//! sysroots/apt-lists[-<suite>]/  apt's package lists for them (per Debian release fetched)
 //! engines/                  the state folders of engines `up` started
 //! conformance/images/       the test images upstream suites would download
 //! ```

@@ -105,9 +105,9 @@ fn resolve(
             platform,
             available: available(),
         };
-        // Docker's download tree has a folder only for the platforms Docker ships.
-        let parent =
-            parent.ok_or_else(|| no_platform(format!("{target} (not a platform Docker ships)")))?;
+        // The download tree has a folder only for the platforms dockyard builds.
+        let parent = parent
+            .ok_or_else(|| no_platform(format!("{target} (not a platform dockyard builds)")))?;
         let entry = index
             .manifests
             .iter()

@@ -8,7 +8,7 @@ use crate::IoError;
 use crate::artifact::{Artifact, Artifacts};
 use crate::component::release_line;
 use crate::digest::sha256_file;
-use crate::elf::{ElfError, LinkKind, inspect};
+use crate::elf::{ElfError, LinkKind};
 use crate::platform::{Linkage, Target};
 use crate::process::CommandError;
 use crate::progress::{Progress, Silent};
@@ -63,6 +63,10 @@ pub struct BuildOptions {
     /// Offline: modules a recipe downloads ([`crate::go::Modules::Downloaded`]) must already
     /// be in Go's module cache.
     pub offline: bool,
+    /// Where programs a build runs but never ships are kept: Go tools built at their pinned
+    /// versions (Windows' resource compilers) and the Wine prefix Windows builds are checked
+    /// in (the cache's `tools/`); `None`: a folder in `work_dir`.
+    pub tools: Option<Utf8PathBuf>,
     /// Where status lines go.
     pub progress: Arc<dyn Progress>,
 }
@@ -99,6 +103,7 @@ impl BuildOptions {
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             debug: false,
             offline: false,
+            tools: None,
             sysroot: None,
             progress: Arc::new(Silent),
         }
@@ -148,6 +153,13 @@ impl BuildOptions {
     /// The build time stamp upstream writes, from `source_date_epoch`, as RFC 3339 UTC.
     pub fn build_time_rfc3339(&self) -> String {
         rfc3339(self.source_date_epoch)
+    }
+
+    /// Where programs a build runs but never ships are kept ([`BuildOptions::tools`]).
+    pub fn tools_dir(&self) -> Utf8PathBuf {
+        self.tools
+            .clone()
+            .unwrap_or_else(|| self.work_dir.join(".tools"))
     }
 
     /// The log file of `component` in the work dir.
@@ -236,8 +248,7 @@ pub enum BuildError {
     },
     /// A binary was built for another machine than the target.
     #[error(
-        "{component}: {binary} is an ELF for machine {machine} ({}-bit), not for {target}; is the cross compiler the target's?",
-        if *elf64 { 64 } else { 32 }
+        "{component}: {binary} is {found}, not for {target} ({expected}); is the cross compiler the target's?"
     )]
     WrongMachine {
         /// The component.
@@ -246,10 +257,10 @@ pub enum BuildError {
         binary: String,
         /// What it should run on.
         target: String,
-        /// Its `e_machine`.
-        machine: u16,
-        /// Its class.
-        elf64: bool,
+        /// What it is.
+        found: crate::executable::ExecutableFormat,
+        /// What the target runs.
+        expected: crate::executable::ExecutableFormat,
     },
     /// A built binary does not show what it was stamped with.
     #[error("{0}")]
@@ -270,7 +281,47 @@ pub enum BuildError {
         /// What it printed (first lines), or the signal.
         shows: String,
     },
-    /// The output is not an ELF file.
+    /// A tool the build runs is not the module its recipe pins.
+    #[error(
+        "{component}: Go's module proxy gave {tool} with go.sum hash {found}, not {expected}; check GOPROXY, or the pin in the recipe"
+    )]
+    ToolSum {
+        /// The component.
+        component: String,
+        /// `module@version`.
+        tool: String,
+        /// The hash the recipe pins.
+        expected: String,
+        /// The hash Go reported.
+        found: String,
+    },
+    /// A binary that cannot run here has no stamps to read from it.
+    #[error(
+        "{component}: {binary} for {target} cannot run here, and no stamped values were given to read from its symbol table"
+    )]
+    StampsUnread {
+        /// The component.
+        component: String,
+        /// The binary.
+        binary: String,
+        /// Its target.
+        target: String,
+    },
+    /// What Go recorded in a binary (`go version -m`) is not what was asked for.
+    #[error(
+        "{component}: `go version -m {binary}` shows {found}, not {expected}: the build did not take its settings"
+    )]
+    BuildSettings {
+        /// The component.
+        component: String,
+        /// The binary.
+        binary: String,
+        /// The setting as asked (`GOOS=windows`).
+        expected: String,
+        /// What the binary records.
+        found: String,
+    },
+    /// The output is not an executable (ELF, PE or Mach-O).
     #[error("{component}")]
     Elf {
         /// The component.
@@ -343,19 +394,19 @@ pub fn collect_artifact(
             path: path.to_owned(),
         });
     }
-    let facts = inspect(path).map_err(|source| BuildError::Elf {
+    let facts = crate::executable::inspect(path).map_err(|source| BuildError::Elf {
         component: component.to_owned(),
         source,
     })?;
-    if let Some(arch) = opts.target.architecture()
-        && (facts.machine, facts.elf64) != (arch.elf_machine, arch.elf64)
+    if let Some(expected) = opts.target.executable_format()
+        && facts.format != expected
     {
         return Err(BuildError::WrongMachine {
             component: component.to_owned(),
             binary: name.to_owned(),
             target: opts.target.to_string(),
-            machine: facts.machine,
-            elf64: facts.elf64,
+            found: facts.format,
+            expected,
         });
     }
     let link = facts.link;
@@ -418,9 +469,12 @@ pub(crate) fn ship_files(
 ) -> Result<Vec<crate::artifact::ShippedFile>, BuildError> {
     use std::os::unix::fs::PermissionsExt;
     let component = descriptor.name();
+    // Only what the target's download has: moby's rootless scripts are Linux's.
+    let layout = opts.target.layout();
     descriptor
         .files()
         .iter()
+        .filter(|file| layout.is_none_or(|l| l.ships(file.archive)))
         .map(|file| {
             let from = opts.source.dir.join(file.path);
             let meta = std::fs::symlink_metadata(&from)

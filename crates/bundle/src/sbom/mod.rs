@@ -9,7 +9,6 @@
 //! contains the binaries, each `GENERATED_FROM` its source and `STATIC_LINK`ed (or `DYNAMIC_LINK`ed) to
 //! its libraries. Every time in it is `SOURCE_DATE_EPOCH`, so equal bundles have equal SBOMs.
 
-mod buildinfo;
 mod ids;
 mod parts;
 
@@ -17,7 +16,7 @@ use std::collections::BTreeMap;
 
 use build_core::Artifact;
 use build_core::toolchain::GoToolchain;
-use buildinfo::GoBuildInfo;
+use build_core::buildinfo::GoBuildInfo;
 use bundle_format::Archive;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde_spdx::spdx::v_2_3::{

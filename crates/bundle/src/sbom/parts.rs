@@ -1,7 +1,7 @@
 //! Each kind of SPDX element the bundle's SBOM holds, as the NTIA minimum elements want them:
 //! a name, a version, a supplier and an identifier for every package.
 
-use super::buildinfo::{GoBuildInfo, GoModule};
+use build_core::buildinfo::{GoBuildInfo, GoModule};
 use build_core::clib::CLibrary;
 use build_core::source::Patch;
 use build_core::{Artifact, Upstream};

@@ -2,7 +2,8 @@
 //! full bundle: which archive ships each binary and shipped file, and where it is.
 
 pub use component_specs::{
-    Archive, COMPONENTS, ComponentSpec, PLUGIN_METADATA, SourceFile, Stamps, VersionProbe,
+    Archive, COMPONENTS, ComponentSpec, Layout, PLUGIN_METADATA, Packing, SourceFile, Stamps,
+    VersionProbe,
 };
 
 /// Every binary `archive` holds in a full bundle, sorted as its tarballs list them.

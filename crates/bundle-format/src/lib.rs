@@ -9,8 +9,8 @@ pub mod systemd;
 mod verify;
 
 pub use components::{
-    Archive, COMPONENTS, ComponentSpec, PLUGIN_METADATA, SourceFile, Stamps, VersionProbe,
-    archive_of, binaries_in, building, contents_of, path_of,
+    Archive, COMPONENTS, ComponentSpec, Layout, PLUGIN_METADATA, Packing, SourceFile, Stamps,
+    VersionProbe, archive_of, binaries_in, building, contents_of, path_of,
 };
 pub use error::FormatError;
 pub use install::{Destinations, install};

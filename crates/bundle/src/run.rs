@@ -166,7 +166,7 @@ pub(crate) fn check_target(request: &BundleRequest<'_>) -> Result<(), BundleErro
     }
     if !target.has_cgo() && request.linkage == Linkage::Dynamic {
         return Err(refuse(format!(
-            "Docker's {} download is built with cgo off and only statically; build it with --static",
+            "Docker's {} download is built with cgo off, statically linked only; there is no dynamic build of it",
             layout.name()
         )));
     }

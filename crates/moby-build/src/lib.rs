@@ -175,11 +175,13 @@ pub fn resources(opts: &BuildOptions, line: &Line) -> WindowsResources {
         tool: GO_WINRES,
         files: files.to_vec(),
         input: ("winres.json", json),
+        // `--arch`, `--in`, `--out` as the `go:generate` line has them; urfave/cli reads one dash
+        // as two.
         args: vec![
             "make".into(),
-            format!("--arch={arch}"),
-            "--in=winres.json".into(),
-            "--out=resource".into(),
+            format!("-arch={arch}"),
+            "-in=winres.json".into(),
+            "-out=resource".into(),
         ],
         output: match arch.as_str() {
             "amd64" => "resource_windows_amd64.syso",

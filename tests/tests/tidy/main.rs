@@ -129,7 +129,6 @@ fn only_the_cache_layout_names_folders_of_the_cache() {
             "sysroots",
             "engines",
             "conformance/images",
-            "tools",
         ] {
             assert!(
                 !code.contains(&format!(".join(\"{folder}\")")),

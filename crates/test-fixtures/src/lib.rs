@@ -5,14 +5,18 @@ use std::fmt::Write as _;
 use camino::{Utf8Path, Utf8PathBuf};
 use git2::{Repository, Signature, Time};
 
+mod cli;
 mod moby;
 #[cfg(feature = "proptest")]
 pub mod mutations;
 mod plugins;
 mod runc;
+mod winres;
+use cli::CLI;
 pub use moby::{MOBY_ENGINE, MOBY_SUITE};
 pub use runc::RUNC_SUITE;
 use runc::{RUNC, RUNC_12};
+pub use winres::ICON;
 
 /// A fixture repository on disk.
 #[derive(Debug)]
@@ -322,6 +326,12 @@ func main() {
 
 const MOBY: &[(&str, &str)] = &[
     ("go.mod", "module github.com/moby/moby/v2\n\ngo 1.24.0\n"),
+    // Windows resources (hack/make/.mkwinres): the icon and the event log's message table.
+    ("cmd/dockerd/winresources/docker.ico", ICON),
+    (
+        "cmd/dockerd/winresources/event_messages.bin",
+        "\x01\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x10\x00\x00\x00",
+    ),
     // What Docker's rootless extras take from moby's tree, as it is.
     (
         "contrib/dockerd-rootless.sh",
@@ -368,32 +378,6 @@ import (
 
 func main() {
 	fmt.Printf("docker-proxy (commit %s) version %s\n", dockerversion.GitCommit, dockerversion.Version)
-}
-"#,
-    ),
-];
-
-const CLI: &[(&str, &str)] = &[
-    // docker/cli has vendor.mod and no go.mod.
-    ("vendor.mod", "module github.com/docker/cli\n\ngo 1.24.0\n"),
-    ("vendor.sum", ""),
-    (
-        "cli/version/version.go",
-        "package version\n\nvar (\n\tPlatformName = \"\"\n\tVersion      = \"unknown-version\"\n\tGitCommit    = \"unknown-commit\"\n\tBuildTime    = \"unknown-buildtime\"\n)\n",
-    ),
-    (
-        "cmd/docker/docker.go",
-        r#"package main
-
-import (
-	"fmt"
-
-	"github.com/docker/cli/cli/version"
-)
-
-func main() {
-	fmt.Printf("Docker version %s, build %s\n", version.Version, version.GitCommit)
-	fmt.Printf("built %s\n", version.BuildTime)
 }
 "#,
     ),

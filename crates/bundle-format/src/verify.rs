@@ -68,23 +68,15 @@ pub fn verify(dir: &Utf8Path) -> Result<usize, FormatError> {
         crate::sbom::check(dir, &listed)?;
     }
     // Every binary of its components where its download tree puts it (`docker/dockerd.exe`
-    // on Windows), and its static archive.
+    // on Windows).
     let layout = manifest.target.layout().ok_or_else(|| {
         damaged(
             crate::manifest::MANIFEST,
             format!("its target {} has no download of Docker's", manifest.target),
         )
     })?;
-    let archive = format!(
-        "docker-{}{}.{}",
-        manifest.version,
-        if manifest.debug { "-debug" } else { "" },
-        layout.packing().extension()
-    );
     let binaries = manifest.components.iter().flat_map(|c| &c.binaries);
-    let expected = binaries
-        .filter_map(|b| Some(layout.path_of(crate::archive_of(b)?, b)))
-        .chain(std::iter::once(archive));
+    let expected = binaries.filter_map(|b| Some(layout.path_of(crate::archive_of(b)?, b)));
     for path in expected {
         if !listed.iter().any(|(_, p)| *p == path) {
             return Err(damaged(

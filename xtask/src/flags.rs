@@ -281,9 +281,12 @@ pub struct BundleArgs {
 
     /// Build for PLATFORM: linux/arm64, linux/arm/v7, linux/arm/v6, linux/ppc64le, linux/s390x,
     /// linux/riscv64 or linux/amd64 (Docker's names aarch64, armhf, armel, ppc64le, s390x,
-    /// riscv64, x86_64 too). Repeat for several: they share sources and the Go cache. Each goes
-    /// to DIR/ARCH/docker-VERSION/, ARCH as Docker's download tree names it; without --target,
-    /// the host's, in DIR/docker-VERSION/. Another architecture's binaries are checked under qemu.
+    /// riscv64, x86_64 too), or Docker's Windows and macOS downloads: windows/amd64 (the client
+    /// and dockerd, zipped), darwin/amd64, darwin/arm64 (the client) (win/x86_64, mac/x86_64,
+    /// mac/aarch64). Repeat for several: they share sources and the Go cache. Each goes to
+    /// DIR/ARCH/docker-VERSION/, ARCH as Docker's download tree names it; without --target, the
+    /// host's, in DIR/docker-VERSION/. Another architecture's binaries are checked under qemu,
+    /// Windows' under Wine.
     #[arg(long = "target", value_name = "PLATFORM", value_parser = Target::parse)]
     pub targets: Vec<Target>,
 

@@ -35,7 +35,6 @@ pub(crate) fn plan(args: &PlanArgs) -> Result<()> {
         }
     }
     let plan = crate::verbs::source_plan(&args.sources)?;
-    let components = crate::verbs::selected(&args.only);
     let shared = match &cache {
         Some(reference) => {
             let mut from = SharedCacheSettings::default();
@@ -52,7 +51,8 @@ pub(crate) fn plan(args: &PlanArgs) -> Result<()> {
     let mut jobs: Vec<PlannedJob> = Vec::new();
     for target in &targets {
         let out = crate::project_root().join("target/dockyard");
-        let mut request = BundleRequest::new(&plan, components.clone(), out);
+        let components = crate::verbs::selected(&args.only, target);
+        let mut request = BundleRequest::new(&plan, components, out);
         request.linkage = args.linkage.0;
         request.target = target.clone();
         request.shared = shared.clone();

@@ -135,16 +135,10 @@ pub(crate) fn built_bundle(args: &BundleArgs) -> Result<Option<Utf8PathBuf>> {
     }
     let mut last = None;
     for target in &args.targets {
-        let arch = target
-            .architecture()
+        let folder = target
+            .download_folder()
             .context("not a platform dockyard builds")?;
-        last = published(build(
-            args,
-            &plan,
-            target,
-            args.out.join(arch.docker),
-            publish,
-        )?);
+        last = published(build(args, &plan, target, args.out.join(folder), publish)?);
     }
     Ok(last)
 }
@@ -169,7 +163,7 @@ fn build(
 ) -> Result<Outcome> {
     let started = Instant::now();
     let status = Arc::new(StatusLines::default());
-    let mut request = BundleRequest::new(plan, selected(&args.only), out);
+    let mut request = BundleRequest::new(plan, selected(&args.only, target), out);
     (request.shared, request.go_cache) =
         crate::registry::shared_cache(args, plan.cache.layout().go_cache())?;
     request.linkage = args.linkage.0;
@@ -214,8 +208,11 @@ fn build(
 
 pub(crate) fn doctor(args: &DoctorArgs) -> Result<()> {
     let progress = StatusLines::default();
-    let build =
-        bundle::requirements::check_tools(args.linkage.0, &args.target, &bundle::COMPONENTS);
+    let build = bundle::requirements::check_tools(
+        args.linkage.0,
+        &args.target,
+        &bundle::for_target(&args.target),
+    );
     let build = build.iter().map(|c| (c.found.is_ok(), c.to_string()));
     // And what `up` and `smoke` run from the host.
     let engine = engine::engine_tools().into_iter();
@@ -405,12 +402,16 @@ pub(crate) fn pins(args: &PinsArgs) -> Result<()> {
     Ok(())
 }
 
-/// The components `--only` names, in build order; all of them without it.
+/// The components `--only` names, in build order; without it, all that `target`'s download holds.
 pub(crate) fn selected(
     only: &[&'static build_core::Component],
+    target: &Target,
 ) -> Vec<&'static build_core::Component> {
-    bundle::COMPONENTS
-        .into_iter()
+    let all = match only.is_empty() {
+        true => bundle::for_target(target),
+        false => bundle::COMPONENTS.to_vec(),
+    };
+    all.into_iter()
         .filter(|c| only.is_empty() || only.iter().any(|o| o.name() == c.name()))
         .collect()
 }

@@ -4,16 +4,16 @@ use std::sync::Arc;
 
 use camino::Utf8PathBuf;
 
-use crate::IoError;
 use crate::artifact::{Artifact, Artifacts};
 use crate::component::release_line;
 use crate::digest::sha256_file;
-use crate::elf::{ElfError, LinkKind, inspect};
 use crate::platform::{Linkage, Target};
-use crate::process::CommandError;
 use crate::progress::{Progress, Silent};
 use crate::source::Source;
-use crate::toolchain::{GoToolchain, ToolchainError};
+use crate::toolchain::GoToolchain;
+
+mod error;
+pub use error::{BuildError, StampMismatch};
 
 // With the version probes, which accept it; builds add it.
 pub use component_specs::DEBUG_MARKER;
@@ -63,6 +63,10 @@ pub struct BuildOptions {
     /// Offline: modules a recipe downloads ([`crate::go::Modules::Downloaded`]) must already
     /// be in Go's module cache.
     pub offline: bool,
+    /// Where programs a build runs but never ships are kept: Go tools built at their pinned
+    /// versions (Windows' resource compilers) and the Wine prefix Windows builds are checked
+    /// in (the cache's `tools/`); `None`: a folder in `work_dir`.
+    pub tools: Option<Utf8PathBuf>,
     /// Where status lines go.
     pub progress: Arc<dyn Progress>,
 }
@@ -99,6 +103,7 @@ impl BuildOptions {
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             debug: false,
             offline: false,
+            tools: None,
             sysroot: None,
             progress: Arc::new(Silent),
         }
@@ -150,6 +155,13 @@ impl BuildOptions {
         rfc3339(self.source_date_epoch)
     }
 
+    /// Where programs a build runs but never ships are kept ([`BuildOptions::tools`]).
+    pub fn tools_dir(&self) -> Utf8PathBuf {
+        self.tools
+            .clone()
+            .unwrap_or_else(|| self.work_dir.join(".tools"))
+    }
+
     /// The log file of `component` in the work dir.
     pub(crate) fn log_path(&self, component: &str) -> Utf8PathBuf {
         self.work_dir.join(format!("{component}.log"))
@@ -164,165 +176,6 @@ impl BuildOptions {
         std::fs::write(&log, b"").map_err(BuildError::io(component, "starting the log", &log))?;
         Ok(log)
     }
-}
-
-/// Why a component did not build. Each variant names the component and the way out.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum BuildError {
-    /// A tool is missing or too old.
-    #[error("{component}")]
-    Toolchain {
-        /// The component being built.
-        component: String,
-        /// What is wrong and what to do.
-        source: ToolchainError,
-    },
-    /// A version that is not `MAJOR.MINOR[.PATCH…]`: no recipe line can be chosen for it.
-    #[error(
-        "{component}: version `{version}` is not MAJOR.MINOR.PATCH; fix the version in the pin"
-    )]
-    UnparsableVersion {
-        /// The component.
-        component: &'static str,
-        /// The version given.
-        version: String,
-    },
-    /// A version outside what the component's recipe builds.
-    #[error("{component} {version} is not supported: its recipe builds {lines}")]
-    Unsupported {
-        /// The component.
-        component: &'static str,
-        /// The version given.
-        version: String,
-        /// The lines it builds (`1.7.x, 2.x`).
-        lines: String,
-    },
-    /// A recipe finished without one of its binaries.
-    #[error("{component}: the recipe did not produce {binary}")]
-    Incomplete {
-        /// The component.
-        component: &'static str,
-        /// The binary missing.
-        binary: &'static str,
-    },
-    /// A build command failed.
-    #[error("{component}: build failed")]
-    Command {
-        /// The component.
-        component: String,
-        /// The command, with the log path and the last lines of output.
-        source: Box<CommandError>,
-    },
-    /// The build finished but a binary is not where it should be.
-    #[error("{component}: the build did not produce {path}")]
-    MissingOutput {
-        /// The component.
-        component: String,
-        /// The expected file.
-        path: Utf8PathBuf,
-    },
-    /// A binary that must be static links dynamically.
-    #[error(
-        "{component}: {binary} should be static but is {link}; is the static library installed?"
-    )]
-    NotStatic {
-        /// The component.
-        component: String,
-        /// The binary.
-        binary: String,
-        /// What it links.
-        link: LinkKind,
-    },
-    /// A binary was built for another machine than the target.
-    #[error(
-        "{component}: {binary} is an ELF for machine {machine} ({}-bit), not for {target}; is the cross compiler the target's?",
-        if *elf64 { 64 } else { 32 }
-    )]
-    WrongMachine {
-        /// The component.
-        component: String,
-        /// The binary.
-        binary: String,
-        /// What it should run on.
-        target: String,
-        /// Its `e_machine`.
-        machine: u16,
-        /// Its class.
-        elf64: bool,
-    },
-    /// A built binary does not show what it was stamped with.
-    #[error("{0}")]
-    StampNotShown(Box<StampMismatch>),
-    /// A built binary crashed when asked for its version: it cannot run on its target.
-    #[error(
-        "{component}: `{command}` crashed instead of printing its version ({shows}): this build of {binary} does not start on {target}"
-    )]
-    Crashed {
-        /// The component.
-        component: String,
-        /// The binary.
-        binary: String,
-        /// The version command run.
-        command: String,
-        /// The target it was built for (`linux/arm/v7`).
-        target: String,
-        /// What it printed (first lines), or the signal.
-        shows: String,
-    },
-    /// The output is not an ELF file.
-    #[error("{component}")]
-    Elf {
-        /// The component.
-        component: String,
-        /// The ELF error.
-        source: ElfError,
-    },
-    /// A file system failure.
-    #[error("{component}")]
-    Io {
-        /// The component.
-        component: String,
-        /// What was done to which path, and why it failed.
-        source: IoError,
-    },
-}
-
-impl BuildError {
-    /// For `map_err`: `component`'s failure to do `action` on `path`.
-    pub(crate) fn io(
-        component: &str,
-        action: &'static str,
-        path: impl Into<Utf8PathBuf>,
-    ) -> impl FnOnce(std::io::Error) -> BuildError {
-        let (component, io) = (component.to_owned(), IoError::new(action, path));
-        move |e| BuildError::Io {
-            component,
-            source: io(e),
-        }
-    }
-}
-
-/// What a binary's version command showed instead of its stamps.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "{component}: `{command}` shows `{shows}`, not {}{}",
-    expected.join(", "),
-    if variables.is_empty() { String::new() } else { format!("; the stamp {} did not take (Go's linker ignores -X for a variable that does not exist: the recipe does not fit this release)", variables.join(", ")) }
-)]
-pub struct StampMismatch {
-    /// The component.
-    pub component: String,
-    /// The binary.
-    pub binary: String,
-    /// The version command run.
-    pub command: String,
-    /// What its output lacks.
-    pub expected: Vec<String>,
-    /// The stamped `variable=value` pairs whose values it does not show.
-    pub variables: Vec<String>,
-    /// What it printed (first lines).
-    pub shows: String,
 }
 
 /// Describes a freshly built binary: checksum, size, link kind; and checks it is static when
@@ -343,19 +196,19 @@ pub fn collect_artifact(
             path: path.to_owned(),
         });
     }
-    let facts = inspect(path).map_err(|source| BuildError::Elf {
+    let facts = crate::executable::inspect(path).map_err(|source| BuildError::Elf {
         component: component.to_owned(),
         source,
     })?;
-    if let Some(arch) = opts.target.architecture()
-        && (facts.machine, facts.elf64) != (arch.elf_machine, arch.elf64)
+    if let Some(expected) = opts.target.executable_format()
+        && facts.format != expected
     {
         return Err(BuildError::WrongMachine {
             component: component.to_owned(),
             binary: name.to_owned(),
             target: opts.target.to_string(),
-            machine: facts.machine,
-            elf64: facts.elf64,
+            found: facts.format,
+            expected,
         });
     }
     let link = facts.link;
@@ -419,8 +272,8 @@ pub(crate) fn ship_files(
     use std::os::unix::fs::PermissionsExt;
     let component = descriptor.name();
     descriptor
-        .files()
-        .iter()
+        .files_for(&opts.target)
+        .into_iter()
         .map(|file| {
             let from = opts.source.dir.join(file.path);
             let meta = std::fs::symlink_metadata(&from)

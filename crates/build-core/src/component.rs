@@ -99,6 +99,22 @@ impl Component {
         self.spec.files
     }
 
+    /// The files it ships for `target`: what its download tree or its packages have (moby's
+    /// rootless scripts and SysV init script are Linux's).
+    pub fn files_for(&self, target: &crate::Target) -> Vec<&'static SourceFile> {
+        let layout = target.layout();
+        self.spec
+            .files
+            .iter()
+            .filter(|file| {
+                layout.is_none_or(|l| match file.archive {
+                    Some(archive) => l.ships(archive),
+                    None => l.has_packaging(),
+                })
+            })
+            .collect()
+    }
+
     /// Whether the recipe builds `version` (`1.7.28`).
     pub(crate) fn supports(&self, version: &str) -> bool {
         self.supported.iter().any(|line| version.starts_with(line))
@@ -239,11 +255,21 @@ pub fn verify_stamps(
         version: &version,
         commit: opts.source.commit.as_str(),
     };
+    let foreign = opts.target.foreign();
+    // Nothing runs a macOS binary here: its stamped variables are read from its symbols.
+    if foreign.is_some_and(|p| p.runner.is_none()) {
+        return read_stamps(component, opts, artifacts, stamped);
+    }
+    let wine = foreign.is_some_and(|p| p.runner == Some(crate::platform::Runner::Wine));
     for probe in component.version_probes() {
         let Some(artifact) = artifacts.get(probe.binary) else {
             continue;
         };
-        let out = runnable(&opts.target, &artifact.path)
+        let command = match wine {
+            true => crate::wine::command(&opts.tools_dir(), &artifact.path, opts.progress.as_ref()),
+            false => runnable(&opts.target, &artifact.path),
+        };
+        let out = command
             .map_err(|source| BuildError::Toolchain {
                 component: component.name().to_owned(),
                 source,
@@ -289,6 +315,61 @@ pub fn verify_stamps(
             variables,
             shows: first_lines(&shows),
         })));
+    }
+    Ok(())
+}
+
+/// The stamped variables of each binary in `artifacts`, read back from its symbol table: each
+/// must hold the value it was stamped with. A binary without stamps given cannot be checked
+/// this way, and fails.
+fn read_stamps(
+    component: &Component,
+    opts: &BuildOptions,
+    artifacts: &Artifacts,
+    stamped: &[(&str, Vec<(&str, &str)>)],
+) -> Result<(), BuildError> {
+    for artifact in &artifacts.binaries {
+        let name = component.name().to_owned();
+        let Some((_, vars)) = stamped.iter().find(|(b, _)| *b == artifact.name) else {
+            return Err(BuildError::StampsUnread {
+                component: name,
+                binary: artifact.name.clone(),
+                target: opts.target.to_string(),
+            });
+        };
+        let variables: Vec<&str> = vars.iter().map(|(v, _)| *v).collect();
+        let found =
+            crate::executable::go_strings(&artifact.path, &variables).map_err(|source| {
+                BuildError::Elf {
+                    component: name.clone(),
+                    source,
+                }
+            })?;
+        let wrong: Vec<String> = vars
+            .iter()
+            .zip(&found)
+            .filter(|((_, value), found)| found.as_deref() != Some(*value))
+            .map(|((var, value), _)| format!("{var}={value}"))
+            .collect();
+        if !wrong.is_empty() {
+            let shows = vars
+                .iter()
+                .zip(&found)
+                .map(|((var, _), found)| match found {
+                    Some(value) => format!("{var}={value:?}"),
+                    None => format!("no {var}"),
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(BuildError::StampNotShown(Box::new(StampMismatch {
+                component: name,
+                binary: artifact.name.clone(),
+                command: format!("its symbol table ({})", artifact.name),
+                expected: wrong.clone(),
+                variables: wrong,
+                shows,
+            })));
+        }
     }
     Ok(())
 }

@@ -13,6 +13,13 @@ pub enum LinkKind {
     Static,
     /// Static and position-independent (`-static-pie`): still no interpreter, no libraries.
     StaticPie,
+    /// A Windows or macOS executable that needs only its system's own libraries (kernel32.dll;
+    /// libSystem and macOS's frameworks): where nothing links fully statically, what Docker's
+    /// static downloads are.
+    System {
+        /// The libraries it names (DLLs, dylibs and frameworks).
+        libraries: Vec<String>,
+    },
     /// Needs a dynamic loader and shared libraries.
     Dynamic {
         /// `PT_INTERP`, e.g. `/lib64/ld-linux-x86-64.so.2`.
@@ -23,7 +30,8 @@ pub enum LinkKind {
 }
 
 impl LinkKind {
-    /// Static in the sense that matters: no interpreter, no needed libraries.
+    /// Static in the sense that matters: no interpreter, no needed libraries (on Windows and
+    /// macOS, none but the system's own).
     pub fn is_static(&self) -> bool {
         !matches!(self, LinkKind::Dynamic { .. })
     }
@@ -34,6 +42,13 @@ impl fmt::Display for LinkKind {
         match self {
             LinkKind::Static => f.write_str("statically linked"),
             LinkKind::StaticPie => f.write_str("static-pie linked"),
+            LinkKind::System { libraries } => {
+                write!(
+                    f,
+                    "linked to its system's libraries only ({})",
+                    libraries.join(" ")
+                )
+            }
             LinkKind::Dynamic {
                 interpreter,
                 needed,
@@ -51,9 +66,9 @@ impl fmt::Display for LinkKind {
     }
 }
 
-/// A file that is not an ELF executable dockyard can read.
+/// A file that is not an executable dockyard can read (ELF, PE or Mach-O).
 #[derive(Debug, thiserror::Error)]
-#[error("{path} is not a readable ELF file: {message}")]
+#[error("{path} is not a readable executable: {message}")]
 #[non_exhaustive]
 pub struct ElfError {
     /// The file.

@@ -17,6 +17,7 @@ use crate::process::LoggedCommand;
 use crate::toolchain::GoToolchain;
 
 pub use crate::toolchain::ModuleFile;
+pub use crate::winres::{GoTool, WindowsResources, json_string, version_quad};
 
 /// One Go binary of a component: the recipe, as data.
 ///
@@ -47,6 +48,8 @@ pub struct GoBinary {
     pub module_file: ModuleFile,
     /// Where its modules come from.
     pub modules: Modules,
+    /// Windows resources linked into it (Windows builds of the client and dockerd).
+    pub resources: Option<WindowsResources>,
 }
 
 /// Where a Go build's modules come from.
@@ -75,6 +78,7 @@ impl GoBinary {
             static_buildmode: None,
             module_file: ModuleFile::GoMod,
             modules: Modules::Vendored,
+            resources: None,
         }
     }
 }
@@ -100,12 +104,32 @@ fn compile<'a>(
             &format!("{} ({component}, {})", binary.name, binary.package),
         );
         let out = opts.out_dir.join(binary.name);
-        command(opts, go, binary, &out)?
+        // With Windows resources, Go builds in a view of the tree holding their object.
+        let view = opts.work_dir.join(format!("{}.tree", binary.name));
+        let tree = match &binary.resources {
+            Some(resources) => {
+                let scratch = opts.work_dir.join(format!("{}.resources", binary.name));
+                let object = resources.compile(opts, go, component, &scratch, log)?;
+                crate::winres::tree_view(&opts.source.dir, &view, resources.package_dir, &object)
+                    .map_err(BuildError::io(
+                    component,
+                    "making a view of the tree in",
+                    &view,
+                ))?;
+                view.clone()
+            }
+            None => opts.source.dir.clone(),
+        };
+        let built = command(opts, go, binary, &out, &tree)?
             .run_logged(log)
             .map_err(|source| BuildError::Command {
                 component: component.to_owned(),
                 source: Box::new(source),
-            })?;
+            });
+        if binary.resources.is_some() {
+            let _ = crate::fs::remove_dir_all_if_exists(&view);
+        }
+        built?;
         outputs.push(Built {
             name: binary.name,
             path: out,
@@ -157,6 +181,7 @@ pub fn build(
         }
     }
     let mut artifacts = collect_artifacts(opts, component, outputs)?;
+    check_settings(opts, &go, component, binaries, &artifacts)?;
     artifacts.files = crate::build::ship_files(opts, descriptor)?;
     let stamped: Vec<(&str, Vec<(&str, &str)>)> = binaries
         .iter()
@@ -173,11 +198,59 @@ pub fn build(
     Ok(artifacts)
 }
 
+/// What Go recorded in each binary (`go version -m`) must be what was asked: the Go release,
+/// `GOOS`, `GOARCH`, `CGO_ENABLED` and the tags. A binary of another system is checked so
+/// before it is ever run.
+fn check_settings(
+    opts: &BuildOptions,
+    go: &GoToolchain,
+    component: &str,
+    binaries: &[GoBinary],
+    artifacts: &Artifacts,
+) -> Result<(), BuildError> {
+    let paths: Vec<Utf8PathBuf> = artifacts.binaries.iter().map(|a| a.path.clone()).collect();
+    let infos = crate::buildinfo::GoBuildInfo::read_all(go, &paths).map_err(|source| {
+        BuildError::Toolchain {
+            component: component.to_owned(),
+            source,
+        }
+    })?;
+    for (info, binary) in infos.iter().zip(binaries) {
+        let mut tags = tags_for(opts, binary);
+        tags.sort_unstable();
+        let mut recorded = info.tags();
+        recorded.sort_unstable();
+        let cgo = if binary.cgo { "1" } else { "0" };
+        let wanted = [
+            ("go", format!("go{}", go.version), info.go_version.clone()),
+            ("GOOS", opts.target.os.clone(), setting(info, "GOOS")),
+            ("GOARCH", opts.target.arch.clone(), setting(info, "GOARCH")),
+            ("CGO_ENABLED", cgo.to_owned(), setting(info, "CGO_ENABLED")),
+            ("-tags", tags.join(","), recorded.join(",")),
+        ];
+        if let Some((key, expected, found)) = wanted.into_iter().find(|(_, e, f)| e != f) {
+            return Err(BuildError::BuildSettings {
+                component: component.to_owned(),
+                binary: binary.name.to_owned(),
+                expected: format!("{key}={expected}"),
+                found: format!("{key}={found}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn setting(info: &crate::buildinfo::GoBuildInfo, key: &str) -> String {
+    info.setting(key).unwrap_or_default().to_owned()
+}
+
+/// `go build` of `binary` into `out`, in `tree` (the source tree, or a view of it).
 fn command(
     opts: &BuildOptions,
     go: &GoToolchain,
     binary: &GoBinary,
     out: &Utf8Path,
+    tree: &Utf8Path,
 ) -> Result<LoggedCommand, BuildError> {
     let is_static = opts.linkage == Linkage::Static;
     let tags = tags_for(opts, binary);
@@ -213,7 +286,7 @@ fn command(
     if binary.module_file == ModuleFile::VendorMod {
         cmd = cmd.arg(format!(
             "-overlay={}",
-            write_vendor_mod_overlay(opts, binary)?
+            write_vendor_mod_overlay(opts, binary, tree)?
         ));
     }
     if opts.debug {
@@ -230,7 +303,7 @@ fn command(
         .arg("-o")
         .arg(out.as_str())
         .arg(binary.package)
-        .cwd(opts.source.dir.clone())
+        .cwd(tree)
         .env("GOFLAGS", mod_flag)
         // Never a workspace file.
         .env("GOWORK", "off")
@@ -281,8 +354,8 @@ fn tags_for<'a>(opts: &'a BuildOptions, binary: &'a GoBinary) -> Vec<&'a str> {
 fn write_vendor_mod_overlay(
     opts: &BuildOptions,
     binary: &GoBinary,
+    src: &Utf8Path,
 ) -> Result<Utf8PathBuf, BuildError> {
-    let src = &opts.source.dir;
     let overlay = serde_json::json!({
         "Replace": {
             src.join("go.mod").as_str(): src.join("vendor.mod").as_str(),
@@ -343,7 +416,7 @@ mod tests {
             ..GoBinary::new("runc", ".")
         };
         let opts = options("linux/arm/v7");
-        let cmd = command(&opts, &go(), &cgo, "/out/runc".into()).unwrap();
+        let cmd = command(&opts, &go(), &cgo, "/out/runc".into(), "/src".into()).unwrap();
         assert_eq!(cmd.env_value("GOARCH"), Some("arm"));
         assert_eq!(cmd.env_value("GOARM"), Some("7"));
         assert_eq!(cmd.env_value("CC"), Some("arm-linux-gnueabihf-gcc"));
@@ -361,10 +434,24 @@ mod tests {
 
         // No cgo: no C compiler; the host's own build: the host's compiler and libraries.
         let pure = GoBinary::new("docker-proxy", "./cmd/docker-proxy");
-        let cmd = command(&options("linux/ppc64le"), &go(), &pure, "/out/p".into()).unwrap();
+        let cmd = command(
+            &options("linux/ppc64le"),
+            &go(),
+            &pure,
+            "/out/p".into(),
+            "/src".into(),
+        )
+        .unwrap();
         assert_eq!((cmd.env_value("CC"), cmd.env_value("GOARM")), (None, None));
         assert_eq!(cmd.env_value("GOARCH"), Some("ppc64le"));
-        let host = command(&options("linux/amd64"), &go(), &cgo, "/out/runc".into()).unwrap();
+        let host = command(
+            &options("linux/amd64"),
+            &go(),
+            &cgo,
+            "/out/runc".into(),
+            "/src".into(),
+        )
+        .unwrap();
         assert_eq!(host.env_value("CC"), None);
         assert_eq!(host.env_value("PKG_CONFIG_LIBDIR"), None);
     }

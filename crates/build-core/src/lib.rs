@@ -2,10 +2,12 @@
 
 mod artifact;
 pub mod build;
+pub mod buildinfo;
 pub mod clib;
 pub mod cmake;
 pub mod component;
 pub mod elf;
+pub mod executable;
 pub mod go;
 mod pinned;
 pub mod platform;
@@ -14,6 +16,8 @@ pub mod sysroot;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod toolchain;
+pub mod wine;
+mod winres;
 
 // The components' plain data, re-exported: a recipe crate depends on build-core alone.
 pub use component_specs;

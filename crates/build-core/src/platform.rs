@@ -2,6 +2,10 @@
 
 use std::fmt;
 
+use component_specs::Layout;
+
+use crate::executable::ExecutableFormat;
+
 /// Static binaries (what Docker ships in its tgz) or dynamically linked ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -151,6 +155,62 @@ pub const ARCHITECTURES: [Architecture; 7] = [
     },
 ];
 
+/// A platform outside Linux that Docker's download tree has: Windows' zip (the client and
+/// dockerd) and macOS's client. Go cross-compiles them from here with cgo off, as Docker's own
+/// cross builds do.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ForeignPlatform {
+    /// Go's `GOOS`.
+    pub goos: &'static str,
+    /// Go's `GOARCH`.
+    pub goarch: &'static str,
+    /// Docker's folder for it, below the tree's `static/stable/` (`win/x86_64`).
+    pub docker: &'static str,
+    /// What its executables are.
+    pub format: ExecutableFormat,
+    /// What runs its binaries here to check what they show, if anything does: Wine for
+    /// Windows; nothing for macOS, whose stamps are read from the binary's symbol table.
+    pub runner: Option<Runner>,
+}
+
+/// A program that runs another system's binaries here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Runner {
+    /// Wine (Debian's `wine` and `wine64`), for Windows' console programs.
+    Wine,
+}
+
+/// Every platform of Docker's download tree outside Linux (`win/static/stable/x86_64/`,
+/// `mac/static/stable/{x86_64,aarch64}/`).
+pub const FOREIGN_PLATFORMS: [ForeignPlatform; 3] = [
+    ForeignPlatform {
+        goos: "windows",
+        goarch: "amd64",
+        docker: "win/x86_64",
+        format: ExecutableFormat::Pe { machine: 0x8664 },
+        runner: Some(Runner::Wine),
+    },
+    ForeignPlatform {
+        goos: "darwin",
+        goarch: "amd64",
+        docker: "mac/x86_64",
+        format: ExecutableFormat::MachO {
+            cputype: 0x0100_0007,
+        },
+        runner: None,
+    },
+    ForeignPlatform {
+        goos: "darwin",
+        goarch: "arm64",
+        docker: "mac/aarch64",
+        format: ExecutableFormat::MachO {
+            cputype: 0x0100_000c,
+        },
+        runner: None,
+    },
+];
+
 impl Target {
     /// The machine dockyard runs on.
     pub fn host() -> Target {
@@ -168,9 +228,20 @@ impl Target {
         }
     }
 
-    /// `linux/arm64`, `linux/arm/v7` (OCI platform names) or Docker's folder names
-    /// (`aarch64`, `armhf`, `armel`, `x86_64`, `ppc64le`, `s390x`, `riscv64`).
+    /// `linux/arm64`, `linux/arm/v7`, `windows/amd64`, `darwin/arm64` (OCI platform names) or
+    /// Docker's folder names (`aarch64`, `armhf`, `armel`, `x86_64`, `ppc64le`, `s390x`,
+    /// `riscv64`, `win/x86_64`, `mac/x86_64`, `mac/aarch64`).
     pub fn parse(name: &str) -> Result<Target, String> {
+        let foreign = FOREIGN_PLATFORMS
+            .iter()
+            .find(|p| name == format!("{}/{}", p.goos, p.goarch) || name == p.docker);
+        if let Some(p) = foreign {
+            return Ok(Target {
+                os: p.goos.into(),
+                arch: p.goarch.into(),
+                variant: None,
+            });
+        }
         let found = ARCHITECTURES.iter().find(|a| {
             let oci = match a.variant {
                 Some(v) => format!("linux/{}/{v}", a.goarch),
@@ -186,9 +257,9 @@ impl Target {
             }),
             None => Err(format!(
                 "`{name}` is not a platform dockyard builds: {}",
-                ARCHITECTURES
-                    .iter()
-                    .map(|a| Target::parse(a.docker)
+                (ARCHITECTURES.iter().map(|a| a.docker))
+                    .chain(FOREIGN_PLATFORMS.iter().map(|p| p.docker))
+                    .map(|docker| Target::parse(docker)
                         .map(|t| t.to_string())
                         .unwrap_or_default())
                     .collect::<Vec<_>>()
@@ -204,6 +275,44 @@ impl Target {
         })
     }
 
+    /// Its platform's names, when it is one outside Linux that Docker ships.
+    pub fn foreign(&self) -> Option<&'static ForeignPlatform> {
+        FOREIGN_PLATFORMS
+            .iter()
+            .find(|p| self.os == p.goos && self.arch == p.goarch && self.variant.is_none())
+    }
+
+    /// Which of Docker's download trees its bundle is laid out as.
+    pub fn layout(&self) -> Option<Layout> {
+        Layout::for_os(&self.os)
+    }
+
+    /// Docker's folder for it (`aarch64`, `win/x86_64`), where a build with several targets
+    /// publishes its bundle.
+    pub fn download_folder(&self) -> Option<&'static str> {
+        match self.foreign() {
+            Some(p) => Some(p.docker),
+            None => self.architecture().map(|a| a.docker),
+        }
+    }
+
+    /// What its executables must be.
+    pub fn executable_format(&self) -> Option<ExecutableFormat> {
+        match self.foreign() {
+            Some(p) => Some(p.format),
+            None => self.architecture().map(|a| ExecutableFormat::Elf {
+                machine: a.elf_machine,
+                elf64: a.elf64,
+            }),
+        }
+    }
+
+    /// Whether cgo builds for it here: Linux's, with the target's C compiler and libraries.
+    /// Windows and macOS are cross-compiled with cgo off, as Docker's cross builds are.
+    pub fn has_cgo(&self) -> bool {
+        self.os == "linux"
+    }
+
     /// Whether binaries for it run here natively.
     pub fn is_host(&self) -> bool {
         *self == Target::host()
@@ -211,7 +320,7 @@ impl Target {
 
     /// Whether optional cgo may be used in a static binary for it (see [`Architecture::static_cgo`]).
     pub fn static_cgo(&self) -> bool {
-        self.architecture().is_none_or(|a| a.static_cgo)
+        self.has_cgo() && self.architecture().is_none_or(|a| a.static_cgo)
     }
 
     /// `GOARM` (`7`), for `arm`.
@@ -232,7 +341,7 @@ impl fmt::Display for Target {
 
 #[cfg(test)]
 mod tests {
-    use super::Target;
+    use super::{Layout, Target};
 
     #[test]
     fn oci_and_docker_names_name_the_same_platforms() {
@@ -257,6 +366,35 @@ mod tests {
                 && err.contains("linux/s390x")
                 && err.contains("linux/riscv64"),
             "{err}"
+        );
+        assert!(
+            err.contains("windows/amd64, darwin/amd64, darwin/arm64"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn windows_and_macos_are_named_as_docker_s_tree_names_them() {
+        for (oci, docker) in [
+            ("windows/amd64", "win/x86_64"),
+            ("darwin/amd64", "mac/x86_64"),
+            ("darwin/arm64", "mac/aarch64"),
+        ] {
+            let target = Target::parse(oci).unwrap();
+            assert_eq!(Target::parse(docker).unwrap(), target);
+            assert_eq!(target.to_string(), oci);
+            assert_eq!(target.download_folder(), Some(docker));
+            assert!(target.architecture().is_none() && !target.has_cgo() && !target.static_cgo());
+        }
+        let windows = Target::parse("windows/amd64").unwrap();
+        assert_eq!(windows.layout(), Some(Layout::Windows));
+        assert_eq!(
+            windows.executable_format().unwrap().to_string(),
+            "a PE for machine 0x8664 (x86-64)"
+        );
+        assert_eq!(
+            Target::parse("x86_64").unwrap().download_folder(),
+            Some("x86_64")
         );
     }
 }

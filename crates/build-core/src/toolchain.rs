@@ -218,6 +218,8 @@ pub enum Tool {
     StaticLibc,
     /// qemu's user-mode emulator: runs another architecture's binaries to check them.
     Emulator,
+    /// Wine: runs Windows binaries to check them.
+    Wine,
 }
 
 impl Tool {
@@ -233,6 +235,7 @@ impl Tool {
             (Tool::CLibrary(lib), Linkage::Dynamic) => lib.name,
             (Tool::StaticLibc, _) => "libc (static)",
             (Tool::Emulator, _) => "qemu (user emulation)",
+            (Tool::Wine, _) => "wine",
         }
     }
 
@@ -241,9 +244,19 @@ impl Tool {
         self != Tool::StaticLibc || linkage == Linkage::Static
     }
 
-    /// Whether a build of that linkage for `target` needs it.
+    /// Whether a build of that linkage for `target` needs it: no C tools where Go builds with
+    /// cgo off (Windows, macOS); qemu for another Linux architecture, Wine for Windows.
     pub fn needed_for_target(self, linkage: Linkage, target: &Target) -> bool {
-        self.needed_for(linkage) && (self != Tool::Emulator || !target.is_host())
+        let runner = target.foreign().and_then(|p| p.runner);
+        self.needed_for(linkage)
+            && match self {
+                Tool::CCompiler | Tool::StaticLibc | Tool::PkgConfig | Tool::CLibrary(_) => {
+                    target.has_cgo()
+                }
+                Tool::Emulator => !target.is_host() && target.architecture().is_some(),
+                Tool::Wine => runner == Some(crate::platform::Runner::Wine),
+                _ => true,
+            }
     }
 
     /// How to get it on Debian, for `target`: another architecture's compiler, libc and
@@ -307,6 +320,7 @@ impl Tool {
             Tool::Emulator => {
                 "apt-get install qemu-user-static (checks other architectures' binaries)".into()
             }
+            Tool::Wine => "apt-get install wine wine64 (runs Windows builds to check them)".into(),
         }
     }
 
@@ -340,6 +354,7 @@ impl Tool {
             }
             Tool::StaticLibc => static_library("gcc", "libc.a"),
             Tool::Emulator => Ok("not needed for the host's own binaries".to_owned()),
+            Tool::Wine => first_line_of("wine", &["--version"]),
         };
         found.map_err(|problem| self.missing(problem))
     }

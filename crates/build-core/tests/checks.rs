@@ -143,13 +143,20 @@ fn a_binary_for_another_machine_than_the_target_is_named_with_its_machine() {
     let BuildError::WrongMachine {
         binary,
         target,
-        machine,
+        found,
         ..
     } = &err
     else {
         panic!("{err}")
     };
     assert_eq!((binary.as_str(), target.as_str()), ("git", "linux/arm64"));
-    assert_eq!(*machine, 62, "the host's x86-64 binary");
+    assert_eq!(
+        *found,
+        build_core::executable::ExecutableFormat::Elf {
+            machine: 62,
+            elf64: true
+        },
+        "the host's x86-64 binary"
+    );
     assert!(err.to_string().contains("not for linux/arm64"), "{err}");
 }

@@ -2,8 +2,8 @@
 //! full bundle: which archive ships each binary and shipped file, and where it is.
 
 pub use component_specs::{
-    Archive, COMPONENTS, ComponentSpec, PACKAGING_FOLDER, PLUGIN_METADATA, SourceFile, Stamps,
-    VersionProbe,
+    Archive, COMPONENTS, ComponentSpec, Layout, PACKAGING_FOLDER, PLUGIN_METADATA, Packing,
+    SourceFile, Stamps, VersionProbe,
 };
 
 /// Every binary `archive` holds in a full bundle, sorted as its tarballs list them.

@@ -9,8 +9,9 @@ pub mod systemd;
 mod verify;
 
 pub use components::{
-    Archive, COMPONENTS, ComponentSpec, PACKAGING_FOLDER, PLUGIN_METADATA, SourceFile, Stamps,
-    VersionProbe, archive_of, binaries_in, building, contents_of, packaging_files, path_of,
+    Archive, COMPONENTS, ComponentSpec, Layout, PACKAGING_FOLDER, PLUGIN_METADATA, Packing,
+    SourceFile, Stamps, VersionProbe, archive_of, binaries_in, building, contents_of,
+    packaging_files, path_of,
 };
 pub use error::FormatError;
 pub use install::{Destinations, install};

@@ -52,6 +52,7 @@ pub(crate) fn check(dir: &Utf8Path, listed: &[(String, String)]) -> Result<(), F
                 .iter()
                 .any(|a| p.starts_with(&format!("{}/", a.folder())))
                 || p.ends_with(".tgz")
+                || p.ends_with(".zip")
         })
         .find(|p| !described.contains(p));
     match undescribed {

@@ -67,6 +67,24 @@ pub fn verify(dir: &Utf8Path) -> Result<usize, FormatError> {
     if manifest.format >= 4 {
         crate::sbom::check(dir, &listed)?;
     }
+    // Every binary of its components where its download tree puts it (`docker/dockerd.exe`
+    // on Windows).
+    let layout = manifest.target.layout().ok_or_else(|| {
+        damaged(
+            crate::manifest::MANIFEST,
+            format!("its target {} has no download of Docker's", manifest.target),
+        )
+    })?;
+    let binaries = manifest.components.iter().flat_map(|c| &c.binaries);
+    let expected = binaries.filter_map(|b| Some(layout.path_of(crate::archive_of(b)?, b)));
+    for path in expected {
+        if !listed.iter().any(|(_, p)| *p == path) {
+            return Err(damaged(
+                &path,
+                "missing from SHA256SUMS and the manifest".into(),
+            ));
+        }
+    }
     let folders = crate::Archive::ALL
         .iter()
         .map(|a| a.folder())
@@ -114,8 +132,9 @@ pub fn newest_bundle(root: &Utf8Path) -> Result<Utf8PathBuf, FormatError> {
     found.pop().map(|(_, p)| p).ok_or_else(none)
 }
 
-/// The newest bundle under `root` and its siblings for other architectures: the folder of the
-/// same name under `root/ARCH/` for each architecture Docker's download tree names (how a
+/// The newest bundle under `root` and its siblings for other platforms: the folder of the
+/// same name under `root/ARCH/` for each architecture Docker's download tree names (and
+/// `root/win/x86_64/`, `root/mac/ARCH/`) (how a
 /// build with several targets lays them out), when the host's is not itself among them.
 pub fn newest_bundle_set(root: &Utf8Path) -> Result<Vec<Utf8PathBuf>, FormatError> {
     let mut candidates: Vec<Utf8PathBuf> = std::iter::once(root.to_owned())
@@ -124,6 +143,7 @@ pub fn newest_bundle_set(root: &Utf8Path) -> Result<Vec<Utf8PathBuf>, FormatErro
                 .iter()
                 .map(|a| root.join(a.docker)),
         )
+        .chain((build_core::platform::FOREIGN_PLATFORMS.iter()).map(|p| root.join(p.docker)))
         .collect();
     candidates.retain(|dir| dir.is_dir());
     let newest = candidates

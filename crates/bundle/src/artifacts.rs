@@ -286,6 +286,7 @@ fn options(
     opts.go = Some(env.go.clone());
     opts.debug = env.debug;
     opts.offline = env.offline;
+    opts.tools = Some(env.cache.tools());
     // Only a component that links the sysroot's libraries sees it, so its flags cannot
     // differ between `--only` and the full bundle.
     opts.sysroot = env

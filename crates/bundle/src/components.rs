@@ -22,6 +22,19 @@ pub fn find(name: &str) -> Option<&'static Component> {
     COMPONENTS.into_iter().find(|c| c.name() == name)
 }
 
+/// Every component `target`'s download holds, in build order (its layout's table,
+/// `component_specs::Layout::components`): all nine for Linux, the client and dockerd for
+/// Windows, the client for macOS. None for a target Docker ships nothing for.
+pub fn for_target(target: &build_core::Target) -> Vec<&'static Component> {
+    let Some(layout) = target.layout() else {
+        return Vec::new();
+    };
+    COMPONENTS
+        .into_iter()
+        .filter(|c| layout.holds(c.spec))
+        .collect()
+}
+
 /// The names people type, for error messages.
 pub fn names() -> String {
     COMPONENTS.map(|c| c.name()).join(", ")

@@ -81,6 +81,14 @@ pub enum BundleError {
         /// What is wrong and what to do.
         problem: String,
     },
+    /// A target this cannot be done for: what is asked and why not.
+    #[error("{target}: {problem}")]
+    Target {
+        /// The target.
+        target: build_core::Target,
+        /// What is wrong, and what to do.
+        problem: String,
+    },
     /// The components selected do not make Docker's eight binaries.
     #[error("the bundle would hold {found} instead of {expected}")]
     WrongBinaries {

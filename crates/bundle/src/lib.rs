@@ -18,15 +18,16 @@ pub mod shared;
 mod small_tgz;
 mod sources;
 mod tgz;
+mod zipfile;
 
 pub use archive::packed_size;
 pub use artifacts::{BuiltComponent, Provenance};
-pub use bundle_format::{Archive, binaries_in, contents_of, path_of};
+pub use bundle_format::{Archive, Layout, binaries_in, contents_of, path_of};
 pub use bundle_format::{
     Destinations, FormatError, Manifest, install, manifest, newest_bundle, newest_bundle_set,
     systemd, verify,
 };
-pub use components::{COMPONENTS, find, names};
+pub use components::{COMPONENTS, find, for_target, names};
 pub use error::BundleError;
 pub use go_cache::GoCacheSharing;
 pub use output::check_output_dir;

@@ -35,6 +35,7 @@ pub fn plan(
     request: &BundleRequest<'_>,
     progress: Arc<dyn Progress>,
 ) -> Result<Vec<PlannedJob>, BundleError> {
+    crate::run::check_target(request)?;
     crate::environment::check_versions(request)?;
     let checked = crate::environment::check_toolchain(request, progress.as_ref())?;
     let (env, sources) = crate::environment::prepare(request, checked, progress.clone())?;

@@ -13,7 +13,7 @@ use crate::output::remove_stale;
 use crate::published::{Previous, PublishedState, is_fresh};
 use crate::small_tgz::write_small_tgz;
 use crate::tgz::{BINARY_MODE, TarFile, write_tgz};
-use bundle_format::{Archive, contents_of};
+use bundle_format::{Archive, Layout, Packing};
 
 /// One tarball of a bundle: its file and what it holds.
 pub(crate) struct Tarball {
@@ -88,8 +88,22 @@ impl Bundle {
         build_core::digest::hex(&hasher.finalize())
     }
 
-    /// What `archive` holds: exactly what a full bundle has there.
-    fn contents(&self, archive: Archive) -> Result<Contents<'_>, BundleError> {
+    /// Which of Docker's download trees it is laid out as.
+    pub fn layout(&self) -> Result<Layout, BundleError> {
+        self.target.layout().ok_or_else(|| BundleError::Target {
+            target: self.target.clone(),
+            problem: "Docker ships no download for it".into(),
+        })
+    }
+
+    /// A binary's or shipped file's path in the bundle folder (`docker/dockerd.exe`).
+    pub(crate) fn path_of(&self, name: &str) -> Option<String> {
+        let archive = bundle_format::archive_of(name)?;
+        Some(self.target.layout()?.path_of(archive, name))
+    }
+
+    /// What `archive` holds: exactly what the layout's download has there.
+    fn contents(&self, layout: Layout, archive: Archive) -> Result<Contents<'_>, BundleError> {
         let in_archive = |name: &str| bundle_format::archive_of(name) == Some(archive);
         let mut binaries: Vec<&Artifact> = self
             .components
@@ -107,10 +121,10 @@ impl Bundle {
         files.sort_by(|a, b| a.name.cmp(&b.name));
         let contents = Contents { binaries, files };
         let names: Vec<&str> = contents.tar_files().iter().map(|f| f.name).collect();
-        if names != contents_of(archive) {
+        if names != layout.contents_of(archive) {
             return Err(BundleError::WrongBinaries {
                 found: names.join(", "),
-                expected: contents_of(archive).join(", "),
+                expected: layout.contents_of(archive).join(", "),
             });
         }
         Ok(contents)
@@ -153,9 +167,15 @@ pub fn publish(
             fresh: true,
         });
     }
-    let contents = Archive::ALL.map(|archive| bundle.contents(archive));
-    let [binaries, extras, plugins] = contents;
-    let (binaries, extras, plugins) = (binaries?, extras?, plugins?);
+    let layout = bundle.layout()?;
+    let all: Vec<(Archive, Contents<'_>)> = (layout.archives().iter())
+        .map(|&archive| Ok((archive, bundle.contents(layout, archive)?)))
+        .collect::<Result<_, BundleError>>()?;
+    let contents_of = |wanted: Archive| all.iter().find(|(a, _)| *a == wanted).map(|(_, c)| c);
+    let binaries = contents_of(Archive::Static).ok_or_else(|| BundleError::Target {
+        target: bundle.target.clone(),
+        problem: "its download has no static archive".into(),
+    })?;
     remove_stale(out, ".tmp-docker-")?;
     let staging_tmp = tempfile::Builder::new()
         .prefix(&format!(".tmp-{name}-"))
@@ -163,22 +183,23 @@ pub fn publish(
         .map_err(BundleError::io("creating a staging folder in", out))?;
     let staging = build_core::fs::utf8(staging_tmp.path().to_owned())
         .map_err(BundleError::io("creating a staging folder in", out))?;
-    progress.status(
-        "Assembling",
-        &format!(
-            "{name} ({} binaries, the rootless extras, {} plugins)",
+    let holds = match layout {
+        Layout::Linux => format!(
+            "{} binaries, the rootless extras, {} plugins",
             binaries.binaries.len(),
-            plugins.binaries.len()
+            contents_of(Archive::Plugin).map_or(0, |p| p.binaries.len())
         ),
-    );
+        _ => format!("{} binaries, {}", binaries.binaries.len(), layout.name()),
+    };
+    progress.status("Assembling", &format!("{name} ({holds})"));
 
     let mut files: Vec<ManifestFile> = Vec::new();
     let previous = Previous::read(&final_dir, &state);
-    for (archive, contents) in Archive::ALL.iter().zip([&binaries, &extras, &plugins]) {
+    for (archive, contents) in &all {
         let folder = staging.join(archive.folder());
         std::fs::create_dir(&folder).map_err(BundleError::io("creating", &folder))?;
         for file in contents.tar_files() {
-            let path = archive.path_of(file.name);
+            let path = layout.path_of(*archive, file.name);
             let dest = staging.join(&path);
             if !previous.link_unchanged(file, &path, &dest) {
                 copy_verified(file, &dest)?;
@@ -193,12 +214,12 @@ pub fn publish(
         }
     }
 
-    // The files only packages install (moby's SysV init script), beside the downloads.
+    // The files only Linux packages install (moby's SysV init script), beside the downloads.
     let mut packaging: Vec<&ShippedFile> = bundle
         .components
         .iter()
         .flat_map(|c| &c.artifacts.files)
-        .filter(|f| bundle_format::archive_of(&f.name).is_none())
+        .filter(|f| layout.has_packaging() && bundle_format::archive_of(&f.name).is_none())
         .collect();
     packaging.sort_by(|a, b| a.name.cmp(&b.name));
     if !packaging.is_empty() {
@@ -220,13 +241,23 @@ pub fn publish(
         });
     }
 
-    let tgz_name = format!("{name}.tgz");
-    let (sha256, size) = write_tgz(
-        &staging.join(&tgz_name),
-        &binaries.binaries,
-        bundle.source_date_epoch,
-        member_cache,
-    )?;
+    let static_name = format!("{name}.{}", layout.packing().extension());
+    let static_path = staging.join(&static_name);
+    let (sha256, size) = match layout.packing() {
+        Packing::Tgz => write_tgz(
+            &static_path,
+            &binaries.binaries,
+            bundle.source_date_epoch,
+            member_cache,
+        )?,
+        Packing::Zip => {
+            let named: Vec<(String, TarFile<'_>)> = (binaries.tar_files().into_iter())
+                .map(|f| (layout.file_name(f.name), f))
+                .collect();
+            let top = Archive::Static.folder();
+            crate::zipfile::write_zip(&static_path, top, &named, bundle.source_date_epoch)?
+        }
+    };
     let tarball = |archive, path: String, (sha256, size), contents: &Contents<'_>| Tarball {
         archive,
         file: ManifestFile {
@@ -240,26 +271,28 @@ pub fn publish(
     };
     let mut tarballs = vec![tarball(
         Archive::Static,
-        tgz_name,
+        static_name,
         (sha256, size),
-        &binaries,
+        binaries,
     )];
-    // Docker names the rootless extras for the release, without `-debug`.
-    let extras_name = format!("docker-rootless-extras-{}.tgz", bundle.version);
-    let written = write_small_tgz(
-        &staging.join(&extras_name),
-        Archive::RootlessExtras,
-        &extras.tar_files(),
-        bundle.source_date_epoch,
-        member_cache,
-    )?;
-    tarballs.push(tarball(
-        Archive::RootlessExtras,
-        extras_name,
-        written,
-        &extras,
-    ));
-    for plugin in &plugins.binaries {
+    if let Some(extras) = contents_of(Archive::RootlessExtras) {
+        // Docker names the rootless extras for the release, without `-debug`.
+        let extras_name = format!("docker-rootless-extras-{}.tgz", bundle.version);
+        let written = write_small_tgz(
+            &staging.join(&extras_name),
+            Archive::RootlessExtras,
+            &extras.tar_files(),
+            bundle.source_date_epoch,
+            member_cache,
+        )?;
+        tarballs.push(tarball(
+            Archive::RootlessExtras,
+            extras_name,
+            written,
+            extras,
+        ));
+    }
+    for plugin in contents_of(Archive::Plugin).map_or(&[][..], |p| &p.binaries) {
         let tgz_name = bundle.plugin_tgz(plugin);
         let written = write_small_tgz(
             &staging.join(&tgz_name),
@@ -276,18 +309,20 @@ pub fn publish(
     }
     files.extend(tarballs.iter().map(|t| t.file.clone()));
 
-    let units = staging.join("systemd");
-    std::fs::create_dir(&units).map_err(BundleError::io("creating", &units))?;
-    for (unit, text) in crate::systemd::units(Utf8Path::new("/usr/bin")) {
-        let path = format!("systemd/{unit}");
-        let file = staging.join(&path);
-        std::fs::write(&file, &text).map_err(BundleError::io("writing", &file))?;
-        files.push(ManifestFile {
-            path,
-            sha256: build_core::digest::hex(&Sha256::digest(text.as_bytes())),
-            size: text.len() as u64,
-            link: None,
-        });
+    if layout.has_units() {
+        let units = staging.join("systemd");
+        std::fs::create_dir(&units).map_err(BundleError::io("creating", &units))?;
+        for (unit, text) in crate::systemd::units(Utf8Path::new("/usr/bin")) {
+            let path = format!("systemd/{unit}");
+            let file = staging.join(&path);
+            std::fs::write(&file, &text).map_err(BundleError::io("writing", &file))?;
+            files.push(ManifestFile {
+                path,
+                sha256: build_core::digest::hex(&Sha256::digest(text.as_bytes())),
+                size: text.len() as u64,
+                link: None,
+            });
+        }
     }
 
     // Written after every file it describes, before the manifest that lists it.

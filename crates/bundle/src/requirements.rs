@@ -24,10 +24,12 @@ impl fmt::Display for ToolCheck {
 }
 
 /// Every tool `components` need for `linkage` and `target`, each once, in a stable order:
-/// for another architecture, its cross compiler, libc and the emulator that checks the result.
+/// for another architecture, its cross compiler, libc and the emulator that checks the result;
+/// for Windows, Wine.
 pub fn check_tools(linkage: Linkage, target: &Target, components: &[&Component]) -> Vec<ToolCheck> {
     let mut tools: Vec<Tool> = Vec::new();
-    let emulator = [Tool::Emulator];
+    // What runs the results here to check them: qemu, Wine.
+    let emulator = [Tool::Emulator, Tool::Wine];
     for tool in components
         .iter()
         .flat_map(|c| c.tools.iter())

@@ -104,6 +104,7 @@ pub fn build_bundle(
     progress: Arc<dyn Progress>,
 ) -> Result<Outcome, BundleError> {
     let plan = request.plan;
+    check_target(request)?;
     crate::environment::check_versions(request)?;
     check_output_dir(&request.out, &plan.read_only_trees())?;
     let checked = crate::environment::check_toolchain(request, progress.as_ref())?;
@@ -142,6 +143,36 @@ pub fn build_bundle(
     })
 }
 
+/// What the target's download cannot be made of, refused before anything is fetched: a
+/// component it does not hold (`--only runc` for Windows), or a dynamic build of a system
+/// Docker ships only statically.
+pub(crate) fn check_target(request: &BundleRequest<'_>) -> Result<(), BundleError> {
+    let target = &request.target;
+    let refuse = |problem: String| BundleError::Target {
+        target: target.clone(),
+        problem,
+    };
+    let Some(layout) = target.layout() else {
+        return Err(refuse("Docker ships no download for it".into()));
+    };
+    if let Some(c) = request.components.iter().find(|c| !layout.holds(c.spec)) {
+        let holds: Vec<&str> = layout.components().iter().map(|c| c.name).collect();
+        return Err(refuse(format!(
+            "Docker's {} download has no {}: it holds {}",
+            layout.name(),
+            c.name(),
+            holds.join(", ")
+        )));
+    }
+    if !target.has_cgo() && request.linkage == Linkage::Dynamic {
+        return Err(refuse(format!(
+            "Docker's {} download is built with cgo off, statically linked only; there is no dynamic build of it",
+            layout.name()
+        )));
+    }
+    Ok(())
+}
+
 fn report_pushes(env: &BuildEnv, built: &BuiltComponent, shared: &crate::shared::SharedCache) {
     let name = built.component.name();
     for (registry, outcome) in shared.push(env, built.component, &built.key, &built.artifacts) {
@@ -171,7 +202,7 @@ fn build_and_publish(
     let built = std::thread::scope(|scope| {
         let members = plan.cache.layout().tgz_members();
         let prefix = cached_prefix(env, request, sources);
-        if request.publish && !prefix.is_empty() {
+        if request.publish && tgz(env) && !prefix.is_empty() {
             // A cache: if staging fails, publishing copies the members itself.
             let epoch = env.source_date_epoch;
             scope.spawn(move || {
@@ -195,6 +226,14 @@ fn build_and_publish(
     };
     let published = publish(out, &bundle, &plan.cache.layout().tgz_members(), progress)?;
     Ok(Outcome::Published(published))
+}
+
+/// Whether the static archive is a tgz, whose members are compressed and staged while the rest
+/// compiles (Windows' is a zip, written whole when it is published).
+fn tgz(env: &BuildEnv) -> bool {
+    env.target
+        .layout()
+        .is_none_or(|l| l.packing() == bundle_format::Packing::Tgz)
 }
 
 /// The binaries that begin the bundle's tgz (sorted by name) up to the first one that must be
@@ -303,7 +342,7 @@ fn build_all(
     // compresses them itself).
     let (compress, to_compress) = std::sync::mpsc::channel::<Vec<Artifact>>();
     std::thread::scope(|outer| {
-        if request.publish {
+        if request.publish && tgz(env) {
             let members = request.plan.cache.layout().tgz_members();
             let epoch = env.source_date_epoch;
             outer.spawn(move || {

@@ -28,3 +28,64 @@ fn dynamic_cli_uses_cgo() {
     let docker = cli_build::build(&fx.opts).unwrap().binaries.remove(0);
     assert!(!docker.link.is_static(), "{}", docker.link);
 }
+
+#[test]
+fn a_macos_client_is_a_mach_o_whose_stamps_are_read_back_from_its_symbols() {
+    let mut fx = FixtureBuild::pinned(Kind::Cli, Linkage::Static);
+    fx.opts.target = build_core::Target::parse("darwin/arm64").unwrap();
+    // Nothing runs it here: the build reads its stamped variables back, and would fail on one
+    // that did not take.
+    let docker = cli_build::build(&fx.opts).unwrap().binaries.remove(0);
+    let facts = build_core::executable::inspect(&docker.path).unwrap();
+    assert_eq!(
+        facts.format,
+        build_core::executable::ExecutableFormat::MachO {
+            cputype: 0x0100_000c
+        }
+    );
+    assert!(
+        docker.link.is_static(),
+        "only macOS's own libraries: {}",
+        docker.link
+    );
+    assert_eq!(
+        docker.tags,
+        ["grpcnotrace"],
+        "a cross build for macOS has cgo off"
+    );
+    let commit = build_core::executable::go_strings(
+        &docker.path,
+        &["github.com/docker/cli/cli/version.GitCommit"],
+    )
+    .unwrap();
+    assert_eq!(commit, [Some(fx.repo.head[..7].to_owned())]);
+}
+
+#[test]
+fn the_windows_client_has_upstream_s_tags_and_version_resource() {
+    let mut fx = FixtureBuild::pinned(Kind::Cli, Linkage::Static);
+    fx.opts.target = build_core::Target::parse("windows/amd64").unwrap();
+    let docker = cli_build::recipe(&fx.opts).remove(0);
+    assert!(!docker.cgo);
+    assert_eq!(
+        (docker.tags, docker.static_tags),
+        (vec!["grpcnotrace"], vec!["osusergo"])
+    );
+    let resources = docker.resources.unwrap();
+    assert_eq!(
+        (resources.tool.name, resources.tool.version),
+        ("goversioninfo", "v1.5.0")
+    );
+    assert_eq!(resources.package_dir, "cmd/docker/winresources");
+    let (name, json) = &resources.input;
+    assert_eq!(*name, "versioninfo.json");
+    for field in [
+        r#""Major": 29, "Minor": 7, "Patch": 2, "Build": 0"#,
+        r#""FileVersion": "29.7.2""#,
+        r#""OriginalFilename": "docker-windows-amd64.exe""#,
+        r#""LegalCopyright": "Copyright © 2015-2023 Docker Inc.""#,
+    ] {
+        assert!(json.contains(field), "{field}: {json}");
+    }
+    assert!(json.contains(&format!(r#""SpecialBuild": "{}""#, &fx.repo.head[..7])));
+}

@@ -1,8 +1,9 @@
 //! Each component of a Docker Engine bundle described once, as plain data: the name people
 //! type, its binaries, the [`Archive`] that ships them, how each binary shows its version and
 //! commit ([`VersionProbe`]), which daemon must restart to use a new build of a binary, and the
-//! files of its source tree shipped as they are ([`SourceFile`]). Nothing here knows how a
-//! component is built.
+//! files of its source tree shipped as they are ([`SourceFile`]); and which of them each of
+//! Docker's download trees holds, and how it packs them ([`Layout`]: Linux's static tgz,
+//! Windows' zip, macOS's client tgz). Nothing here knows how a component is built.
 //!
 //! Both sides read the same table: a recipe's `build_core::Component` points at its spec, and
 //! the readers of bundles (`bundle_format`, the engine) take [`COMPONENTS`] through
@@ -22,9 +23,11 @@
 //! assert_eq!(COMPOSE.archive, Archive::Plugin);
 //! ```
 
+mod layout;
 mod probe;
 mod specs;
 
+pub use layout::{Layout, Packing};
 pub use probe::{DEBUG_MARKER, Stamps, VersionProbe};
 pub use specs::{
     BUILDX, CLI, COMPONENTS, COMPOSE, CONTAINERD, MOBY, PLUGIN_METADATA, PROXY, ROOTLESSKIT, RUNC,

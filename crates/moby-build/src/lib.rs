@@ -2,7 +2,7 @@
 
 pub use build_core::BuildError as Error;
 pub use build_core::go::GoBinary;
-use build_core::go::{self, ModuleFile};
+use build_core::go::{self, GoTool, ModuleFile, WindowsResources, json_string, version_quad};
 pub use build_core::prelude::*;
 // The types of this crate's public items (`COMPONENT`, `recipe`), nameable from it.
 pub use build_core::Component;
@@ -37,6 +37,10 @@ pub struct Line {
     pub module_file: ModuleFile,
     /// Tags of every build (`hack/make.sh`); `nri_no_wasm` from 29.
     pub tags: &'static [&'static str],
+    /// Where the Windows resources' files are in the tree (`.mkwinres` names them from
+    /// `winres.json`'s folder), and the package their object belongs to (`go generate`'s
+    /// `--out`).
+    pub winres: (&'static [&'static str], &'static str),
 }
 
 /// The line `opts.version` belongs to.
@@ -46,18 +50,42 @@ pub fn line(opts: &BuildOptions) -> Line {
             module: "github.com/moby/moby/v2",
             module_file: ModuleFile::GoMod,
             tags: &["nri_no_wasm"],
+            winres: (
+                &[
+                    "cmd/dockerd/winresources/docker.ico",
+                    "cmd/dockerd/winresources/event_messages.bin",
+                ],
+                "cmd/dockerd",
+            ),
         }
     } else {
         Line {
             module: "github.com/docker/docker",
             module_file: ModuleFile::VendorMod,
             tags: &[],
+            winres: (
+                &[
+                    "cli/winresources/docker.ico",
+                    "cli/winresources/event_messages.bin",
+                ],
+                "cli/winresources/dockerd",
+            ),
         }
     }
 }
 
 /// Tags added to static builds; dropped for dynamic ones, as `hack/make/dynbinary-daemon` does.
 pub const STATIC_TAGS: &[&str] = &["netgo", "osusergo", "static_build"];
+
+/// The resource compiler moby's Dockerfile installs (`GOWINRES_VERSION`, the same from 27 to
+/// 29); bump the recipe version with it.
+pub const GO_WINRES: GoTool = GoTool {
+    name: "go-winres",
+    module: "github.com/tc-hib/go-winres",
+    version: "v0.3.1",
+    sum: "h1:9r67V7Ep34yyx8SL716BzcKePRvEBOjan47SmMnxEdE=",
+    package: ".",
+};
 
 /// `hack/make/.go-autogen`: the `dockerversion` variables, shared with `docker-proxy`.
 /// `PlatformName`, `ProductName` and `DefaultProductLicense` stay empty, as in a from-source
@@ -80,27 +108,89 @@ pub fn stamps(opts: &BuildOptions) -> Vec<(String, String)> {
     ]
 }
 
-/// The recipe, as data (`hack/make.sh`, `hack/make/.binary`, `binary-daemon` at docker-v29.7.2,
-/// v28.5.2 and v27.5.1).
+/// The recipe, as data (`hack/make.sh`, `hack/make/.binary`, `binary-daemon`, `.go-autogen`
+/// and, for Windows, `.mkwinres` at docker-v29.7.2, v28.5.2 and v27.5.1).
 pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
     let line = line(opts);
     let pie = !matches!(
         opts.target.arch.as_str(),
         "mips" | "mipsle" | "mips64" | "mips64le" | "ppc64"
     );
+    let windows = opts.target.os == "windows";
+    // `.binary` drops netgo on Windows: dockerd uses Windows' own resolver there.
+    let static_tags = STATIC_TAGS
+        .iter()
+        .copied()
+        .filter(|t| !(windows && *t == "netgo"))
+        .collect();
     // cgo is optional for dockerd (btrfs and quota helpers): off where static cgo binaries do
-    // not start.
+    // not start, and on Windows, where nothing of dockerd uses it.
     vec![GoBinary {
-        cgo: opts.linkage == Linkage::Dynamic || opts.target.static_cgo(),
+        cgo: opts.target.has_cgo()
+            && (opts.linkage == Linkage::Dynamic || opts.target.static_cgo()),
         tags: line.tags.to_vec(),
-        static_tags: STATIC_TAGS.to_vec(),
+        static_tags,
         stamps: stamps(opts),
         ldflags: vec!["-w"],
         static_ldflags: vec!["-extldflags -static"],
         buildmode: pie.then_some("pie"),
         module_file: line.module_file,
+        resources: windows.then(|| resources(opts, &line)),
         ..GoBinary::new("dockerd", "./cmd/dockerd")
     }]
+}
+
+/// `hack/make/.mkwinres`'s `winres.json` and `go generate`'s go-winres (cmd/dockerd's
+/// `//go:generate` line), for the target's architecture alone: Go links only its `.syso`.
+/// Product and packager stay empty, as in a from-source build.
+pub fn resources(opts: &BuildOptions, line: &Line) -> WindowsResources {
+    let quad = version_quad(&opts.version).map(|n| n.to_string()).join(".");
+    let version = json_string(&opts.version_dirty());
+    let year = &build_core::build::rfc3339(opts.source_date_epoch)[..4];
+    let manifest = r#"{"identity": {}, "description": "Docker Engine", "minimum-os": "vista", "execution-level": "", "ui-access": false, "auto-elevate": false, "dpi-awareness": "unaware", "disable-theming": false, "disable-window-filtering": false, "high-resolution-scrolling-aware": false, "ultra-high-resolution-scrolling-aware": false, "long-path-aware": false, "printer-driver-isolation": false, "gdi-scaling": false, "segment-heap": false, "use-common-controls-v6": false}"#;
+    let json = format!(
+        r##"{{
+  "RT_GROUP_ICON": {{"#1": {{"0409": "docker.ico"}}}},
+  "RT_MANIFEST": {{"#1": {{"0409": {manifest}}}}},
+  "RT_MESSAGETABLE": {{"#1": {{"0409": "event_messages.bin"}}}},
+  "RT_VERSION": {{"#1": {{"0409": {{
+    "fixed": {{"file_version": "{quad}", "product_version": "{quad}", "type": "Unknown"}},
+    "info": {{"0000": {{
+      "CompanyName": "",
+      "FileVersion": {version},
+      "LegalCopyright": "Copyright © 2015-{year} Docker Inc.",
+      "OriginalFileName": "dockerd.exe",
+      "ProductName": "",
+      "ProductVersion": {version},
+      "SpecialBuild": {commit}
+    }}}}
+  }}}}}}
+}}
+"##,
+        commit = json_string(&opts.commit_dirty(7)),
+    );
+    let arch = &opts.target.arch;
+    let (files, package_dir) = line.winres;
+    WindowsResources {
+        tool: GO_WINRES,
+        files: files.to_vec(),
+        input: ("winres.json", json),
+        // `--arch`, `--in`, `--out` as the `go:generate` line has them; urfave/cli reads one dash
+        // as two.
+        args: vec![
+            "make".into(),
+            format!("-arch={arch}"),
+            "-in=winres.json".into(),
+            "-out=resource".into(),
+        ],
+        output: match arch.as_str() {
+            "amd64" => "resource_windows_amd64.syso",
+            "arm64" => "resource_windows_arm64.syso",
+            "386" => "resource_windows_386.syso",
+            _ => "resource_windows_arm.syso",
+        },
+        package_dir,
+    }
 }
 
 /// Builds `dockerd` into `opts.out_dir`.

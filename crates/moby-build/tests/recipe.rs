@@ -98,3 +98,25 @@ fn dockerd_uses_cgo_except_where_static_cgo_binaries_do_not_start() {
         assert!(moby_build::recipe(&opts)[0].cgo, "{platform}, dynamic");
     }
 }
+
+#[test]
+fn a_windows_dockerd_drops_netgo_and_carries_mkwinres_resources() {
+    let mut fx = FixtureBuild::pinned(Kind::Moby, Linkage::Static);
+    fx.opts.target = build_core::Target::parse("windows/amd64").unwrap();
+    let dockerd = moby_build::recipe(&fx.opts).remove(0);
+    assert!(!dockerd.cgo, "nothing of dockerd uses cgo on Windows");
+    assert_eq!(dockerd.static_tags, ["osusergo", "static_build"]);
+    let resources = dockerd.resources.unwrap();
+    assert_eq!(resources.tool, moby_build::GO_WINRES);
+    assert_eq!(resources.output, "resource_windows_amd64.syso");
+    assert_eq!(resources.package_dir, "cmd/dockerd");
+    assert_eq!(resources.args[1], "-arch=amd64");
+    let json = &resources.input.1;
+    for field in [
+        r#""file_version": "29.7.2.0""#,
+        r#""OriginalFileName": "dockerd.exe""#,
+        r#""0409": "event_messages.bin""#,
+    ] {
+        assert!(json.contains(field), "{field}: {json}");
+    }
+}

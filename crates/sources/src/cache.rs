@@ -12,6 +12,8 @@
 //! sysroots/apt-lists[-<suite>]/  apt's package lists for them (per Debian release fetched)
 //! engines/                  the state folders of engines `up` started
 //! conformance/images/       the test images upstream suites would download
+//! tools/                    programs builds run but never ship: Go tools at their pinned
+//!                           versions, Wine's prefix
 //! ```
 
 use camino::{Utf8Path, Utf8PathBuf};
@@ -87,6 +89,12 @@ impl CacheLayout {
     /// The engines `up` started.
     pub fn engines(&self) -> Utf8PathBuf {
         self.root.join("engines")
+    }
+
+    /// Programs builds run but never ship (Windows' resource compilers, built by Go at their
+    /// pinned versions; the Wine prefix Windows binaries are checked in).
+    pub fn tools(&self) -> Utf8PathBuf {
+        self.root.join("tools")
     }
 
     /// The conformance suites' test images.

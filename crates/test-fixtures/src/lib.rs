@@ -5,15 +5,19 @@ use std::fmt::Write as _;
 use camino::{Utf8Path, Utf8PathBuf};
 use git2::{Repository, Signature, Time};
 
+mod cli;
 mod moby;
 use moby::{MOBY, moby_files};
 #[cfg(feature = "proptest")]
 pub mod mutations;
 mod plugins;
 mod runc;
+mod winres;
+use cli::CLI;
 pub use moby::{MOBY_ENGINE, MOBY_SUITE};
 pub use runc::RUNC_SUITE;
 use runc::{RUNC, RUNC_12};
+pub use winres::ICON;
 
 /// A fixture repository on disk.
 #[derive(Debug)]
@@ -320,34 +324,6 @@ func main() {
 	fmt.Println(filepath.Base(os.Args[0]), version.Package, version.Version, version.Revision)
 }
 "#;
-
-const CLI: &[(&str, &str)] = &[
-    // docker/cli has vendor.mod and no go.mod.
-    ("vendor.mod", "module github.com/docker/cli\n\ngo 1.24.0\n"),
-    ("vendor.sum", ""),
-    // docker-ce's deb carries it as its documentation.
-    ("README.md", "# The fixture docker CLI\n"),
-    (
-        "cli/version/version.go",
-        "package version\n\nvar (\n\tPlatformName = \"\"\n\tVersion      = \"unknown-version\"\n\tGitCommit    = \"unknown-commit\"\n\tBuildTime    = \"unknown-buildtime\"\n)\n",
-    ),
-    (
-        "cmd/docker/docker.go",
-        r#"package main
-
-import (
-	"fmt"
-
-	"github.com/docker/cli/cli/version"
-)
-
-func main() {
-	fmt.Printf("Docker version %s, build %s\n", version.Version, version.GitCommit)
-	fmt.Printf("built %s\n", version.BuildTime)
-}
-"#,
-    ),
-];
 
 const TINI: &[(&str, &str)] = &[
     (

@@ -3,6 +3,8 @@
 //! `docker` (`version` and `import`, over `DOCKER_HOST`), chosen by the name it runs as; and
 //! the moby-shaped tree itself.
 
+use crate::winres::ICON;
+
 /// `integration/fixture`: a test that talks to the daemon and sees the imported images, one
 /// that starts a daemon of its own by `dockerd` on `PATH` under `DEST`, one that fails, one
 /// that skips, and one that waits (only when a file `wait` is beside the test binary).
@@ -219,6 +221,12 @@ func client(args []string) int {
 /// The moby-shaped tree: dockerd, docker-proxy, and what Docker ships from its `contrib/`.
 pub(crate) const MOBY: &[(&str, &str)] = &[
     ("go.mod", "module github.com/moby/moby/v2\n\ngo 1.24.0\n"),
+    // Windows resources (hack/make/.mkwinres): the icon and the event log's message table.
+    ("cmd/dockerd/winresources/docker.ico", ICON),
+    (
+        "cmd/dockerd/winresources/event_messages.bin",
+        "\x01\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x10\x00\x00\x00",
+    ),
     // What Docker's rootless extras take from moby's tree, as it is.
     (
         "contrib/dockerd-rootless.sh",

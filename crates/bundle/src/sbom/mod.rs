@@ -9,15 +9,14 @@
 //! contains the binaries, each `GENERATED_FROM` its source and `STATIC_LINK`ed (or `DYNAMIC_LINK`ed) to
 //! its libraries. Every time in it is `SOURCE_DATE_EPOCH`, so equal bundles have equal SBOMs.
 
-mod buildinfo;
 mod ids;
 mod parts;
 
 use std::collections::BTreeMap;
 
 use build_core::Artifact;
+use build_core::buildinfo::GoBuildInfo;
 use build_core::toolchain::GoToolchain;
-use buildinfo::GoBuildInfo;
 use bundle_format::Archive;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde_spdx::spdx::v_2_3::{
@@ -68,7 +67,7 @@ impl Document {
 }
 
 /// Writes `dir/sbom.spdx.json` for `bundle`, whose binaries are already in their folders of
-/// `dir` and whose tarballs are `tarballs` (the static tgz first); returns its entry for the
+/// `dir` and whose archives are `tarballs` (the static tgz or zip first); returns its entry for the
 /// manifest.
 pub(crate) fn write(
     dir: &Utf8Path,
@@ -124,7 +123,7 @@ pub(crate) fn write(
         }
         // A shipped file is part of its source, and of the tarball that holds it.
         for shipped in &built.artifacts.files {
-            let path = bundle_format::path_of(&shipped.name).unwrap_or_default();
+            let path = bundle.path_of(&shipped.name).unwrap_or_default();
             let file = parts::shipped_file(&mut doc.ids, bundle, component, &path, &shipped.sha256);
             let id = file.spdxid.clone();
             doc.packages.push(file);
@@ -150,7 +149,7 @@ pub(crate) fn write(
         Some(go) if !go_binaries.is_empty() => {
             let paths: Vec<Utf8PathBuf> = go_binaries
                 .iter()
-                .map(|a| dir.join(bundle_format::path_of(&a.name).unwrap_or_default()))
+                .map(|a| dir.join(bundle.path_of(&a.name).unwrap_or_default()))
                 .collect();
             let read = GoBuildInfo::read_all(go, &paths).map_err(|source| BundleError::Sbom {
                 binary: go_binaries

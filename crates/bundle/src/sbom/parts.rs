@@ -1,7 +1,7 @@
 //! Each kind of SPDX element the bundle's SBOM holds, as the NTIA minimum elements want them:
 //! a name, a version, a supplier and an identifier for every package.
 
-use super::buildinfo::{GoBuildInfo, GoModule};
+use build_core::buildinfo::{GoBuildInfo, GoModule};
 use build_core::clib::CLibrary;
 use build_core::source::Patch;
 use build_core::{Artifact, Upstream};
@@ -176,7 +176,8 @@ fn purl_version(version: &str) -> String {
     version.replace('%', "%25").replace('+', "%2B")
 }
 
-/// The tarball: the package the document describes, which contains every binary.
+/// The static archive (a tgz, Windows' zip): the package the document describes, which
+/// contains every binary.
 pub(super) fn bundle_package(
     ids: &mut Ids,
     bundle: &Bundle,
@@ -194,8 +195,12 @@ pub(super) fn bundle_package(
     p.primary_package_purpose = Some("ARCHIVE".into());
     p.built_date = Some(build_core::build::rfc3339(bundle.source_date_epoch));
     p.license_declared = Some(licence.into());
+    let what = match bundle.target.layout() {
+        Some(bundle_format::Layout::Mac) => "Docker client",
+        _ => "Docker Engine",
+    };
     p.summary = Some(format!(
-        "Docker Engine {} ({}, {} binaries) for {}",
+        "{what} {} ({}, {} binaries) for {}",
         bundle.version,
         if bundle.debug { "debug" } else { "release" },
         match bundle.linkage {
@@ -305,7 +310,7 @@ pub(super) fn binary_package(
         &version,
         supplier,
     );
-    p.package_file_name = bundle_format::path_of(&artifact.name);
+    p.package_file_name = bundle.path_of(&artifact.name);
     p.checksums = sha256(&artifact.sha256);
     p.primary_package_purpose = Some("APPLICATION".into());
     p.built_date = Some(build_core::build::rfc3339(bundle.source_date_epoch));

@@ -144,15 +144,19 @@ pub(super) fn checked(
     );
     let expected = names(
         component.binaries().to_vec(),
-        component.files().iter().map(|f| f.name).collect(),
+        component
+            .files_for(&opts.target)
+            .iter()
+            .map(|f| f.name)
+            .collect(),
     );
     // Exactly the declared names, in order: nothing of the record reaches a path otherwise.
     let declared = artifacts.binaries.len() == component.binaries().len()
-        && artifacts.files.len() == component.files().len()
+        && artifacts.files.len() == component.files_for(&opts.target).len()
         && (artifacts.binaries.iter().map(|a| a.name.as_str()))
             .eq(component.binaries().iter().copied())
         && (artifacts.files.iter().map(|f| f.name.as_str()))
-            .eq(component.files().iter().map(|f| f.name));
+            .eq(component.files_for(&opts.target).iter().map(|f| f.name));
     if !declared {
         return Err(Refused::Undeclared {
             component: component.name(),

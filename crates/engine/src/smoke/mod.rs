@@ -106,6 +106,13 @@ pub fn smoke(
 ) -> Result<SmokeReport, EngineError> {
     bundle_format::verify(bundle)?;
     let manifest = Manifest::read(bundle)?;
+    if let Some(layout) = (manifest.target.layout()).filter(|l| *l != bundle_format::Layout::Linux)
+    {
+        return Err(EngineError::Check(format!(
+            "{bundle} is Docker's {} download, whose binaries do not run an engine here; its binaries were checked when built (Wine, or the stamps in their symbols), and `verify` checks the bundle",
+            layout.name()
+        )));
+    }
     if !manifest.target.is_host() {
         return crate::smoke_emulated(bundle, progress);
     }

@@ -82,7 +82,7 @@ fn resolve(
     }
     for target in platforms {
         if !targets.iter().any(|(t, _)| t == target) {
-            let folder = target.architecture().map(|a| dest.join(a.docker));
+            let folder = target.download_folder().map(|docker| dest.join(docker));
             targets.push((target.clone(), folder));
         }
     }

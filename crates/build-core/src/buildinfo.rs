@@ -5,64 +5,64 @@
 use camino::Utf8PathBuf;
 use serde::Deserialize;
 
-use build_core::process::LoggedCommand;
-use build_core::toolchain::{GoToolchain, ToolchainError};
+use crate::process::LoggedCommand;
+use crate::toolchain::{GoToolchain, ToolchainError};
 
 /// What `go version -m -json` prints for one binary.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub(crate) struct GoBuildInfo {
+pub struct GoBuildInfo {
     /// The release that built it (`go1.26.5`).
-    pub(crate) go_version: String,
+    pub go_version: String,
     /// The main package's import path.
-    pub(crate) path: String,
+    pub path: String,
     /// The main module.
-    pub(crate) main: GoModule,
+    pub main: GoModule,
     /// Every other module linked in, sorted by path.
     #[serde(default)]
-    pub(crate) deps: Vec<GoModule>,
+    pub deps: Vec<GoModule>,
     /// Build settings (`-tags`, `CGO_ENABLED`, `GOARCH`…).
     #[serde(default)]
-    pub(crate) settings: Vec<GoSetting>,
+    pub settings: Vec<GoSetting>,
 }
 
 /// One module of a binary.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub(crate) struct GoModule {
+pub struct GoModule {
     /// Its module path.
-    pub(crate) path: String,
+    pub path: String,
     /// Its version (`v1.2.3`; `(devel)` for a main module built from a tree).
     #[serde(default)]
-    pub(crate) version: String,
+    pub version: String,
     /// Its `go.sum` hash (`h1:…`). Go records none for modules built from `vendor/`.
     #[serde(default)]
-    pub(crate) sum: Option<String>,
+    pub sum: Option<String>,
     /// The module a `replace` directive put in its place: what was really linked.
     #[serde(default)]
-    pub(crate) replace: Option<Box<GoModule>>,
+    pub replace: Option<Box<GoModule>>,
 }
 
 /// One build setting.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub(crate) struct GoSetting {
+pub struct GoSetting {
     /// `-tags`, `CGO_ENABLED`.
-    pub(crate) key: String,
+    pub key: String,
     /// Its value.
-    pub(crate) value: String,
+    pub value: String,
 }
 
 impl GoModule {
     /// The module whose code is in the binary: the replacement when there is one.
-    pub(crate) fn linked(&self) -> &GoModule {
+    pub fn linked(&self) -> &GoModule {
         self.replace.as_deref().unwrap_or(self)
     }
 }
 
 impl GoBuildInfo {
     /// The value of build setting `key`.
-    pub(crate) fn setting(&self, key: &str) -> Option<&str> {
+    pub fn setting(&self, key: &str) -> Option<&str> {
         self.settings
             .iter()
             .find(|s| s.key == key)
@@ -70,12 +70,12 @@ impl GoBuildInfo {
     }
 
     /// Whether cgo was on, so the binary links a C library.
-    pub(crate) fn cgo(&self) -> bool {
+    pub fn cgo(&self) -> bool {
         self.setting("CGO_ENABLED") == Some("1")
     }
 
     /// The build tags.
-    pub(crate) fn tags(&self) -> Vec<&str> {
+    pub fn tags(&self) -> Vec<&str> {
         self.setting("-tags")
             .map(|t| t.split(',').filter(|t| !t.is_empty()).collect())
             .unwrap_or_default()
@@ -87,7 +87,7 @@ impl GoBuildInfo {
     /// One `go version` reads them all (it prints one JSON object per file), as it is on the
     /// path of every rebuild. Any Go since 1.18 reads any binary, whatever its architecture,
     /// so the Go on `PATH` serves.
-    pub(crate) fn read_all(
+    pub fn read_all(
         go: &GoToolchain,
         binaries: &[Utf8PathBuf],
     ) -> Result<Vec<GoBuildInfo>, ToolchainError> {
@@ -111,7 +111,7 @@ impl GoBuildInfo {
             // The release on PATH reads it; never switch toolchains for a query.
             .env("GOTOOLCHAIN", "local")
             .read()
-            .map_err(|e| failed(build_core::error::with_causes(&e)))?;
+            .map_err(|e| failed(crate::error::with_causes(&e)))?;
         let infos = GoBuildInfo::parse_all(&json).map_err(|e| failed(e.to_string()))?;
         if infos.len() != binaries.len() {
             return Err(failed(format!(

@@ -98,8 +98,12 @@ impl Bundle {
 
     /// A binary's or shipped file's path in the bundle folder (`docker/dockerd.exe`).
     pub(crate) fn path_of(&self, name: &str) -> Option<String> {
-        let archive = bundle_format::archive_of(name)?;
-        Some(self.target.layout()?.path_of(archive, name))
+        let layout = self.target.layout()?;
+        match bundle_format::archive_of(name) {
+            Some(archive) => Some(layout.path_of(archive, name)),
+            // A file only packages install, in the packaging folder.
+            None => bundle_format::path_of(name).filter(|_| layout.has_packaging()),
+        }
     }
 
     /// What `archive` holds: exactly what the layout's download has there.

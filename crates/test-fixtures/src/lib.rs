@@ -5,12 +5,14 @@ use std::fmt::Write as _;
 use camino::{Utf8Path, Utf8PathBuf};
 use git2::{Repository, Signature, Time};
 
+mod containerd;
 mod moby;
 use moby::{MOBY, moby_files};
 #[cfg(feature = "proptest")]
 pub mod mutations;
 mod plugins;
 mod runc;
+pub use containerd::CONTAINERD_SUITE;
 pub use moby::{MOBY_ENGINE, MOBY_SUITE};
 pub use runc::RUNC_SUITE;
 use runc::{RUNC, RUNC_12};

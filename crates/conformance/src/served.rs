@@ -14,8 +14,11 @@
 //! - `volume-ownership` (the user namespace tests): busybox with bash (the host's, with its
 //!   libraries), a setuid `/usr/bin/passwd`, user `backup` (34), `/run` and `/test_dir` owned
 //!   by nobody:nogroup.
-//! - `pause`: an index for linux/amd64 and linux/arm64, every blob present
-//!   (`TestImagePullAllPlatforms` reads them all).
+//! - `pause`: one file, `/pause`.
+//!
+//! busybox and pause are multi-platform, as upstream's are: beside linux/amd64, a linux/arm64
+//! placeholder with a layer of its own, every blob present (`TestImagePullAllPlatforms` reads
+//! them all; the export and usage tests pull one platform and expect the other's blobs missing).
 
 use std::collections::BTreeMap;
 
@@ -93,23 +96,33 @@ impl Storage {
         )
     }
 
-    /// One image of `layers` with `config` per architecture, as an index in `repo`; returns
-    /// the index's digest.
+    /// One image of `layers` with `config` for linux/amd64 and, with `arm64`, a placeholder
+    /// for linux/arm64 (one layer of its own holding `/platform`: never run here, it is what
+    /// a pull of one platform leaves out), as an index in `repo`; returns the index's digest.
     fn image(
         &self,
         repo: &str,
         layers: &[Vec<u8>],
         config: &serde_json::Value,
-        architectures: &[&str],
+        arm64: bool,
     ) -> Result<String, ConformanceError> {
-        let mut descriptors = Vec::new();
-        for layer in layers {
-            let d = self.blob(repo, layer, false)?;
-            descriptors.push(json!({"mediaType": OCI_LAYER, "digest": d, "size": layer.len()}));
-        }
-        let diff_ids: Vec<String> = layers.iter().map(|l| digest(l)).collect();
+        let mut placeholder = Layer::new();
+        placeholder.file("platform", 0o644, b"linux/arm64\n");
+        let placeholder = [placeholder.done()];
+        let architectures: &[(&str, &[Vec<u8>])] = if arm64 {
+            &[("amd64", layers), ("arm64", &placeholder)]
+        } else {
+            &[("amd64", layers)]
+        };
         let mut manifests = Vec::new();
-        for arch in architectures {
+        for (arch, layers) in architectures {
+            let mut descriptors = Vec::new();
+            for layer in layers.iter() {
+                let d = self.blob(repo, layer, false)?;
+                descriptors
+                    .push(json!({"mediaType": OCI_LAYER, "digest": d, "size": layer.len()}));
+            }
+            let diff_ids: Vec<String> = layers.iter().map(|l| digest(l)).collect();
             let config = serde_json::to_vec(&json!({
                 "architecture": arch,
                 "os": "linux",
@@ -274,17 +287,15 @@ pub(crate) fn fill(
             }
             _ => continue,
         };
-        let architectures: &[&str] = if *recipe == "pause" {
-            &["amd64", "arm64"]
-        } else {
-            &["amd64"]
-        };
+        // Upstream's busybox and pause are multi-platform: the export and usage tests pull one
+        // platform and expect the others' blobs to be missing.
+        let arm64 = matches!(*recipe, "busybox" | "pause");
         let config = if *recipe == "pause" {
             json!({"Entrypoint": ["/pause"], "Env": [PATH]})
         } else {
             sh.clone()
         };
-        let index = storage.image(repo, &layers, &config, architectures)?;
+        let index = storage.image(repo, &layers, &config, arm64)?;
         storage.tag(repo, tag, &index)?;
         served.insert((repo.clone(), tag.clone()), index);
     }

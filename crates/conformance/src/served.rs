@@ -107,7 +107,9 @@ impl Storage {
         arm64: bool,
     ) -> Result<String, ConformanceError> {
         let mut placeholder = Layer::new();
-        placeholder.file("platform", 0o644, b"linux/arm64\n");
+        // Its own to each repository, as upstream's layers are: a blob another image brought
+        // would make this one's missing blobs present.
+        placeholder.file("platform", 0o644, format!("{repo} linux/arm64\n").as_bytes());
         let placeholder = [placeholder.done()];
         let architectures: &[(&str, &[Vec<u8>])] = if arm64 {
             &[("amd64", layers), ("arm64", &placeholder)]

@@ -109,7 +109,11 @@ impl Storage {
         let mut placeholder = Layer::new();
         // Its own to each repository, as upstream's layers are: a blob another image brought
         // would make this one's missing blobs present.
-        placeholder.file("platform", 0o644, format!("{repo} linux/arm64\n").as_bytes());
+        placeholder.file(
+            "platform",
+            0o644,
+            format!("{repo} linux/arm64\n").as_bytes(),
+        );
         let placeholder = [placeholder.done()];
         let architectures: &[(&str, &[Vec<u8>])] = if arm64 {
             &[("amd64", layers), ("arm64", &placeholder)]
@@ -121,8 +125,7 @@ impl Storage {
             let mut descriptors = Vec::new();
             for layer in layers.iter() {
                 let d = self.blob(repo, layer, false)?;
-                descriptors
-                    .push(json!({"mediaType": OCI_LAYER, "digest": d, "size": layer.len()}));
+                descriptors.push(json!({"mediaType": OCI_LAYER, "digest": d, "size": layer.len()}));
             }
             let diff_ids: Vec<String> = layers.iter().map(|l| digest(l)).collect();
             let config = serde_json::to_vec(&json!({

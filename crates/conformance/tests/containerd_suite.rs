@@ -197,3 +197,15 @@ fn containerd_1_7s_own_module_is_named_as_not_supported() {
         "{err}"
     );
 }
+
+#[test]
+fn containerd_is_a_suite_people_name_and_not_one_of_the_defaults() {
+    let suites = conformance::select_suites(&["containerd".to_owned()]).unwrap();
+    assert!(suites.containerd && !suites.runc && suites.packages.is_empty());
+    assert!(!conformance::select_suites(&[]).unwrap().containerd);
+    let err = conformance::select_suites(&["ctrd".to_owned()]).unwrap_err();
+    assert!(
+        err.to_string().contains("name runc, containerd, moby"),
+        "{err}"
+    );
+}

@@ -335,10 +335,11 @@ pub struct ConformanceArgs {
     /// Also run every suite against upstream's own build of the same commits.
     #[arg(long, value_name = "WHOSE", value_parser = ["upstream"])]
     pub against: Option<String>,
-    /// The suites: `runc` (runc's bats suite), `moby` (moby's API integration packages,
-    /// by default container, image, network, volume and system), or a moby package
-    /// (`moby:integration/build`). Repeat it for several; their sections of
-    /// docs/conformance.md are replaced, the others kept. [default: runc and moby]
+    /// The suites: `runc` (runc's bats suite), `containerd` (containerd's integration/client,
+    /// from 2.0), `moby` (moby's API integration packages, by default container, image,
+    /// network, volume and system), or a moby package (`moby:integration/build`). Repeat it
+    /// for several; their sections of docs/conformance.md are replaced, the others kept.
+    /// [default: runc and moby]
     #[arg(long = "suite", value_name = "SUITE")]
     pub suites: Vec<String>,
     /// The work folder: the suites' copies, scratch trees, logs.

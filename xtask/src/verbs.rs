@@ -306,7 +306,7 @@ pub(crate) fn smoke(args: &SmokeArgs) -> Result<()> {
 
 pub(crate) fn conformance(args: &ConformanceArgs) -> Result<()> {
     let bundle = bundle_dir(args.bundle.as_ref())?;
-    let (runc, packages) = conformance::select_suites(&args.suites)?;
+    let suites = conformance::select_suites(&args.suites)?;
     let progress = StatusLines::default();
     let interrupted = crate::render::interrupted_by_ctrl_c()?;
     let plan = source_plan(&args.sources)?;
@@ -314,13 +314,13 @@ pub(crate) fn conformance(args: &ConformanceArgs) -> Result<()> {
     let mut options = conformance::ConformanceOptions::new(args.dir.clone(), images);
     options.filter = args.filter.clone();
     options.against_upstream = args.against.is_some();
-    options.packages = packages;
+    options.packages = suites.packages.clone();
     let command = "cargo xtask conformance";
     let text = conformance::run_suites(
         command,
         &plan,
         &bundle,
-        runc,
+        &suites,
         &options,
         &progress,
         &interrupted,

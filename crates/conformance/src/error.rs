@@ -10,7 +10,9 @@ use camino::Utf8PathBuf;
 #[non_exhaustive]
 pub enum ConformanceError {
     /// A suite name that is not one.
-    #[error("no suite `{0}`: name runc, moby, or a moby package such as moby:integration/build")]
+    #[error(
+        "no suite `{0}`: name runc, containerd, moby, or a moby package such as moby:integration/build"
+    )]
     UnknownSuite(String),
     /// A program a suite needs is missing.
     #[error("`{program}` is not on PATH, and {suite} needs it: apt-get install {package}")]
@@ -67,6 +69,14 @@ pub enum ConformanceError {
         /// The package.
         package: String,
         /// Its log.
+        log: Utf8PathBuf,
+        /// The log's end.
+        tail: String,
+    },
+    /// containerd's client tests ran none: a run that tested nothing is no result.
+    #[error("containerd's integration/client ran no test (log: {log}): {tail}")]
+    NothingRan {
+        /// The namespace's log.
         log: Utf8PathBuf,
         /// The log's end.
         tail: String,

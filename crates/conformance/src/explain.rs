@@ -37,6 +37,12 @@ const PROPERTIES: &[Property] = &[
         why: "it pulls from Docker Hub (`registry-1.docker.io`), and this machine has no internet",
     },
     Property {
+        // containerd's tests that name an image in the test itself (TestImagePullSomePlatforms,
+        // TestImagePullWithDistSourceLabel), which no image list redirects.
+        shows: "lookup registry.k8s.io",
+        why: "it pulls an image its own code names on `registry.k8s.io` (not one of `integration/images`' references, which the loopback registry serves), and this machine has no internet",
+    },
+    Property {
         // A Dockerfile of moby's tests that makes a user with busybox's tools.
         shows: "/bin/sh -c addgroup",
         why: "it runs busybox's `addgroup` and `adduser`, which Debian's busybox-static (the busybox image here is made from it) is built without",

@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+mod attempt;
+mod containerd;
 mod error;
 pub mod explain;
 mod frozen;
@@ -11,12 +13,16 @@ pub mod report;
 mod run;
 mod runc;
 mod save;
+mod served;
 pub mod tap;
 
+pub use containerd::{CLIENT_PACKAGE, ContainerdSuite};
 pub use error::ConformanceError;
 pub use frozen::frozen_images;
 pub use images::{DEBIAN_SUITE, Images};
 pub use moby::{DEFAULT_PACKAGES, MobySuite};
-pub use run::{ConformanceOptions, Runs, run_moby, run_runc, run_suites, select_suites};
+pub use run::{
+    ConformanceOptions, Runs, Suites, run_containerd, run_moby, run_runc, run_suites, select_suites,
+};
 pub use runc::RuncSuite;
 pub use save::{SavedImage, write_save_archive};

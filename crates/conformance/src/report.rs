@@ -203,26 +203,17 @@ pub fn section(
     out
 }
 
-/// `docs/conformance.md`: what ran (`command`, as a person runs it), on what machine, and each
-/// suite's section.
-/// The report of the suites that ran (runc's, moby's), on this machine.
-pub fn of_runs(
-    command: &str,
-    bundle: &str,
-    runc: Option<&crate::Runs>,
-    moby: Option<&crate::Runs>,
-) -> String {
+/// The report of the suites that ran (each title with its runs, `None` when it did not run),
+/// on this machine.
+pub fn of_runs(command: &str, bundle: &str, runs: &[(&str, Option<&crate::Runs>)]) -> String {
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map_or("?".into(), |k| k.trim().to_owned());
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let machine = format!("Linux {kernel}, {cores} cores");
-    let suites: Vec<_> = [
-        ("runc's integration suite", runc),
-        ("moby's API integration suite", moby),
-    ]
-    .into_iter()
-    .filter_map(|(title, runs)| Some((title, &runs?.dockyard, runs?.upstream.as_ref())))
-    .collect();
+    let suites: Vec<_> = runs
+        .iter()
+        .filter_map(|&(title, runs)| Some((title, &runs?.dockyard, runs?.upstream.as_ref())))
+        .collect();
     document(command, bundle, &machine, &suites)
 }
 

@@ -14,7 +14,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::error::ConformanceError;
 use crate::report::SuiteRun;
-use crate::{Images, MobySuite, RuncSuite};
+use crate::{ContainerdSuite, Images, MobySuite, RuncSuite};
 
 /// What to run, and where: [`ConformanceOptions::new`], then the fields that differ from its
 /// defaults.
@@ -237,8 +237,105 @@ pub fn run_moby(
     })
 }
 
+/// containerd's client suite from `plan`'s containerd against `bundle`'s containerd, shim and
+/// runc (and upstream's build of containerd and of runc).
+pub fn run_containerd(
+    plan: &SourcePlan,
+    bundle: &Utf8Path,
+    options: &ConformanceOptions,
+    progress: &dyn Progress,
+    interrupted: &AtomicBool,
+) -> Result<Runs, ConformanceError> {
+    let manifest = Manifest::read(bundle)?;
+    let containerd = built_source(
+        plan,
+        &manifest,
+        bundle,
+        Upstream::Containerd,
+        "containerd",
+        progress,
+    )?;
+    let go = GoToolchain::release(&plan.pins.go, plan.cache.is_offline())?;
+    let gocache = options.work.join("gocache");
+    let suite = ContainerdSuite::prepare(
+        &containerd.dir,
+        &go,
+        &gocache,
+        &options.work.join("containerd"),
+        &Images::new(&options.images),
+        progress,
+    )?;
+    let filter = options.filter.as_deref();
+    let log = |side: &str| options.work.join(format!("containerd-{side}.log"));
+    let ours = bundle.join("docker");
+    let dockyard = suite.run(
+        &ours,
+        "dockyard",
+        filter,
+        &log("dockyard"),
+        progress,
+        interrupted,
+    )?;
+    if interrupted.load(Ordering::SeqCst) {
+        return Err(ConformanceError::Interrupted);
+    }
+    if !options.against_upstream {
+        return Ok(Runs {
+            dockyard,
+            upstream: None,
+        });
+    }
+    // containerd and runc as their own Makefiles build them, side by side in one folder.
+    let bin = options.work.join("upstream-bin-containerd");
+    build_core::fs::remove_dir_all_if_exists(&bin)
+        .map_err(ConformanceError::io("removing", &bin))?;
+    std::fs::create_dir_all(&bin).map_err(ConformanceError::io("creating", &bin))?;
+    for (upstream, name) in [
+        (Upstream::Containerd, "containerd"),
+        (Upstream::Runc, "runc"),
+    ] {
+        let built = manifest
+            .component(name)
+            .ok_or(ConformanceError::NoPin { upstream: name })?;
+        let source = built_source(plan, &manifest, bundle, upstream, name, progress)?;
+        let stamps = Stamps {
+            version: &built.version,
+            commit: source.commit.as_str(),
+        };
+        let descriptor = bundle::find(name).ok_or(ConformanceError::NoPin { upstream: name })?;
+        let outputs = upstream_build(
+            descriptor,
+            &source.dir,
+            stamps,
+            &go,
+            &gocache,
+            &options.work,
+            progress,
+        )?;
+        for (name, path) in outputs {
+            std::os::unix::fs::symlink(&path, bin.join(&name))
+                .map_err(ConformanceError::io("linking", bin.join(&name)))?;
+        }
+    }
+    let upstream = suite.run(
+        &bin,
+        "upstream",
+        filter,
+        &log("upstream"),
+        progress,
+        interrupted,
+    )?;
+    if interrupted.load(Ordering::SeqCst) {
+        return Err(ConformanceError::Interrupted);
+    }
+    Ok(Runs {
+        dockyard,
+        upstream: Some(upstream),
+    })
+}
+
 /// `upstream`'s pinned source, prepared, when the bundle's `component` was built from it.
-fn built_source(
+pub(crate) fn built_source(
     plan: &SourcePlan,
     manifest: &Manifest,
     bundle: &Utf8Path,
@@ -268,7 +365,7 @@ fn built_source(
 
 /// `component`'s binaries as its own entry point builds them (its descriptor's), in a scratch
 /// copy of `tree`: each installed name with its path.
-fn upstream_build(
+pub(crate) fn upstream_build(
     descriptor: &build_core::component::Component,
     tree: &Utf8Path,
     stamps: Stamps<'_>,
@@ -305,20 +402,37 @@ fn upstream_build(
         .collect())
 }
 
-/// Runs runc's suite when `runc`, and moby's over `options.packages` when there are any, each
-/// side by side with upstream's build when asked; returns the report of what ran, headed with
-/// `command` (see [`crate::report::of_runs`]).
+/// The suites a run runs: [`select_suites`] reads them from the names people give.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Suites {
+    /// runc's bats suite.
+    pub runc: bool,
+    /// containerd's `integration/client`.
+    pub containerd: bool,
+    /// moby's packages (`integration/volume`); none runs none.
+    pub packages: Vec<String>,
+}
+
+/// Runs each suite of `suites` (moby's over `options.packages`), each side by side with
+/// upstream's build when asked; returns the report of what ran, headed with `command` (see
+/// [`crate::report::of_runs`]).
 pub fn run_suites(
     command: &str,
     plan: &SourcePlan,
     bundle: &Utf8Path,
-    runc: bool,
+    suites: &Suites,
     options: &ConformanceOptions,
     progress: &dyn Progress,
     interrupted: &AtomicBool,
 ) -> Result<String, ConformanceError> {
-    let runc = runc
+    let runc = suites
+        .runc
         .then(|| run_runc(plan, bundle, options, progress, interrupted))
+        .transpose()?;
+    let containerd = suites
+        .containerd
+        .then(|| run_containerd(plan, bundle, options, progress, interrupted))
         .transpose()?;
     let moby = (!options.packages.is_empty())
         .then(|| run_moby(plan, bundle, options, progress, interrupted))
@@ -326,33 +440,40 @@ pub fn run_suites(
     Ok(crate::report::of_runs(
         command,
         bundle.as_str(),
-        runc.as_ref(),
-        moby.as_ref(),
+        &[
+            ("runc's integration suite", runc.as_ref()),
+            ("containerd's client integration suite", containerd.as_ref()),
+            ("moby's API integration suite", moby.as_ref()),
+        ],
     ))
 }
 
-/// Which suites run, from names people give: `runc`, `moby` (its default packages), or one
-/// moby package (`moby:integration/build`); none means runc's and moby's default packages.
-/// Returns whether runc's suite runs, and moby's packages.
-pub fn select_suites(names: &[String]) -> Result<(bool, Vec<String>), ConformanceError> {
+/// Which suites run, from names people give: `runc`, `containerd`, `moby` (its default
+/// packages), or one moby package (`moby:integration/build`); none means runc's and moby's
+/// default packages.
+pub fn select_suites(names: &[String]) -> Result<Suites, ConformanceError> {
     let default_moby = || crate::DEFAULT_PACKAGES.iter().map(|p| (*p).to_owned());
     if names.is_empty() {
-        return Ok((true, default_moby().collect()));
+        return Ok(Suites {
+            runc: true,
+            containerd: false,
+            packages: default_moby().collect(),
+        });
     }
-    let mut runc = false;
-    let mut packages = Vec::new();
+    let mut suites = Suites::default();
     for name in names {
         match name.as_str() {
-            "runc" => runc = true,
-            "moby" => packages.extend(default_moby()),
+            "runc" => suites.runc = true,
+            "containerd" => suites.containerd = true,
+            "moby" => suites.packages.extend(default_moby()),
             other => match other.strip_prefix("moby:") {
                 Some(package) if package.starts_with("integration/") => {
-                    packages.push(package.to_owned())
+                    suites.packages.push(package.to_owned())
                 }
                 _ => return Err(ConformanceError::UnknownSuite(other.to_owned())),
             },
         }
     }
-    packages.dedup();
-    Ok((runc, packages))
+    suites.packages.dedup();
+    Ok(suites)
 }

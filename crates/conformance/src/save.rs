@@ -105,7 +105,7 @@ fn append(
 }
 
 /// `rootfs` (`.tar.xz`) decompressed to `at`.
-fn unpacked(rootfs: &Utf8Path, at: &Utf8Path) -> Result<Utf8PathBuf, ConformanceError> {
+pub(crate) fn unpacked(rootfs: &Utf8Path, at: &Utf8Path) -> Result<Utf8PathBuf, ConformanceError> {
     crate::error::require("xz", "xz-utils", "the test images")?;
     let compressed = Utf8PathBuf::from(format!("{at}.tar.xz"));
     // A second name for the cached file (`--force`: xz otherwise refuses a file with two):

@@ -6,6 +6,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use git2::{Repository, Signature, Time};
 
 mod cli;
+mod containerd;
 mod moby;
 use moby::{MOBY, moby_files};
 #[cfg(feature = "proptest")]
@@ -14,6 +15,7 @@ mod plugins;
 mod runc;
 mod winres;
 use cli::CLI;
+pub use containerd::CONTAINERD_SUITE;
 pub use moby::{MOBY_ENGINE, MOBY_SUITE};
 pub use runc::RUNC_SUITE;
 use runc::{RUNC, RUNC_12};

@@ -214,8 +214,8 @@ fn pull_referrer(
     })
 }
 
-/// The modes a published bundle has: folders and the binaries (and scripts) of the archive
-/// folders 0755, every other file 0644.
+/// The modes a published bundle has: folders, the binaries (and scripts) of the archive
+/// folders and the packaging folder's files 0755, every other file 0644.
 fn set_modes(root: &Utf8Path, dir: &Utf8Path) -> Result<(), StoreError> {
     let mode = |path: &Utf8Path, mode: u32| {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
@@ -233,9 +233,11 @@ fn set_modes(root: &Utf8Path, dir: &Utf8Path) -> Result<(), StoreError> {
             set_modes(root, path)?;
         } else if kind.is_file() {
             let relative = path.strip_prefix(root).unwrap_or(path).as_str();
-            let binary = Archive::ALL
-                .iter()
-                .any(|a| relative.starts_with(&format!("{}/", a.folder())));
+            // The packaging folder's files are shipped as the components' trees have them,
+            // as the rootless scripts are.
+            let binary = (Archive::ALL.iter().map(|a| a.folder()))
+                .chain([bundle_format::PACKAGING_FOLDER])
+                .any(|folder| relative.starts_with(&format!("{folder}/")));
             mode(path, if binary { 0o755 } else { 0o644 })?;
         }
     }

@@ -6,30 +6,16 @@ pub use component_specs::{
     SourceFile, Stamps, VersionProbe,
 };
 
-/// Every binary `archive` holds in a full bundle, sorted as its tarballs list them.
+/// Every binary `archive` holds in a full bundle (Linux's download tree), sorted as its
+/// tarballs list them.
 pub fn binaries_in(archive: Archive) -> Vec<&'static str> {
-    let mut all: Vec<&str> = COMPONENTS
-        .iter()
-        .filter(|c| c.archive == archive)
-        .flat_map(|c| c.binaries.iter().copied())
-        .collect();
-    all.sort_unstable();
-    all
+    Layout::Linux.binaries_in(archive)
 }
 
 /// Every file `archive` holds in a full bundle, binaries and shipped files, sorted as its
 /// tarball lists them.
 pub fn contents_of(archive: Archive) -> Vec<&'static str> {
-    let mut all = binaries_in(archive);
-    all.extend(
-        COMPONENTS
-            .iter()
-            .flat_map(|c| c.files.iter())
-            .filter(|f| f.archive == Some(archive))
-            .map(|f| f.name),
-    );
-    all.sort_unstable();
-    all
+    Layout::Linux.contents_of(archive)
 }
 
 /// The archive that ships `name`, a binary or a shipped file.
@@ -56,17 +42,6 @@ pub fn path_of(name: &str) -> Option<String> {
         Some(file) => Some(file.bundle_path()),
         None => archive_of(name).map(|a| a.path_of(name)),
     }
-}
-
-/// The shipped files no download holds, only packages, sorted by name.
-pub fn packaging_files() -> Vec<&'static SourceFile> {
-    let mut all: Vec<&SourceFile> = COMPONENTS
-        .iter()
-        .flat_map(|c| c.files.iter())
-        .filter(|f| f.archive.is_none())
-        .collect();
-    all.sort_by_key(|f| f.name);
-    all
 }
 
 /// The component that builds `binary`.

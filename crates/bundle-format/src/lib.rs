@@ -10,8 +10,7 @@ mod verify;
 
 pub use components::{
     Archive, COMPONENTS, ComponentSpec, Layout, PACKAGING_FOLDER, PLUGIN_METADATA, Packing,
-    SourceFile, Stamps, VersionProbe, archive_of, binaries_in, building, contents_of,
-    packaging_files, path_of,
+    SourceFile, Stamps, VersionProbe, archive_of, binaries_in, building, contents_of, path_of,
 };
 pub use error::FormatError;
 pub use install::{Destinations, install};

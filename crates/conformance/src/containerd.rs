@@ -146,19 +146,7 @@ impl ContainerdSuite {
                 what: "integration/client built from the root's vendor/ (containerd 2.x; 1.7's is a module of its own)",
             });
         }
-        if let Some(hidden) = ["/run", "/var/run", "/var/lib"]
-            .into_iter()
-            .find(|h| work.starts_with(h))
-        {
-            return Err(ConformanceError::HiddenWork {
-                work: work.to_owned(),
-                hidden,
-            });
-        }
-        build_core::fs::remove_dir_all_if_exists(work)
-            .map_err(ConformanceError::io("removing", work))?;
-        build_core::fs::copy_tree(&tree.join("integration"), &work.join("integration"), &[])
-            .map_err(ConformanceError::io("copying the suite to", work))?;
+        crate::run::copy_suite_into(tree, work)?;
         let list = std::fs::read_to_string(&list_file)
             .map_err(ConformanceError::io("reading", &list_file))?;
         let (mut text, wanted) = redirected(&list);

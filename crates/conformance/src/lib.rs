@@ -15,6 +15,7 @@ mod runc;
 mod save;
 mod served;
 pub mod tap;
+mod upstream;
 
 pub use containerd::{CLIENT_PACKAGE, ContainerdSuite};
 pub use error::ConformanceError;

@@ -65,20 +65,7 @@ impl MobySuite {
                 what: "go.mod and integration/ (the suite runs from moby 29 on)",
             });
         }
-        // The namespace shows its own folders there, which would hide the work folder.
-        if let Some(hidden) = ["/run", "/var/run", "/var/lib"]
-            .into_iter()
-            .find(|h| work.starts_with(h))
-        {
-            return Err(ConformanceError::HiddenWork {
-                work: work.to_owned(),
-                hidden,
-            });
-        }
-        build_core::fs::remove_dir_all_if_exists(work)
-            .map_err(ConformanceError::io("removing", work))?;
-        build_core::fs::copy_tree(&tree.join("integration"), &work.join("integration"), &[])
-            .map_err(ConformanceError::io("copying the suite to", work))?;
+        crate::run::copy_suite_into(tree, work)?;
         let bin = work.join("bin");
         std::fs::create_dir_all(&bin).map_err(ConformanceError::io("creating", &bin))?;
         let mut built = Vec::new();

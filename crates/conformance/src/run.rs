@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use build_core::Upstream;
-use build_core::component::Stamps;
+use build_core::component::{Component, Stamps};
 use build_core::progress::Progress;
 use build_core::source::Source;
 use build_core::toolchain::GoToolchain;
@@ -14,6 +14,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::error::ConformanceError;
 use crate::report::SuiteRun;
+use crate::upstream::{upstream_bin, upstream_build};
 use crate::{ContainerdSuite, Images, MobySuite, RuncSuite};
 
 /// What to run, and where: [`ConformanceOptions::new`], then the fields that differ from its
@@ -183,42 +184,21 @@ pub fn run_moby(
     }
     // Every component as its upstream builds it, side by side in one folder.
     let bin = options.work.join("upstream-bin");
-    build_core::fs::remove_dir_all_if_exists(&bin)
-        .map_err(ConformanceError::io("removing", &bin))?;
-    std::fs::create_dir_all(&bin).map_err(ConformanceError::io("creating", &bin))?;
-    for component in bundle::COMPONENTS
-        .iter()
-        .filter(|c| c.upstream_build.is_some())
-    {
-        let Some(built) = manifest.component(component.name()) else {
-            continue;
-        };
-        let source = built_source(
-            plan,
-            &manifest,
-            bundle,
-            component.upstream,
-            component.name(),
-            progress,
-        )?;
-        let stamps = Stamps {
-            version: &built.version,
-            commit: source.commit.as_str(),
-        };
-        let outputs = upstream_build(
-            component,
-            &source.dir,
-            stamps,
-            &go,
-            &gocache,
-            &options.work,
-            progress,
-        )?;
-        for (name, path) in outputs {
-            std::os::unix::fs::symlink(&path, bin.join(&name))
-                .map_err(ConformanceError::io("linking", bin.join(&name)))?;
-        }
-    }
+    let components: Vec<&Component> = bundle::COMPONENTS
+        .into_iter()
+        .filter(|c| c.upstream_build.is_some() && manifest.component(c.name()).is_some())
+        .collect();
+    upstream_bin(
+        plan,
+        &manifest,
+        bundle,
+        &components,
+        &bin,
+        &go,
+        &gocache,
+        options,
+        progress,
+    )?;
     let upstream = suite.run(
         &bin,
         "upstream",
@@ -287,36 +267,20 @@ pub fn run_containerd(
     }
     // containerd and runc as their own Makefiles build them, side by side in one folder.
     let bin = options.work.join("upstream-bin-containerd");
-    build_core::fs::remove_dir_all_if_exists(&bin)
-        .map_err(ConformanceError::io("removing", &bin))?;
-    std::fs::create_dir_all(&bin).map_err(ConformanceError::io("creating", &bin))?;
-    for (upstream, name) in [
-        (Upstream::Containerd, "containerd"),
-        (Upstream::Runc, "runc"),
-    ] {
-        let built = manifest
-            .component(name)
-            .ok_or(ConformanceError::NoPin { upstream: name })?;
-        let source = built_source(plan, &manifest, bundle, upstream, name, progress)?;
-        let stamps = Stamps {
-            version: &built.version,
-            commit: source.commit.as_str(),
-        };
-        let descriptor = bundle::find(name).ok_or(ConformanceError::NoPin { upstream: name })?;
-        let outputs = upstream_build(
-            descriptor,
-            &source.dir,
-            stamps,
-            &go,
-            &gocache,
-            &options.work,
-            progress,
-        )?;
-        for (name, path) in outputs {
-            std::os::unix::fs::symlink(&path, bin.join(&name))
-                .map_err(ConformanceError::io("linking", bin.join(&name)))?;
-        }
-    }
+    let components = ["containerd", "runc"]
+        .map(|name| bundle::find(name).ok_or(ConformanceError::NoPin { upstream: name }));
+    let components = components.into_iter().collect::<Result<Vec<_>, _>>()?;
+    upstream_bin(
+        plan,
+        &manifest,
+        bundle,
+        &components,
+        &bin,
+        &go,
+        &gocache,
+        options,
+        progress,
+    )?;
     let upstream = suite.run(
         &bin,
         "upstream",
@@ -332,6 +296,25 @@ pub fn run_containerd(
         dockyard,
         upstream: Some(upstream),
     })
+}
+
+/// A fresh `work` folder holding a copy of `tree`'s `integration/`, for a suite run in its own
+/// namespaces. Refused under `/run`, `/var/run` or `/var/lib`: the namespace shows its own
+/// folders there, which would hide the work folder.
+pub(crate) fn copy_suite_into(tree: &Utf8Path, work: &Utf8Path) -> Result<(), ConformanceError> {
+    if let Some(hidden) = ["/run", "/var/run", "/var/lib"]
+        .into_iter()
+        .find(|h| work.starts_with(h))
+    {
+        return Err(ConformanceError::HiddenWork {
+            work: work.to_owned(),
+            hidden,
+        });
+    }
+    build_core::fs::remove_dir_all_if_exists(work)
+        .map_err(ConformanceError::io("removing", work))?;
+    build_core::fs::copy_tree(&tree.join("integration"), &work.join("integration"), &[])
+        .map_err(ConformanceError::io("copying the suite to", work))
 }
 
 /// `upstream`'s pinned source, prepared, when the bundle's `component` was built from it.
@@ -361,45 +344,6 @@ pub(crate) fn built_source(
         });
     }
     Ok(source)
-}
-
-/// `component`'s binaries as its own entry point builds them (its descriptor's), in a scratch
-/// copy of `tree`: each installed name with its path.
-pub(crate) fn upstream_build(
-    descriptor: &build_core::component::Component,
-    tree: &Utf8Path,
-    stamps: Stamps<'_>,
-    go: &GoToolchain,
-    gocache: &Utf8Path,
-    work: &Utf8Path,
-    progress: &dyn Progress,
-) -> Result<Vec<(String, Utf8PathBuf)>, ConformanceError> {
-    let component = descriptor.name();
-    let build = descriptor
-        .upstream_build
-        .as_ref()
-        .ok_or(ConformanceError::NoPin {
-            upstream: "upstream build",
-        })?;
-    let scratch = work.join("upstream").join(component);
-    build_core::fs::remove_dir_all_if_exists(&scratch)
-        .map_err(ConformanceError::io("removing", &scratch))?;
-    build_core::fs::copy_tree(tree, &scratch, &[build_core::source::READY_MARKER])
-        .map_err(ConformanceError::io("copying the tree to", &scratch))?;
-    progress.status(
-        "Building",
-        &format!("{component} with its own entry point in {scratch}"),
-    );
-    let log = work.join(format!("upstream-{component}-build.log"));
-    let _ = std::fs::remove_file(&log);
-    build
-        .command_in(&scratch, stamps, &go.gotoolchain, gocache)
-        .run_logged(&log)?;
-    Ok(build
-        .outputs
-        .iter()
-        .map(|(name, path)| ((*name).to_owned(), scratch.join(path)))
-        .collect())
 }
 
 /// The suites a run runs: [`select_suites`] reads them from the names people give.

@@ -61,9 +61,10 @@ pub enum Command {
     Install(InstallArgs),
     /// Make Debian or RPM packages of a bundle, as Docker's own packages are made.
     ///
-    /// docker-ce (dockerd, docker-proxy, docker-init, docker.service and docker.socket),
-    /// docker-ce-cli (docker and its bash, zsh and fish completions), containerd.io
-    /// (containerd, its shim, ctr, runc, containerd.service), docker-ce-rootless-extras,
+    /// docker-ce (dockerd, docker-proxy, docker-init, docker.service and docker.socket,
+    /// dockerd.8), docker-ce-cli (docker, its bash, zsh and fish completions and man pages),
+    /// containerd.io (containerd, its shim, ctr, runc, containerd.service),
+    /// docker-ce-rootless-extras,
     /// docker-buildx-plugin and docker-compose-plugin, with the names, paths, relations and
     /// version strings of Docker's packaging (5:29.7.2-1~debian.12~bookworm; 3:29.7.2-1.el9)
     /// and maintainer scripts that create the docker group and enable the units. Built from the

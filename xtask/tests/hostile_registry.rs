@@ -211,6 +211,19 @@ fn a_hostile_team_cache_is_refused_and_touches_nothing_outside_the_cache() {
                "annotations": {"org.opencontainers.image.title": "not-a-moby-binary"}}),
         b"#!/bin/sh\n".to_vec(),
     ));
+    // moby's one man page, and records and layers naming others.
+    let page = (honest.layers.iter())
+        .position(|(l, _)| title(l) == "man/dockerd.8")
+        .expect("dockerd.8's layer");
+    let mut page_outside = honest.record.clone();
+    page_outside["artifacts"]["man_pages"][0]["name"] = json!("../../../canary/secret.8");
+    let page_layer = |name: &str, bytes: Vec<u8>| {
+        let mut layer = honest.layers[page].0.clone();
+        layer["annotations"]["org.opencontainers.image.title"] = json!(name);
+        with_layer(page, (layer, bytes))
+    };
+    let undeclared_section = page_layer("man/dockerd.1", honest.layers[page].1.clone());
+    let huge_page = page_layer("man/dockerd.8", vec![b'x'; (1 << 20) + 1]);
     let mut lying_key = honest.record.clone();
     lying_key["key"] = json!("0".repeat(64));
 
@@ -237,6 +250,29 @@ fn a_hostile_team_cache_is_refused_and_touches_nothing_outside_the_cache() {
             "nul",
             same_layers(record_bytes(&record_naming("dockerd-rootless.sh\0"))),
             "its record lists",
+        ),
+        (
+            "man-page-outside",
+            same_layers(record_bytes(&page_outside)),
+            "its record lists",
+        ),
+        (
+            "man-page-section",
+            {
+                let (tag, config) = (tag.clone(), record_bytes(&honest.record));
+                Box::new(move |r: &str| {
+                    push_crafted(r, &tag, config.clone(), undeclared_section.clone())
+                })
+            },
+            "holds a file named `man/dockerd.1`",
+        ),
+        (
+            "man-page-huge",
+            {
+                let (tag, config) = (tag.clone(), record_bytes(&honest.record));
+                Box::new(move |r: &str| push_crafted(r, &tag, config.clone(), huge_page.clone()))
+            },
+            "holds a file named `man/dockerd.8`",
         ),
         (
             "key",

@@ -143,6 +143,30 @@ fn debs_are_docker_s_packages_lintian_clean_and_reproducible() {
         read(&w.repo(test_fixtures::Kind::Cli).path.join("README.md"))
     );
     assert!(unpacked.join("etc/docker").is_dir(), "docker-ce.dirs");
+    // The man pages, where debhelper puts them, compressed: dockerd.8 in docker-ce, the CLI's
+    // in docker-ce-cli; the bundle's own bytes inside.
+    let page = unpacked.join("usr/share/man/man8/dockerd.8.gz");
+    let mut text = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(std::fs::File::open(&page).unwrap()),
+        &mut text,
+    )
+    .unwrap();
+    assert_eq!(text, read(&bundle.join("man/man8/dockerd.8")));
+    let cli_deb = debs.join("docker-ce-cli_29.7.2-1~debian.12~bookworm_amd64.deb");
+    let cli_pages: Vec<String> = tool("dpkg-deb", &["-c", cli_deb.as_str()])
+        .lines()
+        .filter_map(|l| Some(l.split_once("./usr/share/man/")?.1.to_owned()))
+        .filter(|p| p.ends_with(".gz"))
+        .collect();
+    assert_eq!(
+        cli_pages,
+        [
+            "man1/docker-version.1.gz",
+            "man1/docker.1.gz",
+            "man5/Dockerfile.5.gz"
+        ]
+    );
     let conffiles = tool("dpkg-deb", &["-I", debs.join(engine).as_str(), "conffiles"]);
     assert_eq!(conffiles, "/etc/default/docker\n/etc/init.d/docker\n");
     // The group docker.socket hands the API socket to, and the units enabled.
@@ -160,6 +184,13 @@ fn debs_are_docker_s_packages_lintian_clean_and_reproducible() {
     let said = tool("lintian", &args);
     let errors: Vec<&str> = said.lines().filter(|l| l.starts_with("E:")).collect();
     assert!(errors.is_empty(), "lintian errors:\n{}", errors.join("\n"));
+    // The client and the daemon have their pages.
+    for binary in ["usr/bin/docker]", "usr/bin/dockerd]"] {
+        let warned = said
+            .lines()
+            .find(|l| l.contains("no-manual-page") && l.ends_with(binary));
+        assert_eq!(warned, None, "{said}");
+    }
 
     // Two builds, another umask: the same bytes.
     let again = {
@@ -267,7 +298,13 @@ fn debs_install_with_apt_into_a_fresh_debian_root() {
     let root = w.root.join("debian");
     tool(
         "mmdebstrap",
-        &["--quiet", "--variant=apt", "bookworm", root.as_str()],
+        &[
+            "--quiet",
+            "--variant=apt",
+            "--include=man-db",
+            "bookworm",
+            root.as_str(),
+        ],
     );
     let inside = root.join("debs");
     std::fs::create_dir_all(&inside).unwrap();
@@ -303,6 +340,16 @@ fn debs_install_with_apt_into_a_fresh_debian_root() {
         "S01docker",
     ] {
         assert!(shown.contains(path), "{path}:\n{shown}");
+    }
+    // `man` finds and shows the pages the packages installed.
+    let pages = chroot("man -w docker-version dockerd Dockerfile; MANWIDTH=80 man docker | cat");
+    for shown in [
+        "/usr/share/man/man1/docker-version.1.gz",
+        "/usr/share/man/man8/dockerd.8.gz",
+        "/usr/share/man/man5/Dockerfile.5.gz",
+        "docker - from docker.1.md",
+    ] {
+        assert!(pages.contains(shown), "{shown}:\n{pages}");
     }
     let _ = std::fs::remove_dir_all(&root);
 }

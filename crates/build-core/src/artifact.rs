@@ -41,7 +41,7 @@ pub struct ShippedFile {
     pub size: u64,
 }
 
-/// The binaries one component produced, and the files of its tree it ships.
+/// The binaries one component produced, the files of its tree it ships, and its man pages.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Artifacts {
@@ -50,7 +50,14 @@ pub struct Artifacts {
     /// In the order the descriptor lists them (most components ship none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<ShippedFile>,
+    /// The man pages its build generated, sorted by name, in the folder [`MAN_DIR`] of its
+    /// output (most components make none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub man_pages: Vec<ShippedFile>,
 }
+
+/// The folder of a build's output (and of a cached build) holding its man pages, by name.
+pub const MAN_DIR: &str = "man";
 
 impl Artifacts {
     /// The binary named `name`, if built.

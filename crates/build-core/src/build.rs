@@ -258,7 +258,7 @@ pub(crate) fn collect_artifacts<'a>(
         .collect::<Result<_, _>>()?;
     Ok(Artifacts {
         binaries,
-        files: Vec::new(),
+        ..Artifacts::default()
     })
 }
 

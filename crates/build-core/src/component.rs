@@ -115,6 +115,13 @@ impl Component {
             .collect()
     }
 
+    /// The man pages it makes for `target`: only where Docker's packages install them
+    /// (Linux's download tree has packages; Windows' and macOS's do not).
+    pub fn man_pages_for(&self, target: &crate::Target) -> Option<component_specs::ManPages> {
+        let packaged = target.layout().is_none_or(|l| l.has_packaging());
+        self.spec.man_pages.filter(|_| packaged)
+    }
+
     /// Whether the recipe builds `version` (`1.7.28`).
     pub(crate) fn supports(&self, version: &str) -> bool {
         self.supported.iter().any(|line| version.starts_with(line))

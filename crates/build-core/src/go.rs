@@ -16,6 +16,7 @@ use crate::platform::Linkage;
 use crate::process::LoggedCommand;
 use crate::toolchain::GoToolchain;
 
+pub use crate::man::{ManPageRecipe, TreeProgram};
 pub use crate::toolchain::ModuleFile;
 pub use crate::winres::{GoTool, WindowsResources, json_string, version_quad};
 
@@ -151,6 +152,17 @@ pub fn build(
     descriptor: &Component,
     binaries: &[GoBinary],
 ) -> Result<Artifacts, BuildError> {
+    build_with_man_pages(opts, descriptor, binaries, None)
+}
+
+/// [`build`], and the component's man pages by `man_pages` (for a target whose packages
+/// install them: Linux), made while the binaries compile.
+pub fn build_with_man_pages(
+    opts: &BuildOptions,
+    descriptor: &Component,
+    binaries: &[GoBinary],
+    man_pages: Option<&ManPageRecipe>,
+) -> Result<Artifacts, BuildError> {
     let component = descriptor.name();
     descriptor.check_version(&opts.version)?;
     let log = opts.prepare_dirs(component)?;
@@ -163,17 +175,25 @@ pub fn build(
         None => GoToolchain::find().map_err(toolchain)?,
     };
     let libraries = descriptor.c_libraries();
-    // The C libraries' package versions are asked while Go compiles.
-    let (c_libraries, outputs) = std::thread::scope(|scope| {
+    let man_pages = man_pages.filter(|_| descriptor.man_pages_for(&opts.target).is_some());
+    let man_log = opts.work_dir.join(format!("{component}-man.log"));
+    // The C libraries' package versions are asked, and the man pages made, while Go compiles.
+    let (c_libraries, pages, outputs) = std::thread::scope(|scope| {
         let linked = scope.spawn(|| match binaries.iter().any(|b| b.cgo) {
             true => crate::clib::linked(&opts.target, opts.sysroot.as_ref(), &libraries),
             false => Vec::new(),
         });
+        let pages = man_pages.map(|recipe| {
+            scope.spawn(|| crate::man::generate(opts, &go, descriptor, recipe, &man_log))
+        });
         let outputs = compile(opts, &go, component, binaries, &log);
-        (linked.join(), outputs)
+        (linked.join(), pages.map(|p| p.join()), outputs)
     });
-    // A panic asking for them is a bug: it goes on as itself, its message kept.
+    // A panic in either is a bug: it goes on as itself, its message kept.
     let c_libraries = c_libraries.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let pages = pages
+        .transpose()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     let mut outputs = outputs?;
     for (built, binary) in outputs.iter_mut().zip(binaries) {
         if binary.cgo {
@@ -183,6 +203,7 @@ pub fn build(
     let mut artifacts = collect_artifacts(opts, component, outputs)?;
     check_settings(opts, &go, component, binaries, &artifacts)?;
     artifacts.files = crate::build::ship_files(opts, descriptor)?;
+    artifacts.man_pages = pages.transpose()?.unwrap_or_default();
     let stamped: Vec<(&str, Vec<(&str, &str)>)> = binaries
         .iter()
         .map(|b| {
@@ -286,7 +307,7 @@ fn command(
     if binary.module_file == ModuleFile::VendorMod {
         cmd = cmd.arg(format!(
             "-overlay={}",
-            write_vendor_mod_overlay(opts, binary, tree)?
+            write_vendor_mod_overlay(opts, binary.name, tree)?
         ));
     }
     if opts.debug {
@@ -298,17 +319,13 @@ fn command(
     if !tags.is_empty() {
         cmd = cmd.arg(format!("-tags={}", tags.join(",")));
     }
-    cmd = cmd
+    cmd = go_env(cmd, opts, go)
         .arg(format!("-ldflags={}", ldflags.join(" ")))
         .arg("-o")
         .arg(out.as_str())
         .arg(binary.package)
         .cwd(tree)
         .env("GOFLAGS", mod_flag)
-        // Never a workspace file.
-        .env("GOWORK", "off")
-        .env("GO111MODULE", "on")
-        .env("GOTOOLCHAIN", &go.gotoolchain)
         .env("GOOS", &opts.target.os)
         .env("GOARCH", &opts.target.arch)
         .env("CGO_ENABLED", if binary.cgo { "1" } else { "0" })
@@ -317,12 +334,6 @@ fn command(
     // user's GOPROXY, or Go's default) unless the run is offline.
     if binary.modules == Modules::Vendored || opts.offline {
         cmd = cmd.env("GOPROXY", "off");
-    }
-    if let Some(cache) = &opts.go_cache {
-        cmd = cmd.env("GOCACHE", cache.as_str());
-    }
-    if let Some(program) = &opts.go_cache_program {
-        cmd = cmd.env("GOCACHEPROG", program);
     }
     if let Some(goarm) = opts.target.goarm() {
         cmd = cmd.env("GOARM", goarm);
@@ -340,6 +351,22 @@ fn command(
     Ok(cmd)
 }
 
+/// What every `go` a build runs is given: module mode, never a workspace file, the pinned
+/// toolchain, and the build's Go cache.
+pub(crate) fn go_env(cmd: LoggedCommand, opts: &BuildOptions, go: &GoToolchain) -> LoggedCommand {
+    let mut cmd = cmd
+        .env("GOWORK", "off")
+        .env("GO111MODULE", "on")
+        .env("GOTOOLCHAIN", &go.gotoolchain);
+    if let Some(cache) = &opts.go_cache {
+        cmd = cmd.env("GOCACHE", cache.as_str());
+    }
+    if let Some(program) = &opts.go_cache_program {
+        cmd = cmd.env("GOCACHEPROG", program);
+    }
+    cmd
+}
+
 fn tags_for<'a>(opts: &'a BuildOptions, binary: &'a GoBinary) -> Vec<&'a str> {
     let mut tags: Vec<&str> = binary.tags.clone();
     if opts.linkage == Linkage::Static {
@@ -351,9 +378,9 @@ fn tags_for<'a>(opts: &'a BuildOptions, binary: &'a GoBinary) -> Vec<&'a str> {
 
 /// docker/cli keeps its module in `vendor.mod`; an overlay shows it to Go as `go.mod` without
 /// touching the tree (upstream symlinks it in place, scripts/with-go-mod.sh).
-fn write_vendor_mod_overlay(
+pub(crate) fn write_vendor_mod_overlay(
     opts: &BuildOptions,
-    binary: &GoBinary,
+    name: &str,
     src: &Utf8Path,
 ) -> Result<Utf8PathBuf, BuildError> {
     let overlay = serde_json::json!({
@@ -362,9 +389,9 @@ fn write_vendor_mod_overlay(
             src.join("go.sum").as_str(): src.join("vendor.sum").as_str(),
         }
     });
-    let path = opts.work_dir.join(format!("{}.overlay.json", binary.name));
+    let path = opts.work_dir.join(format!("{name}.overlay.json"));
     std::fs::write(&path, overlay.to_string()).map_err(BuildError::io(
-        binary.name,
+        name,
         "writing the module overlay",
         &path,
     ))?;

@@ -9,6 +9,7 @@ pub mod component;
 pub mod elf;
 pub mod executable;
 pub mod go;
+mod man;
 mod pinned;
 pub mod platform;
 pub mod process;
@@ -25,7 +26,7 @@ pub use component_specs;
 // The sources, re-exported: every `build_core::source::…` path is the `sources` crate's.
 pub use sources::{cache, digest, error, fs, lock, pins, progress, source, upstream, url, wait};
 
-pub use artifact::{Artifact, Artifacts, ShippedFile};
+pub use artifact::{Artifact, Artifacts, MAN_DIR, ShippedFile};
 pub use build::{BuildError, BuildOptions};
 pub use component::{Component, ComponentSpec, SourceFile, VersionProbe};
 pub use error::IoError;

@@ -2,8 +2,9 @@
 //! full bundle: which archive ships each binary and shipped file, and where it is.
 
 pub use component_specs::{
-    Archive, COMPONENTS, ComponentSpec, Layout, PACKAGING_FOLDER, PLUGIN_METADATA, Packing,
-    SourceFile, Stamps, VersionProbe,
+    Archive, COMPONENTS, ComponentSpec, Layout, MAN_FOLDER, MAX_MAN_PAGE_BYTES, ManPages,
+    PACKAGING_FOLDER, PLUGIN_METADATA, Packing, SourceFile, Stamps, VersionProbe, man_page_path,
+    section_of,
 };
 
 /// Every binary `archive` holds in a full bundle (Linux's download tree), sorted as its

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::FormatError;
 
 /// Bumped when the bundle's layout or a cache format changes (6: the rootless extras; 7: the
-/// packaging folder).
-pub const FORMAT: u32 = 7;
+/// packaging folder; 8: the man pages).
+pub const FORMAT: u32 = 8;
 
 /// The file name, in the bundle folder.
 pub const MANIFEST: &str = "manifest.json";

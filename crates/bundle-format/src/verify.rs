@@ -85,11 +85,33 @@ pub fn verify(dir: &Utf8Path) -> Result<usize, FormatError> {
             ));
         }
     }
-    let folders = crate::Archive::ALL
-        .iter()
-        .map(|a| a.folder())
-        .chain([crate::PACKAGING_FOLDER]);
-    for name in folders {
+    let mut folders: Vec<String> = (crate::Archive::ALL.iter().map(|a| a.folder()))
+        .chain([crate::PACKAGING_FOLDER])
+        .map(str::to_owned)
+        .collect();
+    // The man pages' folder holds one folder per section.
+    let man = dir.join(crate::MAN_FOLDER);
+    if man.exists() {
+        for entry in std::fs::read_dir(&man).map_err(FormatError::io("reading", &man))? {
+            let entry = entry.map_err(FormatError::io("reading", &man))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = format!("{}/{name}", crate::MAN_FOLDER);
+            let kind = entry
+                .file_type()
+                .map_err(FormatError::io("reading", &man))?;
+            let section = name
+                .strip_prefix("man")
+                .is_some_and(|n| matches!(n.as_bytes(), [b'1'..=b'9']));
+            if !kind.is_dir() || !section {
+                return Err(damaged(
+                    &path,
+                    "not a section's folder (man1 to man9)".into(),
+                ));
+            }
+            folders.push(path);
+        }
+    }
+    for name in &folders {
         let folder = dir.join(name);
         // Older bundles have no plugins' (format 5), rootless extras' (format 6) or packaging
         // (format 7) folder.

@@ -457,8 +457,8 @@ fn list(artifacts: &Artifacts) -> String {
         .join(", ")
 }
 
-/// A cached build is used when its record has our key and every binary and shipped file is
-/// there at its size.
+/// A cached build is used when its record has our key and every binary, shipped file and man
+/// page is there at its size.
 fn load_cached(dir: &Utf8Path, key: &str) -> Option<Artifacts> {
     let record: CachedArtifacts =
         serde_json::from_slice(&std::fs::read(dir.join("artifacts.json")).ok()?).ok()?;
@@ -478,6 +478,14 @@ fn load_cached(dir: &Utf8Path, key: &str) -> Option<Artifacts> {
         *path = dir.join(name);
         let meta = std::fs::symlink_metadata(&*path).ok()?;
         if !meta.is_file() || meta.len() != size {
+            return None;
+        }
+    }
+    for page in &mut artifacts.man_pages {
+        bundle_format::section_of(&page.name)?;
+        page.path = dir.join(build_core::MAN_DIR).join(&page.name);
+        let meta = std::fs::symlink_metadata(&page.path).ok()?;
+        if !meta.is_file() || meta.len() != page.size {
             return None;
         }
     }

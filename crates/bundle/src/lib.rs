@@ -7,6 +7,7 @@ mod environment;
 mod error;
 mod go_cache;
 mod output;
+mod packaging;
 pub mod patches;
 mod plan;
 pub mod publish;

@@ -206,7 +206,7 @@ pub fn publish(
             let path = layout.path_of(*archive, file.name);
             let dest = staging.join(&path);
             if !previous.link_unchanged(file, &path, &dest) {
-                copy_verified(file, &dest)?;
+                copy_verified(file, &dest, BINARY_MODE)?;
             }
             let link = contents.binaries.iter().find(|a| a.name == file.name);
             files.push(ManifestFile {
@@ -218,32 +218,8 @@ pub fn publish(
         }
     }
 
-    // The files only Linux packages install (moby's SysV init script), beside the downloads.
-    let mut packaging: Vec<&ShippedFile> = bundle
-        .components
-        .iter()
-        .flat_map(|c| &c.artifacts.files)
-        .filter(|f| layout.has_packaging() && bundle_format::archive_of(&f.name).is_none())
-        .collect();
-    packaging.sort_by(|a, b| a.name.cmp(&b.name));
-    if !packaging.is_empty() {
-        let folder = staging.join(bundle_format::PACKAGING_FOLDER);
-        std::fs::create_dir(&folder).map_err(BundleError::io("creating", &folder))?;
-    }
-    for shipped in packaging {
-        let file = TarFile::from(shipped);
-        let path = format!("{}/{}", bundle_format::PACKAGING_FOLDER, shipped.name);
-        let dest = staging.join(&path);
-        if !previous.link_unchanged(file, &path, &dest) {
-            copy_verified(file, &dest)?;
-        }
-        files.push(ManifestFile {
-            path,
-            sha256: shipped.sha256.clone(),
-            size: shipped.size,
-            link: None,
-        });
-    }
+    // The files only Linux packages install (moby's SysV init script, the man pages).
+    crate::packaging::stage(&staging, bundle, layout, &previous, &mut files)?;
 
     let static_name = format!("{name}.{}", layout.packing().extension());
     let static_path = staging.join(&static_name);
@@ -420,9 +396,13 @@ fn manifest_component(c: &BuiltComponent) -> ManifestComponent {
 /// Copies a built binary from the artifact cache (never through a link), hashing it on the
 /// way: a cached binary that no longer matches its record is removed, so the next run
 /// rebuilds it, and nothing damaged is published.
-fn copy_verified(artifact: TarFile<'_>, to: &Utf8Path) -> Result<(), BundleError> {
+pub(crate) fn copy_verified(
+    artifact: TarFile<'_>,
+    to: &Utf8Path,
+    mode: u32,
+) -> Result<(), BundleError> {
     use std::os::unix::fs::PermissionsExt;
-    let (from, mode) = (artifact.path, BINARY_MODE);
+    let from = artifact.path;
     let meta = std::fs::symlink_metadata(from).map_err(BundleError::io("reading", from))?;
     if !meta.is_file() {
         return Err(BundleError::io("copying", from)(std::io::Error::other(

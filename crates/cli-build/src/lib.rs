@@ -2,7 +2,10 @@
 
 pub use build_core::BuildError as Error;
 pub use build_core::go::GoBinary;
-use build_core::go::{self, GoTool, ModuleFile, WindowsResources, json_string, version_quad};
+use build_core::go::{
+    self, GoTool, ManPageRecipe, ModuleFile, TreeProgram, WindowsResources, json_string,
+    version_quad,
+};
 pub use build_core::prelude::*;
 // The types of this crate's public items (`COMPONENT`, `recipe`), nameable from it.
 pub use build_core::Component;
@@ -12,7 +15,8 @@ use build_core::toolchain::Tool;
 /// The docker client, as every verb sees it.
 pub const COMPONENT: Component =
     Component::new(&build_core::component_specs::CLI, Upstream::Cli, build)
-        .with_recipe_version(1)
+        // 2: and the man pages.
+        .with_recipe_version(2)
         .with_tools(&[Tool::Go, Tool::CCompiler])
         .with_supported(build_core::upstream::DOCKER_RELEASE_LINES)
         // `build/docker` is a symlink to this.
@@ -163,5 +167,32 @@ pub fn resources(opts: &BuildOptions) -> WindowsResources {
 
 /// Builds `docker` into `opts.out_dir`.
 pub fn build(opts: &BuildOptions) -> Result<Artifacts, Error> {
-    go::build(opts, &COMPONENT, &recipe(opts))
+    go::build_with_man_pages(opts, &COMPONENT, &recipe(opts), man_pages(opts).as_ref())
+}
+
+/// The client's man pages, as `scripts/docs/generate-man.sh` makes them: `man/generate.go`
+/// (built with the `manpages` tag) writes cobra's page of every command from `man/src`, then
+/// go-md2man, vendored, turns `man/*.N.md` into `docker.1`, `docker-run.1`,
+/// `docker-build.1` (over cobra's), `Dockerfile.5` and `docker-config-json.5`.
+///
+/// From 28.1 the tree vendors both programs' modules; before, upstream's script adds them to
+/// a copy of the module and vendors again from the network, which a build from the pinned tree
+/// does not do: those releases have no man pages.
+pub fn man_pages(opts: &BuildOptions) -> Option<ManPageRecipe> {
+    let program = |package, tags| TreeProgram {
+        module_dir: ".",
+        module_file: ModuleFile::VendorMod,
+        package,
+        tags,
+    };
+    (opts.release_line() >= (28, 1)).then(|| ManPageRecipe {
+        generator: Some((
+            program("./man/generate.go", &["manpages"]),
+            // `--target`; its sources are its default, `man/src/`, as upstream's script
+            // passes them.
+            "target",
+        )),
+        md2man: program("github.com/cpuguy83/go-md2man/v2", &[]),
+        markdown_dir: "man",
+    })
 }

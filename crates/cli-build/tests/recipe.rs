@@ -89,3 +89,61 @@ fn the_windows_client_has_upstream_s_tags_and_version_resource() {
     }
     assert!(json.contains(&format!(r#""SpecialBuild": "{}""#, &fx.repo.head[..7])));
 }
+
+/// As `scripts/docs/generate-man.sh`: the generator's page of each command, dated from the
+/// commit; go-md2man's of each `man/NAME.N.md`, over the generator's where both write one;
+/// nothing from the README; the tree untouched; the same bytes from a second build.
+#[test]
+fn man_pages_are_the_generator_s_and_the_markdown_s_dated_from_the_commit() {
+    let fx = FixtureBuild::pinned(Kind::Cli, Linkage::Static);
+    let pages = cli_build::build(&fx.opts).unwrap().man_pages;
+    let names: Vec<&str> = pages.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Dockerfile.5", "docker-version.1", "docker.1"]);
+    let text = |name: &str| {
+        let page = pages.iter().find(|p| p.name == name).unwrap();
+        assert_eq!(page.path, fx.opts.out_dir.join("man").join(name));
+        std::fs::read_to_string(&page.path).unwrap()
+    };
+    assert!(
+        text("docker-version.1").starts_with(".TH \"DOCKER\" \"1\" \"Nov 2023\""),
+        "{}",
+        text("docker-version.1")
+    );
+    assert!(text("docker.1").contains("docker - from docker.1.md"));
+    assert!(text("Dockerfile.5").starts_with(".TH \"DOCKERFILE\" \"5\""));
+    let tree = fx.opts.source.dir.join("man");
+    assert!(!tree.join("man1").exists() && !tree.join("docker.1").exists());
+
+    let again = cli_build::build(&fx.opts).unwrap().man_pages;
+    let sums =
+        |p: &[build_core::ShippedFile]| p.iter().map(|f| f.sha256.clone()).collect::<Vec<_>>();
+    assert_eq!(sums(&again), sums(&pages));
+}
+
+/// A page of a section the CLI does not declare (its are 1 and 5) fails the build, named.
+#[test]
+fn a_page_of_an_undeclared_section_fails_the_build_naming_it() {
+    let fx = FixtureBuild::working_tree(Kind::Cli, Linkage::Static, |repo| {
+        repo.write("man/dockerd.8.md", "% \"DOCKERD\" \"8\"\nbody\n")
+    });
+    let err = cli_build::build(&fx.opts).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "cli: man page `dockerd.8` is not a page of section 1 or 5; the recipe does not fit this release"
+    );
+}
+
+/// Before 28.1 the tree does not vendor what makes its pages: no man pages, and no attempt.
+#[test]
+fn releases_before_28_1_make_no_man_pages() {
+    let mut fx = FixtureBuild::pinned(Kind::Cli, Linkage::Static);
+    for (version, made) in [
+        ("27.5.1", false),
+        ("28.0.4", false),
+        ("28.1.0", true),
+        ("29.7.2", true),
+    ] {
+        fx.opts.version = version.into();
+        assert_eq!(cli_build::man_pages(&fx.opts).is_some(), made, "{version}");
+    }
+}

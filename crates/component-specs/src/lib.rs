@@ -1,7 +1,8 @@
 //! Each component of a Docker Engine bundle described once, as plain data: the name people
 //! type, its binaries, the [`Archive`] that ships them, how each binary shows its version and
 //! commit ([`VersionProbe`]), which daemon must restart to use a new build of a binary, and the
-//! files of its source tree shipped as they are ([`SourceFile`]); and which of them each of
+//! files of its source tree shipped as they are ([`SourceFile`]) and the man pages its build
+//! generates ([`ManPages`]); and which of them each of
 //! Docker's download trees holds, and how it packs them ([`Layout`]: Linux's static tgz,
 //! Windows' zip, macOS's client tgz). Nothing here knows how a component is built.
 //!
@@ -24,10 +25,12 @@
 //! ```
 
 mod layout;
+mod man;
 mod probe;
 mod specs;
 
 pub use layout::{Layout, Packing};
+pub use man::{MAN_FOLDER, MAX_MAN_PAGE_BYTES, ManPages, man_page_path, section_of};
 pub use probe::{DEBUG_MARKER, Stamps, VersionProbe};
 pub use specs::{
     BUILDX, CLI, COMPONENTS, COMPOSE, CONTAINERD, MOBY, PLUGIN_METADATA, PROXY, ROOTLESSKIT, RUNC,
@@ -53,6 +56,9 @@ pub struct ComponentSpec {
     /// Files of its source tree shipped as they are, beside the binaries (moby's rootless
     /// scripts).
     pub files: &'static [SourceFile],
+    /// The man pages its build generates, if any ([`ManPages`]: a pattern, as their names
+    /// follow the release's commands).
+    pub man_pages: Option<ManPages>,
 }
 
 impl ComponentSpec {
@@ -71,6 +77,7 @@ impl ComponentSpec {
             version_probes: &[],
             restarts: &[],
             files: &[],
+            man_pages: None,
         }
     }
 
@@ -86,6 +93,12 @@ impl ComponentSpec {
         restarts: &'static [(&'static str, &'static str)],
     ) -> ComponentSpec {
         self.restarts = restarts;
+        self
+    }
+
+    /// The same, generating these man pages.
+    pub const fn with_man_pages(mut self, man_pages: ManPages) -> ComponentSpec {
+        self.man_pages = Some(man_pages);
         self
     }
 

@@ -1,6 +1,6 @@
 //! The nine components of a full bundle.
 
-use crate::{Archive, ComponentSpec, SourceFile, VersionProbe};
+use crate::{Archive, ComponentSpec, ManPages, SourceFile, VersionProbe};
 
 /// What the docker CLI runs a plugin with to learn its version and vendor: the plugins' second
 /// probe, and no subcommand a person types.
@@ -30,6 +30,7 @@ pub const TINI: ComponentSpec = ComponentSpec {
     )],
     restarts: &[],
     files: &[],
+    man_pages: None,
 };
 
 /// runc, the OCI runtime containerd's shim runs per container.
@@ -44,6 +45,7 @@ pub const RUNC: ComponentSpec = ComponentSpec {
     )],
     restarts: &[],
     files: &[],
+    man_pages: None,
 };
 
 /// docker-proxy, moby's userland proxy for published ports.
@@ -58,6 +60,7 @@ pub const PROXY: ComponentSpec = ComponentSpec {
     )],
     restarts: &[("docker-proxy", "dockerd")],
     files: &[],
+    man_pages: None,
 };
 
 /// containerd, its runc shim and `ctr`.
@@ -79,6 +82,7 @@ pub const CONTAINERD: ComponentSpec = ComponentSpec {
         ("containerd-shim-runc-v2", "containerd"),
     ],
     files: &[],
+    man_pages: None,
 };
 
 /// The `docker` client.
@@ -99,6 +103,12 @@ pub const CLI: ComponentSpec = ComponentSpec {
         name: "cli-README.md",
         archive: None,
     }],
+    // docker-ce-cli's: one section-1 page per command (about 180) and two of section 5
+    // (`Dockerfile.5`, `docker-config-json.5`).
+    man_pages: Some(ManPages {
+        sections: &[1, 5],
+        max_pages: 1000,
+    }),
 };
 
 /// moby's `dockerd`, and the scripts of its tree that run it without root.
@@ -138,6 +148,11 @@ pub const MOBY: ComponentSpec = ComponentSpec {
             archive: None,
         },
     ],
+    // docker-ce's `dockerd.8`.
+    man_pages: Some(ManPages {
+        sections: &[8],
+        max_pages: 16,
+    }),
 };
 
 /// rootlesskit, which rootless dockerd runs in.
@@ -152,6 +167,7 @@ pub const ROOTLESSKIT: ComponentSpec = ComponentSpec {
     )],
     restarts: &[],
     files: &[],
+    man_pages: None,
 };
 
 /// The buildx CLI plugin (`docker buildx`).
@@ -173,6 +189,7 @@ pub const BUILDX: ComponentSpec = ComponentSpec {
     ],
     restarts: &[],
     files: &[],
+    man_pages: None,
 };
 
 /// The compose CLI plugin (`docker compose`).
@@ -194,6 +211,7 @@ pub const COMPOSE: ComponentSpec = ComponentSpec {
     ],
     restarts: &[],
     files: &[],
+    man_pages: None,
 };
 
 /// Every component of a full bundle, in build order: quick ones first, so a broken toolchain

@@ -2,7 +2,10 @@
 
 pub use build_core::BuildError as Error;
 pub use build_core::go::GoBinary;
-use build_core::go::{self, GoTool, ModuleFile, WindowsResources, json_string, version_quad};
+use build_core::go::{
+    self, GoTool, ManPageRecipe, ModuleFile, TreeProgram, WindowsResources, json_string,
+    version_quad,
+};
 pub use build_core::prelude::*;
 // The types of this crate's public items (`COMPONENT`, `recipe`), nameable from it.
 pub use build_core::Component;
@@ -12,8 +15,8 @@ use build_core::toolchain::Tool;
 /// dockerd, as every verb sees it.
 pub const COMPONENT: Component =
     Component::new(&build_core::component_specs::MOBY, Upstream::Moby, build)
-        // 2: ships the rootless scripts.
-        .with_recipe_version(2)
+        // 2: ships the rootless scripts; 3: and dockerd.8.
+        .with_recipe_version(3)
         .with_tools(&[Tool::Go, Tool::CCompiler, Tool::StaticLibc])
         .with_supported(build_core::upstream::DOCKER_RELEASE_LINES)
         // One entry point builds dockerd and docker-proxy.
@@ -195,5 +198,21 @@ pub fn resources(opts: &BuildOptions, line: &Line) -> WindowsResources {
 
 /// Builds `dockerd` into `opts.out_dir`.
 pub fn build(opts: &BuildOptions) -> Result<Artifacts, Error> {
-    go::build(opts, &COMPONENT, &recipe(opts))
+    go::build_with_man_pages(opts, &COMPONENT, &recipe(opts), man_pages(opts).as_ref())
+}
+
+/// `dockerd.8`, as `man/Makefile` makes it: go-md2man from the vendored `man/` module (a
+/// module of its own), over `man/dockerd.8.md`. The tree has it from 27.2; before, the CLI's
+/// tree kept the page.
+pub fn man_pages(opts: &BuildOptions) -> Option<ManPageRecipe> {
+    (opts.release_line() >= (27, 2)).then_some(ManPageRecipe {
+        generator: None,
+        md2man: TreeProgram {
+            module_dir: "man",
+            module_file: ModuleFile::GoMod,
+            package: "github.com/cpuguy83/go-md2man/v2",
+            tags: &[],
+        },
+        markdown_dir: "man",
+    })
 }

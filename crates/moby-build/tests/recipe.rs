@@ -120,3 +120,18 @@ fn a_windows_dockerd_drops_netgo_and_carries_mkwinres_resources() {
         assert!(json.contains(field), "{field}: {json}");
     }
 }
+
+/// `man/Makefile`: go-md2man from the `man/` module's own vendor folder over `dockerd.8.md`;
+/// `man/README.md` is no page.
+#[test]
+fn dockerd_8_is_made_from_the_man_module() {
+    let fx = FixtureBuild::pinned(Kind::Moby, Linkage::Static);
+    let pages = moby_build::build(&fx.opts).unwrap().man_pages;
+    assert_eq!(pages.len(), 1, "{pages:?}");
+    assert_eq!(pages[0].name, "dockerd.8");
+    let text = std::fs::read_to_string(&pages[0].path).unwrap();
+    assert_eq!(
+        text,
+        ".TH \"DOCKERD\" \"8\" \"SEPTEMBER 2015\" \"Docker Community\"\n.SH NAME\ndockerd - from dockerd.8.md\n"
+    );
+}

@@ -175,19 +175,19 @@ pub fn pull_artifact(
     dest: &Utf8Path,
     check: Option<&SignatureCheck>,
 ) -> Result<Option<PulledArtifact>, StoreError> {
-    pull_artifact_accepting(repo, reference, artifact_type, dest, check, &|_| true)
+    pull_artifact_accepting(repo, reference, artifact_type, dest, check, &|_, _| true)
 }
 
-/// [`pull_artifact`], where a file whose name `accepts` refuses fails the pull before any
-/// file is written: the names an artifact may hold are the puller's to say, not the
-/// registry's.
+/// [`pull_artifact`], where a file whose name and declared size `accepts` refuses fails the
+/// pull before any file is written: the names (and sizes, under [`limits::FILE`]) an artifact
+/// may hold are the puller's to say, not the registry's.
 pub fn pull_artifact_accepting(
     repo: &Repository,
     reference: &str,
     artifact_type: &str,
     dest: &Utf8Path,
     check: Option<&SignatureCheck>,
-    accepts: &dyn Fn(&str) -> bool,
+    accepts: &dyn Fn(&str, u64) -> bool,
 ) -> Result<Option<PulledArtifact>, StoreError> {
     let Some((bytes, digest)) = repo.manifest(reference)? else {
         return Ok(None);
@@ -214,7 +214,7 @@ pub(crate) fn pull_manifest_files(
     manifest: &OciImageManifest,
     digest: &str,
     dest: &Utf8Path,
-    accepts: &dyn Fn(&str) -> bool,
+    accepts: &dyn Fn(&str, u64) -> bool,
 ) -> Result<PulledArtifact, StoreError> {
     // A negative size is as much a lie as a huge one.
     let size = |d: &OciDescriptor| u64::try_from(d.size).unwrap_or(u64::MAX);
@@ -234,7 +234,7 @@ pub(crate) fn pull_manifest_files(
             .and_then(|a| a.get(TITLE))
             .ok_or_else(|| repo.tampered(format!("a layer of {digest} has no file name")))?;
         check_name(repo, name)?;
-        if !accepts(name) || names.contains(&name) {
+        if !accepts(name, size(layer)) || names.contains(&name) {
             return Err(repo.tampered(format!(
                 "{digest} holds a file named `{name}`, which is not one it may hold"
             )));

@@ -56,8 +56,9 @@ pub mod limits {
     pub const GO_PACK: u64 = 8 << 30;
     /// Entries, and outputs, in one pack of Go cache entries (moby's build uses about 6,000).
     pub const GO_PACK_ENTRIES: u64 = 1 << 20;
-    /// Layers in one artifact's manifest.
-    pub const LAYERS: usize = 256;
+    /// Layers in one artifact's manifest (a bundle is a layer per file: about 200 with the
+    /// CLI's man pages).
+    pub const LAYERS: usize = 1024;
     /// Signature referrers examined for one manifest.
     pub const REFERRERS: usize = 16;
 }

@@ -71,6 +71,8 @@ enum Bytes {
     File(Utf8PathBuf),
     /// Bytes made here.
     Made(Vec<u8>),
+    /// A file of the bundle, compressed as gzip -9n does (a man page).
+    Gzipped(Utf8PathBuf),
 }
 
 /// One installed file.
@@ -149,6 +151,12 @@ impl<'a> Staged<'a> {
                 Content::DebFolder(folder) => {
                     if distro.format == Format::Deb {
                         folders.push((*folder).to_owned());
+                    }
+                    continue;
+                }
+                Content::ManPages(sections) => {
+                    for (path, entry) in man_pages(bundle, manifest, sections) {
+                        entries.insert(path, entry);
                     }
                     continue;
                 }
@@ -240,6 +248,12 @@ impl<'a> Staged<'a> {
                 }
                 Bytes::Made(bytes) => {
                     std::fs::write(&dest, bytes).map_err(PackageError::io("writing", &dest))?;
+                    bytes.len() as u64
+                }
+                Bytes::Gzipped(from) => {
+                    let text = std::fs::read(from).map_err(PackageError::io("reading", from))?;
+                    let bytes = gzip(&text, &dest)?;
+                    std::fs::write(&dest, &bytes).map_err(PackageError::io("writing", &dest))?;
                     bytes.len() as u64
                 }
             };
@@ -395,7 +409,6 @@ fn changelog(
     request: &PackageRequest,
     epoch: i64,
 ) -> Result<Vec<u8>, PackageError> {
-    use std::io::Write;
     let text = format!(
         "{name} ({version}) {suite}; urgency=medium\n\n  * Built by dockyard from the sources pinned in its bundle.\n\n -- {maintainer}  {date}\n",
         name = spec.name,
@@ -403,13 +416,44 @@ fn changelog(
         maintainer = request.maintainer,
         date = rfc2822(epoch),
     );
+    gzip(text.as_bytes(), Utf8Path::new("changelog.Debian.gz"))
+}
+
+/// `bytes` as `gzip -9n` compresses them: no name, no time, so the same bytes every time.
+fn gzip(bytes: &[u8], path: &Utf8Path) -> Result<Vec<u8>, PackageError> {
+    use std::io::Write;
     let mut gz = flate2::GzBuilder::new()
         .mtime(0)
         .write(Vec::new(), flate2::Compression::best());
-    let path = Utf8Path::new("changelog.Debian.gz");
-    gz.write_all(text.as_bytes())
+    gz.write_all(bytes)
         .map_err(PackageError::io("compressing", path))?;
     gz.finish().map_err(PackageError::io("compressing", path))
+}
+
+/// The bundle's man pages of `sections`, each at its installed path (verified with the
+/// bundle; a name that is no page's is no entry).
+fn man_pages(bundle: &Utf8Path, manifest: &Manifest, sections: &[u8]) -> Vec<(String, Entry)> {
+    let pages = manifest.files.iter().filter_map(|f| {
+        let inside = f.path.strip_prefix(bundle_format::MAN_FOLDER)?;
+        let (folder, name) = inside.strip_prefix('/')?.split_once('/')?;
+        let section = bundle_format::section_of(name)?;
+        (folder == format!("man{section}") && sections.contains(&section)).then(|| {
+            (
+                format!("/usr/share/man/{folder}/{name}.gz"),
+                bundle.join(&f.path),
+            )
+        })
+    });
+    pages
+        .map(|(path, from)| {
+            let entry = Entry {
+                bytes: Bytes::Gzipped(from),
+                mode: 0o644,
+                config: false,
+            };
+            (path, entry)
+        })
+        .collect()
 }
 
 /// `Thu, 01 Jan 1970 00:00:00 +0000`, from seconds since the epoch.

@@ -46,6 +46,9 @@ pub enum Content {
     },
     /// An empty folder the deb makes (`/etc/docker`, docker-ce-packaging's `docker-ce.dirs`).
     DebFolder(&'static str),
+    /// Every man page of the bundle in these sections (`man/man1/docker-run.1`), compressed
+    /// as debhelper and rpm's `brp-compress` do, at `/usr/share/man/man1/docker-run.1.gz`.
+    ManPages(&'static [u8]),
     /// The shell completion the bundle's `docker` writes for `shell` (`docker completion
     /// bash`), as the CLI's `make shell-completion` makes them, installed at `to`.
     Completion {
@@ -223,7 +226,7 @@ pub const PACKAGES: &[PackageSpec] = &[
         homepage: "https://www.docker.com",
         copyright: ("Docker, Inc.", APACHE),
         summary: "Docker CLI: the open-source application container engine",
-        description: "Docker is a product for you to build, ship and run any application as a lightweight container. This package holds the docker command-line client and its shell completions.",
+        description: "Docker is a product for you to build, ship and run any application as a lightweight container. This package holds the docker command-line client, its shell completions and man pages.",
         contents: &[
             bin("docker/docker", "/usr/bin/docker"),
             Content::Completion {
@@ -238,6 +241,8 @@ pub const PACKAGES: &[PackageSpec] = &[
                 shell: "fish",
                 to: "/usr/share/fish/vendor_completions.d/docker.fish",
             },
+            // docker-ce-packaging's `docker-ce-cli.manpages`: `cli/man/man*/*`.
+            Content::ManPages(&[1, 5]),
         ],
         deb: Relations {
             recommends: "docker-buildx-plugin, docker-compose-plugin",
@@ -294,6 +299,8 @@ pub const PACKAGES: &[PackageSpec] = &[
                 config: false,
             },
             Content::DebFolder("/etc/docker"),
+            // `docker-ce.manpages`: `engine/man/man*/*`, which is `dockerd.8`.
+            Content::ManPages(&[8]),
         ],
         deb: Relations {
             pre_depends: "init-system-helpers (>= 1.54~)",

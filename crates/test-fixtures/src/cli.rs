@@ -1,10 +1,10 @@
-//! The docker/cli-shaped fixture: `vendor.mod` and no `go.mod`, the version variables, and
-//! the files its Windows resources are made of.
+//! The docker/cli-shaped fixture: `vendor.mod` and no `go.mod`, the version variables, the
+//! files its Windows resources are made of, and its man pages' sources and programs.
 
 use crate::winres::{EXE_MANIFEST, ICON};
 
 pub(crate) const CLI: &[(&str, &str)] = &[
-    // docker/cli has vendor.mod and no go.mod.
+    // docker/cli has vendor.mod and no go.mod (requiring go-md2man, vendored: `cli_files`).
     ("vendor.mod", "module github.com/docker/cli\n\ngo 1.24.0\n"),
     ("vendor.sum", ""),
     // docker-ce's deb carries it as its documentation.
@@ -45,3 +45,14 @@ func main() {
 "#,
     ),
 ];
+
+/// The CLI fixture: [`CLI`], with its man pages' sources and programs (go-md2man vendored and
+/// required by `vendor.mod`).
+pub(crate) fn cli_files() -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = (CLI.iter().chain(crate::man::CLI_MAN))
+        .map(|(name, text)| ((*name).to_owned(), (*text).to_owned()))
+        .collect();
+    files[0].1.push_str(crate::man::REQUIRE);
+    files.extend(crate::man::md2man(""));
+    files
+}

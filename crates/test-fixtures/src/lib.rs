@@ -7,14 +7,15 @@ use git2::{Repository, Signature, Time};
 
 mod cli;
 mod containerd;
+mod man;
 mod moby;
-use moby::{MOBY, moby_files};
+use moby::moby_files;
 #[cfg(feature = "proptest")]
 pub mod mutations;
 mod plugins;
 mod runc;
 mod winres;
-use cli::CLI;
+use cli::cli_files;
 pub use containerd::CONTAINERD_SUITE;
 pub use moby::{MOBY_ENGINE, MOBY_SUITE};
 pub use runc::RUNC_SUITE;
@@ -214,9 +215,9 @@ impl Kind {
     pub fn create(self, root: &Utf8Path) -> FixtureRepo {
         let path = root.join(self.name());
         match self {
-            Kind::Cli => FixtureRepo::create(&path, CLI),
+            Kind::Cli => create_owned(&path, &cli_files()),
             Kind::Containerd => FixtureRepo::create(&path, CONTAINERD),
-            Kind::Moby => FixtureRepo::create(&path, MOBY),
+            Kind::Moby => create_owned(&path, &moby_files("github.com/moby/moby/v2", "go.mod")),
             Kind::Runc => FixtureRepo::create(&path, RUNC),
             Kind::Tini => FixtureRepo::create(&path, TINI),
             Kind::Moby28 => {

@@ -305,10 +305,11 @@ func main() {
     ),
 ];
 
-/// The moby fixture with its module declared as `module` in `file` (`go.mod` from 29,
-/// `vendor.mod` before).
+/// The moby fixture, its `man/` module included, with its module declared as `module` in
+/// `file` (`go.mod` from 29, `vendor.mod` before).
 pub(crate) fn moby_files(module: &str, file: &str) -> Vec<(String, String)> {
-    MOBY.iter()
+    let mut files: Vec<(String, String)> = MOBY
+        .iter()
         .map(|(name, text)| {
             let name = if *name == "go.mod" { file } else { name };
             (
@@ -316,5 +317,7 @@ pub(crate) fn moby_files(module: &str, file: &str) -> Vec<(String, String)> {
                 text.replace("github.com/moby/moby/v2", module),
             )
         })
-        .collect()
+        .collect();
+    files.extend(crate::man::moby_man());
+    files
 }

@@ -150,6 +150,16 @@ pub enum BuildError {
         /// What the binary records.
         found: String,
     },
+    /// The man pages a build generated are not what its spec declares.
+    #[error("{component}: man page `{page}` {problem}; the recipe does not fit this release")]
+    ManPage {
+        /// The component.
+        component: String,
+        /// The page's file name, as the build wrote it.
+        page: String,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The output is not an executable (ELF, PE or Mach-O).
     #[error("{component}")]
     Elf {

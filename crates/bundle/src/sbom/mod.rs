@@ -124,7 +124,14 @@ pub(crate) fn write(
         // A shipped file is part of its source, and of the tarball that holds it.
         for shipped in &built.artifacts.files {
             let path = bundle.path_of(&shipped.name).unwrap_or_default();
-            let file = parts::shipped_file(&mut doc.ids, bundle, component, &path, &shipped.sha256);
+            let file = parts::shipped_file(
+                &mut doc.ids,
+                bundle,
+                component,
+                &path,
+                &shipped.sha256,
+                "shipped as it is from",
+            );
             let id = file.spdxid.clone();
             doc.packages.push(file);
             doc.relate(&doc.shared[&tree].clone(), "CONTAINS", &id);
@@ -134,6 +141,29 @@ pub(crate) fn write(
             {
                 doc.relate(container, "CONTAINS", &id);
             }
+        }
+        // A man page is made from its source's Markdown by its programs: the source generates it.
+        let layout_has_pages = bundle.layout().is_ok_and(|l| l.has_packaging());
+        for page in built
+            .artifacts
+            .man_pages
+            .iter()
+            .filter(|_| layout_has_pages)
+        {
+            let path = bundle_format::man_page_path(&page.name).unwrap_or_default();
+            let file = parts::shipped_file(
+                &mut doc.ids,
+                bundle,
+                component,
+                &path,
+                &page.sha256,
+                "generated from",
+            );
+            let id = file.spdxid.clone();
+            doc.packages.push(file);
+            doc.relate(&doc.shared[&tree].clone(), "GENERATES", &id);
+            // A file of the bundle itself, as its tarballs are.
+            doc.relate("SPDXRef-DOCUMENT", "DESCRIBES", &id);
         }
     }
     binaries.sort_by(|a, b| a.0.name.cmp(&b.0.name));

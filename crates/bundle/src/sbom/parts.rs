@@ -99,6 +99,7 @@ pub(super) fn shipped_file(
     c: &ManifestComponent,
     path: &str,
     sha: &str,
+    made: &str,
 ) -> SpdxItemPackages {
     let name = path.rsplit('/').next().unwrap_or(path);
     BundleFile {
@@ -109,10 +110,7 @@ pub(super) fn shipped_file(
         path,
         sha256: sha,
         purpose: "FILE",
-        summary: format!(
-            "{name}, shipped as it is from {}'s tree at {}",
-            c.name, c.commit
-        ),
+        summary: format!("{name}, {made} {}'s tree at {}", c.name, c.commit),
     }
     .package(ids, bundle)
 }

@@ -103,6 +103,11 @@ pub(super) fn member_name(name: &str) -> Option<&str> {
     name.strip_prefix(MEMBERS)?.strip_prefix('/')
 }
 
+/// The page a man page's layer holds (`man/docker-run.1` → `docker-run.1`).
+pub(super) fn man_page_layer(name: &str) -> Option<&str> {
+    name.strip_prefix(build_core::MAN_DIR)?.strip_prefix('/')
+}
+
 /// A tar member's file name: its content id in hex, and `.gz`.
 pub(super) fn is_member_file(name: &str) -> bool {
     name.strip_suffix(".gz")
@@ -196,6 +201,7 @@ pub(super) fn checked(
         }
         set_executable(&file.path)?;
     }
+    check_man_pages(component, opts, dir, &mut artifacts)?;
     // The binaries show the pinned version and commit, as a build here must.
     build_core::component::verify_stamps(component, opts, &artifacts, &[])
         .map_err(Refused::Build)?;
@@ -230,6 +236,57 @@ pub(super) fn checked(
     }
     let _ = std::fs::remove_dir(dir.join(MEMBERS));
     Ok(artifacts)
+}
+
+/// The record's man pages: names of the component's pattern, sorted and each once, no more
+/// than it declares, each pulled (the layer `man/NAME`, which the pull accepted only so
+/// named and at most [`bundle_format::MAX_MAN_PAGE_BYTES`]) with the bytes recorded.
+fn check_man_pages(
+    component: &Component,
+    opts: &BuildOptions,
+    dir: &Utf8Path,
+    artifacts: &mut Artifacts,
+) -> Result<(), Refused> {
+    let names: Vec<&str> = artifacts
+        .man_pages
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    let declared = component.man_pages_for(&opts.target);
+    let fits = match declared {
+        None => names.is_empty(),
+        Some(pages) => {
+            names.len() <= pages.max_pages
+                && names.iter().all(|n| pages.accepts(n))
+                && names.windows(2).all(|w| w[0] < w[1])
+        }
+    };
+    if !fits {
+        let expected = match declared {
+            None => "no man pages".to_owned(),
+            Some(pages) => format!(
+                "at most {} man pages of section {:?}, each once",
+                pages.max_pages, pages.sections
+            ),
+        };
+        return Err(Refused::Undeclared {
+            component: component.name(),
+            found: format!("{} man pages ({})", names.len(), names.join(", ")),
+            expected,
+        });
+    }
+    for page in &mut artifacts.man_pages {
+        page.path = dir.join(build_core::MAN_DIR).join(&page.name);
+        let sha256 =
+            build_core::digest::sha256_file(&page.path).map_err(io("hashing", &page.path))?;
+        let size = std::fs::symlink_metadata(&page.path).map_err(io("reading", &page.path))?;
+        if sha256 != page.sha256 || size.len() != page.size {
+            return Err(Refused::NotAsRecorded {
+                name: page.name.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn set_executable(path: &Utf8Path) -> Result<(), Refused> {

@@ -18,7 +18,7 @@ use serde::Deserialize;
 mod checks;
 
 pub use checks::{Refusal, Refused};
-use checks::{checked, is_member_file, member_name};
+use checks::{checked, is_member_file, man_page_layer, member_name};
 
 use crate::BundleError;
 use crate::artifacts::{BuildEnv, CachedArtifacts};
@@ -29,6 +29,7 @@ pub const COMPONENT_ARTIFACT_TYPE: &str = "application/vnd.dockyard.component.v1
 const RECORD_MEDIA_TYPE: &str = "application/vnd.dockyard.component.record.v1+json";
 const BINARY_MEDIA_TYPE: &str = "application/vnd.dockyard.file.v1";
 const MEMBER_MEDIA_TYPE: &str = "application/vnd.dockyard.tgz-member.v1+gzip";
+const MAN_PAGE_MEDIA_TYPE: &str = "application/vnd.dockyard.man-page.v1";
 /// Pulled tar members' folder inside an artifact.
 const MEMBERS: &str = "tgz";
 
@@ -214,10 +215,15 @@ impl SharedCache {
         let mut refusals = Vec::new();
         // Only the names the component declares, and tar members' content names, are ever
         // written: a record or a layer naming anything else is refused before any file is.
-        let accepts = |name: &str| {
+        let pages = component.man_pages_for(&opts.target);
+        let accepts = |name: &str, size: u64| {
             component.binaries().contains(&name)
                 || component.files().iter().any(|f| f.name == name)
                 || member_name(name).is_some_and(is_member_file)
+                || man_page_layer(name).is_some_and(|page| {
+                    pages.is_some_and(|p| p.accepts(page))
+                        && size <= bundle_format::MAX_MAN_PAGE_BYTES
+                })
         };
         for repo in &self.pulls {
             let pulled = oci_store::pull_artifact_accepting(
@@ -321,8 +327,18 @@ fn contents(env: &BuildEnv, key: &str, artifacts: &Artifacts) -> Result<Contents
             media_type: MEMBER_MEDIA_TYPE.into(),
         });
     }
+    for page in &artifacts.man_pages {
+        files.push(ArtifactFile {
+            name: format!("{}/{}", build_core::MAN_DIR, page.name),
+            path: page.path.clone(),
+            media_type: MAN_PAGE_MEDIA_TYPE.into(),
+        });
+    }
     for a in &mut record.binaries {
         a.path = a.name.clone().into();
+    }
+    for page in &mut record.man_pages {
+        page.path = format!("{}/{}", build_core::MAN_DIR, page.name).into();
     }
     for f in &mut record.files {
         f.path = f.name.clone().into();

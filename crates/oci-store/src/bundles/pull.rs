@@ -150,7 +150,7 @@ fn stage(
         .map_err(StoreError::io("creating a staging folder in", parent))?;
     let dir = build_core::fs::utf8(staging.path().to_owned())
         .map_err(StoreError::io("creating a staging folder in", parent))?;
-    artifact::pull_manifest_files(repo, &want.manifest, &want.digest, &dir, &|_| true)?;
+    artifact::pull_manifest_files(repo, &want.manifest, &want.digest, &dir, &|_, _| true)?;
     let annotations = want.manifest.annotations.clone().unwrap_or_default();
     for (artifact_type, name, annotation) in REFERRED {
         let blob = annotations
@@ -202,7 +202,7 @@ fn pull_referrer(
             && manifest.artifact_type.as_deref() == Some(artifact_type)
             && (layer.digest.as_str(), title.map(String::as_str)) == (blob, Some(name))
         {
-            artifact::pull_manifest_files(repo, &manifest, &digest, dir, &|n| n == name)?;
+            artifact::pull_manifest_files(repo, &manifest, &digest, dir, &|n, _| n == name)?;
             return Ok(());
         }
     }

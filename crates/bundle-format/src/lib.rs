@@ -9,8 +9,9 @@ pub mod systemd;
 mod verify;
 
 pub use components::{
-    Archive, COMPONENTS, ComponentSpec, Layout, PACKAGING_FOLDER, PLUGIN_METADATA, Packing,
-    SourceFile, Stamps, VersionProbe, archive_of, binaries_in, building, contents_of, path_of,
+    Archive, BinarySpec, COMPONENTS, ComponentSpec, Layout, PACKAGING_FOLDER, PLUGIN_METADATA,
+    Packing, ReleaseLine, SourceFile, Stamps, VersionProbe, archive_of, binaries_in, building,
+    contents_of, path_of,
 };
 pub use error::FormatError;
 pub use install::{Destinations, install};

@@ -1,6 +1,6 @@
 //! The nine components of a full bundle.
 
-use crate::{Archive, ComponentSpec, SourceFile, VersionProbe};
+use crate::{Archive, BinarySpec, ComponentSpec, SourceFile, VersionProbe};
 
 /// What the docker CLI runs a plugin with to learn its version and vendor: the plugins' second
 /// probe, and no subcommand a person types.
@@ -21,7 +21,7 @@ const fn probe(
 /// tini, installed as `docker-init`: what `docker run --init` runs as PID 1.
 pub const TINI: ComponentSpec = ComponentSpec {
     name: "tini",
-    binaries: &["docker-init"],
+    binaries: &[BinarySpec::new("docker-init")],
     archive: Archive::Static,
     version_probes: &[probe(
         "docker-init",
@@ -35,7 +35,7 @@ pub const TINI: ComponentSpec = ComponentSpec {
 /// runc, the OCI runtime containerd's shim runs per container.
 pub const RUNC: ComponentSpec = ComponentSpec {
     name: "runc",
-    binaries: &["runc"],
+    binaries: &[BinarySpec::new("runc")],
     archive: Archive::Static,
     version_probes: &[probe(
         "runc",
@@ -49,7 +49,7 @@ pub const RUNC: ComponentSpec = ComponentSpec {
 /// docker-proxy, moby's userland proxy for published ports.
 pub const PROXY: ComponentSpec = ComponentSpec {
     name: "proxy",
-    binaries: &["docker-proxy"],
+    binaries: &[BinarySpec::new("docker-proxy")],
     archive: Archive::Static,
     version_probes: &[probe(
         "docker-proxy",
@@ -63,7 +63,11 @@ pub const PROXY: ComponentSpec = ComponentSpec {
 /// containerd, its runc shim and `ctr`.
 pub const CONTAINERD: ComponentSpec = ComponentSpec {
     name: "containerd",
-    binaries: &["containerd", "containerd-shim-runc-v2", "ctr"],
+    binaries: &[
+        BinarySpec::new("containerd"),
+        BinarySpec::new("containerd-shim-runc-v2"),
+        BinarySpec::new("ctr"),
+    ],
     archive: Archive::Static,
     version_probes: &[
         probe("containerd", &["--version"], &["v{version} {commit}"]),
@@ -84,7 +88,7 @@ pub const CONTAINERD: ComponentSpec = ComponentSpec {
 /// The `docker` client.
 pub const CLI: ComponentSpec = ComponentSpec {
     name: "cli",
-    binaries: &["docker"],
+    binaries: &[BinarySpec::new("docker")],
     archive: Archive::Static,
     version_probes: &[probe(
         "docker",
@@ -104,7 +108,7 @@ pub const CLI: ComponentSpec = ComponentSpec {
 /// moby's `dockerd`, and the scripts of its tree that run it without root.
 pub const MOBY: ComponentSpec = ComponentSpec {
     name: "moby",
-    binaries: &["dockerd"],
+    binaries: &[BinarySpec::new("dockerd")],
     archive: Archive::Static,
     version_probes: &[probe(
         "dockerd",
@@ -143,7 +147,7 @@ pub const MOBY: ComponentSpec = ComponentSpec {
 /// rootlesskit, which rootless dockerd runs in.
 pub const ROOTLESSKIT: ComponentSpec = ComponentSpec {
     name: "rootlesskit",
-    binaries: &["rootlesskit"],
+    binaries: &[BinarySpec::new("rootlesskit")],
     archive: Archive::RootlessExtras,
     version_probes: &[probe(
         "rootlesskit",
@@ -157,7 +161,7 @@ pub const ROOTLESSKIT: ComponentSpec = ComponentSpec {
 /// The buildx CLI plugin (`docker buildx`).
 pub const BUILDX: ComponentSpec = ComponentSpec {
     name: "buildx",
-    binaries: &["docker-buildx"],
+    binaries: &[BinarySpec::new("docker-buildx")],
     archive: Archive::Plugin,
     version_probes: &[
         probe(
@@ -178,7 +182,7 @@ pub const BUILDX: ComponentSpec = ComponentSpec {
 /// The compose CLI plugin (`docker compose`).
 pub const COMPOSE: ComponentSpec = ComponentSpec {
     name: "compose",
-    binaries: &["docker-compose"],
+    binaries: &[BinarySpec::new("docker-compose")],
     archive: Archive::Plugin,
     version_probes: &[
         probe(
@@ -217,15 +221,20 @@ mod tests {
     #[test]
     fn every_binary_has_a_version_probe_and_every_probe_a_binary() {
         for c in COMPONENTS {
-            for b in c.binaries {
+            for b in c.every_binary() {
                 assert!(
-                    c.version_probes.iter().any(|p| p.binary == *b),
+                    c.version_probes.iter().any(|p| p.binary == b),
                     "{}: no version probe for {b}",
                     c.name
                 );
             }
             for p in c.version_probes {
-                assert!(c.binaries.contains(&p.binary), "{}: {}", c.name, p.binary);
+                assert!(
+                    c.every_binary().any(|b| b == p.binary),
+                    "{}: {}",
+                    c.name,
+                    p.binary
+                );
             }
         }
     }
@@ -235,12 +244,7 @@ mod tests {
         let mut names: Vec<&str> = COMPONENTS.iter().map(|c| c.name).collect();
         let mut shipped: Vec<&str> = COMPONENTS
             .iter()
-            .flat_map(|c| {
-                c.binaries
-                    .iter()
-                    .copied()
-                    .chain(c.files.iter().map(|f| f.name))
-            })
+            .flat_map(|c| c.every_binary().chain(c.files.iter().map(|f| f.name)))
             .collect();
         for list in [&mut names, &mut shipped] {
             let all = list.len();
@@ -254,7 +258,11 @@ mod tests {
     fn a_restart_names_a_binary_of_its_component() {
         for c in COMPONENTS {
             for (binary, _) in c.restarts {
-                assert!(c.binaries.contains(binary), "{}: {binary}", c.name);
+                assert!(
+                    c.every_binary().any(|b| b == *binary),
+                    "{}: {binary}",
+                    c.name
+                );
             }
         }
     }
@@ -263,7 +271,7 @@ mod tests {
     fn a_plugin_is_one_docker_prefixed_binary() {
         for c in COMPONENTS.iter().filter(|c| c.archive == Archive::Plugin) {
             assert!(
-                matches!(c.binaries, [b] if b.starts_with("docker-")),
+                matches!(c.binaries, [b] if b.name.starts_with("docker-") && b.dropped_in.is_none()),
                 "{}: {:?}",
                 c.name,
                 c.binaries

@@ -6,6 +6,10 @@ use std::process::{Command, Output};
 use camino::{Utf8Path, Utf8PathBuf};
 use test_fixtures::{FixtureRepo, Kind};
 
+/// The Docker release of the fixtures' bundle (moby's 29.7.2), which decides the binaries only
+/// some releases ship.
+pub const FIXTURES_RELEASE: bundle::ReleaseLine = bundle::ReleaseLine::new(29, 7);
+
 pub struct World {
     pub _dir: tempfile::TempDir,
     pub root: Utf8PathBuf,

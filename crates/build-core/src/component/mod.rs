@@ -10,7 +10,9 @@ mod stamps;
 pub use stamps::{runnable, verify_stamps};
 
 // The data moved to `component_specs`; the paths recipes and readers used keep working.
-pub use component_specs::{ComponentSpec, SourceFile, Stamps, VersionProbe};
+pub use component_specs::{
+    BinarySpec, ComponentSpec, ReleaseLine, SourceFile, Stamps, VersionProbe,
+};
 
 /// One buildable component: a recipe crate's whole public face, as data. What it is (name,
 /// binaries, version probes, restarts, shipped files) is its [`ComponentSpec`], shared with the
@@ -85,14 +87,10 @@ impl Component {
         self.spec.name
     }
 
-    /// The binaries it produces, by installed name.
-    pub fn binaries(&self) -> &'static [&'static str] {
-        self.spec.binaries
-    }
-
-    /// How each binary shows its version and commit.
-    pub(crate) fn version_probes(&self) -> &'static [VersionProbe] {
-        self.spec.version_probes
+    /// The binaries a build of it for Docker `release` makes, by installed name (the spec's
+    /// [`ComponentSpec::binaries_for`]; a build asks with [`BuildOptions::docker_release`]).
+    pub fn binaries_for(&self, release: ReleaseLine) -> Vec<&'static str> {
+        self.spec.binaries_for(release)
     }
 
     /// Files of its source tree shipped as they are, beside the binaries.
@@ -140,12 +138,26 @@ impl Component {
         Ok(())
     }
 
-    /// Fails unless `artifacts` holds every binary the component makes.
-    pub(crate) fn check_produced(&self, artifacts: &Artifacts) -> Result<(), BuildError> {
-        match self.binaries().iter().find(|b| artifacts.get(b).is_none()) {
-            Some(binary) => Err(BuildError::Incomplete {
+    /// Fails unless `artifacts` holds exactly the binaries the component makes for the Docker
+    /// release `opts` builds for.
+    pub(crate) fn check_produced(
+        &self,
+        opts: &BuildOptions,
+        artifacts: &Artifacts,
+    ) -> Result<(), BuildError> {
+        let expected = self.binaries_for(opts.docker_release);
+        if let Some(binary) = expected.iter().find(|b| artifacts.get(b).is_none()) {
+            return Err(BuildError::Incomplete {
                 component: self.name(),
                 binary,
+                release: opts.docker_release,
+            });
+        }
+        match (artifacts.binaries.iter()).find(|a| !expected.contains(&a.name.as_str())) {
+            Some(extra) => Err(BuildError::NotShipped {
+                component: self.name(),
+                binary: extra.name.clone(),
+                release: opts.docker_release,
             }),
             None => Ok(()),
         }
@@ -234,17 +246,9 @@ impl UpstreamBuild {
 }
 
 /// `(major, minor)` of a version `MAJOR.MINOR[.PATCH][-suffix]` (`1.4.3`, `2.3.0-rc.1`);
-/// `None` for anything else.
+/// `None` for anything else ([`ReleaseLine::parse`]).
 pub(crate) fn release_line(version: &str) -> Option<(u32, u32)> {
-    let numbers = version.split(['-', '+', '~']).next()?;
-    let mut parts = numbers.split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    match parts.next() {
-        Some(patch) if patch.parse::<u32>().is_err() => None,
-        _ if parts.next().is_some() => None,
-        _ => Some((major, minor)),
-    }
+    ReleaseLine::parse(version).map(|line| (line.major, line.minor))
 }
 
 #[cfg(test)]
@@ -264,16 +268,6 @@ mod tests {
     }
 
     #[test]
-    fn a_version_is_major_minor_and_an_optional_patch() {
-        assert_eq!(release_line("1.4.3"), Some((1, 4)));
-        assert_eq!(release_line("2.3.0-rc.1"), Some((2, 3)));
-        assert_eq!(release_line("29.7"), Some((29, 7)));
-        for bad in ["", "v1.4.3", "1", "1.x", "1.4.3.5", "latest", "1.4.three"] {
-            assert_eq!(release_line(bad), None, "{bad:?}");
-        }
-    }
-
-    #[test]
     fn an_unparsable_version_is_refused_before_any_recipe_line_is_chosen() {
         let runc = Component {
             supported: &["1.2.", "1.3.", "1.4."],
@@ -288,8 +282,80 @@ mod tests {
             Err(BuildError::Unsupported { .. })
         ));
         runc.check_version("1.4.3").unwrap();
-        let err = runc.check_produced(&Artifacts::default()).unwrap_err();
-        assert_eq!(err.to_string(), "runc: the recipe did not produce runc");
+    }
+
+    /// Options for a build for Docker `release` (nothing is built with them).
+    fn options_for(release: ReleaseLine) -> BuildOptions {
+        let source = crate::source::Source {
+            upstream: Upstream::Rootlesskit,
+            dir: "/nonexistent".into(),
+            commit: crate::pins::CommitId::parse(&"a".repeat(40)).unwrap(),
+            version: "2.3.2".into(),
+            dirty: false,
+            content_id: "x".into(),
+            commit_time: 0,
+            origin: crate::source::Origin::Cache,
+            patches: Vec::new(),
+        };
+        BuildOptions::new(
+            source,
+            release,
+            "/nonexistent".into(),
+            "/nonexistent".into(),
+        )
+    }
+
+    /// Artifacts holding binaries of these names.
+    fn made(names: &[&str]) -> Artifacts {
+        let binaries = names.iter().map(|name| crate::Artifact {
+            name: (*name).to_owned(),
+            path: "/nonexistent".into(),
+            sha256: String::new(),
+            size: 0,
+            link: crate::elf::LinkKind::Static,
+            toolchain: String::new(),
+            tags: Vec::new(),
+            c_libraries: Vec::new(),
+        });
+        Artifacts {
+            binaries: binaries.collect(),
+            files: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_build_makes_exactly_the_binaries_its_docker_release_ships() {
+        const DROPPED_IN_28: ComponentSpec = ComponentSpec::new(
+            "rootlesskit",
+            &[
+                BinarySpec::new("rootlesskit"),
+                BinarySpec::new("rootlesskit-docker-proxy").dropped_in(28, 0),
+            ],
+            component_specs::Archive::RootlessExtras,
+        );
+        let rootlesskit = Component {
+            spec: &DROPPED_IN_28,
+            ..test_component()
+        };
+        let (docker_27, docker_28) = (ReleaseLine::new(27, 5), ReleaseLine::new(28, 0));
+        let both = made(&["rootlesskit", "rootlesskit-docker-proxy"]);
+        let alone = made(&["rootlesskit"]);
+        rootlesskit
+            .check_produced(&options_for(docker_27), &both)
+            .unwrap();
+        rootlesskit
+            .check_produced(&options_for(docker_28), &alone)
+            .unwrap();
+        let err = (rootlesskit.check_produced(&options_for(docker_27), &alone)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "rootlesskit: the recipe did not produce rootlesskit-docker-proxy, which Docker 27.5 ships"
+        );
+        let err = (rootlesskit.check_produced(&options_for(docker_28), &both)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "rootlesskit: the recipe produced rootlesskit-docker-proxy, which Docker 28.0 does not ship"
+        );
     }
 
     #[test]

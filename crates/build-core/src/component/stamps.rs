@@ -38,7 +38,7 @@ pub fn verify_stamps(
         return read_stamps(component, opts, artifacts, stamped);
     }
     let wine = foreign.is_some_and(|p| p.runner == Some(crate::platform::Runner::Wine));
-    for probe in component.version_probes() {
+    for probe in component.spec.probes_for(opts.docker_release) {
         let Some(artifact) = artifacts.get(probe.binary) else {
             continue;
         };

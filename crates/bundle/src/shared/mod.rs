@@ -212,10 +212,12 @@ impl SharedCache {
         dir: &Utf8Path,
     ) -> Result<Option<Artifacts>, Vec<Refusal>> {
         let mut refusals = Vec::new();
-        // Only the names the component declares, and tar members' content names, are ever
-        // written: a record or a layer naming anything else is refused before any file is.
+        // Only the names the component declares for the run's Docker release, and tar
+        // members' content names, are ever written: a record or a layer naming anything else is
+        // refused before any file is.
+        let binaries = component.binaries_for(opts.docker_release);
         let accepts = |name: &str| {
-            component.binaries().contains(&name)
+            binaries.contains(&name)
                 || component.files().iter().any(|f| f.name == name)
                 || member_name(name).is_some_and(is_member_file)
         };

@@ -98,4 +98,29 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn docker_27_s_rootless_extras_also_hold_rootlesskit_docker_proxy() {
+        let docker_27 = ReleaseLine::new(27, 0);
+        assert_eq!(
+            super::contents_of(Archive::RootlessExtras, docker_27),
+            [
+                "dockerd-rootless-setuptool.sh",
+                "dockerd-rootless.sh",
+                "rootlesskit",
+                "rootlesskit-docker-proxy"
+            ]
+        );
+        assert_eq!(
+            super::path_of("rootlesskit-docker-proxy").as_deref(),
+            Some("docker-rootless-extras/rootlesskit-docker-proxy")
+        );
+        // The other archives are the same in every release.
+        for archive in [Archive::Static, Archive::Plugin] {
+            assert_eq!(
+                super::contents_of(archive, docker_27),
+                super::contents_of(archive, DOCKER_29)
+            );
+        }
+    }
 }

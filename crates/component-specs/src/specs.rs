@@ -144,16 +144,29 @@ pub const MOBY: ComponentSpec = ComponentSpec {
     ],
 };
 
-/// rootlesskit, which rootless dockerd runs in.
+/// rootlesskit, which rootless dockerd runs in, and for Docker 27 its userland proxy.
 pub const ROOTLESSKIT: ComponentSpec = ComponentSpec {
     name: "rootlesskit",
-    binaries: &[BinarySpec::new("rootlesskit")],
+    binaries: &[
+        BinarySpec::new("rootlesskit"),
+        // Docker 27's rootless dockerd will not start without it on PATH: it is its userland
+        // proxy there (moby v27's `daemon/config/config_linux.go`, `pkg/rootless`), moby's
+        // `rootlesskit.installer` builds it beside rootlesskit, and docker-ce-packaging's 27.x
+        // ships it (`static/Makefile`, the rootless extras' deb and rpm). moby 28 forwards
+        // ports through rootlesskit's API itself, and docker-ce-packaging dropped it for 28.
+        BinarySpec::new("rootlesskit-docker-proxy").dropped_in(28, 0),
+    ],
     archive: Archive::RootlessExtras,
-    version_probes: &[probe(
-        "rootlesskit",
-        &["--version"],
-        &["rootlesskit version {version}"],
-    )],
+    version_probes: &[
+        probe(
+            "rootlesskit",
+            &["--version"],
+            &["rootlesskit version {version}"],
+        ),
+        // It has no version to show (no flag prints one, nothing is stamped): its usage, from
+        // Go's flag package, shows it runs and is the proxy.
+        probe("rootlesskit-docker-proxy", &["-h"], &["-container-ip"]),
+    ],
     restarts: &[],
     files: &[],
 };
@@ -217,6 +230,7 @@ pub const COMPONENTS: [&ComponentSpec; 9] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ReleaseLine;
 
     #[test]
     fn every_binary_has_a_version_probe_and_every_probe_a_binary() {
@@ -236,6 +250,33 @@ mod tests {
                     p.binary
                 );
             }
+        }
+    }
+
+    #[test]
+    fn docker_27_s_rootless_extras_have_rootlesskit_docker_proxy_and_later_releases_not() {
+        let rootlesskit = |major, minor| ROOTLESSKIT.binaries_for(ReleaseLine::new(major, minor));
+        for docker_27 in [(27, 0), (27, 5)] {
+            assert_eq!(
+                rootlesskit(docker_27.0, docker_27.1),
+                ["rootlesskit", "rootlesskit-docker-proxy"]
+            );
+        }
+        for later in [(28, 0), (28, 5), (29, 7)] {
+            assert_eq!(rootlesskit(later.0, later.1), ["rootlesskit"]);
+        }
+        // Its probe is asked only of the releases that ship it.
+        let probed =
+            |release| -> Vec<&str> { ROOTLESSKIT.probes_for(release).map(|p| p.binary).collect() };
+        assert_eq!(probed(ReleaseLine::new(29, 7)), ["rootlesskit"]);
+        assert_eq!(
+            probed(ReleaseLine::new(27, 0)),
+            ["rootlesskit", "rootlesskit-docker-proxy"]
+        );
+        // Every other component ships the same binaries in every release.
+        for c in COMPONENTS.iter().filter(|c| c.name != "rootlesskit") {
+            let all: Vec<&str> = c.every_binary().collect();
+            assert_eq!(c.binaries_for(ReleaseLine::new(27, 0)), all, "{}", c.name);
         }
     }
 

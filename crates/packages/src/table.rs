@@ -343,6 +343,12 @@ pub const PACKAGES: &[PackageSpec] = &[
         description: "Use dockerd-rootless.sh to run the daemon as an unprivileged user, in a user namespace made by rootlesskit; dockerd-rootless-setuptool.sh sets it up for a user.",
         contents: &[
             bin("docker-rootless-extras/rootlesskit", "/usr/bin/rootlesskit"),
+            // Docker 27's alone (docker-ce-packaging's 27.x `deb/common/rules` and
+            // `docker-ce-rootless-extras.spec`).
+            bin(
+                "docker-rootless-extras/rootlesskit-docker-proxy",
+                "/usr/bin/rootlesskit-docker-proxy",
+            ),
             bin(
                 "docker-rootless-extras/dockerd-rootless.sh",
                 "/usr/bin/dockerd-rootless.sh",
@@ -468,5 +474,12 @@ mod tests {
             bundle.sort_unstable();
             assert_eq!(packaged(release), bundle, "Docker {release}");
         }
+    }
+
+    #[test]
+    fn docker_27_s_rootless_extras_package_has_rootlesskit_docker_proxy_and_28_s_not() {
+        let proxy = "docker-rootless-extras/rootlesskit-docker-proxy";
+        assert!(packaged(ReleaseLine::new(27, 5)).contains(&proxy));
+        assert!(!packaged(ReleaseLine::new(28, 0)).contains(&proxy));
     }
 }

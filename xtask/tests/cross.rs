@@ -90,8 +90,8 @@ impl Cross {
         );
         assert_eq!(manifest(&dir)["target"]["arch"], self.goarch);
 
-        let plugins = bundle::binaries_in(bundle::Archive::Plugin);
-        for binary in bundle::binaries_in(bundle::Archive::Static)
+        let plugins = bundle::binaries_in(bundle::Archive::Plugin, common::FIXTURES_RELEASE);
+        for binary in bundle::binaries_in(bundle::Archive::Static, common::FIXTURES_RELEASE)
             .iter()
             .chain(&plugins)
         {

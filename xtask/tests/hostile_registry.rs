@@ -4,7 +4,8 @@
 //! bomb for a tar member). For every case a machine pulling from it must refuse, naming the
 //! component and the reason; a canary folder beside its cache keeps its digests and modes;
 //! its memory stays under a stated bound; and the run fails with `--cache-required` or builds
-//! the component itself without it.
+//! the component itself without it. A record naming a binary the run's Docker release does
+//! not ship (Docker 27's rootlesskit-docker-proxy, offered to a 28 run) is refused the same way.
 
 mod common;
 
@@ -384,4 +385,95 @@ fn a_hostile_team_cache_is_refused_and_touches_nothing_outside_the_cache() {
             .map(|(_, b)| b)
     };
     assert_eq!(file_of("b"), file_of("a"));
+}
+
+/// The key a component's cache record holds on `machine`.
+fn key_on(w: &World, machine: &str, component: &str) -> String {
+    let artifacts = w.root.join(machine).join("cache/artifacts");
+    let folder = std::fs::read_dir(&artifacts)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .find(|n| n.starts_with(&format!("{component}-")))
+        .unwrap_or_else(|| panic!("no {component} in {artifacts}"));
+    let record: Value = serde_json::from_slice(&common::read(
+        &artifacts.join(folder).join("artifacts.json"),
+    ))
+    .unwrap();
+    record["key"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn docker_27_s_proxy_crosses_the_team_cache_and_a_later_release_refuses_it() {
+    let w = common::docker_27_world();
+    let registry = registry();
+    let team = format!("{}/team/dockyard", registry.address());
+    let run = |machine: &str, extra: &[&str]| {
+        let output = bundle_on(&w, machine, extra).output().unwrap();
+        (output.status.success(), stderr(&output))
+    };
+
+    // Docker 27: rootlesskit goes to the team with its proxy, and a machine that never built
+    // it takes both, checked as a build here is.
+    let (pushed, text) = run("a", &["--only", "rootlesskit", "--cache-to", &team]);
+    assert!(pushed, "{text}");
+    let only_required = [
+        "--only",
+        "rootlesskit",
+        "--cache-from",
+        &team,
+        "--cache-required",
+    ];
+    let (pulled, text) = run("b", &only_required);
+    assert!(pulled, "{text}");
+    assert!(
+        text.contains("Pulled rootlesskit (rootlesskit, rootlesskit-docker-proxy)"),
+        "{text}"
+    );
+
+    // The same rootlesskit pin for Docker 28 is another build: another key, rootlesskit alone.
+    let key_27 = key_on(&w, "a", "rootlesskit");
+    w.set_docker_release("27.5.1", "28.5.2");
+    let (built, text) = run("c", &["--only", "rootlesskit"]);
+    assert!(
+        built && text.contains("Built rootlesskit (rootlesskit) in"),
+        "{text}"
+    );
+    let key_28 = key_on(&w, "c", "rootlesskit");
+    assert_ne!(key_28, key_27);
+
+    // Docker 27's artifact offered under 28's key is refused before any file is written: 28
+    // declares rootlesskit alone.
+    let honest = honest(&team, &format!("rootlesskit-{key_27}"));
+    let mut record = honest.record.clone();
+    record["key"] = json!(key_28);
+    let hostile = format!("{}/hostile/proxy", registry.address());
+    push_crafted(
+        &hostile,
+        &format!("rootlesskit-{key_28}"),
+        serde_json::to_vec(&record).unwrap(),
+        honest.layers,
+    );
+    let (pulled, text) = run(
+        "d",
+        &[
+            "--only",
+            "rootlesskit",
+            "--cache-from",
+            &hostile,
+            "--cache-required",
+        ],
+    );
+    assert!(!pulled, "accepted:\n{text}");
+    assert!(
+        text.contains(
+            "cannot give what the bundle for linux/amd64 needs: rootlesskit (rootlesskit-"
+        ) && text.contains("holds a file named `rootlesskit-docker-proxy`"),
+        "{text}"
+    );
+    let written: Vec<String> = snapshot(&w.root.join("d/cache"))
+        .into_iter()
+        .map(|(name, _)| name)
+        .filter(|name| name.ends_with("rootlesskit-docker-proxy"))
+        .collect();
+    assert!(written.is_empty(), "{written:?}");
 }

@@ -3,7 +3,10 @@
 
 mod common;
 
-use common::{component, manifest, read, snapshot, stderr, world, world_of, xtask};
+use common::{
+    component, docker_27_world, manifest, read, snapshot, stderr, tgz_entries, tgz_file, world,
+    world_of, xtask,
+};
 use test_fixtures::Kind;
 
 #[test]
@@ -54,6 +57,116 @@ fn a_28_line_set_builds_and_every_binary_shows_its_own_stamps() {
         "Docker Compose version v2.39.4\n"
     );
     assert!(dir.join("docker-compose-plugin-2.39.4.tgz").is_file());
+    // Docker 28 dropped Docker 27's rootlesskit-docker-proxy, though rootlesskit 2.3 has it.
+    assert_eq!(
+        component(&manifest, "rootlesskit")["binaries"],
+        serde_json::json!(["rootlesskit"])
+    );
+    assert!(
+        !dir.join("docker-rootless-extras/rootlesskit-docker-proxy")
+            .exists()
+    );
+}
+
+#[test]
+fn docker_27_s_rootless_extras_ship_rootlesskit_docker_proxy_in_the_bundle_and_the_package() {
+    let w = docker_27_world();
+    let out = w.root.join("out");
+    w.bundle_ok(&out, &[]);
+    let dir = out.join("docker-27.5.1");
+    let manifest = manifest(&dir);
+    assert_eq!(
+        component(&manifest, "rootlesskit")["binaries"],
+        serde_json::json!(["rootlesskit", "rootlesskit-docker-proxy"])
+    );
+    // Beside rootlesskit in the folder and in Docker's rootless extras download.
+    let proxy = "docker-rootless-extras/rootlesskit-docker-proxy";
+    assert!(dir.join(proxy).is_file());
+    let tgz = dir.join("docker-rootless-extras-27.5.1.tgz");
+    let entries: Vec<String> = tgz_entries(&tgz).into_iter().map(|e| e.0).collect();
+    assert!(entries.iter().any(|e| e == proxy), "{entries:?}");
+    assert_eq!(tgz_file(&tgz, proxy), read(&dir.join(proxy)));
+    // Its usage is what it shows: it has no version.
+    let usage = std::process::Command::new(dir.join(proxy))
+        .arg("-h")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&usage.stderr).contains("-container-ip"));
+    // The SBOM's rootless extras tarball contains it, and `verify` holds the bundle to it.
+    let sbom: serde_json::Value =
+        serde_json::from_slice(&read(&dir.join("sbom.spdx.json"))).unwrap();
+    let contains = sbom["relationships"].as_array().unwrap().iter().any(|r| {
+        r["relationshipType"] == "CONTAINS"
+            && r["relatedSpdxElement"] == "SPDXRef-Binary-rootlesskit-docker-proxy"
+    });
+    assert!(contains, "no package contains rootlesskit-docker-proxy");
+    let verify = xtask().args(["verify", dir.as_str()]).output().unwrap();
+    assert!(verify.status.success(), "{}", stderr(&verify));
+
+    // docker-ce-rootless-extras installs it, as docker-ce-packaging's 27.x does.
+    let packages = w.root.join("packages");
+    let made = xtask()
+        .args(["package", "deb", dir.as_str(), "--out", packages.as_str()])
+        .args(["--distro", "debian-12"])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", stderr(&made));
+    let deb = packages
+        .join("packages/debian-12/docker-ce-rootless-extras_27.5.1-1~debian.12~bookworm_amd64.deb");
+    let listed = std::process::Command::new("dpkg-deb")
+        .args(["-c", deb.as_str()])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains("./usr/bin/rootlesskit-docker-proxy"),
+        "{}",
+        String::from_utf8_lossy(&listed.stdout)
+    );
+}
+
+#[test]
+fn a_27_bundle_whose_record_lacks_rootlesskit_docker_proxy_fails_verify() {
+    let w = docker_27_world();
+    let out = w.root.join("out");
+    w.bundle_ok(&out, &[]);
+    let dir = out.join("docker-27.5.1");
+    // A bundle published before Docker 27's proxy was built: its manifest, SHA256SUMS and
+    // folder agree with each other, and lack it.
+    let proxy = "docker-rootless-extras/rootlesskit-docker-proxy";
+    std::fs::remove_file(dir.join(proxy)).unwrap();
+    for file in ["manifest.json", "SHA256SUMS"] {
+        let text = String::from_utf8(read(&dir.join(file))).unwrap();
+        let text = match file {
+            "SHA256SUMS" => text
+                .lines()
+                .filter(|l| !l.ends_with(proxy))
+                .map(|l| format!("{l}\n"))
+                .collect(),
+            _ => {
+                let mut m: serde_json::Value = serde_json::from_str(&text).unwrap();
+                m["files"]
+                    .as_array_mut()
+                    .unwrap()
+                    .retain(|f| f["path"] != proxy);
+                for c in m["components"].as_array_mut().unwrap() {
+                    if c["name"] == "rootlesskit" {
+                        c["binaries"] = serde_json::json!(["rootlesskit"]);
+                    }
+                }
+                serde_json::to_string_pretty(&m).unwrap()
+            }
+        };
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+    let verify = xtask().args(["verify", dir.as_str()]).output().unwrap();
+    assert!(!verify.status.success());
+    assert!(
+        stderr(&verify).contains(
+            "its rootlesskit has rootlesskit, where Docker 27.5.1 ships rootlesskit, rootlesskit-docker-proxy"
+        ),
+        "{}",
+        stderr(&verify)
+    );
 }
 
 #[test]

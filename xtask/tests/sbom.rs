@@ -111,7 +111,7 @@ fn a_patched_bundle_s_sbom_names_every_binary_module_source_patch_and_c_library(
         sha256(&dir.join("docker-29.7.2.tgz"))
     );
     let contained = related(&sbom, described[0], "CONTAINS");
-    let engine = bundle::binaries_in(bundle::Archive::Static);
+    let engine = bundle::binaries_in(bundle::Archive::Static, common::FIXTURES_RELEASE);
     assert_eq!(contained.len(), engine.len());
     // Each plugin's tarball is described too, and contains its plugin alone.
     for (plugin, tgz) in [
@@ -130,10 +130,10 @@ fn a_patched_bundle_s_sbom_names_every_binary_module_source_patch_and_c_library(
         assert_eq!(related(&sbom, archive, "CONTAINS"), [id.as_str()]);
     }
 
-    for binary in engine
-        .iter()
-        .chain(&bundle::binaries_in(bundle::Archive::Plugin))
-    {
+    for binary in engine.iter().chain(&bundle::binaries_in(
+        bundle::Archive::Plugin,
+        common::FIXTURES_RELEASE,
+    )) {
         let path = bundle::path_of(binary).unwrap();
         let file = dir.join(&path);
         let id = format!("SPDXRef-Binary-{binary}");

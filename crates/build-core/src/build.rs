@@ -5,7 +5,7 @@ use std::sync::Arc;
 use camino::Utf8PathBuf;
 
 use crate::artifact::{Artifact, Artifacts};
-use crate::component::release_line;
+use crate::component::{ReleaseLine, release_line};
 use crate::digest::sha256_file;
 use crate::platform::{Linkage, Target};
 use crate::progress::{Progress, Silent};
@@ -29,6 +29,11 @@ pub struct BuildOptions {
     /// The version to stamp, without a leading `v` (`1.4.3`). The commit comes from `source`,
     /// and `-dirty` is added where upstream adds it when `source.dirty` is set.
     pub version: String,
+    /// The Docker release the build is for (moby's version's line): it decides the binaries
+    /// only some releases ship ([`Component::binaries_for`](crate::Component::binaries_for):
+    /// rootlesskit-docker-proxy, Docker 27's). The bundle and
+    /// [`PinnedSource`](crate::pinned::PinnedSource) give the pinned moby's.
+    pub docker_release: ReleaseLine,
     /// Static or dynamic.
     pub linkage: Linkage,
     /// What to build for.
@@ -76,6 +81,7 @@ impl std::fmt::Debug for BuildOptions {
         f.debug_struct("BuildOptions")
             .field("source", &self.source)
             .field("version", &self.version)
+            .field("docker_release", &self.docker_release)
             .field("linkage", &self.linkage)
             .field("target", &self.target)
             .field("out_dir", &self.out_dir)
@@ -85,12 +91,19 @@ impl std::fmt::Debug for BuildOptions {
 }
 
 impl BuildOptions {
-    /// Static, for the host, times from the source commit, Go from `PATH`, no progress output.
-    pub fn new(source: Source, out_dir: Utf8PathBuf, work_dir: Utf8PathBuf) -> BuildOptions {
+    /// A build of `source` for Docker `docker_release`: static, for the host, times from the
+    /// source commit, Go from `PATH`, no progress output.
+    pub fn new(
+        source: Source,
+        docker_release: ReleaseLine,
+        out_dir: Utf8PathBuf,
+        work_dir: Utf8PathBuf,
+    ) -> BuildOptions {
         BuildOptions {
             source_date_epoch: source.commit_time,
             version: source.version.clone(),
             source,
+            docker_release,
             linkage: Linkage::Static,
             target: Target::host(),
             out_dir,

@@ -135,7 +135,7 @@ pub fn build(
             .collect(),
     )];
     verify_stamps(descriptor, opts, &artifacts, &stamped)?;
-    descriptor.check_produced(&artifacts)?;
+    descriptor.check_produced(opts, &artifacts)?;
     Ok(artifacts)
 }
 

@@ -215,7 +215,7 @@ pub fn build_with_man_pages(
         })
         .collect();
     verify_stamps(descriptor, opts, &artifacts, &stamped)?;
-    descriptor.check_produced(&artifacts)?;
+    descriptor.check_produced(opts, &artifacts)?;
     Ok(artifacts)
 }
 
@@ -419,7 +419,8 @@ mod tests {
             origin: Origin::Cache,
             patches: Vec::new(),
         };
-        let mut opts = BuildOptions::new(source, "/out".into(), "/work".into());
+        let docker_29 = crate::ReleaseLine::new(29, 7);
+        let mut opts = BuildOptions::new(source, docker_29, "/out".into(), "/work".into());
         opts.target = Target::parse(platform).unwrap();
         opts.sysroot = Some(Sysroot {
             dir: "/cache/sysroots/x".into(),

@@ -28,7 +28,7 @@ pub use sources::{cache, digest, error, fs, lock, pins, progress, source, upstre
 
 pub use artifact::{Artifact, Artifacts, MAN_DIR, ShippedFile};
 pub use build::{BuildError, BuildOptions};
-pub use component::{Component, ComponentSpec, SourceFile, VersionProbe};
+pub use component::{Component, ComponentSpec, ReleaseLine, SourceFile, VersionProbe};
 pub use error::IoError;
 pub use platform::{Linkage, Target};
 pub use upstream::Upstream;
@@ -38,6 +38,7 @@ pub use upstream::Upstream;
 pub mod prelude {
     pub use crate::artifact::{Artifact, Artifacts};
     pub use crate::build::BuildOptions;
+    pub use crate::component::ReleaseLine;
     pub use crate::pinned::{PinnedSource, PinnedSourceError};
     pub use crate::pins::Pins;
     pub use crate::platform::{Linkage, Target};

@@ -7,6 +7,7 @@
 use camino::Utf8PathBuf;
 
 use crate::build::BuildOptions;
+use crate::component::ReleaseLine;
 use crate::pins::Pins;
 use crate::progress::Progress;
 use crate::source::{Mirror, Source, SourceCache, SourceError, SourceRequest};
@@ -31,12 +32,16 @@ pub enum PinnedSourceError {
     /// `pins.lock` has no table for the upstream asked for.
     #[error("pins.lock has no [{0}] table")]
     NotPinned(Upstream),
+    /// moby's pinned version, the Docker release every build is for, is not a release.
+    #[error("moby's pinned version {0} is not a Docker release (MAJOR.MINOR.PATCH)")]
+    DockerRelease(String),
 }
 
 /// One pinned upstream's source, verified, and the pinned Go.
 #[derive(Debug)]
 pub struct PinnedSource {
     source: Source,
+    docker_release: ReleaseLine,
     go: GoToolchain,
     offline: bool,
 }
@@ -44,7 +49,8 @@ pub struct PinnedSource {
 impl PinnedSource {
     /// Prepares `upstream`'s pinned source from `cache` (through `mirror`, a local clone that
     /// has the pinned commit, when one is given) and the Go release the pins name (Go downloads
-    /// it once, unless `cache` is offline). Nothing of any other upstream is read.
+    /// it once, unless `cache` is offline). Nothing of any other upstream is read but moby's
+    /// pinned version, the Docker release the bundle is.
     pub fn prepare(
         pins: &Pins,
         upstream: Upstream,
@@ -55,6 +61,10 @@ impl PinnedSource {
         let pin = pins
             .get(upstream)
             .ok_or(PinnedSourceError::NotPinned(upstream))?;
+        let moby =
+            (pins.get(Upstream::Moby)).ok_or(PinnedSourceError::NotPinned(Upstream::Moby))?;
+        let docker_release = ReleaseLine::parse(&moby.version)
+            .ok_or_else(|| PinnedSourceError::DockerRelease(moby.version.clone()))?;
         let request = SourceRequest::Pinned {
             pin: pin.clone(),
             mirror,
@@ -68,15 +78,18 @@ impl PinnedSource {
         })?;
         Ok(PinnedSource {
             source,
+            docker_release,
             go,
             offline: cache.is_offline(),
         })
     }
 
     /// The options the bundle builds the component with (static, for this machine): the pinned
-    /// source, the pinned Go, and the source's own commit time as `SOURCE_DATE_EPOCH`.
+    /// source for the pinned Docker release, the pinned Go, and the source's own commit time as
+    /// `SOURCE_DATE_EPOCH`.
     pub fn options(&self, out_dir: Utf8PathBuf, work_dir: Utf8PathBuf) -> BuildOptions {
-        let mut opts = BuildOptions::new(self.source.clone(), out_dir, work_dir);
+        let source = self.source.clone();
+        let mut opts = BuildOptions::new(source, self.docker_release, out_dir, work_dir);
         opts.go = Some(self.go.clone());
         opts.offline = self.offline;
         opts

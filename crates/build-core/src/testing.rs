@@ -8,6 +8,7 @@ use camino::Utf8PathBuf;
 pub use test_fixtures::{FixtureRepo, Kind};
 
 use crate::build::BuildOptions;
+use crate::component::ReleaseLine;
 use crate::pins::{Pin, Pins};
 use crate::platform::Linkage;
 use crate::process::LoggedCommand;
@@ -91,7 +92,12 @@ impl FixtureBuild {
         let source = cache
             .prepare(request, progress.as_ref())
             .expect("prepare fixture source");
-        let mut opts = BuildOptions::new(source, root.join("out"), root.join("work"));
+        // The fixtures' Docker release is the moby fixture's (29.7.2); a test of another
+        // release's shape sets `docker_release`.
+        let docker_release = ReleaseLine::parse(Kind::Moby.version())
+            .expect("the moby fixture's version is a release");
+        let mut opts =
+            BuildOptions::new(source, docker_release, root.join("out"), root.join("work"));
         opts.linkage = linkage;
         opts.go_cache = Some(test_fixtures::go_cache());
         opts.progress = progress.clone();

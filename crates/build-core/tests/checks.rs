@@ -21,6 +21,7 @@ fn options(linkage: Linkage) -> BuildOptions {
     };
     let mut opts = BuildOptions::new(
         source,
+        build_core::ReleaseLine::new(29, 7),
         "/nonexistent/out".into(),
         "/nonexistent/work".into(),
     );

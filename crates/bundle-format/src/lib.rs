@@ -9,9 +9,10 @@ pub mod systemd;
 mod verify;
 
 pub use components::{
-    Archive, COMPONENTS, ComponentSpec, Layout, MAN_FOLDER, MAX_MAN_PAGE_BYTES, ManPages,
-    PACKAGING_FOLDER, PLUGIN_METADATA, Packing, SourceFile, Stamps, VersionProbe, archive_of,
-    binaries_in, building, contents_of, man_page_path, path_of, section_of,
+    Archive, BinarySpec, COMPONENTS, ComponentSpec, Layout, MAN_FOLDER, MAX_MAN_PAGE_BYTES,
+    ManPages, PACKAGING_FOLDER, PLUGIN_METADATA, Packing, ReleaseLine, SourceFile, Stamps,
+    VersionProbe, archive_of, binaries_in, building, contents_of, man_page_path, path_of,
+    section_of,
 };
 pub use error::FormatError;
 pub use install::{Destinations, install};

@@ -139,6 +139,12 @@ impl Manifest {
         std::fs::write(&path, bytes).map_err(FormatError::io("writing", path))
     }
 
+    /// The Docker release line the bundle is (its version's: `27.0` for `27.0.3`), which
+    /// decides the binaries its components ship; `None` for a version that is not a release.
+    pub fn release(&self) -> Option<crate::ReleaseLine> {
+        crate::ReleaseLine::parse(&self.version)
+    }
+
     /// The component named `name`.
     pub fn component(&self, name: &str) -> Option<&ManifestComponent> {
         self.components.iter().find(|c| c.name == name)

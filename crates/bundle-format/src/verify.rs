@@ -5,8 +5,9 @@ use camino::{Utf8Path, Utf8PathBuf};
 use crate::FormatError;
 use crate::manifest::Manifest;
 
-/// Checks every file in `SHA256SUMS` against the manifest and the bytes on disk, and that
-/// each archive's folder holds nothing else. Returns how many files were checked.
+/// Checks that each component holds what its Docker release ships, every file in `SHA256SUMS`
+/// against the manifest and the bytes on disk, and that each archive's folder holds nothing
+/// else. Returns how many files were checked.
 pub fn verify(dir: &Utf8Path) -> Result<usize, FormatError> {
     let manifest = Manifest::read(dir)?;
     let sums_path = dir.join("SHA256SUMS");
@@ -16,6 +17,7 @@ pub fn verify(dir: &Utf8Path) -> Result<usize, FormatError> {
         path: path.to_owned(),
         problem,
     };
+    check_components(&manifest)?;
     let mut listed = Vec::new();
     for (n, line) in sums.lines().enumerate() {
         let Some((sha, path)) = line.split_once("  ") else {
@@ -130,6 +132,40 @@ pub fn verify(dir: &Utf8Path) -> Result<usize, FormatError> {
         }
     }
     Ok(listed.len())
+}
+
+/// Each component of the manifest lists exactly the binaries its Docker release ships of it
+/// (Docker 27's rootless extras: rootlesskit and rootlesskit-docker-proxy), as its spec says.
+fn check_components(manifest: &Manifest) -> Result<(), FormatError> {
+    let damaged = |problem: String| FormatError::Damaged {
+        path: crate::manifest::MANIFEST.to_owned(),
+        problem,
+    };
+    let release = manifest.release().ok_or_else(|| {
+        damaged(format!(
+            "its version {} is not a Docker release",
+            manifest.version
+        ))
+    })?;
+    for recorded in &manifest.components {
+        let Some(spec) = crate::COMPONENTS.iter().find(|c| c.name == recorded.name) else {
+            continue;
+        };
+        let mut listed: Vec<&str> = recorded.binaries.iter().map(String::as_str).collect();
+        let mut shipped = spec.binaries_for(release);
+        listed.sort_unstable();
+        shipped.sort_unstable();
+        if listed != shipped {
+            return Err(damaged(format!(
+                "its {} has {}, where Docker {} ships {}",
+                recorded.name,
+                listed.join(", "),
+                manifest.version,
+                shipped.join(", ")
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The most recently published bundle under `root`.

@@ -11,7 +11,7 @@ use build_core::pins::Pin;
 use build_core::progress::Progress;
 use build_core::source::Source;
 use build_core::toolchain::GoToolchain;
-use build_core::{Artifacts, BuildOptions, Component, Linkage, Target};
+use build_core::{Artifacts, BuildOptions, Component, Linkage, ReleaseLine, Target};
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -22,6 +22,8 @@ use crate::output::remove_stale;
 
 /// What every component build of one run shares.
 pub(crate) struct BuildEnv {
+    /// The Docker release the run builds (moby's version's line).
+    pub(crate) docker_release: ReleaseLine,
     /// Static or dynamic.
     pub(crate) linkage: Linkage,
     /// The platform.
@@ -102,6 +104,12 @@ struct ComponentKey<'a> {
     c_libraries: Vec<(&'a str, &'a str)>,
     source_date_epoch: i64,
     debug: bool,
+    /// The binaries it makes that only some Docker releases ship (Docker 27's
+    /// rootlesskit-docker-proxy): the same pin builds more for one release than for another.
+    /// Left out when none, so the key of every build that makes what all releases ship is as
+    /// it was before binaries depended on the release.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    release_binaries: Vec<&'a str>,
 }
 
 /// An artifact folder's record (`artifacts.json`), also a shared artifact's config.
@@ -278,7 +286,8 @@ fn options(
     source: Source,
     tmp_dir: &Utf8Path,
 ) -> BuildOptions {
-    let mut opts = BuildOptions::new(source, tmp_dir.to_owned(), env.cache.work(component.name()));
+    let work = env.cache.work(component.name());
+    let mut opts = BuildOptions::new(source, env.docker_release, tmp_dir.to_owned(), work);
     opts.linkage = env.linkage;
     opts.target = env.target.clone();
     // `BuildOptions::new` stamps the component's own commit time: a commit in another
@@ -424,6 +433,10 @@ pub(crate) fn key(
         c_libraries: linked_by(env, component),
         source_date_epoch: source.commit_time,
         debug: env.debug,
+        release_binaries: (component.spec.binaries.iter())
+            .filter(|b| b.dropped_in.is_some() && b.shipped_by(env.docker_release))
+            .map(|b| b.name)
+            .collect(),
     };
     let json = serde_json::to_vec(&key).map_err(|e| BundleError::Encode {
         what: format!("the cache key of {}", component.name()),
@@ -466,26 +479,18 @@ fn load_cached(dir: &Utf8Path, key: &str) -> Option<Artifacts> {
         return None;
     }
     let mut artifacts = record.artifacts;
-    let binaries = artifacts
-        .binaries
-        .iter_mut()
-        .map(|a| (&a.name, &mut a.path, a.size));
-    let files = artifacts
-        .files
-        .iter_mut()
-        .map(|f| (&f.name, &mut f.path, f.size));
-    for (name, path, size) in binaries.chain(files) {
-        *path = dir.join(name);
-        let meta = std::fs::symlink_metadata(&*path).ok()?;
-        if !meta.is_file() || meta.len() != size {
+    let man = dir.join(build_core::MAN_DIR);
+    let binaries = (artifacts.binaries.iter_mut()).map(|a| (dir, &a.name, &mut a.path, a.size));
+    let files = (artifacts.files.iter_mut()).map(|f| (dir, &f.name, &mut f.path, f.size));
+    let pages = (artifacts.man_pages.iter_mut()).map(|p| (&*man, &p.name, &mut p.path, p.size));
+    for (folder, name, path, size) in binaries.chain(files).chain(pages) {
+        // Plain names only, even in dockyard's own record.
+        if name.contains('/') || name.starts_with('.') {
             return None;
         }
-    }
-    for page in &mut artifacts.man_pages {
-        bundle_format::section_of(&page.name)?;
-        page.path = dir.join(build_core::MAN_DIR).join(&page.name);
-        let meta = std::fs::symlink_metadata(&page.path).ok()?;
-        if !meta.is_file() || meta.len() != page.size {
+        *path = folder.join(name);
+        let meta = std::fs::symlink_metadata(&*path).ok()?;
+        if !meta.is_file() || meta.len() != size {
             return None;
         }
     }

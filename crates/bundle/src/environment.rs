@@ -9,7 +9,7 @@ use std::sync::Arc;
 use build_core::progress::Progress;
 use build_core::source::{Origin, Source};
 use build_core::toolchain::{GoToolchain, ToolchainError, c_compiler_version_for};
-use build_core::{BuildError, Component, Upstream};
+use build_core::{BuildError, Component, ReleaseLine, Upstream};
 
 use crate::BundleError;
 use crate::artifacts::BuildEnv;
@@ -21,6 +21,8 @@ pub(crate) struct CheckedToolchain {
     go: GoToolchain,
     /// The release the pins are (`29.7.2`).
     pub(crate) version: String,
+    /// Its line, which decides the binaries only some releases ship.
+    docker_release: ReleaseLine,
 }
 
 /// `component`'s pin; `why` says what needs it, for the error when `pins.lock` has none.
@@ -68,7 +70,17 @@ pub(crate) fn check_toolchain(
     let probed = probed.map_err(BundleError::panicked)?;
     let go = go_for(request, probed, progress)?;
     let version = plan.release()?;
-    Ok(CheckedToolchain { go, version })
+    // What every build is for, even one without moby's (`--only rootlesskit`).
+    let docker_release =
+        ReleaseLine::parse(&version).ok_or_else(|| BuildError::UnparsableVersion {
+            component: build_core::component_specs::MOBY.name,
+            version: version.clone(),
+        })?;
+    Ok(CheckedToolchain {
+        go,
+        version,
+        docker_release,
+    })
 }
 
 /// Describes every source and finds what each component's key holds: the run's [`BuildEnv`].
@@ -135,6 +147,7 @@ pub(crate) fn prepare(
     // and its own libraries' (a newer libseccomp-dev builds another runc, and nothing else).
     let c_libraries = build_core::clib::linked(&request.target, sysroot.as_ref(), &libraries);
     let env = BuildEnv {
+        docker_release: checked.docker_release,
         linkage: request.linkage,
         target: request.target.clone(),
         go,

@@ -23,7 +23,7 @@ mod zipfile;
 
 pub use archive::packed_size;
 pub use artifacts::{BuiltComponent, Provenance};
-pub use bundle_format::{Archive, Layout, binaries_in, contents_of, path_of};
+pub use bundle_format::{Archive, Layout, ReleaseLine, binaries_in, contents_of, path_of};
 pub use bundle_format::{
     Destinations, FormatError, Manifest, install, manifest, newest_bundle, newest_bundle_set,
     systemd, verify,

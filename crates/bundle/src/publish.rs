@@ -49,6 +49,8 @@ impl Contents<'_> {
 pub struct Bundle {
     /// The release it is named for.
     pub version: String,
+    /// That release's line, which decides the binaries only some releases ship.
+    pub docker_release: build_core::ReleaseLine,
     /// Static or dynamic.
     pub linkage: Linkage,
     /// The platform.
@@ -125,10 +127,11 @@ impl Bundle {
         files.sort_by(|a, b| a.name.cmp(&b.name));
         let contents = Contents { binaries, files };
         let names: Vec<&str> = contents.tar_files().iter().map(|f| f.name).collect();
-        if names != layout.contents_of(archive) {
+        let expected = layout.contents_of(archive, self.docker_release);
+        if names != expected {
             return Err(BundleError::WrongBinaries {
                 found: names.join(", "),
-                expected: layout.contents_of(archive).join(", "),
+                expected: expected.join(", "),
             });
         }
         Ok(contents)

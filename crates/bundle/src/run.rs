@@ -218,6 +218,7 @@ fn build_and_publish(
     }
     let bundle = Bundle {
         version,
+        docker_release: env.docker_release,
         linkage: env.linkage,
         target: env.target.clone(),
         source_date_epoch: env.source_date_epoch,
@@ -247,7 +248,7 @@ fn cached_prefix(
     let mut binaries: Vec<(&str, &Component)> = request
         .components
         .iter()
-        .flat_map(|c| c.binaries().iter().map(move |b| (*b, *c)))
+        .flat_map(|c| (c.binaries_for(env.docker_release).into_iter()).map(move |b| (b, *c)))
         .filter(|(b, _)| {
             bundle_format::building(b).map(|c| c.archive) == Some(bundle_format::Archive::Static)
         })

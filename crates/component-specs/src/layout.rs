@@ -1,7 +1,7 @@
 //! Which of Docker's download trees a bundle is laid out as: what each operating system's
 //! download holds, written once.
 
-use crate::{Archive, CLI, COMPONENTS, ComponentSpec, MOBY};
+use crate::{Archive, CLI, COMPONENTS, ComponentSpec, MOBY, ReleaseLine};
 
 /// One of Docker's static download trees: `linux/static/stable/ARCH/`, `win/static/stable/ARCH/`
 /// or `mac/static/stable/ARCH/`. Everything that differs between them is here, as data, so no
@@ -118,22 +118,24 @@ impl Layout {
         self == Layout::Linux
     }
 
-    /// Every binary `archive` holds in this tree, sorted as its archive lists them.
-    pub fn binaries_in(self, archive: Archive) -> Vec<&'static str> {
+    /// Every binary `archive` holds in this tree for Docker `release`, sorted as its archive
+    /// lists them.
+    pub fn binaries_in(self, archive: Archive, release: ReleaseLine) -> Vec<&'static str> {
         let mut all: Vec<&str> = self
             .components()
             .iter()
             .filter(|c| c.archive == archive)
-            .flat_map(|c| c.binaries.iter().copied())
+            .flat_map(|c| c.binaries_for(release))
             .collect();
         all.sort_unstable();
         all
     }
 
-    /// Every file `archive` holds in this tree, binaries and shipped files, by the names the
-    /// components give them (without `.exe`), sorted as its archive lists them.
-    pub fn contents_of(self, archive: Archive) -> Vec<&'static str> {
-        let mut all = self.binaries_in(archive);
+    /// Every file `archive` holds in this tree for Docker `release`, binaries and shipped
+    /// files, by the names the components give them (without `.exe`), sorted as its archive
+    /// lists them.
+    pub fn contents_of(self, archive: Archive, release: ReleaseLine) -> Vec<&'static str> {
+        let mut all = self.binaries_in(archive, release);
         if self.ships(archive) {
             all.extend(
                 self.components()
@@ -154,7 +156,7 @@ impl Layout {
 
     /// A binary's or shipped file's path in a bundle folder (`docker/dockerd.exe`).
     pub fn path_of(self, archive: Archive, name: &str) -> String {
-        let is_binary = self.components().iter().any(|c| c.binaries.contains(&name));
+        let is_binary = (self.components().iter()).any(|c| c.every_binary().any(|b| b == name));
         match is_binary {
             true => archive.path_of(&self.file_name(name)),
             false => archive.path_of(name),
@@ -169,13 +171,15 @@ impl Layout {
 mod tests {
     use super::*;
 
+    const DOCKER_29: ReleaseLine = ReleaseLine::new(29, 7);
+
     #[test]
     fn windows_ships_the_client_and_dockerd_zipped_and_macos_the_client() {
         assert_eq!(Layout::for_os("windows"), Some(Layout::Windows));
         assert_eq!(Layout::for_os("darwin"), Some(Layout::Mac));
         assert_eq!(Layout::for_os("freebsd"), None);
         assert_eq!(
-            Layout::Windows.contents_of(Archive::Static),
+            Layout::Windows.contents_of(Archive::Static, DOCKER_29),
             ["docker", "dockerd"]
         );
         assert_eq!(
@@ -184,7 +188,10 @@ mod tests {
         );
         assert_eq!(Layout::Windows.binary_of("docker.exe"), Some("docker"));
         assert_eq!(Layout::Windows.packing().extension(), "zip");
-        assert_eq!(Layout::Mac.contents_of(Archive::Static), ["docker"]);
+        assert_eq!(
+            Layout::Mac.contents_of(Archive::Static, DOCKER_29),
+            ["docker"]
+        );
         assert_eq!(
             Layout::Mac.path_of(Archive::Static, "docker"),
             "docker/docker"
@@ -192,7 +199,7 @@ mod tests {
         // moby's rootless scripts go with the rootless extras, which only Linux has.
         assert!(
             Layout::Windows
-                .contents_of(Archive::RootlessExtras)
+                .contents_of(Archive::RootlessExtras, ReleaseLine::new(27, 0))
                 .is_empty()
         );
         assert!(Layout::Mac.archives() == [Archive::Static] && !Layout::Mac.has_units());

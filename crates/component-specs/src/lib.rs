@@ -1,5 +1,6 @@
 //! Each component of a Docker Engine bundle described once, as plain data: the name people
-//! type, its binaries, the [`Archive`] that ships them, how each binary shows its version and
+//! type, its binaries and the Docker releases that ship each ([`BinarySpec`]), the [`Archive`]
+//! that ships them, how each binary shows its version and
 //! commit ([`VersionProbe`]), which daemon must restart to use a new build of a binary, and the
 //! files of its source tree shipped as they are ([`SourceFile`]) and the man pages its build
 //! generates ([`ManPages`]); and which of them each of
@@ -24,11 +25,13 @@
 //! assert_eq!(COMPOSE.archive, Archive::Plugin);
 //! ```
 
+mod binary;
 mod layout;
 mod man;
 mod probe;
 mod specs;
 
+pub use binary::{BinarySpec, ReleaseLine};
 pub use layout::{Layout, Packing};
 pub use man::{MAN_FOLDER, MAX_MAN_PAGE_BYTES, ManPages, man_page_path, section_of};
 pub use probe::{DEBUG_MARKER, Stamps, VersionProbe};
@@ -43,8 +46,9 @@ pub use specs::{
 pub struct ComponentSpec {
     /// The name people type (`--only proxy`) and logs use.
     pub name: &'static str,
-    /// The binaries it produces, by installed name.
-    pub binaries: &'static [&'static str],
+    /// The binaries it produces, and the Docker releases that ship each: ask
+    /// [`ComponentSpec::binaries_for`] which a release has.
+    pub binaries: &'static [BinarySpec],
     /// The download that ships its binaries.
     pub archive: Archive,
     /// How each binary shows its version and commit.
@@ -67,7 +71,7 @@ impl ComponentSpec {
     /// of its own, or a test a faulty one.
     pub const fn new(
         name: &'static str,
-        binaries: &'static [&'static str],
+        binaries: &'static [BinarySpec],
         archive: Archive,
     ) -> ComponentSpec {
         ComponentSpec {
@@ -106,6 +110,27 @@ impl ComponentSpec {
     pub const fn with_files(mut self, files: &'static [SourceFile]) -> ComponentSpec {
         self.files = files;
         self
+    }
+
+    /// The binaries Docker `release` ships, in declared order: what a build for that release
+    /// makes and what a bundle of it holds. The one answer the recipes, the bundle's contents
+    /// checks, the team cache's check, the SBOM and the packages ask.
+    pub fn binaries_for(&self, release: ReleaseLine) -> Vec<&'static str> {
+        (self.binaries.iter())
+            .filter(|b| b.shipped_by(release))
+            .map(|b| b.name)
+            .collect()
+    }
+
+    /// Every binary some Docker release ships: the names that can be this component's.
+    pub fn every_binary(&self) -> impl Iterator<Item = &'static str> + use<> {
+        self.binaries.iter().map(|b| b.name)
+    }
+
+    /// The version probes of the binaries Docker `release` ships.
+    pub fn probes_for(&self, release: ReleaseLine) -> impl Iterator<Item = &'static VersionProbe> {
+        let shipped = self.binaries_for(release);
+        (self.version_probes.iter()).filter(move |p| shipped.contains(&p.binary))
     }
 }
 

@@ -1,6 +1,6 @@
 //! The nine components of a full bundle.
 
-use crate::{Archive, ComponentSpec, ManPages, SourceFile, VersionProbe};
+use crate::{Archive, BinarySpec, ComponentSpec, ManPages, SourceFile, VersionProbe};
 
 /// What the docker CLI runs a plugin with to learn its version and vendor: the plugins' second
 /// probe, and no subcommand a person types.
@@ -21,7 +21,7 @@ const fn probe(
 /// tini, installed as `docker-init`: what `docker run --init` runs as PID 1.
 pub const TINI: ComponentSpec = ComponentSpec {
     name: "tini",
-    binaries: &["docker-init"],
+    binaries: &[BinarySpec::new("docker-init")],
     archive: Archive::Static,
     version_probes: &[probe(
         "docker-init",
@@ -36,7 +36,7 @@ pub const TINI: ComponentSpec = ComponentSpec {
 /// runc, the OCI runtime containerd's shim runs per container.
 pub const RUNC: ComponentSpec = ComponentSpec {
     name: "runc",
-    binaries: &["runc"],
+    binaries: &[BinarySpec::new("runc")],
     archive: Archive::Static,
     version_probes: &[probe(
         "runc",
@@ -51,7 +51,7 @@ pub const RUNC: ComponentSpec = ComponentSpec {
 /// docker-proxy, moby's userland proxy for published ports.
 pub const PROXY: ComponentSpec = ComponentSpec {
     name: "proxy",
-    binaries: &["docker-proxy"],
+    binaries: &[BinarySpec::new("docker-proxy")],
     archive: Archive::Static,
     version_probes: &[probe(
         "docker-proxy",
@@ -66,7 +66,11 @@ pub const PROXY: ComponentSpec = ComponentSpec {
 /// containerd, its runc shim and `ctr`.
 pub const CONTAINERD: ComponentSpec = ComponentSpec {
     name: "containerd",
-    binaries: &["containerd", "containerd-shim-runc-v2", "ctr"],
+    binaries: &[
+        BinarySpec::new("containerd"),
+        BinarySpec::new("containerd-shim-runc-v2"),
+        BinarySpec::new("ctr"),
+    ],
     archive: Archive::Static,
     version_probes: &[
         probe("containerd", &["--version"], &["v{version} {commit}"]),
@@ -88,7 +92,7 @@ pub const CONTAINERD: ComponentSpec = ComponentSpec {
 /// The `docker` client.
 pub const CLI: ComponentSpec = ComponentSpec {
     name: "cli",
-    binaries: &["docker"],
+    binaries: &[BinarySpec::new("docker")],
     archive: Archive::Static,
     version_probes: &[probe(
         "docker",
@@ -114,7 +118,7 @@ pub const CLI: ComponentSpec = ComponentSpec {
 /// moby's `dockerd`, and the scripts of its tree that run it without root.
 pub const MOBY: ComponentSpec = ComponentSpec {
     name: "moby",
-    binaries: &["dockerd"],
+    binaries: &[BinarySpec::new("dockerd")],
     archive: Archive::Static,
     version_probes: &[probe(
         "dockerd",
@@ -155,16 +159,29 @@ pub const MOBY: ComponentSpec = ComponentSpec {
     }),
 };
 
-/// rootlesskit, which rootless dockerd runs in.
+/// rootlesskit, which rootless dockerd runs in, and for Docker 27 its userland proxy.
 pub const ROOTLESSKIT: ComponentSpec = ComponentSpec {
     name: "rootlesskit",
-    binaries: &["rootlesskit"],
+    binaries: &[
+        BinarySpec::new("rootlesskit"),
+        // Docker 27's rootless dockerd will not start without it on PATH: it is its userland
+        // proxy there (moby v27's `daemon/config/config_linux.go`, `pkg/rootless`), moby's
+        // `rootlesskit.installer` builds it beside rootlesskit, and docker-ce-packaging's 27.x
+        // ships it (`static/Makefile`, the rootless extras' deb and rpm). moby 28 forwards
+        // ports through rootlesskit's API itself, and docker-ce-packaging dropped it for 28.
+        BinarySpec::new("rootlesskit-docker-proxy").dropped_in(28, 0),
+    ],
     archive: Archive::RootlessExtras,
-    version_probes: &[probe(
-        "rootlesskit",
-        &["--version"],
-        &["rootlesskit version {version}"],
-    )],
+    version_probes: &[
+        probe(
+            "rootlesskit",
+            &["--version"],
+            &["rootlesskit version {version}"],
+        ),
+        // It has no version to show (no flag prints one, nothing is stamped): its usage, from
+        // Go's flag package, shows it runs and is the proxy.
+        probe("rootlesskit-docker-proxy", &["-h"], &["-container-ip"]),
+    ],
     restarts: &[],
     files: &[],
     man_pages: None,
@@ -173,7 +190,7 @@ pub const ROOTLESSKIT: ComponentSpec = ComponentSpec {
 /// The buildx CLI plugin (`docker buildx`).
 pub const BUILDX: ComponentSpec = ComponentSpec {
     name: "buildx",
-    binaries: &["docker-buildx"],
+    binaries: &[BinarySpec::new("docker-buildx")],
     archive: Archive::Plugin,
     version_probes: &[
         probe(
@@ -195,7 +212,7 @@ pub const BUILDX: ComponentSpec = ComponentSpec {
 /// The compose CLI plugin (`docker compose`).
 pub const COMPOSE: ComponentSpec = ComponentSpec {
     name: "compose",
-    binaries: &["docker-compose"],
+    binaries: &[BinarySpec::new("docker-compose")],
     archive: Archive::Plugin,
     version_probes: &[
         probe(
@@ -231,20 +248,53 @@ pub const COMPONENTS: [&ComponentSpec; 9] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ReleaseLine;
 
     #[test]
     fn every_binary_has_a_version_probe_and_every_probe_a_binary() {
         for c in COMPONENTS {
-            for b in c.binaries {
+            for b in c.every_binary() {
                 assert!(
-                    c.version_probes.iter().any(|p| p.binary == *b),
+                    c.version_probes.iter().any(|p| p.binary == b),
                     "{}: no version probe for {b}",
                     c.name
                 );
             }
             for p in c.version_probes {
-                assert!(c.binaries.contains(&p.binary), "{}: {}", c.name, p.binary);
+                assert!(
+                    c.every_binary().any(|b| b == p.binary),
+                    "{}: {}",
+                    c.name,
+                    p.binary
+                );
             }
+        }
+    }
+
+    #[test]
+    fn docker_27_s_rootless_extras_have_rootlesskit_docker_proxy_and_later_releases_not() {
+        let rootlesskit = |major, minor| ROOTLESSKIT.binaries_for(ReleaseLine::new(major, minor));
+        for docker_27 in [(27, 0), (27, 5)] {
+            assert_eq!(
+                rootlesskit(docker_27.0, docker_27.1),
+                ["rootlesskit", "rootlesskit-docker-proxy"]
+            );
+        }
+        for later in [(28, 0), (28, 5), (29, 7)] {
+            assert_eq!(rootlesskit(later.0, later.1), ["rootlesskit"]);
+        }
+        // Its probe is asked only of the releases that ship it.
+        let probed =
+            |release| -> Vec<&str> { ROOTLESSKIT.probes_for(release).map(|p| p.binary).collect() };
+        assert_eq!(probed(ReleaseLine::new(29, 7)), ["rootlesskit"]);
+        assert_eq!(
+            probed(ReleaseLine::new(27, 0)),
+            ["rootlesskit", "rootlesskit-docker-proxy"]
+        );
+        // Every other component ships the same binaries in every release.
+        for c in COMPONENTS.iter().filter(|c| c.name != "rootlesskit") {
+            let all: Vec<&str> = c.every_binary().collect();
+            assert_eq!(c.binaries_for(ReleaseLine::new(27, 0)), all, "{}", c.name);
         }
     }
 
@@ -253,12 +303,7 @@ mod tests {
         let mut names: Vec<&str> = COMPONENTS.iter().map(|c| c.name).collect();
         let mut shipped: Vec<&str> = COMPONENTS
             .iter()
-            .flat_map(|c| {
-                c.binaries
-                    .iter()
-                    .copied()
-                    .chain(c.files.iter().map(|f| f.name))
-            })
+            .flat_map(|c| c.every_binary().chain(c.files.iter().map(|f| f.name)))
             .collect();
         for list in [&mut names, &mut shipped] {
             let all = list.len();
@@ -272,7 +317,11 @@ mod tests {
     fn a_restart_names_a_binary_of_its_component() {
         for c in COMPONENTS {
             for (binary, _) in c.restarts {
-                assert!(c.binaries.contains(binary), "{}: {binary}", c.name);
+                assert!(
+                    c.every_binary().any(|b| b == *binary),
+                    "{}: {binary}",
+                    c.name
+                );
             }
         }
     }
@@ -281,7 +330,7 @@ mod tests {
     fn a_plugin_is_one_docker_prefixed_binary() {
         for c in COMPONENTS.iter().filter(|c| c.archive == Archive::Plugin) {
             assert!(
-                matches!(c.binaries, [b] if b.starts_with("docker-")),
+                matches!(c.binaries, [b] if b.name.starts_with("docker-") && b.dropped_in.is_none()),
                 "{}: {:?}",
                 c.name,
                 c.binaries

@@ -103,9 +103,10 @@ fn machines(bundle: &Utf8Path, manifest: &Manifest) -> Result<String, EngineErro
         ))
     })?;
     let mut wrong = Vec::new();
+    let release = crate::versions::release_of(manifest)?;
     let binaries: Vec<&str> = bundle_format::COMPONENTS
         .iter()
-        .flat_map(|c| c.binaries.iter().copied())
+        .flat_map(|c| c.binaries_for(release))
         .collect();
     for binary in &binaries {
         let facts = build_core::elf::inspect(&path_in(bundle, binary))

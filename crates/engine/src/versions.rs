@@ -2,7 +2,7 @@
 //! (as its component's spec describes it) and `docker version`'s view of the engine.
 
 use build_core::process::Captured;
-use bundle_format::{Manifest, Stamps};
+use bundle_format::{Manifest, ReleaseLine, Stamps};
 
 use crate::{Engine, EngineError};
 
@@ -15,6 +15,7 @@ pub(crate) fn binaries_show_stamps(
     run: &RunBinary<'_>,
     manifest: &Manifest,
 ) -> Result<String, EngineError> {
+    let release = release_of(manifest)?;
     let mut problems = Vec::new();
     let mut checked = 0;
     for component in bundle_format::COMPONENTS {
@@ -27,7 +28,8 @@ pub(crate) fn binaries_show_stamps(
             version: &version,
             commit: &recorded.commit,
         };
-        for probe in component.version_probes {
+        // The binaries its release ships (Docker 27's rootlesskit-docker-proxy).
+        for probe in component.probes_for(release) {
             let out = run(probe.binary, probe.args)?;
             let missing = probe.missing(stamps, &format!("{}{}", out.stdout, out.stderr));
             if missing.is_empty() {
@@ -46,6 +48,17 @@ pub(crate) fn binaries_show_stamps(
         return Err(EngineError::Check(problems.join("; ")));
     }
     Ok(format!("{checked} binaries stamped as the manifest says"))
+}
+
+/// The Docker release line of the bundle `manifest` describes, which decides the binaries it
+/// holds.
+pub(crate) fn release_of(manifest: &Manifest) -> Result<ReleaseLine, EngineError> {
+    manifest.release().ok_or_else(|| {
+        EngineError::Check(format!(
+            "the manifest's version {} is not a Docker release",
+            manifest.version
+        ))
+    })
 }
 
 pub(crate) fn check_versions(e: &Engine, manifest: &Manifest) -> Result<String, EngineError> {

@@ -104,7 +104,10 @@ impl<'a> Staged<'a> {
     ) -> Staged<'a> {
         let mut entries = BTreeMap::new();
         let mut folders = Vec::new();
-        for content in spec.contents {
+        // A binary only some Docker releases ship is in their packages alone (`verify` has
+        // checked the manifest's version is a release).
+        let in_bundle = |c: &&Content| manifest.release().is_none_or(|r| c.in_release(r));
+        for content in spec.contents.iter().filter(in_bundle) {
             let (path, entry) = match content {
                 Content::Bundle { from, to } => (
                     (*to).to_owned(),

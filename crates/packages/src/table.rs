@@ -166,6 +166,19 @@ pub struct PackageSpec {
     pub scripts: Scripts,
 }
 
+impl Content {
+    /// Whether a bundle of Docker `release` has it: a binary only some releases ship (Docker
+    /// 27's rootlesskit-docker-proxy) is in those releases' packages alone, as its component's
+    /// spec says.
+    pub fn in_release(&self, release: bundle_format::ReleaseLine) -> bool {
+        let Content::Bundle { from, .. } = self else {
+            return true;
+        };
+        let name = from.rsplit('/').next().unwrap_or(from);
+        bundle_format::building(name).is_none_or(|c| c.binaries_for(release).contains(&name))
+    }
+}
+
 const fn bin(from: &'static str, to: &'static str) -> Content {
     Content::Bundle { from, to }
 }
@@ -337,6 +350,12 @@ pub const PACKAGES: &[PackageSpec] = &[
         description: "Use dockerd-rootless.sh to run the daemon as an unprivileged user, in a user namespace made by rootlesskit; dockerd-rootless-setuptool.sh sets it up for a user.",
         contents: &[
             bin("docker-rootless-extras/rootlesskit", "/usr/bin/rootlesskit"),
+            // Docker 27's alone (docker-ce-packaging's 27.x `deb/common/rules` and
+            // `docker-ce-rootless-extras.spec`).
+            bin(
+                "docker-rootless-extras/rootlesskit-docker-proxy",
+                "/usr/bin/rootlesskit-docker-proxy",
+            ),
             bin(
                 "docker-rootless-extras/dockerd-rootless.sh",
                 "/usr/bin/dockerd-rootless.sh",
@@ -430,27 +449,44 @@ const NO_SCRIPTS: Scripts = Scripts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bundle_format::{Archive, ReleaseLine};
 
-    #[test]
-    fn every_bundle_file_of_a_full_bundle_is_in_exactly_one_package() {
+    /// Every bundle file the packages install from a bundle of Docker `release`, sorted.
+    fn packaged(release: ReleaseLine) -> Vec<&'static str> {
         let mut shipped: Vec<&str> = PACKAGES
             .iter()
             .flat_map(|p| p.contents)
+            .filter(|c| c.in_release(release))
             .filter_map(|c| match c {
                 Content::Bundle { from, .. } => Some(*from),
                 _ => None,
             })
             .collect();
         shipped.sort_unstable();
-        let mut bundle: Vec<String> = bundle_format::Archive::ALL
-            .iter()
-            .flat_map(|a| {
-                bundle_format::contents_of(*a)
-                    .into_iter()
-                    .map(move |name| a.path_of(name))
-            })
-            .collect();
-        bundle.sort_unstable();
-        assert_eq!(shipped, bundle);
+        shipped
+    }
+
+    #[test]
+    fn every_bundle_file_of_a_full_bundle_is_in_exactly_one_package() {
+        for release in [(27, 0), (27, 5), (28, 5), (29, 7)] {
+            let release = ReleaseLine::new(release.0, release.1);
+            let mut bundle: Vec<String> = Archive::ALL
+                .iter()
+                .flat_map(|a| {
+                    bundle_format::contents_of(*a, release)
+                        .into_iter()
+                        .map(move |name| a.path_of(name))
+                })
+                .collect();
+            bundle.sort_unstable();
+            assert_eq!(packaged(release), bundle, "Docker {release}");
+        }
+    }
+
+    #[test]
+    fn docker_27_s_rootless_extras_package_has_rootlesskit_docker_proxy_and_28_s_not() {
+        let proxy = "docker-rootless-extras/rootlesskit-docker-proxy";
+        assert!(packaged(ReleaseLine::new(27, 5)).contains(&proxy));
+        assert!(!packaged(ReleaseLine::new(28, 0)).contains(&proxy));
     }
 }

@@ -27,15 +27,25 @@ pub const COMPONENT: Component = Component::new(
     outputs: &[("rootlesskit", "bin/rootlesskit")],
 });
 
-/// The recipe, as data (`rootlesskit.installer` at docker-v29.7.2, v28.5.2 and v27.5.1).
-pub fn recipe(_opts: &BuildOptions) -> Vec<GoBinary> {
-    vec![GoBinary {
+/// The recipe, as data (`rootlesskit.installer` at docker-v29.7.2, v28.5.2 and v27.5.1): of
+/// these, the binaries the Docker release `opts` builds for ships (moby 27's installer builds
+/// both; 28 dropped the proxy).
+pub fn recipe(opts: &BuildOptions) -> Vec<GoBinary> {
+    let shipped = COMPONENT.binaries_for(opts.docker_release);
+    [
+        GoBinary::new("rootlesskit", "./cmd/rootlesskit"),
+        GoBinary::new("rootlesskit-docker-proxy", "./cmd/rootlesskit-docker-proxy"),
+    ]
+    .into_iter()
+    .filter(|binary| shipped.contains(&binary.name))
+    .map(|binary| GoBinary {
         modules: Modules::Downloaded,
-        ..GoBinary::new("rootlesskit", "./cmd/rootlesskit")
-    }]
+        ..binary
+    })
+    .collect()
 }
 
-/// Builds `rootlesskit` into `opts.out_dir`.
+/// Builds `rootlesskit` (and, for Docker 27, `rootlesskit-docker-proxy`) into `opts.out_dir`.
 pub fn build(opts: &BuildOptions) -> Result<Artifacts, Error> {
     go::build(opts, &COMPONENT, &recipe(opts))
 }

@@ -1,7 +1,7 @@
 //! The CLI plugins' and rootlesskit's shapes: buildx (vendored, `version` package), compose
 //! (its module path carries the major version, `internal.Version`, nothing vendored) and
-//! rootlesskit (its version a constant in the source). The plugins answer
-//! `docker-cli-plugin-metadata` as Docker CLI plugins do.
+//! rootlesskit (its version a constant in the source; its docker-proxy, which shows none). The
+//! plugins answer `docker-cli-plugin-metadata` as Docker CLI plugins do.
 
 /// A CLI plugin's metadata answer, as the CLI's plugin library prints it (indented JSON).
 const METADATA: &str = r#"
@@ -116,5 +116,31 @@ func main() {{
             format!("package version\n\nconst Version = \"{version}\"\n"),
         ),
         ("cmd/rootlesskit/main.go".into(), main),
+        // Docker 27's userland proxy for rootless dockerd: upstream's takes these flags and
+        // prints no version; its usage is what shows it runs.
+        (
+            "cmd/rootlesskit-docker-proxy/main.go".into(),
+            ROOTLESSKIT_DOCKER_PROXY.into(),
+        ),
     ]
 }
+
+const ROOTLESSKIT_DOCKER_PROXY: &str = r#"package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+)
+
+func main() {
+	flag.String("container-ip", "", "container ip")
+	flag.Int("container-port", -1, "container port")
+	flag.String("host-ip", "", "host ip")
+	flag.Int("host-port", -1, "host port")
+	flag.String("proto", "tcp", "proxy protocol")
+	flag.Parse()
+	fmt.Fprintln(os.Stderr, "rootlesskit-docker-proxy: a fixture; it forwards nothing")
+	os.Exit(1)
+}
+"#;

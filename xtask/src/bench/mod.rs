@@ -7,7 +7,7 @@ use ::bench::report;
 use ::bench::runner::{BundleRun, Dockyard, PlannedJob, Runner};
 use ::bench::shared::TeamRegistry;
 use ::bench::suite::{Only, Suite, bench_bundle, file_size};
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use build_core::process::LoggedCommand;
 use build_core::source::Source;
 use build_core::toolchain::GoToolchain;
@@ -117,6 +117,8 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
     let progress = StatusLines::default();
     let plan = crate::verbs::source_plan(&args.sources)?;
     let release = plan.release()?;
+    let line = bundle::ReleaseLine::parse(&release)
+        .with_context(|| format!("moby's pinned {release} is not a Docker release"))?;
     // Both sides build with the Go bundles use by default: exactly the pinned release.
     let go = GoToolchain::release(&plan.pins.go, plan.cache.is_offline())?;
     let sources: Vec<Source> = plan
@@ -177,7 +179,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<()> {
                     p.outputs
                         .iter()
                         .filter(|(name, _)| {
-                            bundle::binaries_in(bundle::Archive::Static).contains(name)
+                            bundle::binaries_in(bundle::Archive::Static, line).contains(name)
                         })
                         .map(|(name, rel)| (*name, bench.scratch(p.upstream).join(rel)))
                 })

@@ -6,6 +6,10 @@ use std::process::{Command, Output};
 use camino::{Utf8Path, Utf8PathBuf};
 use test_fixtures::{FixtureRepo, Kind};
 
+/// The Docker release of the fixtures' bundle (moby's 29.7.2), which decides the binaries only
+/// some releases ship.
+pub const FIXTURES_RELEASE: bundle::ReleaseLine = bundle::ReleaseLine::new(29, 7);
+
 pub struct World {
     pub _dir: tempfile::TempDir,
     pub root: Utf8PathBuf,
@@ -33,7 +37,31 @@ pub fn world_of(kinds: &[Kind]) -> World {
     }
 }
 
+/// The 28 line's fixtures pinned as Docker 27.5.1 (moby's and the other recipes' lines are
+/// the same; the CLI keeps its own version), which ships rootlesskit-docker-proxy.
+pub fn docker_27_world() -> World {
+    let w = world_of(&[
+        Kind::Buildx,
+        Kind::Cli,
+        Kind::Compose2,
+        Kind::Containerd17,
+        Kind::Moby28,
+        Kind::Rootlesskit2,
+        Kind::Runc12,
+        Kind::Tini,
+    ]);
+    w.set_docker_release("28.5.2", "27.5.1");
+    w
+}
+
 impl World {
+    /// Pins moby (and whatever else is pinned at `from`) at the Docker release `to`.
+    pub fn set_docker_release(&self, from: &str, to: &str) {
+        let pins = self.root.join("pins.lock");
+        let text = std::fs::read_to_string(&pins).unwrap();
+        std::fs::write(&pins, text.replace(from, to)).unwrap();
+    }
+
     pub fn repo(&self, kind: Kind) -> &FixtureRepo {
         &self.repos.iter().find(|(k, _)| *k == kind).unwrap().1
     }

@@ -39,13 +39,25 @@ pub enum BuildError {
         /// The lines it builds (`1.7.x, 2.x`).
         lines: String,
     },
-    /// A recipe finished without one of its binaries.
-    #[error("{component}: the recipe did not produce {binary}")]
+    /// A recipe finished without one of the binaries Docker's release ships.
+    #[error("{component}: the recipe did not produce {binary}, which Docker {release} ships")]
     Incomplete {
         /// The component.
         component: &'static str,
         /// The binary missing.
         binary: &'static str,
+        /// The Docker release line built for.
+        release: crate::ReleaseLine,
+    },
+    /// A recipe produced a binary Docker's release does not ship.
+    #[error("{component}: the recipe produced {binary}, which Docker {release} does not ship")]
+    NotShipped {
+        /// The component.
+        component: &'static str,
+        /// The binary it should not have made.
+        binary: String,
+        /// The Docker release line built for.
+        release: crate::ReleaseLine,
     },
     /// A build command failed.
     #[error("{component}: build failed")]

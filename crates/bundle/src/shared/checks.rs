@@ -147,21 +147,15 @@ pub(super) fn checked(
         artifacts.binaries.iter().map(|a| a.name.as_str()).collect(),
         artifacts.files.iter().map(|f| f.name.as_str()).collect(),
     );
-    let expected = names(
-        component.binaries().to_vec(),
-        component
-            .files_for(&opts.target)
-            .iter()
-            .map(|f| f.name)
-            .collect(),
-    );
+    // What a build here makes for the run's Docker release and target.
+    let binaries = component.binaries_for(opts.docker_release);
+    let files = component.files_for(&opts.target);
+    let expected = names(binaries.clone(), files.iter().map(|f| f.name).collect());
     // Exactly the declared names, in order: nothing of the record reaches a path otherwise.
-    let declared = artifacts.binaries.len() == component.binaries().len()
-        && artifacts.files.len() == component.files_for(&opts.target).len()
-        && (artifacts.binaries.iter().map(|a| a.name.as_str()))
-            .eq(component.binaries().iter().copied())
-        && (artifacts.files.iter().map(|f| f.name.as_str()))
-            .eq(component.files_for(&opts.target).iter().map(|f| f.name));
+    let declared = artifacts.binaries.len() == binaries.len()
+        && artifacts.files.len() == files.len()
+        && (artifacts.binaries.iter().map(|a| a.name.as_str())).eq(binaries.iter().copied())
+        && (artifacts.files.iter().map(|f| f.name.as_str())).eq(files.iter().map(|f| f.name));
     if !declared {
         return Err(Refused::Undeclared {
             component: component.name(),

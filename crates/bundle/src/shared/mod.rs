@@ -213,11 +213,13 @@ impl SharedCache {
         dir: &Utf8Path,
     ) -> Result<Option<Artifacts>, Vec<Refusal>> {
         let mut refusals = Vec::new();
-        // Only the names the component declares, and tar members' content names, are ever
+        // Only the names the component declares for the run's Docker release (binaries,
+        // shipped files, man pages of its pattern), and tar members' content names, are ever
         // written: a record or a layer naming anything else is refused before any file is.
+        let binaries = component.binaries_for(opts.docker_release);
         let pages = component.man_pages_for(&opts.target);
         let accepts = |name: &str, size: u64| {
-            component.binaries().contains(&name)
+            binaries.contains(&name)
                 || component.files().iter().any(|f| f.name == name)
                 || member_name(name).is_some_and(is_member_file)
                 || man_page_layer(name).is_some_and(|page| {

@@ -77,7 +77,7 @@ pub fn checks(bundle: &Utf8Path) -> Vec<Check<'_>> {
         Check::new("--memory is enforced and an excess is OOMKilled", memory),
         Check::new("docker stop -t honours its timeout", stop_timeout),
         Check::new(
-            "rootless: dockerd-rootless.sh as an unprivileged user runs a container",
+            "rootless: dockerd-rootless.sh as an unprivileged user runs a container and publishes a port",
             |s| rootless(s, bundle),
         ),
     ]

@@ -1,6 +1,7 @@
 //! Rootless Docker from the bundle's rootless extras: `dockerd-rootless.sh` started as an
 //! unprivileged user runs dockerd inside rootlesskit's user namespace (subordinate ids mapped
-//! by `newuidmap`, the network through slirp4netns), and a container runs there.
+//! by `newuidmap`, the network through slirp4netns), a container runs there, and a port it
+//! publishes answers on the host's loopback.
 
 use std::os::unix::fs::{PermissionsExt, chown};
 use std::time::Duration;
@@ -11,6 +12,7 @@ use camino::Utf8Path;
 
 use super::Smoke;
 use super::checks::{IMAGE, PAGE, check, rootfs_tar};
+use super::http::get_until;
 use crate::EngineError;
 
 /// The unprivileged user smoke runs rootless dockerd as, made on first use like a service
@@ -120,8 +122,28 @@ pub(super) fn rootless(s: &Smoke<'_>, bundle: &Utf8Path) -> Result<String, Engin
                 ran.stderr.trim()
             )
         })?;
+        // A published port is forwarded from the host by rootlesskit's port driver, which
+        // Docker 27's dockerd reaches through rootlesskit-docker-proxy (28 on, by itself).
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(EngineError::io("finding a free port on", "127.0.0.1"))?
+            .port();
+        let publish = format!("127.0.0.1:{port}:80");
+        let served = docker(&[
+            "run", "-d", "-p", &publish, IMAGE, "httpd", "-f", "-p", "80", "-h", "/www",
+        ])?;
+        check(served.status.success(), || {
+            format!("docker run -p {publish} failed: {}", served.stderr.trim())
+        })?;
+        let body = get_until(port, Duration::from_secs(10));
+        // httpd, PID 1 there, ignores SIGTERM: removed now, dockerd's stop does not wait on it.
+        let _ = docker(&["rm", "-f", served.stdout.trim()]);
+        let body = body?;
+        check(body.contains(PAGE.trim()), || {
+            format!("127.0.0.1:{port} answered {body:?}")
+        })?;
         Ok(format!(
-            "dockerd-rootless.sh as {ROOTLESS_USER} (uid {uid}); a container's root is uid {uid} outside"
+            "dockerd-rootless.sh as {ROOTLESS_USER} (uid {uid}); a container's root is uid {uid} outside; -p {publish} answered on the host"
         ))
     })();
     stop(&dir);

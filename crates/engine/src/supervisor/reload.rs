@@ -154,7 +154,7 @@ mod tests {
             .iter()
             .flat_map(|c| c.restarts.iter().map(move |r| (c, r)))
             .filter(|(c, (binary, daemon))| {
-                !c.binaries.contains(binary) || Daemon::named(daemon).is_none()
+                !c.every_binary().any(|b| b == *binary) || Daemon::named(daemon).is_none()
             })
             .map(|(c, (binary, daemon))| format!("{}: ({binary}, {daemon})", c.name))
             .collect()
@@ -166,8 +166,9 @@ mod tests {
             unknown_restarts(&bundle_format::COMPONENTS),
             Vec::<String>::new()
         );
+        const DOCKERD: &[bundle_format::BinarySpec] = &[bundle_format::BinarySpec::new("dockerd")];
         let misspelled =
-            bundle_format::ComponentSpec::new("moby", &["dockerd"], bundle_format::Archive::Static)
+            bundle_format::ComponentSpec::new("moby", DOCKERD, bundle_format::Archive::Static)
                 .with_restarts(&[("dockerd", "dockrd"), ("docker-prox", "dockerd")]);
         assert_eq!(
             unknown_restarts(&[&misspelled]),

@@ -1,15 +1,18 @@
 //! A component described once: what each recipe crate exports, and what every verb reads.
 
 use crate::artifact::Artifacts;
-use crate::build::{BuildError, BuildOptions, StampMismatch};
+use crate::build::{BuildError, BuildOptions};
 use crate::clib::CLibrarySpec;
-use crate::platform::Target;
-use crate::process::LoggedCommand;
-use crate::toolchain::{Tool, ToolchainError};
+use crate::toolchain::Tool;
 use crate::upstream::Upstream;
 
+mod stamps;
+pub use stamps::{runnable, verify_stamps};
+
 // The data moved to `component_specs`; the paths recipes and readers used keep working.
-pub use component_specs::{ComponentSpec, SourceFile, Stamps, VersionProbe};
+pub use component_specs::{
+    BinarySpec, ComponentSpec, ReleaseLine, SourceFile, Stamps, VersionProbe,
+};
 
 /// One buildable component: a recipe crate's whole public face, as data. What it is (name,
 /// binaries, version probes, restarts, shipped files) is its [`ComponentSpec`], shared with the
@@ -84,14 +87,10 @@ impl Component {
         self.spec.name
     }
 
-    /// The binaries it produces, by installed name.
-    pub fn binaries(&self) -> &'static [&'static str] {
-        self.spec.binaries
-    }
-
-    /// How each binary shows its version and commit.
-    pub(crate) fn version_probes(&self) -> &'static [VersionProbe] {
-        self.spec.version_probes
+    /// The binaries a build of it for Docker `release` makes, by installed name (the spec's
+    /// [`ComponentSpec::binaries_for`]; a build asks with [`BuildOptions::docker_release`]).
+    pub fn binaries_for(&self, release: ReleaseLine) -> Vec<&'static str> {
+        self.spec.binaries_for(release)
     }
 
     /// Files of its source tree shipped as they are, beside the binaries.
@@ -146,12 +145,26 @@ impl Component {
         Ok(())
     }
 
-    /// Fails unless `artifacts` holds every binary the component makes.
-    pub(crate) fn check_produced(&self, artifacts: &Artifacts) -> Result<(), BuildError> {
-        match self.binaries().iter().find(|b| artifacts.get(b).is_none()) {
-            Some(binary) => Err(BuildError::Incomplete {
+    /// Fails unless `artifacts` holds exactly the binaries the component makes for the Docker
+    /// release `opts` builds for.
+    pub(crate) fn check_produced(
+        &self,
+        opts: &BuildOptions,
+        artifacts: &Artifacts,
+    ) -> Result<(), BuildError> {
+        let expected = self.binaries_for(opts.docker_release);
+        if let Some(binary) = expected.iter().find(|b| artifacts.get(b).is_none()) {
+            return Err(BuildError::Incomplete {
                 component: self.name(),
                 binary,
+                release: opts.docker_release,
+            });
+        }
+        match (artifacts.binaries.iter()).find(|a| !expected.contains(&a.name.as_str())) {
+            Some(extra) => Err(BuildError::NotShipped {
+                component: self.name(),
+                binary: extra.name.clone(),
+                release: opts.docker_release,
             }),
             None => Ok(()),
         }
@@ -239,179 +252,10 @@ impl UpstreamBuild {
     }
 }
 
-/// No silent stamps: runs each built binary's version probe (natively, or under qemu's user
-/// emulator for another architecture) and fails, naming the binary and the variables, when
-/// what it shows lacks a stamped value. Go's
-/// linker ignores `-X` for a variable that does not exist, so a recipe written for another
-/// release line builds fine and stamps nothing.
-///
-/// `stamped` lists, per binary, the `(variable, value)` pairs the recipe set.
-pub fn verify_stamps(
-    component: &Component,
-    opts: &BuildOptions,
-    artifacts: &Artifacts,
-    stamped: &[(&str, Vec<(&str, &str)>)],
-) -> Result<(), BuildError> {
-    // A patched binary must show its patch marker; -dirty and +debug are accepted either way.
-    let version = format!(
-        "{}{}",
-        opts.version,
-        opts.source.patch_marker().unwrap_or_default()
-    );
-    let stamps = Stamps {
-        version: &version,
-        commit: opts.source.commit.as_str(),
-    };
-    let foreign = opts.target.foreign();
-    // Nothing runs a macOS binary here: its stamped variables are read from its symbols.
-    if foreign.is_some_and(|p| p.runner.is_none()) {
-        return read_stamps(component, opts, artifacts, stamped);
-    }
-    let wine = foreign.is_some_and(|p| p.runner == Some(crate::platform::Runner::Wine));
-    for probe in component.version_probes() {
-        let Some(artifact) = artifacts.get(probe.binary) else {
-            continue;
-        };
-        let command = match wine {
-            true => crate::wine::command(&opts.tools_dir(), &artifact.path, opts.progress.as_ref()),
-            false => runnable(&opts.target, &artifact.path),
-        };
-        let out = command
-            .map_err(|source| BuildError::Toolchain {
-                component: component.name().to_owned(),
-                source,
-            })?
-            .args(probe.args.iter().copied())
-            .output()
-            .map_err(|source| BuildError::Command {
-                component: component.name().to_owned(),
-                source: Box::new(source),
-            })?;
-        let shows = format!("{}{}", out.stdout, out.stderr);
-        let command = format!("{} {}", probe.binary, probe.args.join(" "));
-        let first_lines = |s: &str| s.trim().lines().take(4).collect::<Vec<_>>().join(" | ");
-        // Killed by a signal: natively no exit code; under qemu, its report of the guest's signal.
-        if out.code.is_none() || shows.contains("qemu: uncaught target signal") {
-            return Err(BuildError::Crashed {
-                component: component.name().to_owned(),
-                binary: probe.binary.to_owned(),
-                command,
-                target: opts.target.to_string(),
-                shows: match first_lines(&shows) {
-                    s if s.is_empty() => out.status.to_string(),
-                    s => s,
-                },
-            });
-        }
-        let missing = probe.missing(stamps, &shows);
-        if missing.is_empty() {
-            continue;
-        }
-        let variables: Vec<String> = stamped
-            .iter()
-            .filter(|(binary, _)| *binary == probe.binary)
-            .flat_map(|(_, vars)| vars.iter())
-            .filter(|(_, value)| !value.trim().is_empty() && !shows.contains(value.trim()))
-            .map(|(var, value)| format!("{var}={value}"))
-            .collect();
-        return Err(BuildError::StampNotShown(Box::new(StampMismatch {
-            component: component.name().to_owned(),
-            binary: probe.binary.to_owned(),
-            command,
-            expected: missing,
-            variables,
-            shows: first_lines(&shows),
-        })));
-    }
-    Ok(())
-}
-
-/// The stamped variables of each binary in `artifacts`, read back from its symbol table: each
-/// must hold the value it was stamped with. A binary without stamps given cannot be checked
-/// this way, and fails.
-fn read_stamps(
-    component: &Component,
-    opts: &BuildOptions,
-    artifacts: &Artifacts,
-    stamped: &[(&str, Vec<(&str, &str)>)],
-) -> Result<(), BuildError> {
-    for artifact in &artifacts.binaries {
-        let name = component.name().to_owned();
-        let Some((_, vars)) = stamped.iter().find(|(b, _)| *b == artifact.name) else {
-            return Err(BuildError::StampsUnread {
-                component: name,
-                binary: artifact.name.clone(),
-                target: opts.target.to_string(),
-            });
-        };
-        let variables: Vec<&str> = vars.iter().map(|(v, _)| *v).collect();
-        let found =
-            crate::executable::go_strings(&artifact.path, &variables).map_err(|source| {
-                BuildError::Elf {
-                    component: name.clone(),
-                    source,
-                }
-            })?;
-        let wrong: Vec<String> = vars
-            .iter()
-            .zip(&found)
-            .filter(|((_, value), found)| found.as_deref() != Some(*value))
-            .map(|((var, value), _)| format!("{var}={value}"))
-            .collect();
-        if !wrong.is_empty() {
-            let shows = vars
-                .iter()
-                .zip(&found)
-                .map(|((var, _), found)| match found {
-                    Some(value) => format!("{var}={value:?}"),
-                    None => format!("no {var}"),
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
-            return Err(BuildError::StampNotShown(Box::new(StampMismatch {
-                component: name,
-                binary: artifact.name.clone(),
-                command: format!("its symbol table ({})", artifact.name),
-                expected: wrong.clone(),
-                variables: wrong,
-                shows,
-            })));
-        }
-    }
-    Ok(())
-}
-
-/// A command that runs `binary` of `target` here: itself, or under `qemu-ARCH-static` (named
-/// explicitly: binfmt_misc may not be registered).
-pub fn runnable(
-    target: &Target,
-    binary: &camino::Utf8Path,
-) -> Result<LoggedCommand, ToolchainError> {
-    if target.is_host() {
-        return Ok(LoggedCommand::new(binary.as_str()));
-    }
-    let qemu = target
-        .architecture()
-        .map(|a| format!("qemu-{}-static", a.qemu))
-        .ok_or_else(|| Tool::Emulator.missing(format!("no emulator is known for {target}")))?;
-    if which::which(&qemu).is_err() {
-        return Err(Tool::Emulator.missing(format!("`{qemu}` is not on PATH")));
-    }
-    Ok(LoggedCommand::new(qemu).arg(binary.as_str()))
-}
-
 /// `(major, minor)` of a version `MAJOR.MINOR[.PATCH][-suffix]` (`1.4.3`, `2.3.0-rc.1`);
-/// `None` for anything else.
+/// `None` for anything else ([`ReleaseLine::parse`]).
 pub(crate) fn release_line(version: &str) -> Option<(u32, u32)> {
-    let numbers = version.split(['-', '+', '~']).next()?;
-    let mut parts = numbers.split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    match parts.next() {
-        Some(patch) if patch.parse::<u32>().is_err() => None,
-        _ if parts.next().is_some() => None,
-        _ => Some((major, minor)),
-    }
+    ReleaseLine::parse(version).map(|line| (line.major, line.minor))
 }
 
 #[cfg(test)]
@@ -431,16 +275,6 @@ mod tests {
     }
 
     #[test]
-    fn a_version_is_major_minor_and_an_optional_patch() {
-        assert_eq!(release_line("1.4.3"), Some((1, 4)));
-        assert_eq!(release_line("2.3.0-rc.1"), Some((2, 3)));
-        assert_eq!(release_line("29.7"), Some((29, 7)));
-        for bad in ["", "v1.4.3", "1", "1.x", "1.4.3.5", "latest", "1.4.three"] {
-            assert_eq!(release_line(bad), None, "{bad:?}");
-        }
-    }
-
-    #[test]
     fn an_unparsable_version_is_refused_before_any_recipe_line_is_chosen() {
         let runc = Component {
             supported: &["1.2.", "1.3.", "1.4."],
@@ -455,8 +289,80 @@ mod tests {
             Err(BuildError::Unsupported { .. })
         ));
         runc.check_version("1.4.3").unwrap();
-        let err = runc.check_produced(&Artifacts::default()).unwrap_err();
-        assert_eq!(err.to_string(), "runc: the recipe did not produce runc");
+    }
+
+    /// Options for a build for Docker `release` (nothing is built with them).
+    fn options_for(release: ReleaseLine) -> BuildOptions {
+        let source = crate::source::Source {
+            upstream: Upstream::Rootlesskit,
+            dir: "/nonexistent".into(),
+            commit: crate::pins::CommitId::parse(&"a".repeat(40)).unwrap(),
+            version: "2.3.2".into(),
+            dirty: false,
+            content_id: "x".into(),
+            commit_time: 0,
+            origin: crate::source::Origin::Cache,
+            patches: Vec::new(),
+        };
+        BuildOptions::new(
+            source,
+            release,
+            "/nonexistent".into(),
+            "/nonexistent".into(),
+        )
+    }
+
+    /// Artifacts holding binaries of these names.
+    fn made(names: &[&str]) -> Artifacts {
+        let binaries = names.iter().map(|name| crate::Artifact {
+            name: (*name).to_owned(),
+            path: "/nonexistent".into(),
+            sha256: String::new(),
+            size: 0,
+            link: crate::elf::LinkKind::Static,
+            toolchain: String::new(),
+            tags: Vec::new(),
+            c_libraries: Vec::new(),
+        });
+        Artifacts {
+            binaries: binaries.collect(),
+            ..Artifacts::default()
+        }
+    }
+
+    #[test]
+    fn a_build_makes_exactly_the_binaries_its_docker_release_ships() {
+        const DROPPED_IN_28: ComponentSpec = ComponentSpec::new(
+            "rootlesskit",
+            &[
+                BinarySpec::new("rootlesskit"),
+                BinarySpec::new("rootlesskit-docker-proxy").dropped_in(28, 0),
+            ],
+            component_specs::Archive::RootlessExtras,
+        );
+        let rootlesskit = Component {
+            spec: &DROPPED_IN_28,
+            ..test_component()
+        };
+        let (docker_27, docker_28) = (ReleaseLine::new(27, 5), ReleaseLine::new(28, 0));
+        let both = made(&["rootlesskit", "rootlesskit-docker-proxy"]);
+        let alone = made(&["rootlesskit"]);
+        rootlesskit
+            .check_produced(&options_for(docker_27), &both)
+            .unwrap();
+        rootlesskit
+            .check_produced(&options_for(docker_28), &alone)
+            .unwrap();
+        let err = (rootlesskit.check_produced(&options_for(docker_27), &alone)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "rootlesskit: the recipe did not produce rootlesskit-docker-proxy, which Docker 27.5 ships"
+        );
+        let err = (rootlesskit.check_produced(&options_for(docker_28), &both)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "rootlesskit: the recipe produced rootlesskit-docker-proxy, which Docker 28.0 does not ship"
+        );
     }
 
     #[test]

@@ -163,24 +163,15 @@ fn build(
 ) -> Result<Outcome> {
     let started = Instant::now();
     let status = Arc::new(StatusLines::default());
-    let mut request = BundleRequest::new(plan, selected(&args.only, target), out);
+    let mut request = BundleRequest::new(plan, bundle::selected(&args.only, target), out);
+    if !publish {
+        request = request.unpublished();
+    }
     (request.shared, request.go_cache) =
         crate::registry::shared_cache(args, plan.cache.layout().go_cache())?;
     request.linkage = args.linkage.0;
     request.target = target.clone();
-    // Go compiles on every core, so a cold build runs half the cores' worth of components at
-    // once (measured on two cores: two at once were 5% slower than one). A rebuild for a
-    // restart (`up --watch`) finds all but the edited packages in Go's cache, so it is mostly
-    // one-threaded links: one per core.
-    request.jobs = args.jobs.map_or_else(
-        || {
-            std::thread::available_parallelism()
-                .map_or(1, |n| n.get() / if publish { 2 } else { 1 })
-                .max(1 + usize::from(!publish))
-        },
-        usize::from,
-    );
-    request.publish = publish;
+    request.jobs = args.jobs.map_or(request.jobs, usize::from);
     request.go = match args.go {
         GoFlag::Pinned => GoChoice::Pinned,
         GoFlag::Local => GoChoice::Local,
@@ -400,18 +391,4 @@ pub(crate) fn pins(args: &PinsArgs) -> Result<()> {
         ),
     );
     Ok(())
-}
-
-/// The components `--only` names, in build order; without it, all that `target`'s download holds.
-pub(crate) fn selected(
-    only: &[&'static build_core::Component],
-    target: &Target,
-) -> Vec<&'static build_core::Component> {
-    let all = match only.is_empty() {
-        true => bundle::for_target(target),
-        false => bundle::COMPONENTS.to_vec(),
-    };
-    all.into_iter()
-        .filter(|c| only.is_empty() || only.iter().any(|o| o.name() == c.name()))
-        .collect()
 }

@@ -16,7 +16,7 @@ use camino::Utf8PathBuf;
 
 use crate::flags::{
     BundleArgs, ConformanceArgs, DoctorArgs, FetchArgs, GoFlag, InstallArgs, PackageArgs, PinsArgs,
-    RepositoryArgs, SmokeArgs, SourceArgs, VerifyArgs,
+    RepoArgs, RepositoryArgs, SmokeArgs, SourceArgs, VerifyArgs,
 };
 use crate::render::StatusLines;
 
@@ -275,6 +275,20 @@ pub(crate) fn package(args: &PackageArgs) -> Result<()> {
     let built = packages::build(&request, &progress)?;
     let count = built.packages.len();
     progress.status("Finished", &format!("{count} packages in {}", built.dir));
+    Ok(())
+}
+
+pub(crate) fn repo(args: &RepoArgs) -> Result<()> {
+    let (sets, out, key) = (args.sets.clone(), args.out.clone(), args.key.clone());
+    let mut request = package_repo::RepoRequest::new(args.kind, sets, out, key);
+    request.passphrase_file = args.passphrase_file.clone();
+    let progress = StatusLines::default();
+    let done = package_repo::publish(&request, &progress)?;
+    let (n, out, key) = (done.added(), &args.out, &done.fingerprint);
+    progress.status(
+        "Finished",
+        &format!("{n} packages added to {out}, signed by {key}"),
+    );
     Ok(())
 }
 

@@ -6,6 +6,8 @@ use std::process::{Command, Output};
 use camino::{Utf8Path, Utf8PathBuf};
 use test_fixtures::{FixtureRepo, Kind};
 
+pub mod repo;
+
 pub struct World {
     pub _dir: tempfile::TempDir,
     pub root: Utf8PathBuf,

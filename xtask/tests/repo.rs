@@ -240,9 +240,19 @@ fn hostile_package_sets_and_keys_are_refused_naming_the_problem_and_change_nothi
     let version = "5:29.7.2-1~debian.12~bookworm";
     tiny_deb(&good, "docker-ce", version, "amd64", "a");
     tiny_deb(&good, "docker-ce", version, "arm64", "a");
+    // What a killed run left beside the repository is removed by the next.
+    let killed = out.join("linux/.tmp-killed/trees/debian");
+    std::fs::create_dir_all(&killed).unwrap();
     repo_ok("apt", &[&good], &key.secret, &out);
-    let packages = out.join("linux/debian/dists/bookworm/stable/binary-arm64/Packages");
+    assert!(!out.join("linux/.tmp-killed").exists());
+    let suite = out.join("linux/debian/dists/bookworm");
+    let packages = suite.join("stable/binary-arm64/Packages");
     assert!(read(&packages).starts_with(b"Package: docker-ce\n"));
+    let release = String::from_utf8(read(&suite.join("Release"))).unwrap();
+    assert!(
+        release.lines().any(|l| l == "Architectures: amd64 arm64"),
+        "{release}"
+    );
     let before = snapshot(&out);
 
     let refused = |name: &str, make: &dyn Fn(&Utf8Path), key: &Utf8Path, expected: &[&str]| {

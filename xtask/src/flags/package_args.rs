@@ -41,7 +41,7 @@ fn package_format(s: &str) -> Result<packages::Format, String> {
 #[derive(Debug, Args)]
 pub struct RepoArgs {
     /// The repository: apt (Debian, Ubuntu) or dnf (CentOS Stream, RHEL, Fedora).
-    #[arg(value_parser = |s: &str| package_repo::Kind::parse(s).ok_or("apt or dnf"))]
+    #[arg(value_name = "apt|dnf", value_parser = |s: &str| package_repo::Kind::parse(s).ok_or("apt or dnf"))]
     pub kind: package_repo::Kind,
 
     /// Folders of packages as `package` makes them (DIR/packages/debian-12/), of any releases

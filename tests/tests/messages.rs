@@ -398,3 +398,31 @@ fn a_fetch_git_says_ran_out_of_space_says_to_free_space() {
     };
     insta::assert_snapshot!(rendered(BundleError::Source(err)));
 }
+
+#[test]
+fn a_locked_signing_key_says_to_pass_its_passphrase() {
+    let err = package_repo::RepoError::Passphrase {
+        fingerprint: "3162120CB465AF25061B91EBC89E4CE86BD4F064".into(),
+        given: false,
+    };
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
+fn a_published_package_with_other_bytes_is_refused() {
+    let err = package_repo::RepoError::Republished {
+        file: "/build/packages/debian-12/docker-ce_29.7.2-1~debian.12~bookworm_amd64.deb".into(),
+        published: "/srv/repo/linux/debian/dists/bookworm/pool/stable/amd64/docker-ce_29.7.2-1~debian.12~bookworm_amd64.deb".into(),
+    };
+    insta::assert_snapshot!(rendered(err));
+}
+
+#[test]
+fn a_repository_signed_by_another_key_is_refused() {
+    let err = package_repo::RepoError::KeyChanged {
+        tree: "/srv/repo/linux/debian".into(),
+        published: "3162120CB465AF25061B91EBC89E4CE86BD4F064".into(),
+        given: "01B2C3ADB14FF98D6FE45EAF5A745688018852A4".into(),
+    };
+    insta::assert_snapshot!(rendered(err));
+}

@@ -53,7 +53,7 @@ pub(crate) fn up(mut args: UpArgs) -> Result<()> {
     options.debuggers = args.dlv.clone();
     options.timeout = READY;
     options.port_proxy = crate::verbs::port_proxy();
-    options.client_config = user_client_config();
+    options.client_config = engine::user_client_config();
     let started = Instant::now();
     let status = engine.up(&bundle, &options, &progress)?;
     progress.status(
@@ -74,16 +74,6 @@ pub(crate) fn up(mut args: UpArgs) -> Result<()> {
         return Ok(());
     }
     watch(&args, &engine, trees, &progress)
-}
-
-/// The caller's docker client configuration, where their `docker` keeps logins:
-/// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
-fn user_client_config() -> Option<Utf8PathBuf> {
-    let folder = match std::env::var("DOCKER_CONFIG") {
-        Ok(folder) if !folder.is_empty() => Utf8PathBuf::from(folder),
-        _ => Utf8PathBuf::from(std::env::var("HOME").ok()?).join(".docker"),
-    };
-    Some(folder.join("config.json"))
 }
 
 /// What a shell evaluates (`eval "$(cargo xtask up)"`) to run the bundle's `docker`, with its

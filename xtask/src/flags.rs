@@ -15,7 +15,7 @@ mod plan_args;
 mod registry_args;
 pub(crate) use bench_args::{BenchArgs, MeasureFlag};
 pub(crate) use engine_args::{DownArgs, EngineArgs, LogsArgs, NetworkFlag, StatusArgs, UpArgs};
-pub(crate) use package_args::{InstallArgs, PackageArgs};
+pub(crate) use package_args::{InstallArgs, PackageArgs, RepoArgs};
 pub(crate) use plan_args::{PlanArgs, PlanFormat};
 pub(crate) use registry_args::{GoCacheProgramArgs, PullArgs, PushArgs, SharedCacheFlags};
 
@@ -71,6 +71,14 @@ pub enum Command {
     /// verified bundle with dpkg-deb or rpmbuild, reproducibly, into DIR/packages/DISTRO/,
     /// which is replaced whole only when every package was made.
     Package(PackageArgs),
+    /// Make or update a signed apt or dnf repository of packages, laid out as Docker's own.
+    ///
+    /// apt: DIR/linux/debian/dists/CODENAME/ (InRelease and Release.gpg signed, component
+    /// stable, packages in its pool/stable/ARCH/), by apt-ftparchive; dnf:
+    /// DIR/linux/centos/RELEASE/ARCH/stable/ (repodata/repomd.xml.asc signed), by createrepo_c;
+    /// the public key as DIR/linux/DISTRIBUTION/gpg. What it held stays listed, so every
+    /// release stays installable; each distribution's folder is made aside and swapped in.
+    Repo(RepoArgs),
     /// Print a development engine daemon's log (dockerd's unless named).
     Logs(LogsArgs),
     /// Derive a Docker release's pinned set from the sources and write it to pins.lock.

@@ -28,6 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Down(args) => dev::down(&args),
         Command::Install(args) => verbs::install(&args),
         Command::Package(args) => verbs::package(&args),
+        Command::Repo(args) => verbs::repo(&args),
         Command::Logs(args) => dev::logs(&args),
         Command::Pins(args) => verbs::pins(&args),
         Command::Plan(args) => plan::plan(&args),

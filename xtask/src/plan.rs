@@ -51,7 +51,7 @@ pub(crate) fn plan(args: &PlanArgs) -> Result<()> {
     let mut jobs: Vec<PlannedJob> = Vec::new();
     for target in &targets {
         let out = crate::project_root().join("target/dockyard");
-        let components = crate::verbs::selected(&args.only, target);
+        let components = bundle::selected(&args.only, target);
         let mut request = BundleRequest::new(&plan, components, out);
         request.linkage = args.linkage.0;
         request.target = target.clone();

@@ -190,6 +190,9 @@ fn advice(e: &(dyn std::error::Error + 'static)) -> Option<String> {
             _ => None,
         };
     }
+    if let Some(package_repo::RepoError::Passphrase { given: false, .. }) = e.downcast_ref() {
+        return Some("pass --passphrase-file FILE".into());
+    }
     if let Some(e) = e.downcast_ref::<EngineError>() {
         return match e {
             EngineError::NotRoot => Some("run it again with sudo -E".into()),

@@ -16,7 +16,7 @@ use camino::Utf8PathBuf;
 
 use crate::flags::{
     BundleArgs, ConformanceArgs, DoctorArgs, FetchArgs, GoFlag, InstallArgs, PackageArgs, PinsArgs,
-    RepositoryArgs, SmokeArgs, SourceArgs, VerifyArgs,
+    RepoArgs, RepositoryArgs, SmokeArgs, SourceArgs, VerifyArgs,
 };
 use crate::render::StatusLines;
 
@@ -163,24 +163,15 @@ fn build(
 ) -> Result<Outcome> {
     let started = Instant::now();
     let status = Arc::new(StatusLines::default());
-    let mut request = BundleRequest::new(plan, selected(&args.only, target), out);
+    let mut request = BundleRequest::new(plan, bundle::selected(&args.only, target), out);
+    if !publish {
+        request = request.unpublished();
+    }
     (request.shared, request.go_cache) =
         crate::registry::shared_cache(args, plan.cache.layout().go_cache())?;
     request.linkage = args.linkage.0;
     request.target = target.clone();
-    // Go compiles on every core, so a cold build runs half the cores' worth of components at
-    // once (measured on two cores: two at once were 5% slower than one). A rebuild for a
-    // restart (`up --watch`) finds all but the edited packages in Go's cache, so it is mostly
-    // one-threaded links: one per core.
-    request.jobs = args.jobs.map_or_else(
-        || {
-            std::thread::available_parallelism()
-                .map_or(1, |n| n.get() / if publish { 2 } else { 1 })
-                .max(1 + usize::from(!publish))
-        },
-        usize::from,
-    );
-    request.publish = publish;
+    request.jobs = args.jobs.map_or(request.jobs, usize::from);
     request.go = match args.go {
         GoFlag::Pinned => GoChoice::Pinned,
         GoFlag::Local => GoChoice::Local,
@@ -284,6 +275,20 @@ pub(crate) fn package(args: &PackageArgs) -> Result<()> {
     let built = packages::build(&request, &progress)?;
     let count = built.packages.len();
     progress.status("Finished", &format!("{count} packages in {}", built.dir));
+    Ok(())
+}
+
+pub(crate) fn repo(args: &RepoArgs) -> Result<()> {
+    let (sets, out, key) = (args.sets.clone(), args.out.clone(), args.key.clone());
+    let mut request = package_repo::RepoRequest::new(args.kind, sets, out, key);
+    request.passphrase_file = args.passphrase_file.clone();
+    let progress = StatusLines::default();
+    let done = package_repo::publish(&request, &progress)?;
+    let (n, out, key) = (done.added(), &args.out, &done.fingerprint);
+    progress.status(
+        "Finished",
+        &format!("{n} packages added to {out}, signed by {key}"),
+    );
     Ok(())
 }
 
@@ -400,18 +405,4 @@ pub(crate) fn pins(args: &PinsArgs) -> Result<()> {
         ),
     );
     Ok(())
-}
-
-/// The components `--only` names, in build order; without it, all that `target`'s download holds.
-pub(crate) fn selected(
-    only: &[&'static build_core::Component],
-    target: &Target,
-) -> Vec<&'static build_core::Component> {
-    let all = match only.is_empty() {
-        true => bundle::for_target(target),
-        false => bundle::COMPONENTS.to_vec(),
-    };
-    all.into_iter()
-        .filter(|c| only.is_empty() || only.iter().any(|o| o.name() == c.name()))
-        .collect()
 }

@@ -35,6 +35,22 @@ pub fn for_target(target: &build_core::Target) -> Vec<&'static Component> {
         .collect()
 }
 
+/// The components `only` names, in build order; when it names none, all that `target`'s
+/// download holds ([`for_target`]). A component of another system's download may be named:
+/// building it alone is allowed.
+pub fn selected(
+    only: &[&'static Component],
+    target: &build_core::Target,
+) -> Vec<&'static Component> {
+    let all = match only.is_empty() {
+        true => for_target(target),
+        false => COMPONENTS.to_vec(),
+    };
+    all.into_iter()
+        .filter(|c| only.is_empty() || only.iter().any(|o| o.name() == c.name()))
+        .collect()
+}
+
 /// The names people type, for error messages.
 pub fn names() -> String {
     COMPONENTS.map(|c| c.name()).join(", ")

@@ -28,7 +28,7 @@ pub use bundle_format::{
     Destinations, FormatError, Manifest, install, manifest, newest_bundle, newest_bundle_set,
     systemd, verify,
 };
-pub use components::{COMPONENTS, find, for_target, names};
+pub use components::{COMPONENTS, find, for_target, names, selected};
 pub use error::BundleError;
 pub use go_cache::GoCacheSharing;
 pub use output::check_output_dir;

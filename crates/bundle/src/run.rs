@@ -76,6 +76,17 @@ impl<'a> BundleRequest<'a> {
             go_cache: None,
         }
     }
+
+    /// Builds into the cache only, publishing nothing, one component per core (at least two):
+    /// a rebuild for a restart (`up --watch`) finds all but the edited packages in Go's cache,
+    /// so it is mostly one-threaded links.
+    pub fn unpublished(mut self) -> BundleRequest<'a> {
+        self.publish = false;
+        self.jobs = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .max(2);
+        self
+    }
 }
 
 /// Which Go builds a bundle.

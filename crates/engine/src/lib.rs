@@ -22,6 +22,6 @@ pub use registry::{Registry, RegistryAuth, RegistryTls};
 pub use smoke::{Check, SmokeOptions, SmokeReport, checks, find_static_busybox, smoke};
 pub use supervisor::{
     Binary, Daemon, DaemonStatus, Debugger, DevStatus, Engine, Network, Reload, ShellClient,
-    UpOptions, develop, find_delve,
+    UpOptions, develop, find_delve, user_client_config,
 };
 pub use watch::{TreeWatcher, is_source};

@@ -21,14 +21,12 @@ pub(crate) fn build(package: &Package<'_>, dest: &Utf8Path) -> Result<Utf8PathBu
         ..
     } = *package;
     let spec = staged.spec;
-    let arch = manifest
-        .target
-        .architecture()
-        .map(|a| a.debian)
-        .ok_or_else(|| PackageError::UnknownArchitecture {
+    let arch = Format::Deb.architecture(&manifest.target).ok_or_else(|| {
+        PackageError::UnknownArchitecture {
             format: Format::Deb,
             target: manifest.target.to_string(),
-        })?;
+        }
+    })?;
     let control_dir = root.join("DEBIAN");
     std::fs::create_dir_all(&control_dir).map_err(PackageError::io("creating", &control_dir))?;
     // Whatever the umask: dpkg-deb refuses a control folder that is not 0755.

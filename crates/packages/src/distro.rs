@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use build_core::Target;
+
 use crate::PackageError;
 
 /// A package format.
@@ -25,6 +27,34 @@ impl Format {
     }
 }
 
+impl Format {
+    /// The format's name for a target's architecture (`amd64`, `armhf`; rpm's `x86_64`,
+    /// `armv7hl`), as its package files and indexes carry it.
+    pub fn architecture(self, target: &Target) -> Option<&'static str> {
+        match self {
+            Format::Deb => target.architecture().map(|a| a.debian),
+            Format::Rpm => Some(match (target.arch.as_str(), target.variant.as_deref()) {
+                ("amd64", _) => "x86_64",
+                ("arm64", _) => "aarch64",
+                ("arm", Some("v7")) => "armv7hl",
+                ("arm", Some("v6")) => "armv6hl",
+                ("ppc64le", _) => "ppc64le",
+                ("s390x", _) => "s390x",
+                ("riscv64", _) => "riscv64",
+                _ => return None,
+            }),
+        }
+    }
+
+    /// Every architecture name of the format dockyard builds packages for.
+    pub fn architectures(self) -> Vec<&'static str> {
+        build_core::platform::ARCHITECTURES
+            .iter()
+            .filter_map(|a| self.architecture(&Target::parse(a.docker).ok()?))
+            .collect()
+    }
+}
+
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -42,9 +72,11 @@ pub struct Distro {
     pub name: &'static str,
     /// Its package format.
     pub format: Format,
-    /// `debian`, `ubuntu` (deb); unused for rpm.
+    /// `debian`, `ubuntu`, `centos`, `fedora`: `ID` in its `/etc/os-release` for deb, and the
+    /// folder of Docker's download tree (`linux/debian/`, `linux/centos/`).
     pub id: &'static str,
-    /// `12`, `24.04` (deb); unused for rpm.
+    /// `12`, `24.04`, `9`, `43`: `VERSION_ID` for deb; for rpm the major release, the
+    /// `$releasever` of Docker's rpm repositories (`linux/centos/9/`).
     pub version_id: &'static str,
     /// `bookworm` (deb), or the rpm dist tag (`el9`, `fc43`).
     pub suite: &'static str,
@@ -69,12 +101,17 @@ const fn deb(
     }
 }
 
-const fn rpm(name: &'static str, dist: &'static str) -> Distro {
+const fn rpm(
+    name: &'static str,
+    id: &'static str,
+    version_id: &'static str,
+    dist: &'static str,
+) -> Distro {
     Distro {
         name,
         format: Format::Rpm,
-        id: "",
-        version_id: "",
+        id,
+        version_id,
         suite: dist,
         unit_dir: "/usr/lib/systemd/system",
     }
@@ -117,9 +154,9 @@ pub const DISTROS: &[Distro] = &[
         "noble",
         "/usr/lib/systemd/system",
     ),
-    rpm("centos-9", "el9"),
-    rpm("centos-10", "el10"),
-    rpm("fedora-43", "fc43"),
+    rpm("centos-9", "centos", "9", "el9"),
+    rpm("centos-10", "centos", "10", "el10"),
+    rpm("fedora-43", "fedora", "43", "fc43"),
 ];
 
 impl Distro {
@@ -259,6 +296,31 @@ mod tests {
         );
         let el9 = Distro::named("centos-9").unwrap();
         assert_eq!(el9.version(Some(3), "29.7.2").to_string(), "3:29.7.2-1.el9");
+    }
+
+    #[test]
+    fn every_architecture_has_its_name_in_both_formats() {
+        let names: Vec<(&str, &str, &str)> = build_core::platform::ARCHITECTURES
+            .iter()
+            .map(|a| {
+                let target = Target::parse(a.docker).unwrap();
+                let name = |f: Format| f.architecture(&target).unwrap();
+                (a.docker, name(Format::Deb), name(Format::Rpm))
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("x86_64", "amd64", "x86_64"),
+                ("aarch64", "arm64", "aarch64"),
+                ("armhf", "armhf", "armv7hl"),
+                ("armel", "armel", "armv6hl"),
+                ("ppc64le", "ppc64el", "ppc64le"),
+                ("s390x", "s390x", "s390x"),
+                ("riscv64", "riscv64", "riscv64"),
+            ]
+        );
+        assert_eq!(Format::Rpm.architectures().len(), 7);
     }
 
     #[test]

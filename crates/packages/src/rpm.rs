@@ -2,25 +2,10 @@
 
 use std::fmt::Write as _;
 
-use build_core::Target;
 use build_core::process::LoggedCommand;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::{Format, Package, PackageError};
-
-/// rpm's name for a target's architecture.
-fn rpm_arch(target: &Target) -> Option<&'static str> {
-    Some(match (target.arch.as_str(), target.variant.as_deref()) {
-        ("amd64", _) => "x86_64",
-        ("arm64", _) => "aarch64",
-        ("arm", Some("v7")) => "armv7hl",
-        ("arm", Some("v6")) => "armv6hl",
-        ("ppc64le", _) => "ppc64le",
-        ("s390x", _) => "s390x",
-        ("riscv64", _) => "riscv64",
-        _ => return None,
-    })
-}
 
 /// Writes a spec for `package` and builds it with `rpmbuild` in `work`; moves the package
 /// into `dest` and returns it.
@@ -31,9 +16,11 @@ pub(crate) fn build(
 ) -> Result<Utf8PathBuf, PackageError> {
     let (staged, manifest) = (package.staged, package.manifest);
     let spec = staged.spec;
-    let arch = rpm_arch(&manifest.target).ok_or_else(|| PackageError::UnknownArchitecture {
-        format: Format::Rpm,
-        target: manifest.target.to_string(),
+    let arch = Format::Rpm.architecture(&manifest.target).ok_or_else(|| {
+        PackageError::UnknownArchitecture {
+            format: Format::Rpm,
+            target: manifest.target.to_string(),
+        }
     })?;
     let top = work.join("rpmbuild");
     let text = spec_text(package, arch);
@@ -135,36 +122,4 @@ fn spec_text(package: &Package<'_>, arch: &str) -> String {
         let _ = write!(s, "\n%post\n{post}");
     }
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::rpm_arch;
-    use build_core::Target;
-    use build_core::platform::ARCHITECTURES;
-
-    #[test]
-    fn every_architecture_has_its_rpm_name() {
-        let names: Vec<(&str, &str)> = ARCHITECTURES
-            .iter()
-            .map(|a| {
-                (
-                    a.docker,
-                    rpm_arch(&Target::parse(a.docker).unwrap()).unwrap(),
-                )
-            })
-            .collect();
-        assert_eq!(
-            names,
-            [
-                ("x86_64", "x86_64"),
-                ("aarch64", "aarch64"),
-                ("armhf", "armv7hl"),
-                ("armel", "armv6hl"),
-                ("ppc64le", "ppc64le"),
-                ("s390x", "s390x"),
-                ("riscv64", "riscv64"),
-            ]
-        );
-    }
 }

@@ -182,8 +182,9 @@ fn dockyard_flags() -> BTreeSet<String> {
             // A flag is `--` and a name (`---` is a snapshot's header rule, not a flag).
             if let Some(flag) = word.strip_prefix("--")
                 && flag.starts_with(|c: char| c.is_ascii_alphabetic())
-                // `--format` is also Docker's own (`docker info --format`), which the engine runs.
-                && !["help", "version", "format"].contains(&flag)
+                // `--format` is also Docker's own (`docker info --format`), which the engine runs;
+                // `--passphrase-file` gpg's own, which package-repo signs with.
+                && !["help", "version", "format", "passphrase-file"].contains(&flag)
             {
                 flags.insert(format!("--{flag}"));
             }

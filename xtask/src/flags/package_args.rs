@@ -1,4 +1,5 @@
-//! The flags of `package` and `install`: putting a bundle on a machine, as packages or files.
+//! The flags of `package`, `repo` and `install`: putting a bundle on a machine, as packages
+//! (loose or from a signed repository) or files.
 
 use camino::Utf8PathBuf;
 use clap::Args;
@@ -34,6 +35,35 @@ pub struct PackageArgs {
 
 fn package_format(s: &str) -> Result<packages::Format, String> {
     packages::Format::parse(s).ok_or_else(|| "deb or rpm".to_owned())
+}
+
+/// `repo`.
+#[derive(Debug, Args)]
+pub struct RepoArgs {
+    /// The repository: apt (Debian, Ubuntu) or dnf (CentOS Stream, RHEL, Fedora).
+    #[arg(value_name = "apt|dnf", value_parser = |s: &str| package_repo::Kind::parse(s).ok_or("apt or dnf"))]
+    pub kind: package_repo::Kind,
+
+    /// Folders of packages as `package` makes them (DIR/packages/debian-12/), of any releases
+    /// and architectures: each package goes to its distribution, release and architecture.
+    #[arg(value_name = "PACKAGES", required = true, value_parser = absolute_path)]
+    pub sets: Vec<Utf8PathBuf>,
+
+    /// The signing key: an OpenPGP secret key file, as gpg exports one (armoured or not), or
+    /// a gpg home folder, holding one key that signs. It is copied into a temporary gpg
+    /// home; nothing is written where it is (nor into ~/.gnupg). A repository keeps its key:
+    /// another one is refused.
+    #[arg(long, value_name = "FILE|DIR", value_parser = absolute_path)]
+    pub key: Utf8PathBuf,
+
+    /// A file whose first line is the key's passphrase, when it has one.
+    #[arg(long, value_name = "FILE", value_parser = absolute_path)]
+    pub passphrase_file: Option<Utf8PathBuf>,
+
+    /// The repository's root: DIR/linux/debian/, DIR/linux/centos/, … as download.docker.com
+    /// lays them out. Serve DIR over HTTPS.
+    #[arg(long, value_name = "DIR", default_value = "target/dockyard/repo", value_parser = absolute_path)]
+    pub out: Utf8PathBuf,
 }
 
 /// `install`.

@@ -10,6 +10,8 @@ use test_fixtures::{FixtureRepo, Kind};
 /// some releases ship.
 pub const FIXTURES_RELEASE: bundle::ReleaseLine = bundle::ReleaseLine::new(29, 7);
 
+pub mod repo;
+
 pub struct World {
     pub _dir: tempfile::TempDir,
     pub root: Utf8PathBuf,

@@ -29,7 +29,7 @@ pub use daemon::Daemon;
 use daemon::{Layout, answers, processes};
 pub use network::find_delve;
 pub use reload::{Reload, develop};
-pub use shell::ShellClient;
+pub use shell::{ShellClient, user_client_config};
 pub use status::{DaemonStatus, DevStatus};
 
 use crate::mounts::unmount_under;

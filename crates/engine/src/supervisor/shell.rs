@@ -18,6 +18,17 @@ use camino::{Utf8Path, Utf8PathBuf};
 use super::{Engine, Layout};
 use crate::EngineError;
 
+/// The person's own client configuration, where Docker's CLI keeps it:
+/// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json` (what [`super::UpOptions`]'s
+/// `client_config` shares). None when neither variable names a folder.
+pub fn user_client_config() -> Option<Utf8PathBuf> {
+    let folder = match std::env::var("DOCKER_CONFIG") {
+        Ok(folder) if !folder.is_empty() => Utf8PathBuf::from(folder),
+        _ => Utf8PathBuf::from(std::env::var("HOME").ok()?).join(".docker"),
+    };
+    Some(folder.join("config.json"))
+}
+
 /// What makes a shell's `docker` the engine's client, with the engine's plugins.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShellClient {

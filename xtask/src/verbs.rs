@@ -168,18 +168,10 @@ fn build(
         crate::registry::shared_cache(args, plan.cache.layout().go_cache())?;
     request.linkage = args.linkage.0;
     request.target = target.clone();
-    // Go compiles on every core, so a cold build runs half the cores' worth of components at
-    // once (measured on two cores: two at once were 5% slower than one). A rebuild for a
-    // restart (`up --watch`) finds all but the edited packages in Go's cache, so it is mostly
-    // one-threaded links: one per core.
-    request.jobs = args.jobs.map_or_else(
-        || {
-            std::thread::available_parallelism()
-                .map_or(1, |n| n.get() / if publish { 2 } else { 1 })
-                .max(1 + usize::from(!publish))
-        },
-        usize::from,
-    );
+    request.jobs = args
+        .jobs
+        .map_or_else(|| bundle::default_jobs(publish), usize::from);
+    request.provenance = args.provenance.clone().map(provenance::Signing::from);
     request.publish = publish;
     request.go = match args.go {
         GoFlag::Pinned => GoChoice::Pinned,
@@ -255,6 +247,10 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<()> {
         "Verified",
         &format!("{dir}: {checked} files match SHA256SUMS, manifest.json and the SBOM"),
     );
+    if let Some(key) = &args.provenance {
+        let checked = provenance::verify_with_key_file(&dir, key, None)?;
+        StatusLines::default().status("Verified", &checked.to_string());
+    }
     Ok(())
 }
 
@@ -274,12 +270,13 @@ pub(crate) fn install(args: &InstallArgs) -> Result<()> {
 }
 
 pub(crate) fn package(args: &PackageArgs) -> Result<()> {
-    let request = packages::PackageRequest::new(
+    let mut request = packages::PackageRequest::new(
         bundle_dir(args.bundle.as_ref())?,
         packages::Distro::choose(args.distro.as_deref(), args.format)?,
         args.out.join("packages"),
         (args.maintainer.clone()).unwrap_or_else(packages::default_maintainer),
     );
+    request.provenance = args.provenance.clone().map(provenance::Signing::from);
     let progress = StatusLines::default();
     let built = packages::build(&request, &progress)?;
     let count = built.packages.len();

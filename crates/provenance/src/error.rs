@@ -56,6 +56,9 @@ pub enum ProvenanceError {
         /// Why not.
         problem: String,
     },
+    /// A key file that cannot be read or is not a P-256 key.
+    #[error(transparent)]
+    Key(#[from] oci_store::StoreError),
     /// A builder identity that is not a URI.
     #[error(
         "the builder's identity {id:?} is not a URI (scheme:rest, such as a CI job's https URL)"

@@ -115,6 +115,92 @@ impl Dockyard {
     }
 }
 
+/// How provenance is signed: with a private key file (an unencrypted P-256 PEM, the
+/// registry signatures' kind), or not at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signing {
+    /// Written unsigned.
+    Unsigned,
+    /// Signed with this key file.
+    Key(Utf8PathBuf),
+}
+
+impl From<Option<Utf8PathBuf>> for Signing {
+    fn from(key: Option<Utf8PathBuf>) -> Signing {
+        key.map_or(Signing::Unsigned, Signing::Key)
+    }
+}
+
+/// Provenance written.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Attested {
+    /// Its file.
+    pub path: Utf8PathBuf,
+    /// Subjects it names.
+    pub subjects: usize,
+    /// The key it was signed with; none when unsigned.
+    pub key: Option<Utf8PathBuf>,
+}
+
+impl std::fmt::Display for Attested {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} subjects in {}, ", self.subjects, self.path)?;
+        match &self.key {
+            Some(key) => write!(f, "signed with {key}"),
+            None => f.write_str("unsigned (no key given)"),
+        }
+    }
+}
+
+/// Makes, signs as `signing` says and writes the provenance of `folder`: a bundle folder, or,
+/// with `made_from` (the bundle and the distribution release), a packages folder. The run is
+/// this one: its builder `$DOCKYARD_BUILDER` when set (a CI job's URL), else this machine;
+/// dockyard is the checkout this crate was built from.
+pub fn attest(
+    folder: &Utf8Path,
+    made_from: Option<(&Utf8Path, &str)>,
+    signing: &Signing,
+) -> Result<Attested, ProvenanceError> {
+    let builder = std::env::var("DOCKYARD_BUILDER")
+        .ok()
+        .filter(|b| !b.is_empty());
+    let run = Run::new(
+        builder,
+        Dockyard::of_tree(Utf8Path::new(env!("CARGO_MANIFEST_DIR"))),
+    )?;
+    let statement = match made_from {
+        Some((bundle, distro)) => packages_statement(folder, bundle, distro, &run)?,
+        None => bundle_statement(folder, &run)?,
+    };
+    let (signer, key) = match signing {
+        Signing::Unsigned => (None, None),
+        Signing::Key(key) => (
+            Some(oci_store::ArtifactSigner::from_pem_file(key)?),
+            Some(key.clone()),
+        ),
+    };
+    let path = write(folder, &Envelope::seal(&statement, signer.as_ref()))?;
+    Ok(Attested {
+        path,
+        subjects: statement.subject.len(),
+        key,
+    })
+}
+
+/// [`verify`] with the public key in the file `key` (a PEM `PUBLIC KEY`, P-256: `cosign.pub`).
+pub fn verify_with_key_file(
+    folder: &Utf8Path,
+    key: &Utf8Path,
+    bundle: Option<&Utf8Path>,
+) -> Result<Verified, ProvenanceError> {
+    verify(
+        folder,
+        &oci_store::SignatureCheck::from_pem_file(key)?,
+        bundle,
+    )
+}
+
 /// Where the provenance of `folder` goes: beside it, `FOLDER.provenance.intoto.jsonl`.
 pub fn provenance_path(folder: &Utf8Path) -> Utf8PathBuf {
     let name = folder.file_name().unwrap_or("output");

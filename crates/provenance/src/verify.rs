@@ -19,6 +19,8 @@ use crate::{BUNDLE_BUILD_TYPE, PACKAGES_BUILD_TYPE, ProvenanceError, provenance_
 pub struct Verified {
     /// The envelope checked.
     pub envelope: Utf8PathBuf,
+    /// The public key that signed it.
+    pub key: Utf8PathBuf,
     /// Files whose digests matched.
     pub subjects: usize,
     /// Commits and patches found to be the manifest's.
@@ -80,10 +82,29 @@ pub fn verify(
     };
     Ok(Verified {
         envelope: path,
+        key: key.path().to_owned(),
         subjects: statement.subject.len(),
         sources,
         manifest_checked: manifest_dir.is_some(),
     })
+}
+
+impl std::fmt::Display for Verified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: signed with {}; {} files match",
+            self.envelope, self.key, self.subjects
+        )?;
+        if self.manifest_checked {
+            write!(
+                f,
+                "; its {} commits and patches are the manifest's",
+                self.sources
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// The statement in the envelope at `path`, once its signature is `key`'s.

@@ -15,7 +15,7 @@ mod plan_args;
 mod registry_args;
 pub(crate) use bench_args::{BenchArgs, MeasureFlag};
 pub(crate) use engine_args::{DownArgs, EngineArgs, LogsArgs, NetworkFlag, StatusArgs, UpArgs};
-pub(crate) use package_args::{InstallArgs, PackageArgs, RepoArgs};
+pub(crate) use package_args::{InstallArgs, PackageArgs, RepoArgs, VerifyArgs};
 pub(crate) use plan_args::{PlanArgs, PlanFormat};
 pub(crate) use registry_args::{GoCacheProgramArgs, PullArgs, PushArgs, SharedCacheFlags};
 
@@ -288,6 +288,11 @@ pub struct BundleArgs {
     #[arg(long)]
     pub debug: bool,
 
+    /// Write SLSA provenance beside the bundle (DIR/docker-VERSION.provenance.intoto.jsonl), signed
+    /// with the private key KEY (P-256 PEM, as push --sign), unsigned without; builder: $DOCKYARD_BUILDER.
+    #[arg(long, value_name = "KEY", num_args = 0..=1, value_parser = absolute_path)]
+    pub provenance: Option<Option<Utf8PathBuf>>,
+
     /// Build for PLATFORM: linux/arm64, linux/arm/v7, linux/arm/v6, linux/ppc64le, linux/s390x,
     /// linux/riscv64 or linux/amd64 (Docker's names aarch64, armhf, armel, ppc64le, s390x,
     /// riscv64, x86_64 too), or Docker's Windows and macOS downloads: windows/amd64 (the client
@@ -318,14 +323,6 @@ pub struct DoctorArgs {
     /// Check what building for PLATFORM needs (its cross compiler, libc, libseccomp, qemu).
     #[arg(long, value_name = "PLATFORM", value_parser = Target::parse, default_value_t = Target::host())]
     pub target: Target,
-}
-
-/// `verify`.
-#[derive(Debug, Args)]
-pub struct VerifyArgs {
-    /// The bundle folder (DIR/docker-VERSION). [default: the newest under target/dockyard]
-    #[arg(value_parser = absolute_path)]
-    pub bundle: Option<Utf8PathBuf>,
 }
 
 /// `conformance`.

@@ -172,6 +172,7 @@ fn build(
     request.linkage = args.linkage.0;
     request.target = target.clone();
     request.jobs = args.jobs.map_or(request.jobs, usize::from);
+    request.provenance = args.provenance.clone().map(provenance::Signing::from);
     request.go = match args.go {
         GoFlag::Pinned => GoChoice::Pinned,
         GoFlag::Local => GoChoice::Local,
@@ -246,6 +247,10 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<()> {
         "Verified",
         &format!("{dir}: {checked} files match SHA256SUMS, manifest.json and the SBOM"),
     );
+    if let Some(key) = &args.provenance {
+        let checked = provenance::verify_with_key_file(&dir, key, None)?;
+        StatusLines::default().status("Verified", &checked.to_string());
+    }
     Ok(())
 }
 
@@ -265,12 +270,13 @@ pub(crate) fn install(args: &InstallArgs) -> Result<()> {
 }
 
 pub(crate) fn package(args: &PackageArgs) -> Result<()> {
-    let request = packages::PackageRequest::new(
+    let mut request = packages::PackageRequest::new(
         bundle_dir(args.bundle.as_ref())?,
         packages::Distro::choose(args.distro.as_deref(), args.format)?,
         args.out.join("packages"),
         (args.maintainer.clone()).unwrap_or_else(packages::default_maintainer),
     );
+    request.provenance = args.provenance.clone().map(provenance::Signing::from);
     let progress = StatusLines::default();
     let built = packages::build(&request, &progress)?;
     let count = built.packages.len();

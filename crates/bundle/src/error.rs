@@ -103,6 +103,9 @@ pub enum BundleError {
     /// A bundle could not be read, checked or installed.
     #[error(transparent)]
     Format(#[from] bundle_format::FormatError),
+    /// The published bundle's provenance could not be made or written.
+    #[error("the bundle's provenance")]
+    Attest(#[from] provenance::ProvenanceError),
     /// A binary in the artifact cache no longer matches its record; it was removed.
     #[error(
         "the cached {path} is damaged (expected SHA-256 {expected}, found {found}); it was removed, so the next run builds it again"

@@ -34,5 +34,5 @@ pub use go_cache::GoCacheSharing;
 pub use output::check_output_dir;
 pub use plan::{PlannedJob, plan};
 pub use publish::Published;
-pub use run::{BundleRequest, GoChoice, Outcome, build_bundle};
+pub use run::{BundleRequest, GoChoice, Outcome, build_bundle, default_jobs};
 pub use sources::{Replacement, SourcePlan};

@@ -46,6 +46,13 @@ impl ArtifactSigner {
         Ok(ArtifactSigner { key })
     }
 
+    /// The ECDSA P-256 (SHA-256) signature of `message`, DER-encoded as cosign writes it: what
+    /// other signed documents (a DSSE envelope) carry, with the same key.
+    pub fn sign_bytes(&self, message: &[u8]) -> Vec<u8> {
+        let signature: Signature = self.key.sign(message);
+        signature.to_der().as_bytes().to_vec()
+    }
+
     /// Signs the manifest `digest` (of `size` bytes) in `repo` and attaches the signature as
     /// its referrer.
     pub fn sign(
@@ -64,8 +71,7 @@ impl ArtifactSigner {
             "optional": null,
         }))
         .map_err(|e| repo.tampered(format!("encoding a signature payload: {e}")))?;
-        let signature: Signature = self.key.sign(&payload);
-        let encoded = STANDARD.encode(signature.to_der().as_bytes());
+        let encoded = STANDARD.encode(self.sign_bytes(&payload));
         let payload_size = payload.len() as i64;
         let payload_digest = repo.push_blob(payload)?;
         repo.push_blob(EMPTY_CONFIG.to_vec())?;
@@ -116,6 +122,17 @@ impl SignatureCheck {
             key,
             path: path.to_owned(),
         })
+    }
+
+    /// The key file it was read from.
+    pub fn path(&self) -> &Utf8Path {
+        &self.path
+    }
+
+    /// Whether `der` is this key's signature of `message` (the counterpart of
+    /// [`ArtifactSigner::sign_bytes`]).
+    pub fn verifies(&self, message: &[u8], der: &[u8]) -> bool {
+        Signature::from_der(der).is_ok_and(|s| self.key.verify(message, &s).is_ok())
     }
 
     /// Succeeds when a referrer of `digest` carries a payload naming `digest` signed by this

@@ -10,6 +10,9 @@ pub enum PackageError {
     /// The bundle is damaged or unreadable: packages are made from verified bundles only.
     #[error(transparent)]
     Bundle(#[from] bundle_format::FormatError),
+    /// The packages' provenance could not be made or written.
+    #[error("the packages' provenance")]
+    Attest(#[from] provenance::ProvenanceError),
     /// The bundle lacks what a package ships (an older bundle, or one built with `--only`).
     #[error(
         "{bundle} has no {path}, which the {package} package ships; build a full bundle of this dockyard first"

@@ -27,6 +27,9 @@ pub struct PackageRequest {
     pub out: Utf8PathBuf,
     /// `Name <address>`, the packages' maintainer (deb) or packager (rpm).
     pub maintainer: String,
+    /// Write the packages' SLSA provenance beside their folder, signed or not (see
+    /// [`provenance::attest`]).
+    pub provenance: Option<provenance::Signing>,
 }
 
 impl PackageRequest {
@@ -43,6 +46,7 @@ impl PackageRequest {
             distro,
             out,
             maintainer,
+            provenance: None,
         }
     }
 }
@@ -177,6 +181,10 @@ pub fn build(request: &PackageRequest, progress: &dyn Progress) -> Result<Built,
     )?;
     // `staging` (and with it the previous packages, swapped to `dest`) is removed on drop.
     drop(staging);
+    if let Some(signing) = &request.provenance {
+        let made = provenance::attest(&final_dir, Some((&request.bundle, distro.name)), signing)?;
+        progress.status("Attested", &made.to_string());
+    }
     Ok(Built {
         dir: final_dir,
         packages,

@@ -1,5 +1,5 @@
-//! The flags of `package`, `repo` and `install`: putting a bundle on a machine, as packages
-//! (loose or from a signed repository) or files.
+//! The flags of `package`, `repo`, `install` and `verify`: putting a bundle on a machine, as
+//! packages (loose or from a signed repository) or files, and checking one first.
 
 use camino::Utf8PathBuf;
 use clap::Args;
@@ -31,6 +31,12 @@ pub struct PackageArgs {
     /// DEBFULLNAME <DEBEMAIL>, else dockyard's own address]
     #[arg(long, value_name = "WHO")]
     pub maintainer: Option<String>,
+
+    /// Write the packages' SLSA provenance beside their folder
+    /// (DIR/packages/DISTRO.provenance.intoto.jsonl), signed with the private key KEY
+    /// (unencrypted PEM, P-256); unsigned without KEY.
+    #[arg(long, value_name = "KEY", num_args = 0..=1, value_parser = absolute_path)]
+    pub provenance: Option<Option<Utf8PathBuf>>,
 }
 
 fn package_format(s: &str) -> Result<packages::Format, String> {
@@ -87,4 +93,17 @@ pub struct InstallArgs {
     /// Also write docker.service, docker.socket and containerd.service into this folder.
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "/etc/systemd/system", value_parser = absolute_path)]
     pub systemd: Option<Utf8PathBuf>,
+}
+
+/// `verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The bundle folder (DIR/docker-VERSION). [default: the newest under target/dockyard]
+    #[arg(value_parser = absolute_path)]
+    pub bundle: Option<Utf8PathBuf>,
+
+    /// Also check the bundle's provenance beside it with the public key KEY (PEM, P-256:
+    /// cosign.pub): its signature, every file's SHA-256, and the manifest's commits and patches.
+    #[arg(long, value_name = "KEY", value_parser = absolute_path)]
+    pub provenance: Option<Utf8PathBuf>,
 }

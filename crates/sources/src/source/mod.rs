@@ -38,7 +38,7 @@ pub use error::SourceError;
 use error::io_err;
 pub use patch::{Patch, PatchError, SERIES, marker, patch_set_id};
 pub use tags::Tag;
-pub use working_tree::commit_as_working_tree;
+pub use working_tree::{commit_as_working_tree, tree_head};
 
 /// The name of the marker that makes a checkout trusted. Written last.
 pub const READY_MARKER: &str = ".dockyard-ready";

@@ -146,6 +146,20 @@ pub(super) fn prepare_working_tree(
     })
 }
 
+/// A git working tree's HEAD and whether it has changes (untracked files git does not ignore
+/// count): what a tool built from its own checkout says of itself. None when `path` is not in
+/// a working tree with a commit.
+pub fn tree_head(path: &Utf8Path) -> Option<(CommitId, bool)> {
+    let repo = Repository::discover(path).ok()?;
+    repo.workdir()?;
+    let head = repo.head().and_then(|h| h.peel_to_commit()).ok()?;
+    let commit = CommitId::parse(&head.id().to_string()).ok()?;
+    let mut options = git2::StatusOptions::new();
+    options.include_untracked(true).include_ignored(false);
+    let dirty = !repo.statuses(Some(&mut options)).ok()?.is_empty();
+    Some((commit, dirty))
+}
+
 /// Makes `dir`, a copy of a tree, a new git working tree whose one commit (HEAD) holds every
 /// file in it, committed at `time` (seconds since the epoch): what a `WorkingTree` request can
 /// name in place of a pin. Committed at the pinned commit's time, it keeps the epoch a clone

@@ -1,0 +1,114 @@
+//! `bundle --provenance KEY` writes signed provenance beside the bundle, and `verify
+//! --provenance KEY` checks it, refusing a changed file, envelope or manifest by name.
+
+mod common;
+
+use camino::Utf8Path;
+use common::{stderr, world, xtask};
+
+/// A P-256 key pair made by openssl, as the docs make one: `(private, public)`.
+fn key_pair(dir: &Utf8Path) -> (String, String) {
+    let private = dir.join("cosign.key");
+    let public = dir.join("cosign.pub");
+    let run = |args: &[&str]| {
+        let status = std::process::Command::new("openssl")
+            .args(args)
+            .status()
+            .expect("openssl is not installed (apt-get install openssl)");
+        assert!(status.success(), "openssl {args:?}");
+    };
+    run(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        private.as_str(),
+    ]);
+    run(&[
+        "pkey",
+        "-in",
+        private.as_str(),
+        "-pubout",
+        "-out",
+        public.as_str(),
+    ]);
+    (private.into_string(), public.into_string())
+}
+
+fn verify(dir: &Utf8Path, key: &str) -> std::process::Output {
+    xtask()
+        .args(["verify", dir.as_str(), "--provenance", key])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_signed_bundle_verifies_and_a_changed_file_envelope_or_manifest_is_named() {
+    let w = world();
+    let out = w.root.join("out");
+    let (private, public) = key_pair(&w.root);
+    let said = w.bundle_ok(&out, &["--provenance", &private]);
+    let dir = out.join("docker-29.7.2");
+    let envelope = out.join("docker-29.7.2.provenance.intoto.jsonl");
+    assert!(
+        said.contains(&format!("in {envelope}, signed with {private}")),
+        "{said}"
+    );
+    let ok = verify(&dir, &public);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(
+        stderr(&ok).contains("commits and patches are the manifest's"),
+        "{}",
+        stderr(&ok)
+    );
+
+    // A changed shipped file (which the bundle's own check names first), a manifest still
+    // meaning the same to a JSON reader (a space after its first brace), a byte inside the
+    // envelope's payload.
+    for (path, at, named) in [
+        (
+            dir.join("packaging/docker.default"),
+            None,
+            "packaging/docker.default".to_owned(),
+        ),
+        (
+            dir.join("manifest.json"),
+            Some(1),
+            format!("{dir}/manifest.json is refused"),
+        ),
+        (
+            envelope.clone(),
+            None,
+            format!("the provenance envelope {envelope} is refused"),
+        ),
+    ] {
+        let before = std::fs::read(&path).unwrap();
+        let mut changed = before.clone();
+        let at = at.unwrap_or(changed.len() / 2);
+        changed.insert(at, b' ');
+        std::fs::write(&path, &changed).unwrap();
+        let refused = verify(&dir, &public);
+        assert!(
+            !refused.status.success(),
+            "{path} changed, and verify passed"
+        );
+        assert!(
+            stderr(&refused).contains(&named),
+            "{path}: {}",
+            stderr(&refused)
+        );
+        std::fs::write(&path, before).unwrap();
+    }
+    assert!(verify(&dir, &public).status.success(), "restored");
+    // Without a key it is written unsigned, said so, and refused by verify.
+    let said = w.bundle_ok(&out, &["--provenance"]);
+    assert!(said.contains("unsigned (no key given)"), "{said}");
+    let refused = verify(&dir, &public);
+    assert!(
+        stderr(&refused).contains("it is unsigned"),
+        "{}",
+        stderr(&refused)
+    );
+}

@@ -69,23 +69,11 @@ pub(crate) fn up(mut args: UpArgs) -> Result<()> {
             progress.status("Debug", &format!("{daemon}: {command}"));
         }
     }
-    print!("{}", shell_exports(&status.socket, &engine.shell_client()));
+    print!("{}", engine.shell_client().exports(&status.socket));
     if trees.is_empty() {
         return Ok(());
     }
     watch(&args, &engine, trees, &progress)
-}
-
-/// What a shell evaluates (`eval "$(cargo xtask up)"`) to run the bundle's `docker`, with its
-/// plugins, against the engine.
-fn shell_exports(socket: &str, client: &engine::ShellClient) -> String {
-    let word = |s: &str| ci_pipelines::shell_word(s);
-    format!(
-        "export DOCKER_HOST={}\nexport DOCKER_CONFIG={}\nexport PATH={}:\"$PATH\"\n",
-        word(socket),
-        word(client.docker_config.as_str()),
-        word(client.bin.as_str()),
-    )
 }
 
 /// The working trees `--watch` follows: every `--source` given as a path.

@@ -13,13 +13,9 @@ use oci_store::{ArtifactSigner, RegistryOptions, Repository, SignatureCheck};
 use crate::flags::{BundleArgs, GoCacheProgramArgs, PullArgs, PushArgs};
 use crate::render::StatusLines;
 
-/// Docker's `certs.d` (a registry's CA), or `DOCKYARD_CERTS_D` where tests keep theirs.
+/// How registries are reached: Docker's defaults, `DOCKYARD_CERTS_D` for another `certs.d`.
 pub(crate) fn options() -> RegistryOptions {
-    let mut options = RegistryOptions::default();
-    if let Some(dir) = std::env::var_os("DOCKYARD_CERTS_D") {
-        options.certs_dir = Utf8PathBuf::from(dir.to_string_lossy().into_owned());
-    }
-    options
+    RegistryOptions::from_environment()
 }
 
 /// The team's cache for a `bundle` run, from dockyard.toml beside pins.lock and the flags,

@@ -290,11 +290,7 @@ pub(crate) fn repo(args: &RepoArgs) -> Result<()> {
     request.passphrase_file = args.passphrase_file.clone();
     let progress = StatusLines::default();
     let done = package_repo::publish(&request, &progress)?;
-    let (n, out, key) = (done.added(), &args.out, &done.fingerprint);
-    progress.status(
-        "Finished",
-        &format!("{n} packages added to {out}, signed by {key}"),
-    );
+    progress.status("Finished", &format!("{}: {done}", args.out));
     Ok(())
 }
 

@@ -434,7 +434,8 @@ pub struct Captured {
     pub stderr: String,
 }
 
-fn shell_word(s: &str) -> String {
+/// `s` as one word of a POSIX shell: as it is when plain, else single-quoted.
+pub fn shell_word(s: &str) -> String {
     if !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b))

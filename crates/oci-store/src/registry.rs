@@ -42,6 +42,17 @@ impl Default for RegistryOptions {
     }
 }
 
+impl RegistryOptions {
+    /// [`Default`], with `DOCKYARD_CERTS_D` naming another `certs.d` folder when it is set.
+    pub fn from_environment() -> RegistryOptions {
+        let mut options = RegistryOptions::default();
+        if let Some(dir) = std::env::var_os("DOCKYARD_CERTS_D") {
+            options.certs_dir = Utf8PathBuf::from(dir.to_string_lossy().into_owned());
+        }
+        options
+    }
+}
+
 /// The most bytes dockyard believes a registry about, per kind of content: checked against
 /// what a manifest declares before a request is made, and against what arrives while it
 /// arrives, so no answer can make it allocate or write more.

@@ -128,6 +128,18 @@ impl Published {
     }
 }
 
+/// `N packages added, signed by FINGERPRINT`.
+impl std::fmt::Display for Published {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} packages added, signed by {}",
+            self.added(),
+            self.fingerprint
+        )
+    }
+}
+
 /// One distribution's tree (`out/linux/debian/`).
 #[derive(Debug)]
 #[non_exhaustive]

@@ -41,6 +41,20 @@ pub struct ShellClient {
     pub shares: Option<Utf8PathBuf>,
 }
 
+impl ShellClient {
+    /// What a shell evaluates (`eval "$(cargo xtask up)"`) to run the bundle's `docker`, with
+    /// its plugins, against the engine at `socket` (`unix:///…`).
+    pub fn exports(&self, socket: &str) -> String {
+        let word = build_core::process::shell_word;
+        format!(
+            "export DOCKER_HOST={}\nexport DOCKER_CONFIG={}\nexport PATH={}:\"$PATH\"\n",
+            word(socket),
+            word(self.docker_config.as_str()),
+            word(self.bin.as_str()),
+        )
+    }
+}
+
 impl Layout {
     pub(crate) fn shell(&self) -> Utf8PathBuf {
         self.root.join("shell")

@@ -401,10 +401,38 @@ fn hostile_package_sets_and_keys_are_refused_naming_the_problem_and_change_nothi
         ],
     );
     common::repo::stop_agent(&two);
-    // The gpg home given is read, never written.
+    // The gpg home given is read, never written; and what a run writes is readable by the
+    // web server whatever the umask.
     let home_before = regular_files(&key.home);
-    let said = repo_ok("apt", &[&root.join("other-key")], &key.home, &out);
-    assert!(said.contains("1 packages added"), "{said}");
+    let output = Command::new("sh")
+        .args(["-c", "umask 077 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_xtask"))
+        .args(["repo", "apt", root.join("other-key").as_str(), "--key"])
+        .args([key.home.as_str(), "--out", out.as_str()])
+        .output()
+        .unwrap();
+    let said = stderr(&output);
+    assert!(
+        output.status.success() && said.contains("1 packages added"),
+        "{said}"
+    );
+    for (path, mode) in [
+        ("linux/debian", 0o755),
+        ("linux/debian/gpg", 0o644),
+        ("linux/debian/dists/bookworm/InRelease", 0o644),
+        (
+            "linux/debian/dists/bookworm/stable/binary-amd64/Packages.xz",
+            0o644,
+        ),
+        ("linux/debian/dists/bookworm/pool/stable/amd64", 0o755),
+        (
+            "linux/debian/dists/bookworm/pool/stable/amd64/docker-ce_29.7.3-1~debian.12~bookworm_amd64.deb",
+            0o644,
+        ),
+    ] {
+        let meta = std::fs::metadata(out.join(path)).unwrap();
+        assert_eq!(meta.mode() & 0o777, mode, "{path}");
+    }
     assert!(
         home_before == regular_files(&key.home),
         "the gpg home given was written"

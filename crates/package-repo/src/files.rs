@@ -159,6 +159,35 @@ pub(crate) fn link_tree(from: &Utf8Path, to: &Utf8Path) -> Result<(), RepoError>
     Ok(())
 }
 
+/// Makes what this run wrote in `tree` readable by all, whatever the umask made of it: folders
+/// 0755, and files 0644 but those linked from the published tree (published so already, and
+/// never changed before the swap).
+pub(crate) fn make_readable(tree: &Utf8Path) -> Result<(), RepoError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut stack = vec![tree.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(RepoError::io("reading", &dir))? {
+            let entry = entry.map_err(RepoError::io("reading", &dir))?;
+            let path = dir.join(entry.file_name().to_string_lossy().as_ref());
+            let meta = std::fs::symlink_metadata(&path).map_err(RepoError::io("reading", &path))?;
+            let mode = match meta.file_type() {
+                kind if kind.is_dir() => {
+                    stack.push(path.clone());
+                    0o755
+                }
+                kind if kind.is_file() && meta.nlink() == 1 => 0o644,
+                _ => continue,
+            };
+            if meta.mode() & 0o7777 != mode {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+                    .map_err(RepoError::io("setting the mode of", &path))?;
+            }
+        }
+    }
+    std::fs::set_permissions(tree, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .map_err(RepoError::io("setting the mode of", tree))
+}
+
 /// Whether two files hold the same bytes.
 pub(crate) fn same_bytes(a: &Utf8Path, b: &Utf8Path) -> Result<bool, RepoError> {
     let size = |p: &Utf8Path| {

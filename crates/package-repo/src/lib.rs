@@ -205,59 +205,9 @@ pub fn publish(request: &RepoRequest, progress: &dyn Progress) -> Result<Publish
     let mut made = Vec::new();
     for id in ids {
         let (tree, live) = (trees.join(id), linux.join(id));
-        let mut published = PublishedTree {
-            dir: live.clone(),
-            added: Vec::new(),
-            present: 0,
-            indexed: Vec::new(),
-        };
-        stage_tree(&live, &tree, &key)?;
-        let mut changed = BTreeSet::new();
-        for package in taken.iter().filter(|p| p.distro.id == id) {
-            let (path, part) = match format {
-                Format::Deb => apt::place(package),
-                Format::Rpm => dnf::place(package),
-            };
-            let dest = tree.join(&path);
-            if std::fs::symlink_metadata(&dest).is_ok() {
-                if !same_bytes(&dest, &package.file)? {
-                    return Err(RepoError::Republished {
-                        file: package.given.clone(),
-                        published: live.join(&path),
-                    });
-                }
-                published.present += 1;
-                continue;
-            }
-            let folder = dest.parent().unwrap_or(&tree);
-            std::fs::create_dir_all(folder).map_err(RepoError::io("creating", folder))?;
-            std::fs::rename(&package.file, &dest)
-                .map_err(RepoError::io("moving into place", &dest))?;
-            let line = format!(
-                "{} {} ({}) to {part} in {live}",
-                package.package, package.version, package.arch
-            );
-            progress.status("Adding", &line);
-            published.added.push(package.name.clone());
-            changed.insert(part);
-        }
-        for part in &changed {
-            let line = match format {
-                Format::Deb => {
-                    let (archs, n) = apt::index(&tree, part, &key, (&work, "../../work"))?;
-                    format!("{live}/dists/{part}: {n} packages for {}", archs.join(", "))
-                }
-                Format::Rpm => {
-                    let n = dnf::index(&tree, part, &key, &work)?;
-                    format!("{live}/{part}: {n} packages")
-                }
-            };
-            progress.status("Indexed", &line);
-        }
-        write_new(&tree.join("gpg"), &key.public_key()?)?;
-        published.added.sort();
-        published.indexed = changed.into_iter().collect();
-        made.push((tree, published));
+        let ours = taken.iter().filter(|p| p.distro.id == id);
+        let done = make_tree(ours, &live, &tree, (&key, &work), format, progress)?;
+        made.push((tree, done));
     }
     let mut published = Vec::new();
     for (tree, done) in made {
@@ -280,6 +230,72 @@ pub fn publish(request: &RepoRequest, progress: &dyn Progress) -> Result<Publish
         fingerprint: key.fingerprint.clone(),
         trees: published,
     })
+}
+
+/// Makes the new `tree` of the distribution published at `live`: what it held, `packages`
+/// added, each changed suite or repository indexed and signed with `key` (`work` for the
+/// indexers' files), the public key beside them, everything this run wrote readable by all.
+fn make_tree<'a>(
+    packages: impl Iterator<Item = &'a incoming::Incoming>,
+    live: &Utf8Path,
+    tree: &Utf8Path,
+    (key, work): (&SigningKey, &Utf8Path),
+    format: Format,
+    progress: &dyn Progress,
+) -> Result<PublishedTree, RepoError> {
+    let mut published = PublishedTree {
+        dir: live.to_owned(),
+        added: Vec::new(),
+        present: 0,
+        indexed: Vec::new(),
+    };
+    stage_tree(live, tree, key)?;
+    let mut changed = BTreeSet::new();
+    for package in packages {
+        let (path, part) = match format {
+            Format::Deb => apt::place(package),
+            Format::Rpm => dnf::place(package),
+        };
+        let dest = tree.join(&path);
+        if std::fs::symlink_metadata(&dest).is_ok() {
+            if !same_bytes(&dest, &package.file)? {
+                return Err(RepoError::Republished {
+                    file: package.given.clone(),
+                    published: live.join(&path),
+                });
+            }
+            published.present += 1;
+            continue;
+        }
+        let folder = dest.parent().unwrap_or(tree);
+        std::fs::create_dir_all(folder).map_err(RepoError::io("creating", folder))?;
+        std::fs::rename(&package.file, &dest).map_err(RepoError::io("moving into place", &dest))?;
+        let line = format!(
+            "{} {} ({}) to {part} in {live}",
+            package.package, package.version, package.arch
+        );
+        progress.status("Adding", &line);
+        published.added.push(package.name.clone());
+        changed.insert(part);
+    }
+    for part in &changed {
+        let line = match format {
+            Format::Deb => {
+                let (archs, n) = apt::index(tree, part, key, (work, "../../work"))?;
+                format!("{live}/dists/{part}: {n} packages for {}", archs.join(", "))
+            }
+            Format::Rpm => {
+                let n = dnf::index(tree, part, key, work)?;
+                format!("{live}/{part}: {n} packages")
+            }
+        };
+        progress.status("Indexed", &line);
+    }
+    write_new(&tree.join("gpg"), &key.public_key()?)?;
+    files::make_readable(tree)?;
+    published.added.sort();
+    published.indexed = changed.into_iter().collect();
+    Ok(published)
 }
 
 /// Makes `tree` a copy of the published `live` (hard links), or an empty folder when there is

@@ -105,11 +105,13 @@ struct ComponentKey<'a> {
     source_date_epoch: i64,
     debug: bool,
     /// The binaries it makes that only some Docker releases ship (Docker 27's
-    /// rootlesskit-docker-proxy): the same pin builds more for one release than for another.
-    /// Left out when none, so the key of every build that makes what all releases ship is as
-    /// it was before binaries depended on the release.
+    /// rootlesskit-docker-proxy); left out when none, so other keys are as they were.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     release_binaries: Vec<&'a str>,
+    /// The files of its tree it ships (path, name), so a spec shipping a new one never reuses
+    /// a build without it; left out when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    shipped_files: Vec<(&'a str, &'a str)>,
 }
 
 /// An artifact folder's record (`artifacts.json`), also a shared artifact's config.
@@ -437,6 +439,9 @@ pub(crate) fn key(
             .filter(|b| b.dropped_in.is_some() && b.shipped_by(env.docker_release))
             .map(|b| b.name)
             .collect(),
+        shipped_files: (component.files_for(&env.target).iter())
+            .map(|f| (f.path, f.name))
+            .collect(),
     };
     let json = serde_json::to_vec(&key).map_err(|e| BundleError::Encode {
         what: format!("the cache key of {}", component.name()),
@@ -462,12 +467,8 @@ fn linked_by<'a>(env: &'a BuildEnv, component: &Component) -> Vec<(&'a str, &'a 
 }
 
 fn list(artifacts: &Artifacts) -> String {
-    artifacts
-        .binaries
-        .iter()
-        .map(|a| a.name.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+    let names: Vec<&str> = artifacts.binaries.iter().map(|a| a.name.as_str()).collect();
+    names.join(", ")
 }
 
 /// A cached build is used when its record has our key and every binary, shipped file and man

@@ -175,7 +175,8 @@ pub fn build_with_man_pages(
         None => GoToolchain::find().map_err(toolchain)?,
     };
     let libraries = descriptor.c_libraries();
-    let man_pages = man_pages.filter(|_| descriptor.man_pages_for(&opts.target).is_some());
+    // Only where the spec declares pages and the target's packages install them.
+    let man_pages = man_pages.zip(descriptor.man_pages_for(&opts.target));
     let man_log = opts.work_dir.join(format!("{component}-man.log"));
     // The C libraries' package versions are asked, and the man pages made, while Go compiles.
     let (c_libraries, pages, outputs) = std::thread::scope(|scope| {
@@ -183,10 +184,11 @@ pub fn build_with_man_pages(
             true => crate::clib::linked(&opts.target, opts.sysroot.as_ref(), &libraries),
             false => Vec::new(),
         });
-        let pages = man_pages.map(|recipe| {
-            scope.spawn(|| crate::man::generate(opts, &go, descriptor, recipe, &man_log))
+        let (go, man_log) = (&go, &man_log);
+        let pages = man_pages.map(|made| {
+            scope.spawn(move || crate::man::generate(opts, go, component, made, man_log))
         });
-        let outputs = compile(opts, &go, component, binaries, &log);
+        let outputs = compile(opts, go, component, binaries, &log);
         (linked.join(), pages.map(|p| p.join()), outputs)
     });
     // A panic in either is a bug: it goes on as itself, its message kept.

@@ -12,7 +12,6 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::artifact::{MAN_DIR, ShippedFile};
 use crate::build::{BuildError, BuildOptions};
-use crate::component::Component;
 use crate::process::LoggedCommand;
 use crate::toolchain::{GoToolchain, ModuleFile};
 use component_specs::{MAX_MAN_PAGE_BYTES, ManPages, section_of};
@@ -47,24 +46,15 @@ pub struct ManPageRecipe {
     pub markdown_dir: &'static str,
 }
 
-/// Makes `descriptor`'s man pages by `recipe` into the output's [`MAN_DIR`], checked against
-/// its spec's pattern, sorted by name.
+/// Makes `component`'s man pages by `recipe` into the output's [`MAN_DIR`], checked against
+/// the pattern its spec `declared`, sorted by name.
 pub(crate) fn generate(
     opts: &BuildOptions,
     go: &GoToolchain,
-    descriptor: &Component,
-    recipe: &ManPageRecipe,
+    component: &str,
+    (recipe, declared): (&ManPageRecipe, ManPages),
     log: &Utf8Path,
 ) -> Result<Vec<ShippedFile>, BuildError> {
-    let component = descriptor.name();
-    let declared = descriptor
-        .spec
-        .man_pages
-        .ok_or_else(|| BuildError::ManPage {
-            component: component.to_owned(),
-            page: recipe.markdown_dir.to_owned(),
-            problem: "is made by a recipe whose component declares no man pages".into(),
-        })?;
     let io = |action, path: &Utf8Path| BuildError::io(component, action, path.to_owned());
     let scratch = opts.work_dir.join("man");
     crate::fs::remove_dir_all_if_exists(&scratch).map_err(io("clearing", &scratch))?;

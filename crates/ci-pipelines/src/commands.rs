@@ -14,7 +14,7 @@ pub(crate) const TARGET: &str = "TARGET";
 /// (a quote inside written `'\''`); one holding `$` or a backquote goes in double quotes with
 /// `\`, `"`, `$` and the backquote escaped, the same word to the shell, and one shellcheck (which
 /// actionlint runs) does not take for an expansion someone forgot.
-pub fn shell_word(arg: &str) -> String {
+pub(crate) fn shell_word(arg: &str) -> String {
     let plain = !arg.is_empty()
         && arg
             .chars()

@@ -6,7 +6,6 @@ mod github;
 mod gitlab;
 mod yaml;
 
-pub use commands::shell_word;
 pub use error::Error;
 
 /// The most jobs one GitLab `parallel: matrix` may make; [`gitlab`] refuses more.

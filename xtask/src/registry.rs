@@ -78,7 +78,15 @@ pub(crate) fn push(args: &PushArgs) -> Result<()> {
         .as_deref()
         .map(ArtifactSigner::from_pem_file)
         .transpose()?;
-    let pushed = oci_store::push_bundles(&repo, &tag, &bundles, signer.as_ref(), &progress)?;
+    let attestations = provenance::RegistryProvenance;
+    let pushed = oci_store::push_bundles(
+        &repo,
+        &tag,
+        &bundles,
+        signer.as_ref(),
+        Some(&attestations),
+        &progress,
+    )?;
     progress.status(
         "Pushed",
         &format!(
@@ -108,6 +116,7 @@ pub(crate) fn pull(args: &PullArgs) -> Result<()> {
         &args.platforms,
         &args.dir,
         check.as_ref(),
+        Some(&provenance::RegistryProvenance),
         &progress,
     )?;
     for dir in dirs {

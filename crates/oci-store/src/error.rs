@@ -76,6 +76,14 @@ pub enum StoreError {
         /// Missing, or the reason it does not verify.
         why: String,
     },
+    /// A bundle's attestation could not be made, or none attached to it holds.
+    #[error("the provenance of {bundle}: {why}")]
+    Attestation {
+        /// The bundle folder.
+        bundle: Utf8PathBuf,
+        /// What is wrong.
+        why: String,
+    },
     /// A key file could not be read.
     #[error("reading the key {path}: {message}")]
     Key {

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod artifact;
+mod attestation;
 mod blobs;
 mod bounded;
 mod bundles;
@@ -15,6 +16,9 @@ mod signature;
 pub use artifact::{
     ArtifactFile, NewArtifact, PulledArtifact, Pushed, TITLE, pull_artifact,
     pull_artifact_accepting, push_artifact,
+};
+pub use attestation::{
+    ATTESTATION_MEDIA_TYPE, Attestations, MAX_ENVELOPE, PushedSubject, attestation_tag,
 };
 pub use bundles::{
     BUNDLE_ARTIFACT_TYPE, BUNDLE_MANIFEST_ARTIFACT_TYPE, MANIFEST_DIGEST_ANNOTATION, PushedBundles,

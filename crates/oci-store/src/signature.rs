@@ -53,6 +53,12 @@ impl ArtifactSigner {
         signature.to_der().as_bytes().to_vec()
     }
 
+    /// Whether `der` is this key's signature of `message` (checked with its public half).
+    pub fn verifies(&self, message: &[u8], der: &[u8]) -> bool {
+        let key = self.key.verifying_key();
+        Signature::from_der(der).is_ok_and(|s| key.verify(message, &s).is_ok())
+    }
+
     /// Signs the manifest `digest` (of `size` bytes) in `repo` and attaches the signature as
     /// its referrer.
     pub fn sign(

@@ -25,7 +25,7 @@ fn a_two_platform_set_comes_back_byte_for_byte() {
     let f = fixtures();
     let registry = registry();
     let repo = open(&registry);
-    let pushed = push_bundles(&repo, TAG, &f.both(), None, &Silent).unwrap();
+    let pushed = push_bundles(&repo, TAG, &f.both(), None, None, &Silent).unwrap();
 
     let index: OciImageIndex = fetch(&repo, TAG);
     assert_eq!(
@@ -79,7 +79,7 @@ fn a_two_platform_set_comes_back_byte_for_byte() {
     let dest = tempfile::tempdir().unwrap();
     let dest = utf8(&dest);
     let targets = [Target::host(), f.other_target.clone()];
-    let pulled = pull_bundles(&repo, TAG, &targets, &dest, None, &Silent).unwrap();
+    let pulled = pull_bundles(&repo, TAG, &targets, &dest, None, None, &Silent).unwrap();
     let folder = |t: &Target| {
         dest.join(t.architecture().unwrap().docker)
             .join(format!("docker-{VERSION}"))
@@ -114,7 +114,7 @@ fn each_platform_has_its_sbom_and_manifest_as_referrers() {
     let f = fixtures();
     let registry = registry();
     let repo = open(&registry);
-    let pushed = push_bundles(&repo, TAG, &f.both(), None, &Silent).unwrap();
+    let pushed = push_bundles(&repo, TAG, &f.both(), None, None, &Silent).unwrap();
     for ((target, digest), source) in pushed.platforms.iter().zip([&f.host, &f.other]) {
         for (artifact_type, file) in [
             (SBOM_ARTIFACT_TYPE, "sbom.spdx.json"),
@@ -155,12 +155,13 @@ fn a_pull_without_platforms_takes_the_hosts_bundle_only() {
         TAG,
         &[f.other.clone(), f.host.clone()],
         None,
+        None,
         &Silent,
     )
     .unwrap();
     let dest = tempfile::tempdir().unwrap();
     let dest = utf8(&dest);
-    let pulled = pull_bundles(&repo, TAG, &[], &dest, None, &Silent).unwrap();
+    let pulled = pull_bundles(&repo, TAG, &[], &dest, None, None, &Silent).unwrap();
     assert_eq!(pulled, [dest.join(format!("docker-{VERSION}"))]);
     assert_eq!(names_in(&dest), [format!("docker-{VERSION}")]);
     assert_eq!(
@@ -170,7 +171,7 @@ fn a_pull_without_platforms_takes_the_hosts_bundle_only() {
     assert_eq!(snapshot(&pulled[0]), snapshot(&f.host));
     // Again, over the folder now there: replaced, and nothing left beside it.
     std::fs::write(pulled[0].join("docker/stray"), b"x").unwrap();
-    let again = pull_bundles(&repo, TAG, &[], &dest, None, &Silent).unwrap();
+    let again = pull_bundles(&repo, TAG, &[], &dest, None, None, &Silent).unwrap();
     assert_eq!(again, pulled);
     assert_eq!(snapshot(&pulled[0]), snapshot(&f.host));
     assert_eq!(names_in(&dest), [format!("docker-{VERSION}")]);
@@ -195,6 +196,7 @@ fn a_damaged_bundle_is_never_pushed_and_nothing_is_tagged() {
         TAG,
         &[f.other.clone(), damaged.clone()],
         None,
+        None,
         &Silent,
     )
     .unwrap_err();
@@ -215,7 +217,15 @@ fn sets_that_cannot_share_a_tag_are_refused() {
     // The same platform twice.
     let twin = utf8(&copy).join("twin/docker-29.7.2");
     copy_bundle(&f.host, &twin);
-    let err = push_bundles(&repo, TAG, &[f.host.clone(), twin.clone()], None, &Silent).unwrap_err();
+    let err = push_bundles(
+        &repo,
+        TAG,
+        &[f.host.clone(), twin.clone()],
+        None,
+        None,
+        &Silent,
+    )
+    .unwrap_err();
     assert!(matches!(err, StoreError::BundleSet { .. }), "{err}");
     let said = err.to_string();
     assert!(
@@ -230,8 +240,15 @@ fn sets_that_cannot_share_a_tag_are_refused() {
     let text = text.replacen("\"version\": \"29.7.2\"", "\"version\": \"29.7.3\"", 1);
     std::fs::write(newer.join("manifest.json"), text).unwrap();
     bundle_format::verify(&newer).unwrap();
-    let err =
-        push_bundles(&repo, TAG, &[f.host.clone(), newer.clone()], None, &Silent).unwrap_err();
+    let err = push_bundles(
+        &repo,
+        TAG,
+        &[f.host.clone(), newer.clone()],
+        None,
+        None,
+        &Silent,
+    )
+    .unwrap_err();
     let said = err.to_string();
     assert!(matches!(err, StoreError::BundleSet { .. }), "{said}");
     assert!(
@@ -241,10 +258,18 @@ fn sets_that_cannot_share_a_tag_are_refused() {
     assert!(repo.manifest(TAG).unwrap().is_none(), "nothing is tagged");
 
     // A platform the set does not have.
-    push_bundles(&repo, TAG, std::slice::from_ref(&f.host), None, &Silent).unwrap();
+    push_bundles(
+        &repo,
+        TAG,
+        std::slice::from_ref(&f.host),
+        None,
+        None,
+        &Silent,
+    )
+    .unwrap();
     let dest = tempfile::tempdir().unwrap();
     let other = std::slice::from_ref(&f.other_target);
-    let err = pull_bundles(&repo, TAG, other, &utf8(&dest), None, &Silent).unwrap_err();
+    let err = pull_bundles(&repo, TAG, other, &utf8(&dest), None, None, &Silent).unwrap_err();
     assert!(matches!(err, StoreError::NoPlatform { .. }), "{err}");
     let said = err.to_string();
     assert!(said.contains(&f.other_target.to_string()), "{said}");
@@ -260,10 +285,10 @@ fn a_tampered_blob_fails_the_pull_and_leaves_the_folder_there() {
     let f = fixtures();
     let registry = registry();
     let repo = open(&registry);
-    push_bundles(&repo, TAG, &f.both(), None, &Silent).unwrap();
+    push_bundles(&repo, TAG, &f.both(), None, None, &Silent).unwrap();
     let dest = tempfile::tempdir().unwrap();
     let dest = utf8(&dest);
-    let pulled = pull_bundles(&repo, TAG, &[], &dest, None, &Silent).unwrap();
+    let pulled = pull_bundles(&repo, TAG, &[], &dest, None, None, &Silent).unwrap();
     let before = snapshot(&pulled[0]);
 
     let digest = digest_of(&f.host, "docker/dockerd");
@@ -272,7 +297,7 @@ fn a_tampered_blob_fails_the_pull_and_leaves_the_folder_there() {
     bytes[100] ^= 0xff;
     std::fs::write(&data, bytes).unwrap();
 
-    let err = pull_bundles(&repo, TAG, &[], &dest, None, &Silent).unwrap_err();
+    let err = pull_bundles(&repo, TAG, &[], &dest, None, None, &Silent).unwrap_err();
     assert!(matches!(err, StoreError::Tampered { .. }), "{err}");
     assert!(err.to_string().contains(&digest), "{err}");
     assert_eq!(
@@ -308,7 +333,7 @@ fn a_signed_set_pulls_with_its_key_and_not_with_another() {
     let (team_key, team_pub) = key_pair(&utf8(&keys), "team");
     let (_, other_pub) = key_pair(&utf8(&keys), "other");
     let signer = ArtifactSigner::from_pem_file(&team_key).unwrap();
-    let pushed = push_bundles(&repo, TAG, &f.both(), Some(&signer), &Silent).unwrap();
+    let pushed = push_bundles(&repo, TAG, &f.both(), Some(&signer), None, &Silent).unwrap();
     let signatures = |d: &str| repo.referrers(d, Some(SIGNATURE_ARTIFACT_TYPE)).unwrap();
     for digest in pushed
         .platforms
@@ -323,7 +348,16 @@ fn a_signed_set_pulls_with_its_key_and_not_with_another() {
     let dest = tempfile::tempdir().unwrap();
     let dest = utf8(&dest);
     let all = [Target::host(), f.other_target.clone()];
-    let pulled = pull_bundles(&repo, &pushed.index, &all, &dest, Some(&team), &Silent).unwrap();
+    let pulled = pull_bundles(
+        &repo,
+        &pushed.index,
+        &all,
+        &dest,
+        Some(&team),
+        None,
+        &Silent,
+    )
+    .unwrap();
     assert_eq!(pulled.len(), 2);
     for dir in &pulled {
         bundle_format::verify(dir).unwrap();
@@ -331,7 +365,16 @@ fn a_signed_set_pulls_with_its_key_and_not_with_another() {
 
     let other = SignatureCheck::from_pem_file(&other_pub).unwrap();
     let elsewhere = tempfile::tempdir().unwrap();
-    let err = pull_bundles(&repo, TAG, &all, &utf8(&elsewhere), Some(&other), &Silent).unwrap_err();
+    let err = pull_bundles(
+        &repo,
+        TAG,
+        &all,
+        &utf8(&elsewhere),
+        Some(&other),
+        None,
+        &Silent,
+    )
+    .unwrap_err();
     assert!(matches!(err, StoreError::Unsigned { .. }), "{err}");
     assert!(
         err.to_string().contains("a signature by another key"),
@@ -345,6 +388,7 @@ fn a_signed_set_pulls_with_its_key_and_not_with_another() {
         "unsigned",
         std::slice::from_ref(&f.host),
         None,
+        None,
         &Silent,
     )
     .unwrap();
@@ -354,6 +398,7 @@ fn a_signed_set_pulls_with_its_key_and_not_with_another() {
         &[],
         &utf8(&elsewhere),
         Some(&team),
+        None,
         &Silent,
     )
     .unwrap_err();

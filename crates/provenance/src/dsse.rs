@@ -82,6 +82,15 @@ impl Envelope {
     /// Succeeds when one of its signatures is `key`'s over its type and payload; otherwise
     /// says why not.
     pub fn check(&self, key: &SignatureCheck) -> Result<(), String> {
+        self.check_by(&|message, der| key.verifies(message, der))
+    }
+
+    /// [`Envelope::check`] against the public half of `signer`.
+    pub fn check_signer(&self, signer: &ArtifactSigner) -> Result<(), String> {
+        self.check_by(&|message, der| signer.verifies(message, der))
+    }
+
+    fn check_by(&self, verifies: &dyn Fn(&[u8], &[u8]) -> bool) -> Result<(), String> {
         if self.signatures.is_empty() {
             return Err("it is unsigned".into());
         }
@@ -89,7 +98,7 @@ impl Envelope {
         let by_key = self.signatures.iter().any(|s| {
             STANDARD
                 .decode(&s.sig)
-                .is_ok_and(|der| key.verifies(&signed, &der))
+                .is_ok_and(|der| verifies(&signed, &der))
         });
         if by_key {
             Ok(())

@@ -3,6 +3,7 @@
 pub mod dsse;
 mod error;
 pub mod model;
+mod pushed;
 mod statement;
 mod verify;
 
@@ -13,6 +14,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 pub use dsse::Envelope;
 pub use error::ProvenanceError;
 pub use model::{ResourceDescriptor, Statement};
+pub use pushed::RegistryProvenance;
 pub use statement::{bundle_statement, packages_statement};
 pub use verify::{Verified, verify};
 

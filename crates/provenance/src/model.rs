@@ -28,13 +28,31 @@ pub struct Statement {
     pub predicate: Provenance,
 }
 
-/// One subject: a file, relative to the folder the statement describes.
+/// One subject: a file, relative to the folder the statement describes; or, once pushed, a
+/// registry manifest the folder was pushed as (with an OCI media type).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subject {
-    /// Its path in the folder (`docker/runc`, `docker-ce_29.7.2-1~debian.12~bookworm_amd64.deb`).
+    /// Its path in the folder (`docker/runc`, `docker-ce_29.7.2-1~debian.12~bookworm_amd64.deb`),
+    /// or a manifest's repository (`registry.example:5000/dockyard/docker`).
     pub name: String,
     /// `sha256`: lowercase hex.
     pub digest: BTreeMap<String, String>,
+    /// A manifest's media type (an OCI image manifest or index); none for a file.
+    #[serde(rename = "mediaType", default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+}
+
+/// The media types a registry subject has: an OCI image manifest, an OCI image index.
+pub const MANIFEST_MEDIA_TYPES: [&str; 2] = [
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+];
+
+impl Subject {
+    /// Whether it is a registry manifest (a push added it), not a file of the folder.
+    pub fn is_manifest(&self) -> bool {
+        (self.media_type.as_deref()).is_some_and(|m| MANIFEST_MEDIA_TYPES.contains(&m))
+    }
 }
 
 /// SLSA Provenance v1's predicate.

@@ -270,6 +270,7 @@ fn subject(name: &str, sha256: &str) -> Subject {
     Subject {
         name: name.to_owned(),
         digest: BTreeMap::from([("sha256".to_owned(), sha256.to_owned())]),
+        media_type: None,
     }
 }
 

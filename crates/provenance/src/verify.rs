@@ -23,6 +23,8 @@ pub struct Verified {
     pub key: Utf8PathBuf,
     /// Files whose digests matched.
     pub subjects: usize,
+    /// Registry manifests it names (a push added them; not files).
+    pub manifests: usize,
     /// Commits and patches found to be the manifest's.
     pub sources: usize,
     /// Whether a package set's bundle was checked too (always, for a bundle).
@@ -40,7 +42,61 @@ pub fn verify(
     bundle: Option<&Utf8Path>,
 ) -> Result<Verified, ProvenanceError> {
     let path = provenance_path(folder);
-    let statement = open(&path, key)?;
+    let envelope = read_envelope(&path)?;
+    let statement = open(&path, &envelope, key)?;
+    let mut verified = check_statement(folder, &path, &statement, bundle)?;
+    verified.key = key.path().to_owned();
+    Ok(verified)
+}
+
+/// The envelope in the provenance file at `path`: one line, at most
+/// [`oci_store::MAX_ENVELOPE`] bytes (checked before it is read).
+pub(crate) fn read_envelope(path: &Utf8Path) -> Result<Envelope, ProvenanceError> {
+    let size = std::fs::metadata(path)
+        .map_err(ProvenanceError::io("reading", path))?
+        .len();
+    if size > oci_store::MAX_ENVELOPE {
+        return Err(refused(
+            path,
+            format!(
+                "it is {size} bytes, over the {} an envelope may be",
+                oci_store::MAX_ENVELOPE
+            ),
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(ProvenanceError::io("reading", path))?;
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let (Some(line), None) = (lines.next(), lines.next()) else {
+        return Err(refused(
+            path,
+            "it does not hold exactly one envelope".into(),
+        ));
+    };
+    parse_envelope(path, line.as_bytes())
+}
+
+/// `bytes` as an envelope of an in-toto statement; `path` names it in an error.
+pub(crate) fn parse_envelope(path: &Utf8Path, bytes: &[u8]) -> Result<Envelope, ProvenanceError> {
+    let envelope: Envelope = serde_json::from_slice(bytes)
+        .map_err(|e| refused(path, format!("not a DSSE envelope: {e}")))?;
+    if envelope.payload_type != PAYLOAD_TYPE {
+        return Err(refused(
+            path,
+            format!("its payload type is {}", envelope.payload_type),
+        ));
+    }
+    Ok(envelope)
+}
+
+/// Checks `statement` (from the envelope at `path`) against `folder`: every file subject is
+/// the file of that name in it and every file a subject; its commits and patches are the
+/// manifest's.
+pub(crate) fn check_statement(
+    folder: &Utf8Path,
+    path: &Utf8Path,
+    statement: &Statement,
+    bundle: Option<&Utf8Path>,
+) -> Result<Verified, ProvenanceError> {
     let build_type = statement.predicate.build_definition.build_type.as_str();
     let expected: BTreeSet<String> = match build_type {
         BUNDLE_BUILD_TYPE => {
@@ -55,12 +111,12 @@ pub fn verify(
         PACKAGES_BUILD_TYPE => package_files(folder)?,
         other => {
             return Err(refused(
-                &path,
+                path,
                 format!("its build type {other} is not dockyard's"),
             ));
         }
     };
-    check_subjects(folder, &statement, &expected)?;
+    check_subjects(folder, statement, &expected)?;
     let dependencies = &statement.predicate.build_definition.resolved_dependencies;
     let manifest_dir = match (build_type, bundle) {
         (BUNDLE_BUILD_TYPE, _) => Some(folder),
@@ -80,10 +136,12 @@ pub fn verify(
         Some(dir) => check_sources(dir, dependencies)?,
         None => 0,
     };
+    let manifests = statement.subject.iter().filter(|s| s.is_manifest()).count();
     Ok(Verified {
-        envelope: path,
-        key: key.path().to_owned(),
-        subjects: statement.subject.len(),
+        envelope: path.to_owned(),
+        key: Utf8PathBuf::new(),
+        subjects: statement.subject.len() - manifests,
+        manifests,
         sources,
         manifest_checked: manifest_dir.is_some(),
     })
@@ -96,6 +154,9 @@ impl std::fmt::Display for Verified {
             "{}: signed with {}; {} files match",
             self.envelope, self.key, self.subjects
         )?;
+        if self.manifests > 0 {
+            write!(f, " (and it names {} registry manifests)", self.manifests)?;
+        }
         if self.manifest_checked {
             write!(
                 f,
@@ -107,24 +168,12 @@ impl std::fmt::Display for Verified {
     }
 }
 
-/// The statement in the envelope at `path`, once its signature is `key`'s.
-fn open(path: &Utf8Path, key: &SignatureCheck) -> Result<Statement, ProvenanceError> {
-    let text = std::fs::read_to_string(path).map_err(ProvenanceError::io("reading", path))?;
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let (Some(line), None) = (lines.next(), lines.next()) else {
-        return Err(refused(
-            path,
-            "it does not hold exactly one envelope".into(),
-        ));
-    };
-    let envelope: Envelope = serde_json::from_str(line)
-        .map_err(|e| refused(path, format!("not a DSSE envelope: {e}")))?;
-    if envelope.payload_type != PAYLOAD_TYPE {
-        return Err(refused(
-            path,
-            format!("its payload type is {}", envelope.payload_type),
-        ));
-    }
+/// The statement in `envelope` (from `path`), once its signature is `key`'s.
+pub(crate) fn open(
+    path: &Utf8Path,
+    envelope: &Envelope,
+    key: &SignatureCheck,
+) -> Result<Statement, ProvenanceError> {
     envelope
         .check(key)
         .map_err(|why| ProvenanceError::Unsigned {
@@ -132,6 +181,14 @@ fn open(path: &Utf8Path, key: &SignatureCheck) -> Result<Statement, ProvenanceEr
             key: key.path().to_owned(),
             why,
         })?;
+    statement_of(path, envelope)
+}
+
+/// The statement in `envelope` (from `path`), signed or not.
+pub(crate) fn statement_of(
+    path: &Utf8Path,
+    envelope: &Envelope,
+) -> Result<Statement, ProvenanceError> {
     let body = envelope.body().map_err(|e| refused(path, e))?;
     let statement: Statement = serde_json::from_slice(&body)
         .map_err(|e| refused(path, format!("its payload is not SLSA provenance: {e}")))?;
@@ -157,7 +214,7 @@ fn check_subjects(
         problem,
     };
     let mut seen = BTreeSet::new();
-    for s in &statement.subject {
+    for s in statement.subject.iter().filter(|s| !s.is_manifest()) {
         if !expected.contains(&s.name) || !seen.insert(s.name.as_str()) {
             return Err(subject_err(
                 &s.name,

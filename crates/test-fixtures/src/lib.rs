@@ -281,6 +281,34 @@ pub fn local_go() -> String {
     first.trim_start_matches("go").to_owned()
 }
 
+/// A program `go install` puts in place (`cosign`): on `PATH`, else in `$(go env GOPATH)/bin`.
+/// Missing, the test fails, saying how to install it (`package`, as `go install` takes it).
+pub fn go_installed(program: &str, package: &str) -> Utf8PathBuf {
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(program))
+            .find(|p| p.is_file())
+    });
+    let gopath = || {
+        let out = std::process::Command::new("go")
+            .args(["env", "GOPATH"])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())?;
+        let dir = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        Some(std::path::Path::new(&dir).join("bin").join(program)).filter(|p| p.is_file())
+    };
+    on_path
+        .or_else(gopath)
+        .and_then(|p| Utf8PathBuf::from_path_buf(p).ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "{program} is not on PATH nor in $(go env GOPATH)/bin: install it with \
+                 `go install {package}` (.ci/run does)"
+            )
+        })
+}
+
 /// A `pins.lock` pinning each given fixture at its HEAD, with an unreachable https URL (tests
 /// pass the fixture as a `--mirror`).
 /// The pinned Go is the Go on `PATH`, so building with the pinned Go downloads nothing.

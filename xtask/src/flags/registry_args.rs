@@ -57,7 +57,9 @@ pub struct PushArgs {
     pub bundles: Vec<Utf8PathBuf>,
 
     /// Sign the index and each architecture's manifest with this private key (unencrypted
-    /// PEM, P-256).
+    /// PEM, P-256), and attach each bundle's provenance (DIR/docker-VERSION.provenance.intoto.jsonl,
+    /// from `bundle --provenance`) to its manifest and the index, signed with it and naming
+    /// them, where `cosign verify-attestation --type slsaprovenance1` finds it.
     #[arg(long, value_name = "KEY", value_parser = absolute_path)]
     pub sign: Option<Utf8PathBuf>,
 }
@@ -78,7 +80,9 @@ pub struct PullArgs {
     #[arg(long = "platform", value_name = "PLATFORM", value_parser = Target::parse)]
     pub platforms: Vec<Target>,
 
-    /// Only if signed with this public key (PEM, P-256: cosign's cosign.pub works).
+    /// Only if signed with this public key (PEM, P-256: cosign's cosign.pub works); a
+    /// bundle's attached provenance must be signed by it too, name its manifest and match
+    /// its files, and is kept beside it (docker-VERSION.provenance.intoto.jsonl).
     #[arg(long, value_name = "KEY", value_parser = absolute_path)]
     pub verify: Option<Utf8PathBuf>,
 }

@@ -25,6 +25,7 @@ use oci_client::manifest::{
 use oci_spec::image::{Arch, Os};
 
 use crate::artifact::{self, ArtifactFile, NewArtifact, Pushed, TITLE};
+use crate::attestation::{Attestations, PushedSubject};
 use crate::registry::sha256_digest;
 use crate::signature::{ArtifactSigner, SignatureCheck};
 use crate::{Repository, StoreError};
@@ -68,12 +69,15 @@ pub struct PushedBundles {
 
 /// Verifies each bundle folder (one release, one folder per platform), pushes each as a
 /// platform manifest with its `manifest.json` and SBOM as referrers, signs the manifests and
-/// the index when `signer` is given, and last puts the index under `tag`.
+/// the index when `signer` is given (and, with `attestations`, attaches each bundle's
+/// attestation to its manifest and to the index, as cosign does), and last puts the index
+/// under `tag`.
 pub fn push_bundles(
     repo: &Repository,
     tag: &str,
     bundles: &[Utf8PathBuf],
     signer: Option<&ArtifactSigner>,
+    attestations: Option<&dyn Attestations>,
     progress: &dyn Progress,
 ) -> Result<PushedBundles, StoreError> {
     let mut local = Vec::with_capacity(bundles.len());
@@ -120,6 +124,17 @@ pub fn push_bundles(
     )?;
     if let Some(signer) = signer {
         signer.sign(repo, OCI_IMAGE_INDEX_MEDIA_TYPE, &digest, size)?;
+        if let Some(attestations) = attestations {
+            attest(
+                repo,
+                &local,
+                &index,
+                &digest,
+                signer,
+                attestations,
+                progress,
+            )?;
+        }
     }
     // Last: until now the tag named the previous set, or nothing.
     repo.push_manifest(tag, bytes, OCI_IMAGE_INDEX_MEDIA_TYPE)?;
@@ -127,6 +142,59 @@ pub fn push_bundles(
         index: digest,
         platforms,
     })
+}
+
+/// Attaches each bundle's attestation, naming its manifest and the index, to both.
+fn attest(
+    repo: &Repository,
+    local: &[(&Utf8Path, Manifest)],
+    index: &OciImageIndex,
+    index_digest: &str,
+    signer: &ArtifactSigner,
+    attestations: &dyn Attestations,
+    progress: &dyn Progress,
+) -> Result<(), StoreError> {
+    let pushed = |digest: &str, media_type: &str| PushedSubject {
+        repository: repo.name(),
+        digest: digest.to_owned(),
+        media_type: media_type.to_owned(),
+    };
+    let mut all = Vec::with_capacity(local.len());
+    for ((dir, manifest), entry) in local.iter().zip(&index.manifests) {
+        let subjects = [
+            pushed(&entry.digest, &entry.media_type),
+            pushed(index_digest, OCI_IMAGE_INDEX_MEDIA_TYPE),
+        ];
+        let envelope =
+            attestations
+                .attest(dir, &subjects, signer)
+                .map_err(|why| StoreError::Attestation {
+                    bundle: dir.to_path_buf(),
+                    why,
+                })?;
+        let Some(envelope) = envelope else {
+            progress.status(
+                "Unattested",
+                &format!("{}: {dir} has no provenance to attach", manifest.target),
+            );
+            continue;
+        };
+        crate::attestation::attach(
+            repo,
+            &entry.digest,
+            attestations.predicate_type(),
+            std::slice::from_ref(&envelope),
+        )?;
+        progress.status(
+            "Attested",
+            &format!("{}: {dir}'s provenance, signed", manifest.target),
+        );
+        all.push(envelope);
+    }
+    if !all.is_empty() {
+        crate::attestation::attach(repo, index_digest, attestations.predicate_type(), &all)?;
+    }
+    Ok(())
 }
 
 /// One release (and build kind), each platform once.

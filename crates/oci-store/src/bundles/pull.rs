@@ -17,14 +17,18 @@ struct Wanted {
 /// no platforms, the host's into `dest/docker-VERSION/`; otherwise each into
 /// `dest/<Docker's folder for it>/docker-VERSION/` (`dest/aarch64/docker-29.7.2`), as
 /// `cargo xtask bundle --target` lays them out. With `check`, the index and each platform's
-/// manifest must be signed by its key. Each bundle is staged beside its destination and
-/// verified; only when all are is each swapped into place. Returns the bundle folders.
+/// manifest must be signed by its key, and with `attestations` too, an attestation attached to
+/// a manifest must hold (one signed by the key, naming the manifest, describing the bundle:
+/// kept beside it); a bundle without any is pulled and said to be. Each bundle is staged
+/// beside its destination and verified; only when all are is each swapped into place.
+/// Returns the bundle folders.
 pub fn pull_bundles(
     repo: &Repository,
     reference: &str,
     platforms: &[Target],
     dest: &Utf8Path,
     check: Option<&SignatureCheck>,
+    attestations: Option<&dyn Attestations>,
     progress: &dyn Progress,
 ) -> Result<Vec<Utf8PathBuf>, StoreError> {
     let named = if reference.starts_with("sha256:") {
@@ -50,20 +54,81 @@ pub fn pull_bundles(
     for want in &wanted {
         let platform = want.target.to_string();
         let underway = Underway::start(progress, &platform);
-        staged.push(stage(repo, want, version.map(String::as_str))?);
+        let (staging, folder) = stage(repo, want, version.map(String::as_str))?;
+        let attested = match (check, attestations) {
+            (Some(check), Some(attestations)) => {
+                check_attested(repo, want, &staging, &folder, check, attestations)?
+            }
+            _ => None,
+        };
         drop(underway);
-        progress.status("Fetched", &format!("{platform}, verified"));
+        let attested_too = match attested {
+            Some(_) => ", its provenance too",
+            None if attestations.is_some() && check.is_some() => ", no provenance attached",
+            None => "",
+        };
+        progress.status("Fetched", &format!("{platform}, verified{attested_too}"));
+        staged.push((staging, folder, attested));
     }
     let mut folders = Vec::with_capacity(staged.len());
-    for (staging, folder) in staged {
+    for (staging, folder, attested) in staged {
         let path = staging.path();
         build_core::fs::swap_into_place(path, folder.as_std_path())
             .map_err(StoreError::io("swapping the pulled bundle into", &folder))?;
         // Dropping `staging` removes what the swap left there: the previous bundle, if any.
         drop(staging);
+        if let (Some(envelope), Some(attestations)) = (attested, attestations) {
+            attestations
+                .keep(&folder, &envelope)
+                .map_err(|why| StoreError::Attestation {
+                    bundle: folder.clone(),
+                    why,
+                })?;
+        }
         folders.push(folder);
     }
     Ok(folders)
+}
+
+/// The attestation attached to `want`'s manifest that holds for the bundle staged in
+/// `staging`: none when none is attached; an error naming each one's fault when none holds.
+fn check_attested(
+    repo: &Repository,
+    want: &Wanted,
+    staging: &tempfile::TempDir,
+    folder: &Utf8Path,
+    check: &SignatureCheck,
+    attestations: &dyn Attestations,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let dir = build_core::fs::utf8(staging.path().to_owned())
+        .map_err(StoreError::io("reading", folder))?;
+    let envelopes =
+        crate::attestation::attached(repo, &want.digest, attestations.predicate_type())?;
+    let subjects = [crate::attestation::PushedSubject {
+        repository: repo.name(),
+        digest: want.digest.clone(),
+        media_type: (want.manifest.media_type.clone())
+            .unwrap_or_else(|| oci_client::manifest::OCI_IMAGE_MEDIA_TYPE.into()),
+    }];
+    let mut faults = Vec::new();
+    for envelope in envelopes {
+        match attestations.check(&dir, &envelope, &subjects, check) {
+            Ok(()) => return Ok(Some(envelope)),
+            Err(why) => faults.push(why),
+        }
+    }
+    if faults.is_empty() {
+        return Ok(None);
+    }
+    Err(StoreError::Attestation {
+        bundle: folder.to_owned(),
+        why: format!(
+            "none attached to {}@{} holds: {}",
+            repo.name(),
+            want.digest,
+            faults.join("; ")
+        ),
+    })
 }
 
 /// Finds each platform's manifest in the index, fetched and (with `check`) its signature

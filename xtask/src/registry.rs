@@ -60,13 +60,7 @@ pub(crate) fn shared_cache(
 /// `push`.
 pub(crate) fn push(args: &PushArgs) -> Result<()> {
     let progress = StatusLines::default();
-    let (_, tag) = oci_store::split_reference(&args.reference)?;
-    let tag = tag.filter(|t| !t.starts_with("sha256:")).with_context(|| {
-        format!(
-            "{} names no tag to push to (REPOSITORY:TAG)",
-            args.reference
-        )
-    })?;
+    let tag = oci_store::tag_to_push(&args.reference)?;
     let bundles = if args.bundles.is_empty() {
         bundle::newest_bundle_set(&crate::project_root().join("target/dockyard"))?
     } else {

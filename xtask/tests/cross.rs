@@ -52,6 +52,51 @@ const RISCV64: Cross = Cross {
 };
 
 impl Cross {
+    /// The SHA-256 Debian's archive index (the package lists apt fetched into the sysroots'
+    /// folder) gives the target's `libseccomp-dev` at `version`.
+    fn archive_sha256(&self, w: &World, version: &str) -> String {
+        let sysroots = build_core::cache::CacheLayout::new(w.root.join("cache")).sysroots();
+        let binary = format!("_binary-{}_Packages", self.goarch);
+        for lists in std::fs::read_dir(&sysroots).unwrap() {
+            let lists = lists.unwrap().path();
+            if !lists
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("apt-lists")
+            {
+                continue;
+            }
+            for file in std::fs::read_dir(&lists).unwrap() {
+                let file = file.unwrap().path();
+                if !file
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .contains(&binary)
+                {
+                    continue;
+                }
+                // apt keeps its lists compressed; its helper reads them as apt does.
+                let out = std::process::Command::new("/usr/lib/apt/apt-helper")
+                    .arg("cat-file")
+                    .arg(&file)
+                    .output()
+                    .unwrap();
+                let text = String::from_utf8_lossy(&out.stdout);
+                let stanza = text.split("\n\n").find(|s| {
+                    s.lines().any(|l| l == "Package: libseccomp-dev")
+                        && s.lines().any(|l| l == format!("Version: {version}"))
+                });
+                if let Some(stanza) = stanza {
+                    let sha = stanza.lines().find_map(|l| l.strip_prefix("SHA256: "));
+                    return sha.unwrap().to_owned();
+                }
+            }
+        }
+        panic!("no package list under {sysroots} has libseccomp-dev {version}")
+    }
+
     fn require_tools(&self) {
         for tool in self.tools {
             assert!(
@@ -124,6 +169,28 @@ impl Cross {
             .collect();
         let names: Vec<&str> = packages.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, self.c_packages);
+        // The target's libseccomp .deb dockyard downloaded is named by its SHA-256: the one
+        // Debian's archive index gives for that package and version.
+        let seccomp = (sbom["packages"].as_array().unwrap().iter())
+            .find(|p| {
+                p["sourceInfo"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains(self.c_packages[1])
+            })
+            .unwrap();
+        assert_eq!(
+            seccomp["checksums"][0]["checksumValue"].as_str(),
+            Some(self.archive_sha256(w, &packages[1].1).as_str()),
+            "{seccomp}"
+        );
+        // The C compiler that linked runc is recorded with it: the target's cross gcc.
+        let runc = (manifest(&dir)["components"].as_array().unwrap().iter())
+            .find(|c| c["name"] == "runc")
+            .cloned()
+            .unwrap();
+        let cc = runc["c_compiler"].as_str().unwrap_or("");
+        assert!(cc.starts_with(self.tools[0]), "{runc}");
 
         let runc = self.under_qemu(&dir.join("docker/runc"), &["--version"]);
         assert!(runc.contains("cgo: 42"), "{runc}");

@@ -22,6 +22,10 @@ pub struct CLibrary {
     pub package: String,
     /// That package's version (`2.36-9+deb12u14`).
     pub package_version: Option<String>,
+    /// The SHA-256 of the package's `.deb`, when dockyard downloaded it (another
+    /// architecture's, into its sysroot); none for the host's installed packages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_sha256: Option<String>,
 }
 
 /// A C library a recipe links besides libc, as Debian packages it: declared by the recipe
@@ -73,11 +77,13 @@ pub fn linked(
                     .iter()
                     .find_map(|p| p.strip_prefix(&format!("{}=", spec.dev_package)))
                     .map(str::to_owned);
-                library(
+                let mut lib = library(
                     spec.name,
                     format!("{}:{}", spec.dev_package, arch.debian),
                     version,
-                )
+                );
+                lib.package_sha256 = sysroot.debs.get(spec.dev_package).cloned();
+                lib
             }
             _ => library(
                 spec.name,
@@ -95,6 +101,7 @@ fn library(name: &str, package: String, package_version: Option<String>) -> CLib
         version: package_version.as_deref().map(upstream_version),
         package,
         package_version,
+        package_sha256: None,
     }
 }
 
@@ -161,6 +168,7 @@ mod tests {
                 "libseccomp-dev=2.5.4-1+deb12u1".into(),
                 "libseccomp2=2.5.4-1+deb12u1".into(),
             ],
+            debs: BTreeMap::from([("libseccomp-dev".into(), "ab".repeat(32))]),
         };
         let target = Target::parse("linux/arm64").unwrap();
         let libraries = linked(&target, Some(&sysroot), &[&LIBSECCOMP]);
@@ -168,6 +176,9 @@ mod tests {
         assert_eq!(libraries[0].package, "libc6-dev-arm64-cross");
         assert_eq!(libraries[1].package, "libseccomp-dev:arm64");
         assert_eq!(libraries[1].version.as_deref(), Some("2.5.4"));
+        // The .deb dockyard downloaded is named by its digest; the host's cross glibc is not.
+        assert_eq!(libraries[1].package_sha256, Some("ab".repeat(32)));
+        assert_eq!(libraries[0].package_sha256, None);
         assert_eq!(linked(&target, Some(&sysroot), &[]).len(), 1);
     }
 }

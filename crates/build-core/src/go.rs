@@ -427,6 +427,7 @@ mod tests {
         opts.sysroot = Some(Sysroot {
             dir: "/cache/sysroots/x".into(),
             packages: vec![],
+            debs: Default::default(),
         });
         opts
     }

@@ -5,6 +5,8 @@
 //! names a Debian release ([`Architecture::debian_suite`]: riscv64, from Debian 13) is fetched
 //! from that release's archive instead of the host's sources, signatures checked all the same.
 
+use std::collections::BTreeMap;
+
 use crate::cache::CacheLayout;
 use crate::clib::CLibrarySpec;
 use crate::error::with_causes;
@@ -34,6 +36,9 @@ pub struct Sysroot {
     pub dir: Utf8PathBuf,
     /// The packages it holds, `name=version`, for cache keys and the manifest.
     pub packages: Vec<String>,
+    /// The SHA-256 of each package's `.deb` as it was downloaded, by package name (none for a
+    /// sysroot an older dockyard made).
+    pub debs: BTreeMap<String, String>,
 }
 
 impl Sysroot {
@@ -81,10 +86,10 @@ pub fn prepare(
     let root = cache.sysroots();
     let dir = root.join(arch.debian);
     if let Ok(ready) = std::fs::read_to_string(dir.join(READY)) {
-        let packages: Vec<String> = ready.lines().map(str::to_owned).collect();
-        let has = |p: &str| packages.iter().any(|l| l.split('=').next() == Some(p));
+        let sysroot = Sysroot::recorded(dir.clone(), &ready);
+        let has = |p: &str| (sysroot.packages.iter()).any(|l| l.split('=').next() == Some(p));
         if wanted.iter().all(|p| has(p)) {
-            return Ok(Sysroot { dir, packages });
+            return Ok(sysroot);
         }
     }
     let fix = match arch.debian_suite {
@@ -129,11 +134,35 @@ pub fn prepare(
         }
     };
     let unpacked = work.join("root");
-    std::fs::write(unpacked.join(READY), packages.join("\n")).map_err(io)?;
+    let ready = packages.join("\n");
+    std::fs::write(unpacked.join(READY), &ready).map_err(io)?;
     crate::fs::remove_dir_all_if_exists(&dir).map_err(io)?;
     std::fs::rename(&unpacked, &dir).map_err(io)?;
     let _ = crate::fs::remove_dir_all_if_exists(&work);
-    Ok(Sysroot { dir, packages })
+    Ok(Sysroot::recorded(dir, &ready))
+}
+
+impl Sysroot {
+    /// The sysroot in `dir` whose ready file says `ready`: a line per package,
+    /// `name=version sha256:HEX` (an older dockyard's lines have no digest).
+    fn recorded(dir: Utf8PathBuf, ready: &str) -> Sysroot {
+        let mut packages = Vec::new();
+        let mut debs = BTreeMap::new();
+        for line in ready.lines() {
+            let (package, digest) = line.split_once(' ').unwrap_or((line, ""));
+            if let (Some((name, _)), Some(hex)) =
+                (package.split_once('='), digest.strip_prefix("sha256:"))
+            {
+                debs.insert(name.to_owned(), hex.to_owned());
+            }
+            packages.push(package.to_owned());
+        }
+        Sysroot {
+            dir,
+            packages,
+            debs,
+        }
+    }
 }
 
 /// How apt is told where `arch`'s packages are, under the sysroots' folder `root`.
@@ -240,7 +269,12 @@ fn fetch_into(
                 .read()
                 .map_err(|e| failed("read a package", &e))
         };
-        packages.push(format!("{}={}", field("Package")?, field("Version")?));
+        let digest = crate::digest::sha256_file(deb).map_err(|e| failed("read a package", &e))?;
+        packages.push(format!(
+            "{}={} sha256:{digest}",
+            field("Package")?,
+            field("Version")?
+        ));
         LoggedCommand::new("dpkg-deb")
             .args(["-x", deb.as_str(), work.join("root").as_str()])
             .run_logged(&log)
@@ -253,6 +287,26 @@ fn fetch_into(
 mod tests {
     use super::*;
     use crate::platform::ARCHITECTURES;
+
+    #[test]
+    fn the_ready_file_names_each_package_s_version_and_its_deb_s_digest() {
+        let hex = "0f".repeat(32);
+        let ready =
+            format!("libseccomp-dev=2.5.4-1+deb12u1 sha256:{hex}\nlibseccomp2=2.5.4-1+deb12u1");
+        let sysroot = Sysroot::recorded("/s".into(), &ready);
+        assert_eq!(
+            sysroot.packages,
+            [
+                "libseccomp-dev=2.5.4-1+deb12u1",
+                "libseccomp2=2.5.4-1+deb12u1"
+            ]
+        );
+        // An older dockyard's line has no digest: the package is there, its digest unknown.
+        assert_eq!(
+            sysroot.debs,
+            BTreeMap::from([("libseccomp-dev".into(), hex)])
+        );
+    }
 
     #[test]
     fn riscv64_comes_from_debian_13_s_archive_and_the_rest_from_the_host_s_sources() {

@@ -38,6 +38,7 @@ fn seed() -> Vec<u8> {
                 version: Some("2.5.4".into()),
                 package: "libseccomp-dev".into(),
                 package_version: Some("2.5.4-1+deb12u1".into()),
+                package_sha256: None,
             }],
         },
         Artifact {

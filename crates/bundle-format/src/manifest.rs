@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::FormatError;
 
 /// Bumped when the bundle's layout or a cache format changes (6: the rootless extras; 7: the
-/// packaging folder; 8: the man pages).
-pub const FORMAT: u32 = 8;
+/// packaging folder; 8: the man pages; 9: each component's C compiler, the SBOM's digests of
+/// the `.deb`s dockyard downloaded).
+pub const FORMAT: u32 = 9;
 
 /// The file name, in the bundle folder.
 pub const MANIFEST: &str = "manifest.json";
@@ -71,6 +72,10 @@ pub struct ManifestComponent {
     pub dirty: bool,
     /// The Go release that built it (none for C).
     pub go: Option<String>,
+    /// The C compiler that built or linked it (`gcc --version`'s first line); none when
+    /// nothing of it is C.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c_compiler: Option<String>,
     /// Every build tag any of its binaries used.
     pub tags: Vec<String>,
     /// Its binaries.

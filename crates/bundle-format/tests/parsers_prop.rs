@@ -62,6 +62,7 @@ fn bundle() -> (tempfile::TempDir, Utf8PathBuf) {
             commit: "bb14dabeb7185bb72c8c86735d090dcb20f36587".into(),
             dirty: false,
             go: Some("1.26.5".into()),
+            c_compiler: Some("gcc (Debian 12.2.0-14) 12.2.0".into()),
             tags: vec!["seccomp".into()],
             binaries: vec!["runc".into()],
         }],

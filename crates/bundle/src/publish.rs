@@ -59,6 +59,8 @@ pub struct Bundle {
     pub source_date_epoch: i64,
     /// Built for a debugger.
     pub debug: bool,
+    /// The C compiler's identity (`gcc --version`'s first line), for what links C.
+    pub c_compiler: String,
     /// Every component, built.
     pub components: Vec<BuiltComponent>,
 }
@@ -309,8 +311,9 @@ pub fn publish(
     }
 
     // Written after every file it describes, before the manifest that lists it.
-    let components: Vec<ManifestComponent> =
-        bundle.components.iter().map(manifest_component).collect();
+    let components: Vec<ManifestComponent> = (bundle.components.iter())
+        .map(|c| manifest_component(c, &bundle.c_compiler))
+        .collect();
     files.push(crate::sbom::write(
         &staging,
         bundle,
@@ -351,8 +354,9 @@ pub fn publish(
     })
 }
 
-fn manifest_component(c: &BuiltComponent) -> ManifestComponent {
+fn manifest_component(c: &BuiltComponent, c_compiler: &str) -> ManifestComponent {
     let first = c.artifacts.binaries.first();
+    let links_c = (c.artifacts.binaries.iter()).any(|a| !a.c_libraries.is_empty());
     ManifestComponent {
         name: c.component.name().to_owned(),
         upstream: c.component.upstream,
@@ -375,6 +379,7 @@ fn manifest_component(c: &BuiltComponent) -> ManifestComponent {
         go: first
             .filter(|a| a.toolchain.starts_with("go"))
             .map(|a| a.toolchain.trim_start_matches("go").to_owned()),
+        c_compiler: links_c.then(|| c_compiler.to_owned()),
         // Every tag any of its binaries was built with, in first-seen order (the shim adds no_grpc).
         tags: c
             .artifacts

@@ -244,6 +244,7 @@ fn build_and_publish(
         target: env.target.clone(),
         source_date_epoch: env.source_date_epoch,
         debug: env.debug,
+        c_compiler: env.cc.clone(),
         components: built,
     };
     let published = publish(out, &bundle, &plan.cache.layout().tgz_members(), progress)?;

@@ -27,5 +27,7 @@ pub use bundles::{
 pub use error::StoreError;
 pub use go_cache::{GO_CACHE_ARTIFACT_TYPE, RegistryGoCache, go_cache_remote};
 pub use go_pack::{GO_PACK_ARTIFACT_TYPE, GoPacks};
-pub use registry::{RegistryOptions, Repository, limits, sha256_digest, split_reference};
+pub use registry::{
+    RegistryOptions, Repository, limits, sha256_digest, split_reference, tag_to_push,
+};
 pub use signature::{ArtifactSigner, SIGNATURE_ARTIFACT_TYPE, SignatureCheck};

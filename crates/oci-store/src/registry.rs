@@ -387,6 +387,17 @@ pub fn split_reference(reference: &str) -> Result<(Reference, Option<String>), S
     Ok((base, given))
 }
 
+/// The tag `HOST[:PORT]/NAME:TAG` names, which a push needs (a digest is what a push makes).
+pub fn tag_to_push(reference: &str) -> Result<String, StoreError> {
+    let (_, given) = split_reference(reference)?;
+    given
+        .filter(|t| !t.starts_with("sha256:"))
+        .ok_or_else(|| StoreError::BadReference {
+            reference: reference.to_owned(),
+            message: "it names no tag to push to (REPOSITORY:TAG)".into(),
+        })
+}
+
 /// `sha256:` and the hex of `bytes`' SHA-256.
 pub fn sha256_digest(bytes: &[u8]) -> String {
     format!("sha256:{}", build_core::digest::hex(&Sha256::digest(bytes)))

@@ -144,7 +144,14 @@ fn parameters(manifest: &Manifest) -> (serde_json::Value, serde_json::Value) {
     let built: Vec<_> = manifest
         .components
         .iter()
-        .map(|c| json!({"name": c.name, "go": c.go, "tags": c.tags, "binaries": c.binaries}))
+        .map(|c| {
+            let mut built =
+                json!({"name": c.name, "go": c.go, "tags": c.tags, "binaries": c.binaries});
+            if let Some(cc) = &c.c_compiler {
+                built["cCompiler"] = json!(cc);
+            }
+            built
+        })
         .collect();
     (
         json!({
@@ -242,10 +249,23 @@ fn toolchains(
             .flatten()
             .find(|r| r["referenceType"] == "purl")
             .and_then(|r| r["referenceLocator"].as_str());
+        // The .deb's digest, where dockyard downloaded it (another architecture's).
+        let deb = (p["checksums"].as_array().into_iter().flatten())
+            .find(|c| c["algorithm"] == "SHA256")
+            .and_then(|c| c["checksumValue"].as_str())
+            .filter(|sha| {
+                sha.len() == 64
+                    && sha
+                        .bytes()
+                        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+            });
         let d = ResourceDescriptor {
             name: p["name"].as_str().map(str::to_owned),
             // No Debian package known (not a Debian machine): the SBOM's ID still names it.
             uri: Some(purl.unwrap_or(id).to_owned()),
+            digest: deb
+                .map(|sha| BTreeMap::from([("sha256".to_owned(), sha.to_owned())]))
+                .unwrap_or_default(),
             annotations: BTreeMap::from([("version".into(), p["versionInfo"].clone())]),
             ..ResourceDescriptor::default()
         };

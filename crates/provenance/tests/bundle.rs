@@ -55,7 +55,25 @@ fn resolved_dependencies_are_the_manifests_commits_go_the_c_libraries_and_dockya
         build.internal_parameters["sourceDateEpoch"],
         manifest.source_date_epoch
     );
+    // What links C names the compiler that built it (the runc fixture's cgo), and only that.
+    let built = build.internal_parameters["components"].as_array().unwrap();
+    for c in &manifest.components {
+        let recorded = built.iter().find(|b| b["name"] == c.name.as_str()).unwrap();
+        assert_eq!(recorded["cCompiler"].as_str(), c.c_compiler.as_deref());
+    }
+    let runc = manifest
+        .components
+        .iter()
+        .find(|c| c.name == "runc")
+        .unwrap();
+    assert!(
+        runc.c_compiler.as_deref().unwrap().starts_with("gcc"),
+        "{runc:?}"
+    );
     let deps = &build.resolved_dependencies;
+    // The host's glibc is an installed package, not a download: no digest is claimed for it.
+    let host_glibc = deps.iter().find(|d| d.name.as_deref() == Some("glibc"));
+    assert!(host_glibc.unwrap().digest.is_empty());
     for c in &manifest.components {
         let repo = c.repository.as_deref().unwrap();
         let tag = c.tag.as_deref().unwrap();

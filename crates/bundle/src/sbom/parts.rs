@@ -430,6 +430,10 @@ pub(super) fn c_library(ids: &mut Ids, lib: &CLibrary) -> SpdxItemPackages {
         };
         p.external_refs = purl(format!("pkg:deb/debian/{name}@{}{arch}", purl_version(v)));
     }
+    // The .deb dockyard downloaded (another architecture's), as it was.
+    if let Some(sha) = &lib.package_sha256 {
+        p.checksums = sha256(sha);
+    }
     p
 }
 

@@ -243,13 +243,14 @@ pub(crate) fn doctor(args: &DoctorArgs) -> Result<()> {
 pub(crate) fn verify(args: &VerifyArgs) -> Result<()> {
     let dir = bundle_dir(args.bundle.as_ref())?;
     let checked = bundle::verify(&dir)?;
-    StatusLines::default().status(
-        "Verified",
-        &format!("{dir}: {checked} files match SHA256SUMS, manifest.json and the SBOM"),
-    );
+    let progress = StatusLines::default();
+    let matched = "files match SHA256SUMS, manifest.json and the SBOM";
+    progress.status("Verified", &format!("{dir}: {checked} {matched}"));
     if let Some(key) = &args.provenance {
-        let checked = provenance::verify_with_key_file(&dir, key, None)?;
-        StatusLines::default().status("Verified", &checked.to_string());
+        let (folder, made_from) =
+            (args.packages.as_ref()).map_or((&dir, None), |p| (p, Some(&*dir)));
+        let checked = provenance::verify_with_key_file(folder, key, made_from)?;
+        progress.status("Verified", &checked.to_string());
     }
     Ok(())
 }
@@ -339,9 +340,7 @@ pub(crate) fn conformance(args: &ConformanceArgs) -> Result<()> {
     }
     // The suites that ran replace their sections; the others' stay.
     let doc = crate::project_root().join("docs/conformance.md");
-    let previous = std::fs::read_to_string(&doc).unwrap_or_default();
-    let text = conformance::report::merged(&text, &previous);
-    std::fs::write(&doc, &text).with_context(|| format!("cannot write {doc}"))?;
+    conformance::report::update(&doc, &text)?;
     progress.status("Wrote", &format!("{doc} (logs in {})", args.dir));
     Ok(())
 }

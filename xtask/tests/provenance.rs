@@ -112,3 +112,48 @@ fn a_signed_bundle_verifies_and_a_changed_file_envelope_or_manifest_is_named() {
         stderr(&refused)
     );
 }
+
+#[test]
+fn packages_made_with_provenance_verify_against_the_bundle_they_were_made_from() {
+    let w = world();
+    let out = w.root.join("packages-provenance");
+    let keys = out.join("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    let (private, public) = key_pair(&keys);
+    w.bundle_ok(&out, &[]);
+    let dir = out.join("docker-29.7.2");
+    let made = xtask()
+        .args(["package", "deb", dir.as_str(), "--out", out.as_str()])
+        .args(["--provenance", &private])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", stderr(&made));
+    let packages = out.join("packages/debian-12");
+    let check = || {
+        xtask()
+            .args(["verify", dir.as_str(), "--provenance", &public])
+            .args(["--packages", packages.as_str()])
+            .output()
+            .unwrap()
+    };
+    let ok = check();
+    let said = stderr(&ok);
+    assert!(ok.status.success(), "{said}");
+    assert!(
+        said.contains("packages/debian-12.provenance.intoto.jsonl: signed with")
+            && said.contains("commits and patches are the manifest's"),
+        "{said}"
+    );
+    // A changed package is refused, named.
+    let deb = (packages.read_dir_utf8().unwrap())
+        .map(|e| e.unwrap().path().to_owned())
+        .find(|p| p.as_str().ends_with(".deb"))
+        .unwrap();
+    let mut bytes = std::fs::read(&deb).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&deb, bytes).unwrap();
+    let refused = check();
+    assert!(!refused.status.success(), "a changed package verified");
+    assert!(stderr(&refused).contains(deb.as_str()), "{}", stderr(&refused));
+}

@@ -241,6 +241,14 @@ pub fn document(
     out
 }
 
+/// Writes `document` to `doc` (docs/conformance.md), keeping the sections of the suites this
+/// run did not run from the file as it was ([`merged`]).
+pub fn update(doc: &camino::Utf8Path, document: &str) -> Result<(), crate::ConformanceError> {
+    let previous = std::fs::read_to_string(doc).unwrap_or_default();
+    std::fs::write(doc, merged(document, &previous))
+        .map_err(crate::ConformanceError::io("writing", doc))
+}
+
 /// `document`'s text with the suites of `previous` (an earlier `docs/conformance.md`) that
 /// this run did not run kept: a run of one suite replaces that suite's section only.
 pub fn merged(document: &str, previous: &str) -> String {

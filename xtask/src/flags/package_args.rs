@@ -106,4 +106,10 @@ pub struct VerifyArgs {
     /// cosign.pub): its signature, every file's SHA-256, and the manifest's commits and patches.
     #[arg(long, value_name = "KEY", value_parser = absolute_path)]
     pub provenance: Option<Utf8PathBuf>,
+
+    /// With --provenance: check the provenance of the packages `package` made from the bundle
+    /// (DIR/packages/debian-12) instead of the bundle's: its signature, every package's SHA-256,
+    /// and that it names this bundle's manifest, whose commits and patches it must name.
+    #[arg(long, value_name = "DIR", requires = "provenance", value_parser = absolute_path)]
+    pub packages: Option<Utf8PathBuf>,
 }

@@ -155,5 +155,9 @@ fn packages_made_with_provenance_verify_against_the_bundle_they_were_made_from()
     std::fs::write(&deb, bytes).unwrap();
     let refused = check();
     assert!(!refused.status.success(), "a changed package verified");
-    assert!(stderr(&refused).contains(deb.as_str()), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains(deb.as_str()),
+        "{}",
+        stderr(&refused)
+    );
 }

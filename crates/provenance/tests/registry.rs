@@ -271,3 +271,30 @@ fn a_push_refuses_provenance_signed_by_another_key_than_its_own() {
         "the tag was not pushed"
     );
 }
+
+#[test]
+fn an_attestation_declaring_more_than_an_envelope_may_be_is_refused_before_it_is_fetched() {
+    let p = pushed();
+    let tag = attestation_tag(&p.manifest);
+    let (bytes, _) = p.repo.manifest(&tag).unwrap().unwrap();
+    let mut manifest: Value = serde_json::from_slice(&bytes).unwrap();
+    manifest["layers"][0]["size"] = (1u64 << 40).into();
+    let bytes = serde_json::to_vec(&manifest).unwrap();
+    p.repo.push_manifest(&tag, bytes, IMAGE_MANIFEST).unwrap();
+    let check = SignatureCheck::from_pem_file(&p.keys.join("cosign.pub")).unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    let dest = Utf8Path::from_path(dest.path()).unwrap();
+    let err = pull_bundles(
+        &p.repo,
+        TAG,
+        &[],
+        dest,
+        Some(&check),
+        Some(&RegistryProvenance),
+        &Silent,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("1099511627776"), "{err}");
+    let left: Vec<_> = dest.read_dir_utf8().unwrap().collect();
+    assert!(left.is_empty(), "nothing is written: {left:?}");
+}

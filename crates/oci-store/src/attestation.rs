@@ -2,8 +2,11 @@
 //! reads them: an image manifest tagged `sha256-<hex>.att` (the attested manifest's digest)
 //! whose layers are DSSE envelopes (`application/vnd.dsse.envelope.v1+json`), each annotated
 //! with its statement's `predicateType` and an empty `dev.cosignproject.cosign/signature` (the
-//! signature is inside the envelope). What the envelopes say is not this crate's business: an
-//! [`Attestations`] (the `provenance` crate's) makes them for a push and checks them on a pull.
+//! signature is inside the envelope). The same envelopes are also pushed as an OCI 1.1
+//! referrer of the manifest (artifact type `application/vnd.in-toto+json`), as cosign's
+//! `--registry-referrers-mode=oci-1-1` writes them, for tools that list referrers. What the
+//! envelopes say is not this crate's business: an [`Attestations`] (the `provenance` crate's)
+//! makes them for a push and checks them on a pull.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +14,7 @@ use camino::Utf8Path;
 use oci_client::manifest::{OCI_IMAGE_MEDIA_TYPE, OciDescriptor, OciImageManifest};
 use serde_json::json;
 
-use crate::registry::sha256_digest;
+use crate::artifact::{EMPTY_CONFIG, empty_config};
 use crate::signature::{ArtifactSigner, SignatureCheck};
 use crate::{Repository, StoreError};
 
@@ -20,6 +23,8 @@ pub const ATTESTATION_MEDIA_TYPE: &str = "application/vnd.dsse.envelope.v1+json"
 const PREDICATE_ANNOTATION: &str = "predicateType";
 const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
 const CONFIG_MEDIA_TYPE: &str = "application/vnd.oci.image.config.v1+json";
+/// The artifact type of an attestation referrer: what the envelopes wrap, an in-toto statement.
+pub const STATEMENT_MEDIA_TYPE: &str = "application/vnd.in-toto+json";
 /// An envelope of SLSA provenance for a bundle of ~200 files is ~60 KiB; a package set's less.
 pub const MAX_ENVELOPE: u64 = 4 << 20;
 /// Attestations kept on one manifest: a push adds one per bundle pushed with it.
@@ -70,15 +75,21 @@ pub fn attestation_tag(digest: &str) -> String {
     format!("{}.att", crate::referrers::schema_tag(digest))
 }
 
-/// Adds `envelopes` (DSSE envelopes of `predicate_type`) to the attestations of `subject`,
-/// keeping those already there (another push's, another tool's), each envelope once.
+/// Adds `envelopes` (DSSE envelopes of `predicate_type`) to the attestations of `subject` (a
+/// manifest's descriptor), keeping those already there (another push's, another tool's), each
+/// envelope once; and pushes them as one referrer of it.
 pub(crate) fn attach(
     repo: &Repository,
-    subject: &str,
+    subject: &OciDescriptor,
     predicate_type: &str,
     envelopes: &[Vec<u8>],
 ) -> Result<(), StoreError> {
-    let tag = attestation_tag(subject);
+    let tag = attestation_tag(&subject.digest);
+    let annotations = BTreeMap::from([
+        (PREDICATE_ANNOTATION.to_owned(), predicate_type.to_owned()),
+        (SIGNATURE_ANNOTATION.to_owned(), String::new()),
+    ]);
+    let mut added = Vec::with_capacity(envelopes.len());
     let mut layers = match repo.manifest(&tag)? {
         Some((bytes, _)) => {
             serde_json::from_slice::<OciImageManifest>(&bytes)
@@ -88,22 +99,18 @@ pub(crate) fn attach(
         None => Vec::new(),
     };
     for envelope in envelopes {
-        let digest = sha256_digest(envelope);
-        if layers.iter().any(|l| l.digest == digest) {
-            continue;
-        }
-        repo.push_blob(envelope.clone())?;
-        layers.push(OciDescriptor {
+        let layer = OciDescriptor {
             media_type: ATTESTATION_MEDIA_TYPE.into(),
-            digest,
+            digest: repo.push_blob(envelope.clone())?,
             size: envelope.len() as i64,
-            annotations: Some(BTreeMap::from([
-                (PREDICATE_ANNOTATION.to_owned(), predicate_type.to_owned()),
-                (SIGNATURE_ANNOTATION.to_owned(), String::new()),
-            ])),
+            annotations: Some(annotations.clone()),
             urls: None,
             artifact_type: None,
-        });
+        };
+        if !layers.iter().any(|l| l.digest == layer.digest) {
+            layers.push(layer.clone());
+        }
+        added.push(layer);
     }
     if layers.len() > MAX_ATTESTATIONS {
         // The oldest go first: what this push attests is kept.
@@ -141,6 +148,17 @@ pub(crate) fn attach(
     let bytes =
         serde_json::to_vec(&manifest).map_err(|e| repo.tampered(format!("encoding {tag}: {e}")))?;
     repo.push_manifest(&tag, bytes, OCI_IMAGE_MEDIA_TYPE)?;
+    repo.push_blob(EMPTY_CONFIG.to_vec())?;
+    let referrer = OciImageManifest {
+        schema_version: 2,
+        media_type: Some(OCI_IMAGE_MEDIA_TYPE.into()),
+        artifact_type: Some(STATEMENT_MEDIA_TYPE.into()),
+        config: empty_config(),
+        layers: added,
+        subject: Some(subject.clone()),
+        annotations: None,
+    };
+    crate::referrers::attach(repo, &subject.digest, &referrer)?;
     Ok(())
 }
 

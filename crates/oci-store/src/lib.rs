@@ -18,7 +18,8 @@ pub use artifact::{
     pull_artifact_accepting, push_artifact,
 };
 pub use attestation::{
-    ATTESTATION_MEDIA_TYPE, Attestations, MAX_ENVELOPE, PushedSubject, attestation_tag,
+    ATTESTATION_MEDIA_TYPE, Attestations, MAX_ENVELOPE, PushedSubject, STATEMENT_MEDIA_TYPE,
+    attestation_tag,
 };
 pub use bundles::{
     BUNDLE_ARTIFACT_TYPE, BUNDLE_MANIFEST_ARTIFACT_TYPE, MANIFEST_DIGEST_ANNOTATION, PushedBundles,

@@ -12,8 +12,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 use common::{bundle_copy, key_pair};
 use engine::Registry;
 use oci_store::{
-    ATTESTATION_MEDIA_TYPE, ArtifactSigner, RegistryOptions, Repository, SignatureCheck,
-    StoreError, attestation_tag, pull_bundles, push_bundles,
+    ATTESTATION_MEDIA_TYPE, ArtifactSigner, RegistryOptions, Repository, STATEMENT_MEDIA_TYPE,
+    SignatureCheck, StoreError, attestation_tag, pull_bundles, push_bundles,
 };
 use provenance::{Envelope, RegistryProvenance, Signing, Statement};
 use serde_json::Value;
@@ -142,6 +142,18 @@ fn a_signed_push_attaches_the_provenance_naming_the_manifest_and_the_index() {
     // The index carries the same envelope: a tag names the index.
     let (_, on_index) = attestations(&p, &p.index);
     assert_eq!(on_index, envelopes);
+    // And each is an OCI 1.1 referrer of its manifest too, holding the same envelope.
+    let referrers = (p.repo)
+        .referrers(&p.manifest, Some(STATEMENT_MEDIA_TYPE))
+        .unwrap();
+    assert_eq!(referrers.len(), 1);
+    let (bytes, _) = p.repo.manifest(&referrers[0].digest).unwrap().unwrap();
+    let referrer: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(referrer["subject"]["digest"], p.manifest.as_str());
+    assert_eq!(
+        referrer["layers"][0]["digest"],
+        manifest["layers"][0]["digest"]
+    );
 }
 
 #[test]

@@ -125,11 +125,12 @@ pub fn push_bundles(
     if let Some(signer) = signer {
         signer.sign(repo, OCI_IMAGE_INDEX_MEDIA_TYPE, &digest, size)?;
         if let Some(attestations) = attestations {
+            let index_id = (digest.as_str(), size);
             attest(
                 repo,
                 &local,
                 &index,
-                &digest,
+                index_id,
                 signer,
                 attestations,
                 progress,
@@ -149,7 +150,7 @@ fn attest(
     repo: &Repository,
     local: &[(&Utf8Path, Manifest)],
     index: &OciImageIndex,
-    index_digest: &str,
+    (index_digest, index_size): (&str, u64),
     signer: &ArtifactSigner,
     attestations: &dyn Attestations,
     progress: &dyn Progress,
@@ -179,9 +180,10 @@ fn attest(
             );
             continue;
         };
+        let manifest_descriptor = descriptor(&entry.digest, &entry.media_type, entry.size);
         crate::attestation::attach(
             repo,
-            &entry.digest,
+            &manifest_descriptor,
             attestations.predicate_type(),
             std::slice::from_ref(&envelope),
         )?;
@@ -192,9 +194,21 @@ fn attest(
         all.push(envelope);
     }
     if !all.is_empty() {
-        crate::attestation::attach(repo, index_digest, attestations.predicate_type(), &all)?;
+        let index = descriptor(index_digest, OCI_IMAGE_INDEX_MEDIA_TYPE, index_size as i64);
+        crate::attestation::attach(repo, &index, attestations.predicate_type(), &all)?;
     }
     Ok(())
+}
+
+fn descriptor(digest: &str, media_type: &str, size: i64) -> oci_client::manifest::OciDescriptor {
+    oci_client::manifest::OciDescriptor {
+        media_type: media_type.to_owned(),
+        digest: digest.to_owned(),
+        size,
+        urls: None,
+        annotations: None,
+        artifact_type: None,
+    }
 }
 
 /// One release (and build kind), each platform once.

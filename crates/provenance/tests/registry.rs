@@ -30,6 +30,30 @@ struct Pushed {
     keys: Utf8PathBuf,
 }
 
+/// A registry on the loopback, and its repository `team/docker` (and that reference).
+fn registry() -> (Registry, Repository, String) {
+    let registry = Registry::start(None)
+        .expect("Debian's docker-registry must be installed (.ci/run installs it)");
+    let mut options = RegistryOptions::default();
+    options.certs_dir = "/nonexistent".into();
+    let reference = format!("{}/team/docker", registry.address());
+    let repo = Repository::open(&reference, &options).unwrap();
+    (registry, repo, reference)
+}
+
+/// Pulls the pushed set, checked with `cosign.pub`, into a fresh folder: the error, once it
+/// is sure nothing was written.
+fn refused_pull(p: &Pushed) -> StoreError {
+    let check = SignatureCheck::from_pem_file(&p.keys.join("cosign.pub")).unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    let dest = Utf8Path::from_path(dest.path()).unwrap();
+    let attestations = Some(&RegistryProvenance as &dyn oci_store::Attestations);
+    let pulled = pull_bundles(&p.repo, TAG, &[], dest, Some(&check), attestations, &Silent);
+    let left: Vec<_> = dest.read_dir_utf8().unwrap().collect();
+    assert!(left.is_empty(), "nothing is written: {left:?}");
+    pulled.unwrap_err()
+}
+
 /// The fixture bundle, its provenance signed with `cosign.key`, pushed signed with that key.
 fn pushed() -> Pushed {
     let (tmp, dir) = bundle_copy();
@@ -37,12 +61,7 @@ fn pushed() -> Pushed {
     let (private, _) = key_pair(&keys, "cosign");
     key_pair(&keys, "other");
     provenance::attest(&dir, None, &Signing::Key(private.clone())).unwrap();
-    let registry = Registry::start(None)
-        .expect("Debian's docker-registry must be installed (.ci/run installs it)");
-    let mut options = RegistryOptions::default();
-    options.certs_dir = "/nonexistent".into();
-    let reference = format!("{}/team/docker", registry.address());
-    let repo = Repository::open(&reference, &options).unwrap();
+    let (registry, repo, reference) = registry();
     let signer = ArtifactSigner::from_pem_file(&private).unwrap();
     let pushed = push_bundles(
         &repo,
@@ -212,7 +231,6 @@ fn replace_attestation(p: &Pushed, envelope: &Envelope) {
 #[test]
 fn a_pull_refuses_provenance_changed_or_signed_by_another_key_and_writes_nothing() {
     let p = pushed();
-    let check = SignatureCheck::from_pem_file(&p.keys.join("cosign.pub")).unwrap();
     let (_, envelopes) = attestations(&p, &p.manifest);
     let mut changed = statement(&envelopes[0]);
     let file = (changed.subject.iter_mut()).find(|s| s.name == "manifest.json");
@@ -233,22 +251,9 @@ fn a_pull_refuses_provenance_changed_or_signed_by_another_key_and_writes_nothing
     ];
     for (envelope, named) in cases {
         replace_attestation(&p, &envelope);
-        let dest = tempfile::tempdir().unwrap();
-        let dest = Utf8Path::from_path(dest.path()).unwrap();
-        let err = pull_bundles(
-            &p.repo,
-            TAG,
-            &[],
-            dest,
-            Some(&check),
-            Some(&RegistryProvenance),
-            &Silent,
-        )
-        .unwrap_err();
+        let err = refused_pull(&p);
         assert!(matches!(err, StoreError::Attestation { .. }), "{err:?}");
         assert!(err.to_string().contains(named), "{err}");
-        let left: Vec<_> = dest.read_dir_utf8().unwrap().collect();
-        assert!(left.is_empty(), "nothing is written: {left:?}");
     }
 }
 
@@ -263,11 +268,7 @@ fn a_push_refuses_provenance_signed_by_another_key_than_its_own() {
     let (theirs, _) = key_pair(&keys, "theirs");
     let (ours, _) = key_pair(&keys, "ours");
     provenance::attest(&dir, None, &Signing::Key(theirs)).unwrap();
-    let registry = Registry::start(None).expect("Debian's docker-registry must be installed");
-    let mut options = RegistryOptions::default();
-    options.certs_dir = "/nonexistent".into();
-    let reference = format!("{}/team/docker", registry.address());
-    let repo = Repository::open(&reference, &options).unwrap();
+    let (_registry, repo, _) = registry();
     let err = push_bundles(
         &repo,
         TAG,
@@ -293,20 +294,6 @@ fn an_attestation_declaring_more_than_an_envelope_may_be_is_refused_before_it_is
     manifest["layers"][0]["size"] = (1u64 << 40).into();
     let bytes = serde_json::to_vec(&manifest).unwrap();
     p.repo.push_manifest(&tag, bytes, IMAGE_MANIFEST).unwrap();
-    let check = SignatureCheck::from_pem_file(&p.keys.join("cosign.pub")).unwrap();
-    let dest = tempfile::tempdir().unwrap();
-    let dest = Utf8Path::from_path(dest.path()).unwrap();
-    let err = pull_bundles(
-        &p.repo,
-        TAG,
-        &[],
-        dest,
-        Some(&check),
-        Some(&RegistryProvenance),
-        &Silent,
-    )
-    .unwrap_err();
+    let err = refused_pull(&p);
     assert!(err.to_string().contains("1099511627776"), "{err}");
-    let left: Vec<_> = dest.read_dir_utf8().unwrap().collect();
-    assert!(left.is_empty(), "nothing is written: {left:?}");
 }

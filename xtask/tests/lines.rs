@@ -5,22 +5,13 @@ mod common;
 
 use common::{
     component, docker_27_world, manifest, read, snapshot, stderr, tgz_entries, tgz_file, world,
-    world_of, xtask,
+    world_28, xtask,
 };
 use test_fixtures::Kind;
 
 #[test]
 fn a_28_line_set_builds_and_every_binary_shows_its_own_stamps() {
-    let w = world_of(&[
-        Kind::Buildx,
-        Kind::Cli,
-        Kind::Compose2,
-        Kind::Containerd17,
-        Kind::Moby28,
-        Kind::Rootlesskit2,
-        Kind::Runc12,
-        Kind::Tini,
-    ]);
+    let w = world_28();
     let out = w.root.join("out");
     w.bundle_ok(&out, &[]);
     let dir = out.join("docker-28.5.2");

@@ -7,6 +7,7 @@ mod common;
 use std::process::Command;
 
 use camino::{Utf8Path, Utf8PathBuf};
+use common::repo::tool;
 use common::{read, stderr, world, xtask};
 
 const DEBS: [&str; 6] = [
@@ -17,21 +18,6 @@ const DEBS: [&str; 6] = [
     "docker-ce_29.7.2-1~debian.12~bookworm_amd64.deb",
     "docker-compose-plugin_5.4.0-1~debian.12~bookworm_amd64.deb",
 ];
-
-/// Runs a real tool the check needs; CI installs them (`.ci/run`).
-fn tool(program: &str, args: &[&str]) -> String {
-    let output = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} is needed ({e}): apt-get install lintian rpm"));
-    let said = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{program} {args:?} failed:\n{said}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    said
-}
 
 fn package(bundle: &Utf8Path, format: &str, out: &Utf8Path, distro: &str) -> Utf8PathBuf {
     let output = xtask()

@@ -8,32 +8,7 @@ use common::{stderr, world, xtask};
 
 /// A P-256 key pair made by openssl, as the docs make one: `(private, public)`.
 fn key_pair(dir: &Utf8Path) -> (String, String) {
-    let private = dir.join("cosign.key");
-    let public = dir.join("cosign.pub");
-    let run = |args: &[&str]| {
-        let status = std::process::Command::new("openssl")
-            .args(args)
-            .status()
-            .expect("openssl is not installed (apt-get install openssl)");
-        assert!(status.success(), "openssl {args:?}");
-    };
-    run(&[
-        "genpkey",
-        "-algorithm",
-        "EC",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-out",
-        private.as_str(),
-    ]);
-    run(&[
-        "pkey",
-        "-in",
-        private.as_str(),
-        "-pubout",
-        "-out",
-        public.as_str(),
-    ]);
+    let (private, public) = test_fixtures::signing_key_pair(dir, "cosign");
     (private.into_string(), public.into_string())
 }
 

@@ -63,51 +63,10 @@ fn write(name: &str, text: &str) -> PathBuf {
     file
 }
 
-/// `program` on PATH.
-fn on_path(program: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join(program))
-        .find(|p| p.is_file())
-}
-
 /// actionlint: on PATH, else where `go install` puts it.
-fn actionlint() -> PathBuf {
-    if let Some(found) = on_path("actionlint") {
-        return found;
-    }
-    let gopath = Command::new("go")
-        .args(["env", "GOPATH"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
-    let installed = gopath.map(|g| Path::new(&g).join("bin/actionlint"));
-    match installed {
-        Some(path) if path.is_file() => path,
-        _ => panic!(
-            "actionlint is not on PATH nor in $(go env GOPATH)/bin: install it with \
-             `go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12` (.ci/run does)"
-        ),
-    }
-}
-
-/// check-jsonschema: on PATH, else the module of the python3 that pip installed it for.
-fn check_jsonschema() -> Command {
-    if let Some(found) = on_path("check-jsonschema") {
-        return Command::new(found);
-    }
-    let module = Command::new("python3")
-        .args(["-c", "import check_jsonschema"])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        module,
-        "check-jsonschema is not installed: install it with \
-         `python3 -m pip install check-jsonschema` (.ci/run does)"
-    );
-    let mut c = Command::new("python3");
-    c.args(["-m", "check_jsonschema"]);
-    c
+fn actionlint() -> std::path::PathBuf {
+    let package = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12";
+    test_fixtures::go_installed("actionlint", package).into()
 }
 
 /// Runs a validator on `file`, failing with its output unless it succeeds.
@@ -128,7 +87,7 @@ fn passes(mut validator: Command, file: &Path) {
 }
 
 fn schema(name: &str) -> Command {
-    let mut c = check_jsonschema();
+    let mut c = test_fixtures::check_jsonschema();
     c.args(["--builtin-schema", name]);
     c
 }
@@ -137,7 +96,7 @@ fn schema(name: &str) -> Command {
 fn github_workflows_pass_actionlint_and_the_workflow_schema() {
     // Without shellcheck actionlint silently leaves the scripts unchecked.
     assert!(
-        on_path("shellcheck").is_some(),
+        test_fixtures::on_path("shellcheck").is_some(),
         "shellcheck is not on PATH, and actionlint checks run: scripts with it: install it with \
          `apt-get install shellcheck` (.ci/run does)"
     );

@@ -171,34 +171,13 @@ fn a_registry_stopped_mid_push_publishes_nothing() {
     );
 }
 
-fn key_pair(dir: &Utf8Path, name: &str) -> (Utf8PathBuf, Utf8PathBuf) {
-    use p256::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
-    let secret = p256::SecretKey::random(&mut rand_core::OsRng);
-    let private = dir.join(format!("{name}.key"));
-    let public = dir.join(format!("{name}.pub"));
-    std::fs::write(
-        &private,
-        secret.to_pkcs8_pem(LineEnding::LF).unwrap().as_bytes(),
-    )
-    .unwrap();
-    std::fs::write(
-        &public,
-        secret
-            .public_key()
-            .to_public_key_pem(LineEnding::LF)
-            .unwrap(),
-    )
-    .unwrap();
-    (private, public)
-}
-
 #[test]
 fn only_artifacts_signed_with_the_trusted_key_are_used() {
     let registry = registry();
     let repo = open(&registry, "team/cache");
     let keys = tempfile::tempdir().unwrap();
-    let (team_key, team_pub) = key_pair(&utf8(&keys), "team");
-    let (other_key, _) = key_pair(&utf8(&keys), "other");
+    let (team_key, team_pub) = test_fixtures::signing_key_pair(&utf8(&keys), "team");
+    let (other_key, _) = test_fixtures::signing_key_pair(&utf8(&keys), "other");
     let src = tempfile::tempdir().unwrap();
     let signer = ArtifactSigner::from_pem_file(&team_key).unwrap();
     let intruder = ArtifactSigner::from_pem_file(&other_key).unwrap();

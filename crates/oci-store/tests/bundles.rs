@@ -11,7 +11,6 @@ use std::os::unix::fs::PermissionsExt;
 
 use build_core::Target;
 use build_core::progress::Silent;
-use camino::{Utf8Path, Utf8PathBuf};
 use oci_client::manifest::{OciImageIndex, OciImageManifest};
 use oci_store::{
     ArtifactSigner, BUNDLE_ARTIFACT_TYPE, BUNDLE_MANIFEST_ARTIFACT_TYPE, SBOM_ARTIFACT_TYPE,
@@ -312,26 +311,14 @@ fn a_tampered_blob_fails_the_pull_and_leaves_the_folder_there() {
     );
 }
 
-fn key_pair(dir: &Utf8Path, name: &str) -> (Utf8PathBuf, Utf8PathBuf) {
-    use p256::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
-    let secret = p256::SecretKey::random(&mut rand_core::OsRng);
-    let private = dir.join(format!("{name}.key"));
-    let public = dir.join(format!("{name}.pub"));
-    let pem = secret.to_pkcs8_pem(LineEnding::LF).unwrap();
-    std::fs::write(&private, pem.as_bytes()).unwrap();
-    let pem = secret.public_key().to_public_key_pem(LineEnding::LF);
-    std::fs::write(&public, pem.unwrap()).unwrap();
-    (private, public)
-}
-
 #[test]
 fn a_signed_set_pulls_with_its_key_and_not_with_another() {
     let f = fixtures();
     let registry = registry();
     let repo = open(&registry);
     let keys = tempfile::tempdir().unwrap();
-    let (team_key, team_pub) = key_pair(&utf8(&keys), "team");
-    let (_, other_pub) = key_pair(&utf8(&keys), "other");
+    let (team_key, team_pub) = test_fixtures::signing_key_pair(&utf8(&keys), "team");
+    let (_, other_pub) = test_fixtures::signing_key_pair(&utf8(&keys), "other");
     let signer = ArtifactSigner::from_pem_file(&team_key).unwrap();
     let pushed = push_bundles(&repo, TAG, &f.both(), Some(&signer), None, &Silent).unwrap();
     let signatures = |d: &str| repo.referrers(d, Some(SIGNATURE_ARTIFACT_TYPE)).unwrap();

@@ -332,16 +332,8 @@ fn ten_thousand_signature_referrers_cost_sixteen_requests_and_no_huge_payload() 
         Box::new(|stream, blob| respond(stream, "200 OK", &[], blob)),
     );
     let keys = tempfile::tempdir().unwrap();
-    let public = Utf8PathBuf::from_path_buf(keys.path().join("team.pub")).unwrap();
-    {
-        use p256::pkcs8::{EncodePublicKey, LineEnding};
-        let secret = p256::SecretKey::random(&mut rand_core::OsRng);
-        let pem = secret
-            .public_key()
-            .to_public_key_pem(LineEnding::LF)
-            .unwrap();
-        std::fs::write(&public, pem).unwrap();
-    }
+    let keys_dir = camino::Utf8Path::from_path(keys.path()).unwrap();
+    let (_, public) = test_fixtures::signing_key_pair(keys_dir, "team");
     let check = oci_store::SignatureCheck::from_pem_file(&public).unwrap();
     let dest = Utf8PathBuf::from_path_buf(tempfile::tempdir().unwrap().keep()).unwrap();
     let repo = registry.open(&options(Duration::from_secs(20)));

@@ -44,9 +44,16 @@ pub fn verify(
     let path = provenance_path(folder);
     let envelope = read_envelope(&path)?;
     let statement = open(&path, &envelope, key)?;
-    let mut verified = check_statement(folder, &path, &statement, bundle)?;
-    verified.key = key.path().to_owned();
-    Ok(verified)
+    let sources = check_statement(folder, &path, &statement, bundle)?;
+    let manifests = statement.subject.iter().filter(|s| s.is_manifest()).count();
+    Ok(Verified {
+        envelope: path,
+        key: key.path().to_owned(),
+        subjects: statement.subject.len() - manifests,
+        manifests,
+        sources: sources.unwrap_or(0),
+        manifest_checked: sources.is_some(),
+    })
 }
 
 /// The envelope in the provenance file at `path`: one line, at most
@@ -90,13 +97,14 @@ pub(crate) fn parse_envelope(path: &Utf8Path, bytes: &[u8]) -> Result<Envelope, 
 
 /// Checks `statement` (from the envelope at `path`) against `folder`: every file subject is
 /// the file of that name in it and every file a subject; its commits and patches are the
-/// manifest's.
+/// manifest's. Returns how many commits and patches were checked, none when no manifest was
+/// at hand (packages checked without their bundle).
 pub(crate) fn check_statement(
     folder: &Utf8Path,
     path: &Utf8Path,
     statement: &Statement,
     bundle: Option<&Utf8Path>,
-) -> Result<Verified, ProvenanceError> {
+) -> Result<Option<usize>, ProvenanceError> {
     let build_type = statement.predicate.build_definition.build_type.as_str();
     let expected: BTreeSet<String> = match build_type {
         BUNDLE_BUILD_TYPE => {
@@ -132,19 +140,9 @@ pub(crate) fn check_statement(
         }
         _ => None,
     };
-    let sources = match manifest_dir {
-        Some(dir) => check_sources(dir, dependencies)?,
-        None => 0,
-    };
-    let manifests = statement.subject.iter().filter(|s| s.is_manifest()).count();
-    Ok(Verified {
-        envelope: path.to_owned(),
-        key: Utf8PathBuf::new(),
-        subjects: statement.subject.len() - manifests,
-        manifests,
-        sources,
-        manifest_checked: manifest_dir.is_some(),
-    })
+    manifest_dir
+        .map(|dir| check_sources(dir, dependencies))
+        .transpose()
 }
 
 impl std::fmt::Display for Verified {

@@ -4,39 +4,11 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use camino::Utf8Path;
 use common::{fixture, key_pair, run};
 use oci_store::ArtifactSigner;
 use provenance::Envelope;
-
-/// check-jsonschema: on PATH, else the module of the python3 that pip installed it for.
-fn check_jsonschema() -> Command {
-    if let Ok(path) = which_on_path("check-jsonschema") {
-        return Command::new(path);
-    }
-    let module = Command::new("python3")
-        .args(["-c", "import check_jsonschema"])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        module,
-        "check-jsonschema is not installed: install it with \
-         `python3 -m pip install check-jsonschema` (.ci/run does)"
-    );
-    let mut c = Command::new("python3");
-    c.args(["-m", "check_jsonschema"]);
-    c
-}
-
-fn which_on_path(name: &str) -> Result<std::path::PathBuf, ()> {
-    let path = std::env::var_os("PATH").ok_or(())?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-        .ok_or(())
-}
 
 /// Whether `value` passes the schema `schemas/NAME`, and what the validator said.
 fn validate(schema: &str, value: &serde_json::Value, dir: &Utf8Path) -> (bool, String) {
@@ -45,7 +17,7 @@ fn validate(schema: &str, value: &serde_json::Value, dir: &Utf8Path) -> (bool, S
     let schema = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("schemas")
         .join(schema);
-    let out = check_jsonschema()
+    let out = test_fixtures::check_jsonschema()
         .arg("--schemafile")
         .arg(&schema)
         .arg(&file)

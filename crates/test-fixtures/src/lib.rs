@@ -14,12 +14,14 @@ use moby::moby_files;
 pub mod mutations;
 mod plugins;
 mod runc;
+mod tools;
 mod winres;
 use cli::cli_files;
 pub use containerd::CONTAINERD_SUITE;
 pub use moby::{MOBY_ENGINE, MOBY_SUITE};
 pub use runc::RUNC_SUITE;
 use runc::{RUNC, RUNC_12};
+pub use tools::{check_jsonschema, go_installed, on_path, signing_key_pair};
 pub use winres::ICON;
 
 /// A fixture repository on disk.
@@ -279,34 +281,6 @@ pub fn local_go() -> String {
     let version = String::from_utf8_lossy(&out.stdout);
     let first = version.split_whitespace().next().unwrap_or("");
     first.trim_start_matches("go").to_owned()
-}
-
-/// A program `go install` puts in place (`cosign`): on `PATH`, else in `$(go env GOPATH)/bin`.
-/// Missing, the test fails, saying how to install it (`package`, as `go install` takes it).
-pub fn go_installed(program: &str, package: &str) -> Utf8PathBuf {
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join(program))
-            .find(|p| p.is_file())
-    });
-    let gopath = || {
-        let out = std::process::Command::new("go")
-            .args(["env", "GOPATH"])
-            .output()
-            .ok()
-            .filter(|o| o.status.success())?;
-        let dir = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        Some(std::path::Path::new(&dir).join("bin").join(program)).filter(|p| p.is_file())
-    };
-    on_path
-        .or_else(gopath)
-        .and_then(|p| Utf8PathBuf::from_path_buf(p).ok())
-        .unwrap_or_else(|| {
-            panic!(
-                "{program} is not on PATH nor in $(go env GOPATH)/bin: install it with \
-                 `go install {package}` (.ci/run does)"
-            )
-        })
 }
 
 /// A `pins.lock` pinning each given fixture at its HEAD, with an unreachable https URL (tests

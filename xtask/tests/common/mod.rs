@@ -39,10 +39,9 @@ pub fn world_of(kinds: &[Kind]) -> World {
     }
 }
 
-/// The 28 line's fixtures pinned as Docker 27.5.1 (moby's and the other recipes' lines are
-/// the same; the CLI keeps its own version), which ships rootlesskit-docker-proxy.
-pub fn docker_27_world() -> World {
-    let w = world_of(&[
+/// The fixtures of Docker's 28 line (containerd 1.7, runc 1.2, compose 2, rootlesskit 2).
+pub fn world_28() -> World {
+    world_of(&[
         Kind::Buildx,
         Kind::Cli,
         Kind::Compose2,
@@ -51,7 +50,13 @@ pub fn docker_27_world() -> World {
         Kind::Rootlesskit2,
         Kind::Runc12,
         Kind::Tini,
-    ]);
+    ])
+}
+
+/// The 28 line's fixtures pinned as Docker 27.5.1 (moby's and the other recipes' lines are
+/// the same; the CLI keeps its own version), which ships rootlesskit-docker-proxy.
+pub fn docker_27_world() -> World {
+    let w = world_28();
     w.set_docker_release("28.5.2", "27.5.1");
     w
 }

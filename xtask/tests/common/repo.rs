@@ -5,9 +5,8 @@ use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
 
 use camino::{Utf8Path, Utf8PathBuf};
-use test_fixtures::Kind;
 
-use super::{World, stderr, world, world_of, xtask};
+use super::{World, stderr, world, world_28, xtask};
 
 /// Runs a real tool the check needs and returns its stdout; CI installs them all (`.ci/run`),
 /// and a missing one fails the test naming it.
@@ -104,16 +103,7 @@ pub struct Releases {
 
 pub fn two_releases(format: &str, distro: &str) -> Releases {
     let newer = world();
-    let older = world_of(&[
-        Kind::Buildx,
-        Kind::Cli,
-        Kind::Compose2,
-        Kind::Containerd17,
-        Kind::Moby28,
-        Kind::Rootlesskit2,
-        Kind::Runc12,
-        Kind::Tini,
-    ]);
+    let older = world_28();
     let pins = older.root.join("pins.lock");
     let text = std::fs::read_to_string(&pins).unwrap();
     std::fs::write(

@@ -66,24 +66,8 @@ fn copy_tree(from: &Utf8Path, to: &Utf8Path) {
     }
 }
 
-/// A P-256 key pair as cosign and dockyard's signing read them: `(private, public)`.
-pub fn key_pair(dir: &Utf8Path, name: &str) -> (Utf8PathBuf, Utf8PathBuf) {
-    use p256::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
-    let secret = p256::SecretKey::random(&mut rand_core::OsRng);
-    let private = dir.join(format!("{name}.key"));
-    let public = dir.join(format!("{name}.pub"));
-    std::fs::write(
-        &private,
-        secret.to_pkcs8_pem(LineEnding::LF).unwrap().as_bytes(),
-    )
-    .unwrap();
-    let pem = secret
-        .public_key()
-        .to_public_key_pem(LineEnding::LF)
-        .unwrap();
-    std::fs::write(&public, pem).unwrap();
-    (private, public)
-}
+/// A P-256 key pair, as the docs make one: `(private, public)`.
+pub use test_fixtures::signing_key_pair as key_pair;
 
 /// Flips every bit of the byte in the middle of `path`.
 pub fn flip_byte(path: &Utf8Path) {
